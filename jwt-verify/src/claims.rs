@@ -1,0 +1,209 @@
+//! The registered claims every Signet token carries, parsed strictly.
+
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::VerifyError;
+
+/// The RFC 7519 / RFC 9068 claims, checked by the verifier before your handler runs.
+///
+/// Your own claims type (for [`Claims<T>`](crate::Claims)) is deserialized from the
+/// same payload; these are always available alongside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StandardClaims {
+    /// Issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Subject: a user id, or a service's client id for service tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Audiences (a single string on the wire is read as one audience).
+    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    pub aud: Vec<String>,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Not before, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
+    /// Issued at, seconds since the epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Unique token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Space-separated scopes (RFC 9068 §2.2.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Roles (RFC 9068 §7.2.1.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The OAuth client the token was issued to (service tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The user's email, when the token is a user's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl StandardClaims {
+    /// The granted scopes, split on spaces.
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.as_deref().unwrap_or("").split_ascii_whitespace()
+    }
+
+    /// Whether `scope` was granted.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|granted| granted == scope)
+    }
+
+    /// Whether the token carries `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|granted| granted == role)
+    }
+
+    /// Whether this is a service token (issued to an API key client, not a user).
+    pub fn is_service(&self) -> bool {
+        self.client_id.is_some() && self.email.is_none()
+    }
+}
+
+fn one_or_many<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
+}
+
+/// The payload as it arrives: time claims kept as raw JSON so a wrong type gets
+/// its own precise error instead of a generic parse failure.
+#[derive(Deserialize)]
+struct WireClaims {
+    #[serde(default)]
+    iss: Option<Value>,
+    #[serde(default)]
+    sub: Option<Value>,
+    #[serde(default)]
+    aud: Option<Value>,
+    #[serde(default)]
+    exp: Option<Value>,
+    #[serde(default)]
+    nbf: Option<Value>,
+    #[serde(default)]
+    iat: Option<Value>,
+    #[serde(default)]
+    jti: Option<Value>,
+    #[serde(default)]
+    scope: Option<Value>,
+    #[serde(default)]
+    roles: Option<Value>,
+    #[serde(default)]
+    client_id: Option<Value>,
+    #[serde(default)]
+    email: Option<Value>,
+}
+
+fn string_claim(value: Option<Value>, name: &'static str) -> Result<Option<String>, VerifyError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(VerifyError::InvalidClaimType(name)),
+    }
+}
+
+/// RFC 7519 NumericDate: a JSON number, possibly fractional. Anything else is a type error.
+fn date_claim(value: Option<Value>, name: &'static str) -> Result<Option<i64>, VerifyError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                Ok(Some(i))
+            } else if let Some(f) = n.as_f64().filter(|f| f.is_finite()) {
+                // Truncate toward the past for nbf/iat-safe comparison; exp is compared with leeway anyway.
+                Ok(Some(f.floor() as i64))
+            } else {
+                Err(VerifyError::InvalidClaimType(name))
+            }
+        }
+        Some(_) => Err(VerifyError::InvalidClaimType(name)),
+    }
+}
+
+fn string_list_claim(value: Option<Value>, name: &'static str) -> Result<Vec<String>, VerifyError> {
+    match value {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::String(s)) => Ok(vec![s]),
+        Some(Value::Array(items)) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                _ => Err(VerifyError::InvalidClaimType(name)),
+            })
+            .collect(),
+        Some(_) => Err(VerifyError::InvalidClaimType(name)),
+    }
+}
+
+/// Parse the decoded payload. `exp` absent is reported by the validator (it knows
+/// whether the check is enabled), so it is returned as `None` here.
+pub(crate) fn parse_standard_claims(
+    payload: &[u8],
+) -> Result<(StandardClaims, bool), VerifyError> {
+    let wire: WireClaims = serde_json::from_slice(payload)
+        .map_err(|_| VerifyError::Malformed("payload is not a JSON object"))?;
+    let exp = date_claim(wire.exp, "exp")?;
+    let claims = StandardClaims {
+        iss: string_claim(wire.iss, "iss")?,
+        sub: string_claim(wire.sub, "sub")?,
+        aud: string_list_claim(wire.aud, "aud")?,
+        exp: exp.unwrap_or(0),
+        nbf: date_claim(wire.nbf, "nbf")?,
+        iat: date_claim(wire.iat, "iat")?,
+        jti: string_claim(wire.jti, "jti")?,
+        scope: string_claim(wire.scope, "scope")?,
+        roles: string_list_claim(wire.roles, "roles")?,
+        client_id: string_claim(wire.client_id, "client_id")?,
+        email: string_claim(wire.email, "email")?,
+    };
+    Ok((claims, exp.is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_string_audience_is_read_as_a_list() {
+        let (claims, has_exp) =
+            parse_standard_claims(br#"{"aud":"blog","exp":10}"#).expect("parses");
+        assert_eq!(claims.aud, vec!["blog"]);
+        assert!(has_exp);
+    }
+
+    #[test]
+    fn string_exp_is_a_claim_type_error() {
+        let err = parse_standard_claims(br#"{"exp":"tomorrow"}"#).unwrap_err();
+        assert_eq!(err, VerifyError::InvalidClaimType("exp"));
+    }
+
+    #[test]
+    fn fractional_dates_are_accepted() {
+        let (claims, _) = parse_standard_claims(br#"{"exp":10.9,"nbf":1.5}"#).expect("parses");
+        assert_eq!((claims.exp, claims.nbf), (10, Some(1)));
+    }
+
+    #[test]
+    fn scopes_and_roles_are_queried_exactly() {
+        let (claims, _) =
+            parse_standard_claims(br#"{"exp":1,"scope":"posts:write posts:read","roles":["admin"]}"#)
+                .expect("parses");
+        assert!(claims.has_scope("posts:write"));
+        assert!(!claims.has_scope("posts"));
+        assert!(claims.has_role("admin"));
+    }
+}

@@ -1,0 +1,285 @@
+//! Service-to-service login: exchange an API key for service tokens
+//! (OAuth2 `client_credentials`, RFC 6749 §4.4) and reuse them until near expiry.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use reqwest::StatusCode;
+use serde::Deserialize;
+use url::Url;
+
+/// Why a service token could not be obtained.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The token endpoint could not be reached (after retries).
+    #[error("token endpoint unreachable: {0}")]
+    Unreachable(String),
+    /// The auth server refused the request (`invalid_client`, `invalid_scope`, …): not retried.
+    #[error("token request rejected ({status}): {error}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// RFC 6749 §5.2 error code.
+        error: String,
+    },
+    /// The endpoint answered with something that is not a bearer token response.
+    #[error("invalid token response: {0}")]
+    InvalidResponse(String),
+    /// The configuration is unusable (bad URL).
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+struct CachedToken {
+    access_token: String,
+    refresh_at: Instant,
+    expires_at: Instant,
+}
+
+struct Inner {
+    token_url: Url,
+    client_id: String,
+    secret: String,
+    scope: Option<String>,
+    http: reqwest::Client,
+    cached: ArcSwapOption<CachedToken>,
+    refreshing: tokio::sync::Mutex<()>,
+    max_attempts: u32,
+    initial_backoff: Duration,
+}
+
+/// A cached source of service tokens for one API key.
+///
+/// Cheap to clone. [`token`](Self::token) returns the cached token while it has
+/// comfortably long to live and fetches a new one otherwise; concurrent callers
+/// share one request. The secret is never logged (`Debug` omits it).
+#[derive(Clone)]
+pub struct ServiceTokenSource {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ServiceTokenSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceTokenSource")
+            .field("token_url", &self.inner.token_url.as_str())
+            .field("client_id", &self.inner.client_id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// The fields of a successful RFC 6749 §5.1 response that we use.
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    token_type: String,
+    expires_in: u64,
+}
+
+#[derive(Deserialize)]
+struct ErrorResponse {
+    error: String,
+}
+
+impl ServiceTokenSource {
+    /// A source for the API key `client_id`/`secret` at `token_url`
+    /// (e.g. `http://127.0.0.1:8080/oauth/token`).
+    pub fn new(
+        token_url: &str,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Result<Self, ClientError> {
+        let token_url = crate::fetch::parse_http_url(token_url)
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| ClientError::Config(e.to_string()))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                token_url,
+                client_id: client_id.into(),
+                secret: secret.into(),
+                scope: None,
+                http,
+                cached: ArcSwapOption::empty(),
+                refreshing: tokio::sync::Mutex::new(()),
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(200),
+            }),
+        })
+    }
+
+    /// Parse a Signet API key of the form `sgn_<id>_<secret>`: the client id is
+    /// `sgn_<id>` and the whole key is the secret.
+    pub fn from_api_key(token_url: &str, api_key: &str) -> Result<Self, ClientError> {
+        let client_id = api_key_client_id(api_key)
+            .ok_or_else(|| ClientError::Config("API key is not of the form sgn_<id>_<secret>".into()))?;
+        Self::new(token_url, client_id, api_key)
+    }
+
+    /// Ask for a narrower scope than the key's full set.
+    pub fn with_scope(self, scope: impl Into<String>) -> Self {
+        self.rebuild(|inner| inner.scope = Some(scope.into()))
+    }
+
+    /// Attempts per fetch for network errors and 5xx (default 3), and the first
+    /// back-off (default 200 ms, doubling).
+    pub fn with_retries(self, max_attempts: u32, initial_backoff: Duration) -> Self {
+        self.rebuild(|inner| {
+            inner.max_attempts = max_attempts.max(1);
+            inner.initial_backoff = initial_backoff;
+        })
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => Inner {
+                token_url: shared.token_url.clone(),
+                client_id: shared.client_id.clone(),
+                secret: shared.secret.clone(),
+                scope: shared.scope.clone(),
+                http: shared.http.clone(),
+                cached: ArcSwapOption::empty(),
+                refreshing: tokio::sync::Mutex::new(()),
+                max_attempts: shared.max_attempts,
+                initial_backoff: shared.initial_backoff,
+            },
+        };
+        change(&mut inner);
+        inner.cached = ArcSwapOption::empty();
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The client id this source authenticates as.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// A valid access token, from the cache or freshly fetched.
+    #[tracing::instrument(name = "service_token", skip_all, fields(client_id = %self.inner.client_id))]
+    pub async fn token(&self) -> Result<String, ClientError> {
+        if let Some(token) = self.fresh_cached() {
+            return Ok(token);
+        }
+        let _single_flight = self.inner.refreshing.lock().await;
+        if let Some(token) = self.fresh_cached() {
+            return Ok(token);
+        }
+        let fetched = self.fetch_with_retries().await?;
+        let token = fetched.access_token.clone();
+        self.inner.cached.store(Some(Arc::new(fetched)));
+        Ok(token)
+    }
+
+    /// Forget the cached token (e.g. after a resource server answered 401).
+    pub fn invalidate(&self) {
+        self.inner.cached.store(None);
+    }
+
+    /// Add `Authorization: Bearer <token>` to an outgoing request.
+    pub async fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, ClientError> {
+        Ok(request.bearer_auth(self.token().await?))
+    }
+
+    fn fresh_cached(&self) -> Option<String> {
+        let cached = self.inner.cached.load();
+        let cached = cached.as_ref()?;
+        let now = Instant::now();
+        (now < cached.refresh_at && now < cached.expires_at).then(|| cached.access_token.clone())
+    }
+
+    async fn fetch_with_retries(&self) -> Result<CachedToken, ClientError> {
+        let mut backoff = self.inner.initial_backoff;
+        let mut attempt = 1;
+        loop {
+            match self.fetch_once().await {
+                Ok(token) => return Ok(token),
+                Err(error @ (ClientError::Rejected { .. } | ClientError::Config(_))) => return Err(error),
+                Err(error) if attempt >= self.inner.max_attempts => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, attempt, "service token request failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = backoff.saturating_mul(2);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn fetch_once(&self) -> Result<CachedToken, ClientError> {
+        let inner = &self.inner;
+        // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
+        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let basic = STANDARD.encode(format!("{}:{}", encode(&inner.client_id), encode(&inner.secret)));
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = inner.scope.as_deref() {
+            form.push(("scope", scope));
+        }
+        let started = Instant::now();
+        let response = inner
+            .http
+            .post(inner.token_url.clone())
+            .header(AUTHORIZATION, format!("Basic {basic}"))
+            .header(ACCEPT, "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable(if e.is_timeout() { "timed out".into() } else { e.to_string() }))?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Unreachable(e.to_string()))?;
+        if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(ClientError::Unreachable(format!("HTTP status {status}")));
+        }
+        if !status.is_success() {
+            let error = serde_json::from_slice::<ErrorResponse>(&body)
+                .map(|e| e.error)
+                .unwrap_or_else(|_| "unknown_error".into());
+            return Err(ClientError::Rejected {
+                status: status.as_u16(),
+                error,
+            });
+        }
+        let parsed: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
+        if !parsed.token_type.eq_ignore_ascii_case("bearer") {
+            return Err(ClientError::InvalidResponse(format!(
+                "token_type is {:?}, not Bearer",
+                parsed.token_type
+            )));
+        }
+        let lifetime = Duration::from_secs(parsed.expires_in);
+        // Renew when 10% of the lifetime (at least 30 s, at most half) remains.
+        let margin = (lifetime / 10).max(Duration::from_secs(30)).min(lifetime / 2);
+        Ok(CachedToken {
+            access_token: parsed.access_token,
+            refresh_at: started + lifetime - margin,
+            expires_at: started + lifetime,
+        })
+    }
+}
+
+/// The client id part of a `sgn_<id>_<secret>` API key.
+pub fn api_key_client_id(api_key: &str) -> Option<&str> {
+    let rest = api_key.strip_prefix("sgn_")?;
+    let (id, secret) = rest.split_once('_')?;
+    if id.is_empty() || secret.is_empty() {
+        return None;
+    }
+    Some(&api_key[..4 + id.len()])
+}

@@ -1,0 +1,147 @@
+//! Why a token, a key or a key source was refused.
+
+use std::time::Duration;
+
+/// Why a token was rejected.
+///
+/// Every variant maps to `401` with `error="invalid_token"` (RFC 6750 §3.1) except
+/// [`VerifyError::KeysUnavailable`], which is a server-side problem (`503`). The
+/// [`Display`](std::fmt::Display) text is fixed per variant and never echoes token
+/// bytes, so it is safe to put in an `error_description` or a log line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    /// The token is longer than [`Validation::max_token_len`](crate::Validation::max_token_len).
+    #[error("token is too long")]
+    TooLong,
+    /// Not three dot-separated base64url segments, or a segment is not valid base64url or JSON.
+    #[error("token is malformed: {0}")]
+    Malformed(&'static str),
+    /// The header says `"alg":"none"`: an unsigned token (RFC 8725 §3.1).
+    #[error("unsigned tokens (alg none) are not accepted")]
+    AlgNone,
+    /// The header names an algorithm that is not in the allow-list (HS*, ES*, PS*, …).
+    #[error("signing algorithm is not accepted")]
+    DisallowedAlgorithm,
+    /// The key found for the `kid` is pinned to a different algorithm than the token's.
+    #[error("signing algorithm does not match the key")]
+    AlgorithmMismatch,
+    /// The header carries `crit`: extensions we do not understand must be rejected (RFC 7515 §4.1.11).
+    #[error("token has critical header parameters that are not understood")]
+    CriticalHeader,
+    /// The header has `typ`, but not the one the validation requires (e.g. `at+jwt`).
+    #[error("token type is not accepted")]
+    WrongType,
+    /// The header has no `kid` and the key set holds more than one key.
+    #[error("token has no key id")]
+    MissingKid,
+    /// No key with this `kid`, even after the refresh rule allowed a refetch.
+    #[error("token is signed with an unknown key")]
+    UnknownKid,
+    /// The JWKS has a key with this `kid`, but it was refused when loaded (wrong `kty`, `use`, `alg`, size).
+    #[error("token is signed with a key that is not usable for verification")]
+    UnusableKey,
+    /// The signature does not verify with the key named by `kid`.
+    #[error("token signature is invalid")]
+    InvalidSignature,
+    /// `exp` is in the past (beyond the leeway).
+    #[error("token has expired")]
+    Expired,
+    /// `nbf` is in the future (beyond the leeway).
+    #[error("token is not valid yet")]
+    NotYetValid,
+    /// `iss` is missing or not the configured issuer.
+    #[error("token issuer is not accepted")]
+    WrongIssuer,
+    /// `aud` is missing or names none of the configured audiences.
+    #[error("token audience is not accepted")]
+    WrongAudience,
+    /// A claim the validation requires is absent.
+    #[error("token is missing a required claim: {0}")]
+    MissingClaim(&'static str),
+    /// A registered claim has the wrong JSON type (e.g. `"exp":"tomorrow"`).
+    #[error("token claim has the wrong type: {0}")]
+    InvalidClaimType(&'static str),
+    /// No key set could be loaded yet (lazy start and the auth server is unreachable).
+    #[error("verification keys are not available")]
+    KeysUnavailable,
+}
+
+impl VerifyError {
+    /// A short stable label for metrics and logs (`"expired"`, `"unknown_kid"`, …).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TooLong => "too_long",
+            Self::Malformed(_) => "malformed",
+            Self::AlgNone => "alg_none",
+            Self::DisallowedAlgorithm => "disallowed_algorithm",
+            Self::AlgorithmMismatch => "algorithm_mismatch",
+            Self::CriticalHeader => "critical_header",
+            Self::WrongType => "wrong_type",
+            Self::MissingKid => "missing_kid",
+            Self::UnknownKid => "unknown_kid",
+            Self::UnusableKey => "unusable_key",
+            Self::InvalidSignature => "invalid_signature",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::WrongIssuer => "wrong_issuer",
+            Self::WrongAudience => "wrong_audience",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaimType(_) => "invalid_claim_type",
+            Self::KeysUnavailable => "keys_unavailable",
+        }
+    }
+}
+
+/// Why key material could not be loaded (a PEM, a JWKS document, a fetch).
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The PEM could not be read as an RSA public key (SPKI or PKCS#1) or certificate-free key.
+    #[error("invalid RSA public key PEM: {0}")]
+    InvalidPem(String),
+    /// The JWKS document is not `{"keys":[…]}` JSON.
+    #[error("invalid JWKS document: {0}")]
+    InvalidJwks(String),
+    /// The JWKS or discovery document could not be fetched.
+    #[error("fetching {url} failed: {reason}")]
+    Fetch {
+        /// The URL that was fetched (never carries credentials).
+        url: String,
+        /// What went wrong: status, timeout, size limit, connection error.
+        reason: String,
+    },
+    /// The document was larger than the configured limit.
+    #[error("response from {url} exceeds {limit} bytes")]
+    TooLarge {
+        /// The URL that was fetched.
+        url: String,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The key set loaded, but holds no key usable for the allowed algorithms.
+    #[error("key set holds no usable RSA signing key")]
+    NoUsableKeys,
+    /// The HTTP client could not be built (TLS backend).
+    #[error("HTTP client could not be built: {0}")]
+    Client(String),
+    /// The discovery document's `issuer` is not the issuer it was fetched for (OIDC Discovery §4.3).
+    #[error("discovery document issuer {found:?} does not match {expected:?}")]
+    IssuerMismatch {
+        /// The issuer we asked about.
+        expected: String,
+        /// The issuer the document claims.
+        found: String,
+    },
+    /// The JWKS or issuer URL does not parse, or is not http(s).
+    #[error("invalid key source URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// A refresh was not attempted because one ran less than the cooldown ago.
+    #[error("refresh skipped: cooldown of {0:?} has not elapsed")]
+    CoolingDown(Duration),
+}

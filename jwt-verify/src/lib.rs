@@ -1,0 +1,105 @@
+//! Verify Signet access tokens **locally**, with the issuer's public keys.
+//!
+//! A service that depends on `jwt-verify` never calls the auth server per
+//! request: it fetches the JWKS once, caches it, refreshes it in the background
+//! and on key rotation, and checks every RS256 token's signature and claims
+//! in-process (RFC 8725, RFC 9068). Failures become RFC 6750 responses.
+//!
+//! ```no_run
+//! use axum::{routing::{get, post}, Router};
+//! use jwt_verify::{require_scope, Claims, JwtAuthLayer, KeySource, Validation, Verifier};
+//! use serde::Deserialize;
+//!
+//! /// The claims this service cares about, beyond the standard ones.
+//! #[derive(Deserialize)]
+//! struct User {
+//!     sub: String,
+//!     email: Option<String>,
+//! }
+//!
+//! async fn me(Claims { claims, .. }: Claims<User>) -> String {
+//!     format!("hello {} <{}>", claims.sub, claims.email.unwrap_or_default())
+//! }
+//!
+//! async fn create_post(claims: Claims) -> String {
+//!     format!("created by {:?}", claims.sub)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let verifier = Verifier::new(
+//!         KeySource::jwks("http://127.0.0.1:8080/.well-known/jwks.json"),
+//!         Validation::new("http://127.0.0.1:8080")
+//!             .audience("blog")
+//!             .require_type("at+jwt"),
+//!     )
+//!     .await?; // fails clearly if the JWKS cannot be fetched
+//!
+//!     let app = Router::new()
+//!         .route("/me", get(me))
+//!         .route("/posts", post(create_post).layer(require_scope("posts:write")))
+//!         .layer(JwtAuthLayer::new(verifier).realm("blog"));
+//!
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:8081").await?;
+//!     axum::serve(listener, app).await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # What is checked
+//! In order, each failure with its own [`VerifyError`]: length; three base64url
+//! segments; a JSON header whose `alg` is in the allow-list (`none`, HS*, ES* are
+//! refused); no `crit`; the `typ` if required; the `kid` names a usable key
+//! (`jku`, `jwk`, `x5u`, `x5c` are never consulted); the signature; then `exp`,
+//! `nbf` (with leeway, of numeric type), `iss`, `aud`, and required claims.
+//!
+//! # Key refresh
+//! With [`KeySource::jwks`] or [`KeySource::oidc_discovery`] the key set is
+//! refreshed before the server's `Cache-Control: max-age` runs out (clamped to
+//! [1 min, 1 h] by default). A token with an unknown `kid` triggers one refetch,
+//! at most once per cooldown (30 s), shared by every request waiting on it. When
+//! a refresh fails the last good keys stay in use, so services keep verifying
+//! while the auth server is down. [`Verifier::status`] reports the cache's health.
+//!
+//! # Service tokens
+//! With the `client` feature, [`ServiceTokenSource`] exchanges an API key for
+//! service tokens and caches them until shortly before they expire.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+mod authorize;
+mod claims;
+mod error;
+mod fetch;
+mod keys;
+mod layer;
+mod rejection;
+mod validation;
+mod verifier;
+
+#[cfg(feature = "axum")]
+mod extract;
+
+#[cfg(feature = "client")]
+mod client;
+
+pub use authorize::{require_any_role, require_scope, Require, RequireLayer, Requirement};
+pub use claims::StandardClaims;
+pub use error::{KeyError, VerifyError};
+pub use keys::{rsa_thumbprint, KeySet};
+pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};
+pub use rejection::AuthError;
+pub use validation::Validation;
+pub use verifier::{CacheStatus, KeySource, VerifiedToken, Verifier, VerifierBuilder};
+
+#[cfg(feature = "axum")]
+pub use extract::{Claims, OptionalClaims};
+
+#[cfg(feature = "client")]
+pub use client::{api_key_client_id, ClientError, ServiceTokenSource};
+
+/// Re-exported so callers can name algorithms without depending on jsonwebtoken.
+pub use jsonwebtoken::Algorithm;
+
+/// The `realm` used in challenges unless a layer is given another.
+pub const DEFAULT_REALM: &str = "api";

@@ -1,0 +1,134 @@
+//! RFC 6750 §3 answers for requests that fail authentication or authorization.
+
+use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::VerifyError;
+
+/// Why a request was refused at the authentication boundary.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// No bearer token: `401` with a bare `Bearer realm="…"` challenge (RFC 6750 §3.1).
+    #[error("a bearer token is required")]
+    MissingToken,
+    /// The Authorization header is malformed: `400 invalid_request`.
+    #[error("malformed Authorization header: {0}")]
+    InvalidRequest(&'static str),
+    /// The token failed verification: `401 invalid_token`.
+    #[error(transparent)]
+    InvalidToken(VerifyError),
+    /// The token lacks a scope: `403 insufficient_scope` naming it.
+    #[error("the token lacks the required scope {0:?}")]
+    InsufficientScope(String),
+    /// The token has none of the roles: `403 insufficient_scope`.
+    #[error("the token has none of the required roles")]
+    InsufficientRole(Vec<String>),
+    /// The claims do not fit the handler's claims type: `401 invalid_token`.
+    #[error("token claims do not have the expected shape")]
+    ClaimsShape,
+    /// Keys could not be loaded yet, or the auth layer is missing: `503`/`500`.
+    #[error("authentication is not available")]
+    Unavailable,
+    /// An extractor ran on a route without `JwtAuthLayer`: a wiring bug (`500`).
+    #[error("JwtAuthLayer is not installed on this route")]
+    LayerMissing,
+}
+
+impl From<VerifyError> for AuthError {
+    fn from(error: VerifyError) -> Self {
+        match error {
+            VerifyError::KeysUnavailable => Self::Unavailable,
+            other => Self::InvalidToken(other),
+        }
+    }
+}
+
+/// Strip anything that cannot appear inside an RFC 7230 quoted-string parameter.
+fn quoted(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| (c.is_ascii_graphic() || *c == ' ') && *c != '"' && *c != '\\')
+        .collect()
+}
+
+impl AuthError {
+    /// The HTTP status of this rejection.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) | Self::ClaimsShape => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope(_) | Self::InsufficientRole(_) => StatusCode::FORBIDDEN,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 error code, if this rejection carries one.
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken | Self::Unavailable | Self::LayerMissing => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) | Self::ClaimsShape => Some("invalid_token"),
+            Self::InsufficientScope(_) | Self::InsufficientRole(_) => Some("insufficient_scope"),
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge for this rejection, if it has one.
+    pub fn challenge(&self, realm: &str) -> Option<String> {
+        let realm = quoted(realm);
+        let description = quoted(&self.to_string());
+        match self {
+            Self::MissingToken => Some(format!(r#"Bearer realm="{realm}""#)),
+            Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::ClaimsShape => Some(format!(
+                r#"Bearer realm="{realm}", error="{}", error_description="{description}""#,
+                self.error_code().unwrap_or("invalid_token")
+            )),
+            Self::InsufficientScope(scope) => Some(format!(
+                r#"Bearer realm="{realm}", error="insufficient_scope", error_description="{description}", scope="{}""#,
+                quoted(scope)
+            )),
+            Self::InsufficientRole(_) => Some(format!(
+                r#"Bearer realm="{realm}", error="insufficient_scope", error_description="{description}""#
+            )),
+            Self::Unavailable | Self::LayerMissing => None,
+        }
+    }
+
+    /// A complete response: status, challenge header and a small JSON body
+    /// (`{"error": …, "error_description": …}`).
+    pub fn to_response<B: From<String>>(&self, realm: &str) -> Response<B> {
+        if matches!(self, Self::LayerMissing) {
+            tracing::error!("an auth extractor ran on a route without JwtAuthLayer");
+        }
+        let body = serde_json::json!({
+            "error": self.error_code().unwrap_or(match self {
+                Self::MissingToken => "unauthorized",
+                Self::Unavailable => "temporarily_unavailable",
+                _ => "server_error",
+            }),
+            "error_description": self.to_string(),
+        })
+        .to_string();
+        let mut response = Response::new(B::from(body));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(challenge) = self.challenge(realm) {
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(WWW_AUTHENTICATE, value);
+            }
+        }
+        if matches!(self, Self::Unavailable) {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum::response::IntoResponse for AuthError {
+    fn into_response(self) -> axum::response::Response {
+        self.to_response(crate::DEFAULT_REALM)
+    }
+}

@@ -1,0 +1,174 @@
+//! What a token must satisfy besides a valid signature.
+
+use std::time::Duration;
+
+use jsonwebtoken::Algorithm;
+
+/// The rules a token's header and claims are checked against.
+///
+/// Built secure by default, per RFC 8725: an issuer is required, only RS256 is
+/// accepted, `exp` is always required, a 60 s leeway absorbs clock skew, and tokens
+/// over 8 KiB are refused before any parsing.
+///
+/// ```
+/// use jwt_verify::Validation;
+/// let v = Validation::new("https://auth.example.com")
+///     .audience("blog")
+///     .require_type("at+jwt");
+/// assert_eq!(v.audiences(), ["blog"]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Validation {
+    pub(crate) issuer: Option<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) leeway: Duration,
+    pub(crate) algorithms: Vec<Algorithm>,
+    pub(crate) required_claims: Vec<&'static str>,
+    pub(crate) required_type: Option<String>,
+    pub(crate) max_token_len: usize,
+    pub(crate) validate_exp: bool,
+    pub(crate) validate_nbf: bool,
+}
+
+/// Claim names that [`Validation::require_claim`] accepts.
+const KNOWN_CLAIMS: &[&str] = &[
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "nbf",
+    "iat",
+    "jti",
+    "scope",
+    "client_id",
+];
+
+impl Validation {
+    /// Accept tokens issued by `issuer` (compared exactly with the `iss` claim).
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: Some(issuer.into()),
+            ..Self::without_issuer()
+        }
+    }
+
+    /// Accept any `iss`. Only for tests and for key sources that can only ever
+    /// hold one issuer's keys; prefer [`Validation::new`].
+    pub fn without_issuer() -> Self {
+        Self {
+            issuer: None,
+            audiences: Vec::new(),
+            leeway: Duration::from_secs(60),
+            algorithms: vec![Algorithm::RS256],
+            required_claims: vec!["exp"],
+            required_type: None,
+            max_token_len: 8 * 1024,
+            validate_exp: true,
+            validate_nbf: true,
+        }
+    }
+
+    /// Add an accepted audience. With at least one configured, a token must
+    /// carry `aud` naming one of them; a token with no `aud` is rejected.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Replace the accepted audiences.
+    pub fn audiences_from<I, S>(mut self, audiences: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.audiences = audiences.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Clock-skew allowance applied to `exp` and `nbf`.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// Replace the algorithm allow-list. Only RSA algorithms (RS256/384/512,
+    /// PS256/384/512) can ever verify, since keys are RSA; others are dropped.
+    pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.algorithms = algorithms
+            .into_iter()
+            .filter(|alg| {
+                matches!(
+                    alg,
+                    Algorithm::RS256
+                        | Algorithm::RS384
+                        | Algorithm::RS512
+                        | Algorithm::PS256
+                        | Algorithm::PS384
+                        | Algorithm::PS512
+                )
+            })
+            .collect();
+        self
+    }
+
+    /// Require a registered claim to be present (`exp` is always required).
+    /// Unknown names are ignored: extend your own claims type for custom checks.
+    pub fn require_claim(mut self, claim: &str) -> Self {
+        if let Some(known) = KNOWN_CLAIMS.iter().find(|known| **known == claim) {
+            if !self.required_claims.contains(known) {
+                self.required_claims.push(known);
+            }
+        }
+        self
+    }
+
+    /// Require the header `typ` to be this media type (RFC 9068 access tokens use
+    /// `at+jwt`; `application/at+jwt` is accepted as the same, case-insensitively).
+    pub fn require_type(mut self, typ: impl Into<String>) -> Self {
+        self.required_type = Some(typ.into());
+        self
+    }
+
+    /// Refuse tokens longer than this many bytes before parsing anything.
+    pub fn max_token_len(mut self, bytes: usize) -> Self {
+        self.max_token_len = bytes;
+        self
+    }
+
+    /// Skip the `exp` check. Only for known-answer tests of old vectors.
+    pub fn insecure_disable_exp_check(mut self) -> Self {
+        self.validate_exp = false;
+        self.required_claims.retain(|claim| *claim != "exp");
+        self
+    }
+
+    /// The configured issuer, if any.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The accepted audiences.
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
+    }
+
+    /// The algorithm allow-list.
+    pub fn allowed_algorithms(&self) -> &[Algorithm] {
+        &self.algorithms
+    }
+
+    pub(crate) fn type_matches(&self, typ: Option<&str>) -> bool {
+        let Some(required) = self.required_type.as_deref() else {
+            return true;
+        };
+        let Some(typ) = typ else { return false };
+        let strip = |s: &str| {
+            let lower = s.to_ascii_lowercase();
+            lower
+                .strip_prefix("application/")
+                .map(str::to_owned)
+                .unwrap_or(lower)
+        };
+        strip(typ) == strip(required)
+    }
+}

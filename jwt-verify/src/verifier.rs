@@ -1,0 +1,596 @@
+//! The verifier: strict parsing, key lookup, signature and claim checks, and the
+//! JWKS refresh rules (background refresh, kid-miss refetch with cooldown and
+//! single flight, stale-if-error).
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use jsonwebtoken::Algorithm;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::Deserialize;
+
+use crate::claims::parse_standard_claims;
+use crate::fetch::{parse_http_url, Fetcher, Target};
+use crate::{KeyError, KeySet, StandardClaims, Validation, VerifyError};
+
+/// Where the verifier gets its public keys.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// A JWKS URL, fetched at start and refreshed (see [`VerifierBuilder`]).
+    Jwks(String),
+    /// An issuer URL; the JWKS URL is read from its
+    /// `/.well-known/openid-configuration` (whose `issuer` must match).
+    OidcDiscovery(String),
+    /// Keys given up front: no network, no refresh.
+    Static(KeySet),
+}
+
+impl KeySource {
+    /// Fetch keys from this JWKS URL.
+    pub fn jwks(url: impl Into<String>) -> Self {
+        Self::Jwks(url.into())
+    }
+
+    /// Discover the JWKS URL from the issuer's OIDC discovery document.
+    pub fn oidc_discovery(issuer: impl Into<String>) -> Self {
+        Self::OidcDiscovery(issuer.into())
+    }
+
+    /// One RSA public key in PEM (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC KEY`),
+    /// for services that are handed the key and must work with no auth server.
+    pub fn pem(pem: &str) -> Result<Self, KeyError> {
+        KeySet::from_pem(pem).map(Self::Static)
+    }
+
+    /// A JWKS document given as JSON text (e.g. from a file or a secret).
+    pub fn from_jwks_json(json: &str) -> Result<Self, KeyError> {
+        KeySet::from_jwks_json(json).map(Self::Static)
+    }
+}
+
+/// How a remote key set is kept fresh.
+#[derive(Debug, Clone)]
+struct RefreshPolicy {
+    min_interval: Duration,
+    max_interval: Duration,
+    unknown_kid_cooldown: Duration,
+}
+
+/// The health of the key cache, for `/readyz` and metrics.
+#[derive(Debug, Clone, Default)]
+pub struct CacheStatus {
+    /// When keys were last fetched successfully (`None`: never, or a static source).
+    pub last_success: Option<SystemTime>,
+    /// When the last fetch failed, if it did after the last success.
+    pub last_failure: Option<SystemTime>,
+    /// The last fetch error, cleared by a success.
+    pub last_error: Option<String>,
+    /// Usable keys in the current set.
+    pub key_count: usize,
+    /// How many HTTP fetches of the key set were made.
+    pub fetches: u64,
+    /// Whether keys come from a remote source that is refreshed.
+    pub remote: bool,
+}
+
+type SharedRefresh = Shared<BoxFuture<'static, Result<Option<Duration>, KeyError>>>;
+
+#[derive(Default)]
+struct RefreshState {
+    in_flight: Option<SharedRefresh>,
+    last_attempt: Option<Instant>,
+}
+
+struct Remote {
+    fetcher: Fetcher,
+    policy: RefreshPolicy,
+    state: Mutex<RefreshState>,
+}
+
+struct Inner {
+    /// Swapped whole on refresh: readers never take a lock.
+    keys: ArcSwap<KeySet>,
+    validation: Validation,
+    remote: Option<Remote>,
+    status: Mutex<CacheStatus>,
+}
+
+/// Verifies access tokens locally with the issuer's public keys.
+///
+/// Cheap to clone (one `Arc`); share one per process. With a remote source, a
+/// background task keeps the keys fresh for as long as a clone is alive.
+#[derive(Clone)]
+pub struct Verifier {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("keys", &self.inner.keys.load().kids())
+            .field("validation", &self.inner.validation)
+            .finish()
+    }
+}
+
+/// A token that passed every check.
+///
+/// Cheap to clone; the layer stores one in request extensions.
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    claims: Arc<StandardClaims>,
+    payload: Arc<[u8]>,
+}
+
+impl VerifiedToken {
+    /// The registered claims.
+    pub fn claims(&self) -> &StandardClaims {
+        &self.claims
+    }
+
+    /// Deserialize the payload into your own claims type.
+    pub fn deserialize<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.payload)
+    }
+
+    /// The decoded JSON payload (already authenticated).
+    pub fn payload(&self) -> &[u8] {
+        &self.payload
+    }
+}
+
+/// Configures a [`Verifier`]; obtained from [`Verifier::builder`].
+pub struct VerifierBuilder {
+    source: KeySource,
+    validation: Validation,
+    http_timeout: Duration,
+    max_jwks_bytes: usize,
+    policy: RefreshPolicy,
+    lazy: bool,
+    client: Option<reqwest::Client>,
+}
+
+impl VerifierBuilder {
+    /// Connect + total timeout of each JWKS or discovery request (default 5 s).
+    pub fn http_timeout(mut self, timeout: Duration) -> Self {
+        self.http_timeout = timeout;
+        self
+    }
+
+    /// Largest JWKS or discovery response accepted (default 64 KiB).
+    pub fn max_jwks_bytes(mut self, bytes: usize) -> Self {
+        self.max_jwks_bytes = bytes;
+        self
+    }
+
+    /// Bounds on the background refresh interval; the server's `Cache-Control:
+    /// max-age` is clamped into them (defaults 1 min and 1 h).
+    pub fn refresh_interval_bounds(mut self, min: Duration, max: Duration) -> Self {
+        self.policy.min_interval = min;
+        self.policy.max_interval = max.max(min);
+        self
+    }
+
+    /// Least time between two fetches caused by unknown `kid`s (default 30 s).
+    /// A flood of tokens with random `kid`s costs at most one fetch per cooldown.
+    pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
+        self.policy.unknown_kid_cooldown = cooldown;
+        self
+    }
+
+    /// Start even if the first fetch fails; tokens are refused with
+    /// [`VerifyError::KeysUnavailable`] until a fetch succeeds.
+    pub fn lazy(mut self, lazy: bool) -> Self {
+        self.lazy = lazy;
+        self
+    }
+
+    /// Use this HTTP client (its own timeouts then apply on top of ours).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Build the verifier. For a remote source this fetches the keys first and
+    /// fails if that fails (unless [`lazy`](Self::lazy)), then starts the
+    /// background refresh; it must run inside a Tokio runtime.
+    pub async fn build(self) -> Result<Verifier, KeyError> {
+        let target = match self.source {
+            KeySource::Static(keys) => return Ok(Verifier::from_key_set(keys, self.validation)),
+            KeySource::Jwks(url) => Target::Jwks(parse_http_url(&url)?),
+            KeySource::OidcDiscovery(issuer) => {
+                let base = parse_http_url(&issuer)?;
+                let discovery_url = parse_http_url(&format!(
+                    "{}/.well-known/openid-configuration",
+                    base.as_str().trim_end_matches('/')
+                ))?;
+                Target::Discovery {
+                    issuer,
+                    discovery_url,
+                    jwks_uri: Mutex::new(None),
+                }
+            }
+        };
+        let client = match self.client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.http_timeout)
+                .timeout(self.http_timeout)
+                .redirect(reqwest::redirect::Policy::limited(3))
+                .build()
+                .map_err(|e| KeyError::Client(e.to_string()))?,
+        };
+        let inner = Arc::new(Inner {
+            keys: ArcSwap::from_pointee(KeySet::default()),
+            validation: self.validation,
+            remote: Some(Remote {
+                fetcher: Fetcher {
+                    client,
+                    target,
+                    max_bytes: self.max_jwks_bytes,
+                },
+                policy: self.policy,
+                state: Mutex::new(RefreshState::default()),
+            }),
+            status: Mutex::new(CacheStatus {
+                remote: true,
+                ..CacheStatus::default()
+            }),
+        });
+        let verifier = Verifier { inner };
+        let first_delay = match verifier.refresh().await {
+            Ok(max_age) => verifier.next_delay(max_age),
+            Err(error) if self.lazy => {
+                tracing::warn!(%error, "starting without verification keys; will retry");
+                verifier.retry_delay()
+            }
+            Err(error) => return Err(error),
+        };
+        spawn_background_refresh(Arc::downgrade(&verifier.inner), first_delay);
+        Ok(verifier)
+    }
+}
+
+fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
+    tokio::spawn(async move {
+        let mut delay = first_delay;
+        loop {
+            tokio::time::sleep(delay).await;
+            let Some(inner) = inner.upgrade() else { break };
+            let verifier = Verifier { inner };
+            delay = match verifier.refresh().await {
+                Ok(max_age) => verifier.next_delay(max_age),
+                Err(_) => verifier.retry_delay(),
+            };
+        }
+    });
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    alg: Option<String>,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
+
+impl Verifier {
+    /// Verify against a remote or static key source with default refresh settings.
+    pub async fn new(source: KeySource, validation: Validation) -> Result<Self, KeyError> {
+        Self::builder(source, validation).build().await
+    }
+
+    /// Configure refresh, timeouts and laziness before building.
+    pub fn builder(source: KeySource, validation: Validation) -> VerifierBuilder {
+        VerifierBuilder {
+            source,
+            validation,
+            http_timeout: Duration::from_secs(5),
+            max_jwks_bytes: 64 * 1024,
+            policy: RefreshPolicy {
+                min_interval: Duration::from_secs(60),
+                max_interval: Duration::from_secs(3600),
+                unknown_kid_cooldown: Duration::from_secs(30),
+            },
+            lazy: false,
+            client: None,
+        }
+    }
+
+    /// A verifier over fixed keys: no network, no runtime needed.
+    pub fn from_key_set(keys: KeySet, validation: Validation) -> Self {
+        let key_count = keys.len();
+        Self {
+            inner: Arc::new(Inner {
+                keys: ArcSwap::from_pointee(keys),
+                validation,
+                remote: None,
+                status: Mutex::new(CacheStatus {
+                    key_count,
+                    ..CacheStatus::default()
+                }),
+            }),
+        }
+    }
+
+    /// Replace the key set (for an embedding server that rotates its own keys).
+    pub fn replace_keys(&self, keys: KeySet) {
+        let count = keys.len();
+        self.inner.keys.store(Arc::new(keys));
+        if let Ok(mut status) = self.inner.status.lock() {
+            status.key_count = count;
+        }
+    }
+
+    /// The validation rules in force.
+    pub fn validation(&self) -> &Validation {
+        &self.inner.validation
+    }
+
+    /// The current key set.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.inner.keys.load_full()
+    }
+
+    /// The key cache's health: last success, last error, key count, fetches.
+    pub fn status(&self) -> CacheStatus {
+        self.inner
+            .status
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Verify a token, refetching the key set once if its `kid` is unknown and
+    /// the cooldown allows. The only await is that refetch; known keys verify
+    /// without I/O or locks.
+    pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        match self.verify_with_current_keys(token) {
+            Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
+                if self.inner.remote.is_some() =>
+            {
+                // Ok or Err, re-check with whatever keys we now hold: a failed or
+                // cooling-down refresh leaves the last good set in place.
+                let _ = self.refresh_if_allowed(false).await;
+                self.verify_with_current_keys(token)
+            }
+            result => result,
+        }
+    }
+
+    /// Verify with the keys held now, never fetching. An unknown `kid` is
+    /// [`VerifyError::UnknownKid`] at once.
+    pub fn verify_with_current_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let validation = &self.inner.validation;
+        if token.len() > validation.max_token_len {
+            return Err(VerifyError::TooLong);
+        }
+        let mut segments = token.split('.');
+        let (Some(header64), Some(payload64), Some(signature64), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(VerifyError::Malformed("expected three dot-separated segments"));
+        };
+        let header_json = URL_SAFE_NO_PAD
+            .decode(header64)
+            .map_err(|_| VerifyError::Malformed("header is not base64url"))?;
+        let header: RawHeader = serde_json::from_slice(&header_json)
+            .map_err(|_| VerifyError::Malformed("header is not a JSON object"))?;
+        let alg_name = header
+            .alg
+            .as_deref()
+            .ok_or(VerifyError::Malformed("header has no alg"))?;
+        if alg_name.eq_ignore_ascii_case("none") {
+            return Err(VerifyError::AlgNone);
+        }
+        let alg = Algorithm::from_str(alg_name).map_err(|_| VerifyError::DisallowedAlgorithm)?;
+        if !validation.algorithms.contains(&alg) {
+            return Err(VerifyError::DisallowedAlgorithm);
+        }
+        if header.crit.is_some() {
+            return Err(VerifyError::CriticalHeader);
+        }
+        if !validation.type_matches(header.typ.as_deref()) {
+            return Err(VerifyError::WrongType);
+        }
+
+        let keys = self.inner.keys.load();
+        if keys.is_empty() {
+            return Err(VerifyError::KeysUnavailable);
+        }
+        let key = match header.kid.as_deref() {
+            Some(kid) => match keys.keys.get(kid) {
+                Some(key) => key,
+                None if keys.rejected.contains_key(kid) => return Err(VerifyError::UnusableKey),
+                None => return Err(VerifyError::UnknownKid),
+            },
+            None if keys.keys.len() == 1 => keys.keys.values().next().ok_or(VerifyError::MissingKid)?,
+            None => return Err(VerifyError::MissingKid),
+        };
+        if key.alg.is_some_and(|pinned| pinned != alg) {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
+        let signing_input_len = header64.len() + 1 + payload64.len();
+        let signing_input = &token.as_bytes()[..signing_input_len];
+        match jsonwebtoken::crypto::verify(signature64, signing_input, &key.key, alg) {
+            Ok(true) => {}
+            Ok(false) => return Err(VerifyError::InvalidSignature),
+            Err(_) => return Err(VerifyError::Malformed("signature is not base64url")),
+        }
+
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload64)
+            .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
+        let (claims, has_exp) = parse_standard_claims(&payload)?;
+        self.check_claims(&claims, has_exp)?;
+        Ok(VerifiedToken {
+            claims: Arc::new(claims),
+            payload: payload.into(),
+        })
+    }
+
+    fn check_claims(&self, claims: &StandardClaims, has_exp: bool) -> Result<(), VerifyError> {
+        let validation = &self.inner.validation;
+        let now = now_unix();
+        let leeway = validation.leeway.as_secs() as i64;
+        if validation.required_claims.contains(&"exp") && !has_exp {
+            return Err(VerifyError::MissingClaim("exp"));
+        }
+        if validation.validate_exp && has_exp && now > claims.exp.saturating_add(leeway) {
+            return Err(VerifyError::Expired);
+        }
+        if validation.validate_nbf {
+            if let Some(nbf) = claims.nbf {
+                if nbf > now.saturating_add(leeway) {
+                    return Err(VerifyError::NotYetValid);
+                }
+            }
+        }
+        if let Some(issuer) = validation.issuer.as_deref() {
+            if claims.iss.as_deref() != Some(issuer) {
+                return Err(VerifyError::WrongIssuer);
+            }
+        }
+        if !validation.audiences.is_empty()
+            && !claims
+                .aud
+                .iter()
+                .any(|aud| validation.audiences.iter().any(|accepted| accepted == aud))
+        {
+            return Err(VerifyError::WrongAudience);
+        }
+        for claim in &validation.required_claims {
+            let present = match *claim {
+                "iss" => claims.iss.is_some(),
+                "sub" => claims.sub.is_some(),
+                "aud" => !claims.aud.is_empty(),
+                "exp" => has_exp,
+                "nbf" => claims.nbf.is_some(),
+                "iat" => claims.iat.is_some(),
+                "jti" => claims.jti.is_some(),
+                "scope" => claims.scope.is_some(),
+                "client_id" => claims.client_id.is_some(),
+                _ => true,
+            };
+            if !present {
+                return Err(VerifyError::MissingClaim(claim));
+            }
+        }
+        Ok(())
+    }
+
+    /// Fetch the key set now (joining a fetch already under way), ignoring the
+    /// cooldown. On failure the last good keys stay in use (stale-if-error).
+    /// Returns the server's `max-age`, if it sent one. A static source is a no-op.
+    pub async fn refresh(&self) -> Result<Option<Duration>, KeyError> {
+        self.refresh_if_allowed(true).await
+    }
+
+    async fn refresh_if_allowed(&self, force: bool) -> Result<Option<Duration>, KeyError> {
+        let Some(remote) = self.inner.remote.as_ref() else {
+            return Ok(None);
+        };
+        let shared = {
+            let Ok(mut state) = remote.state.lock() else {
+                return Err(KeyError::Client("refresh state poisoned".into()));
+            };
+            match (&state.in_flight, state.last_attempt) {
+                (Some(in_flight), _) => in_flight.clone(),
+                (None, Some(last))
+                    if !force && last.elapsed() < remote.policy.unknown_kid_cooldown =>
+                {
+                    return Err(KeyError::CoolingDown(remote.policy.unknown_kid_cooldown));
+                }
+                _ => {
+                    let weak = Arc::downgrade(&self.inner);
+                    // The fetch runs as its own task so it completes even if every
+                    // waiting request is cancelled; waiters share its one result.
+                    let task = tokio::spawn(fetch_and_swap(weak));
+                    let fut: BoxFuture<'static, _> = async move {
+                        task.await
+                            .unwrap_or_else(|_| Err(KeyError::Client("refresh task failed".into())))
+                    }
+                    .boxed();
+                    let shared = fut.shared();
+                    state.in_flight = Some(shared.clone());
+                    state.last_attempt = Some(Instant::now());
+                    shared
+                }
+            }
+        };
+        shared.await
+    }
+
+    fn next_delay(&self, max_age: Option<Duration>) -> Duration {
+        let Some(remote) = self.inner.remote.as_ref() else {
+            return Duration::from_secs(3600);
+        };
+        let policy = &remote.policy;
+        max_age
+            .unwrap_or(policy.max_interval)
+            .clamp(policy.min_interval, policy.max_interval)
+    }
+
+    fn retry_delay(&self) -> Duration {
+        self.inner
+            .remote
+            .as_ref()
+            .map(|r| r.policy.min_interval)
+            .unwrap_or(Duration::from_secs(60))
+    }
+}
+
+async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError> {
+    let Some(inner) = inner.upgrade() else {
+        return Err(KeyError::Client("verifier dropped".into()));
+    };
+    let Some(remote) = inner.remote.as_ref() else {
+        return Ok(None);
+    };
+    let result = remote.fetcher.fetch().await;
+    let outcome = match result {
+        Ok(fetched) => {
+            let count = fetched.keys.len();
+            inner.keys.store(Arc::new(fetched.keys));
+            if let Ok(mut status) = inner.status.lock() {
+                status.fetches += 1;
+                status.key_count = count;
+                status.last_success = Some(SystemTime::now());
+                status.last_error = None;
+            }
+            tracing::debug!(source = %remote.fetcher.describe(), keys = count, "verification keys refreshed");
+            Ok(fetched.max_age)
+        }
+        Err(error) => {
+            if let Ok(mut status) = inner.status.lock() {
+                status.fetches += 1;
+                status.last_failure = Some(SystemTime::now());
+                status.last_error = Some(error.to_string());
+            }
+            tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
+            Err(error)
+        }
+    };
+    if let Ok(mut state) = remote.state.lock() {
+        state.in_flight = None;
+    }
+    outcome
+}
