@@ -1,1 +1,158 @@
-fn main(){}
+//! `auth-server`: command-line entry point. Parses arguments, loads `.env`,
+//! and hands over to the library; nothing else lives here.
+
+use std::io::{IsTerminal, Read};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use auth_server::accounts::{create_user, NewUser};
+use auth_server::config::Config;
+use auth_server::password::{Password, PasswordHasher};
+use auth_server::{db, keys, telemetry, Application};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "auth-server", version, about = "Signet RS256 token authority")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage signing keys in KEYS_DIR.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage users from the command line.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Generate a new RSA key pair into KEYS_DIR (the newest key signs).
+    Generate {
+        /// Modulus size: 2048, 3072 or 4096.
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+    },
+    /// List the keys the server would load, with their kid.
+    List,
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create the first admin. The password is read from ADMIN_PASSWORD or stdin, never argv.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
+fn read_admin_password() -> anyhow::Result<Password> {
+    if let Ok(password) = std::env::var("ADMIN_PASSWORD") {
+        return Ok(Password::new(password));
+    }
+    let mut stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!("Admin password (input is not hidden; prefer ADMIN_PASSWORD or a pipe): ");
+    }
+    let mut buffer = String::new();
+    stdin.read_to_string(&mut buffer).context("reading the password from stdin")?;
+    let password = buffer.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        bail!("ADMIN_PASSWORD is not set and stdin was empty");
+    }
+    Ok(Password::new(password))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "auth-server listening");
+            app.run_until_stopped().await?;
+            tracing::info!("auth-server stopped");
+        }
+        Command::Migrate => {
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            println!("migrations applied");
+        }
+        Command::Keys(KeysCommand::Generate { bits }) => {
+            if ![2048, 3072, 4096].contains(&bits) {
+                bail!("--bits must be 2048, 3072 or 4096");
+            }
+            let path = keys::generate_into(&config.keys_dir, bits)?;
+            let pem = std::fs::read_to_string(&path)?;
+            let key = keys::SigningKey::from_pem(&pem, path.display().to_string()).map_err(anyhow::Error::msg)?;
+            println!("generated {} ({} bits), kid {}", path.display(), key.bits(), key.kid);
+        }
+        Command::Keys(KeysCommand::List) => {
+            let ring = keys::load(&Config {
+                generate_dev_key: false,
+                ..config
+            })?;
+            for key in ring.published() {
+                let marker = if key.kid == ring.active().kid { "active" } else { "published" };
+                println!("{}\t{} bits\t{}\t{}", key.kid, key.bits(), marker, key.origin);
+            }
+        }
+        Command::Users(UsersCommand::CreateAdmin { email, display_name }) => {
+            let password = read_admin_password()?;
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            let hasher = PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let user = create_user(
+                &database,
+                &hasher,
+                NewUser {
+                    email,
+                    password,
+                    display_name,
+                    roles: vec!["admin".to_owned()],
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
+                    "{}",
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                other => anyhow::anyhow!("{other}"),
+            })?;
+            println!("created admin {} ({})", user.email, user.id);
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    // A missing .env is normal; a malformed one is reported.
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("error: .env: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! User-account rules shared by the REST routes and the CLI.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::entity::user;
+use crate::error::{conflict_on_unique, ApiError, FieldError};
+use crate::password::{policy_violation, Password, PasswordHasher};
+
+pub const MAX_EMAIL_LEN: usize = 254;
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// Trim and lower-case; every provider we know treats the local part case-insensitively.
+pub fn normalize_email(raw: &str) -> String {
+    raw.trim().to_lowercase()
+}
+
+pub fn validate_email(email: &str) -> Option<String> {
+    if email.is_empty() {
+        return Some("is required".into());
+    }
+    if email.len() > MAX_EMAIL_LEN {
+        return Some(format!("must be at most {MAX_EMAIL_LEN} characters"));
+    }
+    if !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
+        return Some("is not a valid email address".into());
+    }
+    None
+}
+
+/// `Ok(None)` for an absent or blank name, the trimmed name if valid.
+pub fn validate_display_name(raw: Option<&str>) -> Result<Option<String>, String> {
+    let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
+        return Ok(None);
+    };
+    if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("must not contain control characters".into());
+    }
+    Ok(Some(name.to_owned()))
+}
+
+/// Role names: lower-case letters, digits, `_`, `-`, `:`; 1–64 characters.
+pub fn validate_roles(roles: &[String]) -> Result<String, String> {
+    let mut cleaned: Vec<&str> = Vec::new();
+    for role in roles {
+        let valid = !role.is_empty()
+            && role.len() <= 64
+            && role
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':'));
+        if !valid {
+            return Err(format!("{role:?} is not a valid role name"));
+        }
+        if !cleaned.contains(&role.as_str()) {
+            cleaned.push(role);
+        }
+    }
+    Ok(cleaned.join(" "))
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub password: Password,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+}
+
+/// Validate and create a user; 422 listing each field's problem, 409 if taken.
+pub async fn create_user(
+    db: &impl ConnectionTrait,
+    hasher: &PasswordHasher,
+    new: NewUser,
+) -> Result<user::Model, ApiError> {
+    let email = normalize_email(&new.email);
+    let mut errors = Vec::new();
+    if let Some(problem) = validate_email(&email) {
+        errors.push(FieldError::new("email", problem));
+    }
+    if let Some(problem) = policy_violation(new.password.expose(), Some(&email)) {
+        errors.push(FieldError::new("password", problem));
+    }
+    let display_name = match validate_display_name(new.display_name.as_deref()) {
+        Ok(name) => name,
+        Err(problem) => {
+            errors.push(FieldError::new("display_name", problem));
+            None
+        }
+    };
+    let roles = match validate_roles(&new.roles) {
+        Ok(roles) => roles,
+        Err(problem) => {
+            errors.push(FieldError::new("roles", problem));
+            String::new()
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    // Cheap pre-check so a taken email does not cost a hash; the unique index decides races.
+    if find_by_email(db, &email).await?.is_some() {
+        return Err(ApiError::Conflict("an account with this email already exists".into()));
+    }
+    let password_hash = hasher.hash(&new.password).await.map_err(hash_error)?;
+    let now = Utc::now();
+    user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        password_hash: Set(password_hash),
+        display_name: Set(display_name),
+        roles: Set(roles),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| conflict_on_unique(e, "an account with this email already exists"))
+}
+
+pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Email.eq(email))
+        .one(db)
+        .await?)
+}
+
+pub fn hash_error(error: crate::password::HashError) -> ApiError {
+    match error {
+        crate::password::HashError::Busy => ApiError::Busy,
+        crate::password::HashError::Failed(e) => ApiError::internal(anyhow::anyhow!(e)),
+    }
+}

@@ -1,0 +1,329 @@
+//! Configuration from the environment (and `.env`), validated once at start.
+//!
+//! Every variable is documented in the README with its default. A bad value
+//! fails start-up with one line naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A configuration value that cannot be used, and which variable holds it.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(variable: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            variable,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the signing key comes from, in order of precedence.
+#[derive(Clone)]
+pub enum PrivateKeySource {
+    /// `JWT_PRIVATE_KEY`: the PEM itself (literal `\n` escapes allowed).
+    Inline(String),
+    /// `JWT_PRIVATE_KEY_FILE`: a path to a PEM file.
+    File(PathBuf),
+    /// Every `*.pem` in `KEYS_DIR`; generated there on first run if allowed.
+    Directory,
+}
+
+impl std::fmt::Debug for PrivateKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Inline(_) => f.write_str("Inline(<redacted>)"),
+            Self::File(path) => f.debug_tuple("File").field(path).finish(),
+            Self::Directory => f.write_str("Directory"),
+        }
+    }
+}
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Config {
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    /// OWASP Password Storage Cheat Sheet: m=19 MiB, t=2, p=1.
+    fn default() -> Self {
+        Self {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub access_token_ttl: Duration,
+    pub keys_dir: PathBuf,
+    pub private_key: PrivateKeySource,
+    pub generate_dev_key: bool,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub argon2: Argon2Config,
+    pub password_hash_concurrency: usize,
+    pub jwks_max_age: Duration,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub shutdown_grace: Duration,
+    pub first_party_client_id: String,
+    pub user_scope: String,
+}
+
+/// Reads variables through a lookup function, so tests can configure without
+/// touching the process environment.
+struct Reader<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw
+                .trim()
+                .parse()
+                .map_err(|e| ConfigError::new(name, format!("cannot parse {raw:?}: {e}"))),
+        }
+    }
+
+    fn positive<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Default,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.parse(name, default)?;
+        if value <= T::default() {
+            return Err(ConfigError::new(name, "must be greater than zero"));
+        }
+        Ok(value)
+    }
+
+    fn duration(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        let value = match self.get(name) {
+            None => default,
+            Some(raw) => parse_duration(&raw).map_err(|e| ConfigError::new(name, e))?,
+        };
+        if value.is_zero() {
+            return Err(ConfigError::new(name, "must be greater than zero"));
+        }
+        Ok(value)
+    }
+
+    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {
+            None => Ok(default),
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
+            Some(v) => Err(ConfigError::new(name, format!("expected true or false, got {v:?}"))),
+        }
+    }
+}
+
+/// Seconds (`900`) or a humantime duration (`15m`, `1h 30m`).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    if let Ok(seconds) = raw.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(raw).map_err(|e| format!("cannot parse {raw:?} as a duration: {e}"))
+}
+
+fn parse_database_url(raw: &str) -> Result<String, ConfigError> {
+    let variable = "DATABASE_URL";
+    let scheme = raw.split(':').next().unwrap_or_default();
+    match scheme {
+        "sqlite" => Ok(raw.to_owned()),
+        "postgres" | "postgresql" => url::Url::parse(raw)
+            .map(|_| raw.to_owned())
+            .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}"))),
+        _ => Err(ConfigError::new(
+            variable,
+            "must start with sqlite: or postgres:// (e.g. sqlite://data/auth.db?mode=rwc)",
+        )),
+    }
+}
+
+fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
+    let variable = "JWT_ISSUER";
+    let url = url::Url::parse(raw)
+        .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            variable,
+            "must be an http(s) URL without query or fragment (OIDC Discovery §3)",
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+impl Config {
+    /// Read the process environment (after `.env`, which `main` loads).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Read configuration through `lookup` (variable name → value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Reader { lookup };
+        let bind_addr: SocketAddr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let database_url = match env.get("DATABASE_URL") {
+            Some(raw) => parse_database_url(raw.trim())?,
+            None => "sqlite://data/auth.db?mode=rwc".to_owned(),
+        };
+        let issuer = match env.get("JWT_ISSUER") {
+            Some(raw) => parse_issuer(raw.trim())?,
+            None => format!("http://{bind_addr}"),
+        };
+        let audiences: Vec<String> = env
+            .get("JWT_AUDIENCE")
+            .unwrap_or_else(|| "signet".to_owned())
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if audiences.is_empty() {
+            return Err(ConfigError::new("JWT_AUDIENCE", "must name at least one audience"));
+        }
+        let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
+        if access_token_ttl > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::new(
+                "ACCESS_TOKEN_TTL",
+                "must be at most 24h: access tokens are meant to be short-lived",
+            ));
+        }
+        let private_key = if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
+            PrivateKeySource::Inline(pem.replace("\\n", "\n"))
+        } else if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
+            PrivateKeySource::File(PathBuf::from(path))
+        } else {
+            PrivateKeySource::Directory
+        };
+        let log_format = match env.get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+            None => LogFormat::Pretty,
+            Some(v) if v == "pretty" => LogFormat::Pretty,
+            Some(v) if v == "json" => LogFormat::Json,
+            Some(v) => {
+                return Err(ConfigError::new("LOG_FORMAT", format!("expected pretty or json, got {v:?}")))
+            }
+        };
+        let argon2 = Argon2Config {
+            memory_kib: env.positive("ARGON2_MEMORY_KIB", Argon2Config::default().memory_kib)?,
+            iterations: env.positive("ARGON2_ITERATIONS", Argon2Config::default().iterations)?,
+            parallelism: env.positive("ARGON2_PARALLELISM", Argon2Config::default().parallelism)?,
+        };
+        argon2::Params::new(argon2.memory_kib, argon2.iterations, argon2.parallelism, None)
+            .map_err(|e| ConfigError::new("ARGON2_MEMORY_KIB", format!("invalid Argon2 parameters: {e}")))?;
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Self {
+            bind_addr,
+            database_url,
+            issuer,
+            audiences,
+            access_token_ttl,
+            keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
+            private_key,
+            generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,
+            log_format,
+            max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
+            argon2,
+            password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
+            jwks_max_age: env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?,
+            db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
+            db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
+            shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
+            first_party_client_id: env
+                .get("FIRST_PARTY_CLIENT_ID")
+                .unwrap_or_else(|| "signet".to_owned()),
+            user_scope: env
+                .get("USER_TOKEN_SCOPE")
+                .unwrap_or_else(|| "openid profile email".to_owned()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_loopback_with_fifteen_minute_tokens() {
+        let config = config(&[]).expect("defaults are valid");
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.issuer, "http://127.0.0.1:8080");
+        assert!(config.database_url.starts_with("sqlite:"));
+        assert_eq!(config.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(config.audiences, vec!["signet"]);
+    }
+
+    #[test]
+    fn ttl_accepts_seconds_and_humantime() {
+        assert_eq!(config(&[("ACCESS_TOKEN_TTL", "600")]).expect("ok").access_token_ttl, Duration::from_secs(600));
+        assert_eq!(config(&[("ACCESS_TOKEN_TTL", "5m")]).expect("ok").access_token_ttl, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (name, value) in [
+            ("ACCESS_TOKEN_TTL", "0"),
+            ("ACCESS_TOKEN_TTL", "soon"),
+            ("BIND_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://x"),
+            ("JWT_ISSUER", "not a url"),
+            ("LOG_FORMAT", "xml"),
+            ("MAX_BODY_BYTES", "-1"),
+            ("GENERATE_DEV_KEY", "maybe"),
+            ("JWT_AUDIENCE", " , "),
+        ] {
+            let error = config(&[(name, value)]).expect_err(name);
+            assert_eq!(error.variable, name, "{error}");
+        }
+    }
+
+    #[test]
+    fn inline_key_unescapes_newlines() {
+        let config = config(&[("JWT_PRIVATE_KEY", "-----BEGIN X-----\\nabc\\n-----END X-----")]).expect("ok");
+        match config.private_key {
+            PrivateKeySource::Inline(pem) => assert_eq!(pem.lines().count(), 3),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! sea-orm entities; the schema itself is defined by `migration`.
+
+pub mod user;

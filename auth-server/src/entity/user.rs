@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    /// UUIDv7: time-ordered, so cursor pagination by id is creation order.
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Normalised (trimmed, lower-cased); unique.
+    #[sea_orm(unique)]
+    pub email: String,
+    /// Argon2id PHC string. Never serialized: `Model` has no `Serialize`.
+    pub password_hash: String,
+    pub display_name: Option<String>,
+    /// Space-separated role names.
+    pub roles: String,
+    pub disabled: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+impl Model {
+    pub fn role_list(&self) -> Vec<String> {
+        self.roles.split_ascii_whitespace().map(str::to_owned).collect()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

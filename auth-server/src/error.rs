@@ -1,0 +1,312 @@
+//! One error type for every REST handler: RFC 9457 `application/problem+json`.
+//!
+//! Internal errors keep their cause in response extensions; the
+//! [`log_server_errors`] middleware logs it once, where the response leaves.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sea_orm::{DbErr, SqlErr};
+use serde::Serialize;
+
+/// One field's problem in a 422 answer.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// 401 with a bearer challenge; the detail is safe to show.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 401 for a failed login: one fixed text so accounts cannot be enumerated.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body is larger than the limit")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the service is busy; retry shortly")]
+    Busy,
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(#[source] DbErr),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+/// The cause of a 5xx, carried to the logging middleware.
+#[derive(Clone)]
+pub struct InternalCause(pub Arc<String>);
+
+impl ApiError {
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Busy | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "bad-request",
+            Self::Validation(_) => "validation",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::InvalidCredentials => "invalid-credentials",
+            Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not-found",
+            Self::Conflict(_) => "conflict",
+            Self::PayloadTooLarge => "payload-too-large",
+            Self::UnsupportedMediaType(_) => "unsupported-media-type",
+            Self::Busy => "busy",
+            Self::DatabaseUnavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+}
+
+/// A problem+json response for any status (used by fallbacks and rejections too).
+pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+    let problem = Problem {
+        type_: format!("https://signet.dev/problems/{slug}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors,
+    };
+    let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let detail = match &self {
+            // Never leak the cause of a 5xx to the client.
+            Self::Internal(_) | Self::DatabaseUnavailable(_) => Some(self.to_string()),
+            Self::Validation(_) => Some("one or more fields are invalid".to_owned()),
+            other => Some(other.to_string()),
+        };
+        let slug = self.slug();
+        let cause = match &self {
+            Self::Internal(error) => Some(format!("{error:#}")),
+            Self::DatabaseUnavailable(error) => Some(error.to_string()),
+            _ => None,
+        };
+        let errors = match self {
+            Self::Validation(errors) => errors,
+            _ => Vec::new(),
+        };
+        let mut response = problem_response(status, slug, detail, errors);
+        let headers = response.headers_mut();
+        match status {
+            StatusCode::UNAUTHORIZED => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer realm="signet""#),
+                );
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        if let Some(cause) = cause {
+            response.extensions_mut().insert(InternalCause(Arc::new(cause)));
+        }
+        response
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(error: DbErr) -> Self {
+        match &error {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::DatabaseUnavailable(error),
+            _ => Self::Internal(error.into()),
+        }
+    }
+}
+
+/// Map a unique-constraint violation to 409 with `message`; anything else stays a DB error.
+pub fn conflict_on_unique(error: DbErr, message: &str) -> ApiError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message.to_owned()),
+        _ => ApiError::from(error),
+    }
+}
+
+/// Logs every 5xx exactly once, with the cause the handler attached.
+pub async fn log_server_errors(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    if response.status().is_server_error() {
+        let cause = response
+            .extensions()
+            .get::<InternalCause>()
+            .map(|c| c.0.as_str().to_owned())
+            .unwrap_or_else(|| "no cause recorded".to_owned());
+        tracing::error!(%method, %path, status = response.status().as_u16(), %cause, "request failed");
+    }
+    response
+}
+
+/// `Json<T>` whose rejections are problem+json: 415 without a JSON content
+/// type, 400 for syntax, 422 for a wrong shape (unknown field, wrong type), 413
+/// past the body limit.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => {
+                Self::UnsupportedMediaType("expected Content-Type: application/json".to_owned())
+            }
+            JsonRejection::JsonSyntaxError(_) => Self::BadRequest("request body is not valid JSON".to_owned()),
+            JsonRejection::JsonDataError(error) => {
+                let (field, message) = describe_data_error(&error.body_text());
+                Self::Validation(vec![FieldError::new(&field, message)])
+            }
+            JsonRejection::BytesRejection(error) => {
+                if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    Self::PayloadTooLarge
+                } else {
+                    Self::BadRequest("request body could not be read".to_owned())
+                }
+            }
+            other => Self::BadRequest(other.body_text()),
+        }
+    }
+}
+
+/// Turn serde's "path: invalid type: string \"hunter2\", expected u32 at line 1
+/// column 9" into ("path", "expected u32"): the offending value (possibly a
+/// password) is never echoed back.
+fn describe_data_error(text: &str) -> (String, String) {
+    let text = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let text = match text.rfind(" at line ") {
+        Some(at) => &text[..at],
+        None => text,
+    };
+    let (field, message) = match text.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => (path.to_owned(), rest),
+        _ => ("body".to_owned(), text),
+    };
+    let message = if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        match message.rfind(", expected ") {
+            Some(at) => format!("expected {}", &message[at + ", expected ".len()..]),
+            None => "invalid value".to_owned(),
+        }
+    } else {
+        message.to_owned()
+    };
+    (field, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_name_the_field_without_echoing_the_value() {
+        let (field, message) = describe_data_error(
+            "Failed to deserialize the JSON body into the target type: password: invalid type: integer `12345678`, expected a string at line 1 column 30",
+        );
+        assert_eq!(field, "password");
+        assert_eq!(message, "expected a string");
+        assert!(!message.contains("12345678"));
+    }
+
+    #[test]
+    fn unknown_fields_are_reported_as_such() {
+        let (field, message) = describe_data_error("unknown field `admin`, expected one of `email`, `password` at line 1 column 9");
+        assert_eq!(field, "body");
+        assert!(message.starts_with("unknown field `admin`"));
+    }
+}
+
+/// `Path<T>` with a problem+json 400 when a segment does not parse (e.g. not a UUID).
+#[derive(Debug, Clone, Copy, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        Self::BadRequest(format!("invalid path parameter: {}", rejection.body_text()))
+    }
+}
+
+/// `Query<T>` with a problem+json 400 for unparsable or unknown parameters.
+#[derive(Debug, Clone, Copy, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Self::BadRequest(format!("invalid query: {}", rejection.body_text()))
+    }
+}

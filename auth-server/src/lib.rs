@@ -1,0 +1,20 @@
+//! Signet's token authority: accounts, password login, RS256 access tokens,
+//! and the public keys (JWKS, OIDC discovery) that let services verify them
+//! without calling back.
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod entity;
+pub mod error;
+pub mod keys;
+pub mod migration;
+pub mod password;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+
+pub use routes::app;
+pub use startup::Application;

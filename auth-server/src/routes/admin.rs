@@ -1,0 +1,154 @@
+//! User administration (role `admin`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::Utc;
+use jwt_verify::Claims;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::accounts::{validate_display_name, validate_roles};
+use crate::entity::user;
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
+use crate::routes::users::UserView;
+use crate::state::AppState;
+
+pub const DEFAULT_PAGE: u64 = 50;
+pub const MAX_PAGE: u64 = 200;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageParams {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<Uuid>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    pub items: Vec<UserView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<Uuid>,
+}
+
+fn parse_page(params: PageParams) -> Result<(u64, Option<Uuid>), ApiError> {
+    let limit = params.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::Validation(vec![FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))]));
+    }
+    Ok((limit, params.cursor))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, description = "A page of users, oldest first", body = UserPage),
+              (status = 403, description = "Not an admin")))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<PageParams>,
+) -> Result<ApiJson<UserPage>, ApiError> {
+    let (limit, cursor) = parse_page(params)?;
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id);
+    if let Some(cursor) = cursor {
+        query = query.filter(user::Column::Id.gt(cursor));
+    }
+    let mut rows = query.limit(limit + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|u| u.id)
+    } else {
+        None
+    };
+    Ok(ApiJson(UserPage {
+        items: rows.into_iter().map(UserView::from).collect(),
+        next_cursor,
+    }))
+}
+
+async fn find_user(state: &AppState, id: Uuid) -> Result<user::Model, ApiError> {
+    user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(ApiError::NotFound("user"))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, body = UserView), (status = 404, description = "No such user")))]
+pub async fn get_user(State(state): State<AppState>, ApiPath(id): ApiPath<Uuid>) -> Result<ApiJson<UserView>, ApiError> {
+    Ok(ApiJson(find_user(&state, id).await?.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub roles: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+    pub display_name: Option<String>,
+}
+
+fn is_self(claims: &Claims, id: Uuid) -> bool {
+    claims.sub.as_deref() == Some(id.to_string().as_str())
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    responses((status = 200, body = UserView), (status = 404, description = "No such user"),
+              (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    claims: Claims,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateUserRequest>,
+) -> Result<ApiJson<UserView>, ApiError> {
+    let user = find_user(&state, id).await?;
+    let mut errors = Vec::new();
+    let mut active = user.into_active_model();
+    if let Some(roles) = &body.roles {
+        match validate_roles(roles) {
+            Ok(roles) => active.roles = Set(roles),
+            Err(problem) => errors.push(FieldError::new("roles", problem)),
+        }
+        if is_self(&claims, id) && !roles.iter().any(|r| r == "admin") {
+            errors.push(FieldError::new("roles", "an admin cannot remove their own admin role"));
+        }
+    }
+    if let Some(disabled) = body.disabled {
+        if disabled && is_self(&claims, id) {
+            errors.push(FieldError::new("disabled", "an admin cannot disable their own account"));
+        }
+        active.disabled = Set(disabled);
+    }
+    if body.display_name.is_some() {
+        match validate_display_name(body.display_name.as_deref()) {
+            Ok(name) => active.display_name = Set(name),
+            Err(problem) => errors.push(FieldError::new("display_name", problem)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    active.updated_at = Set(Utc::now());
+    let updated = active.update(&state.db).await?;
+    tracing::info!(admin = claims.sub.as_deref().unwrap_or_default(), user_id = %id, "user updated by admin");
+    Ok(ApiJson(updated.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    claims: Claims,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    if is_self(&claims, id) {
+        return Err(ApiError::Validation(vec![FieldError::new("id", "use DELETE /api/v1/users/me to delete your own account")]));
+    }
+    find_user(&state, id).await?.delete(&state.db).await?;
+    tracing::info!(admin = claims.sub.as_deref().unwrap_or_default(), user_id = %id, "user deleted by admin");
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,38 @@
+//! Liveness and readiness.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+/// The process is up and serving HTTP.
+#[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Process is up")))]
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready to serve: the database answers and a signing key is loaded.
+#[utoipa::path(get, path = "/readyz", tag = "health", responses(
+    (status = 200, description = "Ready"),
+    (status = 503, description = "Database unreachable or no signing key"),
+))]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
+        Ok(Ok(()))
+    );
+    let signing_key = !state.keys.published().is_empty();
+    let ready = database && signing_key;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (
+        status,
+        Json(json!({
+            "status": if ready { "ready" } else { "unready" },
+            "checks": { "database": database, "signing_key": signing_key },
+        })),
+    )
+}

@@ -1,0 +1,153 @@
+//! Sign-up and the signed-in user's own account.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use jwt_verify::Claims;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, Set};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::accounts::{create_user, hash_error, NewUser};
+use crate::entity::user;
+use crate::error::{ApiError, ApiJson, FieldError};
+use crate::password::{policy_violation, Password};
+use crate::state::AppState;
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserView {
+    fn from(model: user::Model) -> Self {
+        Self {
+            roles: model.role_list(),
+            id: model.id,
+            email: model.email,
+            display_name: model.display_name,
+            disabled: model.disabled,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
+    pub password: Password,
+    #[serde(default)]
+    pub display_name: Option<String>,
+}
+
+/// Create an account. Roles cannot be chosen here (unknown fields are refused).
+#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+    request_body = SignupRequest,
+    responses(
+        (status = 201, description = "Created", body = UserView),
+        (status = 409, description = "Email already registered", body = crate::error::Problem),
+        (status = 422, description = "Invalid fields", body = crate::error::Problem),
+    ))]
+pub async fn signup(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<SignupRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let created = create_user(
+        &state.db,
+        &state.hasher,
+        NewUser {
+            email: body.email,
+            password: body.password,
+            display_name: body.display_name,
+            roles: Vec::new(),
+        },
+    )
+    .await?;
+    tracing::info!(user_id = %created.id, "user signed up");
+    Ok((StatusCode::CREATED, ApiJson(UserView::from(created))))
+}
+
+/// The account behind a verified token; a deleted or disabled account's tokens stop working here.
+pub async fn current_user(state: &AppState, claims: &Claims) -> Result<user::Model, ApiError> {
+    let invalid = || ApiError::Unauthorized("the token's account is no longer active".into());
+    let id = claims
+        .sub
+        .as_deref()
+        .and_then(|sub| Uuid::parse_str(sub).ok())
+        .ok_or_else(invalid)?;
+    user::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(invalid)
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, description = "Own profile", body = UserView),
+              (status = 401, description = "Missing or invalid token")))]
+pub async fn me(State(state): State<AppState>, claims: Claims) -> Result<ApiJson<UserView>, ApiError> {
+    Ok(ApiJson(current_user(&state, &claims).await?.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, format = Password)]
+    pub old_password: Password,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Password,
+}
+
+#[utoipa::path(patch, path = "/api/v1/users/me/password", tag = "users", security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses((status = 204, description = "Changed"),
+              (status = 403, description = "Old password is wrong", body = crate::error::Problem),
+              (status = 422, description = "New password rejected by policy", body = crate::error::Problem)))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    claims: Claims,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    let user = current_user(&state, &claims).await?;
+    let verdict = state
+        .hasher
+        .verify(&body.old_password, Some(&user.password_hash))
+        .await
+        .map_err(hash_error)?;
+    if !verdict.matches {
+        return Err(ApiError::Forbidden("the current password is wrong".into()));
+    }
+    if let Some(problem) = policy_violation(body.new_password.expose(), Some(&user.email)) {
+        return Err(ApiError::Validation(vec![FieldError::new("new_password", problem)]));
+    }
+    let hash = state.hasher.hash(&body.new_password).await.map_err(hash_error)?;
+    let user_id = user.id;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(Utc::now());
+    active.update(&state.db).await?;
+    tracing::info!(%user_id, "password changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 204, description = "Account deleted")))]
+pub async fn delete_me(State(state): State<AppState>, claims: Claims) -> Result<StatusCode, ApiError> {
+    let user = current_user(&state, &claims).await?;
+    let user_id = user.id;
+    user.delete(&state.db).await?;
+    tracing::info!(%user_id, "user deleted own account");
+    Ok(StatusCode::NO_CONTENT)
+}
+

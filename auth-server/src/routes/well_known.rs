@@ -1,0 +1,61 @@
+//! Public key publication: JWKS and OIDC discovery.
+
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+
+use crate::keys::Jwks;
+use crate::state::AppState;
+
+/// The public keys tokens are signed with, cacheable for `JWKS_MAX_AGE`.
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
+    responses((status = 200, description = "JSON Web Key Set", body = Jwks)))]
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut response = Json(state.keys.jwks()).into_response();
+    let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}
+
+/// OIDC Discovery 1.0 §3 metadata (the fields that apply to this server).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DiscoveryDocument {
+    pub issuer: String,
+    pub jwks_uri: String,
+    pub token_endpoint: String,
+    pub grant_types_supported: Vec<&'static str>,
+    pub response_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<String>,
+    pub claims_supported: Vec<&'static str>,
+}
+
+#[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
+    responses((status = 200, description = "Discovery metadata", body = DiscoveryDocument)))]
+pub async fn openid_configuration(State(state): State<AppState>) -> Response {
+    let issuer = state.config.issuer.clone();
+    let document = DiscoveryDocument {
+        jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+        token_endpoint: format!("{issuer}/oauth/token"),
+        grant_types_supported: vec!["client_credentials"],
+        response_types_supported: vec!["token"],
+        subject_types_supported: vec!["public"],
+        id_token_signing_alg_values_supported: vec!["RS256"],
+        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+        scopes_supported: state.config.user_scope.split_whitespace().map(str::to_owned).collect(),
+        claims_supported: vec!["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles", "email"],
+        issuer,
+    };
+    let mut response = Json(document).into_response();
+    let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
+    if let Ok(value) = HeaderValue::from_str(&cache) {
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
+}

@@ -1,0 +1,136 @@
+//! Building and running the server: shared by `main` and the integration tests,
+//! so tests exercise exactly what production runs. This is the process edge,
+//! so errors are `anyhow` with the failing variable in the context.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use jwt_verify::{Validation, Verifier};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::password::PasswordHasher;
+use crate::state::AppState;
+use crate::tokens::TokenIssuer;
+use crate::{db, keys};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    grace: Duration,
+}
+
+impl Application {
+    /// Load keys, connect and migrate the database, bind the port.
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        let key_ring = keys::load(&config)?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let local = listener.local_addr().context("BIND_ADDR: no local address")?;
+        // The default issuer follows the bound port (tests bind port 0).
+        if config.issuer == format!("http://{}", config.bind_addr) {
+            config.issuer = format!("http://{local}");
+        }
+        let database = db::connect(&config)
+            .await
+            .context("DATABASE_URL: cannot connect to the database")?;
+        db::migrate(&database)
+            .await
+            .context("DATABASE_URL: migrations failed")?;
+        let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
+            .map_err(|e| anyhow::anyhow!("ARGON2_*: {e}"))?;
+        let verifier = Verifier::from_key_set(
+            key_ring.verification_keys().context("signing keys cannot verify")?,
+            Validation::new(config.issuer.clone())
+                .audiences_from(config.audiences.clone())
+                .require_type("at+jwt"),
+        );
+        tracing::info!(
+            kid = %key_ring.active().kid,
+            issuer = %config.issuer,
+            "signing key loaded"
+        );
+        let state = AppState {
+            db: database,
+            tokens: TokenIssuer {
+                issuer: config.issuer.clone(),
+                audiences: config.audiences.clone(),
+                access_ttl: config.access_token_ttl,
+            },
+            keys: Arc::new(key_ring),
+            hasher,
+            verifier,
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            grace: state.config.shutdown_grace,
+            listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until SIGINT/SIGTERM, then let in-flight requests finish within the grace period.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serve until `shutdown` completes (tests pass their own trigger).
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let grace = self.grace;
+        let router = crate::app(self.state);
+        let server = axum::serve(self.listener, router).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested; finishing in-flight requests");
+            let _ = stopping_tx.send(true);
+        });
+        let deadline = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result,
+            () = deadline => {
+                tracing::warn!(?grace, "grace period elapsed; dropping remaining connections");
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,22 @@
+//! What every handler can reach.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+use crate::keys::KeyRing;
+use crate::password::PasswordHasher;
+use crate::tokens::TokenIssuer;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub keys: Arc<KeyRing>,
+    pub tokens: TokenIssuer,
+    pub hasher: PasswordHasher,
+    /// Verifies this server's own tokens on its protected routes, with the same
+    /// rules any service using jwt-verify applies.
+    pub verifier: jwt_verify::Verifier,
+    pub config: Arc<Config>,
+}

@@ -1,0 +1,91 @@
+//! Access tokens: RFC 9068 JWTs signed RS256 with the active key.
+
+use std::time::Duration;
+
+use jsonwebtoken::{Algorithm, Header};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::keys::KeyRing;
+
+/// `aud` is a string when there is one audience, an array otherwise (RFC 7519 §4.1.3).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Audience<'a> {
+    One(&'a str),
+    Many(&'a [String]),
+}
+
+#[derive(Serialize)]
+struct AccessClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Audience<'a>,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    jti: String,
+    client_id: &'a str,
+    scope: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    roles: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email: Option<&'a str>,
+}
+
+/// Who a token is for.
+pub struct Subject<'a> {
+    pub sub: &'a str,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    pub roles: &'a [String],
+    pub email: Option<&'a str>,
+}
+
+pub struct IssuedToken {
+    pub access_token: String,
+    pub expires_in: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("signing failed: {0}")]
+pub struct SignError(#[from] jsonwebtoken::errors::Error);
+
+#[derive(Clone)]
+pub struct TokenIssuer {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub access_ttl: Duration,
+}
+
+impl TokenIssuer {
+    pub fn issue(&self, keys: &KeyRing, subject: &Subject<'_>, ttl: Duration) -> Result<IssuedToken, SignError> {
+        let now = chrono::Utc::now().timestamp();
+        let ttl_secs = ttl.as_secs();
+        let claims = AccessClaims {
+            iss: &self.issuer,
+            sub: subject.sub,
+            aud: match self.audiences.as_slice() {
+                [one] => Audience::One(one),
+                many => Audience::Many(many),
+            },
+            exp: now + ttl_secs as i64,
+            iat: now,
+            nbf: now,
+            jti: Uuid::new_v4().to_string(),
+            client_id: subject.client_id,
+            scope: subject.scope,
+            roles: subject.roles,
+            email: subject.email,
+        };
+        let key = keys.active();
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("at+jwt".to_owned());
+        header.kid = Some(key.kid.clone());
+        let access_token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
+        Ok(IssuedToken {
+            access_token,
+            expires_in: ttl_secs,
+        })
+    }
+}
