@@ -1,0 +1,45 @@
+use reqwest::StatusCode;
+
+use crate::backend_tests;
+use crate::helpers::{json_body, Backend, TestApp};
+
+async fn healthz_answers_while_the_process_is_up(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(json_body(response).await["status"], "ok");
+}
+
+async fn readyz_reports_the_database_and_the_signing_key(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let response = app.get("/readyz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = json_body(response).await;
+    assert_eq!(body["checks"]["database"], true);
+    assert_eq!(body["checks"]["signing_key"], true);
+}
+
+async fn openapi_document_lists_every_route(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let body = json_body(app.get("/openapi.json").await).await;
+    assert!(body["openapi"].as_str().expect("version").starts_with("3.1"));
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+        "/api/v1/auth/login",
+        "/api/v1/users",
+        "/api/v1/users/me",
+        "/api/v1/users/me/password",
+        "/api/v1/users/{id}",
+    ] {
+        assert!(body["paths"][path].is_object(), "{path} missing from /openapi.json");
+    }
+}
+
+backend_tests!(
+    healthz_answers_while_the_process_is_up,
+    readyz_reports_the_database_and_the_signing_key,
+    openapi_document_lists_every_route,
+);

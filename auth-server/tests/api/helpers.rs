@@ -1,0 +1,336 @@
+//! One `TestApp` per test: the real app on 127.0.0.1:0 with its own database
+//! (a temporary SQLite file, or a fresh PostgreSQL database) and its own key.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use auth_server::accounts::{create_user, NewUser};
+use auth_server::config::Config;
+use auth_server::password::Password;
+use auth_server::state::AppState;
+use auth_server::Application;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Response, StatusCode};
+use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+/// Generate every test case once per backend. The PostgreSQL copies are ignored
+/// (with the reason shown) unless `TEST_DATABASE_URL` was set at build time.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(signet_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+                async fn $name() {
+                    super::$name(crate::helpers::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// One RSA key for the whole test process: generating one per test is slow.
+fn test_key_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate RSA key");
+        key.to_pkcs8_pem(LineEnding::LF).expect("encode key").to_string()
+    })
+}
+
+/// Another key, for "signed by a stranger" tests.
+pub fn foreign_key_pem() -> &'static str {
+    static PEM: OnceLock<String> = OnceLock::new();
+    PEM.get_or_init(|| {
+        let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate RSA key");
+        key.to_pkcs8_pem(LineEnding::LF).expect("encode key").to_string()
+    })
+}
+
+/// A database URL for this test: a new SQLite file, or a new PostgreSQL database.
+pub async fn fresh_database(backend: Backend, dir: &TempDir) -> String {
+    match backend {
+        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display()),
+        Backend::Postgres => {
+            let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL is set for PostgreSQL tests");
+            let name = format!("signet_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+            url.set_path(&format!("/{name}"));
+            url.to_string()
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub database_url: String,
+    _dir: TempDir,
+}
+
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Start with extra configuration variables layered over the test defaults.
+    pub async fn spawn_with(backend: Backend, overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database_url = fresh_database(backend, &dir).await;
+        Self::spawn_in(dir, database_url, overrides).await
+    }
+
+    /// Start another server on an existing database (e.g. after changing parameters).
+    pub async fn spawn_on(database_url: &str, overrides: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Self::spawn_in(dir, database_url.to_owned(), overrides).await
+    }
+
+    async fn spawn_in(dir: TempDir, database_url: String, overrides: &[(&str, &str)]) -> Self {
+        let keys_dir = dir.path().join("keys");
+        std::fs::create_dir_all(&keys_dir).expect("keys dir");
+        std::fs::write(keys_dir.join("signet-test.pem"), test_key_pem()).expect("write key");
+        let mut vars: HashMap<String, String> = [
+            ("BIND_ADDR", "127.0.0.1:0"),
+            ("KEYS_DIR", keys_dir.to_str().expect("utf-8 path")),
+            ("DATABASE_URL", database_url.as_str()),
+            ("GENERATE_DEV_KEY", "false"),
+            // Cheap Argon2 keeps the suite fast; the production parameters are unit-tested.
+            ("ARGON2_MEMORY_KIB", "4096"),
+            ("ARGON2_ITERATIONS", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (name, value) in overrides {
+            vars.insert((*name).to_owned(), (*value).to_owned());
+        }
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+        let app = Application::build(config).await.expect("application starts");
+        let address = format!("http://{}", app.local_addr());
+        let state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            address,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            state,
+            database_url,
+
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).json(body).send().await.expect("request")
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn signup(&self, body: &Value) -> Response {
+        self.post_json("/api/v1/users", body).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
+    }
+
+    pub async fn login_basic(&self, email: &str, password: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/login"))
+            .basic_auth(email, Some(password))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn me(&self, token: &str) -> Response {
+        self.get_with_token("/api/v1/users/me", token).await
+    }
+
+    pub async fn change_password(&self, token: &str, old: &str, new: &str) -> Response {
+        self.client
+            .patch(self.url("/api/v1/users/me/password"))
+            .bearer_auth(token)
+            .json(&json!({ "old_password": old, "new_password": new }))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_me(&self, token: &str) -> Response {
+        self.client
+            .delete(self.url("/api/v1/users/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn list_users(&self, token: &str, query: &str) -> Response {
+        self.get_with_token(&format!("/api/v1/users{query}"), token).await
+    }
+
+    pub async fn patch_user(&self, token: &str, id: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete_user(&self, token: &str, id: &str) -> Response {
+        self.client
+            .delete(self.url(&format!("/api/v1/users/{id}")))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Sign up and log in; returns the user's id and token.
+    pub async fn user(&self, email: &str) -> TestUser {
+        let response = self.signup(&json!({ "email": email, "password": PASSWORD })).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
+        let id = json_body(response).await["id"].as_str().expect("id").to_owned();
+        let token = self.token_for(email, PASSWORD).await;
+        TestUser {
+            id,
+            email: email.to_owned(),
+            token,
+        }
+    }
+
+    /// An admin, created the way the CLI does it (there is no API to become one).
+    pub async fn admin(&self) -> TestUser {
+        let email = "root@example.com";
+        let user = create_user(
+            &self.state.db,
+            &self.state.hasher,
+            NewUser {
+                email: email.into(),
+                password: Password::new(PASSWORD),
+                display_name: Some("Root".into()),
+                roles: vec!["admin".into()],
+            },
+        )
+        .await
+        .expect("create admin");
+        TestUser {
+            id: user.id.to_string(),
+            email: email.into(),
+            token: self.token_for(email, PASSWORD).await,
+        }
+    }
+
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        json_body(response).await["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Sign arbitrary claims with the server's own key (for crafted-token tests).
+    pub fn sign(&self, header: Header, claims: &Value) -> String {
+        sign_with(test_key_pem(), header, claims)
+    }
+
+    /// Claims exactly like the server's, for `sub`, valid now.
+    pub fn valid_claims(&self, sub: &str) -> Value {
+        let now = chrono::Utc::now().timestamp();
+        json!({
+            "iss": self.state.config.issuer,
+            "sub": sub,
+            "aud": self.state.config.audiences[0],
+            "exp": now + 600,
+            "iat": now,
+            "nbf": now,
+            "jti": uuid::Uuid::new_v4().to_string(),
+            "client_id": "signet",
+            "scope": "openid",
+        })
+    }
+
+    pub fn at_jwt_header(&self) -> Header {
+        let mut header = Header::new(Algorithm::RS256);
+        header.typ = Some("at+jwt".into());
+        header.kid = Some(self.state.keys.active().kid.clone());
+        header
+    }
+}
+
+pub fn sign_with(pem: &str, header: Header, claims: &Value) -> String {
+    let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("encoding key");
+    jsonwebtoken::encode(&header, claims, &key).expect("sign")
+}
+
+pub async fn json_body(response: Response) -> Value {
+    let text = response.text().await.expect("body");
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"))
+}
+
+/// Assert an RFC 9457 problem with this status; returns the body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    assert_eq!(
+        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        Some("application/problem+json")
+    );
+    let body = json_body(response).await;
+    assert_eq!(body["status"], status.as_u16());
+    assert!(body["type"].as_str().is_some() && body["title"].as_str().is_some());
+    body
+}

@@ -1,0 +1,11 @@
+//! auth-server's HTTP API, end to end over real HTTP, on SQLite and PostgreSQL.
+
+mod helpers;
+
+mod admin;
+mod bad_input;
+mod health;
+mod keys;
+mod login;
+mod tokens;
+mod users;
