@@ -1,0 +1,82 @@
+//! The binary itself: configuration errors, subcommands, key handling.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn auth_server(dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_auth-server"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("ARGON2_MEMORY_KIB", "4096")
+        .env("ARGON2_ITERATIONS", "1");
+    command
+}
+
+#[test]
+fn a_bad_value_fails_start_with_one_line_naming_the_variable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (variable, value) in [
+        ("ACCESS_TOKEN_TTL", "0"),
+        ("DATABASE_URL", "mysql://nope"),
+        ("JWT_ISSUER", "::not a url::"),
+        ("JWT_PRIVATE_KEY_FILE", "/nonexistent/key.pem"),
+        ("JWT_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----"),
+    ] {
+        let output = auth_server(dir.path()).arg("serve").env(variable, value).output().expect("run");
+        assert!(!output.status.success(), "{variable}={value} must fail");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(variable), "{variable}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(!stderr.contains("not a key"), "the key material is not echoed: {stderr}");
+    }
+}
+
+#[test]
+fn keys_generate_then_list_shows_the_new_key_as_active() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = auth_server(dir.path()).args(["keys", "generate"]).output().expect("run");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let generated = String::from_utf8_lossy(&output.stdout).to_string();
+    let kid = generated.trim().rsplit(' ').next().expect("kid").to_owned();
+    let output = auth_server(dir.path()).args(["keys", "list"]).output().expect("run");
+    let listing = String::from_utf8_lossy(&output.stdout);
+    assert!(listing.contains(&kid) && listing.contains("active"), "{listing}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = std::fs::read_dir(dir.path().join("keys")).expect("keys").next().expect("one").expect("entry");
+        assert_eq!(key.metadata().expect("meta").permissions().mode() & 0o777, 0o600);
+    }
+}
+
+#[test]
+fn create_admin_reads_the_password_from_stdin_never_argv() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut child = auth_server(dir.path())
+        .args(["users", "create-admin", "--email", "Root@Example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a long admin passphrase\n")
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created admin root@example.com"));
+    assert!(dir.path().join("data/auth.db").exists(), "default SQLite database created");
+
+    let again = auth_server(dir.path())
+        .args(["users", "create-admin", "--email", "root@example.com"])
+        .env("ADMIN_PASSWORD", "a long admin passphrase")
+        .output()
+        .expect("run");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}
