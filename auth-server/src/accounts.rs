@@ -35,7 +35,9 @@ pub fn validate_display_name(raw: Option<&str>) -> Result<Option<String>, String
         return Ok(None);
     };
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters"));
+        return Err(format!(
+            "must be at most {MAX_DISPLAY_NAME_CHARS} characters"
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
@@ -49,9 +51,9 @@ pub fn validate_roles(roles: &[String]) -> Result<String, String> {
     for role in roles {
         let valid = !role.is_empty()
             && role.len() <= 64
-            && role
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':'));
+            && role.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-' | ':')
+            });
         if !valid {
             return Err(format!("{role:?} is not a valid role name"));
         }
@@ -102,7 +104,9 @@ pub async fn create_user(
     }
     // Cheap pre-check so a taken email does not cost a hash; the unique index decides races.
     if find_by_email(db, &email).await?.is_some() {
-        return Err(ApiError::Conflict("an account with this email already exists".into()));
+        return Err(ApiError::Conflict(
+            "an account with this email already exists".into(),
+        ));
     }
     let password_hash = hasher.hash(&new.password).await.map_err(hash_error)?;
     let now = Utc::now();
@@ -121,7 +125,10 @@ pub async fn create_user(
     .map_err(|e| conflict_on_unique(e, "an account with this email already exists"))
 }
 
-pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> Result<Option<user::Model>, ApiError> {
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    email: &str,
+) -> Result<Option<user::Model>, ApiError> {
     Ok(user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)

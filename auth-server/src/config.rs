@@ -146,7 +146,10 @@ impl<F: Fn(&str) -> Option<String>> Reader<F> {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
             Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError::new(name, format!("expected true or false, got {v:?}"))),
+            Some(v) => Err(ConfigError::new(
+                name,
+                format!("expected true or false, got {v:?}"),
+            )),
         }
     }
 }
@@ -179,7 +182,10 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
     let variable = "JWT_ISSUER";
     let url = url::Url::parse(raw)
         .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         return Err(ConfigError::new(
             variable,
             "must be an http(s) URL without query or fragment (OIDC Discovery §3)",
@@ -197,7 +203,8 @@ impl Config {
     /// Read configuration through `lookup` (variable name → value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Reader { lookup };
-        let bind_addr: SocketAddr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let bind_addr: SocketAddr =
+            env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let database_url = match env.get("DATABASE_URL") {
             Some(raw) => parse_database_url(raw.trim())?,
             None => "sqlite://data/auth.db?mode=rwc".to_owned(),
@@ -214,7 +221,10 @@ impl Config {
             .filter(|a| !a.is_empty())
             .collect();
         if audiences.is_empty() {
-            return Err(ConfigError::new("JWT_AUDIENCE", "must name at least one audience"));
+            return Err(ConfigError::new(
+                "JWT_AUDIENCE",
+                "must name at least one audience",
+            ));
         }
         let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
         if access_token_ttl > Duration::from_secs(24 * 3600) {
@@ -235,7 +245,10 @@ impl Config {
             Some(v) if v == "pretty" => LogFormat::Pretty,
             Some(v) if v == "json" => LogFormat::Json,
             Some(v) => {
-                return Err(ConfigError::new("LOG_FORMAT", format!("expected pretty or json, got {v:?}")))
+                return Err(ConfigError::new(
+                    "LOG_FORMAT",
+                    format!("expected pretty or json, got {v:?}"),
+                ))
             }
         };
         let argon2 = Argon2Config {
@@ -243,9 +256,21 @@ impl Config {
             iterations: env.positive("ARGON2_ITERATIONS", Argon2Config::default().iterations)?,
             parallelism: env.positive("ARGON2_PARALLELISM", Argon2Config::default().parallelism)?,
         };
-        argon2::Params::new(argon2.memory_kib, argon2.iterations, argon2.parallelism, None)
-            .map_err(|e| ConfigError::new("ARGON2_MEMORY_KIB", format!("invalid Argon2 parameters: {e}")))?;
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        argon2::Params::new(
+            argon2.memory_kib,
+            argon2.iterations,
+            argon2.parallelism,
+            None,
+        )
+        .map_err(|e| {
+            ConfigError::new(
+                "ARGON2_MEMORY_KIB",
+                format!("invalid Argon2 parameters: {e}"),
+            )
+        })?;
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         Ok(Self {
             bind_addr,
             database_url,
@@ -279,8 +304,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -296,8 +323,18 @@ mod tests {
 
     #[test]
     fn ttl_accepts_seconds_and_humantime() {
-        assert_eq!(config(&[("ACCESS_TOKEN_TTL", "600")]).expect("ok").access_token_ttl, Duration::from_secs(600));
-        assert_eq!(config(&[("ACCESS_TOKEN_TTL", "5m")]).expect("ok").access_token_ttl, Duration::from_secs(300));
+        assert_eq!(
+            config(&[("ACCESS_TOKEN_TTL", "600")])
+                .expect("ok")
+                .access_token_ttl,
+            Duration::from_secs(600)
+        );
+        assert_eq!(
+            config(&[("ACCESS_TOKEN_TTL", "5m")])
+                .expect("ok")
+                .access_token_ttl,
+            Duration::from_secs(300)
+        );
     }
 
     #[test]
@@ -320,7 +357,11 @@ mod tests {
 
     #[test]
     fn inline_key_unescapes_newlines() {
-        let config = config(&[("JWT_PRIVATE_KEY", "-----BEGIN X-----\\nabc\\n-----END X-----")]).expect("ok");
+        let config = config(&[(
+            "JWT_PRIVATE_KEY",
+            "-----BEGIN X-----\\nabc\\n-----END X-----",
+        )])
+        .expect("ok");
         match config.private_key {
             PrivateKeySource::Inline(pem) => assert_eq!(pem.lines().count(), 3),
             other => panic!("unexpected {other:?}"),

@@ -10,13 +10,20 @@ use crate::migration::Migrator;
 
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
 fn sqlite_path(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
 }
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    connect_url(&config.database_url, config.db_max_connections, config.db_acquire_timeout).await
+    connect_url(
+        &config.database_url,
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await
 }
 
 pub async fn connect_url(
@@ -54,8 +61,14 @@ mod tests {
 
     #[test]
     fn sqlite_paths_are_found_in_both_url_forms() {
-        assert_eq!(sqlite_path("sqlite://data/auth.db?mode=rwc"), Some(Path::new("data/auth.db")));
-        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some(Path::new("/tmp/x.db")));
+        assert_eq!(
+            sqlite_path("sqlite://data/auth.db?mode=rwc"),
+            Some(Path::new("data/auth.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:/tmp/x.db"),
+            Some(Path::new("/tmp/x.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://h/db"), None);
     }

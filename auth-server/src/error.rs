@@ -115,7 +115,12 @@ impl ApiError {
 }
 
 /// A problem+json response for any status (used by fallbacks and rejections too).
-pub fn problem_response(status: StatusCode, slug: &str, detail: Option<String>, errors: Vec<FieldError>) -> Response {
+pub fn problem_response(
+    status: StatusCode,
+    slug: &str,
+    detail: Option<String>,
+    errors: Vec<FieldError>,
+) -> Response {
     let problem = Problem {
         type_: format!("https://signet.dev/problems/{slug}"),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
@@ -166,7 +171,9 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         if let Some(cause) = cause {
-            response.extensions_mut().insert(InternalCause(Arc::new(cause)));
+            response
+                .extensions_mut()
+                .insert(InternalCause(Arc::new(cause)));
         }
         response
     }
@@ -224,7 +231,9 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::MissingJsonContentType(_) => {
                 Self::UnsupportedMediaType("expected Content-Type: application/json".to_owned())
             }
-            JsonRejection::JsonSyntaxError(_) => Self::BadRequest("request body is not valid JSON".to_owned()),
+            JsonRejection::JsonSyntaxError(_) => {
+                Self::BadRequest("request body is not valid JSON".to_owned())
+            }
             JsonRejection::JsonDataError(error) => {
                 let (field, message) = describe_data_error(&error.body_text());
                 Self::Validation(vec![FieldError::new(&field, message)])
@@ -283,7 +292,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_reported_as_such() {
-        let (field, message) = describe_data_error("unknown field `admin`, expected one of `email`, `password` at line 1 column 9");
+        let (field, message) = describe_data_error(
+            "unknown field `admin`, expected one of `email`, `password` at line 1 column 9",
+        );
         assert_eq!(field, "body");
         assert!(message.starts_with("unknown field `admin`"));
     }

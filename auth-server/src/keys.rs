@@ -77,7 +77,9 @@ impl SigningKey {
     fn from_private(private: &RsaPrivateKey, origin: String) -> Result<Self, String> {
         let bits = private.size() * 8;
         if bits < MIN_KEY_BITS {
-            return Err(format!("RSA key is {bits} bits; at least {MIN_KEY_BITS} are required"));
+            return Err(format!(
+                "RSA key is {bits} bits; at least {MIN_KEY_BITS} are required"
+            ));
         }
         let der = private
             .to_pkcs1_der()
@@ -159,10 +161,16 @@ pub fn load(config: &Config) -> Result<KeyRing, KeyLoadError> {
             .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY", e))?],
         PrivateKeySource::File(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new("JWT_PRIVATE_KEY_FILE", format!("cannot read {}: {e}", path.display()))
+                ConfigError::new(
+                    "JWT_PRIVATE_KEY_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                )
             })?;
-            vec![SigningKey::from_pem(&pem, path.display().to_string())
-                .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY_FILE", format!("{}: {e}", path.display())))?]
+            vec![
+                SigningKey::from_pem(&pem, path.display().to_string()).map_err(|e| {
+                    ConfigError::new("JWT_PRIVATE_KEY_FILE", format!("{}: {e}", path.display()))
+                })?,
+            ]
         }
         PrivateKeySource::Directory => {
             let mut keys = read_key_dir(&config.keys_dir)?;
@@ -189,7 +197,12 @@ pub fn read_key_dir(dir: &Path) -> Result<Vec<SigningKey>, ConfigError> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ConfigError::new("KEYS_DIR", format!("cannot read {}: {e}", dir.display()))),
+        Err(e) => {
+            return Err(ConfigError::new(
+                "KEYS_DIR",
+                format!("cannot read {}: {e}", dir.display()),
+            ))
+        }
     };
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
@@ -200,8 +213,9 @@ pub fn read_key_dir(dir: &Path) -> Result<Vec<SigningKey>, ConfigError> {
     paths
         .iter()
         .map(|path| {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError::new("KEYS_DIR", format!("cannot read {}: {e}", path.display())))?;
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::new("KEYS_DIR", format!("cannot read {}: {e}", path.display()))
+            })?;
             SigningKey::from_pem(&pem, path.display().to_string())
                 .map_err(|e| ConfigError::new("KEYS_DIR", format!("{}: {e}", path.display())))
         })
@@ -210,14 +224,22 @@ pub fn read_key_dir(dir: &Path) -> Result<Vec<SigningKey>, ConfigError> {
 
 /// Generate an RSA key and write it as PKCS#8 PEM, readable by the owner only.
 pub fn generate_into(dir: &Path, bits: usize) -> Result<PathBuf, ConfigError> {
-    let io_error = |e: std::io::Error| ConfigError::new("KEYS_DIR", format!("cannot write to {}: {e}", dir.display()));
+    let io_error = |e: std::io::Error| {
+        ConfigError::new(
+            "KEYS_DIR",
+            format!("cannot write to {}: {e}", dir.display()),
+        )
+    };
     std::fs::create_dir_all(dir).map_err(io_error)?;
     let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
         .map_err(|e| ConfigError::new("KEYS_DIR", format!("key generation failed: {e}")))?;
     let pem = private
         .to_pkcs8_pem(LineEnding::LF)
         .map_err(|e| ConfigError::new("KEYS_DIR", format!("cannot encode key: {e}")))?;
-    let name = format!("signet-{}.pem", chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ"));
+    let name = format!(
+        "signet-{}.pem",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ")
+    );
     let path = dir.join(name);
     write_private(&path, pem.as_bytes()).map_err(io_error)?;
     Ok(path)

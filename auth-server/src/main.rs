@@ -64,7 +64,9 @@ fn read_admin_password() -> anyhow::Result<Password> {
         eprint!("Admin password (input is not hidden; prefer ADMIN_PASSWORD or a pipe): ");
     }
     let mut buffer = String::new();
-    stdin.read_to_string(&mut buffer).context("reading the password from stdin")?;
+    stdin
+        .read_to_string(&mut buffer)
+        .context("reading the password from stdin")?;
     let password = buffer.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
         bail!("ADMIN_PASSWORD is not set and stdin was empty");
@@ -93,8 +95,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let path = keys::generate_into(&config.keys_dir, bits)?;
             let pem = std::fs::read_to_string(&path)?;
-            let key = keys::SigningKey::from_pem(&pem, path.display().to_string()).map_err(anyhow::Error::msg)?;
-            println!("generated {} ({} bits), kid {}", path.display(), key.bits(), key.kid);
+            let key = keys::SigningKey::from_pem(&pem, path.display().to_string())
+                .map_err(anyhow::Error::msg)?;
+            println!(
+                "generated {} ({} bits), kid {}",
+                path.display(),
+                key.bits(),
+                key.kid
+            );
         }
         Command::Keys(KeysCommand::List) => {
             let ring = keys::load(&Config {
@@ -102,15 +110,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ..config
             })?;
             for key in ring.published() {
-                let marker = if key.kid == ring.active().kid { "active" } else { "published" };
-                println!("{}\t{} bits\t{}\t{}", key.kid, key.bits(), marker, key.origin);
+                let marker = if key.kid == ring.active().kid {
+                    "active"
+                } else {
+                    "published"
+                };
+                println!(
+                    "{}\t{} bits\t{}\t{}",
+                    key.kid,
+                    key.bits(),
+                    marker,
+                    key.origin
+                );
             }
         }
-        Command::Users(UsersCommand::CreateAdmin { email, display_name }) => {
+        Command::Users(UsersCommand::CreateAdmin {
+            email,
+            display_name,
+        }) => {
             let password = read_admin_password()?;
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            let hasher = PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let hasher =
+                PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = create_user(
                 &database,
                 &hasher,

@@ -82,8 +82,13 @@ pub fn policy_violation(password: &str, email: Option<&str>) -> Option<String> {
 
 impl PasswordHasher {
     pub fn new(config: Argon2Config, concurrency: usize) -> Result<Self, HashError> {
-        let params = Params::new(config.memory_kib, config.iterations, config.parallelism, None)
-            .map_err(|e| HashError::Failed(e.to_string()))?;
+        let params = Params::new(
+            config.memory_kib,
+            config.iterations,
+            config.parallelism,
+            None,
+        )
+        .map_err(|e| HashError::Failed(e.to_string()))?;
         let salt = SaltString::generate(&mut OsRng);
         let dummy_hash = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
             .hash_password(b"signet-dummy-password", &salt)
@@ -103,7 +108,10 @@ impl PasswordHasher {
     }
 
     /// Run `work` on the blocking pool once a permit is free.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HashError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
         let queued = self.queued.fetch_add(1, Ordering::SeqCst);
         let guard = QueueGuard(self.queued.clone());
         if queued >= self.max_queued {
@@ -141,11 +149,17 @@ impl PasswordHasher {
 
     /// Check `password` against `stored`; with no stored hash (unknown account)
     /// the dummy hash is checked so the timing matches, and the answer is "no".
-    pub async fn verify(&self, password: &Password, stored: Option<&str>) -> Result<Verification, HashError> {
+    pub async fn verify(
+        &self,
+        password: &Password,
+        stored: Option<&str>,
+    ) -> Result<Verification, HashError> {
         let argon2 = self.argon2();
         let password = password.clone();
         let known = stored.is_some();
-        let hash = stored.map(str::to_owned).unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
+        let hash = stored
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let current = self.params.clone();
         self.run(move || {
             let Ok(parsed) = PasswordHash::new(&hash) else {
@@ -154,10 +168,18 @@ impl PasswordHasher {
                     needs_rehash: true,
                 };
             };
-            let matches = argon2.verify_password(password.expose().as_bytes(), &parsed).is_ok() && known;
+            let matches = argon2
+                .verify_password(password.expose().as_bytes(), &parsed)
+                .is_ok()
+                && known;
             let needs_rehash = parsed.algorithm != Algorithm::Argon2id.ident()
-                || Params::try_from(&parsed).map(|p| p != current).unwrap_or(true);
-            Verification { matches, needs_rehash }
+                || Params::try_from(&parsed)
+                    .map(|p| p != current)
+                    .unwrap_or(true);
+            Verification {
+                matches,
+                needs_rehash,
+            }
         })
         .await
     }
@@ -186,25 +208,56 @@ mod tests {
     #[tokio::test]
     async fn a_hash_verifies_only_its_own_password() {
         let hasher = PasswordHasher::new(cheap(), 2).expect("hasher");
-        let hash = hasher.hash(&Password::new("correct horse")).await.expect("hash");
+        let hash = hasher
+            .hash(&Password::new("correct horse"))
+            .await
+            .expect("hash");
         assert!(hash.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
-        assert!(hasher.verify(&Password::new("correct horse"), Some(&hash)).await.expect("ok").matches);
-        assert!(!hasher.verify(&Password::new("wrong horse"), Some(&hash)).await.expect("ok").matches);
+        assert!(
+            hasher
+                .verify(&Password::new("correct horse"), Some(&hash))
+                .await
+                .expect("ok")
+                .matches
+        );
+        assert!(
+            !hasher
+                .verify(&Password::new("wrong horse"), Some(&hash))
+                .await
+                .expect("ok")
+                .matches
+        );
     }
 
     #[tokio::test]
     async fn unknown_accounts_never_match_even_the_dummy_password() {
         let hasher = PasswordHasher::new(cheap(), 1).expect("hasher");
-        let verdict = hasher.verify(&Password::new("signet-dummy-password"), None).await.expect("ok");
+        let verdict = hasher
+            .verify(&Password::new("signet-dummy-password"), None)
+            .await
+            .expect("ok");
         assert!(!verdict.matches);
     }
 
     #[tokio::test]
     async fn hashes_with_old_parameters_are_flagged_for_upgrade() {
         let old = PasswordHasher::new(cheap(), 1).expect("hasher");
-        let hash = old.hash(&Password::new("correct horse")).await.expect("hash");
-        let new = PasswordHasher::new(Argon2Config { memory_kib: 2048, ..cheap() }, 1).expect("hasher");
-        let verdict = new.verify(&Password::new("correct horse"), Some(&hash)).await.expect("ok");
+        let hash = old
+            .hash(&Password::new("correct horse"))
+            .await
+            .expect("hash");
+        let new = PasswordHasher::new(
+            Argon2Config {
+                memory_kib: 2048,
+                ..cheap()
+            },
+            1,
+        )
+        .expect("hasher");
+        let verdict = new
+            .verify(&Password::new("correct horse"), Some(&hash))
+            .await
+            .expect("ok");
         assert!(verdict.matches && verdict.needs_rehash);
     }
 

@@ -30,7 +30,9 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-        let local = listener.local_addr().context("BIND_ADDR: no local address")?;
+        let local = listener
+            .local_addr()
+            .context("BIND_ADDR: no local address")?;
         // The default issuer follows the bound port (tests bind port 0).
         if config.issuer == format!("http://{}", config.bind_addr) {
             config.issuer = format!("http://{local}");
@@ -44,7 +46,9 @@ impl Application {
         let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("ARGON2_*: {e}"))?;
         let verifier = Verifier::from_key_set(
-            key_ring.verification_keys().context("signing keys cannot verify")?,
+            key_ring
+                .verification_keys()
+                .context("signing keys cannot verify")?,
             Validation::new(config.issuer.clone())
                 .audiences_from(config.audiences.clone())
                 .require_type("at+jwt"),
@@ -89,7 +93,10 @@ impl Application {
     }
 
     /// Serve until `shutdown` completes (tests pass their own trigger).
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let grace = self.grace;
         let router = crate::app(self.state);

@@ -59,7 +59,12 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
-    pub fn issue(&self, keys: &KeyRing, subject: &Subject<'_>, ttl: Duration) -> Result<IssuedToken, SignError> {
+    pub fn issue(
+        &self,
+        keys: &KeyRing,
+        subject: &Subject<'_>,
+        ttl: Duration,
+    ) -> Result<IssuedToken, SignError> {
         let now = chrono::Utc::now().timestamp();
         let ttl_secs = ttl.as_secs();
         let claims = AccessClaims {

@@ -22,32 +22,62 @@ fn a_bad_value_fails_start_with_one_line_naming_the_variable() {
         ("DATABASE_URL", "mysql://nope"),
         ("JWT_ISSUER", "::not a url::"),
         ("JWT_PRIVATE_KEY_FILE", "/nonexistent/key.pem"),
-        ("JWT_PRIVATE_KEY", "-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----"),
+        (
+            "JWT_PRIVATE_KEY",
+            "-----BEGIN PRIVATE KEY-----\\nnot a key\\n-----END PRIVATE KEY-----",
+        ),
     ] {
-        let output = auth_server(dir.path()).arg("serve").env(variable, value).output().expect("run");
+        let output = auth_server(dir.path())
+            .arg("serve")
+            .env(variable, value)
+            .output()
+            .expect("run");
         assert!(!output.status.success(), "{variable}={value} must fail");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(variable), "{variable}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
-        assert!(!stderr.contains("not a key"), "the key material is not echoed: {stderr}");
+        assert!(
+            !stderr.contains("not a key"),
+            "the key material is not echoed: {stderr}"
+        );
     }
 }
 
 #[test]
 fn keys_generate_then_list_shows_the_new_key_as_active() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let output = auth_server(dir.path()).args(["keys", "generate"]).output().expect("run");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = auth_server(dir.path())
+        .args(["keys", "generate"])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let generated = String::from_utf8_lossy(&output.stdout).to_string();
     let kid = generated.trim().rsplit(' ').next().expect("kid").to_owned();
-    let output = auth_server(dir.path()).args(["keys", "list"]).output().expect("run");
+    let output = auth_server(dir.path())
+        .args(["keys", "list"])
+        .output()
+        .expect("run");
     let listing = String::from_utf8_lossy(&output.stdout);
-    assert!(listing.contains(&kid) && listing.contains("active"), "{listing}");
+    assert!(
+        listing.contains(&kid) && listing.contains("active"),
+        "{listing}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let key = std::fs::read_dir(dir.path().join("keys")).expect("keys").next().expect("one").expect("entry");
-        assert_eq!(key.metadata().expect("meta").permissions().mode() & 0o777, 0o600);
+        let key = std::fs::read_dir(dir.path().join("keys"))
+            .expect("keys")
+            .next()
+            .expect("one")
+            .expect("entry");
+        assert_eq!(
+            key.metadata().expect("meta").permissions().mode() & 0o777,
+            0o600
+        );
     }
 }
 
@@ -68,9 +98,16 @@ fn create_admin_reads_the_password_from_stdin_never_argv() {
         .write_all(b"a long admin passphrase\n")
         .expect("write");
     let output = child.wait_with_output().expect("wait");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("created admin root@example.com"));
-    assert!(dir.path().join("data/auth.db").exists(), "default SQLite database created");
+    assert!(
+        dir.path().join("data/auth.db").exists(),
+        "default SQLite database created"
+    );
 
     let again = auth_server(dir.path())
         .args(["users", "create-admin", "--email", "root@example.com"])

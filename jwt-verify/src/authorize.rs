@@ -42,7 +42,9 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    RequireLayer::new(Requirement::AnyRole(roles.into_iter().map(Into::into).collect()))
+    RequireLayer::new(Requirement::AnyRole(
+        roles.into_iter().map(Into::into).collect(),
+    ))
 }
 
 /// Layer form of a [`Requirement`]; see [`require_scope`] and [`require_any_role`].

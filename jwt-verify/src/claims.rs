@@ -18,7 +18,11 @@ pub struct StandardClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
     /// Audiences (a single string on the wire is read as one audience).
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub aud: Vec<String>,
     /// Expiry, seconds since the epoch.
     pub exp: i64,
@@ -61,9 +65,10 @@ impl StandardClaims {
         self.roles.iter().any(|granted| granted == role)
     }
 
-    /// Whether this is a service token (issued to an API key client, not a user).
+    /// Whether this is a service token: RFC 9068 §2.2 gives grants with no
+    /// resource owner (client_credentials) the client's own id as `sub`.
     pub fn is_service(&self) -> bool {
-        self.client_id.is_some() && self.email.is_none()
+        self.client_id.is_some() && self.sub == self.client_id
     }
 }
 
@@ -151,9 +156,7 @@ fn string_list_claim(value: Option<Value>, name: &'static str) -> Result<Vec<Str
 
 /// Parse the decoded payload. `exp` absent is reported by the validator (it knows
 /// whether the check is enabled), so it is returned as `None` here.
-pub(crate) fn parse_standard_claims(
-    payload: &[u8],
-) -> Result<(StandardClaims, bool), VerifyError> {
+pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, bool), VerifyError> {
     let wire: WireClaims = serde_json::from_slice(payload)
         .map_err(|_| VerifyError::Malformed("payload is not a JSON object"))?;
     let exp = date_claim(wire.exp, "exp")?;
@@ -187,7 +190,7 @@ mod tests {
 
     #[test]
     fn string_exp_is_a_claim_type_error() {
-        let err = parse_standard_claims(br#"{"exp":"tomorrow"}"#).unwrap_err();
+        let err = parse_standard_claims(br#"{"exp":"tomorrow"}"#).expect_err("must be rejected");
         assert_eq!(err, VerifyError::InvalidClaimType("exp"));
     }
 
@@ -199,9 +202,10 @@ mod tests {
 
     #[test]
     fn scopes_and_roles_are_queried_exactly() {
-        let (claims, _) =
-            parse_standard_claims(br#"{"exp":1,"scope":"posts:write posts:read","roles":["admin"]}"#)
-                .expect("parses");
+        let (claims, _) = parse_standard_claims(
+            br#"{"exp":1,"scope":"posts:write posts:read","roles":["admin"]}"#,
+        )
+        .expect("parses");
         assert!(claims.has_scope("posts:write"));
         assert!(!claims.has_scope("posts"));
         assert!(claims.has_role("admin"));

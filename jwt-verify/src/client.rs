@@ -119,8 +119,9 @@ impl ServiceTokenSource {
     /// Parse a Signet API key of the form `sgn_<id>_<secret>`: the client id is
     /// `sgn_<id>` and the whole key is the secret.
     pub fn from_api_key(token_url: &str, api_key: &str) -> Result<Self, ClientError> {
-        let client_id = api_key_client_id(api_key)
-            .ok_or_else(|| ClientError::Config("API key is not of the form sgn_<id>_<secret>".into()))?;
+        let client_id = api_key_client_id(api_key).ok_or_else(|| {
+            ClientError::Config("API key is not of the form sgn_<id>_<secret>".into())
+        })?;
         Self::new(token_url, client_id, api_key)
     }
 
@@ -207,7 +208,9 @@ impl ServiceTokenSource {
         loop {
             match self.fetch_once().await {
                 Ok(token) => return Ok(token),
-                Err(error @ (ClientError::Rejected { .. } | ClientError::Config(_))) => return Err(error),
+                Err(error @ (ClientError::Rejected { .. } | ClientError::Config(_))) => {
+                    return Err(error)
+                }
                 Err(error) if attempt >= self.inner.max_attempts => return Err(error),
                 Err(error) => {
                     tracing::warn!(%error, attempt, "service token request failed; retrying");
@@ -222,8 +225,13 @@ impl ServiceTokenSource {
     async fn fetch_once(&self) -> Result<CachedToken, ClientError> {
         let inner = &self.inner;
         // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
-        let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-        let basic = STANDARD.encode(format!("{}:{}", encode(&inner.client_id), encode(&inner.secret)));
+        let encode =
+            |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let basic = STANDARD.encode(format!(
+            "{}:{}",
+            encode(&inner.client_id),
+            encode(&inner.secret)
+        ));
         let mut form = vec![("grant_type", "client_credentials")];
         if let Some(scope) = inner.scope.as_deref() {
             form.push(("scope", scope));
@@ -237,7 +245,13 @@ impl ServiceTokenSource {
             .form(&form)
             .send()
             .await
-            .map_err(|e| ClientError::Unreachable(if e.is_timeout() { "timed out".into() } else { e.to_string() }))?;
+            .map_err(|e| {
+                ClientError::Unreachable(if e.is_timeout() {
+                    "timed out".into()
+                } else {
+                    e.to_string()
+                })
+            })?;
         let status = response.status();
         let body = response
             .bytes()
@@ -265,7 +279,9 @@ impl ServiceTokenSource {
         }
         let lifetime = Duration::from_secs(parsed.expires_in);
         // Renew when 10% of the lifetime (at least 30 s, at most half) remains.
-        let margin = (lifetime / 10).max(Duration::from_secs(30)).min(lifetime / 2);
+        let margin = (lifetime / 10)
+            .max(Duration::from_secs(30))
+            .min(lifetime / 2);
         Ok(CachedToken {
             access_token: parsed.access_token,
             refresh_at: started + lifetime - margin,

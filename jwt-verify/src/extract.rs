@@ -47,7 +47,9 @@ impl<T> Deref for Claims<T> {
 }
 
 fn claims_from<T: DeserializeOwned>(token: &VerifiedToken) -> Result<Claims<T>, AuthError> {
-    let claims = token.deserialize::<T>().map_err(|_| AuthError::ClaimsShape)?;
+    let claims = token
+        .deserialize::<T>()
+        .map_err(|_| AuthError::ClaimsShape)?;
     Ok(Claims {
         claims,
         token: token.clone(),

@@ -80,7 +80,11 @@ impl KeySet {
                     set.keys.insert(kid.unwrap_or(thumbprint), Arc::new(key));
                 }
                 Err(reason) => {
-                    tracing::warn!(kid = kid.as_deref().unwrap_or("<none>"), reason, "ignoring unusable JWK");
+                    tracing::warn!(
+                        kid = kid.as_deref().unwrap_or("<none>"),
+                        reason,
+                        "ignoring unusable JWK"
+                    );
                     if let Some(kid) = kid {
                         set.rejected.insert(kid, reason);
                     }
@@ -103,7 +107,9 @@ impl KeySet {
     }
 
     /// Keys given directly, each with its RFC 7638 thumbprint as `kid`.
-    pub fn from_rsa_public_keys(keys: impl IntoIterator<Item = RsaPublicKey>) -> Result<Self, KeyError> {
+    pub fn from_rsa_public_keys(
+        keys: impl IntoIterator<Item = RsaPublicKey>,
+    ) -> Result<Self, KeyError> {
         let mut set = KeySet::default();
         for public in keys {
             if public.size() * 8 < MIN_RSA_BITS {
@@ -154,8 +160,12 @@ impl KeySet {
         let (Some(n64), Some(e64)) = (raw.n.as_deref(), raw.e.as_deref()) else {
             return Err("missing n or e");
         };
-        let n = URL_SAFE_NO_PAD.decode(n64).map_err(|_| "n is not base64url")?;
-        let e = URL_SAFE_NO_PAD.decode(e64).map_err(|_| "e is not base64url")?;
+        let n = URL_SAFE_NO_PAD
+            .decode(n64)
+            .map_err(|_| "n is not base64url")?;
+        let e = URL_SAFE_NO_PAD
+            .decode(e64)
+            .map_err(|_| "e is not base64url")?;
         let n = strip_leading_zeros(&n);
         let e = strip_leading_zeros(&e);
         if n.len() * 8 < MIN_RSA_BITS {
@@ -253,7 +263,8 @@ mod tests {
 
     #[test]
     fn jwks_without_usable_keys_is_an_error() {
-        let err = KeySet::from_jwks_json(r#"{"keys":[{"kty":"oct","k":"AA"}]}"#).unwrap_err();
+        let err = KeySet::from_jwks_json(r#"{"keys":[{"kty":"oct","k":"AA"}]}"#)
+            .expect_err("must be rejected");
         assert!(matches!(err, KeyError::NoUsableKeys));
     }
 }

@@ -387,7 +387,9 @@ impl Verifier {
             segments.next(),
             segments.next(),
         ) else {
-            return Err(VerifyError::Malformed("expected three dot-separated segments"));
+            return Err(VerifyError::Malformed(
+                "expected three dot-separated segments",
+            ));
         };
         let header_json = URL_SAFE_NO_PAD
             .decode(header64)
@@ -422,7 +424,9 @@ impl Verifier {
                 None if keys.rejected.contains_key(kid) => return Err(VerifyError::UnusableKey),
                 None => return Err(VerifyError::UnknownKid),
             },
-            None if keys.keys.len() == 1 => keys.keys.values().next().ok_or(VerifyError::MissingKid)?,
+            None if keys.keys.len() == 1 => {
+                keys.keys.values().next().ok_or(VerifyError::MissingKid)?
+            }
             None => return Err(VerifyError::MissingKid),
         };
         if key.alg.is_some_and(|pinned| pinned != alg) {

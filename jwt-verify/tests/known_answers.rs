@@ -23,17 +23,29 @@ fn rfc_7515_appendix_a2_rs256_example_verifies() {
         KeySet::from_jwks_json(&jwks).expect("jwks"),
         Validation::new("joe").insecure_disable_exp_check(),
     );
-    let verified = verifier.verify_with_current_keys(RFC7515_A2_JWS).expect("RFC 7515 A.2 verifies");
+    let verified = verifier
+        .verify_with_current_keys(RFC7515_A2_JWS)
+        .expect("RFC 7515 A.2 verifies");
     assert_eq!(verified.claims().exp, 1_300_819_380);
     let custom: serde_json::Value = verified.deserialize().expect("json");
     assert_eq!(custom["http://example.com/is_root"], true);
 
     assert_eq!(
-        verifier.verify_with_current_keys(&flip_last_signature_char(RFC7515_A2_JWS)).unwrap_err(),
+        verifier
+            .verify_with_current_keys(&flip_last_signature_char(RFC7515_A2_JWS))
+            .expect_err("must be rejected"),
         VerifyError::InvalidSignature
     );
-    let strict = Verifier::from_key_set(KeySet::from_jwks_json(&jwks).expect("jwks"), Validation::new("joe"));
-    assert_eq!(strict.verify_with_current_keys(RFC7515_A2_JWS).unwrap_err(), VerifyError::Expired);
+    let strict = Verifier::from_key_set(
+        KeySet::from_jwks_json(&jwks).expect("jwks"),
+        Validation::new("joe"),
+    );
+    assert_eq!(
+        strict
+            .verify_with_current_keys(RFC7515_A2_JWS)
+            .expect_err("must be rejected"),
+        VerifyError::Expired
+    );
 }
 
 /// RFC 7520 §4.1's payload is prose, not claims: the signature check passes and
@@ -43,13 +55,20 @@ fn rfc_7520_section_4_1_signature_verifies() {
     let jwks = format!(
         r#"{{"keys":[{{"kty":"RSA","kid":"bilbo.baggins@hobbiton.example","use":"sig","n":"{RFC7520_N}","e":"AQAB"}}]}}"#
     );
-    let verifier = Verifier::from_key_set(KeySet::from_jwks_json(&jwks).expect("jwks"), Validation::without_issuer());
+    let verifier = Verifier::from_key_set(
+        KeySet::from_jwks_json(&jwks).expect("jwks"),
+        Validation::without_issuer(),
+    );
     assert_eq!(
-        verifier.verify_with_current_keys(RFC7520_4_1_JWS).unwrap_err(),
+        verifier
+            .verify_with_current_keys(RFC7520_4_1_JWS)
+            .expect_err("must be rejected"),
         VerifyError::Malformed("payload is not a JSON object")
     );
     assert_eq!(
-        verifier.verify_with_current_keys(&flip_last_signature_char(RFC7520_4_1_JWS)).unwrap_err(),
+        verifier
+            .verify_with_current_keys(&flip_last_signature_char(RFC7520_4_1_JWS))
+            .expect_err("must be rejected"),
         VerifyError::InvalidSignature
     );
 }

@@ -21,7 +21,10 @@ pub struct Model {
 
 impl Model {
     pub fn role_list(&self) -> Vec<String> {
-        self.roles.split_ascii_whitespace().map(str::to_owned).collect()
+        self.roles
+            .split_ascii_whitespace()
+            .map(str::to_owned)
+            .collect()
     }
 }
 

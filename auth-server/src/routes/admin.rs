@@ -4,7 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
 use jwt_verify::Claims;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -36,7 +39,10 @@ pub struct UserPage {
 fn parse_page(params: PageParams) -> Result<(u64, Option<Uuid>), ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Validation(vec![FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )]));
     }
     Ok((limit, params.cursor))
 }
@@ -77,7 +83,10 @@ async fn find_user(state: &AppState, id: Uuid) -> Result<user::Model, ApiError> 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, description = "No such user")))]
-pub async fn get_user(State(state): State<AppState>, ApiPath(id): ApiPath<Uuid>) -> Result<ApiJson<UserView>, ApiError> {
+pub async fn get_user(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<UserView>, ApiError> {
     Ok(ApiJson(find_user(&state, id).await?.into()))
 }
 
@@ -113,12 +122,18 @@ pub async fn update_user(
             Err(problem) => errors.push(FieldError::new("roles", problem)),
         }
         if is_self(&claims, id) && !roles.iter().any(|r| r == "admin") {
-            errors.push(FieldError::new("roles", "an admin cannot remove their own admin role"));
+            errors.push(FieldError::new(
+                "roles",
+                "an admin cannot remove their own admin role",
+            ));
         }
     }
     if let Some(disabled) = body.disabled {
         if disabled && is_self(&claims, id) {
-            errors.push(FieldError::new("disabled", "an admin cannot disable their own account"));
+            errors.push(FieldError::new(
+                "disabled",
+                "an admin cannot disable their own account",
+            ));
         }
         active.disabled = Set(disabled);
     }
@@ -146,7 +161,10 @@ pub async fn delete_user(
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     if is_self(&claims, id) {
-        return Err(ApiError::Validation(vec![FieldError::new("id", "use DELETE /api/v1/users/me to delete your own account")]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "id",
+            "use DELETE /api/v1/users/me to delete your own account",
+        )]));
     }
     find_user(&state, id).await?.delete(&state.db).await?;
     tracing::info!(admin = claims.sub.as_deref().unwrap_or_default(), user_id = %id, "user deleted by admin");

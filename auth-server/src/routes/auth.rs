@@ -69,7 +69,11 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
 pub async fn login(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
     let credentials = match basic_credentials(request.headers())? {
         Some(credentials) => credentials,
-        None => ApiJson::<LoginRequest>::from_request(request, &state).await?.0,
+        None => {
+            ApiJson::<LoginRequest>::from_request(request, &state)
+                .await?
+                .0
+        }
     };
     let email = normalize_email(&credentials.email);
     let user = if email.len() <= crate::accounts::MAX_EMAIL_LEN {
@@ -79,7 +83,10 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
     };
     let verdict = state
         .hasher
-        .verify(&credentials.password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .verify(
+            &credentials.password,
+            user.as_ref().map(|u| u.password_hash.as_str()),
+        )
         .await
         .map_err(hash_error)?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
@@ -96,7 +103,9 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
                     tracing::warn!(%error, user_id = %user.id, "could not upgrade password hash");
                 }
             }
-            Err(error) => tracing::warn!(%error, user_id = %user.id, "could not upgrade password hash"),
+            Err(error) => {
+                tracing::warn!(%error, user_id = %user.id, "could not upgrade password hash")
+            }
         }
     }
     let roles = user.role_list();

@@ -28,7 +28,12 @@ use crate::state::AppState;
 pub const REALM: &str = "signet";
 
 async fn not_found() -> Response {
-    problem_response(StatusCode::NOT_FOUND, "not-found", Some("no route for this path".into()), Vec::new())
+    problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        Some("no route for this path".into()),
+        Vec::new(),
+    )
 }
 
 async fn method_not_allowed() -> Response {
@@ -69,16 +74,23 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/.well-known/jwks.json", get(well_known::jwks))
-        .route("/.well-known/openid-configuration", get(well_known::openid_configuration))
+        .route(
+            "/.well-known/openid-configuration",
+            get(well_known::openid_configuration),
+        )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/auth/login", post(auth::login))
         .route(
             "/api/v1/users",
-            get(admin::list_users).route_layer(admin.clone()).post(users::signup),
+            get(admin::list_users)
+                .route_layer(admin.clone())
+                .post(users::signup),
         )
         .route(
             "/api/v1/users/me",
-            get(users::me).delete(users::delete_me).route_layer(authenticated.clone()),
+            get(users::me)
+                .delete(users::delete_me)
+                .route_layer(authenticated.clone()),
         )
         .route(
             "/api/v1/users/me/password",
@@ -96,7 +108,10 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    MakeRequestUuid,
+                ))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(log_server_errors))

@@ -96,7 +96,10 @@ pub async fn current_user(state: &AppState, claims: &Claims) -> Result<user::Mod
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Own profile", body = UserView),
               (status = 401, description = "Missing or invalid token")))]
-pub async fn me(State(state): State<AppState>, claims: Claims) -> Result<ApiJson<UserView>, ApiError> {
+pub async fn me(
+    State(state): State<AppState>,
+    claims: Claims,
+) -> Result<ApiJson<UserView>, ApiError> {
     Ok(ApiJson(current_user(&state, &claims).await?.into()))
 }
 
@@ -129,9 +132,16 @@ pub async fn change_password(
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
     if let Some(problem) = policy_violation(body.new_password.expose(), Some(&user.email)) {
-        return Err(ApiError::Validation(vec![FieldError::new("new_password", problem)]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "new_password",
+            problem,
+        )]));
     }
-    let hash = state.hasher.hash(&body.new_password).await.map_err(hash_error)?;
+    let hash = state
+        .hasher
+        .hash(&body.new_password)
+        .await
+        .map_err(hash_error)?;
     let user_id = user.id;
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
@@ -143,11 +153,13 @@ pub async fn change_password(
 
 #[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 204, description = "Account deleted")))]
-pub async fn delete_me(State(state): State<AppState>, claims: Claims) -> Result<StatusCode, ApiError> {
+pub async fn delete_me(
+    State(state): State<AppState>,
+    claims: Claims,
+) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, &claims).await?;
     let user_id = user.id;
     user.delete(&state.db).await?;
     tracing::info!(%user_id, "user deleted own account");
     Ok(StatusCode::NO_CONTENT)
 }
-

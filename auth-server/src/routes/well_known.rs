@@ -48,8 +48,25 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
         token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
-        scopes_supported: state.config.user_scope.split_whitespace().map(str::to_owned).collect(),
-        claims_supported: vec!["iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id", "scope", "roles", "email"],
+        scopes_supported: state
+            .config
+            .user_scope
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        claims_supported: vec![
+            "iss",
+            "sub",
+            "aud",
+            "exp",
+            "iat",
+            "nbf",
+            "jti",
+            "client_id",
+            "scope",
+            "roles",
+            "email",
+        ],
         issuer,
     };
     let mut response = Json(document).into_response();

@@ -9,13 +9,30 @@ async fn a_user_without_the_admin_role_gets_403_insufficient_scope(backend: Back
     let user = app.user("plain@example.com").await;
     let response = app.list_users(&user.token, "").await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let challenge = response.headers()["www-authenticate"].to_str().expect("ascii").to_owned();
-    assert!(challenge.contains("error=\"insufficient_scope\""), "{challenge}");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_scope\""),
+        "{challenge}"
+    );
     for path in [format!("/api/v1/users/{}", user.id)] {
-        assert_eq!(app.get_with_token(&path, &user.token).await.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            app.get_with_token(&path, &user.token).await.status(),
+            StatusCode::FORBIDDEN
+        );
     }
-    assert_eq!(app.patch_user(&user.token, &user.id, &json!({ "roles": ["admin"] })).await.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.get("/api/v1/users").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.patch_user(&user.token, &user.id, &json!({ "roles": ["admin"] }))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/api/v1/users").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn admins_page_through_users_with_a_cursor(backend: Backend) {
@@ -29,28 +46,54 @@ async fn admins_page_through_users_with_a_cursor(backend: Backend) {
     assert_eq!(first_items.len(), 2);
     assert_eq!(first_items[0]["email"], "root@example.com", "oldest first");
     let cursor = first["next_cursor"].as_str().expect("more pages");
-    let second = json_body(app.list_users(&admin.token, &format!("?limit=2&cursor={cursor}")).await).await;
+    let second = json_body(
+        app.list_users(&admin.token, &format!("?limit=2&cursor={cursor}"))
+            .await,
+    )
+    .await;
     assert_eq!(second["items"].as_array().expect("items").len(), 2);
     let cursor = second["next_cursor"].as_str().expect("one more page");
-    let last = json_body(app.list_users(&admin.token, &format!("?limit=2&cursor={cursor}")).await).await;
+    let last = json_body(
+        app.list_users(&admin.token, &format!("?limit=2&cursor={cursor}"))
+            .await,
+    )
+    .await;
     assert_eq!(last["items"].as_array().expect("items").len(), 1);
     assert!(last["next_cursor"].is_null());
     for bad in ["?limit=0", "?limit=1000"] {
-        assert_problem(app.list_users(&admin.token, bad).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_problem(
+            app.list_users(&admin.token, bad).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
-    assert_problem(app.list_users(&admin.token, "?limit=abc").await, StatusCode::BAD_REQUEST).await;
-    assert_problem(app.list_users(&admin.token, "?cursor=not-a-uuid").await, StatusCode::BAD_REQUEST).await;
+    assert_problem(
+        app.list_users(&admin.token, "?limit=abc").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_problem(
+        app.list_users(&admin.token, "?cursor=not-a-uuid").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 async fn admins_read_update_and_delete_a_user(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
     let user = app.user("managed@example.com").await;
-    let response = app.get_with_token(&format!("/api/v1/users/{}", user.id), &admin.token).await;
+    let response = app
+        .get_with_token(&format!("/api/v1/users/{}", user.id), &admin.token)
+        .await;
     assert_eq!(json_body(response).await["email"], "managed@example.com");
 
     let response = app
-        .patch_user(&admin.token, &user.id, &json!({ "roles": ["editor", "editor"], "display_name": "Managed" }))
+        .patch_user(
+            &admin.token,
+            &user.id,
+            &json!({ "roles": ["editor", "editor"], "display_name": "Managed" }),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let body = json_body(response).await;
@@ -61,26 +104,43 @@ async fn admins_read_update_and_delete_a_user(backend: Backend) {
     let claims = token.split('.').nth(1).expect("payload").to_owned();
     use base64::Engine as _;
     let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims).expect("b64"),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(claims)
+            .expect("b64"),
     )
     .expect("json");
     assert_eq!(claims["roles"], json!(["editor"]));
 
-    assert_eq!(app.delete_user(&admin.token, &user.id).await.status(), StatusCode::NO_CONTENT);
-    let response = app.get_with_token(&format!("/api/v1/users/{}", user.id), &admin.token).await;
+    assert_eq!(
+        app.delete_user(&admin.token, &user.id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let response = app
+        .get_with_token(&format!("/api/v1/users/{}", user.id), &admin.token)
+        .await;
     assert_problem(response, StatusCode::NOT_FOUND).await;
-    assert_problem(app.delete_user(&admin.token, &user.id).await, StatusCode::NOT_FOUND).await;
+    assert_problem(
+        app.delete_user(&admin.token, &user.id).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 async fn admin_input_is_validated(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
     let user = app.user("target@example.com").await;
-    let response = app.patch_user(&admin.token, &user.id, &json!({ "roles": ["Not A Role!"] })).await;
+    let response = app
+        .patch_user(&admin.token, &user.id, &json!({ "roles": ["Not A Role!"] }))
+        .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let response = app.patch_user(&admin.token, &user.id, &json!({ "password_hash": "x" })).await;
+    let response = app
+        .patch_user(&admin.token, &user.id, &json!({ "password_hash": "x" }))
+        .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let response = app.get_with_token("/api/v1/users/not-a-uuid", &admin.token).await;
+    let response = app
+        .get_with_token("/api/v1/users/not-a-uuid", &admin.token)
+        .await;
     assert_problem(response, StatusCode::BAD_REQUEST).await;
 }
 
@@ -91,8 +151,15 @@ async fn an_admin_cannot_lock_themselves_out(backend: Backend) {
         let response = app.patch_user(&admin.token, &admin.id, &body).await;
         assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    assert_problem(app.delete_user(&admin.token, &admin.id).await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(app.list_users(&admin.token, "").await.status(), StatusCode::OK);
+    assert_problem(
+        app.delete_user(&admin.token, &admin.id).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        app.list_users(&admin.token, "").await.status(),
+        StatusCode::OK
+    );
 }
 
 backend_tests!(

@@ -22,7 +22,10 @@ async fn readyz_reports_the_database_and_the_signing_key(backend: Backend) {
 async fn openapi_document_lists_every_route(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = json_body(app.get("/openapi.json").await).await;
-    assert!(body["openapi"].as_str().expect("version").starts_with("3.1"));
+    assert!(body["openapi"]
+        .as_str()
+        .expect("version")
+        .starts_with("3.1"));
     for path in [
         "/healthz",
         "/readyz",
@@ -34,7 +37,10 @@ async fn openapi_document_lists_every_route(backend: Backend) {
         "/api/v1/users/me/password",
         "/api/v1/users/{id}",
     ] {
-        assert!(body["paths"][path].is_object(), "{path} missing from /openapi.json");
+        assert!(
+            body["paths"][path].is_object(),
+            "{path} missing from /openapi.json"
+        );
     }
 }
 

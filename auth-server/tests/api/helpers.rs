@@ -24,7 +24,7 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::$name(crate::helpers::Backend::Sqlite).await
+                    super::$name($crate::helpers::Backend::Sqlite).await
                 }
             )*
         }
@@ -33,7 +33,7 @@ macro_rules! backend_tests {
                 #[tokio::test]
                 #[cfg_attr(not(signet_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
                 async fn $name() {
-                    super::$name(crate::helpers::Backend::Postgres).await
+                    super::$name($crate::helpers::Backend::Postgres).await
                 }
             )*
         }
@@ -53,7 +53,9 @@ fn test_key_pem() -> &'static str {
     static PEM: OnceLock<String> = OnceLock::new();
     PEM.get_or_init(|| {
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate RSA key");
-        key.to_pkcs8_pem(LineEnding::LF).expect("encode key").to_string()
+        key.to_pkcs8_pem(LineEnding::LF)
+            .expect("encode key")
+            .to_string()
     })
 }
 
@@ -62,7 +64,9 @@ pub fn foreign_key_pem() -> &'static str {
     static PEM: OnceLock<String> = OnceLock::new();
     PEM.get_or_init(|| {
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate RSA key");
-        key.to_pkcs8_pem(LineEnding::LF).expect("encode key").to_string()
+        key.to_pkcs8_pem(LineEnding::LF)
+            .expect("encode key")
+            .to_string()
     })
 }
 
@@ -71,12 +75,18 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir) -> String {
     match backend {
         Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display()),
         Backend::Postgres => {
-            let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL is set for PostgreSQL tests");
+            let admin_url = std::env::var("TEST_DATABASE_URL")
+                .expect("TEST_DATABASE_URL is set for PostgreSQL tests");
             let name = format!("signet_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
-            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE \"{name}\""))
+            let admin = sea_orm::Database::connect(&admin_url)
                 .await
-                .expect("create test database");
+                .expect("connect to TEST_DATABASE_URL");
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("CREATE DATABASE \"{name}\""),
+            )
+            .await
+            .expect("create test database");
             let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
             url.set_path(&format!("/{name}"));
             url.to_string()
@@ -135,8 +145,11 @@ impl TestApp {
         for (name, value) in overrides {
             vars.insert((*name).to_owned(), (*value).to_owned());
         }
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
-        let app = Application::build(config).await.expect("application starts");
+        let config =
+            Config::from_lookup(|name| vars.get(name).cloned()).expect("test config is valid");
+        let app = Application::build(config)
+            .await
+            .expect("application starts");
         let address = format!("http://{}", app.local_addr());
         let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
@@ -158,18 +171,37 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn get_with_token(&self, path: &str, token: &str) -> Response {
-        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.client.post(self.url(path)).json(body).send().await.expect("request")
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
     }
 
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
         self.client
             .post(self.url(path))
             .header("content-type", content_type)
@@ -184,7 +216,11 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
+        self.post_json(
+            "/api/v1/auth/login",
+            &json!({ "email": email, "password": password }),
+        )
+        .await
     }
 
     pub async fn login_basic(&self, email: &str, password: &str) -> Response {
@@ -220,7 +256,8 @@ impl TestApp {
     }
 
     pub async fn list_users(&self, token: &str, query: &str) -> Response {
-        self.get_with_token(&format!("/api/v1/users{query}"), token).await
+        self.get_with_token(&format!("/api/v1/users{query}"), token)
+            .await
     }
 
     pub async fn patch_user(&self, token: &str, id: &str, body: &Value) -> Response {
@@ -244,9 +281,14 @@ impl TestApp {
 
     /// Sign up and log in; returns the user's id and token.
     pub async fn user(&self, email: &str) -> TestUser {
-        let response = self.signup(&json!({ "email": email, "password": PASSWORD })).await;
+        let response = self
+            .signup(&json!({ "email": email, "password": PASSWORD }))
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
-        let id = json_body(response).await["id"].as_str().expect("id").to_owned();
+        let id = json_body(response).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
         let token = self.token_for(email, PASSWORD).await;
         TestUser {
             id,
@@ -280,7 +322,10 @@ impl TestApp {
     pub async fn token_for(&self, email: &str, password: &str) -> String {
         let response = self.login(email, password).await;
         assert_eq!(response.status(), StatusCode::OK, "login of {email}");
-        json_body(response).await["access_token"].as_str().expect("token").to_owned()
+        json_body(response).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Sign arbitrary claims with the server's own key (for crafted-token tests).
@@ -326,7 +371,10 @@ pub async fn json_body(response: Response) -> Value {
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
     assert_eq!(
-        response.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
     let body = json_body(response).await;

@@ -13,7 +13,10 @@ async fn jwks_publishes_the_signing_key_with_cache_control(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app.get("/.well-known/jwks.json").await;
     assert_eq!(response.status(), StatusCode::OK);
-    let cache = response.headers()["cache-control"].to_str().expect("ascii").to_owned();
+    let cache = response.headers()["cache-control"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     assert_eq!(cache, "public, max-age=300");
     let body = json_body(response).await;
     let keys = body["keys"].as_array().expect("keys");
@@ -23,7 +26,10 @@ async fn jwks_publishes_the_signing_key_with_cache_control(backend: Backend) {
         assert_eq!(key[field], expected);
     }
     assert_eq!(key["kid"], app.state.keys.active().kid.as_str());
-    assert!(key.get("d").is_none() && key.get("p").is_none(), "private parts must never be published");
+    assert!(
+        key.get("d").is_none() && key.get("p").is_none(),
+        "private parts must never be published"
+    );
 }
 
 async fn kid_is_the_rfc_7638_thumbprint_of_the_published_key(backend: Backend) {
@@ -43,9 +49,18 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
     let app = TestApp::spawn(backend).await;
     let body = json_body(app.get("/.well-known/openid-configuration").await).await;
     assert_eq!(body["issuer"], app.address.as_str());
-    assert_eq!(body["jwks_uri"], format!("{}/.well-known/jwks.json", app.address));
-    assert_eq!(body["token_endpoint"], format!("{}/oauth/token", app.address));
-    assert_eq!(body["id_token_signing_alg_values_supported"], serde_json::json!(["RS256"]));
+    assert_eq!(
+        body["jwks_uri"],
+        format!("{}/.well-known/jwks.json", app.address)
+    );
+    assert_eq!(
+        body["token_endpoint"],
+        format!("{}/oauth/token", app.address)
+    );
+    assert_eq!(
+        body["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
     assert!(body["grant_types_supported"].is_array());
 }
 
@@ -56,26 +71,40 @@ async fn issued_token_verifies_independently_from_the_jwks_alone(backend: Backen
     let user = app.user("indie@example.com").await;
     let jwks = json_body(app.get("/.well-known/jwks.json").await).await;
     let (signing_input, signature) = user.token.rsplit_once('.').expect("three segments");
-    let header: serde_json::Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(signing_input.split('.').next().expect("header")).expect("b64"))
-            .expect("json");
+    let header: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(signing_input.split('.').next().expect("header"))
+            .expect("b64"),
+    )
+    .expect("json");
     let jwk = jwks["keys"]
         .as_array()
         .expect("keys")
         .iter()
         .find(|k| k["kid"] == header["kid"])
         .expect("the token's kid is published");
-    let n = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(jwk["n"].as_str().expect("n")).expect("b64"));
-    let e = BigUint::from_bytes_be(&URL_SAFE_NO_PAD.decode(jwk["e"].as_str().expect("e")).expect("b64"));
+    let n = BigUint::from_bytes_be(
+        &URL_SAFE_NO_PAD
+            .decode(jwk["n"].as_str().expect("n"))
+            .expect("b64"),
+    );
+    let e = BigUint::from_bytes_be(
+        &URL_SAFE_NO_PAD
+            .decode(jwk["e"].as_str().expect("e"))
+            .expect("b64"),
+    );
     let verifying_key = VerifyingKey::<Sha256>::new(RsaPublicKey::new(n, e).expect("public key"));
-    let signature = Signature::try_from(URL_SAFE_NO_PAD.decode(signature).expect("b64").as_slice()).expect("signature");
+    let signature = Signature::try_from(URL_SAFE_NO_PAD.decode(signature).expect("b64").as_slice())
+        .expect("signature");
     verifying_key
         .verify(signing_input.as_bytes(), &signature)
         .expect("signature verifies with the published key");
 
     let mut tampered = signing_input.to_owned();
     tampered.push('A');
-    assert!(verifying_key.verify(tampered.as_bytes(), &signature).is_err());
+    assert!(verifying_key
+        .verify(tampered.as_bytes(), &signature)
+        .is_err());
 }
 
 backend_tests!(

@@ -15,7 +15,14 @@ async fn login_with_json_credentials_returns_a_bearer_token(backend: Backend) {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 900);
     assert_eq!(body["scope"], "openid profile email");
-    assert!(body["access_token"].as_str().expect("token").split('.').count() == 3);
+    assert!(
+        body["access_token"]
+            .as_str()
+            .expect("token")
+            .split('.')
+            .count()
+            == 3
+    );
 }
 
 async fn login_with_http_basic_credentials_works_too(backend: Backend) {
@@ -23,14 +30,20 @@ async fn login_with_http_basic_credentials_works_too(backend: Backend) {
     app.user("basic@example.com").await;
     let response = app.login_basic("basic@example.com", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::OK);
-    let token = json_body(response).await["access_token"].as_str().expect("token").to_owned();
+    let token = json_body(response).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     assert_eq!(app.me(&token).await.status(), StatusCode::OK);
 }
 
 async fn login_email_is_case_insensitive(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.user("case@example.com").await;
-    assert_eq!(app.login("  CASE@Example.COM ", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login("  CASE@Example.COM ", PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn login_with_unknown_email_is_rejected_like_a_wrong_password(backend: Backend) {
@@ -40,14 +53,19 @@ async fn login_with_unknown_email_is_rejected_like_a_wrong_password(backend: Bac
     let unknown_user = app.login("nobody@example.com", "not the password").await;
     assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_user.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(json_body(wrong_password).await, json_body(unknown_user).await);
+    assert_eq!(
+        json_body(wrong_password).await,
+        json_body(unknown_user).await
+    );
 }
 
 async fn a_disabled_user_cannot_log_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
     let user = app.user("disabled@example.com").await;
-    let response = app.patch_user(&admin.token, &user.id, &json!({ "disabled": true })).await;
+    let response = app
+        .patch_user(&admin.token, &user.id, &json!({ "disabled": true }))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let response = app.login(&user.email, PASSWORD).await;
     assert_problem(response, StatusCode::UNAUTHORIZED).await;
@@ -73,18 +91,35 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login(backend: Backe
     let before = stored(&app).await;
     assert!(before.contains("m=4096,t=1,p=1"), "{before}");
 
-    let stronger = TestApp::spawn_on(&app.database_url, &[("ARGON2_MEMORY_KIB", "8192"), ("ARGON2_ITERATIONS", "2")]).await;
-    assert_eq!(stronger.login(&user.email, PASSWORD).await.status(), StatusCode::OK);
+    let stronger = TestApp::spawn_on(
+        &app.database_url,
+        &[("ARGON2_MEMORY_KIB", "8192"), ("ARGON2_ITERATIONS", "2")],
+    )
+    .await;
+    assert_eq!(
+        stronger.login(&user.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
     let after = stored(&stronger).await;
     assert!(after.contains("m=8192,t=2,p=1"), "{after}");
-    assert_eq!(stronger.login(&user.email, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        stronger.login(&user.email, PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 async fn login_with_missing_fields_is_422_and_with_no_body_is_415(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let response = app.post_json("/api/v1/auth/login", &json!({ "email": "x@example.com" })).await;
+    let response = app
+        .post_json("/api/v1/auth/login", &json!({ "email": "x@example.com" }))
+        .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let response = app.client.post(app.url("/api/v1/auth/login")).send().await.expect("request");
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .send()
+        .await
+        .expect("request");
     assert_problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 }
 

@@ -43,15 +43,28 @@ async fn every_token_gets_a_unique_jti(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("jti@example.com").await;
     let again = app.token_for(&user.email, crate::helpers::PASSWORD).await;
-    assert_ne!(decode_segment(&user.token, 1)["jti"], decode_segment(&again, 1)["jti"]);
+    assert_ne!(
+        decode_segment(&user.token, 1)["jti"],
+        decode_segment(&again, 1)["jti"]
+    );
 }
 
 async fn lifetime_and_audiences_come_from_the_configuration(backend: Backend) {
-    let app = TestApp::spawn_with(backend, &[("ACCESS_TOKEN_TTL", "5m"), ("JWT_AUDIENCE", "blog, scraper")]).await;
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("ACCESS_TOKEN_TTL", "5m"),
+            ("JWT_AUDIENCE", "blog, scraper"),
+        ],
+    )
+    .await;
     let user = app.user("conf@example.com").await;
     let claims = decode_segment(&user.token, 1);
     assert_eq!(claims["aud"], json!(["blog", "scraper"]));
-    assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 300);
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        300
+    );
     assert_eq!(app.me(&user.token).await.status(), StatusCode::OK);
 }
 
@@ -59,9 +72,18 @@ async fn lifetime_and_audiences_come_from_the_configuration(backend: Backend) {
 async fn assert_invalid_token(app: &TestApp, token: &str, why: &str) {
     let response = app.me(token).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{why}");
-    let challenge = response.headers()["www-authenticate"].to_str().expect("ascii").to_owned();
-    assert!(challenge.starts_with("Bearer realm=\"signet\""), "{why}: {challenge}");
-    assert!(challenge.contains("error=\"invalid_token\""), "{why}: {challenge}");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.starts_with("Bearer realm=\"signet\""),
+        "{why}: {challenge}"
+    );
+    assert!(
+        challenge.contains("error=\"invalid_token\""),
+        "{why}: {challenge}"
+    );
     assert_eq!(json_body(response).await["error"], "invalid_token", "{why}");
 }
 
@@ -76,25 +98,54 @@ async fn own_routes_reject_every_kind_of_bad_token(backend: Backend) {
 
     let mut future = app.valid_claims(&user.id);
     future["nbf"] = json!(now + 3600);
-    assert_invalid_token(&app, &app.sign(app.at_jwt_header(), &future), "not yet valid").await;
+    assert_invalid_token(
+        &app,
+        &app.sign(app.at_jwt_header(), &future),
+        "not yet valid",
+    )
+    .await;
 
     let mut wrong_issuer = app.valid_claims(&user.id);
     wrong_issuer["iss"] = json!("https://evil.example.com");
-    assert_invalid_token(&app, &app.sign(app.at_jwt_header(), &wrong_issuer), "wrong issuer").await;
+    assert_invalid_token(
+        &app,
+        &app.sign(app.at_jwt_header(), &wrong_issuer),
+        "wrong issuer",
+    )
+    .await;
 
     let mut wrong_audience = app.valid_claims(&user.id);
     wrong_audience["aud"] = json!("someone-else");
-    assert_invalid_token(&app, &app.sign(app.at_jwt_header(), &wrong_audience), "wrong audience").await;
+    assert_invalid_token(
+        &app,
+        &app.sign(app.at_jwt_header(), &wrong_audience),
+        "wrong audience",
+    )
+    .await;
 
     let mut no_audience = app.valid_claims(&user.id);
     no_audience.as_object_mut().expect("object").remove("aud");
-    assert_invalid_token(&app, &app.sign(app.at_jwt_header(), &no_audience), "no audience").await;
+    assert_invalid_token(
+        &app,
+        &app.sign(app.at_jwt_header(), &no_audience),
+        "no audience",
+    )
+    .await;
 
     let mut plain_jwt = app.at_jwt_header();
     plain_jwt.typ = Some("JWT".into());
-    assert_invalid_token(&app, &app.sign(plain_jwt, &app.valid_claims(&user.id)), "typ JWT, not at+jwt").await;
+    assert_invalid_token(
+        &app,
+        &app.sign(plain_jwt, &app.valid_claims(&user.id)),
+        "typ JWT, not at+jwt",
+    )
+    .await;
 
-    let foreign = sign_with(foreign_key_pem(), app.at_jwt_header(), &app.valid_claims(&user.id));
+    let foreign = sign_with(
+        foreign_key_pem(),
+        app.at_jwt_header(),
+        &app.valid_claims(&user.id),
+    );
     assert_invalid_token(&app, &foreign, "signed by another key with our kid").await;
 
     let hs256 = jsonwebtoken::encode(
@@ -106,7 +157,11 @@ async fn own_routes_reject_every_kind_of_bad_token(backend: Backend) {
     assert_invalid_token(&app, &hs256, "HS256").await;
 
     let (head, _) = user.token.split_once('.').expect("segments");
-    let unsigned = format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#), user.token.split('.').nth(1).expect("payload"));
+    let unsigned = format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"at+jwt"}"#),
+        user.token.split('.').nth(1).expect("payload")
+    );
     assert_invalid_token(&app, &unsigned, "alg none").await;
 
     let mut parts: Vec<String> = user.token.split('.').map(str::to_owned).collect();
@@ -122,7 +177,10 @@ async fn own_routes_reject_every_kind_of_bad_token(backend: Backend) {
 async fn a_token_whose_account_was_deleted_stops_working(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("gone@example.com").await;
-    assert_eq!(app.delete_me(&user.token).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.delete_me(&user.token).await.status(),
+        StatusCode::NO_CONTENT
+    );
     let response = app.me(&user.token).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

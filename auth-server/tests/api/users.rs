@@ -8,11 +8,16 @@ use crate::helpers::{assert_problem, json_body, Backend, TestApp, PASSWORD};
 async fn signup_returns_201_with_the_user_and_never_the_hash(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let response = app
-        .signup(&json!({ "email": "Ada@Example.com", "password": PASSWORD, "display_name": "  Ada  " }))
+        .signup(
+            &json!({ "email": "Ada@Example.com", "password": PASSWORD, "display_name": "  Ada  " }),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let text = response.text().await.expect("body");
-    assert!(!text.contains("argon2") && !text.contains("password"), "{text}");
+    assert!(
+        !text.contains("argon2") && !text.contains("password"),
+        "{text}"
+    );
     let body: serde_json::Value = serde_json::from_str(&text).expect("json");
     assert_eq!(body["email"], "ada@example.com");
     assert_eq!(body["display_name"], "Ada");
@@ -37,7 +42,9 @@ async fn passwords_are_stored_as_argon2id_phc_strings(backend: Backend) {
 async fn a_duplicate_email_is_a_conflict_whatever_its_case(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.user("dup@example.com").await;
-    let response = app.signup(&json!({ "email": "DUP@example.com", "password": PASSWORD })).await;
+    let response = app
+        .signup(&json!({ "email": "DUP@example.com", "password": PASSWORD }))
+        .await;
     assert_problem(response, StatusCode::CONFLICT).await;
 }
 
@@ -45,8 +52,14 @@ async fn concurrent_signups_with_one_email_create_one_account(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let body = json!({ "email": "race@example.com", "password": PASSWORD });
     let attempts = futures_join(&app, &body, 6).await;
-    let created = attempts.iter().filter(|s| **s == StatusCode::CREATED).count();
-    let conflicts = attempts.iter().filter(|s| **s == StatusCode::CONFLICT).count();
+    let created = attempts
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let conflicts = attempts
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
     assert_eq!((created, conflicts), (1, 5), "{attempts:?}");
 }
 
@@ -57,7 +70,13 @@ async fn futures_join(app: &TestApp, body: &serde_json::Value, n: usize) -> Vec<
         let url = app.url("/api/v1/users");
         let body = body.clone();
         handles.push(tokio::spawn(async move {
-            client.post(url).json(&body).send().await.expect("request").status()
+            client
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("request")
+                .status()
         }));
     }
     let mut statuses = Vec::new();
@@ -86,11 +105,18 @@ async fn invalid_fields_are_listed_one_by_one(backend: Backend) {
 async fn long_passphrases_are_welcome_up_to_256_characters(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let passphrase = "correct horse battery staple ".repeat(8); // 232 characters
-    let response = app.signup(&json!({ "email": "long@example.com", "password": passphrase })).await;
+    let response = app
+        .signup(&json!({ "email": "long@example.com", "password": passphrase }))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    assert_eq!(app.login("long@example.com", &passphrase).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login("long@example.com", &passphrase).await.status(),
+        StatusCode::OK
+    );
     let too_long = "x".repeat(257);
-    let response = app.signup(&json!({ "email": "longer@example.com", "password": too_long })).await;
+    let response = app
+        .signup(&json!({ "email": "longer@example.com", "password": too_long }))
+        .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
 }
 
@@ -100,7 +126,10 @@ async fn roles_cannot_be_chosen_at_signup(backend: Backend) {
         .signup(&json!({ "email": "sneaky@example.com", "password": PASSWORD, "roles": ["admin"] }))
         .await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_eq!(app.login("sneaky@example.com", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login("sneaky@example.com", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 async fn me_returns_the_callers_own_profile(backend: Backend) {
@@ -117,29 +146,55 @@ async fn me_without_a_token_is_401_with_a_bare_bearer_challenge(backend: Backend
     let app = TestApp::spawn(backend).await;
     let response = app.get("/api/v1/users/me").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"signet\"");
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"signet\""
+    );
 }
 
 async fn changing_the_password_needs_the_old_one_and_then_only_the_new_one_works(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("change@example.com").await;
-    let response = app.change_password(&user.token, "wrong old password", "a brand new passphrase").await;
+    let response = app
+        .change_password(&user.token, "wrong old password", "a brand new passphrase")
+        .await;
     assert_problem(response, StatusCode::FORBIDDEN).await;
     let response = app.change_password(&user.token, PASSWORD, "short").await;
     assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let response = app.change_password(&user.token, PASSWORD, "a brand new passphrase").await;
+    let response = app
+        .change_password(&user.token, PASSWORD, "a brand new passphrase")
+        .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.login(&user.email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.login(&user.email, "a brand new passphrase").await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.login(&user.email, "a brand new passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 async fn deleting_ones_account_removes_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("bye@example.com").await;
-    assert_eq!(app.delete_me(&user.token).await.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.login(&user.email, PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.delete_me(&user.token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     // The email is free again.
-    assert_eq!(app.signup(&json!({ "email": user.email, "password": PASSWORD })).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.signup(&json!({ "email": user.email, "password": PASSWORD }))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 }
 
 backend_tests!(

@@ -36,7 +36,10 @@ impl TestKey {
         let n = public.n().to_bytes_be();
         let e = public.e().to_bytes_be();
         Self {
-            private_pem: private.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string(),
+            private_pem: private
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("pem")
+                .to_string(),
             public_pem: public.to_public_key_pem(LineEnding::LF).expect("pem"),
             kid: jwt_verify::rsa_thumbprint(&n, &e),
             n: URL_SAFE_NO_PAD.encode(n),
@@ -72,7 +75,8 @@ impl TestKey {
             URL_SAFE_NO_PAD.encode(header_json),
             URL_SAFE_NO_PAD.encode(payload_json)
         );
-        let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).expect("sign");
+        let signature =
+            jsonwebtoken::crypto::sign(input.as_bytes(), &key, Algorithm::RS256).expect("sign");
         format!("{input}.{signature}")
     }
 }
@@ -116,7 +120,10 @@ pub fn validation() -> Validation {
 }
 
 pub fn static_verifier(keys: &[&TestKey]) -> Verifier {
-    Verifier::from_key_set(KeySet::from_jwks_json(&jwks(keys)).expect("jwks"), validation())
+    Verifier::from_key_set(
+        KeySet::from_jwks_json(&jwks(keys)).expect("jwks"),
+        validation(),
+    )
 }
 
 struct ServerState {
@@ -140,7 +147,12 @@ async fn serve_jwks(State(server): State<JwksServer>) -> Response {
     server.hits.fetch_add(1, Ordering::SeqCst);
     let (body, status, cache_control, delay) = {
         let state = server.state.lock().expect("state");
-        (state.body.clone(), state.status, state.cache_control.clone(), state.delay)
+        (
+            state.body.clone(),
+            state.status,
+            state.cache_control.clone(),
+            state.delay,
+        )
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -160,7 +172,9 @@ async fn serve_discovery(State(server): State<JwksServer>) -> Response {
 
 impl JwksServer {
     pub async fn start(keys: &[&TestKey]) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server = Self {

@@ -1,0 +1,178 @@
+//! ServiceTokenSource against a local stub token endpoint.
+#![cfg(feature = "client")]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use jwt_verify::{ClientError, ServiceTokenSource};
+use serde_json::json;
+
+/// One request as the stub saw it: the Authorization header and the form fields.
+type SeenRequest = (String, Vec<(String, String)>);
+
+#[derive(Clone)]
+struct Stub {
+    hits: Arc<AtomicUsize>,
+    /// Statuses to answer with before succeeding.
+    failures: Arc<Mutex<Vec<StatusCode>>>,
+    expires_in: u64,
+    seen: Arc<Mutex<Vec<SeenRequest>>>,
+}
+
+async fn token(
+    State(stub): State<Stub>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let n = stub.hits.fetch_add(1, Ordering::SeqCst);
+    let authorization = headers
+        .get("authorization")
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    stub.seen
+        .lock()
+        .expect("seen")
+        .push((authorization.clone(), form));
+    if let Some(status) = stub.failures.lock().expect("failures").pop() {
+        return (status, Json(json!({ "error": "server_error" }))).into_response();
+    }
+    if authorization != format!("Basic {}", base64_of("sgn_abc:sgn_abc_s3cr3t")) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "invalid_client" })),
+        )
+            .into_response();
+    }
+    Json(json!({ "access_token": format!("token-{n}"), "token_type": "Bearer", "expires_in": stub.expires_in, "scope": "posts:write" }))
+        .into_response()
+}
+
+fn base64_of(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+async fn stub(expires_in: u64, failures: Vec<StatusCode>) -> (String, Stub) {
+    let stub = Stub {
+        hits: Arc::new(AtomicUsize::new(0)),
+        failures: Arc::new(Mutex::new(failures)),
+        expires_in,
+        seen: Arc::new(Mutex::new(Vec::new())),
+    };
+    let app = Router::new()
+        .route("/oauth/token", post(token))
+        .with_state(stub.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "http://{}/oauth/token",
+        listener.local_addr().expect("addr")
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, stub)
+}
+
+#[tokio::test]
+async fn a_token_is_fetched_once_and_reused() {
+    let (url, stub) = stub(300, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t").expect("source");
+    assert_eq!(source.client_id(), "sgn_abc");
+    assert_eq!(source.token().await.expect("token"), "token-0");
+    assert_eq!(source.token().await.expect("token"), "token-0");
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 1);
+    let seen = stub.seen.lock().expect("seen");
+    assert!(seen[0]
+        .1
+        .contains(&("grant_type".into(), "client_credentials".into())));
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_request() {
+    let (url, stub) = stub(300, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t").expect("source");
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let source = source.clone();
+            tokio::spawn(async move { source.token().await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.expect("task").expect("token"), "token-0");
+    }
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_token_near_expiry_is_renewed() {
+    let (url, stub) = stub(1, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t").expect("source");
+    assert_eq!(source.token().await.expect("token"), "token-0");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(source.token().await.expect("token"), "token-1");
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_backoff() {
+    let (url, stub) = stub(
+        300,
+        vec![StatusCode::SERVICE_UNAVAILABLE, StatusCode::BAD_GATEWAY],
+    )
+    .await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t")
+        .expect("source")
+        .with_retries(3, Duration::from_millis(10));
+    assert_eq!(source.token().await.expect("third attempt"), "token-2");
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_rejected_client_is_not_retried() {
+    let (url, stub) = stub(300, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_wrong")
+        .expect("source")
+        .with_retries(3, Duration::from_millis(10));
+    let error = source.token().await.expect_err("must be rejected");
+    assert!(
+        matches!(&error, ClientError::Rejected { status: 401, error } if error == "invalid_client"),
+        "{error}"
+    );
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_requested_scope_is_sent_and_the_secret_never_appears_in_debug() {
+    let (url, stub) = stub(300, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t")
+        .expect("source")
+        .with_scope("posts:write");
+    source.token().await.expect("token");
+    assert!(stub.seen.lock().expect("seen")[0]
+        .1
+        .contains(&("scope".into(), "posts:write".into())));
+    let debug = format!("{source:?}");
+    assert!(
+        !debug.contains("s3cr3t") && debug.contains("redacted"),
+        "{debug}"
+    );
+    assert!(ServiceTokenSource::from_api_key(&url, "not-a-key").is_err());
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_a_clean_error() {
+    let source =
+        ServiceTokenSource::from_api_key("http://127.0.0.1:9/oauth/token", "sgn_abc_s3cr3t")
+            .expect("source")
+            .with_retries(2, Duration::from_millis(10));
+    assert!(matches!(
+        source.token().await.expect_err("must be rejected"),
+        ClientError::Unreachable(_)
+    ));
+}
