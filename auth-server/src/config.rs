@@ -79,6 +79,8 @@ pub struct Config {
     pub issuer: String,
     pub audiences: Vec<String>,
     pub access_token_ttl: Duration,
+    pub service_token_ttl: Duration,
+    pub api_key_last_used_interval: Duration,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
     pub generate_dev_key: bool,
@@ -233,6 +235,10 @@ impl Config {
                 "must be at most 24h: access tokens are meant to be short-lived",
             ));
         }
+        let service_token_ttl = env.duration("SERVICE_TOKEN_TTL", Duration::from_secs(5 * 60))?;
+        if service_token_ttl > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::new("SERVICE_TOKEN_TTL", "must be at most 24h"));
+        }
         let private_key = if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
             PrivateKeySource::Inline(pem.replace("\\n", "\n"))
         } else if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
@@ -277,6 +283,9 @@ impl Config {
             issuer,
             audiences,
             access_token_ttl,
+            service_token_ttl,
+            api_key_last_used_interval: env
+                .duration("API_KEY_LAST_USED_INTERVAL", Duration::from_secs(60))?,
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,

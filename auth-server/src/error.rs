@@ -159,10 +159,17 @@ impl IntoResponse for ApiError {
         let mut response = problem_response(status, slug, detail, errors);
         let headers = response.headers_mut();
         match status {
+            // RFC 7235 §3.1: every 401 carries a challenge for the scheme that failed.
+            StatusCode::UNAUTHORIZED if slug == "invalid-credentials" => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Basic realm="signet", charset="UTF-8""#),
+                );
+            }
             StatusCode::UNAUTHORIZED => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer realm="signet""#),
+                    HeaderValue::from_static(r#"Bearer realm="signet", error="invalid_token""#),
                 );
             }
             StatusCode::SERVICE_UNAVAILABLE => {

@@ -3,6 +3,7 @@
 //! without calling back.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod config;
 pub mod db;
 pub mod entity;

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use auth_server::accounts::{create_user, NewUser};
 use auth_server::config::Config;
 use auth_server::password::{Password, PasswordHasher};
-use auth_server::{db, keys, telemetry, Application};
+use auth_server::{api_keys, db, keys, telemetry, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -30,6 +30,28 @@ enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage API keys (service credentials) without a running admin session.
+    #[command(subcommand, name = "api-keys")]
+    ApiKeys(ApiKeysCommand),
+}
+
+#[derive(Subcommand)]
+enum ApiKeysCommand {
+    /// Create a key and print it once (on stdout, alone, so scripts can capture it).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma- or space-separated scopes, e.g. posts:write.
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Expiry as RFC 3339 (e.g. 2027-01-01T00:00:00Z).
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its id or client id: no new tokens from now on.
+    Revoke { key: String },
 }
 
 #[derive(Subcommand)]
@@ -156,6 +178,99 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 other => anyhow::anyhow!("{other}"),
             })?;
             println!("created admin {} ({})", user.email, user.id);
+        }
+        Command::ApiKeys(command) => {
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            run_api_keys(&database, command).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn run_api_keys(
+    database: &sea_orm::DatabaseConnection,
+    command: ApiKeysCommand,
+) -> anyhow::Result<()> {
+    let describe = |e: auth_server::error::ApiError| match e {
+        auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    };
+    match command {
+        ApiKeysCommand::Create {
+            name,
+            scopes,
+            expires_at,
+        } => {
+            let scopes = scopes
+                .split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let minted = api_keys::create(
+                database,
+                api_keys::NewApiKey {
+                    name,
+                    scopes,
+                    expires_at,
+                    created_by: None,
+                },
+            )
+            .await
+            .map_err(describe)?;
+            eprintln!(
+                "created API key {} (client id {}, scopes {:?}); it is shown once:",
+                minted.model.id,
+                minted.model.client_id(),
+                minted.model.scopes
+            );
+            println!("{}", minted.secret);
+        }
+        ApiKeysCommand::List => {
+            for key in api_keys::list(database).await.map_err(describe)? {
+                let state = if key.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tlast used {}",
+                    key.id,
+                    key.client_id(),
+                    key.name,
+                    key.scopes,
+                    state,
+                    key.last_used_at
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "never".into())
+                );
+            }
+        }
+        ApiKeysCommand::Revoke { key } => {
+            let id = match uuid::Uuid::parse_str(&key) {
+                Ok(id) => Some(id),
+                Err(_) => api_keys::list(database)
+                    .await
+                    .map_err(describe)?
+                    .into_iter()
+                    .find(|k| k.client_id() == key)
+                    .map(|k| k.id),
+            };
+            let revoked = match id {
+                Some(id) => api_keys::revoke(database, id).await.map_err(describe)?,
+                None => None,
+            };
+            match revoked {
+                Some(key) => println!("revoked {} ({})", key.id, key.client_id()),
+                None => bail!("no API key {key}"),
+            }
         }
     }
     Ok(())

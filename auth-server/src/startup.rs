@@ -68,6 +68,7 @@ impl Application {
             keys: Arc::new(key_ring),
             hasher,
             verifier,
+            last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
             config: Arc::new(config),
         };
         Ok(Self {

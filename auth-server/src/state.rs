@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::api_keys::LastUsedTracker;
 use crate::config::Config;
 use crate::keys::KeyRing;
 use crate::password::PasswordHasher;
@@ -19,4 +20,5 @@ pub struct AppState {
     /// rules any service using jwt-verify applies.
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
+    pub last_used: LastUsedTracker,
 }

@@ -31,6 +31,9 @@ struct AccessClaims<'a> {
     roles: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// OIDC `name`: the user's display name, or the API key's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
 }
 
 /// Who a token is for.
@@ -40,6 +43,7 @@ pub struct Subject<'a> {
     pub scope: &'a str,
     pub roles: &'a [String],
     pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
 }
 
 pub struct IssuedToken {
@@ -82,6 +86,7 @@ impl TokenIssuer {
             scope: subject.scope,
             roles: subject.roles,
             email: subject.email,
+            name: subject.name,
         };
         let key = keys.active();
         let mut header = Header::new(Algorithm::RS256);

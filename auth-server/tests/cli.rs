@@ -117,3 +117,63 @@ fn create_admin_reads_the_password_from_stdin_never_argv() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }
+
+#[test]
+fn api_keys_can_be_created_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = auth_server(dir.path())
+        .args([
+            "api-keys",
+            "create",
+            "--name",
+            "scraper",
+            "--scopes",
+            "posts:write,posts:read",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let key = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+    assert!(
+        key.starts_with("sgn_") && key.lines().count() == 1,
+        "stdout is the key alone: {key}"
+    );
+    let client_id = jwt_verify::api_key_client_id(&key)
+        .expect("well-formed key")
+        .to_owned();
+
+    let listing = auth_server(dir.path())
+        .args(["api-keys", "list"])
+        .output()
+        .expect("run");
+    let listing = String::from_utf8_lossy(&listing.stdout).to_string();
+    assert!(
+        listing.contains(&client_id) && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(!listing.contains(&key), "the secret is never listed");
+
+    let revoked = auth_server(dir.path())
+        .args(["api-keys", "revoke", &client_id])
+        .output()
+        .expect("run");
+    assert!(
+        revoked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&revoked.stderr)
+    );
+    let listing = auth_server(dir.path())
+        .args(["api-keys", "list"])
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&listing.stdout).contains("revoked"));
+    let missing = auth_server(dir.path())
+        .args(["api-keys", "revoke", "sgn_nope"])
+        .output()
+        .expect("run");
+    assert!(!missing.status.success());
+}

@@ -121,6 +121,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
                 scope: &scope,
                 roles: &roles,
                 email: Some(&user.email),
+                name: user.display_name.as_deref(),
             },
             state.tokens.access_ttl,
         )

@@ -1,8 +1,10 @@
 //! The HTTP surface: `app(state)` builds the same router for `main` and the tests.
 
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod health;
+pub mod oauth;
 pub mod openapi;
 pub mod users;
 pub mod well_known;
@@ -80,6 +82,17 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/auth/login", post(auth::login))
+        .route("/oauth/token", post(oauth::token))
+        .route(
+            "/api/v1/api-keys",
+            get(api_keys::list_api_keys)
+                .post(api_keys::create_api_key)
+                .route_layer(admin.clone()),
+        )
+        .route(
+            "/api/v1/api-keys/{id}",
+            axum::routing::delete(api_keys::revoke_api_key).route_layer(admin.clone()),
+        )
         .route(
             "/api/v1/users",
             get(admin::list_users)

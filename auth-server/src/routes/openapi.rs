@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, auth, health, users, well_known};
+use super::{admin, api_keys, auth, health, oauth, users, well_known};
 
 struct BearerAuth;
 
@@ -40,6 +40,10 @@ impl Modify for BearerAuth {
         admin::get_user,
         admin::update_user,
         admin::delete_user,
+        api_keys::create_api_key,
+        api_keys::list_api_keys,
+        api_keys::revoke_api_key,
+        oauth::token,
     ),
     modifiers(&BearerAuth),
 )]

@@ -279,6 +279,42 @@ impl TestApp {
             .expect("request")
     }
 
+    pub async fn create_api_key(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/api-keys"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Create a key as `admin`; returns (row id, full key).
+    pub async fn api_key(&self, admin: &TestUser, name: &str, scopes: &[&str]) -> (String, String) {
+        let response = self
+            .create_api_key(&admin.token, &json!({ "name": name, "scopes": scopes }))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body = json_body(response).await;
+        (
+            body["id"].as_str().expect("id").to_owned(),
+            body["api_key"].as_str().expect("api_key").to_owned(),
+        )
+    }
+
+    /// `POST /oauth/token` with form parameters and optional HTTP Basic credentials.
+    pub async fn oauth_token(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        let mut request = self.client.post(self.url("/oauth/token")).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.expect("request")
+    }
+
     /// Sign up and log in; returns the user's id and token.
     pub async fn user(&self, email: &str) -> TestUser {
         let response = self

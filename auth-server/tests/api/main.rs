@@ -3,9 +3,11 @@
 mod helpers;
 
 mod admin;
+mod api_keys;
 mod bad_input;
 mod health;
 mod keys;
 mod login;
+mod oauth;
 mod tokens;
 mod users;

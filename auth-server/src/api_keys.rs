@@ -1,0 +1,258 @@
+//! API keys (service credentials): format, storage, authentication.
+//!
+//! A key is `sgn_<key_id>_<secret>`: a recognisable prefix (so leaked keys are
+//! easy to spot and scan for), a public 16-character id used for lookup, and
+//! 256 bits of randomness. Only SHA-256 of the whole key is stored — a fast hash
+//! is right for a high-entropy random secret — and compared in constant time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use rand::RngCore as _;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+use uuid::Uuid;
+
+use crate::accounts::validate_roles;
+use crate::entity::api_key;
+use crate::error::{conflict_on_unique, ApiError, FieldError};
+
+pub const PREFIX: &str = "sgn_";
+const KEY_ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+const KEY_ID_LEN: usize = 16;
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A newly minted key: the only moment the secret exists outside the caller.
+pub struct MintedKey {
+    pub model: api_key::Model,
+    pub secret: String,
+}
+
+fn hash_key(full_key: &str) -> String {
+    format!("{:x}", Sha256::digest(full_key.as_bytes()))
+}
+
+fn mint() -> (String, String) {
+    let mut rng = rand::rngs::OsRng;
+    let key_id: String = (0..KEY_ID_LEN)
+        .map(|_| KEY_ID_ALPHABET[rng.gen_range(0..KEY_ID_ALPHABET.len())] as char)
+        .collect();
+    let mut secret = [0u8; 32];
+    rng.fill_bytes(&mut secret);
+    let full = format!("{PREFIX}{key_id}_{}", URL_SAFE_NO_PAD.encode(secret));
+    (key_id, full)
+}
+
+pub struct NewApiKey {
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_by: Option<Uuid>,
+}
+
+pub async fn create(db: &impl ConnectionTrait, new: NewApiKey) -> Result<MintedKey, ApiError> {
+    let mut errors = Vec::new();
+    let name = new.name.trim().to_owned();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        errors.push(FieldError::new(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} printable characters"),
+        ));
+    }
+    // Scope names follow the same rules as role names.
+    let scopes = match validate_roles(&new.scopes) {
+        Ok(scopes) => scopes,
+        Err(problem) => {
+            errors.push(FieldError::new("scopes", problem.replace("role", "scope")));
+            String::new()
+        }
+    };
+    if new.expires_at.is_some_and(|expiry| expiry <= Utc::now()) {
+        errors.push(FieldError::new("expires_at", "must be in the future"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let (key_id, secret) = mint();
+    let model = api_key::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        key_id: Set(key_id),
+        name: Set(name),
+        scopes: Set(scopes),
+        secret_hash: Set(hash_key(&secret)),
+        created_at: Set(Utc::now()),
+        created_by: Set(new.created_by),
+        last_used_at: Set(None),
+        expires_at: Set(new.expires_at),
+        revoked_at: Set(None),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| conflict_on_unique(e, "key id collision; retry"))?;
+    Ok(MintedKey { model, secret })
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, ApiError> {
+    Ok(api_key::Entity::find()
+        .order_by_asc(api_key::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Revoke by row id; revoking twice is harmless. `None` if there is no such key.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<api_key::Model>, ApiError> {
+    let Some(key) = api_key::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    if key.revoked_at.is_some() {
+        return Ok(Some(key));
+    }
+    let mut active: api_key::ActiveModel = key.into();
+    active.revoked_at = Set(Some(Utc::now()));
+    Ok(Some(active.update(db).await?))
+}
+
+/// Why a client could not be authenticated. The token endpoint answers every
+/// one of them with the same `invalid_client`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientAuthFailure {
+    Unknown,
+    WrongSecret,
+    Revoked,
+    Expired,
+}
+
+/// Check `client_id` (`sgn_<key_id>`) and `secret` (the whole key).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret: &str,
+) -> Result<Result<api_key::Model, ClientAuthFailure>, ApiError> {
+    let presented = hash_key(secret);
+    let key = match client_id.strip_prefix(PREFIX) {
+        Some(key_id)
+            if key_id.len() == KEY_ID_LEN
+                && key_id.bytes().all(|b| KEY_ID_ALPHABET.contains(&b)) =>
+        {
+            api_key::Entity::find()
+                .filter(api_key::Column::KeyId.eq(key_id))
+                .one(db)
+                .await?
+        }
+        _ => None,
+    };
+    let Some(key) = key else {
+        return Ok(Err(ClientAuthFailure::Unknown));
+    };
+    if !bool::from(presented.as_bytes().ct_eq(key.secret_hash.as_bytes())) {
+        return Ok(Err(ClientAuthFailure::WrongSecret));
+    }
+    if key.revoked_at.is_some() {
+        return Ok(Err(ClientAuthFailure::Revoked));
+    }
+    if !key.is_usable_at(Utc::now()) {
+        return Ok(Err(ClientAuthFailure::Expired));
+    }
+    Ok(Ok(key))
+}
+
+/// Coalesces `last_used_at` writes: at most one per key per interval, written
+/// in the background, so the token endpoint stays a read-only hot path.
+#[derive(Clone)]
+pub struct LastUsedTracker {
+    interval: Duration,
+    written: Arc<Mutex<HashMap<Uuid, Instant>>>,
+}
+
+impl LastUsedTracker {
+    pub fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            written: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Whether this use should be written (and, if so, it is counted as written).
+    fn claim(&self, id: Uuid) -> bool {
+        let Ok(mut written) = self.written.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        match written.get(&id) {
+            Some(at) if now.duration_since(*at) < self.interval => false,
+            _ => {
+                written.insert(id, now);
+                true
+            }
+        }
+    }
+
+    pub fn record(&self, db: &sea_orm::DatabaseConnection, id: Uuid) {
+        if !self.claim(id) {
+            return;
+        }
+        let db = db.clone();
+        tokio::spawn(async move {
+            let update = api_key::Entity::update_many()
+                .col_expr(
+                    api_key::Column::LastUsedAt,
+                    sea_orm::sea_query::Expr::value(Utc::now()),
+                )
+                .filter(api_key::Column::Id.eq(id))
+                .exec(&db)
+                .await;
+            if let Err(error) = update {
+                tracing::warn!(%error, api_key = %id, "could not record API key use");
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_keys_have_the_documented_shape_and_enough_entropy() {
+        let (key_id, full) = mint();
+        assert_eq!(key_id.len(), 16);
+        assert!(full.starts_with(&format!("sgn_{key_id}_")));
+        let secret = &full[PREFIX.len() + KEY_ID_LEN + 1..];
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(secret).expect("base64url").len(),
+            32,
+            "256 bits"
+        );
+        assert_eq!(jwt_verify_client_id(&full), Some(format!("sgn_{key_id}")));
+        assert_ne!(mint().1, full);
+    }
+
+    fn jwt_verify_client_id(key: &str) -> Option<String> {
+        let rest = key.strip_prefix("sgn_")?;
+        let (id, _) = rest.split_once('_')?;
+        Some(format!("sgn_{id}"))
+    }
+
+    #[test]
+    fn uses_are_written_at_most_once_per_interval() {
+        let tracker = LastUsedTracker::new(Duration::from_secs(60));
+        let id = Uuid::now_v7();
+        assert!(tracker.claim(id));
+        assert!(!tracker.claim(id));
+        assert!(tracker.claim(Uuid::now_v7()));
+    }
+}

@@ -1,0 +1,44 @@
+use sea_orm::entity::prelude::*;
+
+/// A service credential. The secret itself is never stored: only its SHA-256.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// The public part of the key (`sgn_<key_id>_…`); looked up by it, never by scanning.
+    #[sea_orm(unique)]
+    pub key_id: String,
+    pub name: String,
+    /// Space-separated scopes the key may be granted.
+    pub scopes: String,
+    /// Lower-case hex SHA-256 of the whole key.
+    pub secret_hash: String,
+    pub created_at: DateTimeUtc,
+    pub created_by: Option<Uuid>,
+    pub last_used_at: Option<DateTimeUtc>,
+    pub expires_at: Option<DateTimeUtc>,
+    pub revoked_at: Option<DateTimeUtc>,
+}
+
+impl Model {
+    pub fn client_id(&self) -> String {
+        format!("{}{}", crate::api_keys::PREFIX, self.key_id)
+    }
+
+    pub fn scope_list(&self) -> Vec<String> {
+        self.scopes
+            .split_ascii_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    pub fn is_usable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|expiry| expiry > now)
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,126 @@
+//! API key administration (role `admin`). The secret is shown once, at creation.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use chrono::{DateTime, Utc};
+use jwt_verify::Claims;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::api_keys::{self, NewApiKey};
+use crate::entity::api_key;
+use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// An API key as listed: never its secret or hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApiKeyView {
+    pub id: Uuid,
+    /// What the key authenticates as (`sgn_<key_id>`): the token's `sub` and `client_id`.
+    pub client_id: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<api_key::Model> for ApiKeyView {
+    fn from(model: api_key::Model) -> Self {
+        Self {
+            client_id: model.client_id(),
+            scopes: model.scope_list(),
+            id: model.id,
+            name: model.name,
+            created_at: model.created_at,
+            created_by: model.created_by,
+            last_used_at: model.last_used_at,
+            expires_at: model.expires_at,
+            revoked_at: model.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The full key. Shown once: store it now, it cannot be retrieved again.
+    pub api_key: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateApiKeyRequest {
+    pub name: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
+    request_body = CreateApiKeyRequest,
+    responses((status = 201, description = "Created; the secret is in `api_key`, shown once", body = CreatedApiKey),
+              (status = 403, description = "Not an admin"),
+              (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    claims: Claims,
+    ApiJson(body): ApiJson<CreateApiKeyRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let minted = api_keys::create(
+        &state.db,
+        NewApiKey {
+            name: body.name,
+            scopes: body.scopes,
+            expires_at: body.expires_at,
+            created_by: claims.sub.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
+        },
+    )
+    .await?;
+    tracing::info!(api_key = %minted.model.id, client_id = %minted.model.client_id(), "API key created");
+    let mut response = (
+        StatusCode::CREATED,
+        ApiJson(CreatedApiKey {
+            key: minted.model.into(),
+            api_key: minted.secret,
+        }),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
+}
+
+#[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
+    responses((status = 200, description = "All keys, oldest first, without secrets", body = [ApiKeyView])))]
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+) -> Result<ApiJson<Vec<ApiKeyView>>, ApiError> {
+    Ok(ApiJson(
+        api_keys::list(&state.db)
+            .await?
+            .into_iter()
+            .map(ApiKeyView::from)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "API key id")),
+    responses((status = 204, description = "Revoked: no new tokens from now on"), (status = 404, description = "No such key")))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    api_keys::revoke(&state.db, id)
+        .await?
+        .ok_or(ApiError::NotFound("API key"))?;
+    tracing::info!(api_key = %id, "API key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

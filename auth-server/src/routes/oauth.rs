@@ -1,0 +1,268 @@
+//! `POST /oauth/token` (RFC 6749): the `client_credentials` grant for API keys.
+//!
+//! Errors use the RFC 6749 §5.2 JSON shape (`{"error","error_description"}`),
+//! not problem+json, because OAuth clients parse exactly that.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::api_keys;
+use crate::error::ApiError;
+use crate::routes::auth::{token_response, TokenResponse};
+use crate::state::AppState;
+use crate::tokens::Subject;
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    fn invalid_client() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({ "error": self.code, "error_description": self.description })),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="signet", charset="UTF-8""#),
+            );
+        }
+        response
+    }
+}
+
+/// Server-side failures (database down, signing error) keep their problem+json
+/// answer and their single log line.
+pub enum TokenEndpointError {
+    OAuth(OAuthError),
+    Api(ApiError),
+}
+
+impl From<OAuthError> for TokenEndpointError {
+    fn from(error: OAuthError) -> Self {
+        Self::OAuth(error)
+    }
+}
+
+impl From<ApiError> for TokenEndpointError {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl IntoResponse for TokenEndpointError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::OAuth(error) => error.into_response(),
+            Self::Api(error) => error.into_response(),
+        }
+    }
+}
+
+/// Parameters, each at most once (RFC 6749 §3.2), from a form or a JSON object.
+fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let pairs: Vec<(String, String)> = match content_type.as_str() {
+        "application/x-www-form-urlencoded" => {
+            url::form_urlencoded::parse(body).into_owned().collect()
+        }
+        "application/json" => {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::invalid_request("body is not a JSON object"))?;
+            object
+                .into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Ok((k, s)),
+                    _ => Err(OAuthError::invalid_request(format!(
+                        "parameter {k} must be a string"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "use Content-Type: application/x-www-form-urlencoded (or application/json)",
+            ))
+        }
+    };
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(other, _)| other == name) {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} is repeated"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-urlencoded inside)
+/// or from the body; using both is an error.
+fn client_credentials(
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(String, String), OAuthError> {
+    let from_body = (param(pairs, "client_id"), param(pairs, "client_secret"));
+    let basic = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => {
+            let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
+            let (scheme, encoded) = value
+                .split_once(' ')
+                .ok_or_else(OAuthError::invalid_client)?;
+            if !scheme.eq_ignore_ascii_case("basic") {
+                return Err(OAuthError::invalid_client());
+            }
+            let decoded = STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| OAuthError::invalid_client())?;
+            let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
+            let (id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(OAuthError::invalid_client)?;
+            let unescape = |s: &str| -> String {
+                url::form_urlencoded::parse(format!("v={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            Some((unescape(id), unescape(secret)))
+        }
+    };
+    match (basic, from_body) {
+        (Some(_), (Some(_), _) | (_, Some(_))) => Err(OAuthError::invalid_request(
+            "authenticate the client with one method only (Basic or body)",
+        )),
+        (Some(credentials), _) => Ok(credentials),
+        (None, (Some(id), Some(secret))) => Ok((id.to_owned(), secret.to_owned())),
+        (None, _) => Err(OAuthError::invalid_client()),
+    }
+}
+
+/// Exchange client credentials for a service token.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String,
+        description = "grant_type=client_credentials&scope=…; client authenticated with HTTP Basic or client_id/client_secret"),
+    responses(
+        (status = 200, description = "Token issued", body = TokenResponse),
+        (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope"),
+        (status = 401, description = "invalid_client"),
+    ))]
+pub async fn token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, TokenEndpointError> {
+    let pairs = parameters(&headers, &body)?;
+    let grant_type = param(&pairs, "grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
+    if grant_type != "client_credentials" {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only client_credentials is supported",
+        )
+        .into());
+    }
+    let (client_id, secret) = client_credentials(&headers, &pairs)?;
+    let key = match api_keys::authenticate(&state.db, &client_id, &secret).await? {
+        Ok(key) => key,
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = ?failure, "client_credentials");
+            return Err(OAuthError::invalid_client().into());
+        }
+    };
+    let granted = key.scope_list();
+    let scope = match param(&pairs, "scope") {
+        None => granted.join(" "),
+        Some(requested) => {
+            let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(extra) = requested.iter().find(|s| !granted.iter().any(|g| g == *s)) {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!("scope {extra} is not granted to this client"),
+                )
+                .into());
+            }
+            requested.join(" ")
+        }
+    };
+    let client_id = key.client_id();
+    let issued = state
+        .tokens
+        .issue(
+            &state.keys,
+            &Subject {
+                sub: &client_id,
+                client_id: &client_id,
+                scope: &scope,
+                roles: &[],
+                email: None,
+                name: Some(&key.name),
+            },
+            state.config.service_token_ttl,
+        )
+        .map_err(ApiError::internal)?;
+    state.last_used.record(&state.db, key.id);
+    tracing::info!(outcome = "success", %client_id, "client_credentials");
+    Ok(token_response(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope,
+    }))
+}
