@@ -7,30 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A configuration value that cannot be used, and which variable holds it.
-#[derive(Debug, thiserror::Error)]
-#[error("{variable}: {message}")]
-pub struct ConfigError {
-    /// The environment variable at fault.
-    pub variable: &'static str,
-    /// What is wrong with it.
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(variable: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            variable,
-            message: message.into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
+pub use signet_service::config::{parse_duration, ConfigError, LogFormat};
+use signet_service::config::Env;
 
 /// Where the signing key comes from, in order of precedence.
 #[derive(Clone)]
@@ -96,98 +74,11 @@ pub struct Config {
     pub user_scope: String,
 }
 
-/// Reads variables through a lookup function, so tests can configure without
-/// touching the process environment.
-struct Reader<F> {
-    lookup: F,
-}
-
-impl<F: Fn(&str) -> Option<String>> Reader<F> {
-    fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).filter(|v| !v.trim().is_empty())
-    }
-
-    fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
-    where
-        T::Err: std::fmt::Display,
-    {
-        match self.get(name) {
-            None => Ok(default),
-            Some(raw) => raw
-                .trim()
-                .parse()
-                .map_err(|e| ConfigError::new(name, format!("cannot parse {raw:?}: {e}"))),
-        }
-    }
-
-    fn positive<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
-    where
-        T: std::str::FromStr + PartialOrd + Default,
-        T::Err: std::fmt::Display,
-    {
-        let value = self.parse(name, default)?;
-        if value <= T::default() {
-            return Err(ConfigError::new(name, "must be greater than zero"));
-        }
-        Ok(value)
-    }
-
-    fn duration(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
-        let value = match self.get(name) {
-            None => default,
-            Some(raw) => parse_duration(&raw).map_err(|e| ConfigError::new(name, e))?,
-        };
-        if value.is_zero() {
-            return Err(ConfigError::new(name, "must be greater than zero"));
-        }
-        Ok(value)
-    }
-
-    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
-        match self.get(name).map(|v| v.trim().to_ascii_lowercase()) {
-            None => Ok(default),
-            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
-            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError::new(
-                name,
-                format!("expected true or false, got {v:?}"),
-            )),
-        }
-    }
-}
-
-/// Seconds (`900`) or a humantime duration (`15m`, `1h 30m`).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    if let Ok(seconds) = raw.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(raw).map_err(|e| format!("cannot parse {raw:?} as a duration: {e}"))
-}
-
-fn parse_database_url(raw: &str) -> Result<String, ConfigError> {
-    let variable = "DATABASE_URL";
-    let scheme = raw.split(':').next().unwrap_or_default();
-    match scheme {
-        "sqlite" => Ok(raw.to_owned()),
-        "postgres" | "postgresql" => url::Url::parse(raw)
-            .map(|_| raw.to_owned())
-            .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}"))),
-        _ => Err(ConfigError::new(
-            variable,
-            "must start with sqlite: or postgres:// (e.g. sqlite://data/auth.db?mode=rwc)",
-        )),
-    }
-}
-
 fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
     let variable = "JWT_ISSUER";
     let url = url::Url::parse(raw)
         .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https")
-        || url.query().is_some()
-        || url.fragment().is_some()
-    {
+    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
         return Err(ConfigError::new(
             variable,
             "must be an http(s) URL without query or fragment (OIDC Discovery §3)",
@@ -204,13 +95,10 @@ impl Config {
 
     /// Read configuration through `lookup` (variable name → value).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let env = Reader { lookup };
+        let env = Env::new(lookup);
         let bind_addr: SocketAddr =
             env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
-        let database_url = match env.get("DATABASE_URL") {
-            Some(raw) => parse_database_url(raw.trim())?,
-            None => "sqlite://data/auth.db?mode=rwc".to_owned(),
-        };
+        let database_url = env.database_url("sqlite://data/auth.db?mode=rwc")?;
         let issuer = match env.get("JWT_ISSUER") {
             Some(raw) => parse_issuer(raw.trim())?,
             None => format!("http://{bind_addr}"),
@@ -246,17 +134,7 @@ impl Config {
         } else {
             PrivateKeySource::Directory
         };
-        let log_format = match env.get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
-            None => LogFormat::Pretty,
-            Some(v) if v == "pretty" => LogFormat::Pretty,
-            Some(v) if v == "json" => LogFormat::Json,
-            Some(v) => {
-                return Err(ConfigError::new(
-                    "LOG_FORMAT",
-                    format!("expected pretty or json, got {v:?}"),
-                ))
-            }
-        };
+        let log_format = env.log_format()?;
         let argon2 = Argon2Config {
             memory_kib: env.positive("ARGON2_MEMORY_KIB", Argon2Config::default().memory_kib)?,
             iterations: env.positive("ARGON2_ITERATIONS", Argon2Config::default().iterations)?,

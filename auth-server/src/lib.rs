@@ -7,15 +7,15 @@ pub mod api_keys;
 pub mod config;
 pub mod db;
 pub mod entity;
-pub mod error;
 pub mod keys;
 pub mod migration;
 pub mod password;
 pub mod routes;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 pub mod tokens;
 
 pub use routes::app;
+/// Errors and logging are shared with the other services.
+pub use signet_service::{error, telemetry};
 pub use startup::Application;

@@ -1,0 +1,8 @@
+//! What every Signet HTTP service shares, so auth-server, blog-svc and
+//! scraper-svc answer bad input, log and shut down the same way.
+
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod telemetry;
