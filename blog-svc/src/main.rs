@@ -1,1 +1,62 @@
-fn main() {}
+//! `blog-svc`: entry point only.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use blog_svc::config::Config;
+use blog_svc::{telemetry, Application};
+use clap::{Parser, Subcommand};
+use sea_orm_migration::MigratorTrait;
+
+#[derive(Parser)]
+#[command(name = "blog-svc", version, about = "Signet demo blog")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "blog-svc listening");
+            app.run_until_stopped().await?;
+            tracing::info!("blog-svc stopped");
+        }
+        Command::Migrate => {
+            let db = signet_service::db::connect(&config.database_url, 1, config.db_acquire_timeout)
+                .await
+                .context("DATABASE_URL")?;
+            blog_svc::migration::Migrator::up(&db, None).await.context("migrations failed")?;
+            println!("migrations applied");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if let Err(error) = dotenvy::dotenv() {
+        if !error.not_found() {
+            eprintln!("error: .env: {error}");
+            return ExitCode::FAILURE;
+        }
+    }
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{assert_problem, json_body, Backend, TestApp, PASSWORD};
 
 async fn a_user_without_the_admin_role_gets_403_insufficient_scope(backend: Backend) {

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{assert_problem, json_body, Backend, TestApp};
 
 async fn an_admin_creates_a_key_and_sees_its_secret_exactly_once(backend: Backend) {

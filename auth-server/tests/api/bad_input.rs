@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{assert_problem, Backend, TestApp, PASSWORD};
 
 async fn malformed_json_is_400(backend: Backend) {

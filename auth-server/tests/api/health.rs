@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{json_body, Backend, TestApp};
 
 async fn healthz_answers_while_the_process_is_up(backend: Backend) {

@@ -15,36 +15,8 @@ use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
-/// Generate every test case once per backend. The PostgreSQL copies are ignored
-/// (with the reason shown) unless `TEST_DATABASE_URL` was set at build time.
-#[macro_export]
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Sqlite).await
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                #[cfg_attr(not(signet_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
-                async fn $name() {
-                    super::$name($crate::helpers::Backend::Postgres).await
-                }
-            )*
-        }
-    };
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+pub use signet_service::backend_tests;
+pub use signet_service::testing::Backend;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -70,28 +42,8 @@ pub fn foreign_key_pem() -> &'static str {
     })
 }
 
-/// A database URL for this test: a new SQLite file, or a new PostgreSQL database.
 pub async fn fresh_database(backend: Backend, dir: &TempDir) -> String {
-    match backend {
-        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display()),
-        Backend::Postgres => {
-            let admin_url = std::env::var("TEST_DATABASE_URL")
-                .expect("TEST_DATABASE_URL is set for PostgreSQL tests");
-            let name = format!("signet_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = sea_orm::Database::connect(&admin_url)
-                .await
-                .expect("connect to TEST_DATABASE_URL");
-            sea_orm::ConnectionTrait::execute_unprepared(
-                &admin,
-                &format!("CREATE DATABASE \"{name}\""),
-            )
-            .await
-            .expect("create test database");
-            let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
-            url.set_path(&format!("/{name}"));
-            url.to_string()
-        }
-    }
+    signet_service::testing::fresh_database(backend, dir, "auth").await
 }
 
 pub struct TestApp {

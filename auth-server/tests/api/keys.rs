@@ -6,7 +6,7 @@ use rsa::signature::Verifier as _;
 use rsa::{BigUint, RsaPublicKey};
 use sha2::Sha256;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{json_body, Backend, TestApp};
 
 async fn jwks_publishes_the_signing_key_with_cache_control(backend: Backend) {

@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{assert_problem, json_body, Backend, TestApp, PASSWORD};
 
 async fn login_with_json_credentials_returns_a_bearer_token(backend: Backend) {

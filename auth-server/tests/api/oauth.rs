@@ -5,7 +5,7 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{json_body, Backend, TestApp};
 
 fn claims_of(token: &str) -> serde_json::Value {

@@ -6,7 +6,7 @@ use jsonwebtoken::{Algorithm, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{foreign_key_pem, json_body, sign_with, Backend, TestApp};
 
 fn decode_segment(token: &str, index: usize) -> Value {

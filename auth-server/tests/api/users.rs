@@ -2,7 +2,7 @@ use reqwest::StatusCode;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 
-use crate::backend_tests;
+use crate::helpers::backend_tests;
 use crate::helpers::{assert_problem, json_body, Backend, TestApp, PASSWORD};
 
 async fn signup_returns_201_with_the_user_and_never_the_hash(backend: Backend) {

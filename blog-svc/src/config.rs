@@ -1,0 +1,95 @@
+//! blog-svc configuration (see the README's table).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+pub use signet_service::config::{ConfigError, LogFormat};
+use signet_service::config::Env;
+
+/// Where the blog learns the auth server's public keys.
+#[derive(Debug, Clone)]
+pub enum KeysFrom {
+    /// `AUTH_JWKS_URL`.
+    Jwks(String),
+    /// OIDC discovery on `AUTH_ISSUER` (when no JWKS URL is given).
+    Discovery,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub auth_issuer: String,
+    pub keys_from: KeysFrom,
+    pub audiences: Vec<String>,
+    /// Start even if the auth server is unreachable (public reads work; writes get 503 until keys load).
+    pub auth_lazy_start: bool,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let auth_issuer = env
+            .http_url("AUTH_ISSUER", Some("http://127.0.0.1:8080"))?
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let keys_from = match env.http_url("AUTH_JWKS_URL", None)? {
+            Some(url) => KeysFrom::Jwks(url.to_string()),
+            None => KeysFrom::Discovery,
+        };
+        let audiences: Vec<String> = env
+            .get("AUTH_AUDIENCE")
+            .unwrap_or_else(|| "signet".to_owned())
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if audiences.is_empty() {
+            return Err(ConfigError::new("AUTH_AUDIENCE", "must name at least one audience"));
+        }
+        Ok(Self {
+            bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?,
+            auth_issuer,
+            keys_from,
+            audiences,
+            auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            log_format: env.log_format()?,
+            max_body_bytes: env.positive("MAX_BODY_BYTES", 256 * 1024)?,
+            db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
+            db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
+            shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_point_at_the_local_auth_server_through_discovery() {
+        let config = Config::from_lookup(|_| None).expect("defaults");
+        assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8081");
+        assert_eq!(config.auth_issuer, "http://127.0.0.1:8080");
+        assert!(matches!(config.keys_from, KeysFrom::Discovery));
+        assert_eq!(config.audiences, vec!["signet"]);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [("AUTH_JWKS_URL", "ftp://x"), ("AUTH_ISSUER", "nope"), ("BIND_ADDR", "x"), ("AUTH_AUDIENCE", ",")] {
+            let error = Config::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);
+            assert_eq!(error.variable, name);
+        }
+    }
+}

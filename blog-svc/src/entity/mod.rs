@@ -1,0 +1,4 @@
+//! sea-orm entities; the schema itself is defined by `migration`.
+
+pub mod author;
+pub mod post;

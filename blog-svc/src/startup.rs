@@ -1,0 +1,81 @@
+//! Building and running blog-svc (shared by `main` and the tests).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jwt_verify::{KeySource, Validation, Verifier};
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, KeysFrom};
+use crate::migration::Migrator;
+use crate::state::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// The verifier the configuration asks for: tokens from `AUTH_ISSUER`, for one
+/// of `AUTH_AUDIENCE`, RFC 9068 `at+jwt` only.
+pub async fn verifier_from_config(config: &Config) -> anyhow::Result<Verifier> {
+    let source = match &config.keys_from {
+        KeysFrom::Jwks(url) => KeySource::jwks(url.clone()),
+        KeysFrom::Discovery => KeySource::oidc_discovery(config.auth_issuer.clone()),
+    };
+    let validation = Validation::new(config.auth_issuer.clone())
+        .audiences_from(config.audiences.clone())
+        .require_type("at+jwt");
+    Verifier::builder(source, validation)
+        .lazy(config.auth_lazy_start)
+        .build()
+        .await
+        .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let verifier = verifier_from_config(&config).await?;
+        Self::build_with_verifier(config, verifier).await
+    }
+
+    /// Tests inject a verifier over known keys.
+    pub async fn build_with_verifier(config: Config, verifier: Verifier) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let db = signet_service::db::connect(&config.database_url, config.db_max_connections, config.db_acquire_timeout)
+            .await
+            .context("DATABASE_URL: cannot connect to the database")?;
+        Migrator::up(&db, None).await.context("DATABASE_URL: migrations failed")?;
+        Ok(Self {
+            listener,
+            state: AppState {
+                db,
+                verifier,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(signet_service::http::shutdown_signal()).await
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let grace = self.state.config.shutdown_grace;
+        signet_service::http::serve(self.listener, crate::app(self.state), shutdown, grace).await
+    }
+}

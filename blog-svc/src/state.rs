@@ -1,0 +1,13 @@
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    /// The auth server's public keys, cached and refreshed by jwt-verify.
+    pub verifier: jwt_verify::Verifier,
+    pub config: Arc<Config>,
+}
