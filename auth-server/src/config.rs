@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use signet_service::config::{parse_duration, ConfigError, LogFormat};
 use signet_service::config::Env;
+pub use signet_service::config::{parse_duration, ConfigError, LogFormat};
 
 /// Where the signing key comes from, in order of precedence.
 #[derive(Clone)]
@@ -78,7 +78,10 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
     let variable = "JWT_ISSUER";
     let url = url::Url::parse(raw)
         .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.query().is_some() || url.fragment().is_some() {
+    if !matches!(url.scheme(), "http" | "https")
+        || url.query().is_some()
+        || url.fragment().is_some()
+    {
         return Err(ConfigError::new(
             variable,
             "must be an http(s) URL without query or fragment (OIDC Discovery §3)",

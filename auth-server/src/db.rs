@@ -7,10 +7,14 @@ use crate::config::Config;
 use crate::migration::Migrator;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
-    signet_service::db::connect(&config.database_url, config.db_max_connections, config.db_acquire_timeout).await
+    signet_service::db::connect(
+        &config.database_url,
+        config.db_max_connections,
+        config.db_acquire_timeout,
+    )
+    .await
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
-

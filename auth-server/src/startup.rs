@@ -94,7 +94,10 @@ impl Application {
     }
 
     /// Serve until `shutdown` completes (tests pass their own trigger).
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let router = crate::app(self.state);
         signet_service::http::serve(self.listener, router, shutdown, self.grace).await
     }

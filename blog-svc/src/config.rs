@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use signet_service::config::{ConfigError, LogFormat};
 use signet_service::config::Env;
+pub use signet_service::config::{ConfigError, LogFormat};
 
 /// Where the blog learns the auth server's public keys.
 #[derive(Debug, Clone)]
@@ -54,7 +54,10 @@ impl Config {
             .filter(|a| !a.is_empty())
             .collect();
         if audiences.is_empty() {
-            return Err(ConfigError::new("AUTH_AUDIENCE", "must name at least one audience"));
+            return Err(ConfigError::new(
+                "AUTH_AUDIENCE",
+                "must name at least one audience",
+            ));
         }
         Ok(Self {
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
@@ -87,8 +90,14 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_variable() {
-        for (name, value) in [("AUTH_JWKS_URL", "ftp://x"), ("AUTH_ISSUER", "nope"), ("BIND_ADDR", "x"), ("AUTH_AUDIENCE", ",")] {
-            let error = Config::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);
+        for (name, value) in [
+            ("AUTH_JWKS_URL", "ftp://x"),
+            ("AUTH_ISSUER", "nope"),
+            ("BIND_ADDR", "x"),
+            ("AUTH_AUDIENCE", ","),
+        ] {
+            let error =
+                Config::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);
             assert_eq!(error.variable, name);
         }
     }

@@ -34,10 +34,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("blog-svc stopped");
         }
         Command::Migrate => {
-            let db = signet_service::db::connect(&config.database_url, 1, config.db_acquire_timeout)
+            let db =
+                signet_service::db::connect(&config.database_url, 1, config.db_acquire_timeout)
+                    .await
+                    .context("DATABASE_URL")?;
+            blog_svc::migration::Migrator::up(&db, None)
                 .await
-                .context("DATABASE_URL")?;
-            blog_svc::migration::Migrator::up(&db, None).await.context("migrations failed")?;
+                .context("migrations failed")?;
             println!("migrations applied");
         }
     }

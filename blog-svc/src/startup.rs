@@ -46,10 +46,16 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
-        let db = signet_service::db::connect(&config.database_url, config.db_max_connections, config.db_acquire_timeout)
+        let db = signet_service::db::connect(
+            &config.database_url,
+            config.db_max_connections,
+            config.db_acquire_timeout,
+        )
+        .await
+        .context("DATABASE_URL: cannot connect to the database")?;
+        Migrator::up(&db, None)
             .await
-            .context("DATABASE_URL: cannot connect to the database")?;
-        Migrator::up(&db, None).await.context("DATABASE_URL: migrations failed")?;
+            .context("DATABASE_URL: migrations failed")?;
         Ok(Self {
             listener,
             state: AppState {
@@ -71,10 +77,14 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(signet_service::http::shutdown_signal()).await
+        self.run_until(signet_service::http::shutdown_signal())
+            .await
     }
 
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let grace = self.state.config.shutdown_grace;
         signet_service::http::serve(self.listener, crate::app(self.state), shutdown, grace).await
     }

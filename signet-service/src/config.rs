@@ -44,7 +44,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
-    pub fn parse<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    pub fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError>
     where
         T::Err: std::fmt::Display,
     {
@@ -79,7 +83,11 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 
     /// Seconds or humantime; zero allowed (e.g. "disabled").
-    pub fn duration_or_zero(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+    pub fn duration_or_zero(
+        &self,
+        name: &'static str,
+        default: Duration,
+    ) -> Result<Duration, ConfigError> {
         match self.get(name) {
             None => Ok(default),
             Some(raw) => parse_duration(&raw).map_err(|e| ConfigError::new(name, e)),
@@ -91,26 +99,40 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             None => Ok(default),
             Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(true),
             Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(false),
-            Some(v) => Err(ConfigError::new(name, format!("expected true or false, got {v:?}"))),
+            Some(v) => Err(ConfigError::new(
+                name,
+                format!("expected true or false, got {v:?}"),
+            )),
         }
     }
 
     /// `LOG_FORMAT`: `pretty` (default) or `json`.
     pub fn log_format(&self) -> Result<LogFormat, ConfigError> {
-        match self.get("LOG_FORMAT").map(|v| v.trim().to_ascii_lowercase()) {
+        match self
+            .get("LOG_FORMAT")
+            .map(|v| v.trim().to_ascii_lowercase())
+        {
             None => Ok(LogFormat::Pretty),
             Some(v) if v == "pretty" => Ok(LogFormat::Pretty),
             Some(v) if v == "json" => Ok(LogFormat::Json),
-            Some(v) => Err(ConfigError::new("LOG_FORMAT", format!("expected pretty or json, got {v:?}"))),
+            Some(v) => Err(ConfigError::new(
+                "LOG_FORMAT",
+                format!("expected pretty or json, got {v:?}"),
+            )),
         }
     }
 
     /// An absolute http(s) URL.
-    pub fn http_url(&self, name: &'static str, default: Option<&str>) -> Result<Option<url::Url>, ConfigError> {
+    pub fn http_url(
+        &self,
+        name: &'static str,
+        default: Option<&str>,
+    ) -> Result<Option<url::Url>, ConfigError> {
         let Some(raw) = self.get(name).or_else(|| default.map(str::to_owned)) else {
             return Ok(None);
         };
-        let url = url::Url::parse(raw.trim()).map_err(|e| ConfigError::new(name, format!("not a valid URL: {e}")))?;
+        let url = url::Url::parse(raw.trim())
+            .map_err(|e| ConfigError::new(name, format!("not a valid URL: {e}")))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::new(name, "must be an http or https URL"));
         }

@@ -7,14 +7,20 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
 pub fn sqlite_path(url: &str) -> Option<&Path> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or_default();
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
 }
 
 /// Connect; for SQLite, create the file's folder and switch to WAL so readers
 /// run beside the writer (sqlx's 5 s busy timeout absorbs writer contention).
-pub async fn connect(url: &str, max_connections: u32, acquire_timeout: Duration) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    url: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
+) -> Result<DatabaseConnection, DbErr> {
     if let Some(parent) = sqlite_path(url).and_then(Path::parent) {
         if !parent.as_os_str().is_empty() {
             std::fs::create_dir_all(parent)
@@ -40,8 +46,14 @@ mod tests {
 
     #[test]
     fn sqlite_paths_are_found_in_both_url_forms() {
-        assert_eq!(sqlite_path("sqlite://data/auth.db?mode=rwc"), Some(Path::new("data/auth.db")));
-        assert_eq!(sqlite_path("sqlite:/tmp/x.db"), Some(Path::new("/tmp/x.db")));
+        assert_eq!(
+            sqlite_path("sqlite://data/auth.db?mode=rwc"),
+            Some(Path::new("data/auth.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite:/tmp/x.db"),
+            Some(Path::new("/tmp/x.db"))
+        );
         assert_eq!(sqlite_path("sqlite::memory:"), None);
         assert_eq!(sqlite_path("postgres://h/db"), None);
     }

@@ -19,7 +19,12 @@ use tower_http::trace::TraceLayer;
 use crate::error::{log_server_errors, problem_response, InternalCause};
 
 async fn not_found() -> Response {
-    problem_response(StatusCode::NOT_FOUND, "not-found", Some("no route for this path".into()), Vec::new())
+    problem_response(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        Some("no route for this path".into()),
+        Vec::new(),
+    )
 }
 
 async fn method_not_allowed() -> Response {
@@ -51,7 +56,10 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 
 /// JSON 404/405 fallbacks, a body limit, request ids, request tracing, one log
 /// line per 5xx, and panics turned into a 500 problem.
-pub fn standard_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, max_body_bytes: usize) -> Router<S> {
+pub fn standard_layers<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    max_body_bytes: usize,
+) -> Router<S> {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
         .fallback(not_found)
@@ -59,7 +67,10 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(router: Router<S>, max_
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(SetRequestIdLayer::new(
+                    x_request_id.clone(),
+                    MakeRequestUuid,
+                ))
                 .layer(TraceLayer::new_for_http())
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(log_server_errors))

@@ -44,18 +44,26 @@ pub enum Backend {
 /// that cannot get its database must fail, not pass.
 pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> String {
     match backend {
-        Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.path().join(format!("{prefix}.db")).display()),
+        Backend::Sqlite => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join(format!("{prefix}.db")).display()
+        ),
         Backend::Postgres => {
-            let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| panic!("TEST_DATABASE_URL is not set"));
+            let admin_url = std::env::var("TEST_DATABASE_URL")
+                .unwrap_or_else(|_| panic!("TEST_DATABASE_URL is not set"));
             let name = format!("signet_test_{prefix}_{}", uuid::Uuid::new_v4().simple());
             let admin = sea_orm::Database::connect(&admin_url)
                 .await
                 .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
-            sea_orm::ConnectionTrait::execute_unprepared(&admin, &format!("CREATE DATABASE \"{name}\""))
-                .await
-                .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+            sea_orm::ConnectionTrait::execute_unprepared(
+                &admin,
+                &format!("CREATE DATABASE \"{name}\""),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
             let _ = admin.close().await;
-            let mut url = url::Url::parse(&admin_url).unwrap_or_else(|e| panic!("TEST_DATABASE_URL: {e}"));
+            let mut url =
+                url::Url::parse(&admin_url).unwrap_or_else(|e| panic!("TEST_DATABASE_URL: {e}"));
             url.set_path(&format!("/{name}"));
             url.to_string()
         }

@@ -33,11 +33,28 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(Authors::Table)
                     .if_not_exists()
-                    .col(ColumnDef::new(Authors::Id).string_len(128).not_null().primary_key())
-                    .col(ColumnDef::new(Authors::DisplayName).string_len(100).not_null())
+                    .col(
+                        ColumnDef::new(Authors::Id)
+                            .string_len(128)
+                            .not_null()
+                            .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Authors::DisplayName)
+                            .string_len(100)
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Authors::Kind).string_len(16).not_null())
-                    .col(ColumnDef::new(Authors::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Authors::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Authors::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Authors::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .to_owned(),
             )
             .await?;
@@ -50,9 +67,22 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Posts::AuthorId).string_len(128).not_null())
                     .col(ColumnDef::new(Posts::Title).string_len(200).not_null())
                     .col(ColumnDef::new(Posts::Body).text().not_null())
-                    .col(ColumnDef::new(Posts::SourceUrl).string_len(2048).null().unique_key())
-                    .col(ColumnDef::new(Posts::CreatedAt).timestamp_with_time_zone().not_null())
-                    .col(ColumnDef::new(Posts::UpdatedAt).timestamp_with_time_zone().not_null())
+                    .col(
+                        ColumnDef::new(Posts::SourceUrl)
+                            .string_len(2048)
+                            .null()
+                            .unique_key(),
+                    )
+                    .col(
+                        ColumnDef::new(Posts::CreatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Posts::UpdatedAt)
+                            .timestamp_with_time_zone()
+                            .not_null(),
+                    )
                     .foreign_key(
                         ForeignKey::create()
                             .from(Posts::Table, Posts::AuthorId)
@@ -74,7 +104,11 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Posts::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Authors::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Posts::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Authors::Table).to_owned())
+            .await
     }
 }

@@ -23,7 +23,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
     let keys = state.verifier.status();
     let ready = database && keys.key_count > 0;
     (
-        if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE },
+        if ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
         Json(json!({
             "status": if ready { "ready" } else { "unready" },
             "checks": {

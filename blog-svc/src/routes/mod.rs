@@ -17,7 +17,8 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route(
             "/api/v1/posts",
-            get(posts::list_posts).merge(axum::routing::post(posts::create_post).route_layer(authenticated.clone())),
+            get(posts::list_posts)
+                .merge(axum::routing::post(posts::create_post).route_layer(authenticated.clone())),
         )
         .route(
             "/api/v1/posts/{id}",

@@ -1,7 +1,5 @@
 //! Posts: public reads, authenticated writes, idempotent imports by `source_url`.
 
-
-
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -9,8 +7,8 @@ use chrono::{DateTime, Utc};
 use jwt_verify::{AuthError, Claims, Requirement};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, ModelTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -135,7 +133,10 @@ pub async fn list_posts(
 ) -> Result<ApiJson<PostPage>, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Validation(vec![FieldError::new("limit", format!("must be between 1 and {MAX_PAGE}"))]));
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            format!("must be between 1 and {MAX_PAGE}"),
+        )]));
     }
     let mut query = post::Entity::find().order_by_desc(post::Column::Id);
     if let Some(cursor) = params.cursor {
@@ -146,13 +147,21 @@ pub async fn list_posts(
     }
     if let Some(q) = params.q.filter(|q| !q.trim().is_empty()) {
         if q.chars().count() > 200 {
-            return Err(ApiError::Validation(vec![FieldError::new("q", "must be at most 200 characters")]));
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "q",
+                "must be at most 200 characters",
+            )]));
         }
         let pattern = escape_like(q.trim());
         let like = |column: post::Column| {
-            Expr::expr(Func::lower(Expr::col((post::Entity, column)))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+            Expr::expr(Func::lower(Expr::col((post::Entity, column))))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
         };
-        query = query.filter(Condition::any().add(like(post::Column::Title)).add(like(post::Column::Body)));
+        query = query.filter(
+            Condition::any()
+                .add(like(post::Column::Title))
+                .add(like(post::Column::Body)),
+        );
     }
     let mut rows = query
         .limit(limit + 1)
@@ -171,7 +180,10 @@ pub async fn list_posts(
     }))
 }
 
-async fn find_post(state: &AppState, id: Uuid) -> Result<(post::Model, Option<author::Model>), ApiError> {
+async fn find_post(
+    state: &AppState,
+    id: Uuid,
+) -> Result<(post::Model, Option<author::Model>), ApiError> {
     post::Entity::find_by_id(id)
         .find_also_related(author::Entity)
         .one(&state.db)
@@ -179,7 +191,10 @@ async fn find_post(state: &AppState, id: Uuid) -> Result<(post::Model, Option<au
         .ok_or(ApiError::NotFound("post"))
 }
 
-pub async fn get_post(State(state): State<AppState>, ApiPath(id): ApiPath<Uuid>) -> Result<ApiJson<PostView>, ApiError> {
+pub async fn get_post(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<PostView>, ApiError> {
     let (post, author) = find_post(&state, id).await?;
     Ok(ApiJson(view(post, author)))
 }
@@ -203,16 +218,25 @@ pub struct PostChanges {
 fn validate_title(title: &str, errors: &mut Vec<FieldError>) -> String {
     let title = title.trim();
     if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        errors.push(FieldError::new("title", format!("must be 1 to {MAX_TITLE_CHARS} characters")));
+        errors.push(FieldError::new(
+            "title",
+            format!("must be 1 to {MAX_TITLE_CHARS} characters"),
+        ));
     } else if title.chars().any(char::is_control) {
-        errors.push(FieldError::new("title", "must not contain control characters"));
+        errors.push(FieldError::new(
+            "title",
+            "must not contain control characters",
+        ));
     }
     title.to_owned()
 }
 
 fn validate_body(body: &str, errors: &mut Vec<FieldError>) -> String {
     if body.trim().is_empty() || body.chars().count() > MAX_BODY_CHARS {
-        errors.push(FieldError::new("body", format!("must be 1 to {MAX_BODY_CHARS} characters")));
+        errors.push(FieldError::new(
+            "body",
+            format!("must be 1 to {MAX_BODY_CHARS} characters"),
+        ));
     }
     body.to_owned()
 }
@@ -220,9 +244,13 @@ fn validate_body(body: &str, errors: &mut Vec<FieldError>) -> String {
 fn validate_source_url(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
     let raw = raw?.trim();
     let valid = raw.len() <= MAX_SOURCE_URL_LEN
-        && url::Url::parse(raw).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        && url::Url::parse(raw)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !valid {
-        errors.push(FieldError::new("source_url", "must be an absolute http(s) URL of at most 2048 characters"));
+        errors.push(FieldError::new(
+            "source_url",
+            "must be an absolute http(s) URL of at most 2048 characters",
+        ));
         return None;
     }
     Some(raw.to_owned())
@@ -230,14 +258,23 @@ fn validate_source_url(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Optio
 
 /// Record the author on their first write (and follow display-name changes);
 /// the blog keeps nothing else about them.
-async fn ensure_author(state: &AppState, claims: &Claims<Writer>) -> Result<author::Model, ApiError> {
+async fn ensure_author(
+    state: &AppState,
+    claims: &Claims<Writer>,
+) -> Result<author::Model, ApiError> {
     let is_service = claims.standard().is_service();
     let fallback = claims
         .email
         .as_deref()
         .and_then(|e| e.split('@').next())
         .unwrap_or(&claims.sub);
-    let display_name: String = claims.name.as_deref().unwrap_or(fallback).chars().take(100).collect();
+    let display_name: String = claims
+        .name
+        .as_deref()
+        .unwrap_or(fallback)
+        .chars()
+        .take(100)
+        .collect();
     let now = Utc::now();
     let row = author::ActiveModel {
         id: Set(claims.sub.clone()),
@@ -247,7 +284,11 @@ async fn ensure_author(state: &AppState, claims: &Claims<Writer>) -> Result<auth
         updated_at: Set(now),
     };
     author::Entity::insert(row)
-        .on_conflict(OnConflict::column(author::Column::Id).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(author::Column::Id)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(&state.db)
         .await?;
     let existing = author::Entity::find_by_id(claims.sub.clone())
@@ -281,7 +322,9 @@ async fn reimport(
     body: String,
 ) -> Result<Response, Rejection> {
     if existing.author_id != author.id {
-        return Err(ApiError::Conflict("this source_url was imported by another author".into()).into());
+        return Err(
+            ApiError::Conflict("this source_url was imported by another author".into()).into(),
+        );
     }
     let mut active = existing.into_active_model();
     active.title = Set(title);
@@ -357,7 +400,9 @@ fn may_modify(claims: &Claims<Writer>, post: &post::Model) -> Result<(), ApiErro
     if post.author_id == claims.sub || claims.standard().has_role("admin") {
         Ok(())
     } else {
-        Err(ApiError::Forbidden("only the author or an admin may change this post".into()))
+        Err(ApiError::Forbidden(
+            "only the author or an admin may change this post".into(),
+        ))
     }
 }
 
@@ -396,4 +441,3 @@ pub async fn delete_post(
     tracing::info!(post_id = %id, by = %claims.sub, "post deleted");
     Ok(StatusCode::NO_CONTENT)
 }
-

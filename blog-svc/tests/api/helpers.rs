@@ -27,8 +27,14 @@ fn test_key() -> &'static TestKey {
     KEY.get_or_init(|| {
         let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate");
         TestKey {
-            private_pem: private.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string(),
-            public_pem: private.to_public_key().to_public_key_pem(LineEnding::LF).expect("pem"),
+            private_pem: private
+                .to_pkcs8_pem(LineEnding::LF)
+                .expect("pem")
+                .to_string(),
+            public_pem: private
+                .to_public_key()
+                .to_public_key_pem(LineEnding::LF)
+                .expect("pem"),
         }
     })
 }
@@ -54,8 +60,15 @@ impl TestApp {
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("config");
         let keys = KeySet::from_pem(&test_key().public_pem).expect("public key");
         let kid = keys.kids()[0].to_owned();
-        let verifier = Verifier::from_key_set(keys, Validation::new(ISSUER).audience("signet").require_type("at+jwt"));
-        let app = Application::build_with_verifier(config, verifier).await.expect("blog starts");
+        let verifier = Verifier::from_key_set(
+            keys,
+            Validation::new(ISSUER)
+                .audience("signet")
+                .require_type("at+jwt"),
+        );
+        let app = Application::build_with_verifier(config, verifier)
+            .await
+            .expect("blog starts");
         let address = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
@@ -103,7 +116,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Response {
-        self.client.get(self.url(path)).send().await.expect("request")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
     }
 
     pub async fn create_post(&self, token: Option<&str>, body: &Value) -> Response {
@@ -135,9 +152,17 @@ impl TestApp {
 
     /// Create a post and return its id.
     pub async fn post(&self, token: &str, title: &str) -> String {
-        let response = self.create_post(Some(token), &json!({ "title": title, "body": format!("{title} body") })).await;
+        let response = self
+            .create_post(
+                Some(token),
+                &json!({ "title": title, "body": format!("{title} body") }),
+            )
+            .await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        json_body(response).await["id"].as_str().expect("id").to_owned()
+        json_body(response).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 }
 
@@ -148,6 +173,9 @@ pub async fn json_body(response: Response) -> Value {
 
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
     json_body(response).await
 }

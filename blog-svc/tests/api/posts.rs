@@ -15,35 +15,67 @@ async fn anyone_reads_but_writing_needs_a_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let listing = json_body(app.get("/api/v1/posts").await).await;
     assert_eq!(listing["items"], json!([]));
-    let response = app.create_post(None, &json!({ "title": "t", "body": "b" })).await;
+    let response = app
+        .create_post(None, &json!({ "title": "t", "body": "b" }))
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(response.headers()["www-authenticate"], "Bearer realm=\"blog\"");
+    assert_eq!(
+        response.headers()["www-authenticate"],
+        "Bearer realm=\"blog\""
+    );
 }
 
 async fn a_user_writes_a_post_and_becomes_an_author(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let token = app.user_token("user-1", "Ada Lovelace", &[]);
-    let response = app.create_post(Some(&token), &json!({ "title": "  Hello  ", "body": "First post" })).await;
+    let response = app
+        .create_post(
+            Some(&token),
+            &json!({ "title": "  Hello  ", "body": "First post" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let location = response.headers()["location"].to_str().expect("ascii").to_owned();
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
     let post = json_body(response).await;
-    assert_eq!(location, format!("/api/v1/posts/{}", post["id"].as_str().expect("id")));
+    assert_eq!(
+        location,
+        format!("/api/v1/posts/{}", post["id"].as_str().expect("id"))
+    );
     assert_eq!(post["title"], "Hello");
-    assert_eq!(post["author"], json!({ "id": "user-1", "display_name": "Ada Lovelace", "kind": "user" }));
+    assert_eq!(
+        post["author"],
+        json!({ "id": "user-1", "display_name": "Ada Lovelace", "kind": "user" })
+    );
     let fetched = json_body(app.get(&location).await).await;
     assert_eq!(fetched["body"], "First post");
-    assert!(fetched["author"].get("email").is_none(), "the blog keeps no email");
+    assert!(
+        fetched["author"].get("email").is_none(),
+        "the blog keeps no email"
+    );
 }
 
 async fn a_service_needs_the_posts_write_scope(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let reader = app.service_token("sgn_reader", "posts:read");
-    let response = app.create_post(Some(&reader), &json!({ "title": "t", "body": "b" })).await;
+    let response = app
+        .create_post(Some(&reader), &json!({ "title": "t", "body": "b" }))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let challenge = response.headers()["www-authenticate"].to_str().expect("ascii").to_owned();
-    assert!(challenge.contains("insufficient_scope") && challenge.contains("scope=\"posts:write\""), "{challenge}");
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains("insufficient_scope") && challenge.contains("scope=\"posts:write\""),
+        "{challenge}"
+    );
     let writer = app.service_token("sgn_writer", "posts:write");
-    let response = app.create_post(Some(&writer), &json!({ "title": "t", "body": "b" })).await;
+    let response = app
+        .create_post(Some(&writer), &json!({ "title": "t", "body": "b" }))
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     assert_eq!(json_body(response).await["author"]["kind"], "service");
 }
@@ -52,7 +84,10 @@ async fn importing_the_same_source_url_again_updates_instead_of_duplicating(back
     let app = TestApp::spawn(backend).await;
     let scraper = app.service_token("sgn_scraper", "posts:write");
     let item = json!({ "title": "News", "body": "v1", "source_url": "http://feeds.test/items/1" });
-    assert_eq!(app.create_post(Some(&scraper), &item).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.create_post(Some(&scraper), &item).await.status(),
+        StatusCode::CREATED
+    );
     let again = json!({ "title": "News (updated)", "body": "v2", "source_url": "http://feeds.test/items/1" });
     let response = app.create_post(Some(&scraper), &again).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -62,7 +97,11 @@ async fn importing_the_same_source_url_again_updates_instead_of_duplicating(back
     assert_eq!(items[0]["body"], "v2");
 
     let other = app.service_token("sgn_other", "posts:write");
-    assert_problem(app.create_post(Some(&other), &again).await, StatusCode::CONFLICT).await;
+    assert_problem(
+        app.create_post(Some(&other), &again).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
 }
 
 async fn concurrent_imports_of_one_url_leave_one_post(backend: Backend) {
@@ -86,7 +125,10 @@ async fn concurrent_imports_of_one_url_leave_one_post(backend: Backend) {
     }
     for task in tasks {
         let status = task.await.expect("task");
-        assert!(status == StatusCode::CREATED || status == StatusCode::OK, "{status}");
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}"
+        );
     }
     let listing = json_body(app.get("/api/v1/posts").await).await;
     assert_eq!(listing["items"].as_array().expect("items").len(), 1);
@@ -99,14 +141,30 @@ async fn only_the_author_or_an_admin_changes_a_post(backend: Backend) {
     let admin = app.user_token("boss", "Boss", &["admin"]);
     let id = app.post(&author, "Mine").await;
 
-    assert_problem(app.patch_post(&stranger, &id, &json!({ "title": "Hijacked" })).await, StatusCode::FORBIDDEN).await;
+    assert_problem(
+        app.patch_post(&stranger, &id, &json!({ "title": "Hijacked" }))
+            .await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
     assert_problem(app.delete_post(&stranger, &id).await, StatusCode::FORBIDDEN).await;
-    let response = app.patch_post(&author, &id, &json!({ "title": "Still mine" })).await;
+    let response = app
+        .patch_post(&author, &id, &json!({ "title": "Still mine" }))
+        .await;
     assert_eq!(json_body(response).await["title"], "Still mine");
-    let response = app.patch_post(&admin, &id, &json!({ "body": "moderated" })).await;
+    let response = app
+        .patch_post(&admin, &id, &json!({ "body": "moderated" }))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(app.delete_post(&author, &id).await.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get(&format!("/api/v1/posts/{id}")).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        app.delete_post(&author, &id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(
+        app.get(&format!("/api/v1/posts/{id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }
 
 async fn posts_page_newest_first_and_filter_by_author_and_text(backend: Backend) {
@@ -118,10 +176,19 @@ async fn posts_page_newest_first_and_filter_by_author_and_text(backend: Backend)
     app.post(&ada, "More engines").await;
 
     let first = json_body(app.get("/api/v1/posts?limit=2").await).await;
-    let titles: Vec<&str> = first["items"].as_array().expect("items").iter().map(|p| p["title"].as_str().expect("t")).collect();
+    let titles: Vec<&str> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|p| p["title"].as_str().expect("t"))
+        .collect();
     assert_eq!(titles, vec!["More engines", "Gardening"]);
     let cursor = first["next_cursor"].as_str().expect("cursor");
-    let rest = json_body(app.get(&format!("/api/v1/posts?limit=2&cursor={cursor}")).await).await;
+    let rest = json_body(
+        app.get(&format!("/api/v1/posts?limit=2&cursor={cursor}"))
+            .await,
+    )
+    .await;
     assert_eq!(rest["items"][0]["title"], "Engines of 100% analysis");
     assert!(rest["next_cursor"].is_null());
 
@@ -130,7 +197,11 @@ async fn posts_page_newest_first_and_filter_by_author_and_text(backend: Backend)
     let engines = json_body(app.get("/api/v1/posts?q=ENGINES").await).await;
     assert_eq!(engines["items"].as_array().expect("items").len(), 2);
     let percent = json_body(app.get("/api/v1/posts?q=100%25").await).await;
-    assert_eq!(percent["items"].as_array().expect("items").len(), 1, "% is literal, not a wildcard");
+    assert_eq!(
+        percent["items"].as_array().expect("items").len(),
+        1,
+        "% is literal, not a wildcard"
+    );
     let wildcard = json_body(app.get("/api/v1/posts?q=%25").await).await;
     assert_eq!(wildcard["items"].as_array().expect("items").len(), 1);
 }
@@ -145,7 +216,11 @@ async fn bad_input_gets_precise_problems(backend: Backend) {
         json!({ "title": "t", "body": "b", "author_id": "someone-else" }),
         json!({ "title": 5, "body": "b" }),
     ] {
-        assert_problem(app.create_post(Some(&token), &body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_problem(
+            app.create_post(Some(&token), &body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let response = app
         .client
@@ -158,10 +233,26 @@ async fn bad_input_gets_precise_problems(backend: Backend) {
         .expect("request");
     assert_problem(response, StatusCode::BAD_REQUEST).await;
     let huge = json!({ "title": "t", "body": "x".repeat(300 * 1024) });
-    assert_problem(app.create_post(Some(&token), &huge).await, StatusCode::PAYLOAD_TOO_LARGE).await;
-    assert_problem(app.get("/api/v1/posts/not-a-uuid").await, StatusCode::BAD_REQUEST).await;
-    assert_problem(app.get("/api/v1/posts?limit=0").await, StatusCode::UNPROCESSABLE_ENTITY).await;
-    assert_problem(app.get("/api/v1/posts?sort=evil").await, StatusCode::BAD_REQUEST).await;
+    assert_problem(
+        app.create_post(Some(&token), &huge).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/posts/not-a-uuid").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/posts?limit=0").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_problem(
+        app.get("/api/v1/posts?sort=evil").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
 }
 
 async fn tokens_the_blog_must_not_trust_are_refused(backend: Backend) {
@@ -176,7 +267,10 @@ async fn tokens_the_blog_must_not_trust_are_refused(backend: Backend) {
     for claims in [wrong_audience, expired, foreign_issuer] {
         let response = app.create_post(Some(&app.sign(&claims)), &body).await;
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{claims}");
-        assert!(response.headers()["www-authenticate"].to_str().expect("ascii").contains("invalid_token"));
+        assert!(response.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .contains("invalid_token"));
     }
 }
 

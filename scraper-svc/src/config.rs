@@ -1,0 +1,188 @@
+//! scraper-svc configuration (see the README's table).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use signet_service::config::Env;
+pub use signet_service::config::{ConfigError, LogFormat};
+use url::Url;
+
+#[derive(Clone)]
+pub struct Config {
+    pub bind_addr: SocketAddr,
+    pub database_url: String,
+    pub auth_issuer: String,
+    /// `None`: discover it from `AUTH_ISSUER`.
+    pub auth_jwks_url: Option<String>,
+    pub audiences: Vec<String>,
+    pub auth_lazy_start: bool,
+    pub token_url: String,
+    /// The scraper's own API key (`sgn_<id>_<secret>`); never logged.
+    pub api_key: String,
+    pub blog_url: Url,
+    pub sources: Vec<Url>,
+    /// Zero: scrape on demand only.
+    pub interval: Duration,
+    pub fetch_timeout: Duration,
+    pub max_source_bytes: usize,
+    pub max_items_per_source: usize,
+    pub log_format: LogFormat,
+    pub max_body_bytes: usize,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind_addr", &self.bind_addr)
+            .field("token_url", &self.token_url)
+            .field("api_key", &"<redacted>")
+            .field("blog_url", &self.blog_url.as_str())
+            .field("sources", &self.sources.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env::new(lookup);
+        let auth_issuer = env
+            .http_url("AUTH_ISSUER", Some("http://127.0.0.1:8080"))?
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let token_url = env
+            .http_url(
+                "AUTH_TOKEN_URL",
+                Some(&format!("{auth_issuer}/oauth/token")),
+            )?
+            .map(|u| u.to_string())
+            .unwrap_or_default();
+        let api_key = env
+            .get("SCRAPER_API_KEY")
+            .ok_or_else(|| ConfigError::new("SCRAPER_API_KEY", "is required: create one with `auth-server api-keys create --name scraper --scopes posts:write`"))?;
+        if jwt_verify::api_key_client_id(api_key.trim()).is_none() {
+            return Err(ConfigError::new(
+                "SCRAPER_API_KEY",
+                "is not of the form sgn_<id>_<secret>",
+            ));
+        }
+        let mut sources = Vec::new();
+        for raw in env
+            .get("SCRAPER_SOURCES")
+            .unwrap_or_default()
+            .split([',', '\n', ' '])
+        {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                continue;
+            }
+            let url = Url::parse(raw)
+                .map_err(|e| ConfigError::new("SCRAPER_SOURCES", format!("{raw:?}: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError::new(
+                    "SCRAPER_SOURCES",
+                    format!("{raw:?} is not an http(s) URL"),
+                ));
+            }
+            sources.push(url);
+        }
+        let audiences: Vec<String> = env
+            .get("AUTH_AUDIENCE")
+            .unwrap_or_else(|| "signet".to_owned())
+            .split(',')
+            .map(|a| a.trim().to_owned())
+            .filter(|a| !a.is_empty())
+            .collect();
+        if audiences.is_empty() {
+            return Err(ConfigError::new(
+                "AUTH_AUDIENCE",
+                "must name at least one audience",
+            ));
+        }
+        Ok(Self {
+            bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
+            database_url: env.database_url("sqlite://data/scraper.db?mode=rwc")?,
+            auth_jwks_url: env.http_url("AUTH_JWKS_URL", None)?.map(|u| u.to_string()),
+            auth_issuer,
+            audiences,
+            auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            token_url,
+            api_key: api_key.trim().to_owned(),
+            blog_url: env
+                .http_url("BLOG_URL", Some("http://127.0.0.1:8081"))?
+                .ok_or_else(|| ConfigError::new("BLOG_URL", "is required"))?,
+            sources,
+            interval: env.duration_or_zero("SCRAPE_INTERVAL", Duration::from_secs(15 * 60))?,
+            fetch_timeout: env.duration("SCRAPE_TIMEOUT", Duration::from_secs(10))?,
+            max_source_bytes: env.positive("SCRAPE_MAX_BYTES", 2 * 1024 * 1024)?,
+            max_items_per_source: env.positive("SCRAPE_MAX_ITEMS", 50)?,
+            log_format: env.log_format()?,
+            max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
+            db_max_connections: env.positive("DB_MAX_CONNECTIONS", 5)?,
+            db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
+            shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Config::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_api_key_is_required_and_never_printed() {
+        assert_eq!(with(&[]).expect_err("no key").variable, "SCRAPER_API_KEY");
+        assert_eq!(
+            with(&[("SCRAPER_API_KEY", "hunter2")])
+                .expect_err("bad key")
+                .variable,
+            "SCRAPER_API_KEY"
+        );
+        let config = with(&[("SCRAPER_API_KEY", "sgn_abcdefghijklmnop_s3cr3t")]).expect("ok");
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+        assert_eq!(config.token_url, "http://127.0.0.1:8080/oauth/token");
+        assert_eq!(config.interval, Duration::from_secs(900));
+    }
+
+    #[test]
+    fn sources_are_validated_urls() {
+        let key = ("SCRAPER_API_KEY", "sgn_abcdefghijklmnop_s3cr3t");
+        let config = with(&[
+            key,
+            (
+                "SCRAPER_SOURCES",
+                "http://a.test/feed.xml, https://b.test/page",
+            ),
+        ])
+        .expect("ok");
+        assert_eq!(config.sources.len(), 2);
+        assert_eq!(
+            with(&[key, ("SCRAPER_SOURCES", "file:///etc/passwd")])
+                .expect_err("bad")
+                .variable,
+            "SCRAPER_SOURCES"
+        );
+        assert_eq!(
+            with(&[key, ("SCRAPE_INTERVAL", "0")])
+                .expect("on demand")
+                .interval,
+            Duration::ZERO
+        );
+    }
+}

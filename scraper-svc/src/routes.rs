@@ -1,0 +1,128 @@
+//! scraper-svc's own API, protected with jwt-verify (role `admin`).
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use jwt_verify::{require_any_role, JwtAuthLayer};
+use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tower::ServiceBuilder;
+use uuid::Uuid;
+
+use crate::entity::scrape_run;
+use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
+use crate::scrape::{self, RunError, RunRefused};
+use crate::state::AppState;
+
+#[derive(Debug, Serialize)]
+pub struct RunView {
+    pub id: Uuid,
+    pub trigger: String,
+    pub status: String,
+    pub sources_total: i32,
+    pub sources_failed: i32,
+    pub items_found: i32,
+    pub items_pushed: i32,
+    pub errors: Vec<RunError>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+impl From<scrape_run::Model> for RunView {
+    fn from(run: scrape_run::Model) -> Self {
+        Self {
+            errors: serde_json::from_str(&run.errors).unwrap_or_default(),
+            id: run.id,
+            trigger: run.trigger,
+            status: run.status,
+            sources_total: run.sources_total,
+            sources_failed: run.sources_failed,
+            items_found: run.items_found,
+            items_pushed: run.items_pushed,
+            started_at: run.started_at,
+            finished_at: run.finished_at,
+        }
+    }
+}
+
+async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
+        Ok(Ok(()))
+    );
+    let keys = state.verifier.status().key_count;
+    let ready = database && keys > 0;
+    (
+        if ready {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        Json(
+            json!({ "status": if ready { "ready" } else { "unready" }, "checks": { "database": database, "verification_keys": keys } }),
+        ),
+    )
+}
+
+/// Run a scrape now and answer with its record.
+async fn scrape_now(State(state): State<AppState>) -> Result<ApiJson<RunView>, ApiError> {
+    match scrape::run(&state.scraper, &state.db, "manual").await {
+        Ok(run) => Ok(ApiJson(run.into())),
+        Err(RunRefused::Busy) => Err(ApiError::Conflict(
+            "a scrape run is already in progress".into(),
+        )),
+        Err(RunRefused::Database(error)) => Err(error.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunsParams {
+    limit: Option<u64>,
+}
+
+/// The most recent runs, newest first.
+async fn list_runs(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<RunsParams>,
+) -> Result<ApiJson<Vec<RunView>>, ApiError> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            "must be between 1 and 200",
+        )]));
+    }
+    let runs = scrape_run::Entity::find()
+        .order_by_desc(scrape_run::Column::Id)
+        .limit(limit)
+        .all(&state.db)
+        .await?;
+    Ok(ApiJson(runs.into_iter().map(RunView::from).collect()))
+}
+
+pub fn app(state: AppState) -> Router {
+    let admin = ServiceBuilder::new()
+        .layer(JwtAuthLayer::new(state.verifier.clone()).realm("scraper"))
+        .layer(require_any_role(["admin"]).realm("scraper"));
+    let max_body_bytes = state.config.max_body_bytes;
+    let routes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route(
+            "/api/v1/scrape",
+            post(scrape_now).route_layer(admin.clone()),
+        )
+        .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin))
+        .with_state(state);
+    signet_service::http::standard_layers(routes, max_body_bytes)
+}

@@ -1,0 +1,247 @@
+//! A scrape run: fetch every source, extract items, push them to blog-svc with
+//! the service token, and record what happened. A source that is down or sends
+//! garbage fails alone; blog-svc being down fails the pushes, which the next
+//! run repeats (imports are idempotent by `source_url`, so nothing is lost or
+//! duplicated).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use jwt_verify::ServiceTokenSource;
+use reqwest::header::CONTENT_TYPE;
+use reqwest::StatusCode;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, Set};
+use serde::Serialize;
+use tokio::sync::Mutex;
+use url::Url;
+use uuid::Uuid;
+
+use crate::entity::scrape_run;
+use crate::extract::{extract, Item};
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct RunError {
+    pub source: String,
+    pub error: String,
+}
+
+/// What a run needs; one per process.
+pub struct Scraper {
+    pub http: reqwest::Client,
+    pub tokens: ServiceTokenSource,
+    pub blog_url: Url,
+    pub sources: Vec<Url>,
+    pub max_source_bytes: usize,
+    pub max_items_per_source: usize,
+    /// Runs never overlap: a scheduled and a manual run would push the same items twice.
+    pub running: Mutex<()>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunRefused {
+    #[error("a scrape run is already in progress")]
+    Busy,
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+async fn fetch(scraper: &Scraper, source: &Url) -> Result<(String, Vec<u8>), String> {
+    let mut response = scraper.http.get(source.clone()).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "timed out".to_owned()
+        } else {
+            format!("unreachable: {e}")
+        }
+    })?;
+    if !response.status().is_success() {
+        return Err(format!("HTTP status {}", response.status()));
+    }
+    let content_type = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| format!("read failed: {e}"))?
+    {
+        if body.len() + chunk.len() > scraper.max_source_bytes {
+            return Err(format!("larger than {} bytes", scraper.max_source_bytes));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((content_type, body))
+}
+
+#[derive(Debug)]
+enum PushError {
+    /// blog-svc (or auth-server) is unavailable: retry on the next run.
+    Unavailable(String),
+    /// blog-svc refused the item: retrying will not help.
+    Refused(String),
+}
+
+impl std::fmt::Display for PushError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Unavailable(e) => write!(f, "will retry next run: {e}"),
+            Self::Refused(e) => write!(f, "refused by blog-svc: {e}"),
+        }
+    }
+}
+
+async fn push(scraper: &Scraper, item: &Item) -> Result<(), PushError> {
+    let url = scraper
+        .blog_url
+        .join("/api/v1/posts")
+        .map_err(|e| PushError::Refused(e.to_string()))?;
+    let body = serde_json::json!({ "title": item.title, "body": item.body, "source_url": item.source_url });
+    // One retry with a fresh token if blog-svc says ours is no good (e.g. keys rotated).
+    for attempt in 0..2 {
+        let token = scraper
+            .tokens
+            .token()
+            .await
+            .map_err(|e| PushError::Unavailable(format!("no service token: {e}")))?;
+        let response = scraper
+            .http
+            .post(url.clone())
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| PushError::Unavailable(format!("blog-svc unreachable: {e}")))?;
+        match response.status() {
+            StatusCode::CREATED | StatusCode::OK => return Ok(()),
+            StatusCode::UNAUTHORIZED if attempt == 0 => scraper.tokens.invalidate(),
+            status if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS => {
+                return Err(PushError::Unavailable(format!(
+                    "blog-svc answered {status}"
+                )))
+            }
+            status => {
+                let detail = response.text().await.unwrap_or_default();
+                return Err(PushError::Refused(format!(
+                    "{status}: {}",
+                    detail.chars().take(300).collect::<String>()
+                )));
+            }
+        }
+    }
+    Err(PushError::Refused("401 with a fresh token".into()))
+}
+
+/// Run over every source now, recording the run. `Busy` if one is under way.
+pub async fn run(
+    scraper: &Arc<Scraper>,
+    db: &DatabaseConnection,
+    trigger: &str,
+) -> Result<scrape_run::Model, RunRefused> {
+    let Ok(_guard) = scraper.running.try_lock() else {
+        return Err(RunRefused::Busy);
+    };
+    let started_at = Utc::now();
+    let record = scrape_run::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        trigger: Set(trigger.to_owned()),
+        status: Set("running".to_owned()),
+        sources_total: Set(scraper.sources.len() as i32),
+        sources_failed: Set(0),
+        items_found: Set(0),
+        items_pushed: Set(0),
+        errors: Set("[]".to_owned()),
+        started_at: Set(started_at),
+        finished_at: Set(None),
+    }
+    .insert(db)
+    .await?;
+    tracing::info!(run = %record.id, trigger, sources = scraper.sources.len(), "scrape run started");
+
+    let mut errors: Vec<RunError> = Vec::new();
+    let (mut sources_failed, mut found, mut pushed) = (0, 0, 0);
+    for source in &scraper.sources {
+        let items = match fetch(scraper, source).await {
+            Ok((content_type, body)) => {
+                extract(source, &content_type, &body, scraper.max_items_per_source)
+                    .map_err(|e| e.to_string())
+            }
+            Err(error) => Err(error),
+        };
+        let items = match items {
+            Ok(items) => items,
+            Err(error) => {
+                tracing::warn!(source = %source, %error, "source failed");
+                sources_failed += 1;
+                errors.push(RunError {
+                    source: source.to_string(),
+                    error,
+                });
+                continue;
+            }
+        };
+        found += items.len() as i32;
+        for item in &items {
+            match push(scraper, item).await {
+                Ok(()) => pushed += 1,
+                Err(error) => {
+                    tracing::warn!(item = %item.source_url, %error, "push failed");
+                    errors.push(RunError {
+                        source: item.source_url.clone(),
+                        error: error.to_string(),
+                    });
+                    if matches!(error, PushError::Unavailable(_)) {
+                        // The blog or auth server is down: stop hammering it; the next run retries.
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let status = if errors.is_empty() {
+        "succeeded"
+    } else if pushed == 0 && (found > 0 || sources_failed == scraper.sources.len() as i32) {
+        "failed"
+    } else {
+        "partial"
+    };
+    let mut finished: scrape_run::ActiveModel = record.into();
+    finished.status = Set(status.to_owned());
+    finished.sources_failed = Set(sources_failed);
+    finished.items_found = Set(found);
+    finished.items_pushed = Set(pushed);
+    finished.errors = Set(serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()));
+    finished.finished_at = Set(Some(Utc::now()));
+    let finished = finished.update(db).await?;
+    tracing::info!(run = %finished.id, status, found, pushed, failed_sources = sources_failed, "scrape run finished");
+    Ok(finished)
+}
+
+/// Run every `interval` until `stop` fires.
+pub fn spawn_schedule(
+    scraper: Arc<Scraper>,
+    db: DatabaseConnection,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    if interval.is_zero() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {
+                    if let Err(error) = run(&scraper, &db, "scheduled").await {
+                        tracing::warn!(%error, "scheduled scrape run not started");
+                    }
+                }
+                _ = stop.changed() => break,
+            }
+        }
+    });
+}

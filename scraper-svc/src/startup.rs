@@ -1,0 +1,120 @@
+//! Building and running scraper-svc (shared by `main` and the tests).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use jwt_verify::{KeySource, ServiceTokenSource, Validation, Verifier};
+use sea_orm_migration::MigratorTrait;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::migration::Migrator;
+use crate::scrape::{spawn_schedule, Scraper};
+use crate::state::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let source = match &config.auth_jwks_url {
+            Some(url) => KeySource::jwks(url.clone()),
+            None => KeySource::oidc_discovery(config.auth_issuer.clone()),
+        };
+        let verifier = Verifier::builder(
+            source,
+            Validation::new(config.auth_issuer.clone())
+                .audiences_from(config.audiences.clone())
+                .require_type("at+jwt"),
+        )
+        .lazy(config.auth_lazy_start)
+        .build()
+        .await
+        .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
+        let tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
+            .map_err(|e| anyhow::anyhow!("SCRAPER_API_KEY / AUTH_TOKEN_URL: {e}"))?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.fetch_timeout)
+            .timeout(config.fetch_timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .user_agent(concat!("signet-scraper/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .context("HTTP client")?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let db = signet_service::db::connect(
+            &config.database_url,
+            config.db_max_connections,
+            config.db_acquire_timeout,
+        )
+        .await
+        .context("DATABASE_URL: cannot connect to the database")?;
+        Migrator::up(&db, None)
+            .await
+            .context("DATABASE_URL: migrations failed")?;
+        let scraper = Arc::new(Scraper {
+            http,
+            tokens,
+            blog_url: config.blog_url.clone(),
+            sources: config.sources.clone(),
+            max_source_bytes: config.max_source_bytes,
+            max_items_per_source: config.max_items_per_source,
+            running: tokio::sync::Mutex::new(()),
+        });
+        Ok(Self {
+            listener,
+            state: AppState {
+                db,
+                verifier,
+                scraper,
+                config: Arc::new(config),
+            },
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(signet_service::http::shutdown_signal())
+            .await
+    }
+
+    /// Serve and scrape on schedule until `shutdown`.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        spawn_schedule(
+            self.state.scraper.clone(),
+            self.state.db.clone(),
+            self.state.config.interval,
+            stop_rx,
+        );
+        let grace = self.state.config.shutdown_grace;
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
+        signet_service::http::serve(
+            self.listener,
+            crate::routes::app(self.state),
+            shutdown,
+            grace,
+        )
+        .await
+    }
+}

@@ -1,0 +1,493 @@
+//! The whole stack end to end: auth-server, blog-svc and scraper-svc as the
+//! real applications on 127.0.0.1:0, a local feed server, real HTTP between
+//! them. Nothing leaves the machine.
+
+use std::collections::HashMap;
+
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use signet_service::backend_tests;
+use signet_service::testing::{fresh_database, Backend};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Local news</title>
+<item><title>Rust 2027 announced</title><link>/news/rust-2027</link><description>&lt;p&gt;It is &lt;b&gt;here&lt;/b&gt;.&lt;/p&gt;</description></item>
+<item><title>Tokens everywhere</title><link>/news/tokens</link><description>Short-lived, signed, verified locally.</description></item>
+</channel></rss>"#;
+
+const PAGE: &str = r#"<html><head><title>About the feed</title><meta name="description" content="A page scraped as one post."></head><body></body></html>"#;
+
+/// Serves a feed, a page, a failing source and a garbage source.
+async fn feed_server() -> String {
+    let app = Router::new()
+        .route(
+            "/feed.xml",
+            get(|| async {
+                ([(header::CONTENT_TYPE, "application/rss+xml")], FEED).into_response()
+            }),
+        )
+        .route(
+            "/about.html",
+            get(|| async { ([(header::CONTENT_TYPE, "text/html")], PAGE).into_response() }),
+        )
+        .route(
+            "/down.xml",
+            get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+        .route(
+            "/garbage.xml",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "application/rss+xml")],
+                    "<rss><chan",
+                )
+                    .into_response()
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+fn lookup(vars: HashMap<&'static str, String>) -> impl Fn(&str) -> Option<String> {
+    move |name| vars.get(name).cloned()
+}
+
+struct Stack {
+    http: reqwest::Client,
+    auth: String,
+    blog: String,
+    scraper: String,
+    feeds: String,
+    api_key: String,
+    api_key_id: String,
+    admin_token: String,
+    stop_auth: Option<oneshot::Sender<()>>,
+    backend: Backend,
+    _dirs: Vec<TempDir>,
+}
+
+impl Stack {
+    async fn start(backend: Backend) -> Self {
+        let http = reqwest::Client::new();
+        let feeds = feed_server().await;
+        let auth_dir = tempfile::tempdir().expect("dir");
+        let keys_dir = auth_dir.path().join("keys");
+
+        // auth-server, with a generated key, as on a fresh clone.
+        let auth_config = auth_server::config::Config::from_lookup(lookup(HashMap::from([
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                fresh_database(backend, &auth_dir, "auth").await,
+            ),
+            ("KEYS_DIR", keys_dir.display().to_string()),
+            ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+            ("ARGON2_ITERATIONS", "1".to_owned()),
+        ])))
+        .expect("auth config");
+        let auth_app = auth_server::Application::build(auth_config)
+            .await
+            .expect("auth-server starts");
+        let auth = format!("http://{}", auth_app.local_addr());
+        let auth_state = auth_app.state().clone();
+        let (stop_auth, stopped) = oneshot::channel::<()>();
+        tokio::spawn(auth_app.run_until(async move {
+            let _ = stopped.await;
+        }));
+
+        // Bootstrap as an operator would: an admin and the scraper's API key.
+        auth_server::accounts::create_user(
+            &auth_state.db,
+            &auth_state.hasher,
+            auth_server::accounts::NewUser {
+                email: "root@example.com".into(),
+                password: auth_server::password::Password::new(PASSWORD),
+                display_name: Some("Root".into()),
+                roles: vec!["admin".into()],
+            },
+        )
+        .await
+        .expect("admin");
+        let minted = auth_server::api_keys::create(
+            &auth_state.db,
+            auth_server::api_keys::NewApiKey {
+                name: "scraper".into(),
+                scopes: vec!["posts:write".into()],
+                expires_at: None,
+                created_by: None,
+            },
+        )
+        .await
+        .expect("api key");
+
+        // blog-svc, finding the keys through OIDC discovery.
+        let blog_dir = tempfile::tempdir().expect("dir");
+        let blog_config = blog_svc::config::Config::from_lookup(lookup(HashMap::from([
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                fresh_database(backend, &blog_dir, "blog").await,
+            ),
+            ("AUTH_ISSUER", auth.clone()),
+        ])))
+        .expect("blog config");
+        let blog_app = blog_svc::Application::build(blog_config)
+            .await
+            .expect("blog-svc starts");
+        let blog = format!("http://{}", blog_app.local_addr());
+        tokio::spawn(blog_app.run_until(std::future::pending()));
+
+        // scraper-svc, on demand only.
+        let scraper_dir = tempfile::tempdir().expect("dir");
+        let scraper_config = scraper_svc::config::Config::from_lookup(lookup(HashMap::from([
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                fresh_database(backend, &scraper_dir, "scraper").await,
+            ),
+            ("AUTH_ISSUER", auth.clone()),
+            ("SCRAPER_API_KEY", minted.secret.clone()),
+            ("BLOG_URL", blog.clone()),
+            ("SCRAPE_INTERVAL", "0".to_owned()),
+            (
+                "SCRAPER_SOURCES",
+                format!("{feeds}/feed.xml,{feeds}/about.html,{feeds}/down.xml,{feeds}/garbage.xml"),
+            ),
+        ])))
+        .expect("scraper config");
+        let scraper_app = scraper_svc::Application::build(scraper_config)
+            .await
+            .expect("scraper-svc starts");
+        let scraper = format!("http://{}", scraper_app.local_addr());
+        tokio::spawn(scraper_app.run_until(std::future::pending()));
+
+        let mut stack = Self {
+            http,
+            auth,
+            blog,
+            scraper,
+            feeds,
+            api_key: minted.secret,
+            api_key_id: minted.model.id.to_string(),
+            admin_token: String::new(),
+            stop_auth: Some(stop_auth),
+            backend,
+            _dirs: vec![auth_dir, blog_dir, scraper_dir],
+        };
+        stack.admin_token = stack.login("root@example.com").await;
+        stack
+    }
+
+    async fn json(response: reqwest::Response) -> Value {
+        let text = response.text().await.expect("body");
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+    }
+
+    async fn sign_up(&self, email: &str, name: &str) {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/users", self.auth))
+            .json(&json!({ "email": email, "password": PASSWORD, "display_name": name }))
+            .send()
+            .await
+            .expect("sign up");
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+
+    async fn login(&self, email: &str) -> String {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.auth))
+            .json(&json!({ "email": email, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::OK);
+        Self::json(response).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    async fn write_post(&self, token: &str, title: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/posts", self.blog))
+            .bearer_auth(token)
+            .json(&json!({ "title": title, "body": "written by hand" }))
+            .send()
+            .await
+            .expect("post")
+    }
+
+    async fn posts(&self) -> Vec<Value> {
+        let page = Self::json(
+            self.http
+                .get(format!("{}/api/v1/posts?limit=100", self.blog))
+                .send()
+                .await
+                .expect("list"),
+        )
+        .await;
+        page["items"].as_array().expect("items").clone()
+    }
+
+    async fn scrape(&self) -> Value {
+        let response = self
+            .http
+            .post(format!("{}/api/v1/scrape", self.scraper))
+            .bearer_auth(&self.admin_token)
+            .send()
+            .await
+            .expect("scrape");
+        assert_eq!(response.status(), StatusCode::OK);
+        Self::json(response).await
+    }
+
+    async fn stop_auth_server(&mut self) {
+        if let Some(stop) = self.stop_auth.take() {
+            let _ = stop.send(());
+        }
+        // Wait until the port really refuses connections.
+        for _ in 0..100 {
+            if self
+                .http
+                .get(format!("{}/healthz", self.auth))
+                .send()
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("auth-server did not stop");
+    }
+}
+
+async fn a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens(
+    backend: Backend,
+) {
+    let stack = Stack::start(backend).await;
+    stack.sign_up("ada@example.com", "Ada").await;
+    let token = stack.login("ada@example.com").await;
+    let response = stack.write_post(&token, "Hello from Ada").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(Stack::json(response).await["author"]["display_name"], "Ada");
+
+    let run = stack.scrape().await;
+    assert_eq!(run["status"], "partial", "{run}");
+    assert_eq!(run["sources_total"], 4);
+    assert_eq!(
+        run["sources_failed"], 2,
+        "the 500 and the garbage feed fail alone: {run}"
+    );
+    assert_eq!(run["items_found"], 3);
+    assert_eq!(run["items_pushed"], 3);
+    let errors: Vec<String> = run["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["source"].as_str().expect("s").to_owned())
+        .collect();
+    assert!(
+        errors.iter().any(|s| s.ends_with("/down.xml"))
+            && errors.iter().any(|s| s.ends_with("/garbage.xml"))
+    );
+
+    let posts = stack.posts().await;
+    assert_eq!(posts.len(), 4);
+    let imported: Vec<&Value> = posts
+        .iter()
+        .filter(|p| p["author"]["kind"] == "service")
+        .collect();
+    assert_eq!(imported.len(), 3);
+    assert!(imported
+        .iter()
+        .all(|p| p["author"]["display_name"] == "scraper"));
+    let rust = imported
+        .iter()
+        .find(|p| p["title"] == "Rust 2027 announced")
+        .expect("feed item");
+    assert_eq!(
+        rust["source_url"],
+        format!("{}/news/rust-2027", stack.feeds)
+    );
+    assert_eq!(rust["body"], "It is here .");
+
+    // A second run imports the same items again: updated in place, never duplicated.
+    let again = stack.scrape().await;
+    assert_eq!(again["items_pushed"], 3);
+    assert_eq!(stack.posts().await.len(), 4);
+
+    let runs = Stack::json(
+        stack
+            .http
+            .get(format!("{}/api/v1/scrape/runs", stack.scraper))
+            .bearer_auth(&stack.admin_token)
+            .send()
+            .await
+            .expect("runs"),
+    )
+    .await;
+    assert_eq!(runs.as_array().expect("runs").len(), 2);
+    assert_eq!(runs[0]["id"], again["id"], "newest first");
+}
+
+async fn the_scraper_api_is_for_admins_only(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    stack.sign_up("eve@example.com", "Eve").await;
+    let token = stack.login("eve@example.com").await;
+    let url = format!("{}/api/v1/scrape", stack.scraper);
+    assert_eq!(
+        stack.http.post(&url).send().await.expect("req").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        stack
+            .http
+            .post(&url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("req")
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn a_token_for_another_audience_is_refused_by_the_blog(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let picky_config = blog_svc::config::Config::from_lookup(lookup(HashMap::from([
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL",
+            fresh_database(stack.backend, &dir, "picky").await,
+        ),
+        ("AUTH_ISSUER", stack.auth.clone()),
+        (
+            "AUTH_JWKS_URL",
+            format!("{}/.well-known/jwks.json", stack.auth),
+        ),
+        ("AUTH_AUDIENCE", "blog-only".to_owned()),
+    ])))
+    .expect("config");
+    let picky = blog_svc::Application::build(picky_config)
+        .await
+        .expect("starts");
+    let picky_url = format!("http://{}", picky.local_addr());
+    tokio::spawn(picky.run_until(std::future::pending()));
+
+    stack.sign_up("aud@example.com", "Aud").await;
+    let token = stack.login("aud@example.com").await;
+    let response = stack
+        .http
+        .post(format!("{picky_url}/api/v1/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "title": "t", "body": "b" }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains("invalid_token") && challenge.contains("audience"),
+        "{challenge}"
+    );
+}
+
+async fn a_revoked_api_key_can_no_longer_get_tokens(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let token_url = format!("{}/oauth/token", stack.auth);
+    let source =
+        jwt_verify::ServiceTokenSource::from_api_key(&token_url, &stack.api_key).expect("source");
+    source.token().await.expect("the key works");
+    let response = stack
+        .http
+        .delete(format!(
+            "{}/api/v1/api-keys/{}",
+            stack.auth, stack.api_key_id
+        ))
+        .bearer_auth(&stack.admin_token)
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let fresh =
+        jwt_verify::ServiceTokenSource::from_api_key(&token_url, &stack.api_key).expect("source");
+    let error = fresh.token().await.expect_err("revoked");
+    assert!(
+        matches!(&error, jwt_verify::ClientError::Rejected { status: 401, error } if error == "invalid_client"),
+        "{error}"
+    );
+
+    // The scraper has no cached token yet, so its run fails cleanly and says why.
+    let run = stack.scrape().await;
+    assert_eq!(run["items_pushed"], 0);
+    assert_eq!(run["status"], "failed");
+    assert!(
+        run["errors"].to_string().contains("invalid_client"),
+        "{run}"
+    );
+}
+
+async fn with_the_auth_server_down_the_blog_keeps_verifying_from_cached_keys(backend: Backend) {
+    let mut stack = Stack::start(backend).await;
+    stack.sign_up("offline@example.com", "Offline").await;
+    let token = stack.login("offline@example.com").await;
+    // Warm the scraper's service token while the auth server is up.
+    assert_eq!(stack.scrape().await["items_pushed"], 3);
+
+    stack.stop_auth_server().await;
+    assert_eq!(
+        stack
+            .write_post(&token, "Written while auth is down")
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let mut forged = token.clone();
+    forged.replace_range(forged.len() - 6.., "AAAAAA");
+    assert_eq!(
+        stack.write_post(&forged, "forged").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        stack.write_post("not-a-token", "garbage").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // The scraper still holds a valid service token: pushes keep working.
+    assert_eq!(stack.scrape().await["items_pushed"], 3);
+    let ready = stack
+        .http
+        .get(format!("{}/readyz", stack.blog))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "cached keys keep the blog ready"
+    );
+}
+
+backend_tests!(
+    a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens,
+    the_scraper_api_is_for_admins_only,
+    a_token_for_another_audience_is_refused_by_the_blog,
+    a_revoked_api_key_can_no_longer_get_tokens,
+    with_the_auth_server_down_the_blog_keeps_verifying_from_cached_keys,
+);
