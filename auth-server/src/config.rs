@@ -59,6 +59,9 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub service_token_ttl: Duration,
     pub api_key_last_used_interval: Duration,
+    pub sessions: crate::sessions::SessionPolicy,
+    /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
     pub generate_dev_key: bool,
@@ -130,6 +133,29 @@ impl Config {
         if service_token_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError::new("SERVICE_TOKEN_TTL", "must be at most 24h"));
         }
+        let sessions = crate::sessions::SessionPolicy {
+            idle: env.duration("REFRESH_IDLE_TTL", Duration::from_secs(14 * 24 * 3600))?,
+            absolute: env.duration("REFRESH_ABSOLUTE_TTL", Duration::from_secs(30 * 24 * 3600))?,
+            reuse_grace: env.duration_or_zero("REFRESH_REUSE_GRACE", Duration::from_secs(5))?,
+        };
+        if sessions.reuse_grace > Duration::from_secs(60) {
+            return Err(ConfigError::new(
+                "REFRESH_REUSE_GRACE",
+                "must be at most 60s: it is a retry allowance",
+            ));
+        }
+        let mut trusted_proxies = Vec::new();
+        for raw in env
+            .get("TRUSTED_PROXIES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            trusted_proxies.push(raw.parse().map_err(|_| {
+                ConfigError::new("TRUSTED_PROXIES", format!("{raw:?} is not an IP address"))
+            })?);
+        }
         let private_key = if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
             PrivateKeySource::Inline(pem.replace("\\n", "\n"))
         } else if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
@@ -167,6 +193,8 @@ impl Config {
             service_token_ttl,
             api_key_last_used_interval: env
                 .duration("API_KEY_LAST_USED_INTERVAL", Duration::from_secs(60))?,
+            sessions,
+            trusted_proxies,
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,

@@ -4,6 +4,8 @@
 
 pub mod accounts;
 pub mod api_keys;
+pub mod audit;
+pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod entity;
@@ -11,6 +13,7 @@ pub mod keys;
 pub mod migration;
 pub mod password;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod tokens;

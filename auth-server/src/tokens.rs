@@ -31,6 +31,9 @@ struct AccessClaims<'a> {
     roles: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// The session (refresh-token family) a user token belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sid: Option<&'a str>,
     /// OIDC `name`: the user's display name, or the API key's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
@@ -44,6 +47,7 @@ pub struct Subject<'a> {
     pub roles: &'a [String],
     pub email: Option<&'a str>,
     pub name: Option<&'a str>,
+    pub sid: Option<&'a str>,
 }
 
 pub struct IssuedToken {
@@ -87,6 +91,7 @@ impl TokenIssuer {
             roles: subject.roles,
             email: subject.email,
             name: subject.name,
+            sid: subject.sid,
         };
         let key = keys.active();
         let mut header = Header::new(Algorithm::RS256);

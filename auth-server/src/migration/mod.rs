@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_users;
 mod m20261122_000002_create_api_keys;
+mod m20261122_000003_create_sessions_and_audit;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_users::Migration),
             Box::new(m20261122_000002_create_api_keys::Migration),
+            Box::new(m20261122_000003_create_sessions_and_audit::Migration),
         ]
     }
 }

@@ -12,9 +12,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::accounts::{validate_display_name, validate_roles};
+use crate::audit::{self, AuditEvent};
+use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
 use crate::routes::users::UserView;
+use crate::sessions;
 use crate::state::AppState;
 
 pub const DEFAULT_PAGE: u64 = 50;
@@ -109,6 +112,7 @@ fn is_self(claims: &Claims, id: Uuid) -> bool {
               (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
 pub async fn update_user(
     State(state): State<AppState>,
+    ip: ClientIp,
     claims: Claims,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
@@ -148,7 +152,42 @@ pub async fn update_user(
     }
     active.updated_at = Set(Utc::now());
     let updated = active.update(&state.db).await?;
-    tracing::info!(admin = claims.sub.as_deref().unwrap_or_default(), user_id = %id, "user updated by admin");
+    let admin = claims.sub.clone().unwrap_or_default();
+    let subject = id.to_string();
+    let ip = ip.to_string_opt();
+    if body.disabled == Some(true) {
+        let ended = sessions::revoke_all_for_user(&state.db, id, "user disabled").await?;
+        audit::record(
+            &state.db,
+            AuditEvent::new("user.disabled")
+                .actor(&admin)
+                .subject(&subject)
+                .ip(ip.as_deref())
+                .detail(serde_json::json!({ "sessions_revoked": ended })),
+        )
+        .await;
+    }
+    if body.disabled == Some(false) {
+        audit::record(
+            &state.db,
+            AuditEvent::new("user.enabled")
+                .actor(&admin)
+                .subject(&subject)
+                .ip(ip.as_deref()),
+        )
+        .await;
+    }
+    if let Some(roles) = &body.roles {
+        audit::record(
+            &state.db,
+            AuditEvent::new("user.roles_changed")
+                .actor(&admin)
+                .subject(&subject)
+                .ip(ip.as_deref())
+                .detail(serde_json::json!({ "roles": roles })),
+        )
+        .await;
+    }
     Ok(ApiJson(updated.into()))
 }
 
@@ -157,6 +196,7 @@ pub async fn update_user(
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
 pub async fn delete_user(
     State(state): State<AppState>,
+    ip: ClientIp,
     claims: Claims,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
@@ -167,6 +207,15 @@ pub async fn delete_user(
         )]));
     }
     find_user(&state, id).await?.delete(&state.db).await?;
-    tracing::info!(admin = claims.sub.as_deref().unwrap_or_default(), user_id = %id, "user deleted by admin");
+    sessions::revoke_all_for_user(&state.db, id, "user deleted").await?;
+    let (admin, subject) = (claims.sub.clone().unwrap_or_default(), id.to_string());
+    audit::record(
+        &state.db,
+        AuditEvent::new("user.deleted")
+            .actor(&admin)
+            .subject(&subject)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api_keys::{self, NewApiKey};
+use crate::audit::{self, AuditEvent};
+use crate::client_ip::ClientIp;
 use crate::entity::api_key;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::state::AppState;
@@ -68,6 +70,7 @@ pub struct CreateApiKeyRequest {
               (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
 pub async fn create_api_key(
     State(state): State<AppState>,
+    ip: ClientIp,
     claims: Claims,
     ApiJson(body): ApiJson<CreateApiKeyRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -81,7 +84,19 @@ pub async fn create_api_key(
         },
     )
     .await?;
-    tracing::info!(api_key = %minted.model.id, client_id = %minted.model.client_id(), "API key created");
+    let (admin, client_id) = (
+        claims.sub.clone().unwrap_or_default(),
+        minted.model.client_id(),
+    );
+    audit::record(
+        &state.db,
+        AuditEvent::new("api_key.created")
+            .actor(&admin)
+            .subject(&client_id)
+            .ip(ip.to_string_opt().as_deref())
+            .detail(serde_json::json!({ "name": minted.model.name, "scopes": minted.model.scope_list() })),
+    )
+    .await;
     let mut response = (
         StatusCode::CREATED,
         ApiJson(CreatedApiKey {
@@ -116,11 +131,21 @@ pub async fn list_api_keys(
     responses((status = 204, description = "Revoked: no new tokens from now on"), (status = 404, description = "No such key")))]
 pub async fn revoke_api_key(
     State(state): State<AppState>,
+    ip: ClientIp,
+    claims: Claims,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    api_keys::revoke(&state.db, id)
+    let key = api_keys::revoke(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
-    tracing::info!(api_key = %id, "API key revoked");
+    let (admin, client_id) = (claims.sub.clone().unwrap_or_default(), key.client_id());
+    audit::record(
+        &state.db,
+        AuditEvent::new("api_key.revoked")
+            .actor(&admin)
+            .subject(&client_id)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

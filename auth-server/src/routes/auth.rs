@@ -1,17 +1,23 @@
 //! Password login.
 
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+use jwt_verify::Claims;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::accounts::{find_by_email, hash_error, normalize_email};
+use crate::audit::{self, AuditEvent};
+use crate::client_ip::ClientIp;
+use crate::entity::user;
 use crate::error::{ApiError, ApiJson};
 use crate::password::Password;
+use crate::sessions;
 use crate::state::AppState;
 use crate::tokens::Subject;
 
@@ -30,6 +36,9 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     pub expires_in: u64,
     pub scope: String,
+    /// Present for user sessions; rotates at every use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// `Authorization: Basic base64(email:password)`, if present and well-formed.
@@ -58,7 +67,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
 ///
 /// An unknown email and a wrong password get the same answer and take the same
 /// time (the password is checked against a dummy hash), so accounts cannot be
-/// enumerated.
+/// enumerated. Starts a session: the answer carries a rotating refresh token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
@@ -66,7 +75,16 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
         (status = 401, description = "Invalid email or password", body = crate::error::Problem),
         (status = 422, description = "Malformed body", body = crate::error::Problem),
     ))]
-pub async fn login(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let credentials = match basic_credentials(request.headers())? {
         Some(credentials) => credentials,
         None => {
@@ -76,6 +94,7 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
         }
     };
     let email = normalize_email(&credentials.email);
+    let ip_text = ip.to_string_opt();
     let user = if email.len() <= crate::accounts::MAX_EMAIL_LEN {
         find_by_email(&state.db, &email).await?
     } else {
@@ -90,7 +109,14 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
         .await
         .map_err(hash_error)?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
-        tracing::info!(outcome = "failure", "login");
+        let subject: String = email.chars().take(254).collect();
+        audit::record(
+            &state.db,
+            AuditEvent::new("login.failure")
+                .subject(&subject)
+                .ip(ip_text.as_deref()),
+        )
+        .await;
         return Err(ApiError::InvalidCredentials);
     };
     if verdict.needs_rehash {
@@ -108,8 +134,42 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
             }
         }
     }
+    let started = sessions::start(
+        &state.db,
+        user.id,
+        &state.config.sessions,
+        user_agent,
+        ip_text.clone(),
+    )
+    .await?;
+    let user_id = user.id.to_string();
+    audit::record(
+        &state.db,
+        AuditEvent::new("login.success")
+            .actor(&user_id)
+            .subject(&user_id)
+            .ip(ip_text.as_deref())
+            .detail(serde_json::json!({ "session": started.session.id })),
+    )
+    .await;
+    Ok(token_response(issue_user_tokens(
+        &state,
+        &user,
+        started.session.id,
+        started.refresh_token,
+    )?))
+}
+
+/// An access token for `user` in `session`, with the session's current refresh token.
+pub fn issue_user_tokens(
+    state: &AppState,
+    user: &user::Model,
+    session: Uuid,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
     let roles = user.role_list();
     let sub = user.id.to_string();
+    let sid = session.to_string();
     let scope = state.config.user_scope.clone();
     let issued = state
         .tokens
@@ -122,17 +182,59 @@ pub async fn login(State(state): State<AppState>, request: Request) -> Result<Re
                 roles: &roles,
                 email: Some(&user.email),
                 name: user.display_name.as_deref(),
+                sid: Some(&sid),
             },
             state.tokens.access_ttl,
         )
         .map_err(ApiError::internal)?;
-    tracing::info!(outcome = "success", user_id = %user.id, "login");
-    Ok(token_response(TokenResponse {
+    Ok(TokenResponse {
         access_token: issued.access_token,
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope,
-    }))
+        refresh_token: Some(refresh_token),
+    })
+}
+
+/// The claims auth-server reads from its own user tokens beyond the standard ones.
+#[derive(Debug, Deserialize)]
+pub struct SessionClaims {
+    #[serde(default)]
+    pub sid: Option<String>,
+}
+
+/// End the session the presented access token belongs to: its refresh token
+/// stops working at once (the access token itself expires on its own).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Session ended")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    claims: Claims<SessionClaims>,
+) -> Result<StatusCode, ApiError> {
+    let session = claims
+        .sid
+        .as_deref()
+        .and_then(|sid| Uuid::parse_str(sid).ok())
+        .ok_or_else(|| ApiError::BadRequest("this token does not belong to a session".into()))?;
+    let session_row = crate::entity::session::Entity::find_by_id(session)
+        .one(&state.db)
+        .await?;
+    let sub = claims.standard().sub.clone().unwrap_or_default();
+    if session_row.is_some_and(|s| s.user_id.to_string() == sub)
+        && sessions::revoke(&state.db, session, "logout").await?
+    {
+        let session_text = session.to_string();
+        audit::record(
+            &state.db,
+            AuditEvent::new("session.logout")
+                .actor(&sub)
+                .subject(&session_text)
+                .ip(ip.to_string_opt().as_deref()),
+        )
+        .await;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// RFC 6749 §5.1: token responses must not be cached.

@@ -2,10 +2,12 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod oauth;
 pub mod openapi;
+pub mod sessions;
 pub mod users;
 pub mod well_known;
 
@@ -35,6 +37,23 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route(
+            "/api/v1/auth/logout",
+            post(auth::logout).route_layer(authenticated.clone()),
+        )
+        .route(
+            "/api/v1/users/me/sessions",
+            get(sessions::list_sessions).route_layer(authenticated.clone()),
+        )
+        .route(
+            "/api/v1/users/me/sessions/{id}",
+            axum::routing::delete(sessions::revoke_session).route_layer(authenticated.clone()),
+        )
+        .route(
+            "/api/v1/audit",
+            get(audit::list_audit).route_layer(admin.clone()),
+        )
         .route(
             "/api/v1/api-keys",
             get(api_keys::list_api_keys)

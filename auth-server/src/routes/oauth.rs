@@ -13,8 +13,11 @@ use base64::Engine as _;
 use serde_json::json;
 
 use crate::api_keys;
+use crate::audit::{self, AuditEvent};
+use crate::client_ip::ClientIp;
 use crate::error::ApiError;
-use crate::routes::auth::{token_response, TokenResponse};
+use crate::routes::auth::{issue_user_tokens, token_response, TokenResponse};
+use crate::sessions::{self, RefreshFailure};
 use crate::state::AppState;
 use crate::tokens::Subject;
 
@@ -195,27 +198,32 @@ fn client_credentials(
 /// Exchange client credentials for a service token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content_type = "application/x-www-form-urlencoded", content = String,
-        description = "grant_type=client_credentials&scope=…; client authenticated with HTTP Basic or client_id/client_secret"),
+        description = "grant_type=client_credentials&scope=… (client authenticated with HTTP Basic or client_id/client_secret), or grant_type=refresh_token&refresh_token=…"),
     responses(
-        (status = 200, description = "Token issued", body = TokenResponse),
+        (status = 200, description = "Token issued (refresh_token grant: with a rotated refresh token)", body = TokenResponse),
         (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope"),
         (status = 401, description = "invalid_client"),
     ))]
 pub async fn token(
     State(state): State<AppState>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    if grant_type != "client_credentials" {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_grant_type",
-            "only client_credentials is supported",
-        )
-        .into());
+    match grant_type {
+        "client_credentials" => {}
+        "refresh_token" => return refresh_grant(&state, &pairs, ip).await,
+        _ => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "supported: client_credentials, refresh_token",
+            )
+            .into())
+        }
     }
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
     let key = match api_keys::authenticate(&state.db, &client_id, &secret).await? {
@@ -253,6 +261,7 @@ pub async fn token(
                 roles: &[],
                 email: None,
                 name: Some(&key.name),
+                sid: None,
             },
             state.config.service_token_ttl,
         )
@@ -264,5 +273,95 @@ pub async fn token(
         token_type: "Bearer",
         expires_in: issued.expires_in,
         scope,
+        refresh_token: None,
     }))
+}
+
+/// RFC 6749 §6: exchange a refresh token (the first-party client is public,
+/// so no client authentication). Each use rotates it; see [`sessions`].
+async fn refresh_grant(
+    state: &AppState,
+    pairs: &[(String, String)],
+    ip: ClientIp,
+) -> Result<Response, TokenEndpointError> {
+    let presented = param(pairs, "refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+    if let Some(client_id) = param(pairs, "client_id") {
+        if client_id != state.config.first_party_client_id {
+            return Err(OAuthError::invalid_client().into());
+        }
+    }
+    let invalid_grant = || {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the refresh token is invalid, expired or revoked",
+        )
+    };
+    match sessions::rotate(&state.db, presented, &state.config.sessions).await? {
+        Ok(rotated) => {
+            if !rotated.replayed {
+                tracing::info!(session = %rotated.session.id, "refresh token rotated");
+            }
+            Ok(token_response(issue_user_tokens(
+                state,
+                &rotated.user,
+                rotated.session.id,
+                rotated.refresh_token,
+            )?))
+        }
+        Err(RefreshFailure::Reused {
+            session_id,
+            user_id,
+        }) => {
+            let (session_text, user_text) = (session_id.to_string(), user_id.to_string());
+            audit::record(
+                &state.db,
+                AuditEvent::new("refresh.reuse_detected")
+                    .actor(&user_text)
+                    .subject(&session_text)
+                    .ip(ip.to_string_opt().as_deref())
+                    .detail(json!({ "action": "session revoked" })),
+            )
+            .await;
+            tracing::warn!(session = %session_id, user = %user_id, "refresh token reuse detected; session revoked");
+            Err(invalid_grant().into())
+        }
+        Err(_) => Err(invalid_grant().into()),
+    }
+}
+
+/// RFC 7009 token revocation. A refresh token ends its whole session. The
+/// answer is 200 whatever was sent, so it reveals nothing about tokens.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…[&token_type_hint=refresh_token]"),
+    responses((status = 200, description = "Revoked, or nothing to revoke"), (status = 400, description = "invalid_request")))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, TokenEndpointError> {
+    let pairs = parameters(&headers, &body)?;
+    let token =
+        param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    if let Some(session) = sessions::session_of(&state.db, token).await? {
+        if sessions::revoke(&state.db, session.id, "revoked by client").await? {
+            let (session_text, user_text) = (session.id.to_string(), session.user_id.to_string());
+            audit::record(
+                &state.db,
+                AuditEvent::new("session.revoked")
+                    .actor(&user_text)
+                    .subject(&session_text)
+                    .ip(ip.to_string_opt().as_deref())
+                    .detail(json!({ "via": "oauth/revoke" })),
+            )
+            .await;
+        }
+    }
+    let mut response = StatusCode::OK.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, api_keys, auth, health, oauth, users, well_known};
+use super::{admin, api_keys, audit, auth, health, oauth, sessions, users, well_known};
 
 struct BearerAuth;
 
@@ -44,6 +44,11 @@ impl Modify for BearerAuth {
         api_keys::list_api_keys,
         api_keys::revoke_api_key,
         oauth::token,
+        oauth::revoke,
+        auth::logout,
+        sessions::list_sessions,
+        sessions::revoke_session,
+        audit::list_audit,
     ),
     modifiers(&BearerAuth),
 )]

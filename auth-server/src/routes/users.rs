@@ -4,15 +4,18 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use jwt_verify::Claims;
+use jwt_verify::{Claims, StandardClaims};
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, Set};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::accounts::{create_user, hash_error, NewUser};
+use crate::audit::{self, AuditEvent};
+use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson, FieldError};
 use crate::password::{policy_violation, Password};
+use crate::sessions;
 use crate::state::AppState;
 
 /// A user as the API shows it: never the password hash.
@@ -61,6 +64,7 @@ pub struct SignupRequest {
     ))]
 pub async fn signup(
     State(state): State<AppState>,
+    ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let created = create_user(
@@ -74,12 +78,23 @@ pub async fn signup(
         },
     )
     .await?;
-    tracing::info!(user_id = %created.id, "user signed up");
+    let user_id = created.id.to_string();
+    audit::record(
+        &state.db,
+        AuditEvent::new("user.signup")
+            .actor(&user_id)
+            .subject(&user_id)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await;
     Ok((StatusCode::CREATED, ApiJson(UserView::from(created))))
 }
 
 /// The account behind a verified token; a deleted or disabled account's tokens stop working here.
-pub async fn current_user(state: &AppState, claims: &Claims) -> Result<user::Model, ApiError> {
+pub async fn current_user(
+    state: &AppState,
+    claims: &StandardClaims,
+) -> Result<user::Model, ApiError> {
     let invalid = || ApiError::Unauthorized("the token's account is no longer active".into());
     let id = claims
         .sub
@@ -100,7 +115,9 @@ pub async fn me(
     State(state): State<AppState>,
     claims: Claims,
 ) -> Result<ApiJson<UserView>, ApiError> {
-    Ok(ApiJson(current_user(&state, &claims).await?.into()))
+    Ok(ApiJson(
+        current_user(&state, claims.standard()).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -119,10 +136,11 @@ pub struct ChangePasswordRequest {
               (status = 422, description = "New password rejected by policy", body = crate::error::Problem)))]
 pub async fn change_password(
     State(state): State<AppState>,
+    ip: ClientIp,
     claims: Claims,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current_user(&state, &claims).await?;
+    let user = current_user(&state, claims.standard()).await?;
     let verdict = state
         .hasher
         .verify(&body.old_password, Some(&user.password_hash))
@@ -147,7 +165,18 @@ pub async fn change_password(
     active.password_hash = Set(hash);
     active.updated_at = Set(Utc::now());
     active.update(&state.db).await?;
-    tracing::info!(%user_id, "password changed");
+    // Whoever else holds a session (perhaps the reason for the change) is signed out.
+    let ended = sessions::revoke_all_for_user(&state.db, user_id, "password changed").await?;
+    let user_text = user_id.to_string();
+    audit::record(
+        &state.db,
+        AuditEvent::new("password.changed")
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip.to_string_opt().as_deref())
+            .detail(serde_json::json!({ "sessions_revoked": ended })),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,11 +184,21 @@ pub async fn change_password(
     responses((status = 204, description = "Account deleted")))]
 pub async fn delete_me(
     State(state): State<AppState>,
+    ip: ClientIp,
     claims: Claims,
 ) -> Result<StatusCode, ApiError> {
-    let user = current_user(&state, &claims).await?;
+    let user = current_user(&state, claims.standard()).await?;
     let user_id = user.id;
     user.delete(&state.db).await?;
-    tracing::info!(%user_id, "user deleted own account");
+    sessions::revoke_all_for_user(&state.db, user_id, "user deleted").await?;
+    let user_text = user_id.to_string();
+    audit::record(
+        &state.db,
+        AuditEvent::new("user.deleted")
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }

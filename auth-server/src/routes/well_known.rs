@@ -27,6 +27,7 @@ pub struct DiscoveryDocument {
     pub issuer: String,
     pub jwks_uri: String,
     pub token_endpoint: String,
+    pub revocation_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
@@ -43,7 +44,8 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
     let document = DiscoveryDocument {
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),
         token_endpoint: format!("{issuer}/oauth/token"),
-        grant_types_supported: vec!["client_credentials"],
+        revocation_endpoint: format!("{issuer}/oauth/revoke"),
+        grant_types_supported: vec!["client_credentials", "refresh_token"],
         response_types_supported: vec!["token"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: vec!["RS256"],
@@ -66,6 +68,8 @@ pub async fn openid_configuration(State(state): State<AppState>) -> Response {
             "scope",
             "roles",
             "email",
+            "name",
+            "sid",
         ],
         issuer,
     };

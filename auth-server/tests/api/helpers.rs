@@ -267,6 +267,44 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// `grant_type=refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.oauth_token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+            ],
+            None,
+        )
+        .await
+    }
+
+    /// Log in and return the whole token response.
+    pub async fn login_json(&self, email: &str) -> Value {
+        let response = self.login(email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        json_body(response).await
+    }
+
+    pub async fn logout(&self, token: &str) -> Response {
+        self.client
+            .post(self.url("/api/v1/auth/logout"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Audit events of one kind, newest first (as `admin`).
+    pub async fn audit(&self, admin: &TestUser, event: &str) -> Vec<Value> {
+        let page = json_body(
+            self.get_with_token(&format!("/api/v1/audit?event={event}"), &admin.token)
+                .await,
+        )
+        .await;
+        page["items"].as_array().expect("items").clone()
+    }
+
     /// Sign up and log in; returns the user's id and token.
     pub async fn user(&self, email: &str) -> TestUser {
         let response = self

@@ -9,5 +9,6 @@ mod health;
 mod keys;
 mod login;
 mod oauth;
+mod sessions;
 mod tokens;
 mod users;

@@ -277,7 +277,14 @@ async fn service_tokens_verify_like_user_tokens_and_last_use_is_recorded(backend
 async fn the_discovery_document_announces_client_credentials(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = json_body(app.get("/.well-known/openid-configuration").await).await;
-    assert_eq!(body["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(
+        body["grant_types_supported"],
+        json!(["client_credentials", "refresh_token"])
+    );
+    assert_eq!(
+        body["revocation_endpoint"],
+        format!("{}/oauth/revoke", app.address)
+    );
     assert_eq!(
         body["token_endpoint"],
         format!("{}/oauth/token", app.address)

@@ -1,0 +1,74 @@
+//! The audit trail: a table admins can page through, and a `tracing` event
+//! (target `audit`) for log pipelines. No secret ever goes in either.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use uuid::Uuid;
+
+use crate::entity::audit_event;
+
+pub struct AuditEvent<'a> {
+    pub event: &'static str,
+    pub actor: Option<&'a str>,
+    pub subject: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub detail: serde_json::Value,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn new(event: &'static str) -> Self {
+        Self {
+            event,
+            actor: None,
+            subject: None,
+            ip: None,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    pub fn actor(mut self, actor: &'a str) -> Self {
+        self.actor = Some(actor);
+        self
+    }
+
+    pub fn subject(mut self, subject: &'a str) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    pub fn ip(mut self, ip: Option<&'a str>) -> Self {
+        self.ip = ip;
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+/// Record an event. Failing to audit is logged loudly but does not undo or
+/// fail the action it describes.
+pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) {
+    tracing::info!(
+        target: "audit",
+        event = event.event,
+        actor = event.actor,
+        subject = event.subject,
+        ip = event.ip,
+        detail = %event.detail,
+        "audit"
+    );
+    let row = audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        at: Set(Utc::now()),
+        event: Set(event.event.to_owned()),
+        actor: Set(event.actor.map(|s| s.chars().take(128).collect())),
+        subject: Set(event.subject.map(|s| s.chars().take(256).collect())),
+        ip: Set(event.ip.map(str::to_owned)),
+        detail: Set(event.detail.to_string()),
+    };
+    if let Err(error) = row.insert(db).await {
+        tracing::error!(%error, event = event.event, "could not write audit event");
+    }
+}

@@ -1,0 +1,109 @@
+//! The client's IP address, for rate limits and the audit trail.
+//!
+//! `X-Forwarded-For` is trusted only when the TCP peer is a configured proxy
+//! (`TRUSTED_PROXIES`); otherwise anyone could choose their own address.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl ClientIp {
+    pub fn to_string_opt(self) -> Option<String> {
+        self.0.map(|ip| ip.to_string())
+    }
+}
+
+/// The rightmost `X-Forwarded-For` entry that is not a trusted proxy.
+pub fn resolve(
+    peer: Option<IpAddr>,
+    forwarded_for: Option<&str>,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let Some(header) = forwarded_for else {
+        return Some(peer);
+    };
+    let mut last_trusted = peer;
+    for entry in header.rsplit(',') {
+        let Ok(ip) = entry.trim().parse::<IpAddr>() else {
+            // Malformed: stop at the last address we could vouch for.
+            return Some(last_trusted);
+        };
+        if !trusted.contains(&ip) {
+            return Some(ip);
+        }
+        last_trusted = ip;
+    }
+    Some(last_trusted)
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(resolve(
+            peer,
+            forwarded,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn forwarded_for_is_ignored_from_untrusted_peers() {
+        assert_eq!(
+            resolve(Some(ip("203.0.113.9")), Some("1.2.3.4"), &[]),
+            Some(ip("203.0.113.9"))
+        );
+    }
+
+    #[test]
+    fn the_rightmost_untrusted_hop_is_the_client() {
+        let trusted = [ip("127.0.0.1"), ip("10.0.0.2")];
+        assert_eq!(
+            resolve(
+                Some(ip("127.0.0.1")),
+                Some("6.6.6.6, 198.51.100.7, 10.0.0.2"),
+                &trusted
+            ),
+            Some(ip("198.51.100.7")),
+            "a client-supplied leftmost entry is not believed"
+        );
+        assert_eq!(
+            resolve(Some(ip("127.0.0.1")), None, &trusted),
+            Some(ip("127.0.0.1"))
+        );
+        assert_eq!(
+            resolve(Some(ip("127.0.0.1")), Some("garbage"), &trusted),
+            Some(ip("127.0.0.1"))
+        );
+    }
+}

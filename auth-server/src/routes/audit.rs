@@ -1,0 +1,86 @@
+//! The audit trail, for admins.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::entity::audit_event;
+use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Page size, 1–200 (default 50).
+    pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<Uuid>,
+    /// Only this event (e.g. `login.failure`).
+    pub event: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub ip: Option<String>,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub items: Vec<AuditEventView>,
+    pub next_cursor: Option<Uuid>,
+}
+
+/// Newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
+    params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 403, description = "Not an admin")))]
+pub async fn list_audit(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<ApiJson<AuditPage>, ApiError> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "limit",
+            "must be between 1 and 200",
+        )]));
+    }
+    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
+    if let Some(cursor) = params.cursor {
+        query = query.filter(audit_event::Column::Id.lt(cursor));
+    }
+    if let Some(event) = params.event {
+        query = query.filter(audit_event::Column::Event.eq(event));
+    }
+    let mut rows = query.limit(limit + 1).all(&state.db).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(ApiJson(AuditPage {
+        items: rows
+            .into_iter()
+            .map(|e| AuditEventView {
+                detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null),
+                id: e.id,
+                at: e.at,
+                event: e.event,
+                actor: e.actor,
+                subject: e.subject,
+                ip: e.ip,
+            })
+            .collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,350 @@
+//! Sessions and rotating refresh tokens.
+//!
+//! Each login starts a session (a "family"). A refresh token is 256 random bits
+//! (`sgr_…`), stored as SHA-256 only, and exchanged exactly once: the exchange
+//! marks it rotated with a conditional UPDATE, so of two concurrent exchanges
+//! exactly one performs the rotation. Presenting a rotated token again is
+//! treated as theft and revokes the whole family — except within a short grace
+//! window, where a client that lost the response may retry and receives the
+//! same successor (recovered from a copy sealed under a key derived from the
+//! old token, which only its holder knows).
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use rand::RngCore as _;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::entity::{refresh_token, session, user};
+use crate::error::ApiError;
+
+pub const REFRESH_PREFIX: &str = "sgr_";
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle: std::time::Duration,
+    pub absolute: std::time::Duration,
+    pub reuse_grace: std::time::Duration,
+}
+
+fn chrono(d: std::time::Duration) -> ChronoDuration {
+    ChronoDuration::from_std(d).unwrap_or(ChronoDuration::MAX)
+}
+
+pub fn hash_token(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+fn mint() -> (String, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    (
+        format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)),
+        bytes,
+    )
+}
+
+/// A one-time pad derived from the presented (old) token: SHA-256 under its own
+/// domain, so neither the stored hash nor the database reveals it.
+fn pad(old_token: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(b"signet refresh successor v1\0");
+    hasher.update(old_token.as_bytes());
+    hasher.finalize().into()
+}
+
+fn seal(successor: &[u8; 32], old_token: &str) -> String {
+    let pad = pad(old_token);
+    let sealed: Vec<u8> = successor
+        .iter()
+        .zip(pad.iter())
+        .map(|(a, b)| a ^ b)
+        .collect();
+    URL_SAFE_NO_PAD.encode(sealed)
+}
+
+fn unseal(sealed: &str, old_token: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    if bytes.len() != 32 {
+        return None;
+    }
+    let pad = pad(old_token);
+    let plain: Vec<u8> = bytes.iter().zip(pad.iter()).map(|(a, b)| a ^ b).collect();
+    Some(format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(plain)))
+}
+
+pub struct Started {
+    pub session: session::Model,
+    pub refresh_token: String,
+}
+
+pub async fn start(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    policy: &SessionPolicy,
+    user_agent: Option<String>,
+    ip: Option<String>,
+) -> Result<Started, ApiError> {
+    let now = Utc::now();
+    let absolute = now + chrono(policy.absolute);
+    let session = session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        created_at: Set(now),
+        last_used_at: Set(now),
+        idle_expires_at: Set((now + chrono(policy.idle)).min(absolute)),
+        absolute_expires_at: Set(absolute),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+        user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
+        ip: Set(ip),
+    }
+    .insert(db)
+    .await?;
+    let (token, _) = mint();
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session.id),
+        token_hash: Set(hash_token(&token)),
+        created_at: Set(now),
+        rotated_at: Set(None),
+        successor_id: Set(None),
+        successor_sealed: Set(None),
+    }
+    .insert(db)
+    .await?;
+    Ok(Started {
+        session,
+        refresh_token: token,
+    })
+}
+
+/// Why a refresh token was refused: all are `invalid_grant` to the client.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RefreshFailure {
+    Unknown,
+    SessionEnded,
+    UserInactive,
+    /// A rotated token came back after the grace window: the family is revoked.
+    Reused {
+        session_id: Uuid,
+        user_id: Uuid,
+    },
+}
+
+pub struct Rotated {
+    pub user: user::Model,
+    pub session: session::Model,
+    pub refresh_token: String,
+    /// A retry inside the grace window: the same successor as before.
+    pub replayed: bool,
+}
+
+pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    presented: &str,
+    policy: &SessionPolicy,
+) -> Result<Result<Rotated, RefreshFailure>, ApiError> {
+    if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
+        return Ok(Err(RefreshFailure::Unknown));
+    }
+    let hash = hash_token(presented);
+    // Two rounds at most: a lost race re-reads the row, which is then rotated.
+    for _ in 0..2 {
+        let Some(row) = refresh_token::Entity::find()
+            .filter(refresh_token::Column::TokenHash.eq(hash.as_str()))
+            .one(db)
+            .await?
+        else {
+            return Ok(Err(RefreshFailure::Unknown));
+        };
+        let Some(family) = session::Entity::find_by_id(row.session_id).one(db).await? else {
+            return Ok(Err(RefreshFailure::Unknown));
+        };
+        let now = Utc::now();
+        if !family.is_active_at(now) {
+            return Ok(Err(RefreshFailure::SessionEnded));
+        }
+        let Some(owner) = user::Entity::find_by_id(family.user_id)
+            .one(db)
+            .await?
+            .filter(|u| !u.disabled)
+        else {
+            revoke(db, family.id, "user inactive").await?;
+            return Ok(Err(RefreshFailure::UserInactive));
+        };
+
+        if let Some(rotated_at) = row.rotated_at {
+            let within_grace = now.signed_duration_since(rotated_at) <= chrono(policy.reuse_grace);
+            let successor = match (within_grace, &row.successor_sealed, row.successor_id) {
+                (true, Some(sealed), Some(successor_id)) => {
+                    let candidate = unseal(sealed, presented);
+                    let stored = refresh_token::Entity::find_by_id(successor_id)
+                        .one(db)
+                        .await?;
+                    match (candidate, stored) {
+                        (Some(candidate), Some(stored))
+                            if stored.token_hash == hash_token(&candidate) =>
+                        {
+                            Some(candidate)
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            return match successor {
+                Some(refresh_token) => Ok(Ok(Rotated {
+                    user: owner,
+                    session: family,
+                    refresh_token,
+                    replayed: true,
+                })),
+                None => {
+                    revoke(db, family.id, "refresh token reuse").await?;
+                    Ok(Err(RefreshFailure::Reused {
+                        session_id: family.id,
+                        user_id: family.user_id,
+                    }))
+                }
+            };
+        }
+
+        let (successor, successor_bytes) = mint();
+        let successor_id = Uuid::now_v7();
+        let txn = db.begin().await?;
+        let claimed = refresh_token::Entity::update_many()
+            .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
+            .col_expr(
+                refresh_token::Column::SuccessorId,
+                Expr::value(successor_id),
+            )
+            .col_expr(
+                refresh_token::Column::SuccessorSealed,
+                Expr::value(seal(&successor_bytes, presented)),
+            )
+            .filter(refresh_token::Column::Id.eq(row.id))
+            .filter(refresh_token::Column::RotatedAt.is_null())
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected != 1 {
+            txn.rollback().await?;
+            continue;
+        }
+        refresh_token::ActiveModel {
+            id: Set(successor_id),
+            session_id: Set(family.id),
+            token_hash: Set(hash_token(&successor)),
+            created_at: Set(now),
+            rotated_at: Set(None),
+            successor_id: Set(None),
+            successor_sealed: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        let idle_until = (now + chrono(policy.idle)).min(family.absolute_expires_at);
+        let mut touched: session::ActiveModel = family.into();
+        touched.last_used_at = Set(now);
+        touched.idle_expires_at = Set(idle_until);
+        let family = touched.update(&txn).await?;
+        txn.commit().await?;
+        return Ok(Ok(Rotated {
+            user: owner,
+            session: family,
+            refresh_token: successor,
+            replayed: false,
+        }));
+    }
+    Ok(Err(RefreshFailure::Unknown))
+}
+
+/// End one session; its refresh tokens stop working at once. Idempotent.
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    reason: &str,
+) -> Result<bool, ApiError> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(session_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// End every session of a user (password change, disable, delete).
+pub async fn revoke_all_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    reason: &str,
+) -> Result<u64, ApiError> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// The session a refresh token belongs to, if any (for RFC 7009 revocation).
+pub async fn session_of(
+    db: &impl ConnectionTrait,
+    presented: &str,
+) -> Result<Option<session::Model>, ApiError> {
+    let Some(row) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(session::Entity::find_by_id(row.session_id).one(db).await?)
+}
+
+pub async fn active_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<session::Model>, ApiError> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::IdleExpiresAt.gt(now))
+        .filter(session::Column::AbsoluteExpiresAt.gt(now))
+        .order_by_desc(session::Column::LastUsedAt)
+        .all(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_successor_opens_only_with_the_old_token() {
+        let (old, _) = mint();
+        let (successor, bytes) = mint();
+        let sealed = seal(&bytes, &old);
+        assert_eq!(unseal(&sealed, &old).as_deref(), Some(successor.as_str()));
+        let (other, _) = mint();
+        assert_ne!(unseal(&sealed, &other).as_deref(), Some(successor.as_str()));
+        assert!(!sealed.contains(&successor[REFRESH_PREFIX.len()..]));
+    }
+
+    #[test]
+    fn refresh_tokens_carry_256_random_bits() {
+        let (token, _) = mint();
+        assert!(token.starts_with("sgr_"));
+        assert_eq!(URL_SAFE_NO_PAD.decode(&token[4..]).expect("b64").len(), 32);
+    }
+}
