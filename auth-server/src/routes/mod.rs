@@ -4,6 +4,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod gateway;
 pub mod health;
 pub mod oauth;
 pub mod openapi;
@@ -38,6 +39,12 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/auth/login", post(auth::login))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        .route("/oauth/introspect", post(gateway::introspect))
+        .route(
+            "/api/v1/auth/verify",
+            // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
+            axum::routing::any(gateway::verify).layer(authenticated.clone()),
+        )
         .route(
             "/api/v1/auth/logout",
             post(auth::logout).route_layer(authenticated.clone()),

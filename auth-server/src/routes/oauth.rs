@@ -38,11 +38,11 @@ impl OAuthError {
         }
     }
 
-    fn invalid_request(description: impl Into<String>) -> Self {
+    pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
     }
 
-    fn invalid_client() -> Self {
+    pub fn invalid_client() -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
@@ -100,7 +100,7 @@ impl IntoResponse for TokenEndpointError {
 }
 
 /// Parameters, each at most once (RFC 6749 §3.2), from a form or a JSON object.
-fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+pub fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -144,7 +144,7 @@ fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>
     Ok(pairs)
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)
@@ -154,7 +154,7 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-urlencoded inside)
 /// or from the body; using both is an error.
-fn client_credentials(
+pub fn client_credentials(
     headers: &HeaderMap,
     pairs: &[(String, String)],
 ) -> Result<(String, String), OAuthError> {

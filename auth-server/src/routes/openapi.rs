@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, api_keys, audit, auth, health, oauth, sessions, users, well_known};
+use super::{admin, api_keys, audit, auth, gateway, health, oauth, sessions, users, well_known};
 
 struct BearerAuth;
 
@@ -45,6 +45,8 @@ impl Modify for BearerAuth {
         api_keys::revoke_api_key,
         oauth::token,
         oauth::revoke,
+        gateway::introspect,
+        gateway::verify,
         auth::logout,
         sessions::list_sessions,
         sessions::revoke_session,

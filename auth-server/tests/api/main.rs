@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod api_keys;
 mod bad_input;
+mod gateway;
 mod health;
 mod keys;
 mod login;
