@@ -56,7 +56,7 @@ async fn start_nginx(auth: &str, upstream: &str) -> Nginx {
         .replace("${PREFIX}", &prefix);
     let config_path = dir.path().join("nginx.conf");
     std::fs::write(&config_path, config).expect("write config");
-    let child = Command::new(bin)
+    let mut child = Command::new(bin)
         .args(["-p", &prefix, "-c"])
         .arg(&config_path)
         .args(["-g", "daemon off;"])
@@ -75,7 +75,9 @@ async fn start_nginx(auth: &str, upstream: &str) -> Nginx {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("nginx did not start; see {}/error.log", prefix);
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("nginx did not start; see {prefix}/error.log");
 }
 
 async fn auth_server_with_user() -> (String, String, tempfile::TempDir) {
