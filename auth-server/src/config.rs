@@ -62,6 +62,7 @@ pub struct Config {
     pub sessions: crate::sessions::SessionPolicy,
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub limits: crate::rate_limit::Limits,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
     pub generate_dev_key: bool,
@@ -156,6 +157,19 @@ impl Config {
                 ConfigError::new("TRUSTED_PROXIES", format!("{raw:?} is not an IP address"))
             })?);
         }
+        let rate = |name: &'static str, default: &str| {
+            crate::rate_limit::Rate::parse(
+                name,
+                &env.get(name).unwrap_or_else(|| default.to_owned()),
+            )
+        };
+        let limits = crate::rate_limit::Limits {
+            login_per_ip: rate("RATE_LIMIT_LOGIN_PER_IP", "30/1m")?,
+            signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
+            token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
+            account_free_failures: env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?,
+            account_max_backoff: env.duration("LOGIN_MAX_BACKOFF", Duration::from_secs(15 * 60))?,
+        };
         let private_key = if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
             PrivateKeySource::Inline(pem.replace("\\n", "\n"))
         } else if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
@@ -195,6 +209,7 @@ impl Config {
                 .duration("API_KEY_LAST_USED_INTERVAL", Duration::from_secs(60))?,
             sessions,
             trusted_proxies,
+            limits,
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,

@@ -12,6 +12,7 @@ pub mod entity;
 pub mod keys;
 pub mod migration;
 pub mod password;
+pub mod rate_limit;
 pub mod routes;
 pub mod sessions;
 pub mod startup;

@@ -69,6 +69,7 @@ impl Application {
             hasher,
             verifier,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
+            limiters: crate::rate_limit::Limiters::new(&config.limits),
             config: Arc::new(config),
         };
         Ok(Self {

@@ -21,4 +21,5 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
     pub last_used: LastUsedTracker,
+    pub limiters: crate::rate_limit::Limiters,
 }

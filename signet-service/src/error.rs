@@ -66,6 +66,9 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("the service is busy; retry shortly")]
     Busy,
+    /// 429 with `Retry-After` (whole seconds, at least 1).
+    #[error("too many requests; retry after {0:?}")]
+    TooManyRequests(std::time::Duration),
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] DbErr),
     #[error("internal error")]
@@ -92,6 +95,7 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Busy | Self::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -108,6 +112,7 @@ impl ApiError {
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType(_) => "unsupported-media-type",
             Self::Busy => "busy",
+            Self::TooManyRequests(_) => "rate-limited",
             Self::DatabaseUnavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -144,12 +149,20 @@ impl IntoResponse for ApiError {
             // Never leak the cause of a 5xx to the client.
             Self::Internal(_) | Self::DatabaseUnavailable(_) => Some(self.to_string()),
             Self::Validation(_) => Some("one or more fields are invalid".to_owned()),
+            Self::TooManyRequests(wait) => Some(format!(
+                "too many requests; retry after {} s",
+                wait.as_secs_f64().ceil().max(1.0) as u64
+            )),
             other => Some(other.to_string()),
         };
         let slug = self.slug();
         let cause = match &self {
             Self::Internal(error) => Some(format!("{error:#}")),
             Self::DatabaseUnavailable(error) => Some(error.to_string()),
+            _ => None,
+        };
+        let retry_after = match &self {
+            Self::TooManyRequests(wait) => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
             _ => None,
         };
         let errors = match self {
@@ -176,6 +189,11 @@ impl IntoResponse for ApiError {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             _ => {}
+        }
+        if let Some(seconds) = retry_after {
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                headers.insert(header::RETRY_AFTER, value);
+            }
         }
         if let Some(cause) = cause {
             response

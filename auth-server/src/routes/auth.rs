@@ -17,6 +17,7 @@ use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson};
 use crate::password::Password;
+use crate::rate_limit::ip_key;
 use crate::sessions;
 use crate::state::AppState;
 use crate::tokens::Subject;
@@ -85,6 +86,11 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    state
+        .limiters
+        .login_per_ip
+        .take(&ip_key(ip.0))
+        .map_err(ApiError::TooManyRequests)?;
     let credentials = match basic_credentials(request.headers())? {
         Some(credentials) => credentials,
         None => {
@@ -95,6 +101,12 @@ pub async fn login(
     };
     let email = normalize_email(&credentials.email);
     let ip_text = ip.to_string_opt();
+    // Checked before the password, and the same for unknown accounts: it reveals nothing.
+    state
+        .limiters
+        .accounts
+        .check(&email)
+        .map_err(ApiError::TooManyRequests)?;
     let user = if email.len() <= crate::accounts::MAX_EMAIL_LEN {
         find_by_email(&state.db, &email).await?
     } else {
@@ -109,6 +121,7 @@ pub async fn login(
         .await
         .map_err(hash_error)?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
+        state.limiters.accounts.failed(&email);
         let subject: String = email.chars().take(254).collect();
         audit::record(
             &state.db,
@@ -134,6 +147,7 @@ pub async fn login(
             }
         }
     }
+    state.limiters.accounts.succeeded(&email);
     let started = sessions::start(
         &state.db,
         user.id,

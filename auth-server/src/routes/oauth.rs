@@ -210,6 +210,11 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
+    state
+        .limiters
+        .token_per_ip
+        .take(&crate::rate_limit::ip_key(ip.0))
+        .map_err(ApiError::TooManyRequests)?;
     let pairs = parameters(&headers, &body)?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;

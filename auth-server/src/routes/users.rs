@@ -67,6 +67,11 @@ pub async fn signup(
     ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    state
+        .limiters
+        .signup_per_ip
+        .take(&crate::rate_limit::ip_key(ip.0))
+        .map_err(ApiError::TooManyRequests)?;
     let created = create_user(
         &state.db,
         &state.hasher,

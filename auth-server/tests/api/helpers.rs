@@ -90,6 +90,11 @@ impl TestApp {
             // Cheap Argon2 keeps the suite fast; the production parameters are unit-tested.
             ("ARGON2_MEMORY_KIB", "4096"),
             ("ARGON2_ITERATIONS", "1"),
+            // Generous limits so ordinary tests never trip them; the rate-limit tests lower them.
+            ("RATE_LIMIT_LOGIN_PER_IP", "10000/1m"),
+            ("RATE_LIMIT_SIGNUP_PER_IP", "10000/1m"),
+            ("RATE_LIMIT_TOKEN_PER_IP", "10000/1m"),
+            ("LOGIN_FAILURES_BEFORE_BACKOFF", "1000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

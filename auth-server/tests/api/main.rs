@@ -10,6 +10,7 @@ mod health;
 mod keys;
 mod login;
 mod oauth;
+mod rate_limits;
 mod sessions;
 mod tokens;
 mod users;
