@@ -208,6 +208,23 @@ impl Limiters {
     }
 }
 
+/// Take a token from `buckets` for `ip`, counting refusals as `limit`.
+pub fn admit(
+    buckets: &Buckets,
+    ip: Option<IpAddr>,
+    metrics: &signet_service::metrics::Metrics,
+    limit: &'static str,
+) -> Result<(), crate::error::ApiError> {
+    buckets.take(&ip_key(ip)).map_err(|wait| {
+        metrics.inc(
+            "rate_limited_total",
+            "Requests refused with 429, by limit.",
+            &[("limit", limit)],
+        );
+        crate::error::ApiError::TooManyRequests(wait)
+    })
+}
+
 /// The bucket key for a client: its IP, or one shared key when unknown.
 pub fn ip_key(ip: Option<IpAddr>) -> String {
     ip.map(|ip| ip.to_string())

@@ -70,6 +70,7 @@ impl Application {
             verifier,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
             limiters: crate::rate_limit::Limiters::new(&config.limits),
+            metrics: signet_service::metrics::Metrics::new(),
             config: Arc::new(config),
         };
         Ok(Self {

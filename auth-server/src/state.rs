@@ -22,4 +22,5 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub last_used: LastUsedTracker,
     pub limiters: crate::rate_limit::Limiters,
+    pub metrics: signet_service::metrics::Metrics,
 }

@@ -62,6 +62,7 @@ impl Application {
                 db,
                 verifier,
                 config: Arc::new(config),
+                metrics: signet_service::metrics::Metrics::new(),
             },
         })
     }

@@ -10,4 +10,5 @@ pub struct AppState {
     /// The auth server's public keys, cached and refreshed by jwt-verify.
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
+    pub metrics: signet_service::metrics::Metrics,
 }

@@ -157,14 +157,16 @@ where
             Ok(None) => return ResponseFuture::reject(AuthError::MissingToken.to_response(realm)),
             Err(error) => return ResponseFuture::reject(error.to_response(realm)),
         };
-        match self.verifier.verify_with_current_keys(token) {
+        match self.verifier.verify_fast(token) {
             Ok(verified) => {
                 authenticate(&mut request, verified);
                 ResponseFuture::inner(self.inner.call(request))
             }
             // An unknown kid may be a freshly rotated key: verify again after the
             // (cooldown-limited, single-flight) refetch, off the fast path.
-            Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable) => {
+            Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
+                if self.verifier.is_remote() =>
+            {
                 let token = token.to_owned();
                 let verifier = self.verifier.clone();
                 let settings = self.settings.clone();

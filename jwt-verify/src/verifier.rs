@@ -3,6 +3,7 @@
 //! single flight, stale-if-error).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -72,8 +73,10 @@ pub struct CacheStatus {
     pub last_error: Option<String>,
     /// Usable keys in the current set.
     pub key_count: usize,
-    /// How many HTTP fetches of the key set were made.
+    /// How many HTTP fetches of the key set were made (successful or not).
     pub fetches: u64,
+    /// How many of those fetches failed.
+    pub failed_fetches: u64,
     /// Whether keys come from a remote source that is refreshed.
     pub remote: bool,
 }
@@ -92,12 +95,41 @@ struct Remote {
     state: Mutex<RefreshState>,
 }
 
+/// Every [`VerifyError::reason`], in a fixed order for the counters.
+const REASONS: [&str; 18] = [
+    "too_long",
+    "malformed",
+    "alg_none",
+    "disallowed_algorithm",
+    "algorithm_mismatch",
+    "critical_header",
+    "wrong_type",
+    "missing_kid",
+    "unknown_kid",
+    "unusable_key",
+    "invalid_signature",
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_audience",
+    "missing_claim",
+    "invalid_claim_type",
+    "keys_unavailable",
+];
+
+#[derive(Default)]
+struct Counters {
+    verified: AtomicU64,
+    rejected: [AtomicU64; REASONS.len()],
+}
+
 struct Inner {
     /// Swapped whole on refresh: readers never take a lock.
     keys: ArcSwap<KeySet>,
     validation: Validation,
     remote: Option<Remote>,
     status: Mutex<CacheStatus>,
+    counters: Counters,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -241,6 +273,7 @@ impl VerifierBuilder {
                 remote: true,
                 ..CacheStatus::default()
             }),
+            counters: Counters::default(),
         });
         let verifier = Verifier { inner };
         let first_delay = match verifier.refresh().await {
@@ -324,6 +357,7 @@ impl Verifier {
                     key_count,
                     ..CacheStatus::default()
                 }),
+                counters: Counters::default(),
             }),
         }
     }
@@ -360,22 +394,80 @@ impl Verifier {
     /// the cooldown allows. The only await is that refetch; known keys verify
     /// without I/O or locks.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        match self.verify_with_current_keys(token) {
+        let result = match self.check(token) {
             Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
                 if self.inner.remote.is_some() =>
             {
                 // Ok or Err, re-check with whatever keys we now hold: a failed or
                 // cooling-down refresh leaves the last good set in place.
                 let _ = self.refresh_if_allowed(false).await;
-                self.verify_with_current_keys(token)
+                self.check(token)
             }
             result => result,
-        }
+        };
+        self.count(&result);
+        result
     }
 
     /// Verify with the keys held now, never fetching. An unknown `kid` is
     /// [`VerifyError::UnknownKid`] at once.
     pub fn verify_with_current_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let result = self.check(token);
+        self.count(&result);
+        result
+    }
+
+    /// The layer's fast path: like [`verify_with_current_keys`](Self::verify_with_current_keys),
+    /// but an error that [`verify`](Self::verify) would retry after a refetch is
+    /// left uncounted, since the retry counts the final outcome.
+    pub(crate) fn verify_fast(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let result = self.check(token);
+        let retried = self.inner.remote.is_some()
+            && matches!(
+                result,
+                Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
+            );
+        if !retried {
+            self.count(&result);
+        }
+        result
+    }
+
+    /// Whether keys come from a remote source that can be refetched.
+    pub(crate) fn is_remote(&self) -> bool {
+        self.inner.remote.is_some()
+    }
+
+    /// How many tokens passed verification.
+    pub fn verified(&self) -> u64 {
+        self.inner.counters.verified.load(Ordering::Relaxed)
+    }
+
+    /// How many tokens were rejected, per [`VerifyError::reason`] (every reason listed).
+    pub fn rejections(&self) -> Vec<(&'static str, u64)> {
+        REASONS
+            .iter()
+            .zip(self.inner.counters.rejected.iter())
+            .map(|(reason, count)| (*reason, count.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    fn count(&self, result: &Result<VerifiedToken, VerifyError>) {
+        let counters = &self.inner.counters;
+        match result {
+            Ok(_) => {
+                counters.verified.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(error) => {
+                if let Some(index) = REASONS.iter().position(|r| *r == error.reason()) {
+                    counters.rejected[index].fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// The whole check, uncounted (`verify` may run it twice around a refetch).
+    fn check(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
         let validation = &self.inner.validation;
         if token.len() > validation.max_token_len {
             return Err(VerifyError::TooLong);
@@ -586,6 +678,7 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
         Err(error) => {
             if let Ok(mut status) = inner.status.lock() {
                 status.fetches += 1;
+                status.failed_fetches += 1;
                 status.last_failure = Some(SystemTime::now());
                 status.last_error = Some(error.to_string());
             }

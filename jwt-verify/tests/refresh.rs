@@ -114,6 +114,24 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
 }
 
 #[tokio::test]
+async fn counters_record_each_final_outcome_once() {
+    let server = JwksServer::start(&[key(0)]).await;
+    let verifier = Verifier::new(KeySource::jwks(&server.url), validation())
+        .await
+        .expect("verifier");
+    verifier
+        .verify(&key(0).sign(&claims()))
+        .await
+        .expect("valid");
+    // An unknown kid is tried, refetched (or cooled down), tried again: counted once.
+    let _ = verifier.verify(&token_with_kid("nope")).await;
+    let rejections: std::collections::HashMap<_, _> = verifier.rejections().into_iter().collect();
+    assert_eq!(verifier.verified(), 1);
+    assert_eq!(rejections["unknown_kid"], 1);
+    assert_eq!(rejections.values().sum::<u64>(), 1);
+}
+
+#[tokio::test]
 async fn a_rotated_key_is_picked_up_without_a_restart() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())

@@ -73,9 +73,15 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     )
 }
 
+/// Prometheus metrics: requests, runs by status, items pushed, verification failures.
+async fn metrics_text(State(state): State<AppState>) -> axum::response::Response {
+    signet_service::metrics::record_verifier(&state.metrics, &state.verifier);
+    state.metrics.response()
+}
+
 /// Run a scrape now and answer with its record.
 async fn scrape_now(State(state): State<AppState>) -> Result<ApiJson<RunView>, ApiError> {
-    match scrape::run(&state.scraper, &state.db, "manual").await {
+    match scrape::run(&state.scraper, &state.db, &state.metrics, "manual").await {
         Ok(run) => Ok(ApiJson(run.into())),
         Err(RunRefused::Busy) => Err(ApiError::Conflict(
             "a scrape run is already in progress".into(),
@@ -115,14 +121,16 @@ pub fn app(state: AppState) -> Router {
         .layer(JwtAuthLayer::new(state.verifier.clone()).realm("scraper"))
         .layer(require_any_role(["admin"]).realm("scraper"));
     let max_body_bytes = state.config.max_body_bytes;
+    let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
         .route(
             "/api/v1/scrape",
             post(scrape_now).route_layer(admin.clone()),
         )
         .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin))
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes)
+    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
 }

@@ -17,6 +17,8 @@ use tokio::sync::Mutex;
 use url::Url;
 use uuid::Uuid;
 
+use signet_service::metrics::Metrics;
+
 use crate::entity::scrape_run;
 use crate::extract::{extract, Item};
 
@@ -139,6 +141,7 @@ async fn push(scraper: &Scraper, item: &Item) -> Result<(), PushError> {
 pub async fn run(
     scraper: &Arc<Scraper>,
     db: &DatabaseConnection,
+    metrics: &Metrics,
     trigger: &str,
 ) -> Result<scrape_run::Model, RunRefused> {
     let Ok(_guard) = scraper.running.try_lock() else {
@@ -216,6 +219,17 @@ pub async fn run(
     finished.errors = Set(serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()));
     finished.finished_at = Set(Some(Utc::now()));
     let finished = finished.update(db).await?;
+    metrics.inc(
+        "scrape_runs_total",
+        "Scrape runs by trigger and status.",
+        &[("trigger", trigger), ("status", status)],
+    );
+    metrics.add(
+        "scrape_items_pushed_total",
+        "Items pushed to blog-svc.",
+        &[],
+        f64::from(pushed),
+    );
     tracing::info!(run = %finished.id, status, found, pushed, failed_sources = sources_failed, "scrape run finished");
     Ok(finished)
 }
@@ -224,6 +238,7 @@ pub async fn run(
 pub fn spawn_schedule(
     scraper: Arc<Scraper>,
     db: DatabaseConnection,
+    metrics: Metrics,
     interval: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -236,7 +251,7 @@ pub fn spawn_schedule(
         loop {
             tokio::select! {
                 _ = ticker.tick() => {
-                    if let Err(error) = run(&scraper, &db, "scheduled").await {
+                    if let Err(error) = run(&scraper, &db, &metrics, "scheduled").await {
                         tracing::warn!(%error, "scheduled scrape run not started");
                     }
                 }

@@ -73,6 +73,7 @@ impl Application {
                 verifier,
                 scraper,
                 config: Arc::new(config),
+                metrics: signet_service::metrics::Metrics::new(),
             },
         })
     }
@@ -101,6 +102,7 @@ impl Application {
         spawn_schedule(
             self.state.scraper.clone(),
             self.state.db.clone(),
+            self.state.metrics.clone(),
             self.state.config.interval,
             stop_rx,
         );

@@ -11,4 +11,5 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub scraper: Arc<Scraper>,
     pub config: Arc<Config>,
+    pub metrics: signet_service::metrics::Metrics,
 }

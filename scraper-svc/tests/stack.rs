@@ -341,6 +341,20 @@ async fn a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_
     .await;
     assert_eq!(runs.as_array().expect("runs").len(), 2);
     assert_eq!(runs[0]["id"], again["id"], "newest first");
+    let metrics = stack
+        .http
+        .get(format!("{}/metrics", stack.scraper))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        metrics.contains("scrape_runs_total{trigger=\"manual\",status=\"partial\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("scrape_items_pushed_total 6"), "{metrics}");
 }
 
 async fn the_scraper_api_is_for_admins_only(backend: Backend) {

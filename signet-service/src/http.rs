@@ -59,9 +59,14 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
 pub fn standard_layers<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     max_body_bytes: usize,
+    metrics: &crate::metrics::Metrics,
 ) -> Router<S> {
     let x_request_id = HeaderName::from_static("x-request-id");
     router
+        .layer(middleware::from_fn_with_state(
+            metrics.clone(),
+            crate::metrics::count_requests,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))

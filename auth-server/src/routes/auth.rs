@@ -17,7 +17,6 @@ use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson};
 use crate::password::Password;
-use crate::rate_limit::ip_key;
 use crate::sessions;
 use crate::state::AppState;
 use crate::tokens::Subject;
@@ -86,11 +85,12 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    state
-        .limiters
-        .login_per_ip
-        .take(&ip_key(ip.0))
-        .map_err(ApiError::TooManyRequests)?;
+    crate::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )?;
     let credentials = match basic_credentials(request.headers())? {
         Some(credentials) => credentials,
         None => {
@@ -122,6 +122,11 @@ pub async fn login(
         .map_err(hash_error)?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
         state.limiters.accounts.failed(&email);
+        state.metrics.inc(
+            "logins_total",
+            "Password logins by outcome.",
+            &[("outcome", "failure")],
+        );
         let subject: String = email.chars().take(254).collect();
         audit::record(
             &state.db,
@@ -148,6 +153,11 @@ pub async fn login(
         }
     }
     state.limiters.accounts.succeeded(&email);
+    state.metrics.inc(
+        "logins_total",
+        "Password logins by outcome.",
+        &[("outcome", "success")],
+    );
     let started = sessions::start(
         &state.db,
         user.id,
@@ -166,12 +176,13 @@ pub async fn login(
             .detail(serde_json::json!({ "session": started.session.id })),
     )
     .await;
-    Ok(token_response(issue_user_tokens(
-        &state,
-        &user,
-        started.session.id,
-        started.refresh_token,
-    )?))
+    let tokens = issue_user_tokens(&state, &user, started.session.id, started.refresh_token)?;
+    state.metrics.inc(
+        "tokens_issued_total",
+        "Access tokens issued by grant.",
+        &[("grant", "password")],
+    );
+    Ok(token_response(tokens))
 }
 
 /// An access token for `user` in `session`, with the session's current refresh token.

@@ -40,3 +40,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         })),
     )
 }
+
+/// Prometheus metrics: requests by route and status, logins, tokens issued by
+/// grant, rate-limited requests, verification failures by reason.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
+pub async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    signet_service::metrics::record_verifier(&state.metrics, &state.verifier);
+    state.metrics.response()
+}

@@ -27,9 +27,11 @@ pub fn app(state: AppState) -> Router {
         .layer(authenticated.clone())
         .layer(require_any_role(["admin"]).realm(REALM));
     let max_body_bytes = state.config.max_body_bytes;
+    let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route("/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/.well-known/openid-configuration",
@@ -95,5 +97,5 @@ pub fn app(state: AppState) -> Router {
                 .route_layer(admin),
         )
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes)
+    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
 }

@@ -210,11 +210,12 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    state
-        .limiters
-        .token_per_ip
-        .take(&crate::rate_limit::ip_key(ip.0))
-        .map_err(ApiError::TooManyRequests)?;
+    crate::rate_limit::admit(
+        &state.limiters.token_per_ip,
+        ip.0,
+        &state.metrics,
+        "token_per_ip",
+    )?;
     let pairs = parameters(&headers, &body)?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -272,6 +273,11 @@ pub async fn token(
         )
         .map_err(ApiError::internal)?;
     state.last_used.record(&state.db, key.id);
+    state.metrics.inc(
+        "tokens_issued_total",
+        "Access tokens issued by grant.",
+        &[("grant", "client_credentials")],
+    );
     tracing::info!(outcome = "success", %client_id, "client_credentials");
     Ok(token_response(TokenResponse {
         access_token: issued.access_token,
@@ -308,6 +314,11 @@ async fn refresh_grant(
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");
             }
+            state.metrics.inc(
+                "tokens_issued_total",
+                "Access tokens issued by grant.",
+                &[("grant", "refresh_token")],
+            );
             Ok(token_response(issue_user_tokens(
                 state,
                 &rotated.user,
@@ -330,6 +341,11 @@ async fn refresh_grant(
             )
             .await;
             tracing::warn!(session = %session_id, user = %user_id, "refresh token reuse detected; session revoked");
+            state.metrics.inc(
+                "refresh_reuse_detected_total",
+                "Rotated refresh tokens presented again (families revoked).",
+                &[],
+            );
             Err(invalid_grant().into())
         }
         Err(_) => Err(invalid_grant().into()),

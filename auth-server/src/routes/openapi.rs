@@ -29,6 +29,7 @@ impl Modify for BearerAuth {
     paths(
         health::healthz,
         health::readyz,
+        health::metrics,
         well_known::jwks,
         well_known::openid_configuration,
         auth::login,

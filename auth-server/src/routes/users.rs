@@ -67,11 +67,12 @@ pub async fn signup(
     ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state
-        .limiters
-        .signup_per_ip
-        .take(&crate::rate_limit::ip_key(ip.0))
-        .map_err(ApiError::TooManyRequests)?;
+    crate::rate_limit::admit(
+        &state.limiters.signup_per_ip,
+        ip.0,
+        &state.metrics,
+        "signup_per_ip",
+    )?;
     let created = create_user(
         &state.db,
         &state.hasher,

@@ -47,7 +47,43 @@ async fn openapi_document_lists_every_route(backend: Backend) {
     }
 }
 
+async fn metrics_count_requests_logins_tokens_and_rejections(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("metrics@example.com").await;
+    assert_eq!(
+        app.login(&user.email, "wrong password").await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.me("not-a-token").await.status(),
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.expect("body");
+    for line in [
+        "logins_total{outcome=\"failure\"} 1",
+        "logins_total{outcome=\"success\"} 1",
+        "tokens_issued_total{grant=\"password\"} 1",
+        "http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"401\"} 1",
+        "http_requests_total{method=\"POST\",route=\"/api/v1/users\",status=\"201\"} 1",
+        "token_verification_failures_total{reason=\"malformed\"} 1",
+        "# TYPE http_requests_total counter",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+    assert!(
+        !text.contains(&user.token) && !text.contains("metrics@example.com"),
+        "no identities or secrets in metrics"
+    );
+}
+
 backend_tests!(
+    metrics_count_requests_logins_tokens_and_rejections,
     healthz_answers_while_the_process_is_up,
     readyz_reports_the_database_and_the_signing_key,
     openapi_document_lists_every_route,

@@ -38,3 +38,10 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         })),
     )
 }
+
+/// Prometheus metrics: requests by route and status, verification failures by
+/// reason, JWKS refreshes.
+pub async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+    signet_service::metrics::record_verifier(&state.metrics, &state.verifier);
+    state.metrics.response()
+}

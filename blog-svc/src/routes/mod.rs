@@ -12,9 +12,11 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     let authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(posts::REALM);
     let max_body_bytes = state.config.max_body_bytes;
+    let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .route(
             "/api/v1/posts",
             get(posts::list_posts)
@@ -29,5 +31,5 @@ pub fn app(state: AppState) -> Router {
             ),
         )
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes)
+    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
 }

@@ -274,7 +274,32 @@ async fn tokens_the_blog_must_not_trust_are_refused(backend: Backend) {
     }
 }
 
+async fn metrics_count_requests_and_verification_failures(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mut expired = app.base_claims("u");
+    expired["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
+    app.create_post(
+        Some(&app.sign(&expired)),
+        &json!({ "title": "t", "body": "b" }),
+    )
+    .await;
+    app.get("/api/v1/posts").await;
+    let text = app.get("/metrics").await.text().await.expect("body");
+    assert!(
+        text.contains("token_verification_failures_total{reason=\"expired\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"GET\",route=\"/api/v1/posts\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("verification_keys 1"), "{text}");
+}
+
 backend_tests!(
+    metrics_count_requests_and_verification_failures,
     health_and_readiness_answer,
     anyone_reads_but_writing_needs_a_token,
     a_user_writes_a_post_and_becomes_an_author,
