@@ -63,6 +63,10 @@ pub struct Config {
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: crate::rate_limit::Limits,
+    /// `KEY_ENCRYPTION_KEY`: set = keys live in the database (shared by replicas, rotatable).
+    pub key_encryption_key: Option<[u8; 32]>,
+    pub rotation: crate::keystore::RotationPolicy,
+    pub key_refresh_interval: Duration,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
     pub generate_dev_key: bool,
@@ -170,6 +174,41 @@ impl Config {
             account_free_failures: env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?,
             account_max_backoff: env.duration("LOGIN_MAX_BACKOFF", Duration::from_secs(15 * 60))?,
         };
+        let key_encryption_key = match env.get("KEY_ENCRYPTION_KEY") {
+            None => None,
+            Some(raw) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(raw.trim())
+                    .map_err(|_| {
+                        ConfigError::new(
+                            "KEY_ENCRYPTION_KEY",
+                            "must be base64 (e.g. `openssl rand -base64 32`)",
+                        )
+                    })?;
+                let key: [u8; 32] = bytes.try_into().map_err(|_| {
+                    ConfigError::new("KEY_ENCRYPTION_KEY", "must decode to exactly 32 bytes")
+                })?;
+                Some(key)
+            }
+        };
+        let jwks_max_age = env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?;
+        let publish_delay = env.duration("KEY_PUBLISH_DELAY", jwks_max_age)?;
+        if publish_delay < jwks_max_age {
+            return Err(ConfigError::new(
+                "KEY_PUBLISH_DELAY",
+                "must be at least JWKS_MAX_AGE, so verifiers hold a key before it signs",
+            ));
+        }
+        let longest_token = access_token_ttl.max(service_token_ttl);
+        let rotation = crate::keystore::RotationPolicy {
+            publish_delay,
+            // Never shorter than a token's life: what a key signed must keep verifying.
+            retire_after: env
+                .duration("KEY_RETIRE_AFTER", Duration::from_secs(3600))?
+                .max(longest_token),
+            rotation_interval: env.duration_or_zero("KEY_ROTATION_INTERVAL", Duration::ZERO)?,
+        };
         let private_key = if let Some(pem) = env.get("JWT_PRIVATE_KEY") {
             PrivateKeySource::Inline(pem.replace("\\n", "\n"))
         } else if let Some(path) = env.get("JWT_PRIVATE_KEY_FILE") {
@@ -210,6 +249,9 @@ impl Config {
             sessions,
             trusted_proxies,
             limits,
+            key_encryption_key,
+            rotation,
+            key_refresh_interval: env.duration("KEY_REFRESH_INTERVAL", Duration::from_secs(30))?,
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,
@@ -217,7 +259,7 @@ impl Config {
             max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
             argon2,
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
-            jwks_max_age: env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?,
+            jwks_max_age,
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,

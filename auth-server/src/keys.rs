@@ -26,8 +26,10 @@ pub struct SigningKey {
     pub kid: String,
     pub encoding: EncodingKey,
     pub public: RsaPublicKey,
-    /// Where it came from (a path or `JWT_PRIVATE_KEY`), for `keys list` and logs.
+    /// Where it came from (a path, `JWT_PRIVATE_KEY`, or the key store), for `keys list` and logs.
     pub origin: String,
+    /// PKCS#8 PEM, kept to seal the key into the shared key store.
+    pem: String,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -89,12 +91,29 @@ impl SigningKey {
         jsonwebtoken::crypto::sign(b"signet key probe", &encoding, Algorithm::RS256)
             .map_err(|e| format!("key cannot sign: {e}"))?;
         let public = private.to_public_key();
+        let pem = private
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| format!("cannot encode key: {e}"))?
+            .to_string();
         Ok(Self {
             kid: thumbprint(&public),
             encoding,
             public,
             origin,
+            pem,
         })
+    }
+
+    /// The private key as PKCS#8 PEM (for sealing into the key store only).
+    pub fn pkcs8_pem(&self) -> &str {
+        &self.pem
+    }
+
+    /// A fresh key of `bits` (2048, 3072 or 4096).
+    pub fn generate(bits: usize) -> Result<Self, String> {
+        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
+            .map_err(|e| format!("key generation failed: {e}"))?;
+        Self::from_private(&private, "generated".to_owned())
     }
 
     pub fn bits(&self) -> usize {
@@ -131,6 +150,14 @@ impl KeyRing {
         let published: Vec<Arc<SigningKey>> = keys.into_iter().map(Arc::new).collect();
         let active = published.last()?.clone();
         Some(Self { active, published })
+    }
+
+    /// An explicit active key and the others to publish (next and retired keys).
+    pub fn with_active(active: SigningKey, others: Vec<SigningKey>) -> Self {
+        let active = Arc::new(active);
+        let mut published: Vec<Arc<SigningKey>> = others.into_iter().map(Arc::new).collect();
+        published.push(active.clone());
+        Self { active, published }
     }
 
     pub fn active(&self) -> &Arc<SigningKey> {

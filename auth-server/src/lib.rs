@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod entity;
 pub mod keys;
+pub mod keystore;
 pub mod migration;
 pub mod password;
 pub mod rate_limit;

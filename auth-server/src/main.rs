@@ -62,8 +62,11 @@ enum KeysCommand {
         #[arg(long, default_value_t = 2048)]
         bits: usize,
     },
-    /// List the keys the server would load, with their kid.
+    /// List the keys the server would load, with their kid (and state, in database mode).
     List,
+    /// Database mode: publish a new key now; it signs after KEY_PUBLISH_DELAY,
+    /// and the current key is retired then (still published for KEY_RETIRE_AFTER).
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +128,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 key.bits(),
                 key.kid
             );
+        }
+        Command::Keys(KeysCommand::Rotate) => {
+            if config.key_encryption_key.is_none() {
+                bail!(
+                    "keys rotate needs the database key store: set KEY_ENCRYPTION_KEY. \
+                     With key files, add one with `keys generate` and restart (it signs at once)"
+                );
+            }
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            let (_, _, manager) = auth_server::startup::load_keys(&config, &database).await?;
+            let manager = manager.context("key store unavailable")?;
+            let kid = manager.rotate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "published {kid}; it starts signing in {} (KEY_PUBLISH_DELAY)",
+                humantime::format_duration(config.rotation.publish_delay)
+            );
+        }
+        Command::Keys(KeysCommand::List) if config.key_encryption_key.is_some() => {
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            for key in auth_server::keystore::list(&database)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                let when = match key.state.as_str() {
+                    "next" => key
+                        .activate_after
+                        .map(|t| format!("signs from {}", t.to_rfc3339())),
+                    "retired" => key
+                        .remove_after
+                        .map(|t| format!("removed after {}", t.to_rfc3339())),
+                    _ => key
+                        .activated_at
+                        .map(|t| format!("signing since {}", t.to_rfc3339())),
+                };
+                println!("{}\t{}\t{}", key.kid, key.state, when.unwrap_or_default());
+            }
         }
         Command::Keys(KeysCommand::List) => {
             let ring = keys::load(&Config {

@@ -26,7 +26,6 @@ pub struct Application {
 impl Application {
     /// Load keys, connect and migrate the database, bind the port.
     pub async fn build(mut config: Config) -> anyhow::Result<Self> {
-        let key_ring = keys::load(&config)?;
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
@@ -45,18 +44,13 @@ impl Application {
             .context("DATABASE_URL: migrations failed")?;
         let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("ARGON2_*: {e}"))?;
-        let verifier = Verifier::from_key_set(
-            key_ring
-                .verification_keys()
-                .context("signing keys cannot verify")?,
-            Validation::new(config.issuer.clone())
-                .audiences_from(config.audiences.clone())
-                .require_type("at+jwt"),
-        );
+        let (keys, verifier, key_manager) = load_keys(&config, &database).await?;
         tracing::info!(
-            kid = %key_ring.active().kid,
+            kid = %keys.load().active().kid,
+            published = keys.load().published().len(),
             issuer = %config.issuer,
-            "signing key loaded"
+            store = if key_manager.is_some() { "database" } else { "files" },
+            "signing keys loaded"
         );
         let state = AppState {
             db: database,
@@ -65,7 +59,8 @@ impl Application {
                 audiences: config.audiences.clone(),
                 access_ttl: config.access_token_ttl,
             },
-            keys: Arc::new(key_ring),
+            keys,
+            key_manager,
             hasher,
             verifier,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
@@ -107,4 +102,79 @@ impl Application {
 
 async fn shutdown_signal() {
     signet_service::http::shutdown_signal().await;
+}
+
+/// The verification rules for this server's own tokens.
+fn own_validation(config: &Config) -> Validation {
+    Validation::new(config.issuer.clone())
+        .audiences_from(config.audiences.clone())
+        .require_type("at+jwt")
+}
+
+type LoadedKeys = (
+    Arc<arc_swap::ArcSwap<crate::keys::KeyRing>>,
+    Verifier,
+    Option<crate::keystore::KeyManager>,
+);
+
+/// Files mode (no `KEY_ENCRYPTION_KEY`): keys from `JWT_PRIVATE_KEY*` or
+/// `KEYS_DIR`, fixed for the process. Database mode: the shared key store,
+/// seeded on first start from the configured key (or a generated one).
+pub async fn load_keys(
+    config: &Config,
+    database: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<LoadedKeys> {
+    let Some(kek) = config.key_encryption_key else {
+        let ring = keys::load(config)?;
+        let verifier = Verifier::from_key_set(
+            ring.verification_keys()
+                .context("signing keys cannot verify")?,
+            own_validation(config),
+        );
+        return Ok((
+            Arc::new(arc_swap::ArcSwap::from_pointee(ring)),
+            verifier,
+            None,
+        ));
+    };
+    let encryption = crate::keystore::KeyEncryption::new(&kek)
+        .map_err(|e| anyhow::anyhow!("KEY_ENCRYPTION_KEY: {e}"))?;
+    let seed_config = config.clone();
+    let validation = own_validation(config);
+    let (manager, ring) = crate::keystore::KeyManager::start(
+        database.clone(),
+        encryption,
+        config.rotation,
+        move || seed_key(&seed_config),
+        move |ring| {
+            Verifier::from_key_set(ring.verification_keys().unwrap_or_default(), validation)
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("KEY_ENCRYPTION_KEY / key store: {e}"))?;
+    let verifier = manager.verifier().clone();
+    Ok((ring, verifier, Some(manager)))
+}
+
+/// The key an empty store starts with: the configured one, or a new one.
+fn seed_key(config: &Config) -> Result<crate::keys::SigningKey, String> {
+    use crate::config::PrivateKeySource;
+    let configured = match &config.private_key {
+        PrivateKeySource::Directory => keys::read_key_dir(&config.keys_dir)
+            .map_err(|e| e.to_string())?
+            .pop(),
+        _ => {
+            let ring = keys::load(config).map_err(|e| e.to_string())?;
+            let active = ring.active();
+            Some(crate::keys::SigningKey::from_pem(
+                active.pkcs8_pem(),
+                active.origin.clone(),
+            )?)
+        }
+    };
+    match configured {
+        Some(key) => Ok(key),
+        None if config.generate_dev_key => crate::keys::SigningKey::generate(keys::MIN_KEY_BITS),
+        None => Err("no signing key configured and GENERATE_DEV_KEY=false".into()),
+    }
 }

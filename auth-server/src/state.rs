@@ -13,7 +13,10 @@ use crate::tokens::TokenIssuer;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
-    pub keys: Arc<KeyRing>,
+    /// Swapped whole when the key store rotates (database mode); fixed otherwise.
+    pub keys: Arc<arc_swap::ArcSwap<KeyRing>>,
+    /// Present in database mode: rotation and transitions.
+    pub key_manager: Option<crate::keystore::KeyManager>,
     pub tokens: TokenIssuer,
     pub hasher: PasswordHasher,
     /// Verifies this server's own tokens on its protected routes, with the same

@@ -4,4 +4,5 @@ pub mod api_key;
 pub mod audit_event;
 pub mod refresh_token;
 pub mod session;
+pub mod signing_key;
 pub mod user;

@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_users;
 mod m20261122_000002_create_api_keys;
 mod m20261122_000003_create_sessions_and_audit;
+mod m20261122_000004_create_signing_keys;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_users::Migration),
             Box::new(m20261122_000002_create_api_keys::Migration),
             Box::new(m20261122_000003_create_sessions_and_audit::Migration),
+            Box::new(m20261122_000004_create_signing_keys::Migration),
         ]
     }
 }

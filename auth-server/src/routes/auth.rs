@@ -199,7 +199,7 @@ pub fn issue_user_tokens(
     let issued = state
         .tokens
         .issue(
-            &state.keys,
+            &state.keys.load(),
             &Subject {
                 sub: &sub,
                 client_id: &state.config.first_party_client_id,

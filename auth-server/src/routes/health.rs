@@ -25,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
         Ok(Ok(()))
     );
-    let signing_key = !state.keys.published().is_empty();
+    let signing_key = !state.keys.load().published().is_empty();
     let ready = database && signing_key;
     let status = if ready {
         StatusCode::OK

@@ -259,7 +259,7 @@ pub async fn token(
     let issued = state
         .tokens
         .issue(
-            &state.keys,
+            &state.keys.load(),
             &Subject {
                 sub: &client_id,
                 client_id: &client_id,

@@ -383,7 +383,7 @@ impl TestApp {
     pub fn at_jwt_header(&self) -> Header {
         let mut header = Header::new(Algorithm::RS256);
         header.typ = Some("at+jwt".into());
-        header.kid = Some(self.state.keys.active().kid.clone());
+        header.kid = Some(self.state.keys.load().active().kid.clone());
         header
     }
 }

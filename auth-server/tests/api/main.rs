@@ -11,6 +11,7 @@ mod keys;
 mod login;
 mod oauth;
 mod rate_limits;
+mod rotation;
 mod sessions;
 mod tokens;
 mod users;
