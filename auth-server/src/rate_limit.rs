@@ -148,9 +148,11 @@ impl AccountBackoff {
         }
     }
 
-    pub fn failed(&self, account: &str) {
+    /// Record a failure; `true` when this one puts the account into back-off
+    /// (once per episode, so the audit trail cannot be flooded through it).
+    pub fn failed(&self, account: &str) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
-            return;
+            return false;
         };
         let now = Instant::now();
         if failures.len() > 100_000 {
@@ -167,6 +169,7 @@ impl AccountBackoff {
         }
         entry.count += 1;
         entry.last = now;
+        entry.count == self.free
     }
 
     pub fn succeeded(&self, account: &str) {

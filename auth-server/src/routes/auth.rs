@@ -121,7 +121,16 @@ pub async fn login(
         .await
         .map_err(hash_error)?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
-        state.limiters.accounts.failed(&email);
+        if state.limiters.accounts.failed(&email) {
+            audit::record(
+                &state.db,
+                AuditEvent::new("login.throttled")
+                    .subject(&email.chars().take(254).collect::<String>())
+                    .ip(ip_text.as_deref())
+                    .detail(serde_json::json!({ "failures": state.config.limits.account_free_failures })),
+            )
+            .await;
+        }
         state.metrics.inc(
             "logins_total",
             "Password logins by outcome.",

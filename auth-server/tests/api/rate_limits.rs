@@ -112,6 +112,20 @@ async fn repeated_failures_slow_an_account_down_the_same_whether_it_exists_or_no
         app.login(&admin.email, PASSWORD).await.status(),
         StatusCode::OK
     );
+    let admin = crate::helpers::TestUser {
+        token: app.token_for(&admin.email, PASSWORD).await,
+        ..admin
+    };
+    let throttled = app.audit(&admin, "login.throttled").await;
+    let subjects: Vec<&str> = throttled
+        .iter()
+        .map(|e| e["subject"].as_str().expect("subject"))
+        .collect();
+    assert_eq!(
+        subjects,
+        vec!["ghost@example.com", "target@example.com"],
+        "once per account and episode"
+    );
 }
 
 async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
