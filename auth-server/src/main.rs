@@ -30,6 +30,13 @@ enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Measure raw Argon2id hashes per second with the configured parameters on
+    /// one thread (the baseline for login throughput in scripts/bench.sh).
+    #[command(name = "bench-hash", hide = true)]
+    BenchHash {
+        #[arg(long, default_value_t = 3)]
+        seconds: u64,
+    },
     /// Manage API keys (service credentials) without a running admin session.
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
@@ -219,6 +226,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 other => anyhow::anyhow!("{other}"),
             })?;
             println!("created admin {} ({})", user.email, user.id);
+        }
+        Command::BenchHash { seconds } => {
+            let hasher =
+                PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let password = Password::new("benchmark passphrase");
+            let started = std::time::Instant::now();
+            let mut hashes = 0u64;
+            while started.elapsed() < std::time::Duration::from_secs(seconds) {
+                hasher
+                    .hash(&password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                hashes += 1;
+            }
+            println!("{:.1}", hashes as f64 / started.elapsed().as_secs_f64());
         }
         Command::ApiKeys(command) => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;

@@ -99,6 +99,31 @@ fn verify(c: &mut Criterion) {
             |b, _| b.iter(|| verifier.verify_with_current_keys(&token).expect("valid")),
         );
     }
+    let cached = Verifier::from_key_set(
+        KeySet::from_jwks_json(&jwks(&keys[..1])).expect("jwks"),
+        Validation::new("https://auth.bench")
+            .audience("blog")
+            .require_type("at+jwt"),
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let cached = runtime
+        .block_on(
+            Verifier::builder(
+                jwt_verify::KeySource::Static(cached.keys().as_ref().clone()),
+                Validation::new("https://auth.bench")
+                    .audience("blog")
+                    .require_type("at+jwt"),
+            )
+            .token_cache(10_000)
+            .build(),
+        )
+        .expect("cached verifier");
+    cached.verify_with_current_keys(&token).expect("valid");
+    group.bench_function("jwt_verify_cache_hit", |b| {
+        b.iter(|| cached.verify_with_current_keys(&token).expect("valid"))
+    });
     group.finish();
 }
 

@@ -68,6 +68,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod authorize;
+mod cache;
 mod claims;
 mod error;
 mod fetch;

@@ -130,6 +130,8 @@ struct Inner {
     remote: Option<Remote>,
     status: Mutex<CacheStatus>,
     counters: Counters,
+    /// Opt-in: verified tokens by their exact text.
+    cache: Option<crate::cache::TokenCache>,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -185,6 +187,7 @@ pub struct VerifierBuilder {
     policy: RefreshPolicy,
     lazy: bool,
     client: Option<reqwest::Client>,
+    token_cache: Option<usize>,
 }
 
 impl VerifierBuilder {
@@ -222,6 +225,15 @@ impl VerifierBuilder {
         self
     }
 
+    /// Cache up to `capacity` verified tokens, so a token seen again skips the
+    /// RSA operation. Safe by construction: a hit needs the exact same token,
+    /// still inside `exp` + leeway, whose verifying key is still in the current
+    /// key set (any refresh or rotation invalidates). Off by default.
+    pub fn token_cache(mut self, capacity: usize) -> Self {
+        self.token_cache = (capacity > 0).then_some(capacity);
+        self
+    }
+
     /// Use this HTTP client (its own timeouts then apply on top of ours).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
@@ -233,7 +245,13 @@ impl VerifierBuilder {
     /// background refresh; it must run inside a Tokio runtime.
     pub async fn build(self) -> Result<Verifier, KeyError> {
         let target = match self.source {
-            KeySource::Static(keys) => return Ok(Verifier::from_key_set(keys, self.validation)),
+            KeySource::Static(keys) => {
+                let verifier = Verifier::from_key_set(keys, self.validation);
+                return Ok(match self.token_cache {
+                    None => verifier,
+                    Some(capacity) => verifier.with_cache(capacity),
+                });
+            }
             KeySource::Jwks(url) => Target::Jwks(parse_http_url(&url)?),
             KeySource::OidcDiscovery(issuer) => {
                 let base = parse_http_url(&issuer)?;
@@ -274,6 +292,7 @@ impl VerifierBuilder {
                 ..CacheStatus::default()
             }),
             counters: Counters::default(),
+            cache: self.token_cache.map(crate::cache::TokenCache::new),
         });
         let verifier = Verifier { inner };
         let first_delay = match verifier.refresh().await {
@@ -342,6 +361,7 @@ impl Verifier {
             },
             lazy: false,
             client: None,
+            token_cache: None,
         }
     }
 
@@ -358,8 +378,36 @@ impl Verifier {
                     ..CacheStatus::default()
                 }),
                 counters: Counters::default(),
+                cache: None,
             }),
         }
+    }
+
+    /// The same static verifier with a token cache (the builder's `token_cache`).
+    fn with_cache(self, capacity: usize) -> Self {
+        let keys = self.inner.keys.load_full();
+        let key_count = keys.len();
+        Self {
+            inner: Arc::new(Inner {
+                keys: ArcSwap::new(keys),
+                validation: self.inner.validation.clone(),
+                remote: None,
+                status: Mutex::new(CacheStatus {
+                    key_count,
+                    ..CacheStatus::default()
+                }),
+                counters: Counters::default(),
+                cache: Some(crate::cache::TokenCache::new(capacity)),
+            }),
+        }
+    }
+
+    /// How many verified tokens the cache holds (0 without a cache).
+    pub fn cached_tokens(&self) -> usize {
+        self.inner
+            .cache
+            .as_ref()
+            .map_or(0, crate::cache::TokenCache::len)
     }
 
     /// Replace the key set (for an embedding server that rotates its own keys).
@@ -472,6 +520,17 @@ impl Verifier {
         if token.len() > validation.max_token_len {
             return Err(VerifyError::TooLong);
         }
+        if let Some(cache) = &self.inner.cache {
+            let keys = self.inner.keys.load();
+            let hit = cache.get(token, now_unix(), |verified_by| {
+                keys.keys
+                    .values()
+                    .any(|current| std::ptr::eq(current.as_ref(), verified_by))
+            });
+            if let Some(verified) = hit {
+                return Ok(verified);
+            }
+        }
         let mut segments = token.split('.');
         let (Some(header64), Some(payload64), Some(signature64), None) = (
             segments.next(),
@@ -537,10 +596,27 @@ impl Verifier {
             .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
         let (claims, has_exp) = parse_standard_claims(&payload)?;
         self.check_claims(&claims, has_exp)?;
-        Ok(VerifiedToken {
+        let valid_until = if validation.validate_exp && has_exp {
+            claims
+                .exp
+                .saturating_add(validation.leeway.as_secs() as i64)
+        } else {
+            i64::MAX
+        };
+        let verified = VerifiedToken {
             claims: Arc::new(claims),
             payload: payload.into(),
-        })
+        };
+        if let Some(cache) = &self.inner.cache {
+            cache.insert(
+                token,
+                verified.clone(),
+                Arc::clone(key),
+                valid_until,
+                now_unix(),
+            );
+        }
+        Ok(verified)
     }
 
     fn check_claims(&self, claims: &StandardClaims, has_exp: bool) -> Result<(), VerifyError> {

@@ -1,0 +1,38 @@
+//! Two identical routes, one behind `JwtAuthLayer`, for measuring what the
+//! layer costs (used by `scripts/bench.sh`).
+//!
+//! `AUTH_ISSUER`, `AUTH_JWKS_URL`, `AUTH_AUDIENCE`, `BIND_ADDR`.
+
+use axum::routing::get;
+use axum::Router;
+use jwt_verify::{JwtAuthLayer, KeySource, Validation, Verifier};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+async fn hello() -> &'static str {
+    "ok"
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let issuer = env("AUTH_ISSUER", "http://127.0.0.1:8080");
+    let verifier = Verifier::new(
+        KeySource::jwks(env(
+            "AUTH_JWKS_URL",
+            &format!("{issuer}/.well-known/jwks.json"),
+        )),
+        Validation::new(issuer)
+            .audience(env("AUTH_AUDIENCE", "signet"))
+            .require_type("at+jwt"),
+    )
+    .await?;
+    let app = Router::new()
+        .route("/protected", get(hello))
+        .layer(JwtAuthLayer::new(verifier))
+        .merge(Router::new().route("/open", get(hello)));
+    let listener = tokio::net::TcpListener::bind(env("BIND_ADDR", "127.0.0.1:8090")).await?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}

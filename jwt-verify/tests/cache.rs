@@ -1,0 +1,104 @@
+//! The verified-token cache: faster, never more permissive.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{claims, jwks, key, now, validation};
+use jwt_verify::{KeySet, KeySource, Verifier, VerifyError};
+use serde_json::json;
+
+async fn cached(
+    keys: &[&common::TestKey],
+    validation: jwt_verify::Validation,
+    capacity: usize,
+) -> Verifier {
+    Verifier::builder(
+        KeySource::Static(KeySet::from_jwks_json(&jwks(keys)).expect("jwks")),
+        validation,
+    )
+    .token_cache(capacity)
+    .build()
+    .await
+    .expect("verifier")
+}
+
+#[tokio::test]
+async fn a_repeated_token_is_served_from_the_cache() {
+    let verifier = cached(&[key(0)], validation(), 100).await;
+    let token = key(0).sign(&claims());
+    let first = verifier.verify(&token).await.expect("valid");
+    let second = verifier.verify(&token).await.expect("cached");
+    assert_eq!(first.claims(), second.claims());
+    assert_eq!(verifier.cached_tokens(), 1);
+    assert_eq!(verifier.verified(), 2, "hits count as verifications");
+}
+
+#[tokio::test]
+async fn a_token_that_expires_while_cached_is_rejected() {
+    let verifier = cached(&[key(0)], validation().leeway(Duration::ZERO), 100).await;
+    let mut short = claims();
+    short["exp"] = json!(now() + 1);
+    let token = key(0).sign(&short);
+    verifier.verify(&token).await.expect("valid now");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(
+        verifier.verify(&token).await.expect_err("expired"),
+        VerifyError::Expired
+    );
+}
+
+#[tokio::test]
+async fn removing_the_key_invalidates_its_cached_tokens() {
+    let verifier = cached(&[key(0), key(1)], validation(), 100).await;
+    let token = key(0).sign(&claims());
+    verifier.verify(&token).await.expect("valid");
+    verifier.replace_keys(KeySet::from_jwks_json(&jwks(&[key(1)])).expect("jwks"));
+    assert_eq!(
+        verifier.verify(&token).await.expect_err("key gone"),
+        VerifyError::UnknownKid
+    );
+}
+
+#[tokio::test]
+async fn a_different_token_with_the_same_claims_is_verified_in_full() {
+    let verifier = cached(&[key(0)], validation(), 100).await;
+    let token = key(0).sign(&claims());
+    verifier.verify(&token).await.expect("valid");
+    // Same header and claims, another key's signature.
+    let forged = key(1).sign_with_header(key(0).header(), &claims());
+    assert_eq!(
+        verifier.verify(&forged).await.expect_err("forged"),
+        VerifyError::InvalidSignature
+    );
+    // The cached token with one signature byte changed.
+    let mut tampered = token.clone();
+    let last = tampered.pop().expect("char");
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(
+        verifier.verify(&tampered).await.expect_err("tampered"),
+        VerifyError::InvalidSignature
+    );
+    verifier
+        .verify(&token)
+        .await
+        .expect("the original still verifies");
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded() {
+    let verifier = cached(&[key(0)], validation(), 32).await;
+    for i in 0..100 {
+        let mut distinct = claims();
+        distinct["jti"] = json!(format!("token-{i}"));
+        verifier
+            .verify(&key(0).sign(&distinct))
+            .await
+            .expect("valid");
+    }
+    assert!(
+        verifier.cached_tokens() <= 32,
+        "{}",
+        verifier.cached_tokens()
+    );
+}
