@@ -72,6 +72,13 @@ peak_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 mib() { python3 -c "print(f'{$1/1024:.1f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
+for port in 18080 18081 18082 18090 18091; do
+    if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+        echo "port $port is already in use on 127.0.0.1; stop what runs there first" >&2
+        exit 1
+    fi
+done
+
 echo "== baselines"
 read -r sign_per_s verify_per_s < <(on_server openssl speed -seconds 3 rsa2048 2>/dev/null | awk '/^rsa 2048 bits/ {print $6, $7}')
 echo "openssl rsa2048 (1 core): sign/s=$sign_per_s verify/s=$verify_per_s"
@@ -83,8 +90,11 @@ argon2_per_s=$(on_server "$bin/auth-server" bench-hash --seconds 3)
 echo "argon2id m=19456 t=2 p=1 (1 core): hashes/s=$argon2_per_s"
 
 echo "== starting the stack on core $server_cpu"
-on_server "$bin/auth-server" serve >"$work/auth.log" 2>&1 & auth_pid=$!; pids+=("$auth_pid")
+# taskset execs the server, so $! is the server's own pid (for RSS and cleanup).
+taskset -c "$server_cpu" "$bin/auth-server" serve >"$work/auth.log" 2>&1 & auth_pid=$!; pids+=("$auth_pid")
 wait_ready http://127.0.0.1:18080/readyz
+sleep 1
+idle_auth=$(rss_kib "$auth_pid")
 password="correct horse battery staple"
 curl -fsS -X POST http://127.0.0.1:18080/api/v1/users -H 'content-type: application/json' \
     -d "{\"email\":\"bench@example.com\",\"password\":\"$password\"}" >/dev/null
@@ -95,23 +105,27 @@ api_key=$("$bin/auth-server" api-keys create --name bench --scopes posts:write 2
 client_id=$(printf %s "$api_key" | cut -d_ -f1-2)
 basic=$(printf '%s:%s' "$client_id" "$api_key" | base64 -w0)
 
-AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18090 on_server "$bin/examples/bench_server" >"$work/bench.log" 2>&1 &
+AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18090 taskset -c "$server_cpu" "$bin/examples/bench_server" >"$work/bench.log" 2>&1 &
 bench_pid=$!; pids+=("$bench_pid")
+TOKEN_CACHE=10000 AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18091 taskset -c "$server_cpu" "$bin/examples/bench_server" >"$work/bench-cached.log" 2>&1 &
+pids+=("$!")
 wait_ready http://127.0.0.1:18090/open
+wait_ready http://127.0.0.1:18091/open
 env -u DATABASE_URL BIND_ADDR=127.0.0.1:18081 DATABASE_URL="sqlite://$work/blog.db?mode=rwc" AUTH_ISSUER=http://127.0.0.1:18080 \
-    on_server "$bin/blog-svc" serve >"$work/blog.log" 2>&1 & blog_pid=$!; pids+=("$blog_pid")
+    taskset -c "$server_cpu" "$bin/blog-svc" serve >"$work/blog.log" 2>&1 & blog_pid=$!; pids+=("$blog_pid")
 env -u DATABASE_URL BIND_ADDR=127.0.0.1:18082 DATABASE_URL="sqlite://$work/scraper.db?mode=rwc" AUTH_ISSUER=http://127.0.0.1:18080 \
     BLOG_URL=http://127.0.0.1:18081 SCRAPER_API_KEY="$api_key" SCRAPE_INTERVAL=0 \
-    on_server "$bin/scraper-svc" >"$work/scraper.log" 2>&1 & scraper_pid=$!; pids+=("$scraper_pid")
+    taskset -c "$server_cpu" "$bin/scraper-svc" >"$work/scraper.log" 2>&1 & scraper_pid=$!; pids+=("$scraper_pid")
 wait_ready http://127.0.0.1:18081/readyz
 wait_ready http://127.0.0.1:18082/readyz
 sleep 1
-idle_auth=$(rss_kib "$auth_pid"); idle_blog=$(rss_kib "$blog_pid"); idle_scraper=$(rss_kib "$scraper_pid"); idle_bench=$(rss_kib "$bench_pid")
+idle_blog=$(rss_kib "$blog_pid"); idle_scraper=$(rss_kib "$scraper_pid"); idle_bench=$(rss_kib "$bench_pid")
 
 echo "== 1. protected vs unprotected route (jwt-verify layer)"
 run_wrk http://127.0.0.1:18090/open; open_rps=$rps; open_p50=$p50; open_p99=$p99
 run_wrk -H "Authorization: Bearer $token" http://127.0.0.1:18090/protected; prot_rps=$rps; prot_p50=$p50; prot_p99=$p99
-echo "open $open_rps req/s, protected $prot_rps req/s"
+run_wrk -H "Authorization: Bearer $token" http://127.0.0.1:18091/protected; cached_rps=$rps; cached_p50=$p50; cached_p99=$p99
+echo "open $open_rps req/s, protected $prot_rps req/s, protected with token cache $cached_rps req/s"
 
 echo "== 2. client_credentials issuance"
 BENCH_BASIC=$basic run_wrk -s scripts/bench/token.lua http://127.0.0.1:18080/oauth/token
@@ -167,6 +181,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | 1 | unprotected route (bench_server \`/open\`) | $open_rps | $open_p50 | $open_p99 | 1.00 | |
 | 1 | same route behind \`JwtAuthLayer\` (one RS256 verify per request) | $prot_rps | $prot_p50 | $prot_p99 | $(ratio "$prot_rps" "$open_rps") of unprotected | ≥ 0.70 |
 | 1 | protected route vs openssl verify/s (the RSA floor) | | | | $(ratio "$prot_rps" "$verify_per_s") of openssl verify | |
+| 1 | same, with jwt-verify's verified-token cache (wrk repeats one token) | $cached_rps | $cached_p50 | $cached_p99 | $(ratio "$cached_rps" "$open_rps") of unprotected | |
 | 2 | \`client_credentials\` issuance | $token_rps | $token_p50 | $token_p99 | $(ratio "$token_rps" "$sign_per_s") of openssl sign/s | ≥ 0.70 |
 | 3 | password login (8 connections) | $login_rps | $login_p50 | $login_p99 | $(ratio "$login_rps" "$argon2_per_s") of raw Argon2id | ≥ 0.90 |
 | 4 | \`GET /.well-known/jwks.json\` | $jwks_rps | | $jwks_p99 | | |
@@ -178,7 +193,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 
 | Service | Idle MiB | Peak MiB (after the load above) | Target |
 |---|---|---|---|
-| auth-server | $(mib "$idle_auth") | $(mib "$peak_auth") | < 50 idle |
+| auth-server (idle: started, before any request) | $(mib "$idle_auth") | $(mib "$peak_auth") | < 50 idle |
 | blog-svc | $(mib "$idle_blog") | | < 50 idle |
 | scraper-svc | $(mib "$idle_scraper") | | < 50 idle |
 | bench_server (jwt-verify layer) | $(mib "$idle_bench") | $(mib "$peak_bench") | |

@@ -86,6 +86,7 @@ impl SigningKey {
         let der = private
             .to_pkcs1_der()
             .map_err(|e| format!("cannot encode key: {e}"))?;
+        crate::signing::install();
         let encoding = EncodingKey::from_rsa_der(der.as_bytes());
         // Fail at start, not at the first login, if the backend refuses the key.
         jsonwebtoken::crypto::sign(b"signet key probe", &encoding, Algorithm::RS256)

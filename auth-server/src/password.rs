@@ -172,10 +172,13 @@ impl PasswordHasher {
                 .verify_password(password.expose().as_bytes(), &parsed)
                 .is_ok()
                 && known;
+            // Compare the cost parameters only: a parsed hash also carries its output
+            // length, which the configured parameters leave unset.
             let needs_rehash = parsed.algorithm != Algorithm::Argon2id.ident()
-                || Params::try_from(&parsed)
-                    .map(|p| p != current)
-                    .unwrap_or(true);
+                || Params::try_from(&parsed).map_or(true, |p| {
+                    (p.m_cost(), p.t_cost(), p.p_cost())
+                        != (current.m_cost(), current.t_cost(), current.p_cost())
+                });
             Verification {
                 matches,
                 needs_rehash,
@@ -259,6 +262,20 @@ mod tests {
             .await
             .expect("ok");
         assert!(verdict.matches && verdict.needs_rehash);
+    }
+
+    #[tokio::test]
+    async fn hashes_with_the_current_parameters_are_not_rehashed() {
+        let hasher = PasswordHasher::new(cheap(), 1).expect("hasher");
+        let hash = hasher
+            .hash(&Password::new("correct horse"))
+            .await
+            .expect("hash");
+        let verdict = hasher
+            .verify(&Password::new("correct horse"), Some(&hash))
+            .await
+            .expect("ok");
+        assert!(verdict.matches && !verdict.needs_rehash);
     }
 
     #[test]

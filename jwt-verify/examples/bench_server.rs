@@ -1,7 +1,8 @@
 //! Two identical routes, one behind `JwtAuthLayer`, for measuring what the
 //! layer costs (used by `scripts/bench.sh`).
 //!
-//! `AUTH_ISSUER`, `AUTH_JWKS_URL`, `AUTH_AUDIENCE`, `BIND_ADDR`.
+//! `AUTH_ISSUER`, `AUTH_JWKS_URL`, `AUTH_AUDIENCE`, `BIND_ADDR`, and
+//! `TOKEN_CACHE` (capacity of the verified-token cache; 0 = off, the default).
 
 use axum::routing::get;
 use axum::Router;
@@ -18,7 +19,7 @@ async fn hello() -> &'static str {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = env("AUTH_ISSUER", "http://127.0.0.1:8080");
-    let verifier = Verifier::new(
+    let verifier = Verifier::builder(
         KeySource::jwks(env(
             "AUTH_JWKS_URL",
             &format!("{issuer}/.well-known/jwks.json"),
@@ -27,6 +28,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .audience(env("AUTH_AUDIENCE", "signet"))
             .require_type("at+jwt"),
     )
+    .token_cache(env("TOKEN_CACHE", "0").parse()?)
+    .build()
     .await?;
     let app = Router::new()
         .route("/protected", get(hello))

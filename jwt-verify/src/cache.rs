@@ -11,7 +11,7 @@
 //!   and turns every entry into a miss.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
 use crate::keys::VerifyKey;
@@ -42,9 +42,7 @@ impl TokenCache {
     }
 
     fn shard(&self, token: &str) -> &Mutex<HashMap<Box<str>, Entry>> {
-        let mut hasher = self.hasher.build_hasher();
-        token.hash(&mut hasher);
-        &self.shards[(hasher.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(token) as usize) % SHARDS]
     }
 
     /// A cached verification still valid at `now` with key `current` for its kid.

@@ -33,6 +33,14 @@ pub async fn connect(
         .acquire_timeout(acquire_timeout)
         .connect_timeout(acquire_timeout)
         .sqlx_logging(false);
+    // WAL lets readers run beside the writer; with WAL, synchronous=NORMAL is
+    // the documented safe setting (no corruption; a power cut can lose the last
+    // commits) and spares an fsync per commit. Set per connection.
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+    });
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
