@@ -157,6 +157,7 @@ peak_auth=$(peak_kib "$auth_pid"); peak_bench=$(peak_kib "$bench_pid")
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || rev="$rev with uncommitted changes"
 mkdir -p docs
 cat > docs/BENCHMARKS.md <<MD
 # Benchmarks
