@@ -203,5 +203,9 @@ Section 5 runs a 32-connection login flood (which saturates the Argon2 pool on
 the server's one core) while 4-connection probes measure the p99 of
 forward-auth and of the token endpoint.
 MD
+# The interpretation is written by hand and kept beside the script's output.
+if [ -f docs/benchmark-notes.md ]; then
+    { echo; cat docs/benchmark-notes.md; } >> docs/BENCHMARKS.md
+fi
 echo "== wrote docs/BENCHMARKS.md"
 cat docs/BENCHMARKS.md

@@ -21,6 +21,9 @@ const MIN_RSA_BITS: usize = 2048;
 /// One verification key, ready for the signature check.
 pub(crate) struct VerifyKey {
     pub(crate) key: DecodingKey,
+    /// The same key parsed once by aws-lc for RS256, the algorithm Signet signs
+    /// with: the hot path skips rebuilding the key from `n` and `e` per token.
+    pub(crate) rs256: Option<aws_lc_rs::signature::ParsedPublicKey>,
     /// The JWK's `alg`, when it pins one: a token must then use exactly that.
     pub(crate) alg: Option<Algorithm>,
 }
@@ -125,6 +128,7 @@ impl KeySet {
                 kid,
                 Arc::new(VerifyKey {
                     key: DecodingKey::from_rsa_raw_components(&n, &e),
+                    rs256: parse_rs256(&n, &e),
                     alg: None,
                 }),
             );
@@ -178,6 +182,7 @@ impl KeySet {
             rsa_thumbprint(n, e),
             VerifyKey {
                 key: DecodingKey::from_rsa_raw_components(n, e),
+                rs256: parse_rs256(n, e),
                 alg,
             },
         ))
@@ -204,6 +209,23 @@ impl KeySet {
     pub fn contains(&self, kid: &str) -> bool {
         self.keys.contains_key(kid)
     }
+}
+
+/// PKCS#1 `RSAPublicKey` DER of (n, e), parsed by aws-lc for RS256. `None`
+/// if aws-lc refuses it; verification then takes jsonwebtoken's path.
+fn parse_rs256(n: &[u8], e: &[u8]) -> Option<aws_lc_rs::signature::ParsedPublicKey> {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    let public = RsaPublicKey::new(
+        rsa::BigUint::from_bytes_be(n),
+        rsa::BigUint::from_bytes_be(e),
+    )
+    .ok()?;
+    let der = public.to_pkcs1_der().ok()?;
+    aws_lc_rs::signature::ParsedPublicKey::new(
+        &aws_lc_rs::signature::RSA_PKCS1_2048_8192_SHA256,
+        der.as_bytes(),
+    )
+    .ok()
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {

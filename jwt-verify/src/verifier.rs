@@ -585,10 +585,20 @@ impl Verifier {
         }
         let signing_input_len = header64.len() + 1 + payload64.len();
         let signing_input = &token.as_bytes()[..signing_input_len];
-        match jsonwebtoken::crypto::verify(signature64, signing_input, &key.key, alg) {
-            Ok(true) => {}
-            Ok(false) => return Err(VerifyError::InvalidSignature),
-            Err(_) => return Err(VerifyError::Malformed("signature is not base64url")),
+        match (&key.rs256, alg) {
+            (Some(parsed), Algorithm::RS256) => {
+                let signature = URL_SAFE_NO_PAD
+                    .decode(signature64)
+                    .map_err(|_| VerifyError::Malformed("signature is not base64url"))?;
+                parsed
+                    .verify_sig(signing_input, &signature)
+                    .map_err(|_| VerifyError::InvalidSignature)?;
+            }
+            _ => match jsonwebtoken::crypto::verify(signature64, signing_input, &key.key, alg) {
+                Ok(true) => {}
+                Ok(false) => return Err(VerifyError::InvalidSignature),
+                Err(_) => return Err(VerifyError::Malformed("signature is not base64url")),
+            },
         }
 
         let payload = URL_SAFE_NO_PAD

@@ -265,6 +265,23 @@ fn tampering_with_payload_or_signature_is_detected() {
 }
 
 #[test]
+fn a_non_canonical_base64url_signature_is_malformed_not_malleable() {
+    let token = key(0).sign(&claims());
+    // The last character of a 256-byte signature carries 4 padding bits: a
+    // lenient decoder would accept several spellings of one signature.
+    let mut chars: Vec<char> = token.chars().collect();
+    let last = chars.len() - 1;
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let index = alphabet.find(chars[last]).expect("base64url");
+    chars[last] = alphabet.chars().nth(index ^ 1).expect("char");
+    let respelled: String = chars.into_iter().collect();
+    assert!(
+        verify(&respelled).is_err(),
+        "only the canonical spelling verifies"
+    );
+}
+
+#[test]
 fn a_token_signed_by_another_rsa_key_is_rejected() {
     let token = key(1).sign_with_header(key(0).header(), &claims());
     assert_eq!(
