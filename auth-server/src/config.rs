@@ -114,19 +114,7 @@ impl Config {
             Some(raw) => parse_issuer(raw.trim())?,
             None => format!("http://{bind_addr}"),
         };
-        let audiences: Vec<String> = env
-            .get("JWT_AUDIENCE")
-            .unwrap_or_else(|| "signet".to_owned())
-            .split(',')
-            .map(|a| a.trim().to_owned())
-            .filter(|a| !a.is_empty())
-            .collect();
-        if audiences.is_empty() {
-            return Err(ConfigError::new(
-                "JWT_AUDIENCE",
-                "must name at least one audience",
-            ));
-        }
+        let audiences = env.list("JWT_AUDIENCE", "signet")?;
         let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
         if access_token_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError::new(

@@ -341,18 +341,5 @@ async fn run_api_keys(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // A missing .env is normal; a malformed one is reported.
-    if let Err(error) = dotenvy::dotenv() {
-        if !error.not_found() {
-            eprintln!("error: .env: {error}");
-            return ExitCode::FAILURE;
-        }
-    }
-    match run(Cli::parse()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    signet_service::process::run(run(Cli::parse())).await
 }

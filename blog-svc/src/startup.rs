@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use jwt_verify::{KeySource, Validation, Verifier};
+use jwt_verify::Verifier;
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 
@@ -21,18 +21,18 @@ pub struct Application {
 /// The verifier the configuration asks for: tokens from `AUTH_ISSUER`, for one
 /// of `AUTH_AUDIENCE`, RFC 9068 `at+jwt` only.
 pub async fn verifier_from_config(config: &Config) -> anyhow::Result<Verifier> {
-    let source = match &config.keys_from {
-        KeysFrom::Jwks(url) => KeySource::jwks(url.clone()),
-        KeysFrom::Discovery => KeySource::oidc_discovery(config.auth_issuer.clone()),
+    let jwks_url = match &config.keys_from {
+        KeysFrom::Jwks(url) => Some(url.as_str()),
+        KeysFrom::Discovery => None,
     };
-    let validation = Validation::new(config.auth_issuer.clone())
-        .audiences_from(config.audiences.clone())
-        .require_type("at+jwt");
-    Verifier::builder(source, validation)
-        .lazy(config.auth_lazy_start)
-        .build()
-        .await
-        .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")
+    signet_service::auth::remote_verifier(
+        &config.auth_issuer,
+        jwks_url,
+        &config.audiences,
+        config.auth_lazy_start,
+    )
+    .await
+    .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")
 }
 
 impl Application {

@@ -92,19 +92,7 @@ impl Config {
             }
             sources.push(url);
         }
-        let audiences: Vec<String> = env
-            .get("AUTH_AUDIENCE")
-            .unwrap_or_else(|| "signet".to_owned())
-            .split(',')
-            .map(|a| a.trim().to_owned())
-            .filter(|a| !a.is_empty())
-            .collect();
-        if audiences.is_empty() {
-            return Err(ConfigError::new(
-                "AUTH_AUDIENCE",
-                "must name at least one audience",
-            ));
-        }
+        let audiences = env.list("AUTH_AUDIENCE", "signet")?;
         Ok(Self {
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
             database_url: env.database_url("sqlite://data/scraper.db?mode=rwc")?,

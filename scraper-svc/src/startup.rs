@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use jwt_verify::{KeySource, ServiceTokenSource, Validation, Verifier};
+use jwt_verify::ServiceTokenSource;
 use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 
@@ -21,18 +21,12 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let source = match &config.auth_jwks_url {
-            Some(url) => KeySource::jwks(url.clone()),
-            None => KeySource::oidc_discovery(config.auth_issuer.clone()),
-        };
-        let verifier = Verifier::builder(
-            source,
-            Validation::new(config.auth_issuer.clone())
-                .audiences_from(config.audiences.clone())
-                .require_type("at+jwt"),
+        let verifier = signet_service::auth::remote_verifier(
+            &config.auth_issuer,
+            config.auth_jwks_url.as_deref(),
+            &config.audiences,
+            config.auth_lazy_start,
         )
-        .lazy(config.auth_lazy_start)
-        .build()
         .await
         .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
         let tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)

@@ -106,6 +106,21 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A comma-separated list with at least one non-blank entry.
+    pub fn list(&self, name: &'static str, default: &str) -> Result<Vec<String>, ConfigError> {
+        let items: Vec<String> = self
+            .get(name)
+            .unwrap_or_else(|| default.to_owned())
+            .split(',')
+            .map(|item| item.trim().to_owned())
+            .filter(|item| !item.is_empty())
+            .collect();
+        if items.is_empty() {
+            return Err(ConfigError::new(name, "must name at least one value"));
+        }
+        Ok(items)
+    }
+
     /// `LOG_FORMAT`: `pretty` (default) or `json`.
     pub fn log_format(&self) -> Result<LogFormat, ConfigError> {
         match self

@@ -1,11 +1,13 @@
 //! What every Signet HTTP service shares, so auth-server, blog-svc and
 //! scraper-svc answer bad input, log and shut down the same way.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
 pub mod metrics;
+pub mod process;
 pub mod telemetry;
 
 #[cfg(feature = "testing")]
