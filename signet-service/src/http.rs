@@ -83,27 +83,65 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
         )
 }
 
-/// Resolves on SIGINT or SIGTERM.
+static SHUTDOWN: std::sync::OnceLock<tokio::sync::watch::Receiver<bool>> =
+    std::sync::OnceLock::new();
+
+/// Register the SIGINT/SIGTERM handlers now. Call it first thing in `main`
+/// (`process::run` does): tokio otherwise registers a handler only when its
+/// future is first polled, and a SIGTERM arriving before that — during start-up,
+/// after the port is bound — would kill the process instead of stopping it.
+/// Idempotent; needs a Tokio runtime.
+pub fn install_signal_handlers() {
+    SHUTDOWN.get_or_init(|| {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let terminate = signal(SignalKind::terminate()).ok();
+            let interrupt = signal(SignalKind::interrupt()).ok();
+            tokio::spawn(async move {
+                let terminated = async {
+                    match terminate {
+                        Some(mut s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                let interrupted = async {
+                    match interrupt {
+                        Some(mut s) => {
+                            s.recv().await;
+                        }
+                        None => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! {
+                    () = terminated => {},
+                    () = interrupted => {},
+                }
+                let _ = tx.send(true);
+            });
+        }
+        #[cfg(not(unix))]
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+            }
+        });
+        rx
+    });
+}
+
+/// Resolves once SIGINT or SIGTERM has arrived (at any time since the handlers
+/// were installed).
 pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
+    install_signal_handlers();
+    if let Some(receiver) = SHUTDOWN.get() {
+        let mut receiver = receiver.clone();
+        if receiver.wait_for(|stop| *stop).await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 
