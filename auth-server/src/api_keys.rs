@@ -237,14 +237,12 @@ mod tests {
             32,
             "256 bits"
         );
-        assert_eq!(jwt_verify_client_id(&full), Some(format!("sgn_{key_id}")));
+        let client_id = format!("sgn_{key_id}");
+        assert_eq!(
+            jwt_verify::api_key_client_id(&full),
+            Some(client_id.as_str())
+        );
         assert_ne!(mint().1, full);
-    }
-
-    fn jwt_verify_client_id(key: &str) -> Option<String> {
-        let rest = key.strip_prefix("sgn_")?;
-        let (id, _) = rest.split_once('_')?;
-        Some(format!("sgn_{id}"))
     }
 
     #[test]

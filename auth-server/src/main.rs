@@ -106,6 +106,21 @@ fn read_admin_password() -> anyhow::Result<Password> {
     Ok(Password::new(password))
 }
 
+/// An API error as one CLI line (422 field problems joined).
+fn describe(error: auth_server::error::ApiError) -> anyhow::Error {
+    match error {
+        auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
+            "{}",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init(config.log_format);
@@ -214,17 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| match e {
-                auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
-                    "{}",
-                    errors
-                        .iter()
-                        .map(|e| format!("{}: {}", e.field, e.message))
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                other => anyhow::anyhow!("{other}"),
-            })?;
+            .map_err(describe)?;
             println!("created admin {} ({})", user.email, user.id);
         }
         Command::BenchHash { seconds } => {
@@ -255,17 +260,6 @@ async fn run_api_keys(
     database: &sea_orm::DatabaseConnection,
     command: ApiKeysCommand,
 ) -> anyhow::Result<()> {
-    let describe = |e: auth_server::error::ApiError| match e {
-        auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        other => anyhow::anyhow!("{other}"),
-    };
     match command {
         ApiKeysCommand::Create {
             name,

@@ -3,11 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{backend_tests, json_body, Backend, TestApp};
-
-fn client_id_of(key: &str) -> String {
-    jwt_verify::api_key_client_id(key).expect("key").to_owned()
-}
+use crate::helpers::{backend_tests, client_id_of, json_body, Backend, TestApp};
 
 async fn forward_auth_answers_200_with_identity_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -388,6 +388,13 @@ impl TestApp {
     }
 }
 
+/// The client id of an API key, as jwt-verify's client derives it.
+pub fn client_id_of(key: &str) -> String {
+    jwt_verify::api_key_client_id(key)
+        .expect("well-formed API key")
+        .to_owned()
+}
+
 pub fn sign_with(pem: &str, header: Header, claims: &Value) -> String {
     let key = EncodingKey::from_rsa_pem(pem.as_bytes()).expect("encoding key");
     jsonwebtoken::encode(&header, claims, &key).expect("sign")

@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::backend_tests;
-use crate::helpers::{json_body, Backend, TestApp};
+use crate::helpers::{client_id_of, json_body, Backend, TestApp};
 
 fn claims_of(token: &str) -> serde_json::Value {
     serde_json::from_slice(
@@ -15,15 +15,6 @@ fn claims_of(token: &str) -> serde_json::Value {
             .expect("b64"),
     )
     .expect("json")
-}
-
-fn client_id_of(key: &str) -> String {
-    jwt_verify_client_id(key)
-}
-
-fn jwt_verify_client_id(key: &str) -> String {
-    let rest = key.strip_prefix("sgn_").expect("prefix");
-    format!("sgn_{}", rest.split_once('_').expect("id").0)
 }
 
 async fn assert_oauth_error(response: reqwest::Response, status: StatusCode, code: &str) {
