@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
 pub fn sqlite_path(url: &str) -> Option<&Path> {
@@ -41,16 +41,43 @@ pub async fn connect(
             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
     });
-    let db = Database::connect(options).await?;
-    if db.get_database_backend() == DbBackend::Sqlite {
-        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
-    }
-    Ok(db)
+    Database::connect(options).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn sqlite_connections_use_wal_with_normal_sync() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("nested/x.db").display()
+        );
+        let db = connect(&url, 2, Duration::from_secs(5))
+            .await
+            .expect("connect");
+        let pragma = |name: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db
+                    .query_one_raw(Statement::from_string(
+                        db.get_database_backend(),
+                        format!("PRAGMA {name}"),
+                    ))
+                    .await
+                    .expect("query")
+                    .expect("row");
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i32>(0).map(|v| v.to_string()))
+                    .expect("value")
+            }
+        };
+        assert_eq!(pragma("journal_mode").await, "wal");
+        assert_eq!(pragma("synchronous").await, "1", "1 = NORMAL");
+    }
 
     #[test]
     fn sqlite_paths_are_found_in_both_url_forms() {

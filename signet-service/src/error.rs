@@ -163,6 +163,12 @@ impl IntoResponse for ApiError {
         };
         let retry_after = match &self {
             Self::TooManyRequests(wait) => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            Self::Busy | Self::DatabaseUnavailable(_) => Some(1),
+            _ => None,
+        };
+        let challenge = match &self {
+            Self::InvalidCredentials => Some(r#"Basic realm="signet", charset="UTF-8""#),
+            Self::Unauthorized(_) => Some(r#"Bearer realm="signet", error="invalid_token""#),
             _ => None,
         };
         let errors = match self {
@@ -171,24 +177,12 @@ impl IntoResponse for ApiError {
         };
         let mut response = problem_response(status, slug, detail, errors);
         let headers = response.headers_mut();
-        match status {
-            // RFC 7235 §3.1: every 401 carries a challenge for the scheme that failed.
-            StatusCode::UNAUTHORIZED if slug == "invalid-credentials" => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Basic realm="signet", charset="UTF-8""#),
-                );
-            }
-            StatusCode::UNAUTHORIZED => {
-                headers.insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer realm="signet", error="invalid_token""#),
-                );
-            }
-            StatusCode::SERVICE_UNAVAILABLE => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            }
-            _ => {}
+        // RFC 7235 §3.1: every 401 carries a challenge for the scheme that failed.
+        if let Some(challenge) = challenge {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
         }
         if let Some(seconds) = retry_after {
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
@@ -215,10 +209,16 @@ impl From<DbErr> for ApiError {
 
 /// Map a unique-constraint violation to 409 with `message`; anything else stays a DB error.
 pub fn conflict_on_unique(error: DbErr, message: &str) -> ApiError {
-    match error.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => ApiError::Conflict(message.to_owned()),
-        _ => ApiError::from(error),
+    if is_unique_violation(&error) {
+        ApiError::Conflict(message.to_owned())
+    } else {
+        ApiError::from(error)
     }
+}
+
+/// Whether `error` is a unique-constraint violation (on SQLite or PostgreSQL).
+pub fn is_unique_violation(error: &DbErr) -> bool {
+    matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
 /// Logs every 5xx exactly once, with the cause the handler attached.

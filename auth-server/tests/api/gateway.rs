@@ -77,6 +77,18 @@ async fn forward_auth_needs_no_database(backend: Backend) {
         StatusCode::OK,
         "verified from keys in memory alone"
     );
+    // What does need the database answers 503 with Retry-After, not 500.
+    let login = app.login(&user.email, crate::helpers::PASSWORD).await;
+    assert_eq!(
+        login
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().expect("ascii")),
+        Some("1")
+    );
+    crate::helpers::assert_problem(login, StatusCode::SERVICE_UNAVAILABLE).await;
+    let me = app.me(&user.token).await;
+    crate::helpers::assert_problem(me, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 
 async fn introspection_reports_live_tokens_and_nothing_about_dead_ones(backend: Backend) {

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::entity::{author, post};
-use crate::error::{conflict_on_unique, ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
+use crate::error::{is_unique_violation, ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
 use crate::state::AppState;
 
 pub const REALM: &str = "blog";
@@ -382,8 +382,8 @@ pub async fn create_post(
             Ok(created(view(post, Some(author))))
         }
         // Two imports of one URL raced: the loser updates what the winner wrote.
-        Err(error) => match (&source_url, conflict_on_unique(error, "duplicate")) {
-            (Some(url), ApiError::Conflict(_)) => {
+        Err(error) => match &source_url {
+            Some(url) if is_unique_violation(&error) => {
                 let existing = post::Entity::find()
                     .filter(post::Column::SourceUrl.eq(url.as_str()))
                     .one(&state.db)
@@ -391,7 +391,7 @@ pub async fn create_post(
                     .ok_or(ApiError::Conflict("concurrent import; retry".into()))?;
                 reimport(&state, existing, author, title, body).await
             }
-            (_, error) => Err(error.into()),
+            _ => Err(ApiError::from(error).into()),
         },
     }
 }
