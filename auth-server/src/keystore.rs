@@ -129,7 +129,7 @@ impl KeyManager {
         db: DatabaseConnection,
         encryption: KeyEncryption,
         policy: RotationPolicy,
-        initial: impl FnOnce() -> Result<SigningKey, String>,
+        initial: impl FnOnce() -> Result<Arc<SigningKey>, String>,
         verifier_for: impl FnOnce(&KeyRing) -> jwt_verify::Verifier,
     ) -> Result<(Self, Arc<ArcSwap<KeyRing>>), KeyStoreError> {
         let encryption = Arc::new(encryption);
@@ -285,8 +285,14 @@ impl KeyManager {
         Ok(())
     }
 
+    /// Swap in the stored keys, if they differ from the ones loaded: decrypting
+    /// and parsing every key each tick would be wasted work on every replica.
     async fn reload(&self) -> Result<(), KeyStoreError> {
-        let ring = load_ring(&self.db, &self.encryption).await?;
+        let rows = stored_keys(&self.db).await?;
+        if holds_the_same_keys(&self.ring.load(), &rows) {
+            return Ok(());
+        }
+        let ring = ring_from_rows(rows, &self.encryption)?;
         if let Ok(keys) = ring.verification_keys() {
             self.verifier.replace_keys(keys);
         }
@@ -316,10 +322,33 @@ pub async fn load_ring(
     db: &DatabaseConnection,
     encryption: &KeyEncryption,
 ) -> Result<KeyRing, KeyStoreError> {
-    let rows = signing_key::Entity::find()
+    ring_from_rows(stored_keys(db).await?, encryption)
+}
+
+async fn stored_keys(db: &DatabaseConnection) -> Result<Vec<signing_key::Model>, KeyStoreError> {
+    Ok(signing_key::Entity::find()
         .order_by_asc(signing_key::Column::CreatedAt)
         .all(db)
-        .await?;
+        .await?)
+}
+
+/// Whether `ring` publishes exactly these keys and signs with the active one.
+fn holds_the_same_keys(ring: &KeyRing, rows: &[signing_key::Model]) -> bool {
+    let active = rows
+        .iter()
+        .find(|row| row.state == ACTIVE)
+        .map(|row| row.kid.as_str());
+    active == Some(ring.active().kid.as_str())
+        && rows.len() == ring.published().len()
+        && rows
+            .iter()
+            .all(|row| ring.published().iter().any(|key| key.kid == row.kid))
+}
+
+fn ring_from_rows(
+    rows: Vec<signing_key::Model>,
+    encryption: &KeyEncryption,
+) -> Result<KeyRing, KeyStoreError> {
     let mut active = None;
     let mut others = Vec::new();
     for row in rows {

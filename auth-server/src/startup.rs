@@ -157,24 +157,25 @@ pub async fn load_keys(
 }
 
 /// The key an empty store starts with: the configured one, or a new one.
-fn seed_key(config: &Config) -> Result<crate::keys::SigningKey, String> {
+fn seed_key(config: &Config) -> Result<Arc<crate::keys::SigningKey>, String> {
     use crate::config::PrivateKeySource;
     let configured = match &config.private_key {
         PrivateKeySource::Directory => keys::read_key_dir(&config.keys_dir)
             .map_err(|e| e.to_string())?
-            .pop(),
-        _ => {
-            let ring = keys::load(config).map_err(|e| e.to_string())?;
-            let active = ring.active();
-            Some(crate::keys::SigningKey::from_pem(
-                active.pkcs8_pem(),
-                active.origin.clone(),
-            )?)
-        }
+            .pop()
+            .map(Arc::new),
+        _ => Some(
+            keys::load(config)
+                .map_err(|e| e.to_string())?
+                .active()
+                .clone(),
+        ),
     };
     match configured {
         Some(key) => Ok(key),
-        None if config.generate_dev_key => crate::keys::SigningKey::generate(keys::MIN_KEY_BITS),
+        None if config.generate_dev_key => {
+            crate::keys::SigningKey::generate(keys::MIN_KEY_BITS).map(Arc::new)
+        }
         None => Err("no signing key configured and GENERATE_DEV_KEY=false".into()),
     }
 }

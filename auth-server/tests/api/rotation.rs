@@ -73,6 +73,11 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
     .await
     .expect("remote verifier");
 
+    // A tick with nothing due leaves the loaded ring as it is (no decrypt, no re-parse).
+    let loaded = app.state.keys.load_full();
+    manager.tick().await.expect("tick");
+    assert!(std::sync::Arc::ptr_eq(&loaded, &app.state.keys.load_full()));
+
     let new_kid = manager.rotate().await.expect("rotate");
     assert_eq!(
         jwks_kids(&app).await.len(),
@@ -233,7 +238,31 @@ async fn stored_keys_are_sealed_and_a_wrong_kek_stops_start(backend: Backend) {
     );
 }
 
+async fn a_rotation_interval_publishes_a_new_key_on_schedule(backend: Backend) {
+    let mut settings = fast_rotation(&kek());
+    settings.push(("KEY_ROTATION_INTERVAL", "1s".to_owned()));
+    let app = TestApp::spawn_with(backend, &vars(&settings)).await;
+    let manager = app.state.key_manager.clone().expect("database key store");
+    assert_eq!(jwks_kids(&app).await.len(), 1);
+    manager.tick().await.expect("tick");
+    assert_eq!(jwks_kids(&app).await.len(), 1, "not due yet");
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    manager.tick().await.expect("tick");
+    assert_eq!(
+        jwks_kids(&app).await.len(),
+        2,
+        "a next key is published once the interval has passed"
+    );
+    manager.tick().await.expect("tick");
+    assert_eq!(
+        jwks_kids(&app).await.len(),
+        2,
+        "one rotation per interval, not one per tick"
+    );
+}
+
 backend_tests!(
+    a_rotation_interval_publishes_a_new_key_on_schedule,
     a_rotation_publishes_then_signs_then_retires_then_removes_without_a_failed_request,
     replicas_on_one_database_share_keys_and_follow_a_rotation,
     stored_keys_are_sealed_and_a_wrong_kek_stops_start,
