@@ -2,6 +2,28 @@
 
 use std::time::Duration;
 
+/// Every [`VerifyError::reason`], indexed by `reason_index`.
+pub(crate) const REASONS: [&str; 18] = [
+    "too_long",
+    "malformed",
+    "alg_none",
+    "disallowed_algorithm",
+    "algorithm_mismatch",
+    "critical_header",
+    "wrong_type",
+    "missing_kid",
+    "unknown_kid",
+    "unusable_key",
+    "invalid_signature",
+    "expired",
+    "not_yet_valid",
+    "wrong_issuer",
+    "wrong_audience",
+    "missing_claim",
+    "invalid_claim_type",
+    "keys_unavailable",
+];
+
 /// Why a token was rejected.
 ///
 /// Every variant maps to `401` with `error="invalid_token"` (RFC 6750 §3.1) except
@@ -70,25 +92,30 @@ pub enum VerifyError {
 impl VerifyError {
     /// A short stable label for metrics and logs (`"expired"`, `"unknown_kid"`, …).
     pub fn reason(&self) -> &'static str {
+        REASONS[self.reason_index()]
+    }
+
+    /// This error's place in [`REASONS`] (the verifier counts rejections by it).
+    pub(crate) fn reason_index(&self) -> usize {
         match self {
-            Self::TooLong => "too_long",
-            Self::Malformed(_) => "malformed",
-            Self::AlgNone => "alg_none",
-            Self::DisallowedAlgorithm => "disallowed_algorithm",
-            Self::AlgorithmMismatch => "algorithm_mismatch",
-            Self::CriticalHeader => "critical_header",
-            Self::WrongType => "wrong_type",
-            Self::MissingKid => "missing_kid",
-            Self::UnknownKid => "unknown_kid",
-            Self::UnusableKey => "unusable_key",
-            Self::InvalidSignature => "invalid_signature",
-            Self::Expired => "expired",
-            Self::NotYetValid => "not_yet_valid",
-            Self::WrongIssuer => "wrong_issuer",
-            Self::WrongAudience => "wrong_audience",
-            Self::MissingClaim(_) => "missing_claim",
-            Self::InvalidClaimType(_) => "invalid_claim_type",
-            Self::KeysUnavailable => "keys_unavailable",
+            Self::TooLong => 0,
+            Self::Malformed(_) => 1,
+            Self::AlgNone => 2,
+            Self::DisallowedAlgorithm => 3,
+            Self::AlgorithmMismatch => 4,
+            Self::CriticalHeader => 5,
+            Self::WrongType => 6,
+            Self::MissingKid => 7,
+            Self::UnknownKid => 8,
+            Self::UnusableKey => 9,
+            Self::InvalidSignature => 10,
+            Self::Expired => 11,
+            Self::NotYetValid => 12,
+            Self::WrongIssuer => 13,
+            Self::WrongAudience => 14,
+            Self::MissingClaim(_) => 15,
+            Self::InvalidClaimType(_) => 16,
+            Self::KeysUnavailable => 17,
         }
     }
 }
@@ -144,4 +171,37 @@ pub enum KeyError {
     /// A refresh was not attempted because one ran less than the cooldown ago.
     #[error("refresh skipped: cooldown of {0:?} has not elapsed")]
     CoolingDown(Duration),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_has_its_own_reason() {
+        let all = [
+            VerifyError::TooLong,
+            VerifyError::Malformed("x"),
+            VerifyError::AlgNone,
+            VerifyError::DisallowedAlgorithm,
+            VerifyError::AlgorithmMismatch,
+            VerifyError::CriticalHeader,
+            VerifyError::WrongType,
+            VerifyError::MissingKid,
+            VerifyError::UnknownKid,
+            VerifyError::UnusableKey,
+            VerifyError::InvalidSignature,
+            VerifyError::Expired,
+            VerifyError::NotYetValid,
+            VerifyError::WrongIssuer,
+            VerifyError::WrongAudience,
+            VerifyError::MissingClaim("exp"),
+            VerifyError::InvalidClaimType("exp"),
+            VerifyError::KeysUnavailable,
+        ];
+        let mut indices: Vec<usize> = all.iter().map(VerifyError::reason_index).collect();
+        indices.sort_unstable();
+        assert_eq!(indices, (0..REASONS.len()).collect::<Vec<_>>());
+        assert_eq!(VerifyError::Expired.reason(), "expired");
+    }
 }

@@ -10,7 +10,7 @@ use http::header::AUTHORIZATION;
 use http::{Request, Response};
 use tower::{Layer, Service};
 
-use crate::{AuthError, VerifiedToken, Verifier, VerifyError};
+use crate::{AuthError, VerifiedToken, Verifier};
 
 /// Put into request extensions by [`JwtAuthLayer`] on every request it lets
 /// through, so extractors can tell "anonymous" from "layer not installed".
@@ -157,16 +157,14 @@ where
             Ok(None) => return ResponseFuture::reject(AuthError::MissingToken.to_response(realm)),
             Err(error) => return ResponseFuture::reject(error.to_response(realm)),
         };
-        match self.verifier.verify_fast(token) {
-            Ok(verified) => {
+        match self.verifier.verify_now(token) {
+            Some(Ok(verified)) => {
                 authenticate(&mut request, verified);
                 ResponseFuture::inner(self.inner.call(request))
             }
             // An unknown kid may be a freshly rotated key: verify again after the
             // (cooldown-limited, single-flight) refetch, off the fast path.
-            Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
-                if self.verifier.is_remote() =>
-            {
+            None => {
                 let token = token.to_owned();
                 let verifier = self.verifier.clone();
                 let settings = self.settings.clone();
@@ -174,7 +172,7 @@ where
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 ResponseFuture::boxed(Box::pin(async move {
-                    match verifier.verify(&token).await {
+                    match verifier.verify_after_refetch(&token).await {
                         Ok(verified) => {
                             authenticate(&mut request, verified);
                             inner.call(request).await
@@ -187,7 +185,7 @@ where
                     }
                 }))
             }
-            Err(error) => {
+            Some(Err(error)) => {
                 let error = AuthError::from(error);
                 log_rejection(&error);
                 ResponseFuture::reject(error.to_response(realm))

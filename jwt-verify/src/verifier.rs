@@ -95,32 +95,10 @@ struct Remote {
     state: Mutex<RefreshState>,
 }
 
-/// Every [`VerifyError::reason`], in a fixed order for the counters.
-const REASONS: [&str; 18] = [
-    "too_long",
-    "malformed",
-    "alg_none",
-    "disallowed_algorithm",
-    "algorithm_mismatch",
-    "critical_header",
-    "wrong_type",
-    "missing_kid",
-    "unknown_kid",
-    "unusable_key",
-    "invalid_signature",
-    "expired",
-    "not_yet_valid",
-    "wrong_issuer",
-    "wrong_audience",
-    "missing_claim",
-    "invalid_claim_type",
-    "keys_unavailable",
-];
-
 #[derive(Default)]
 struct Counters {
     verified: AtomicU64,
-    rejected: [AtomicU64; REASONS.len()],
+    rejected: [AtomicU64; crate::error::REASONS.len()],
 }
 
 struct Inner {
@@ -442,17 +420,37 @@ impl Verifier {
     /// the cooldown allows. The only await is that refetch; known keys verify
     /// without I/O or locks.
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        let result = match self.check(token) {
-            Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
-                if self.inner.remote.is_some() =>
-            {
-                // Ok or Err, re-check with whatever keys we now hold: a failed or
-                // cooling-down refresh leaves the last good set in place.
-                let _ = self.refresh_if_allowed(false).await;
-                self.check(token)
-            }
-            result => result,
-        };
+        match self.verify_now(token) {
+            Some(result) => result,
+            None => self.verify_after_refetch(token).await,
+        }
+    }
+
+    /// Verify with the keys held now; `None` when the answer is an unknown kid
+    /// (or no keys yet) that a refetch may change. Final outcomes are counted.
+    pub(crate) fn verify_now(&self, token: &str) -> Option<Result<VerifiedToken, VerifyError>> {
+        let result = self.check(token);
+        let refetch_may_help = self.inner.remote.is_some()
+            && matches!(
+                result,
+                Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
+            );
+        if refetch_may_help {
+            return None;
+        }
+        self.count(&result);
+        Some(result)
+    }
+
+    /// Refetch (cooldown-limited, single flight) and verify again; counted.
+    pub(crate) async fn verify_after_refetch(
+        &self,
+        token: &str,
+    ) -> Result<VerifiedToken, VerifyError> {
+        // Ok or Err, re-check with whatever keys we now hold: a failed or
+        // cooling-down refresh leaves the last good set in place.
+        let _ = self.refresh_if_allowed(false).await;
+        let result = self.check(token);
         self.count(&result);
         result
     }
@@ -465,27 +463,6 @@ impl Verifier {
         result
     }
 
-    /// The layer's fast path: like [`verify_with_current_keys`](Self::verify_with_current_keys),
-    /// but an error that [`verify`](Self::verify) would retry after a refetch is
-    /// left uncounted, since the retry counts the final outcome.
-    pub(crate) fn verify_fast(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        let result = self.check(token);
-        let retried = self.inner.remote.is_some()
-            && matches!(
-                result,
-                Err(VerifyError::UnknownKid | VerifyError::KeysUnavailable)
-            );
-        if !retried {
-            self.count(&result);
-        }
-        result
-    }
-
-    /// Whether keys come from a remote source that can be refetched.
-    pub(crate) fn is_remote(&self) -> bool {
-        self.inner.remote.is_some()
-    }
-
     /// How many tokens passed verification.
     pub fn verified(&self) -> u64 {
         self.inner.counters.verified.load(Ordering::Relaxed)
@@ -493,7 +470,7 @@ impl Verifier {
 
     /// How many tokens were rejected, per [`VerifyError::reason`] (every reason listed).
     pub fn rejections(&self) -> Vec<(&'static str, u64)> {
-        REASONS
+        crate::error::REASONS
             .iter()
             .zip(self.inner.counters.rejected.iter())
             .map(|(reason, count)| (*reason, count.load(Ordering::Relaxed)))
@@ -507,9 +484,7 @@ impl Verifier {
                 counters.verified.fetch_add(1, Ordering::Relaxed);
             }
             Err(error) => {
-                if let Some(index) = REASONS.iter().position(|r| *r == error.reason()) {
-                    counters.rejected[index].fetch_add(1, Ordering::Relaxed);
-                }
+                counters.rejected[error.reason_index()].fetch_add(1, Ordering::Relaxed);
             }
         }
     }
