@@ -312,6 +312,14 @@ mod tests {
             ("MAX_BODY_BYTES", "-1"),
             ("GENERATE_DEV_KEY", "maybe"),
             ("JWT_AUDIENCE", " , "),
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("RATE_LIMIT_LOGIN_PER_IP", "lots"),
+            ("RATE_LIMIT_TOKEN_PER_IP", "0/1m"),
+            ("REFRESH_REUSE_GRACE", "5m"),
+            ("KEY_ENCRYPTION_KEY", "not base64!"),
+            ("KEY_ENCRYPTION_KEY", "c2hvcnQ="),
+            ("KEY_PUBLISH_DELAY", "1s"),
+            ("SERVICE_TOKEN_TTL", "2d"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

@@ -263,18 +263,25 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
         .await
         .expect("valid");
 
+    // No discovery document there: a clear fetch error naming the status.
     let error = Verifier::new(
         KeySource::oidc_discovery(format!("{}/other", server.base)),
         validation(),
     )
     .await
-    .expect_err("must be rejected");
-    // The discovery URL under /other 404s on this server: either way it is refused clearly.
+    .expect_err("no discovery document");
     assert!(
-        matches!(
-            error,
-            KeyError::Fetch { .. } | KeyError::IssuerMismatch { .. }
-        ),
+        matches!(&error, KeyError::Fetch { reason, .. } if reason.contains("404")),
+        "{error}"
+    );
+
+    // A discovery document that claims another issuer is refused (OIDC Discovery §4.3).
+    server.set_discovery_issuer("https://impostor.example");
+    let error = Verifier::new(KeySource::oidc_discovery(&server.base), validation())
+        .await
+        .expect_err("issuer mismatch");
+    assert!(
+        matches!(&error, KeyError::IssuerMismatch { found, .. } if found == "https://impostor.example"),
         "{error}"
     );
 }

@@ -498,7 +498,53 @@ async fn with_the_auth_server_down_the_blog_keeps_verifying_from_cached_keys(bac
     );
 }
 
+async fn with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything(
+    backend: Backend,
+) {
+    let stack = Stack::start(backend).await;
+    // A second scraper whose blog-svc is unreachable (nothing listens on port 9).
+    let dir = tempfile::tempdir().expect("dir");
+    let config = scraper_svc::config::Config::from_lookup(lookup(HashMap::from([
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL",
+            fresh_database(backend, &dir, "scraper_down").await,
+        ),
+        ("AUTH_ISSUER", stack.auth.clone()),
+        ("SCRAPER_API_KEY", stack.api_key.clone()),
+        ("BLOG_URL", "http://127.0.0.1:9".to_owned()),
+        ("SCRAPE_INTERVAL", "0".to_owned()),
+        ("SCRAPER_SOURCES", format!("{}/feed.xml", stack.feeds)),
+    ])))
+    .expect("config");
+    let app = scraper_svc::Application::build(config)
+        .await
+        .expect("scraper starts without its blog");
+    let url = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let response = stack
+        .http
+        .post(format!("{url}/api/v1/scrape"))
+        .bearer_auth(&stack.admin_token)
+        .send()
+        .await
+        .expect("scrape");
+    assert_eq!(response.status(), StatusCode::OK);
+    let run = Stack::json(response).await;
+    assert_eq!(run["status"], "failed", "{run}");
+    assert_eq!(run["items_found"], 2);
+    assert_eq!(run["items_pushed"], 0);
+    assert!(
+        run["errors"].to_string().contains("will retry next run"),
+        "{run}"
+    );
+    // Nothing was lost: the working scraper imports the same items, once.
+    assert_eq!(stack.scrape().await["items_pushed"], 3);
+    assert_eq!(stack.posts().await.len(), 3);
+}
+
 backend_tests!(
+    with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything,
     a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens,
     the_scraper_api_is_for_admins_only,
     a_token_for_another_audience_is_refused_by_the_blog,

@@ -131,6 +131,8 @@ struct ServerState {
     status: StatusCode,
     cache_control: Option<String>,
     delay: Duration,
+    /// The `issuer` the discovery document claims (default: the server's base URL).
+    discovery_issuer: Option<String>,
 }
 
 /// A JWKS endpoint on 127.0.0.1:0 whose answer the test controls, counting hits.
@@ -167,7 +169,11 @@ async fn serve_jwks(State(server): State<JwksServer>) -> Response {
 }
 
 async fn serve_discovery(State(server): State<JwksServer>) -> Response {
-    axum::Json(json!({ "issuer": server.base, "jwks_uri": server.url })).into_response()
+    let issuer = server.state.lock().expect("state").discovery_issuer.clone();
+    axum::Json(
+        json!({ "issuer": issuer.unwrap_or_else(|| server.base.clone()), "jwks_uri": server.url }),
+    )
+    .into_response()
 }
 
 impl JwksServer {
@@ -186,6 +192,7 @@ impl JwksServer {
                 status: StatusCode::OK,
                 cache_control: Some("public, max-age=300".into()),
                 delay: Duration::ZERO,
+                discovery_issuer: None,
             })),
             shutdown: Arc::new(Mutex::new(Some(tx))),
         };
@@ -224,6 +231,10 @@ impl JwksServer {
 
     pub fn set_cache_control(&self, value: &str) {
         self.state.lock().expect("state").cache_control = Some(value.to_owned());
+    }
+
+    pub fn set_discovery_issuer(&self, issuer: &str) {
+        self.state.lock().expect("state").discovery_issuer = Some(issuer.to_owned());
     }
 
     pub fn set_delay(&self, delay: Duration) {
