@@ -276,25 +276,31 @@ async fn ensure_author(
         .take(100)
         .collect();
     let now = Utc::now();
-    let row = author::ActiveModel {
-        id: Set(claims.sub.clone()),
-        display_name: Set(display_name.clone()),
-        kind: Set(if is_service { "service" } else { "user" }.to_owned()),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let find = || author::Entity::find_by_id(claims.sub.clone()).one(&state.db);
+    let existing = match find().await? {
+        Some(existing) => existing,
+        None => {
+            let row = author::ActiveModel {
+                id: Set(claims.sub.clone()),
+                display_name: Set(display_name.clone()),
+                kind: Set(if is_service { "service" } else { "user" }.to_owned()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            // Two first writes may race: the second insert does nothing.
+            author::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(author::Column::Id)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&state.db)
+                .await?;
+            find().await?.ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("author row vanished after insert"))
+            })?
+        }
     };
-    author::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(author::Column::Id)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(&state.db)
-        .await?;
-    let existing = author::Entity::find_by_id(claims.sub.clone())
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("author row vanished after upsert")))?;
     if existing.display_name != display_name {
         let mut active = existing.into_active_model();
         active.display_name = Set(display_name);

@@ -55,6 +55,23 @@ async fn a_user_writes_a_post_and_becomes_an_author(backend: Backend) {
         fetched["author"].get("email").is_none(),
         "the blog keeps no email"
     );
+    // A later write with a new display name in the token updates the author.
+    let renamed = app.user_token("user-1", "Ada King", &[]);
+    let second = app
+        .create_post(
+            Some(&renamed),
+            &json!({ "title": "Again", "body": "Second post" }),
+        )
+        .await;
+    assert_eq!(
+        json_body(second).await["author"]["display_name"],
+        "Ada King"
+    );
+    let first_again = json_body(app.get(&location).await).await;
+    assert_eq!(
+        first_again["author"]["display_name"], "Ada King",
+        "one author row, updated"
+    );
 }
 
 async fn a_service_needs_the_posts_write_scope(backend: Backend) {
