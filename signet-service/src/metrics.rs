@@ -13,7 +13,8 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-type Series = BTreeMap<Vec<(String, String)>, f64>;
+/// Series by their rendered label set (`k="v",…`), the only form ever needed.
+type Series = BTreeMap<String, f64>;
 
 #[derive(Default)]
 struct Family {
@@ -56,10 +57,13 @@ impl Metrics {
             kind,
             series: Series::new(),
         });
-        let key: Vec<(String, String)> = labels
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let mut key = String::new();
+        for (i, (name, value)) in labels.iter().enumerate() {
+            if i > 0 {
+                key.push(',');
+            }
+            let _ = write!(key, "{name}=\"{}\"", escape(value));
+        }
         apply(family.series.entry(key).or_insert(0.0));
     }
 
@@ -109,14 +113,10 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {}", family.help);
             let _ = writeln!(out, "# TYPE {name} {}", family.kind);
             for (labels, value) in &family.series {
-                let labels: Vec<String> = labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
-                    .collect();
                 if labels.is_empty() {
                     let _ = writeln!(out, "{name} {value}");
                 } else {
-                    let _ = writeln!(out, "{name}{{{}}} {value}", labels.join(","));
+                    let _ = writeln!(out, "{name}{{{labels}}} {value}");
                 }
             }
         }
@@ -141,19 +141,19 @@ pub async fn count_requests(
     request: Request,
     next: Next,
 ) -> Response {
-    let method = request.method().as_str().to_owned();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".to_owned());
+    // Both clones are cheap (a standard method is a tag; the path is shared).
+    let method = request.method().clone();
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     metrics.inc(
         "http_requests_total",
         "HTTP requests by method, route and status.",
         &[
-            ("method", &method),
-            ("route", &route),
+            ("method", method.as_str()),
+            (
+                "route",
+                route.as_ref().map_or("unmatched", MatchedPath::as_str),
+            ),
             ("status", response.status().as_str()),
         ],
     );
