@@ -46,21 +46,48 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let malformed = || ApiError::BadRequest("malformed Basic credentials".into());
-    let value = value.to_str().map_err(|_| malformed())?;
-    let Some((scheme, encoded)) = value.split_once(' ') else {
-        return Ok(None);
+    let (email, password) = match basic_pair(value) {
+        BasicPair::Credentials(email, password) => (email, password),
+        BasicPair::OtherScheme => return Ok(None),
+        BasicPair::Malformed => {
+            return Err(ApiError::BadRequest("malformed Basic credentials".into()))
+        }
     };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Ok(None);
-    }
-    let decoded = STANDARD.decode(encoded.trim()).map_err(|_| malformed())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| malformed())?;
-    let (email, password) = decoded.split_once(':').ok_or_else(malformed)?;
     Ok(Some(LoginRequest {
-        email: email.to_owned(),
+        email,
         password: Password::new(password),
     }))
+}
+
+/// What an `Authorization` header holds, as far as HTTP Basic is concerned.
+pub enum BasicPair {
+    /// `Basic base64(user:password)`, decoded (RFC 7617).
+    Credentials(String, String),
+    /// Another scheme (or none).
+    OtherScheme,
+    /// `Basic`, but not valid base64 of UTF-8 `user:password`.
+    Malformed,
+}
+
+/// Decode `Authorization: Basic …` for the login and token endpoints alike.
+pub fn basic_pair(value: &HeaderValue) -> BasicPair {
+    let Ok(value) = value.to_str() else {
+        return BasicPair::Malformed;
+    };
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return BasicPair::OtherScheme;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return BasicPair::OtherScheme;
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded.as_deref().and_then(|text| text.split_once(':')) {
+        Some((user, password)) => BasicPair::Credentials(user.to_owned(), password.to_owned()),
+        None => BasicPair::Malformed,
+    }
 }
 
 /// Sign in with email and password (JSON body or HTTP Basic).

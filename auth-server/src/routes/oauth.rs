@@ -8,15 +8,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use serde_json::json;
 
 use crate::api_keys;
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::error::ApiError;
-use crate::routes::auth::{issue_user_tokens, token_response, TokenResponse};
+use crate::routes::auth::{
+    basic_pair, issue_user_tokens, token_response, BasicPair, TokenResponse,
+};
 use crate::sessions::{self, RefreshFailure};
 use crate::state::AppState;
 use crate::tokens::Subject;
@@ -159,30 +159,20 @@ pub fn client_credentials(
     pairs: &[(String, String)],
 ) -> Result<(String, String), OAuthError> {
     let from_body = (param(pairs, "client_id"), param(pairs, "client_secret"));
-    let basic = match headers.get(header::AUTHORIZATION) {
+    let basic = match headers.get(header::AUTHORIZATION).map(basic_pair) {
         None => None,
-        Some(value) => {
-            let value = value.to_str().map_err(|_| OAuthError::invalid_client())?;
-            let (scheme, encoded) = value
-                .split_once(' ')
-                .ok_or_else(OAuthError::invalid_client)?;
-            if !scheme.eq_ignore_ascii_case("basic") {
-                return Err(OAuthError::invalid_client());
-            }
-            let decoded = STANDARD
-                .decode(encoded.trim())
-                .map_err(|_| OAuthError::invalid_client())?;
-            let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::invalid_client())?;
-            let (id, secret) = decoded
-                .split_once(':')
-                .ok_or_else(OAuthError::invalid_client)?;
+        // RFC 6749 §2.3.1: client id and secret are form-urlencoded inside Basic.
+        Some(BasicPair::Credentials(id, secret)) => {
             let unescape = |s: &str| -> String {
                 url::form_urlencoded::parse(format!("v={s}").as_bytes())
                     .next()
                     .map(|(_, v)| v.into_owned())
                     .unwrap_or_default()
             };
-            Some((unescape(id), unescape(secret)))
+            Some((unescape(&id), unescape(&secret)))
+        }
+        Some(BasicPair::OtherScheme | BasicPair::Malformed) => {
+            return Err(OAuthError::invalid_client())
         }
     };
     match (basic, from_body) {
