@@ -1,7 +1,6 @@
 //! Connecting to SQLite or PostgreSQL and bringing the schema up to date.
 
 use sea_orm::{DatabaseConnection, DbErr};
-use sea_orm_migration::MigratorTrait;
 
 use crate::config::Config;
 use crate::migration::Migrator;
@@ -16,5 +15,5 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
 }
 
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    signet_service::db::migrate::<Migrator>(db, "auth-server").await
 }

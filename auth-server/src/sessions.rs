@@ -84,8 +84,11 @@ pub struct Started {
     pub refresh_token: String,
 }
 
-pub async fn start(
-    db: &impl ConnectionTrait,
+/// Opens a session and its first refresh token in one transaction, so a
+/// database failure between the two writes cannot leave a session that no
+/// token can ever refresh.
+pub async fn start<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     user_id: Uuid,
     policy: &SessionPolicy,
     user_agent: Option<String>,
@@ -93,6 +96,7 @@ pub async fn start(
 ) -> Result<Started, ApiError> {
     let now = Utc::now();
     let absolute = now + chrono(policy.absolute);
+    let txn = db.begin().await?;
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -105,7 +109,7 @@ pub async fn start(
         user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
         ip: Set(ip),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
     let (token, _) = mint();
     refresh_token::ActiveModel {
@@ -117,8 +121,9 @@ pub async fn start(
         successor_id: Set(None),
         successor_sealed: Set(None),
     }
-    .insert(db)
+    .insert(&txn)
     .await?;
+    txn.commit().await?;
     Ok(Started {
         session,
         refresh_token: token,

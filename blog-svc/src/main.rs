@@ -6,7 +6,6 @@ use anyhow::Context as _;
 use blog_svc::config::Config;
 use blog_svc::{telemetry, Application};
 use clap::{Parser, Subcommand};
-use sea_orm_migration::MigratorTrait;
 
 #[derive(Parser)]
 #[command(name = "blog-svc", version, about = "Signet demo blog")]
@@ -38,7 +37,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 signet_service::db::connect(&config.database_url, 1, config.db_acquire_timeout)
                     .await
                     .context("DATABASE_URL")?;
-            blog_svc::migration::Migrator::up(&db, None)
+            signet_service::db::migrate::<blog_svc::migration::Migrator>(&db, "blog-svc")
                 .await
                 .context("migrations failed")?;
             println!("migrations applied");

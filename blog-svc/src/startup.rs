@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jwt_verify::Verifier;
-use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, KeysFrom};
@@ -53,7 +52,7 @@ impl Application {
         )
         .await
         .context("DATABASE_URL: cannot connect to the database")?;
-        Migrator::up(&db, None)
+        signet_service::db::migrate::<Migrator>(&db, "blog-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
         Ok(Self {

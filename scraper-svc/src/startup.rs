@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jwt_verify::ServiceTokenSource;
-use sea_orm_migration::MigratorTrait;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -48,7 +47,7 @@ impl Application {
         )
         .await
         .context("DATABASE_URL: cannot connect to the database")?;
-        Migrator::up(&db, None)
+        signet_service::db::migrate::<Migrator>(&db, "scraper-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
         let scraper = Arc::new(Scraper {

@@ -3,7 +3,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    TransactionTrait,
+};
+use sea_orm_migration::MigratorTrait;
 
 /// The file behind a `sqlite:` URL, if it names one (not `:memory:`).
 pub fn sqlite_path(url: &str) -> Option<&Path> {
@@ -42,6 +46,40 @@ pub async fn connect(
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
     });
     Database::connect(options).await
+}
+
+/// Apply `M`'s pending migrations. Safe when several replicas start at once:
+/// on PostgreSQL the migrations run in one transaction holding an advisory
+/// lock named after `service`, so a second replica waits, then finds nothing
+/// left to do (and a failed migration leaves the schema as it was, since
+/// PostgreSQL's DDL is transactional). SQLite has one writer by construction.
+pub async fn migrate<M: MigratorTrait>(
+    db: &DatabaseConnection,
+    service: &str,
+) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return M::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        DatabaseBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [migration_lock_id(service).into()],
+    ))
+    .await?;
+    M::up(&txn, None).await?;
+    txn.commit().await
+}
+
+/// A stable 64-bit lock id per service (FNV-1a of its name): replicas of one
+/// service contend, different services sharing a server do not.
+fn migration_lock_id(service: &str) -> i64 {
+    let hash = service
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        });
+    i64::from_ne_bytes(hash.to_ne_bytes())
 }
 
 #[cfg(test)]

@@ -200,10 +200,46 @@ impl IntoResponse for ApiError {
 
 impl From<DbErr> for ApiError {
     fn from(error: DbErr) -> Self {
-        match &error {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => Self::DatabaseUnavailable(error),
-            _ => Self::Internal(error.into()),
+        if is_database_unavailable(&error) {
+            Self::DatabaseUnavailable(error)
+        } else {
+            Self::Internal(error.into())
         }
+    }
+}
+
+/// Whether `error` says the database cannot be reached right now (so the
+/// client should retry: 503), rather than that the request or the code is wrong.
+///
+/// A stopped PostgreSQL shows up in several shapes depending on when it
+/// stopped: the pool cannot open a connection (refused, timed out), a pooled
+/// connection breaks mid-query (I/O error), or the server says it is shutting
+/// down or starting up (SQLSTATE class 08, 57P01–57P03). A SQLite writer that
+/// waited out its busy timeout is the same kind of transient failure.
+pub fn is_database_unavailable(error: &DbErr) -> bool {
+    use sea_orm::sqlx::Error as SqlxError;
+    use sea_orm::RuntimeErr;
+    let sqlx_error = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => e,
+        _ => return false,
+    };
+    match sqlx_error.as_ref() {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::Protocol(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08")
+                || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                // SQLITE_BUSY and its extended codes, after the busy timeout.
+                || code == "5"
+                || code == "517"
+                || code == "261"
+        }),
+        _ => false,
     }
 }
 

@@ -76,7 +76,9 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
                     x_request_id.clone(),
                     MakeRequestUuid,
                 ))
-                .layer(TraceLayer::new_for_http())
+                // Spans only: each 5xx is logged once, with its cause, by
+                // `log_server_errors`; tower-http would log it a second time.
+                .layer(TraceLayer::new_for_http().on_failure(()))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(log_server_errors))
                 .layer(CatchPanicLayer::custom(panic_response)),

@@ -6,7 +6,7 @@ use chrono::Utc;
 use jwt_verify::Claims;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -151,12 +151,19 @@ pub async fn update_user(
         return Err(ApiError::Validation(errors));
     }
     active.updated_at = Set(Utc::now());
-    let updated = active.update(&state.db).await?;
+    // Disabling and ending the user's sessions commit together or not at all.
+    let txn = state.db.begin().await?;
+    let updated = active.update(&txn).await?;
+    let ended = if body.disabled == Some(true) {
+        sessions::revoke_all_for_user(&txn, id, "user disabled").await?
+    } else {
+        0
+    };
+    txn.commit().await?;
     let admin = claims.sub.clone().unwrap_or_default();
     let subject = id.to_string();
     let ip = ip.to_string_opt();
     if body.disabled == Some(true) {
-        let ended = sessions::revoke_all_for_user(&state.db, id, "user disabled").await?;
         audit::record(
             &state.db,
             AuditEvent::new("user.disabled")
@@ -206,8 +213,11 @@ pub async fn delete_user(
             "use DELETE /api/v1/users/me to delete your own account",
         )]));
     }
-    find_user(&state, id).await?.delete(&state.db).await?;
-    sessions::revoke_all_for_user(&state.db, id, "user deleted").await?;
+    let user = find_user(&state, id).await?;
+    let txn = state.db.begin().await?;
+    sessions::revoke_all_for_user(&txn, id, "user deleted").await?;
+    user.delete(&txn).await?;
+    txn.commit().await?;
     let (admin, subject) = (claims.sub.clone().unwrap_or_default(), id.to_string());
     audit::record(
         &state.db,

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
 use jwt_verify::{Claims, StandardClaims};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -170,9 +170,12 @@ pub async fn change_password(
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
     active.updated_at = Set(Utc::now());
-    active.update(&state.db).await?;
-    // Whoever else holds a session (perhaps the reason for the change) is signed out.
-    let ended = sessions::revoke_all_for_user(&state.db, user_id, "password changed").await?;
+    // One transaction: a new password must never be stored while the old
+    // sessions (perhaps the reason for the change) stay alive.
+    let txn = state.db.begin().await?;
+    active.update(&txn).await?;
+    let ended = sessions::revoke_all_for_user(&txn, user_id, "password changed").await?;
+    txn.commit().await?;
     let user_text = user_id.to_string();
     audit::record(
         &state.db,
@@ -195,8 +198,10 @@ pub async fn delete_me(
 ) -> Result<StatusCode, ApiError> {
     let user = current_user(&state, claims.standard()).await?;
     let user_id = user.id;
-    user.delete(&state.db).await?;
-    sessions::revoke_all_for_user(&state.db, user_id, "user deleted").await?;
+    let txn = state.db.begin().await?;
+    sessions::revoke_all_for_user(&txn, user_id, "user deleted").await?;
+    user.delete(&txn).await?;
+    txn.commit().await?;
     let user_text = user_id.to_string();
     audit::record(
         &state.db,

@@ -1,0 +1,515 @@
+//! Test support for running Signet as an operator would: each service is its
+//! real binary in its own process, configured through the environment, on a
+//! 127.0.0.1 port; PostgreSQL and nginx are Debian's, started privately.
+//!
+//! The binaries are the ones `cargo test --workspace` builds next to this
+//! crate's test executables (`target/<profile>/auth-server`, …). Running this
+//! crate's tests alone needs `cargo build --workspace --bins` first.
+
+use std::fs::OpenOptions;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+pub use signet_service::testing::{fresh_database, Backend};
+
+/// The password every test user gets: long enough for the password policy.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Where the workspace's binary `name` was built for this test run.
+///
+/// # Panics
+/// When it has not been built: a test without its binary must fail loudly.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
+    // target/<profile>/deps/<test-binary> → target/<profile>/<name>
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or_else(|| panic!("unexpected test binary location {}", exe.display()));
+    let path = profile_dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: `cargo test --workspace` builds it, or run `cargo build --workspace --bins`",
+        path.display()
+    );
+    path
+}
+
+/// A port nothing listens on right now (the OS's pick for port 0).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// Whether this process runs as root (PostgreSQL refuses to; nginx drops privileges).
+pub fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+/// A directory other users may enter: nginx workers and a `postgres` server
+/// started from root need to reach the files the test puts in it.
+pub fn shared_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
+        .unwrap_or_else(|e| panic!("chmod temp dir: {e}"));
+    dir
+}
+
+/// One of the workspace's services running as its own process.
+pub struct Service {
+    name: &'static str,
+    /// `http://127.0.0.1:<port>`, the same across restarts.
+    pub url: String,
+    port: u16,
+    env: Vec<(String, String)>,
+    work_dir: PathBuf,
+    log_path: PathBuf,
+    child: Option<Child>,
+}
+
+impl Service {
+    /// Start `name` (a workspace binary) in `work_dir` with exactly `env`
+    /// (plus PATH and BIND_ADDR on a free loopback port). Its stdout and
+    /// stderr go to `<work_dir>/<name>.log`, kept across restarts.
+    pub fn start(name: &'static str, work_dir: &Path, env: &[(&str, String)]) -> Self {
+        Self::start_on(name, free_port(), work_dir, env)
+    }
+
+    /// Like [`Service::start`], on a port chosen by the caller (so other
+    /// services' configuration can name it first).
+    pub fn start_on(
+        name: &'static str,
+        port: u16,
+        work_dir: &Path,
+        env: &[(&str, String)],
+    ) -> Self {
+        let mut service = Self {
+            name,
+            url: format!("http://127.0.0.1:{port}"),
+            port,
+            env: env
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), value.clone()))
+                .collect(),
+            work_dir: work_dir.to_owned(),
+            log_path: work_dir.join(format!("{name}-{port}.log")),
+            child: None,
+        };
+        service.spawn();
+        service
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(binary(self.name));
+        command
+            .current_dir(&self.work_dir)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("BIND_ADDR", format!("127.0.0.1:{}", self.port))
+            // One JSON object per line, so tests can search the log reliably.
+            .env("LOG_FORMAT", "json")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+    }
+
+    fn spawn(&mut self) {
+        let log = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log_path)
+            .unwrap_or_else(|e| panic!("log file: {e}"));
+        let log_err = log.try_clone().unwrap_or_else(|e| panic!("log file: {e}"));
+        let child = self
+            .command()
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log_err)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.name));
+        self.child = Some(child);
+    }
+
+    /// Run the same binary with the same environment as a one-off command
+    /// (`keys rotate`, `api-keys create`, …), as an operator would.
+    pub fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
+        let output = self
+            .command()
+            .args(args)
+            .envs(extra_env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {} {args:?}: {e}", self.name));
+        assert!(
+            output.status.success(),
+            "{} {args:?} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+
+    /// Wait until `/readyz` answers 200.
+    ///
+    /// # Panics
+    /// After 60 s, or when the process has exited, with its log.
+    pub async fn wait_ready(&mut self) {
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!("{} exited with {status}:\n{}", self.name, self.log());
+            }
+            let ready = http
+                .get(format!("{}/readyz", self.url))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{} never became ready:\n{}", self.name, self.log());
+    }
+
+    /// SIGKILL: the process gets no chance to clean up.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM: ask for a graceful shutdown.
+    pub fn terminate(&self) {
+        let child = self
+            .child
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} is not running", self.name));
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("kill -TERM: {e}"));
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Wait for the process to exit; `None` when it is still running after `limit`.
+    pub async fn wait_for_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let child = self.child.as_mut()?;
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Start the process again on the same port with the same environment.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.spawn();
+    }
+
+    /// Everything the process (and its earlier runs) wrote.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// The log lines at ERROR level (each 5xx is logged once, at ERROR, by
+    /// the layer that builds it).
+    pub fn errors_logged(&self) -> Vec<String> {
+        self.log()
+            .lines()
+            .filter(|line| line.contains(r#""level":"ERROR""#))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A PostgreSQL server of the test's own (initdb into a temporary directory,
+/// a free port on 127.0.0.1), so a test can stop and start it without
+/// touching the shared server other tests use. Needs `PG_BIN_DIR`.
+pub struct PrivatePostgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl PrivatePostgres {
+    /// initdb and start.
+    ///
+    /// # Panics
+    /// When `PG_BIN_DIR` is unset or the server cannot be created.
+    pub fn start() -> Self {
+        let bin = PathBuf::from(
+            std::env::var("PG_BIN_DIR").unwrap_or_else(|_| panic!("PG_BIN_DIR is not set")),
+        );
+        let server = Self {
+            dir: shared_tempdir(),
+            bin,
+            port: free_port(),
+            as_postgres_user: running_as_root(),
+        };
+        let data = server.data_dir();
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "signet",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        server.resume();
+        server
+    }
+
+    fn data_dir(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let program = self.bin.join(program);
+        let mut command = if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            Command::new(&program)
+        };
+        let output = command
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        assert!(
+            output.status.success(),
+            "{} {args:?} failed: {}{}",
+            program.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Start (again), waiting until it accepts connections.
+    pub fn resume(&self) {
+        let socket_dir = self.dir.path().display().to_string();
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={socket_dir} -c fsync=off",
+            self.port
+        );
+        let log = self.dir.path().join("postgres.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data_dir(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stop with `-m fast`: open sessions are ended, as when an operator
+    /// restarts the server or it fails over.
+    pub fn halt(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// A URL for the server's `postgres` database as the `signet` superuser.
+    pub fn url(&self) -> String {
+        format!("postgres://signet@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let data = self.data_dir();
+        let program = self.bin.join("pg_ctl");
+        let mut command = if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&program);
+            command
+        } else {
+            Command::new(&program)
+        };
+        let _ = command
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Debian's nginx (`NGINX_BIN`) with one of `deploy/nginx/`'s templates,
+/// rendered as envsubst would.
+pub struct Nginx {
+    child: Child,
+    /// `http://127.0.0.1:<port>`
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Render `deploy/nginx/<template>` with `vars` (plus `LISTEN` and
+    /// `PREFIX`) and start nginx in the foreground.
+    ///
+    /// # Panics
+    /// When `NGINX_BIN` is unset or nginx does not start listening.
+    pub async fn start(template: &str, vars: &[(&str, String)]) -> Self {
+        let bin = std::env::var("NGINX_BIN").unwrap_or_else(|_| panic!("NGINX_BIN is not set"));
+        let dir = shared_tempdir();
+        let listen = format!("127.0.0.1:{}", free_port());
+        let prefix = dir.path().display().to_string();
+        let template_path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/nginx")
+            .join(template);
+        let mut config = std::fs::read_to_string(&template_path)
+            .unwrap_or_else(|e| panic!("{}: {e}", template_path.display()));
+        for (name, value) in vars
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .chain([("LISTEN", listen.as_str()), ("PREFIX", prefix.as_str())])
+        {
+            config = config.replace(&format!("${{{name}}}"), value);
+        }
+        let config_path = dir.path().join("nginx.conf");
+        std::fs::write(&config_path, config).unwrap_or_else(|e| panic!("write config: {e}"));
+        let mut child = Command::new(bin)
+            .args(["-p", &prefix, "-c"])
+            .arg(&config_path)
+            .args(["-g", "daemon off;"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("start nginx: {e}"));
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(&listen).await.is_ok() {
+                return Self {
+                    child,
+                    url: format!("http://{listen}"),
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let errors = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        panic!("nginx did not start:\n{errors}");
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh base64 `KEY_ENCRYPTION_KEY`, as `openssl rand -base64 32` makes.
+pub fn key_encryption_key() -> String {
+    use base64::Engine as _;
+    use rand::RngCore as _;
+    let mut key = [0_u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+/// auth-server settings for tests: cheap Argon2 (the defaults cost ~19 MiB and
+/// tens of milliseconds per hash, which adds nothing to what these tests
+/// prove) and per-IP rate limits that every test client, all on 127.0.0.1,
+/// would otherwise share and exhaust.
+pub fn test_tuning() -> [(&'static str, String); 5] {
+    [
+        ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+        ("ARGON2_ITERATIONS", "1".to_owned()),
+        ("RATE_LIMIT_LOGIN_PER_IP", "100000/1m".to_owned()),
+        ("RATE_LIMIT_SIGNUP_PER_IP", "100000/1m".to_owned()),
+        ("RATE_LIMIT_TOKEN_PER_IP", "100000/1m".to_owned()),
+    ]
+}
+
+/// The JSON body of `response`, or a panic that shows what came instead.
+pub async fn json_body(response: reqwest::Response) -> Value {
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("body: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{status}: not JSON: {text}"))
+}
+
+/// Sign up `email` on the auth-server at `auth` and return the status.
+pub async fn sign_up(http: &reqwest::Client, auth: &str, email: &str) -> reqwest::StatusCode {
+    http.post(format!("{auth}/api/v1/users"))
+        .json(&json!({ "email": email, "password": PASSWORD, "display_name": email.split('@').next() }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("sign up: {e}"))
+        .status()
+}
+
+/// Log `email` in at `auth`; the token response, or a panic with the error.
+pub async fn log_in(http: &reqwest::Client, auth: &str, email: &str) -> Value {
+    let response = http
+        .post(format!("{auth}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("login: {e}"));
+    assert_eq!(
+        response.status(),
+        reqwest::StatusCode::OK,
+        "login of {email}"
+    );
+    json_body(response).await
+}
+
+/// The `kid` in a compact JWS's header.
+pub fn kid_of(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap_or_else(|e| panic!("token header: {e}"));
+    let header: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("header: {e}"));
+    header["kid"].as_str().unwrap_or_default().to_owned()
+}
