@@ -95,6 +95,11 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Database key store: promote due keys, rotate on schedule and pick up
+        // what other replicas (or `keys rotate`) changed, while serving.
+        if let Some(manager) = self.state.key_manager.clone() {
+            manager.spawn(self.state.config.key_refresh_interval);
+        }
         let router = crate::app(self.state);
         signet_service::http::serve(self.listener, router, shutdown, self.grace).await
     }

@@ -64,6 +64,43 @@ pub fn shared_tempdir() -> tempfile::TempDir {
     dir
 }
 
+/// `name` (a workspace binary) in `work_dir` with exactly `env`, plus PATH
+/// and JSON logs (one object per line, so tests can search them reliably).
+fn service_command(name: &str, work_dir: &Path, env: &[(String, String)]) -> Command {
+    let mut command = Command::new(binary(name));
+    command
+        .current_dir(work_dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LOG_FORMAT", "json")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    command
+}
+
+fn run_to_success(mut command: Command, name: &str, args: &[&str]) -> Output {
+    let output = command
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {name} {args:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{name} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Run a one-off command of binary `name` (`keys generate`, `migrate`, …)
+/// with exactly `env`, as an operator would before starting the servers.
+pub fn run_command(name: &str, work_dir: &Path, env: &[(&str, String)], args: &[&str]) -> Output {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
+    run_to_success(service_command(name, work_dir, &env), name, args)
+}
+
 /// One of the workspace's services running as its own process.
 pub struct Service {
     name: &'static str,
@@ -109,15 +146,8 @@ impl Service {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(binary(self.name));
-        command
-            .current_dir(&self.work_dir)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("BIND_ADDR", format!("127.0.0.1:{}", self.port))
-            // One JSON object per line, so tests can search the log reliably.
-            .env("LOG_FORMAT", "json")
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let mut command = service_command(self.name, &self.work_dir, &self.env);
+        command.env("BIND_ADDR", format!("127.0.0.1:{}", self.port));
         command
     }
 
@@ -141,20 +171,9 @@ impl Service {
     /// Run the same binary with the same environment as a one-off command
     /// (`keys rotate`, `api-keys create`, …), as an operator would.
     pub fn run(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Output {
-        let output = self
-            .command()
-            .args(args)
-            .envs(extra_env.iter().copied())
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {} {args:?}: {e}", self.name));
-        assert!(
-            output.status.success(),
-            "{} {args:?} failed: {}",
-            self.name,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        output
+        let mut command = self.command();
+        command.envs(extra_env.iter().copied());
+        run_to_success(command, self.name, args)
     }
 
     /// Wait until `/readyz` answers 200.

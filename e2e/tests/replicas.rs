@@ -1,0 +1,221 @@
+//! Two auth-server replicas on one PostgreSQL database behind a local nginx
+//! load balancer (deploy/nginx/auth-replicas.conf.template): started at the
+//! same moment (migrations and key bootstrap race), sign-up on one and login
+//! on the other, a refresh token raced across both rotates exactly once, and
+//! a key rotation is seen and used by both.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::Value;
+use signet_e2e::{
+    fresh_database, json_body, key_encryption_key, kid_of, log_in, run_command, sign_up,
+    test_tuning, Backend, Nginx, Service,
+};
+
+async fn jwks_kids(http: &reqwest::Client, auth: &str) -> HashSet<String> {
+    let jwks = json_body(
+        http.get(format!("{auth}/.well-known/jwks.json"))
+            .send()
+            .await
+            .expect("jwks"),
+    )
+    .await;
+    jwks["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .map(|key| key["kid"].as_str().expect("kid").to_owned())
+        .collect()
+}
+
+async fn refresh(http: &reqwest::Client, auth: &str, refresh_token: &str) -> (StatusCode, Value) {
+    let response = http
+        .post(format!("{auth}/oauth/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    let status = response.status();
+    (status, json_body(response).await)
+}
+
+/// Poll `check` every 100 ms for up to 30 s.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..300 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(signet_postgres, signet_nginx)),
+    ignore = "needs PostgreSQL and nginx: set TEST_DATABASE_URL and NGINX_BIN"
+)]
+async fn two_replicas_on_one_database_behave_as_one_server() {
+    let http = reqwest::Client::new();
+    let dir = signet_e2e::shared_tempdir();
+    let database_url = fresh_database(Backend::Postgres, &dir, "replicas").await;
+    let mut env = vec![
+        ("DATABASE_URL", database_url.clone()),
+        // One issuer for all replicas: the public name clients reach them by.
+        ("JWT_ISSUER", "https://auth.signet.test".to_owned()),
+        ("KEY_ENCRYPTION_KEY", key_encryption_key()),
+        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
+        ("GENERATE_DEV_KEY", "false".to_owned()),
+        ("KEY_REFRESH_INTERVAL", "500ms".to_owned()),
+        ("JWKS_MAX_AGE", "1s".to_owned()),
+        ("KEY_PUBLISH_DELAY", "2s".to_owned()),
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+    ];
+    env.extend(test_tuning());
+    // The operator's first step: one key, given to every replica to seed the store.
+    run_command("auth-server", dir.path(), &env, &["keys", "generate"]);
+
+    // Both at once: the migrations and the key bootstrap race, and must not clash.
+    let mut replica_a = Service::start("auth-server", dir.path(), &env);
+    let mut replica_b = Service::start("auth-server", dir.path(), &env);
+    replica_a.wait_ready().await;
+    replica_b.wait_ready().await;
+    let (a, b) = (replica_a.url.clone(), replica_b.url.clone());
+    let first_kids = jwks_kids(&http, &a).await;
+    assert_eq!(first_kids.len(), 1, "one seeded key: {first_kids:?}");
+    assert_eq!(jwks_kids(&http, &b).await, first_kids);
+
+    let balancer = Nginx::start(
+        "auth-replicas.conf.template",
+        &[
+            ("AUTH_REPLICA_A", a.trim_start_matches("http://").to_owned()),
+            ("AUTH_REPLICA_B", b.trim_start_matches("http://").to_owned()),
+        ],
+    )
+    .await;
+
+    // Sign up on one, log in on the other, and through the balancer.
+    assert_eq!(
+        sign_up(&http, &a, "shared@example.com").await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        sign_up(&http, &b, "shared@example.com").await,
+        StatusCode::CONFLICT,
+        "the second replica sees the first one's user"
+    );
+    let on_b = log_in(&http, &b, "shared@example.com").await;
+    for _ in 0..4 {
+        log_in(&http, &balancer.url, "shared@example.com").await;
+    }
+    let me = http
+        .get(format!("{a}/api/v1/users/me"))
+        .bearer_auth(on_b["access_token"].as_str().expect("token"))
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), StatusCode::OK, "a token from B is good on A");
+
+    // One refresh token, presented to both replicas at once, eight times.
+    assert_eq!(
+        sign_up(&http, &b, "race@example.com").await,
+        StatusCode::CREATED
+    );
+    let session = log_in(&http, &a, "race@example.com").await;
+    let presented = session["refresh_token"].as_str().expect("rt").to_owned();
+    let racers: Vec<_> = (0..8)
+        .map(|i| {
+            let (http, presented) = (http.clone(), presented.clone());
+            let target = match i % 4 {
+                0 | 1 => a.clone(),
+                2 => b.clone(),
+                _ => balancer.url.clone(),
+            };
+            tokio::spawn(async move { refresh(&http, &target, &presented).await })
+        })
+        .collect();
+    let mut successors = HashSet::new();
+    for racer in racers {
+        let (status, body) = racer.await.expect("racer");
+        assert_eq!(status, StatusCode::OK, "{body}");
+        successors.insert(body["refresh_token"].as_str().expect("rt").to_owned());
+    }
+    assert_eq!(
+        successors.len(),
+        1,
+        "one rotation won; the others, inside the grace window, got its result"
+    );
+    let db = sea_orm::Database::connect(&database_url).await.expect("db");
+    let rows = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT count(*) FROM refresh_tokens r JOIN sessions s ON s.id = r.session_id \
+             JOIN users u ON u.id = s.user_id WHERE u.email = 'race@example.com'",
+        ))
+        .await
+        .expect("query")
+        .expect("row")
+        .try_get_by_index::<i64>(0)
+        .expect("count");
+    assert_eq!(rows, 2, "the first token and exactly one successor");
+    let successor = successors.into_iter().next().expect("one");
+    let (status, _) = refresh(&http, &b, &successor).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "the winner's token works on either replica"
+    );
+
+    // Rotate once, from the command line: both replicas publish the new key,
+    // then both sign with it.
+    let rotated = run_command("auth-server", dir.path(), &env, &["keys", "rotate"]);
+    let printed = String::from_utf8_lossy(&rotated.stdout).into_owned();
+    let new_kid = printed
+        .split("published ")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .unwrap_or_else(|| panic!("expected `published <kid>; …`, got {printed}"))
+        .to_owned();
+    assert!(!first_kids.contains(&new_kid));
+    for replica in [&a, &b] {
+        eventually(&format!("{replica} publishes {new_kid}"), || {
+            let (http, replica, new_kid) = (http.clone(), replica.clone(), new_kid.clone());
+            async move { jwks_kids(&http, &replica).await.contains(&new_kid) }
+        })
+        .await;
+    }
+    for replica in [&a, &b] {
+        eventually(&format!("{replica} signs with {new_kid}"), || {
+            let (http, replica, new_kid) = (http.clone(), replica.clone(), new_kid.clone());
+            async move {
+                let tokens = log_in(&http, &replica, "shared@example.com").await;
+                kid_of(tokens["access_token"].as_str().expect("token")) == new_kid
+            }
+        })
+        .await;
+    }
+    // Tokens signed with the old key still verify on both while it is retired.
+    for replica in [&a, &b] {
+        let verified = http
+            .get(format!("{replica}/api/v1/auth/verify"))
+            .bearer_auth(on_b["access_token"].as_str().expect("token"))
+            .send()
+            .await
+            .expect("verify");
+        assert_eq!(verified.status(), StatusCode::OK);
+    }
+    for replica in [&replica_a, &replica_b] {
+        let errors = replica.errors_logged();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
