@@ -103,9 +103,17 @@ pub struct JwtAuth<S> {
 /// Pull the token out of `Authorization: Bearer <token>`.
 /// `Ok(None)`: no Authorization header or another scheme (a missing bearer token).
 pub(crate) fn bearer_token<B>(request: &Request<B>) -> Result<Option<&str>, AuthError> {
-    let Some(value) = request.headers().get(AUTHORIZATION) else {
+    let mut values = request.headers().get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    // Two credentials are ambiguous: a proxy may have checked one and the
+    // application would use the other (RFC 6750 §3.1 invalid_request).
+    if values.next().is_some() {
+        return Err(AuthError::InvalidRequest(
+            "more than one Authorization header",
+        ));
+    }
     let value = value
         .to_str()
         .map_err(|_| AuthError::InvalidRequest("header is not ASCII"))?;

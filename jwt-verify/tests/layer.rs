@@ -144,6 +144,27 @@ async fn a_malformed_authorization_header_is_400_invalid_request() {
 }
 
 #[tokio::test]
+async fn two_authorization_headers_are_400_even_when_both_hold_a_valid_token() {
+    let app = app(static_verifier(&[key(0)]));
+    let valid = bearer(&key(0).sign(&claims()));
+    let request = Request::get("/me")
+        .header("authorization", valid.as_str())
+        .header("authorization", valid.as_str())
+        .body(Body::empty())
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let challenge = response.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains(r#"error="invalid_request""#),
+        "{challenge}"
+    );
+}
+
+#[tokio::test]
 async fn a_valid_token_reaches_the_handler_with_its_claims() {
     let app = app(static_verifier(&[key(0)]));
     let answer = call(&app, "/me", Some(&bearer(&key(0).sign(&claims())))).await;

@@ -543,6 +543,109 @@ async fn with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everyth
     assert_eq!(stack.posts().await.len(), 3);
 }
 
+async fn hostile_requests_to_the_scraper_get_a_json_4xx_and_start_nothing(backend: Backend) {
+    use signet_service::testing::{assert_refused, HostileRequest};
+    let stack = Stack::start(backend).await;
+    stack.sign_up("plain@example.com", "Plain").await;
+    let user = format!("Bearer {}", stack.login("plain@example.com").await);
+    let admin = format!("Bearer {}", stack.admin_token);
+    let as_admin: &[(&str, &[u8])] = &[("Authorization", admin.as_bytes())];
+    let huge = vec![b'x'; 2 * 1024 * 1024];
+    let none_alg = "Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiJyb290In0.";
+    let scrape = "/api/v1/scrape";
+    let cases = vec![
+        HostileRequest::new("no token", "POST", scrape, &[], b"", 401),
+        HostileRequest::new(
+            "an unsigned token (alg none)",
+            "POST",
+            scrape,
+            &[("Authorization", none_alg.as_bytes())],
+            b"",
+            401,
+        ),
+        HostileRequest::new(
+            "a user who is not an admin",
+            "POST",
+            scrape,
+            &[("Authorization", user.as_bytes())],
+            b"",
+            403,
+        ),
+        HostileRequest::new(
+            "a bearer token of Latin-1 bytes",
+            "POST",
+            scrape,
+            &[("Authorization", b"Bearer \xff\xfe")],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "an admin token and a user token together",
+            "POST",
+            scrape,
+            &[
+                ("Authorization", admin.as_bytes()),
+                ("Authorization", user.as_bytes()),
+            ],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "a header injected after the token",
+            "POST",
+            scrape,
+            &[("Authorization", b"Bearer abc\r\nX-Injected: yes")],
+            b"",
+            401,
+        ),
+        HostileRequest::new(
+            "a body over the limit",
+            "POST",
+            scrape,
+            as_admin,
+            &huge,
+            413,
+        ),
+        HostileRequest::new(
+            "a limit that is not a number",
+            "GET",
+            "/api/v1/scrape/runs?limit=abc",
+            as_admin,
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "a limit with a statement after it",
+            "GET",
+            "/api/v1/scrape/runs?limit=1;DROP%20TABLE%20scrape_runs",
+            as_admin,
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "an unknown query parameter",
+            "GET",
+            "/api/v1/scrape/runs?where=1%3D1",
+            as_admin,
+            b"",
+            400,
+        ),
+    ];
+    assert_refused(stack.scraper.trim_start_matches("http://"), &cases, &[]).await;
+    let runs = Stack::json(
+        stack
+            .http
+            .get(format!("{}/api/v1/scrape/runs", stack.scraper))
+            .bearer_auth(&stack.admin_token)
+            .send()
+            .await
+            .expect("runs"),
+    )
+    .await;
+    assert_eq!(runs, json!([]), "no run was started");
+    assert!(stack.posts().await.is_empty(), "nothing reached the blog");
+}
+
 backend_tests!(
     with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything,
     a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens,
@@ -550,4 +653,5 @@ backend_tests!(
     a_token_for_another_audience_is_refused_by_the_blog,
     a_revoked_api_key_can_no_longer_get_tokens,
     with_the_auth_server_down_the_blog_keeps_verifying_from_cached_keys,
+    hostile_requests_to_the_scraper_get_a_json_4xx_and_start_nothing,
 );

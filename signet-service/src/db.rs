@@ -18,8 +18,12 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
 }
 
+/// How long a SQLite writer waits for the write lock before giving up (and
+/// the request gets a 503).
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Connect; for SQLite, create the file's folder and switch to WAL so readers
-/// run beside the writer (sqlx's 5 s busy timeout absorbs writer contention).
+/// run beside the writer.
 pub async fn connect(
     url: &str,
     max_connections: u32,
@@ -43,6 +47,9 @@ pub async fn connect(
     options.map_sqlx_sqlite_opts(|sqlite| {
         sqlite
             .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+            // SQLite has one writer at a time: a writer waits this long for
+            // the lock instead of failing at once with "database is locked".
+            .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
     });
     Database::connect(options).await

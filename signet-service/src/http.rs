@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, StatusCode};
 use axum::middleware;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
@@ -54,6 +54,26 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
     response
 }
 
+/// A body whose declared length is over the limit is refused before routing,
+/// whatever the handler would do with it: `DefaultBodyLimit` alone applies
+/// only where a handler reads the body, so a large upload to an endpoint that
+/// ignores its body would otherwise be accepted.
+async fn refuse_declared_oversized_bodies(
+    axum::extract::State(max_body_bytes): axum::extract::State<usize>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > max_body_bytes as u64) {
+        return crate::error::ApiError::PayloadTooLarge.into_response();
+    }
+    next.run(request).await
+}
+
 /// JSON 404/405 fallbacks, a body limit, request ids, request tracing, one log
 /// line per 5xx, and panics turned into a 500 problem.
 pub fn standard_layers<S: Clone + Send + Sync + 'static>(
@@ -70,6 +90,10 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            max_body_bytes,
+            refuse_declared_oversized_bodies,
+        ))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(

@@ -69,3 +69,166 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> St
         }
     }
 }
+
+/// One hostile request, written byte for byte (so it can carry what an HTTP
+/// client library refuses to send: invalid UTF-8, CR/LF in odd places,
+/// duplicate headers), and what the service must answer.
+#[derive(Debug, Clone)]
+pub struct HostileRequest {
+    pub name: &'static str,
+    pub bytes: Vec<u8>,
+    /// The 4xx status the service must answer with.
+    pub status: u16,
+}
+
+impl HostileRequest {
+    /// A request with `Host`, `Content-Length` and `Connection: close` added.
+    pub fn new(
+        name: &'static str,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &[u8])],
+        body: &[u8],
+        status: u16,
+    ) -> Self {
+        let mut bytes = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n").into_bytes();
+        for (name, value) in headers {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value);
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(
+            format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        );
+        bytes.extend_from_slice(body);
+        Self {
+            name,
+            bytes,
+            status,
+        }
+    }
+
+    /// A JSON `POST` (the body may be anything: that is the point).
+    pub fn post_json(
+        name: &'static str,
+        target: &str,
+        extra_headers: &[(&str, &[u8])],
+        body: impl AsRef<[u8]>,
+        status: u16,
+    ) -> Self {
+        let mut headers: Vec<(&str, &[u8])> = vec![("Content-Type", b"application/json")];
+        headers.extend_from_slice(extra_headers);
+        Self::new(name, "POST", target, &headers, body.as_ref(), status)
+    }
+}
+
+/// What came back for a [`HostileRequest`].
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    /// The status line and headers, as received.
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+/// Send `bytes` on a new connection to `addr` (`127.0.0.1:port`) and read the
+/// whole response (the request asks the server to close the connection).
+///
+/// # Panics
+/// When the server does not answer within 10 s or answers something that is
+/// not HTTP/1.1.
+pub async fn send_raw(addr: &str, bytes: &[u8]) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.write_all(bytes).await?;
+        let mut received = Vec::new();
+        stream.read_to_end(&mut received).await?;
+        Ok::<_, std::io::Error>(received)
+    };
+    let received = tokio::time::timeout(std::time::Duration::from_secs(10), exchange)
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 10 s"))
+        .unwrap_or_else(|e| panic!("exchange failed: {e}"));
+    let split = received
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(&received)));
+    let head = String::from_utf8_lossy(&received[..split]).into_owned();
+    let mut body = received[split + 4..].to_vec();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {head}"));
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    RawResponse { status, head, body }
+}
+
+fn dechunk(mut chunked: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(line_end) = chunked.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&chunked[..line_end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        let start = line_end + 2;
+        let end = (start + size).min(chunked.len());
+        body.extend_from_slice(&chunked[start..end]);
+        chunked = chunked.get(end + 2..).unwrap_or_default();
+    }
+    body
+}
+
+/// Send every case and check each is answered with its 4xx status and a JSON
+/// body (problem+json, or an RFC 6750 error object), and never reflects a
+/// header the request tried to inject. Reports every failing case at once.
+///
+/// Requests hyper cannot parse as HTTP at all (bad framing) never reach the
+/// service's code; hyper answers those `400` with an empty body, so a case
+/// may expect status 400 with no body by listing its name in `bodiless`.
+pub async fn assert_refused(addr: &str, cases: &[HostileRequest], bodiless: &[&str]) {
+    let mut failures = Vec::new();
+    for case in cases {
+        let response = send_raw(addr, &case.bytes).await;
+        let head = response.head.to_ascii_lowercase();
+        let problem = if response.status != case.status {
+            Some(format!(
+                "status {} (wanted {})",
+                response.status, case.status
+            ))
+        } else if head.contains("injected") {
+            Some(format!("an injected header came back: {}", response.head))
+        } else if bodiless.contains(&case.name) {
+            None
+        } else if !head.contains("content-type: application/problem+json")
+            && !head.contains("content-type: application/json")
+        {
+            Some(format!("not JSON: {}", response.head))
+        } else if serde_json::from_slice::<serde_json::Value>(&response.body).is_err() {
+            Some(format!(
+                "body is not JSON: {}",
+                String::from_utf8_lossy(&response.body)
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            failures.push(format!("{}: {problem}", case.name));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

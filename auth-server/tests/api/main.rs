@@ -7,6 +7,7 @@ mod api_keys;
 mod bad_input;
 mod gateway;
 mod health;
+mod hostile_input;
 mod keys;
 mod login;
 mod oauth;

@@ -63,6 +63,56 @@ async fn concurrent_signups_with_one_email_create_one_account(backend: Backend) 
     assert_eq!((created, conflicts), (1, 5), "{attempts:?}");
 }
 
+/// SQLite allows one writer at a time: with WAL and a busy timeout, writers
+/// queue instead of failing with "database is locked".
+async fn many_concurrent_signups_and_logins_all_succeed(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("RATE_LIMIT_SIGNUP_PER_IP", "1000/1m"),
+            ("RATE_LIMIT_LOGIN_PER_IP", "1000/1m"),
+        ],
+    )
+    .await;
+    let emails: Vec<String> = (0..40).map(|i| format!("writer{i}@example.com")).collect();
+    let signups: Vec<_> = emails
+        .iter()
+        .map(|email| {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/users"));
+            let body = json!({ "email": email, "password": PASSWORD });
+            tokio::spawn(async move {
+                let response = client.post(url).json(&body).send().await.expect("request");
+                (response.status(), response.text().await.expect("body"))
+            })
+        })
+        .collect();
+    for signup in signups {
+        let (status, body) = signup.await.expect("task");
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // Each login writes a session and its refresh token in one transaction.
+    let logins: Vec<_> = emails
+        .iter()
+        .map(|email| {
+            let (client, url) = (app.client.clone(), app.url("/api/v1/auth/login"));
+            let body = json!({ "email": email, "password": PASSWORD });
+            tokio::spawn(async move {
+                let response = client.post(url).json(&body).send().await.expect("request");
+                (response.status(), response.text().await.expect("body"))
+            })
+        })
+        .collect();
+    for login in logins {
+        let (status, body) = login.await.expect("task");
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let users = auth_server::entity::user::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("users");
+    assert_eq!(users.len(), 40);
+}
+
 async fn futures_join(app: &TestApp, body: &serde_json::Value, n: usize) -> Vec<StatusCode> {
     let mut handles = Vec::new();
     for _ in 0..n {
@@ -202,6 +252,7 @@ backend_tests!(
     passwords_are_stored_as_argon2id_phc_strings,
     a_duplicate_email_is_a_conflict_whatever_its_case,
     concurrent_signups_with_one_email_create_one_account,
+    many_concurrent_signups_and_logins_all_succeed,
     invalid_fields_are_listed_one_by_one,
     long_passphrases_are_welcome_up_to_256_characters,
     roles_cannot_be_chosen_at_signup,

@@ -42,6 +42,7 @@ fn test_key() -> &'static TestKey {
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    pub db: sea_orm::DatabaseConnection,
     kid: String,
     _dir: TempDir,
 }
@@ -70,10 +71,12 @@ impl TestApp {
             .await
             .expect("blog starts");
         let address = format!("http://{}", app.local_addr());
+        let db = app.state().db.clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             address,
             client: reqwest::Client::new(),
+            db,
             kid,
             _dir: dir,
         }

@@ -1,0 +1,253 @@
+//! Hostile input, table-driven and byte for byte: every request is answered
+//! with a precise 4xx and a JSON body, none with a 500, and the database is
+//! exactly as it was.
+
+use sea_orm::{EntityTrait, PaginatorTrait};
+use signet_service::testing::{assert_refused, HostileRequest};
+
+use auth_server::entity::{api_key, refresh_token, session, signing_key, user};
+
+use crate::helpers::backend_tests;
+use crate::helpers::{Backend, TestApp, PASSWORD};
+
+/// Rows of every table a request could change (the audit log records refused
+/// logins on purpose, so it is left out).
+async fn row_counts(app: &TestApp) -> [u64; 5] {
+    let db = &app.state.db;
+    [
+        user::Entity::find().count(db).await.expect("users"),
+        session::Entity::find().count(db).await.expect("sessions"),
+        refresh_token::Entity::find()
+            .count(db)
+            .await
+            .expect("refresh tokens"),
+        api_key::Entity::find().count(db).await.expect("api keys"),
+        signing_key::Entity::find().count(db).await.expect("keys"),
+    ]
+}
+
+async fn hostile_requests_get_a_json_4xx_and_change_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let someone = app.user("someone@example.com").await;
+    let bearer = format!("Bearer {}", someone.token);
+    let admin = format!("Bearer {}", app.admin().await.token);
+    let before = row_counts(&app).await;
+    let pw = PASSWORD;
+    let huge = "x".repeat(70 * 1024);
+    let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let signup = "/api/v1/users";
+    let login = "/api/v1/auth/login";
+    let token = "/oauth/token";
+    let verify = "/api/v1/auth/verify";
+    let form: &[(&str, &[u8])] = &[("Content-Type", b"application/x-www-form-urlencoded")];
+
+    let cases = vec![
+        HostileRequest::post_json("truncated JSON", signup, &[], r#"{"email": "#, 400),
+        HostileRequest::post_json("empty body", signup, &[], "", 400),
+        HostileRequest::post_json("a JSON null", signup, &[], "null", 422),
+        HostileRequest::post_json("a JSON array", signup, &[], "[]", 422),
+        HostileRequest::post_json(
+            "a number where a string belongs",
+            signup,
+            &[],
+            format!(r#"{{"email":5,"password":"{pw}"}}"#),
+            422,
+        ),
+        HostileRequest::post_json(
+            "a field over the body limit",
+            signup,
+            &[],
+            format!(r#"{{"email":"{huge}@example.com","password":"{pw}"}}"#),
+            413,
+        ),
+        HostileRequest::post_json(
+            "invalid UTF-8 inside a string",
+            signup,
+            &[],
+            [
+                br#"{"email":""#.as_slice(),
+                b"\xff\xfe",
+                format!(r#"@example.com","password":"{pw}"}}"#).as_bytes(),
+            ]
+            .concat(),
+            400,
+        ),
+        HostileRequest::post_json(
+            "a duplicated key",
+            signup,
+            &[],
+            format!(r#"{{"email":"a@example.com","email":"b@example.com","password":"{pw}"}}"#),
+            422,
+        ),
+        HostileRequest::post_json(
+            "a field the client may not set (roles)",
+            signup,
+            &[],
+            format!(r#"{{"email":"mass@example.com","password":"{pw}","roles":["admin"]}}"#),
+            422,
+        ),
+        // Refused as the wrong shape before serde_json's recursion limit matters.
+        HostileRequest::post_json("nesting 5000 deep", signup, &[], &nested, 422),
+        HostileRequest::post_json(
+            "SQL in the email",
+            signup,
+            &[],
+            format!(r#"{{"email":"x@example.com'; DROP TABLE users; --","password":"{pw}"}}"#),
+            422,
+        ),
+        HostileRequest::post_json(
+            "a NUL in the email",
+            signup,
+            &[],
+            format!(r#"{{"email":"nul\u0000@example.com","password":"{pw}"}}"#),
+            422,
+        ),
+        HostileRequest::new(
+            "not JSON at all",
+            "POST",
+            signup,
+            &[("Content-Type", b"text/plain")],
+            b"email=a@example.com",
+            415,
+        ),
+        HostileRequest::new("no content type", "POST", signup, &[], b"{}", 415),
+        HostileRequest::post_json(
+            "a header smuggled with CR LF",
+            signup,
+            &[("X-Note", b"a\r\nX-Injected: yes")],
+            "{",
+            400,
+        ),
+        HostileRequest::post_json(
+            "SQL as the login email",
+            login,
+            &[],
+            r#"{"email":"' OR '1'='1' --","password":"x"}"#,
+            401,
+        ),
+        HostileRequest::post_json(
+            "SQL as the login password",
+            login,
+            &[],
+            r#"{"email":"someone@example.com","password":"' OR '1'='1' --"}"#,
+            401,
+        ),
+        HostileRequest::new(
+            "Basic credentials that are not base64",
+            "POST",
+            login,
+            &[("Authorization", b"Basic !!!not-base64!!!")],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "a token request without grant_type",
+            "POST",
+            token,
+            form,
+            b"scope=x",
+            400,
+        ),
+        HostileRequest::new(
+            "invalid percent-encoding in the form",
+            "POST",
+            token,
+            form,
+            b"grant_type=%ff%fe",
+            400,
+        ),
+        HostileRequest::new(
+            "grant_type given twice",
+            "POST",
+            token,
+            form,
+            b"grant_type=client_credentials&grant_type=refresh_token",
+            400,
+        ),
+        HostileRequest::new(
+            "the password grant (not offered)",
+            "POST",
+            token,
+            form,
+            b"grant_type=password&username=someone@example.com&password=x",
+            400,
+        ),
+        HostileRequest::new(
+            "client credentials with SQL as the secret",
+            "POST",
+            token,
+            &[
+                ("Content-Type", b"application/x-www-form-urlencoded"),
+                (
+                    "Authorization",
+                    b"Basic c2duX3gnIE9SIDE9MSAtLTonIE9SIDE9MSAtLQ==",
+                ),
+            ],
+            b"grant_type=client_credentials",
+            401,
+        ),
+        HostileRequest::new(
+            "a bearer token of Latin-1 bytes",
+            "GET",
+            verify,
+            &[("Authorization", b"Bearer \xff\xfe\xfd")],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "two Authorization headers",
+            "GET",
+            verify,
+            &[
+                ("Authorization", bearer.as_bytes()),
+                ("Authorization", bearer.as_bytes()),
+            ],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "a header injected after the token",
+            "GET",
+            verify,
+            &[("Authorization", b"Bearer abc\r\nX-Injected: yes")],
+            b"",
+            401,
+        ),
+        HostileRequest::new(
+            "a token with a path in its kid",
+            "GET",
+            "/api/v1/users/me",
+            &[(
+                "Authorization",
+                b"Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6Ii4uLy4uL2V0Yy9wYXNzd2QifQ.e30.AAAA",
+            )],
+            b"",
+            401,
+        ),
+        HostileRequest::new(
+            "a user id that is SQL",
+            "GET",
+            "/api/v1/users/1%27%20OR%20%271%27%3D%271",
+            &[("Authorization", admin.as_bytes())],
+            b"",
+            400,
+        ),
+        HostileRequest::new(
+            "a header name with a space (not HTTP)",
+            "GET",
+            "/healthz",
+            &[("Bad Header", b"x")],
+            b"",
+            400,
+        ),
+    ];
+    assert_refused(
+        app.address.trim_start_matches("http://"),
+        &cases,
+        &["a header name with a space (not HTTP)"],
+    )
+    .await;
+    assert_eq!(row_counts(&app).await, before, "the database is unchanged");
+}
+
+backend_tests!(hostile_requests_get_a_json_4xx_and_change_nothing);
