@@ -162,24 +162,25 @@ impl Config {
             account_free_failures: env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?,
             account_max_backoff: env.duration("LOGIN_MAX_BACKOFF", Duration::from_secs(15 * 60))?,
         };
-        let key_encryption_key = match env.get("KEY_ENCRYPTION_KEY") {
-            None => None,
-            Some(raw) => {
-                use base64::Engine as _;
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(raw.trim())
-                    .map_err(|_| {
-                        ConfigError::new(
-                            "KEY_ENCRYPTION_KEY",
-                            "must be base64 (e.g. `openssl rand -base64 32`)",
-                        )
+        let key_encryption_key =
+            match env.secret("KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEY_FILE")? {
+                None => None,
+                Some(raw) => {
+                    use base64::Engine as _;
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(raw.trim())
+                        .map_err(|_| {
+                            ConfigError::new(
+                                "KEY_ENCRYPTION_KEY",
+                                "must be base64 (e.g. `openssl rand -base64 32`)",
+                            )
+                        })?;
+                    let key: [u8; 32] = bytes.try_into().map_err(|_| {
+                        ConfigError::new("KEY_ENCRYPTION_KEY", "must decode to exactly 32 bytes")
                     })?;
-                let key: [u8; 32] = bytes.try_into().map_err(|_| {
-                    ConfigError::new("KEY_ENCRYPTION_KEY", "must decode to exactly 32 bytes")
-                })?;
-                Some(key)
-            }
-        };
+                    Some(key)
+                }
+            };
         let jwks_max_age = env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?;
         let publish_delay = env.duration("KEY_PUBLISH_DELAY", jwks_max_age)?;
         if publish_delay < jwks_max_age {

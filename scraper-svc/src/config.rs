@@ -64,7 +64,7 @@ impl Config {
             .map(|u| u.to_string())
             .unwrap_or_default();
         let api_key = env
-            .get("SCRAPER_API_KEY")
+            .secret("SCRAPER_API_KEY", "SCRAPER_API_KEY_FILE")?
             .ok_or_else(|| ConfigError::new("SCRAPER_API_KEY", "is required: create one with `auth-server api-keys create --name scraper --scopes posts:write`"))?;
         if jwt_verify::api_key_client_id(api_key.trim()).is_none() {
             return Err(ConfigError::new(

@@ -44,6 +44,37 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
     }
 
+    /// A secret: `NAME` itself, or else the contents of the file named by
+    /// `NAME_FILE` (as Docker and Kubernetes mount secrets), trailing newline
+    /// removed. Setting both is refused: which one wins would be a guess.
+    pub fn secret(
+        &self,
+        name: &'static str,
+        file_variable: &'static str,
+    ) -> Result<Option<String>, ConfigError> {
+        match (self.get(name), self.get(file_variable)) {
+            (Some(_), Some(_)) => Err(ConfigError::new(
+                name,
+                format!("set either {name} or {file_variable}, not both"),
+            )),
+            (Some(value), None) => Ok(Some(value)),
+            (None, Some(path)) => {
+                let contents = std::fs::read_to_string(path.trim()).map_err(|e| {
+                    ConfigError::new(file_variable, format!("cannot read {path:?}: {e}"))
+                })?;
+                let value = contents.trim_end_matches(['\r', '\n']).to_owned();
+                if value.trim().is_empty() {
+                    return Err(ConfigError::new(
+                        file_variable,
+                        format!("{path:?} is empty"),
+                    ));
+                }
+                Ok(Some(value))
+            }
+            (None, None) => Ok(None),
+        }
+    }
+
     pub fn parse<T: std::str::FromStr>(
         &self,
         name: &'static str,
@@ -157,7 +188,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// `sqlite:…` or `postgres://…`.
     pub fn database_url(&self, default: &str) -> Result<String, ConfigError> {
         let variable = "DATABASE_URL";
-        let raw = self.get(variable).unwrap_or_else(|| default.to_owned());
+        // The URL may carry the database password: it can come from a secret file.
+        let raw = self
+            .secret(variable, "DATABASE_URL_FILE")?
+            .unwrap_or_else(|| default.to_owned());
         let raw = raw.trim();
         match raw.split(':').next().unwrap_or_default() {
             "sqlite" => Ok(raw.to_owned()),
@@ -179,4 +213,58 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         return Ok(Duration::from_secs(seconds));
     }
     humantime::parse_duration(raw).map_err(|e| format!("cannot parse {raw:?} as a duration: {e}"))
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'static str, String)]) -> Env<impl Fn(&str) -> Option<String> + 'a> {
+        Env::new(move |name| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn a_secret_comes_from_the_variable_or_from_its_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "s3cr3t\n").expect("write");
+        let path = file.display().to_string();
+        assert_eq!(
+            env(&[("TOKEN", "inline".into())])
+                .secret("TOKEN", "TOKEN_FILE")
+                .expect("ok"),
+            Some("inline".to_owned())
+        );
+        assert_eq!(
+            env(&[("TOKEN_FILE", path.clone())])
+                .secret("TOKEN", "TOKEN_FILE")
+                .expect("ok"),
+            Some("s3cr3t".to_owned()),
+            "the trailing newline of the file is not part of the secret"
+        );
+        assert_eq!(env(&[]).secret("TOKEN", "TOKEN_FILE").expect("ok"), None);
+    }
+
+    #[test]
+    fn a_bad_secret_file_names_the_variable_and_never_the_contents() {
+        let dir = tempfile::tempdir().expect("dir");
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n").expect("write");
+        let missing = env(&[("TOKEN_FILE", "/nonexistent/secret".into())])
+            .secret("TOKEN", "TOKEN_FILE")
+            .expect_err("missing file");
+        assert_eq!(missing.variable, "TOKEN_FILE");
+        let blank = env(&[("TOKEN_FILE", empty.display().to_string())])
+            .secret("TOKEN", "TOKEN_FILE")
+            .expect_err("empty file");
+        assert_eq!(blank.variable, "TOKEN_FILE");
+        let both = env(&[("TOKEN", "a".into()), ("TOKEN_FILE", "/x".into())])
+            .secret("TOKEN", "TOKEN_FILE")
+            .expect_err("both");
+        assert_eq!(both.variable, "TOKEN");
+    }
 }

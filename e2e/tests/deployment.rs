@@ -1,0 +1,189 @@
+//! No Docker engine runs here, so the deployment files are checked by
+//! construction: docker-compose.yml parses, and everything it and the
+//! Dockerfiles name exists (build files, mounted files, secrets the setup
+//! script makes, configuration variables the services read).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde_yaml::Value;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn compose() -> Value {
+    serde_yaml::from_str(&read("docker-compose.yml")).expect("docker-compose.yml is YAML")
+}
+
+const SERVICES: [&str; 3] = ["auth-server", "blog-svc", "scraper-svc"];
+
+#[test]
+fn compose_runs_the_whole_stack_from_this_repository() {
+    let compose = compose();
+    let services = compose["services"].as_mapping().expect("services");
+    let names: BTreeSet<&str> = services.keys().filter_map(Value::as_str).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "auth-server",
+            "blog-svc",
+            "gateway",
+            "postgres",
+            "scraper-svc"
+        ])
+    );
+    for service in SERVICES {
+        let build = &compose["services"][service]["build"];
+        assert_eq!(build["context"].as_str(), Some("."), "{service}");
+        let dockerfile = build["dockerfile"].as_str().expect("dockerfile");
+        assert_eq!(dockerfile, format!("{service}/Dockerfile"));
+        assert!(root().join(dockerfile).exists(), "{dockerfile}");
+    }
+    // Every host file a container mounts is in the repository.
+    for (name, service) in services {
+        for volume in service["volumes"].as_sequence().into_iter().flatten() {
+            let spec = volume.as_str().expect("short volume syntax");
+            if let Some(host) = spec.strip_prefix("./") {
+                let host = host.split(':').next().expect("host path");
+                assert!(root().join(host).exists(), "{name:?} mounts missing {host}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_secret_is_a_git_ignored_file_the_setup_script_makes() {
+    let compose = compose();
+    let script = read("scripts/compose-secrets.sh");
+    assert!(read(".gitignore").lines().any(|l| l.trim() == "/secrets"));
+    assert!(read(".dockerignore")
+        .lines()
+        .any(|l| l.trim() == "secrets/"));
+    let secrets = compose["secrets"].as_mapping().expect("secrets");
+    for (name, secret) in secrets {
+        let name = name.as_str().expect("name");
+        let file = secret["file"].as_str().expect("file");
+        assert_eq!(file, format!("./secrets/{name}"));
+        assert!(
+            script.contains(&format!("secrets/{name}"))
+                || script.contains(&format!("write_once {name} ")),
+            "{name}"
+        );
+    }
+    // Each service is given exactly the secrets its *_FILE variables read.
+    for (service, body) in compose["services"].as_mapping().expect("services") {
+        let given: BTreeSet<String> = body["secrets"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|s| s.as_str().expect("secret").to_owned())
+            .collect();
+        let read_from: BTreeSet<String> = body["environment"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, value)| {
+                value
+                    .as_str()?
+                    .strip_prefix("/run/secrets/")
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(given, read_from, "{service:?}");
+    }
+    // No private key or secret travels in the environment itself.
+    let text = read("docker-compose.yml");
+    assert!(!text.contains("BEGIN"), "no PEM inline");
+    assert!(
+        !text.contains("KEY_ENCRYPTION_KEY:"),
+        "sealing key only as a file"
+    );
+}
+
+#[test]
+fn every_variable_compose_sets_is_a_documented_setting() {
+    let compose = compose();
+    let readme = read("README.md");
+    for service in SERVICES {
+        for (name, _) in compose["services"][service]["environment"]
+            .as_mapping()
+            .expect("environment")
+        {
+            let name = name.as_str().expect("name");
+            assert!(
+                readme.contains(&format!("`{name}`")),
+                "{service}: {name} is not in the README's configuration tables"
+            );
+        }
+    }
+    let gateway = &compose["services"]["gateway"];
+    let template = read("deploy/nginx/nginx.conf.template");
+    for (name, _) in gateway["environment"].as_mapping().expect("environment") {
+        let name = name.as_str().expect("name");
+        assert!(
+            template.contains(&format!("${{{name}}}")),
+            "template lacks ${{{name}}}"
+        );
+    }
+}
+
+#[test]
+fn each_dockerfile_builds_its_binary_in_one_stage_and_runs_it_as_non_root_in_another() {
+    for service in SERVICES {
+        let path = format!("{service}/Dockerfile");
+        let dockerfile = read(&path);
+        let lines: Vec<&str> = dockerfile
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect();
+        let stages = lines.iter().filter(|l| l.starts_with("FROM ")).count();
+        assert!(stages >= 2, "{path}: multi-stage");
+        let last_from = lines
+            .iter()
+            .rposition(|l| l.starts_with("FROM "))
+            .expect("FROM");
+        let runtime = &lines[last_from..];
+        let user = runtime
+            .iter()
+            .rev()
+            .find_map(|l| l.strip_prefix("USER "))
+            .and_then(|u| u.split(':').next())
+            .unwrap_or("root");
+        assert!(!matches!(user, "root" | "0"), "{path}: runs as {user}");
+        assert!(
+            runtime
+                .iter()
+                .any(|l| l.contains(&format!("[\"/usr/local/bin/{service}\"]"))),
+            "{path}: runs {service}"
+        );
+        assert!(
+            root().join(service).join("src/main.rs").exists(),
+            "{service} is a binary"
+        );
+        assert!(
+            dockerfile.contains(&format!("-p {service} --bin {service}")),
+            "{path}: builds {service}"
+        );
+        for line in &lines {
+            if let Some(sources) = line
+                .strip_prefix("COPY ")
+                .filter(|l| !l.starts_with("--from"))
+            {
+                let parts: Vec<&str> = sources.split_whitespace().collect();
+                for source in &parts[..parts.len() - 1] {
+                    assert!(root().join(source).exists(), "{path}: COPY {source}");
+                    assert!(
+                        !source.contains("keys") && !source.ends_with(".pem"),
+                        "{path}: no keys in images"
+                    );
+                }
+            }
+        }
+    }
+}

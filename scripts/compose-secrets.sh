@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Make the secret files docker-compose.yml mounts, once, under ./secrets
+# (git-ignored, mode 600). Existing files are kept: re-running never rotates a
+# secret behind a running stack's back. See docs/OPERATIONS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+umask 077
+mkdir -p secrets
+
+write_once() { # name, command producing the value
+    local file="secrets/$1"
+    if [[ -s "$file" ]]; then
+        echo "kept     $file"
+    else
+        eval "$2" > "$file"
+        echo "created  $file"
+    fi
+}
+
+write_once postgres_password "openssl rand -hex 24"
+password=$(cat secrets/postgres_password)
+write_once auth_database_url "echo postgres://signet:$password@postgres:5432/signet"
+write_once blog_database_url "echo postgres://signet:$password@postgres:5432/signet_blog"
+write_once scraper_database_url "echo postgres://signet:$password@postgres:5432/signet_scraper"
+write_once key_encryption_key "openssl rand -base64 32"
+write_once jwt_private_key "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 2>/dev/null"
+# Minted by auth-server once it runs (docs/OPERATIONS.md); until then empty,
+# and scraper-svc refuses to start with a message saying so.
+[[ -e secrets/scraper_api_key ]] || : > secrets/scraper_api_key
+chmod 600 secrets/*
+echo "secrets are in ./secrets; next: docker compose up -d postgres auth-server"
