@@ -50,15 +50,16 @@ impl<'a> AuditEvent<'a> {
 /// Record an event. Failing to audit is logged loudly but does not undo or
 /// fail the action it describes.
 pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) {
-    tracing::info!(
-        target: "audit",
-        event = event.event,
-        actor = event.actor,
-        subject = event.subject,
-        ip = event.ip,
-        detail = %event.detail,
-        "audit"
-    );
+    let name = event.event;
+    if let Err(error) = write(db, event).await {
+        tracing::error!(%error, event = name, "could not write audit event");
+    }
+}
+
+/// Write `event` as part of the caller's transaction: the change and its
+/// audit row are committed together or not at all (used where losing the row
+/// would lose the only record of a security event, e.g. a session opened).
+pub async fn write(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<(), sea_orm::DbErr> {
     let row = audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         at: Set(Utc::now()),
@@ -68,7 +69,15 @@ pub async fn record(db: &impl ConnectionTrait, event: AuditEvent<'_>) {
         ip: Set(event.ip.map(str::to_owned)),
         detail: Set(event.detail.to_string()),
     };
-    if let Err(error) = row.insert(db).await {
-        tracing::error!(%error, event = event.event, "could not write audit event");
-    }
+    row.insert(db).await?;
+    tracing::info!(
+        target: "audit",
+        event = event.event,
+        actor = event.actor,
+        subject = event.subject,
+        ip = event.ip,
+        detail = %event.detail,
+        "audit"
+    );
+    Ok(())
 }

@@ -193,6 +193,17 @@ async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_wri
         0,
         "every session has its refresh token"
     );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM sessions s WHERE NOT EXISTS \
+             (SELECT 1 FROM audit_events a WHERE a.event = 'login.success' \
+              AND a.detail LIKE '%' || s.id::text || '%')"
+        )
+        .await,
+        0,
+        "every session has its login.success audit row"
+    );
     let not_503: Vec<String> = auth
         .errors_logged()
         .into_iter()

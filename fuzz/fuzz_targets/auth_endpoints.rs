@@ -28,7 +28,10 @@ fn server() -> &'static Server {
         let dir = tempfile::tempdir().expect("dir");
         let vars = [
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
-            ("DATABASE_URL", format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display())),
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display()),
+            ),
             ("KEYS_DIR", dir.path().join("keys").display().to_string()),
             ("ARGON2_MEMORY_KIB", "64".to_owned()),
             ("ARGON2_ITERATIONS", "1".to_owned()),
@@ -37,14 +40,20 @@ fn server() -> &'static Server {
             ("RATE_LIMIT_TOKEN_PER_IP", "1000000000/1s".to_owned()),
         ];
         let config = auth_server::config::Config::from_lookup(|name| {
-            vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
         })
         .expect("config");
         let application = runtime
             .block_on(auth_server::Application::build(config))
             .expect("auth-server");
         let router = auth_server::app(application.state().clone());
-        Server { runtime, router, _dir: dir }
+        Server {
+            runtime,
+            router,
+            _dir: dir,
+        }
     })
 }
 

@@ -23,10 +23,19 @@ impl Fixture {
     /// `header.payload.signature` with a valid RS256 signature over whatever
     /// header and payload bytes the fuzzer chose.
     pub fn sign(&self, header: &[u8], payload: &[u8]) -> String {
-        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header), URL_SAFE_NO_PAD.encode(payload));
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
         let mut signature = vec![0; self.signer.public_modulus_len()];
         self.signer
-            .sign(&RSA_PKCS1_SHA256, &SystemRandom::new(), signing_input.as_bytes(), &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut signature,
+            )
             .expect("signing never fails with a valid key");
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))
     }
@@ -45,6 +54,10 @@ pub fn fixture() -> &'static Fixture {
         let keys = KeySet::from_pem(&public_pem).expect("key set");
         let kid = keys.kids()[0].to_owned();
         let verifier = Verifier::from_key_set(keys, Validation::new(ISSUER).audience(AUDIENCE));
-        Fixture { verifier, signer, kid }
+        Fixture {
+            verifier,
+            signer,
+            kid,
+        }
     })
 }

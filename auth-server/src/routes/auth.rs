@@ -7,7 +7,7 @@ use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jwt_verify::Claims;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -194,8 +194,10 @@ pub async fn login(
         "Password logins by outcome.",
         &[("outcome", "success")],
     );
+    // The session, its refresh token and the audit row: all or nothing.
+    let txn = state.db.begin().await?;
     let started = sessions::start(
-        &state.db,
+        &txn,
         user.id,
         &state.config.sessions,
         user_agent,
@@ -203,15 +205,16 @@ pub async fn login(
     )
     .await?;
     let user_id = user.id.to_string();
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("login.success")
             .actor(&user_id)
             .subject(&user_id)
             .ip(ip_text.as_deref())
             .detail(serde_json::json!({ "session": started.session.id })),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     let tokens = issue_user_tokens(&state, &user, started.session.id, started.refresh_token)?;
     state.metrics.inc(
         "tokens_issued_total",
