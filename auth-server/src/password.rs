@@ -2,11 +2,16 @@
 //!
 //! Hashing is deliberately expensive (~tens of ms, 19 MiB each). Running it on
 //! the runtime's worker threads would let a login flood stall every other
-//! endpoint, so each hash runs in `spawn_blocking` behind a semaphore sized to
-//! the cores; callers past a queue bound get `Busy` (503) instead of piling up.
+//! endpoint, so each hash runs on a dedicated pool of threads behind a
+//! semaphore sized to the cores; callers past a queue bound get `Busy` (503)
+//! instead of piling up. The pool's threads run at the lowest normal
+//! scheduling priority (nice 19): when a core is shared, token verification,
+//! issuance and every other request preempt a hash in progress, so a login
+//! flood slows logins rather than everything else.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
@@ -50,9 +55,49 @@ pub struct Verification {
     pub needs_rehash: bool,
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Start `threads` hashing threads at the lowest normal priority, fed through
+/// one channel; they end when the last sender (hasher clone) is dropped.
+fn spawn_pool(threads: usize) -> Result<SyncSender<Job>, HashError> {
+    let (sender, receiver) = sync_channel::<Job>(threads);
+    let receiver = Arc::new(Mutex::new(receiver));
+    for index in 0..threads {
+        let receiver = receiver.clone();
+        std::thread::Builder::new()
+            .name(format!("argon2-{index}"))
+            .spawn(move || run_worker(&receiver))
+            .map_err(|e| HashError::Failed(format!("cannot start a hashing thread: {e}")))?;
+    }
+    Ok(sender)
+}
+
+fn run_worker(receiver: &Mutex<Receiver<Job>>) {
+    // Lowering one's own priority needs no privilege; if the platform refuses,
+    // hashing still works at normal priority.
+    if let Err(error) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::warn!(?error, "could not lower the hashing thread's priority");
+    }
+    loop {
+        let job = match receiver.lock() {
+            Ok(receiver) => match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        // A panicking hash must not take a pool thread with it: the caller
+        // sees its result channel dropped and answers with an error.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+    }
+}
+
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
+    jobs: SyncSender<Job>,
     permits: Arc<Semaphore>,
     queued: Arc<AtomicUsize>,
     max_queued: usize,
@@ -96,6 +141,7 @@ impl PasswordHasher {
             .to_string();
         Ok(Self {
             params,
+            jobs: spawn_pool(concurrency)?,
             permits: Arc::new(Semaphore::new(concurrency)),
             queued: Arc::new(AtomicUsize::new(0)),
             max_queued: concurrency * 64,
@@ -107,7 +153,7 @@ impl PasswordHasher {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// Run `work` on the blocking pool once a permit is free.
+    /// Run `work` on the hashing pool once a permit is free.
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
@@ -124,13 +170,18 @@ impl PasswordHasher {
             .await
             .map_err(|_| HashError::Failed("hashing pool closed".into()))?;
         drop(guard);
-        tokio::task::spawn_blocking(move || {
-            let result = work();
-            drop(permit);
-            result
-        })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))
+        let (done, result) = tokio::sync::oneshot::channel();
+        // Never blocks: a permit is held per job, and the channel has room for
+        // as many jobs as there are permits.
+        self.jobs
+            .send(Box::new(move || {
+                let _ = done.send(work());
+                drop(permit);
+            }))
+            .map_err(|_| HashError::Failed("hashing pool stopped".into()))?;
+        result
+            .await
+            .map_err(|_| HashError::Failed("a hashing job failed".into()))
     }
 
     /// A PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`).
@@ -206,6 +257,45 @@ mod tests {
             iterations: 1,
             parallelism: 1,
         }
+    }
+
+    /// The nice value of each of this process's threads with `name`, from /proc.
+    #[cfg(target_os = "linux")]
+    fn nice_of_threads_named(name: &str) -> Vec<i64> {
+        let mut nice = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task")
+            .expect("tasks")
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.trim() != name {
+                continue;
+            }
+            let stat = std::fs::read_to_string(task.path().join("stat")).expect("stat");
+            // Fields after the parenthesised command: state is field 3, nice field 19.
+            let after_comm = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest)
+                .unwrap_or_default();
+            let fields: Vec<&str> = after_comm.split_whitespace().collect();
+            nice.push(fields[16].parse().expect("nice"));
+        }
+        nice
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_at_the_lowest_priority_so_requests_preempt_them() {
+        let hasher = PasswordHasher::new(cheap(), 1).expect("hasher");
+        // The first job proves the worker has started (and lowered itself).
+        hasher
+            .hash(&Password::new("a long passphrase"))
+            .await
+            .expect("hash");
+        let name = "argon2-0";
+        let nice = nice_of_threads_named(name);
+        assert!(!nice.is_empty(), "no {name} thread");
+        assert!(nice.iter().all(|n| *n == 19), "{nice:?}");
     }
 
     #[tokio::test]
