@@ -1,6 +1,6 @@
 //! No Docker engine runs here, so the deployment files are checked by
 //! construction: docker-compose.yml parses, and everything it and the
-//! Dockerfiles name exists (build files, mounted files, secrets the setup
+//! Dockerfile name exists (build files, mounted files, secrets the setup
 //! script makes, configuration variables the services read).
 
 use std::collections::BTreeSet;
@@ -40,9 +40,15 @@ fn compose_runs_the_whole_stack_from_this_repository() {
     for service in SERVICES {
         let build = &compose["services"][service]["build"];
         assert_eq!(build["context"].as_str(), Some("."), "{service}");
-        let dockerfile = build["dockerfile"].as_str().expect("dockerfile");
-        assert_eq!(dockerfile, format!("{service}/Dockerfile"));
-        assert!(root().join(dockerfile).exists(), "{dockerfile}");
+        assert!(
+            build["dockerfile"].is_null(),
+            "{service}: the root Dockerfile"
+        );
+        assert_eq!(
+            build["target"].as_str(),
+            Some(service),
+            "{service}: its own image"
+        );
     }
     // Every host file a container mounts is in the repository.
     for (name, service) in services {
@@ -133,56 +139,74 @@ fn every_variable_compose_sets_is_a_documented_setting() {
 }
 
 #[test]
-fn each_dockerfile_builds_its_binary_in_one_stage_and_runs_it_as_non_root_in_another() {
+fn each_service_image_runs_only_its_binary_as_non_root_in_a_stage_of_its_own() {
+    let dockerfile = read("Dockerfile");
+    let lines: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect();
+    // Stages by name, each with its lines.
+    let mut stages: Vec<(&str, Vec<&str>)> = Vec::new();
+    for line in &lines {
+        if let Some(from) = line.strip_prefix("FROM ") {
+            let name = from.split(" AS ").nth(1).unwrap_or("");
+            stages.push((name, Vec::new()));
+        }
+        if let Some((_, body)) = stages.last_mut() {
+            body.push(line);
+        }
+    }
+    let stage = |name: &str| {
+        stages
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, body)| body.clone())
+            .unwrap_or_else(|| panic!("no stage {name}"))
+    };
+    let runtime = stage("runtime");
+    let user = runtime
+        .iter()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .and_then(|u| u.split(':').next())
+        .unwrap_or("root");
+    assert!(!matches!(user, "root" | "0"), "runs as {user}");
+    let build = stage("build").join("\n");
     for service in SERVICES {
-        let path = format!("{service}/Dockerfile");
-        let dockerfile = read(&path);
-        let lines: Vec<&str> = dockerfile
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with('#') && !l.is_empty())
-            .collect();
-        let stages = lines.iter().filter(|l| l.starts_with("FROM ")).count();
-        assert!(stages >= 2, "{path}: multi-stage");
-        let last_from = lines
-            .iter()
-            .rposition(|l| l.starts_with("FROM "))
-            .expect("FROM");
-        let runtime = &lines[last_from..];
-        let user = runtime
-            .iter()
-            .rev()
-            .find_map(|l| l.strip_prefix("USER "))
-            .and_then(|u| u.split(':').next())
-            .unwrap_or("root");
-        assert!(!matches!(user, "root" | "0"), "{path}: runs as {user}");
-        assert!(
-            runtime
-                .iter()
-                .any(|l| l.contains(&format!("[\"/usr/local/bin/{service}\"]"))),
-            "{path}: runs {service}"
-        );
         assert!(
             root().join(service).join("src/main.rs").exists(),
             "{service} is a binary"
         );
         assert!(
-            dockerfile.contains(&format!("-p {service} --bin {service}")),
-            "{path}: builds {service}"
+            build.contains(&format!("--bin {service}")),
+            "builds {service}"
         );
-        for line in &lines {
-            if let Some(sources) = line
-                .strip_prefix("COPY ")
-                .filter(|l| !l.starts_with("--from"))
-            {
-                let parts: Vec<&str> = sources.split_whitespace().collect();
-                for source in &parts[..parts.len() - 1] {
-                    assert!(root().join(source).exists(), "{path}: COPY {source}");
-                    assert!(
-                        !source.contains("keys") && !source.ends_with(".pem"),
-                        "{path}: no keys in images"
-                    );
-                }
+        let image = stage(service);
+        assert_eq!(image[0], format!("FROM runtime AS {service}"), "{service}");
+        assert!(
+            image
+                .iter()
+                .any(|l| l.contains(&format!("[\"/usr/local/bin/{service}\"]"))),
+            "{service}: runs {service}"
+        );
+        assert!(
+            !image.iter().any(|l| l.starts_with("USER ")),
+            "{service}: keeps the runtime's non-root user"
+        );
+    }
+    for line in &lines {
+        if let Some(sources) = line
+            .strip_prefix("COPY ")
+            .filter(|l| !l.starts_with("--from"))
+        {
+            let parts: Vec<&str> = sources.split_whitespace().collect();
+            for source in &parts[..parts.len() - 1] {
+                assert!(root().join(source).exists(), "COPY {source}");
+                assert!(
+                    !source.contains("keys") && !source.ends_with(".pem"),
+                    "no keys in images"
+                );
             }
         }
     }
