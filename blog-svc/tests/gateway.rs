@@ -2,82 +2,30 @@
 //! deploy/nginx template, with `auth_request` to a real auth-server.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-struct Nginx {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+use signet_service::testing::Nginx;
 
 /// Render deploy/nginx/nginx.conf.template as envsubst would, and start nginx.
 async fn start_nginx(auth: &str, upstream: &str) -> Nginx {
-    let bin = std::env::var("NGINX_BIN").expect("NGINX_BIN");
-    let dir = tempfile::tempdir().expect("dir");
-    // Workers run as an unprivileged user when nginx starts as root.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
-            .expect("chmod");
-    }
-    let listen = format!("127.0.0.1:{}", free_port());
-    let template = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../deploy/nginx/nginx.conf.template"
-    ))
-    .expect("template");
-    let prefix = dir.path().display().to_string();
-    let config = template
-        .replace("${LISTEN}", &listen)
-        .replace("${AUTH_UPSTREAM}", auth.trim_start_matches("http://"))
-        .replace("${BLOG_UPSTREAM}", upstream.trim_start_matches("http://"))
-        .replace("${PREFIX}", &prefix);
-    let config_path = dir.path().join("nginx.conf");
-    std::fs::write(&config_path, config).expect("write config");
-    let mut child = Command::new(bin)
-        .args(["-p", &prefix, "-c"])
-        .arg(&config_path)
-        .args(["-g", "daemon off;"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start nginx");
-    let url = format!("http://{listen}");
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(&listen).await.is_ok() {
-            return Nginx {
-                child,
-                url,
-                _dir: dir,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("nginx did not start; see {prefix}/error.log");
+    Nginx::start(
+        "nginx.conf.template",
+        &[
+            (
+                "AUTH_UPSTREAM",
+                auth.trim_start_matches("http://").to_owned(),
+            ),
+            (
+                "BLOG_UPSTREAM",
+                upstream.trim_start_matches("http://").to_owned(),
+            ),
+        ],
+    )
+    .await
 }
 
 async fn auth_server_with_user() -> (String, String, tempfile::TempDir) {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use signet_service::testing::{fresh_database, Backend};
+pub use signet_service::testing::{free_port, fresh_database, shared_tempdir, Backend, Nginx};
 
 /// The password every test user gets: long enough for the password policy.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -38,30 +38,12 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
-/// A port nothing listens on right now (the OS's pick for port 0).
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("no free port: {e}"))
-}
-
 /// Whether this process runs as root (PostgreSQL refuses to; nginx drops privileges).
 pub fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
-}
-
-/// A directory other users may enter: nginx workers and a `postgres` server
-/// started from root need to reach the files the test puts in it.
-pub fn shared_tempdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777))
-        .unwrap_or_else(|e| panic!("chmod temp dir: {e}"));
-    dir
 }
 
 /// `name` (a workspace binary) in `work_dir` with exactly `env`, plus PATH
@@ -317,24 +299,29 @@ impl PrivatePostgres {
         self.dir.path().join("data").display().to_string()
     }
 
-    fn run(&self, program: &str, args: &[&str]) {
+    /// `program` from PG_BIN_DIR, as the `postgres` user when we are root
+    /// (the server refuses to run as root).
+    fn command(&self, program: &str) -> Command {
         let program = self.bin.join(program);
-        let mut command = if self.as_postgres_user {
+        if self.as_postgres_user {
             let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
+            command.args(["-u", "postgres", "--"]).arg(program);
             command
         } else {
-            Command::new(&program)
-        };
-        let output = command
+            Command::new(program)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .command(program)
             .args(args)
             .stdin(Stdio::null())
             .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
         assert!(
             output.status.success(),
-            "{} {args:?} failed: {}{}",
-            program.display(),
+            "{program} {args:?} failed: {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         );
@@ -381,85 +368,12 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let data = self.data_dir();
-        let program = self.bin.join("pg_ctl");
-        let mut command = if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(&program);
-            command
-        } else {
-            Command::new(&program)
-        };
-        let _ = command
+        let _ = self
+            .command("pg_ctl")
             .args(["-D", &data, "-m", "immediate", "stop"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
-    }
-}
-
-/// Debian's nginx (`NGINX_BIN`) with one of `deploy/nginx/`'s templates,
-/// rendered as envsubst would.
-pub struct Nginx {
-    child: Child,
-    /// `http://127.0.0.1:<port>`
-    pub url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Nginx {
-    /// Render `deploy/nginx/<template>` with `vars` (plus `LISTEN` and
-    /// `PREFIX`) and start nginx in the foreground.
-    ///
-    /// # Panics
-    /// When `NGINX_BIN` is unset or nginx does not start listening.
-    pub async fn start(template: &str, vars: &[(&str, String)]) -> Self {
-        let bin = std::env::var("NGINX_BIN").unwrap_or_else(|_| panic!("NGINX_BIN is not set"));
-        let dir = shared_tempdir();
-        let listen = format!("127.0.0.1:{}", free_port());
-        let prefix = dir.path().display().to_string();
-        let template_path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../deploy/nginx")
-            .join(template);
-        let mut config = std::fs::read_to_string(&template_path)
-            .unwrap_or_else(|e| panic!("{}: {e}", template_path.display()));
-        for (name, value) in vars
-            .iter()
-            .map(|(n, v)| (*n, v.as_str()))
-            .chain([("LISTEN", listen.as_str()), ("PREFIX", prefix.as_str())])
-        {
-            config = config.replace(&format!("${{{name}}}"), value);
-        }
-        let config_path = dir.path().join("nginx.conf");
-        std::fs::write(&config_path, config).unwrap_or_else(|e| panic!("write config: {e}"));
-        let mut child = Command::new(bin)
-            .args(["-p", &prefix, "-c"])
-            .arg(&config_path)
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("start nginx: {e}"));
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(&listen).await.is_ok() {
-                return Self {
-                    child,
-                    url: format!("http://{listen}"),
-                    _dir: dir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        let errors = std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        panic!("nginx did not start:\n{errors}");
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -253,6 +253,19 @@ impl Stack {
         Self::json(response).await
     }
 
+    /// The scraper's run history, newest first.
+    async fn runs(&self) -> Value {
+        Self::json(
+            self.http
+                .get(format!("{}/api/v1/scrape/runs", self.scraper))
+                .bearer_auth(&self.admin_token)
+                .send()
+                .await
+                .expect("runs"),
+        )
+        .await
+    }
+
     async fn stop_auth_server(&mut self) {
         if let Some(stop) = self.stop_auth.take() {
             let _ = stop.send(());
@@ -329,16 +342,7 @@ async fn a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_
     assert_eq!(again["items_pushed"], 3);
     assert_eq!(stack.posts().await.len(), 4);
 
-    let runs = Stack::json(
-        stack
-            .http
-            .get(format!("{}/api/v1/scrape/runs", stack.scraper))
-            .bearer_auth(&stack.admin_token)
-            .send()
-            .await
-            .expect("runs"),
-    )
-    .await;
+    let runs = stack.runs().await;
     assert_eq!(runs.as_array().expect("runs").len(), 2);
     assert_eq!(runs[0]["id"], again["id"], "newest first");
     let metrics = stack
@@ -631,17 +635,8 @@ async fn hostile_requests_to_the_scraper_get_a_json_4xx_and_start_nothing(backen
             400,
         ),
     ];
-    assert_refused(stack.scraper.trim_start_matches("http://"), &cases, &[]).await;
-    let runs = Stack::json(
-        stack
-            .http
-            .get(format!("{}/api/v1/scrape/runs", stack.scraper))
-            .bearer_auth(&stack.admin_token)
-            .send()
-            .await
-            .expect("runs"),
-    )
-    .await;
+    assert_refused(stack.scraper.trim_start_matches("http://"), &cases).await;
+    let runs = stack.runs().await;
     assert_eq!(runs, json!([]), "no run was started");
     assert!(stack.posts().await.is_empty(), "nothing reached the blog");
 }

@@ -342,6 +342,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_unreachable_database_is_503_and_a_wrong_query_stays_500() {
+        use sea_orm::sqlx::Error as SqlxError;
+        use sea_orm::RuntimeErr;
+        let sqlx = |error: SqlxError| RuntimeErr::SqlxError(Arc::new(error));
+        let refused = || std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        for unreachable in [
+            DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
+            DbErr::Conn(RuntimeErr::Internal("refused".into())),
+            DbErr::Query(sqlx(SqlxError::Io(refused()))),
+            DbErr::Exec(sqlx(SqlxError::PoolTimedOut)),
+            DbErr::Exec(sqlx(SqlxError::PoolClosed)),
+        ] {
+            assert!(is_database_unavailable(&unreachable), "{unreachable}");
+            assert_eq!(
+                ApiError::from(unreachable).status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+        for wrong in [
+            DbErr::Query(sqlx(SqlxError::RowNotFound)),
+            DbErr::Exec(sqlx(SqlxError::ColumnNotFound("x".into()))),
+            DbErr::RecordNotFound("x".into()),
+        ] {
+            assert!(!is_database_unavailable(&wrong), "{wrong}");
+            assert_eq!(
+                ApiError::from(wrong).status(),
+                StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
+    }
+
+    #[test]
     fn data_errors_name_the_field_without_echoing_the_value() {
         let (field, message) = describe_data_error(
             "Failed to deserialize the JSON body into the target type: password: invalid type: integer `12345678`, expected a string at line 1 column 30",
