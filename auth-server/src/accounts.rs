@@ -6,7 +6,10 @@ use uuid::Uuid;
 
 use crate::entity::user;
 use crate::error::{conflict_on_unique, ApiError, FieldError};
-use crate::password::{policy_violation, Password, PasswordHasher};
+use std::net::IpAddr;
+
+use crate::password::{policy_violation, Password, PasswordHasher, Verification};
+use crate::rate_limit::{Limiters, PasswordCheck};
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -139,5 +142,67 @@ pub fn hash_error(error: crate::password::HashError) -> ApiError {
     match error {
         crate::password::HashError::Busy => ApiError::Busy,
         crate::password::HashError::Failed(e) => ApiError::internal(anyhow::anyhow!(e)),
+    }
+}
+
+/// Check `password` for `account` from `ip` under every abuse limit (per
+/// client back-off, account ceiling, hashing quota): login, password change
+/// and re-authentication all go through here, so none of them is an
+/// unthrottled password oracle. The caller reports the outcome on the
+/// returned [`PasswordCheck`] (a disabled account is a failure too).
+pub async fn check_password(
+    limiters: &Limiters,
+    hasher: &PasswordHasher,
+    metrics: &signet_service::metrics::Metrics,
+    account: &str,
+    ip: Option<IpAddr>,
+    password: &Password,
+    stored_hash: Option<&str>,
+) -> Result<(Verification, PasswordCheck), ApiError> {
+    let check = limiters.begin_password_check(account, ip, metrics)?;
+    let verdict = hasher
+        .verify(password, stored_hash)
+        .await
+        .map_err(hash_error)?;
+    Ok((verdict, check))
+}
+
+/// What the audit trail and the logs may say about a typed-in account name:
+/// the address itself when it is one, otherwise a keyed hash. People type
+/// passwords into email fields; those must never be stored or logged.
+pub fn account_label(typed: &str) -> String {
+    let email = normalize_email(typed);
+    if validate_email(&email).is_none() {
+        return email;
+    }
+    static KEY: std::sync::OnceLock<aws_lc_rs::hmac::Key> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+        aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret)
+    });
+    let tag = aws_lc_rs::hmac::sign(key, email.as_bytes());
+    let hex: String = tag.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("not-an-email:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_label_is_the_email_or_a_hash_never_other_text() {
+        assert_eq!(account_label(" Ann@Example.com "), "ann@example.com");
+        let typed_password = account_label("hunter2-correct-horse");
+        assert!(
+            typed_password.starts_with("not-an-email:"),
+            "{typed_password}"
+        );
+        assert!(!typed_password.contains("hunter2"));
+        assert_eq!(typed_password, account_label("hunter2-correct-horse"));
+        assert_ne!(typed_password, account_label("other"));
     }
 }

@@ -54,12 +54,32 @@ fn mint() -> (String, String) {
 pub struct NewApiKey {
     pub name: String,
     pub scopes: Vec<String>,
+    /// Audiences the key may ask for (the first is its default); each must
+    /// be one of `allowed`. Empty: only the server's default audience.
+    pub audiences: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
 }
 
-pub async fn create(db: &impl ConnectionTrait, new: NewApiKey) -> Result<MintedKey, ApiError> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    new: NewApiKey,
+    allowed_audiences: &[String],
+) -> Result<MintedKey, ApiError> {
     let mut errors = Vec::new();
+    let mut audiences: Vec<&str> = Vec::new();
+    for audience in &new.audiences {
+        if !allowed_audiences.contains(audience) {
+            errors.push(FieldError::new(
+                "audiences",
+                "each audience must be one of the server's JWT_AUDIENCE values",
+            ));
+            break;
+        }
+        if !audiences.contains(&audience.as_str()) {
+            audiences.push(audience);
+        }
+    }
     let name = new.name.trim().to_owned();
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
@@ -96,6 +116,7 @@ pub async fn create(db: &impl ConnectionTrait, new: NewApiKey) -> Result<MintedK
         last_used_at: Set(None),
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
+        audiences: Set((!audiences.is_empty()).then(|| audiences.join(" "))),
     }
     .insert(db)
     .await
@@ -137,13 +158,12 @@ pub enum ClientAuthFailure {
 }
 
 /// Check `client_id` (`sgn_<key_id>`) and `secret` (the whole key).
-pub async fn authenticate(
+/// The key behind a client id (`sgn_<key_id>`), whatever its state.
+pub async fn find_by_client_id(
     db: &impl ConnectionTrait,
     client_id: &str,
-    secret: &str,
-) -> Result<Result<api_key::Model, ClientAuthFailure>, ApiError> {
-    let presented = hash_key(secret);
-    let key = match client_id.strip_prefix(PREFIX) {
+) -> Result<Option<api_key::Model>, ApiError> {
+    Ok(match client_id.strip_prefix(PREFIX) {
         Some(key_id)
             if key_id.len() == KEY_ID_LEN
                 && key_id.bytes().all(|b| KEY_ID_ALPHABET.contains(&b)) =>
@@ -154,7 +174,16 @@ pub async fn authenticate(
                 .await?
         }
         _ => None,
-    };
+    })
+}
+
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret: &str,
+) -> Result<Result<api_key::Model, ClientAuthFailure>, ApiError> {
+    let presented = hash_key(secret);
+    let key = find_by_client_id(db, client_id).await?;
     let Some(key) = key else {
         return Ok(Err(ClientAuthFailure::Unknown));
     };

@@ -81,3 +81,33 @@ pub async fn write(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<(
     );
     Ok(())
 }
+
+/// Audit each back-off a failed password check started (once per episode, so
+/// a flood of failures cannot flood the trail).
+pub async fn throttled(
+    db: &impl ConnectionTrait,
+    limits: &crate::rate_limit::Limits,
+    throttled: crate::rate_limit::Throttled,
+    account_label: &str,
+    ip: Option<&str>,
+) {
+    for (hit, scope, failures) in [
+        (throttled.client, "client", limits.account_free_failures),
+        (
+            throttled.account,
+            "account",
+            limits.account_ceiling_failures,
+        ),
+    ] {
+        if hit {
+            record(
+                db,
+                AuditEvent::new("login.throttled")
+                    .subject(account_label)
+                    .ip(ip)
+                    .detail(serde_json::json!({ "scope": scope, "failures": failures })),
+            )
+            .await;
+        }
+    }
+}

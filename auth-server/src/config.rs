@@ -55,7 +55,12 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     pub database_url: String,
     pub issuer: String,
+    /// `JWT_AUDIENCE`: the resources (services) tokens may be issued for.
     pub audiences: Vec<String>,
+    /// `ACCOUNT_AUDIENCE`: auth-server's own API; only its own routes accept it.
+    pub account_audience: String,
+    /// `LOGIN_DEFAULT_AUDIENCE`: the audience of a password login that names none.
+    pub login_audience: String,
     pub access_token_ttl: Duration,
     pub service_token_ttl: Duration,
     pub api_key_last_used_interval: Duration,
@@ -99,6 +104,11 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
 }
 
 impl Config {
+    /// Whether a signed-in user may ask for a token for `audience`.
+    pub fn user_may_request(&self, audience: &str) -> bool {
+        audience == self.account_audience || self.audiences.iter().any(|a| a == audience)
+    }
+
     /// Read the process environment (after `.env`, which `main` loads).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -115,6 +125,26 @@ impl Config {
             None => format!("http://{bind_addr}"),
         };
         let audiences = env.list("JWT_AUDIENCE", "signet")?;
+        let account_audience = env
+            .get("ACCOUNT_AUDIENCE")
+            .map(|a| a.trim().to_owned())
+            .unwrap_or_else(|| "signet-account".to_owned());
+        if account_audience.is_empty() || audiences.contains(&account_audience) {
+            return Err(ConfigError::new(
+                "ACCOUNT_AUDIENCE",
+                "must be set and differ from every JWT_AUDIENCE value: a token for a service must not open this server's own API",
+            ));
+        }
+        let login_audience = env
+            .get("LOGIN_DEFAULT_AUDIENCE")
+            .map(|a| a.trim().to_owned())
+            .unwrap_or_else(|| audiences[0].clone());
+        if login_audience != account_audience && !audiences.contains(&login_audience) {
+            return Err(ConfigError::new(
+                "LOGIN_DEFAULT_AUDIENCE",
+                "must be one of JWT_AUDIENCE or ACCOUNT_AUDIENCE",
+            ));
+        }
         let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(15 * 60))?;
         if access_token_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError::new(
@@ -155,13 +185,25 @@ impl Config {
                 &env.get(name).unwrap_or_else(|| default.to_owned()),
             )
         };
+        let account_free_failures: u32 = env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?;
         let limits = crate::rate_limit::Limits {
             login_per_ip: rate("RATE_LIMIT_LOGIN_PER_IP", "30/1m")?,
             signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
             token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
-            account_free_failures: env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?,
+            account_free_failures,
+            account_ceiling_failures: env.positive(
+                "LOGIN_ACCOUNT_FAILURE_CEILING",
+                account_free_failures.saturating_mul(10),
+            )?,
             account_max_backoff: env.duration("LOGIN_MAX_BACKOFF", Duration::from_secs(15 * 60))?,
+            hashes_in_flight_per_client: env.positive("PASSWORD_HASH_QUEUE_PER_CLIENT", 8)?,
         };
+        if limits.account_ceiling_failures < limits.account_free_failures {
+            return Err(ConfigError::new(
+                "LOGIN_ACCOUNT_FAILURE_CEILING",
+                "must be at least LOGIN_FAILURES_BEFORE_BACKOFF",
+            ));
+        }
         let key_encryption_key =
             match env.secret("KEY_ENCRYPTION_KEY", "KEY_ENCRYPTION_KEY_FILE")? {
                 None => None,
@@ -231,6 +273,8 @@ impl Config {
             database_url,
             issuer,
             audiences,
+            account_audience,
+            login_audience,
             access_token_ttl,
             service_token_ttl,
             api_key_last_used_interval: env
@@ -321,6 +365,10 @@ mod tests {
             ("KEY_ENCRYPTION_KEY", "c2hvcnQ="),
             ("KEY_PUBLISH_DELAY", "1s"),
             ("SERVICE_TOKEN_TTL", "2d"),
+            ("ACCOUNT_AUDIENCE", "signet"),
+            ("LOGIN_DEFAULT_AUDIENCE", "elsewhere"),
+            ("LOGIN_ACCOUNT_FAILURE_CEILING", "2"),
+            ("PASSWORD_HASH_QUEUE_PER_CLIENT", "0"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

@@ -9,6 +9,7 @@ pub mod client_ip;
 pub mod config;
 pub mod db;
 pub mod entity;
+pub mod guard;
 pub mod keys;
 pub mod keystore;
 pub mod migration;

@@ -51,6 +51,10 @@ enum ApiKeysCommand {
         /// Comma- or space-separated scopes, e.g. posts:write.
         #[arg(long, default_value = "")]
         scopes: String,
+        /// Comma- or space-separated audiences (JWT_AUDIENCE values) the key may
+        /// ask for; the first is its default. Default: the server's first audience.
+        #[arg(long, default_value = "")]
+        audiences: String,
         /// Expiry as RFC 3339 (e.g. 2027-01-01T00:00:00Z).
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -250,7 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ApiKeys(command) => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            run_api_keys(&database, command).await?;
+            run_api_keys(&database, &config, command).await?;
         }
     }
     Ok(())
@@ -258,27 +262,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_api_keys(
     database: &sea_orm::DatabaseConnection,
+    config: &Config,
     command: ApiKeysCommand,
 ) -> anyhow::Result<()> {
+    let list = |raw: &str| -> Vec<String> {
+        raw.split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
     match command {
         ApiKeysCommand::Create {
             name,
             scopes,
+            audiences,
             expires_at,
         } => {
-            let scopes = scopes
-                .split([',', ' '])
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect();
             let minted = api_keys::create(
                 database,
                 api_keys::NewApiKey {
                     name,
-                    scopes,
+                    scopes: list(&scopes),
+                    audiences: list(&audiences),
                     expires_at,
                     created_by: None,
                 },
+                &config.audiences,
             )
             .await
             .map_err(describe)?;

@@ -8,6 +8,8 @@
 //! never lock its owner out for longer than the cap.
 
 use std::collections::HashMap;
+
+use hashlink::LruCache;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -49,45 +51,108 @@ impl Rate {
     }
 }
 
+/// What every map below is keyed by: 16 bytes, whatever the client sent.
+///
+/// An IP address is its IPv4-mapped or IPv6 form, with IPv6 cut to its /64
+/// (one subscriber's allocation: per-/128 limits cost an IPv6 attacker
+/// nothing). Anything else (an email address) is a SHA-256 prefix, so a
+/// 64 KiB "email" costs 16 bytes of memory like any other.
+pub type Key = [u8; 16];
+
+/// Entries kept per map at most; the least recently touched is forgotten first.
+/// About 100 bytes an entry: a full map is ~10 MB.
+pub const MAX_TRACKED: usize = 100_000;
+
+pub fn ip_key(ip: Option<IpAddr>) -> Key {
+    match ip {
+        None => [0; 16],
+        Some(IpAddr::V4(v4)) => v4.to_ipv6_mapped().octets(),
+        Some(IpAddr::V6(v6)) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4.to_ipv6_mapped().octets();
+            }
+            let mut octets = v6.octets();
+            octets[8..].fill(0);
+            octets
+        }
+    }
+}
+
+pub fn text_key(domain: &str, text: &str) -> Key {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(domain.as_bytes())
+        .chain_update([0])
+        .chain_update(text.as_bytes())
+        .finalize();
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
+/// The key of (account, client): one pair's failures do not slow down another.
+fn pair_key(account: &str, ip: Option<IpAddr>) -> Key {
+    let ip = ip_key(ip);
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"pair\0")
+        .chain_update(ip)
+        .chain_update(account.as_bytes())
+        .finalize();
+    let mut key = [0; 16];
+    key.copy_from_slice(&digest[..16]);
+    key
+}
+
 struct Bucket {
     tokens: f64,
     updated: Instant,
 }
 
-/// A set of token buckets, one per key.
+/// A set of token buckets, one per key, at most [`MAX_TRACKED`] of them.
 pub struct Buckets {
     rate: Rate,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<LruCache<Key, Bucket>>,
 }
 
 impl Buckets {
     pub fn new(rate: Rate) -> Self {
+        Self::with_capacity(rate, MAX_TRACKED)
+    }
+
+    fn with_capacity(rate: Rate, capacity: usize) -> Self {
         Self {
             rate,
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(LruCache::new(capacity)),
         }
     }
 
     /// Take one token for `key`; `Err(wait)` when empty.
-    pub fn take(&self, key: &str) -> Result<(), Duration> {
+    pub fn take(&self, key: Key) -> Result<(), Duration> {
+        self.take_at(key, Instant::now())
+    }
+
+    fn take_at(&self, key: Key, now: Instant) -> Result<(), Duration> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
-        let now = Instant::now();
         let per_second = self.rate.per_second();
         let burst = f64::from(self.rate.burst);
-        if buckets.len() > 100_000 {
-            // Forget keys whose buckets have refilled: they carry no state.
-            buckets.retain(|_, b| {
-                b.tokens + now.duration_since(b.updated).as_secs_f64() * per_second < burst
-            });
-        }
-        let bucket = buckets.entry(key.to_owned()).or_insert(Bucket {
-            tokens: burst,
-            updated: now,
-        });
+        let bucket = match buckets.get_mut(&key) {
+            Some(bucket) => bucket,
+            None => {
+                buckets.insert(
+                    key,
+                    Bucket {
+                        tokens: burst,
+                        updated: now,
+                    },
+                );
+                buckets.get_mut(&key).expect("just inserted")
+            }
+        };
         bucket.tokens = (bucket.tokens
-            + now.duration_since(bucket.updated).as_secs_f64() * per_second)
+            + now.saturating_duration_since(bucket.updated).as_secs_f64() * per_second)
             .min(burst);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
@@ -97,6 +162,11 @@ impl Buckets {
             Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
         }
     }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
+    }
 }
 
 struct Failures {
@@ -104,12 +174,12 @@ struct Failures {
     last: Instant,
 }
 
-/// Exponential back-off per account: after `free` failures, each further
+/// Exponential back-off per key: after `free` failures, each further
 /// failure doubles the wait (1 s, 2 s, 4 s, …) up to `cap`.
 pub struct AccountBackoff {
     free: u32,
     cap: Duration,
-    failures: Mutex<HashMap<String, Failures>>,
+    failures: Mutex<LruCache<Key, Failures>>,
 }
 
 impl AccountBackoff {
@@ -117,7 +187,7 @@ impl AccountBackoff {
         Self {
             free,
             cap,
-            failures: Mutex::new(HashMap::new()),
+            failures: Mutex::new(LruCache::new(MAX_TRACKED)),
         }
     }
 
@@ -129,12 +199,12 @@ impl AccountBackoff {
         Duration::from_secs(1u64 << exponent).min(self.cap)
     }
 
-    /// `Err(wait)` while the account is cooling down.
-    pub fn check(&self, account: &str) -> Result<(), Duration> {
+    /// `Err(wait)` while the key is cooling down.
+    pub fn check(&self, key: &Key) -> Result<(), Duration> {
         let Ok(failures) = self.failures.lock() else {
             return Ok(());
         };
-        match failures.get(account) {
+        match failures.peek(key) {
             Some(f) => {
                 let wait = self.wait_for(f.count);
                 let elapsed = f.last.elapsed();
@@ -148,21 +218,26 @@ impl AccountBackoff {
         }
     }
 
-    /// Record a failure; `true` when this one puts the account into back-off
+    /// Record a failure; `true` when this one puts the key into back-off
     /// (once per episode, so the audit trail cannot be flooded through it).
-    pub fn failed(&self, account: &str) -> bool {
+    pub fn failed(&self, key: Key) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
             return false;
         };
         let now = Instant::now();
-        if failures.len() > 100_000 {
-            let forget = self.cap * 4;
-            failures.retain(|_, f| now.duration_since(f.last) < forget);
-        }
-        let entry = failures.entry(account.to_owned()).or_insert(Failures {
-            count: 0,
-            last: now,
-        });
+        let entry = match failures.get_mut(&key) {
+            Some(entry) => entry,
+            None => {
+                failures.insert(
+                    key,
+                    Failures {
+                        count: 0,
+                        last: now,
+                    },
+                );
+                failures.get_mut(&key).expect("just inserted")
+            }
+        };
         // A long quiet spell forgives old failures.
         if now.duration_since(entry.last) > self.cap * 4 {
             entry.count = 0;
@@ -172,9 +247,68 @@ impl AccountBackoff {
         entry.count == self.free
     }
 
-    pub fn succeeded(&self, account: &str) {
+    pub fn succeeded(&self, key: &Key) {
         if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(account);
+            failures.remove(key);
+        }
+    }
+}
+
+/// How many password hashes one key (a client IP, an account) may have queued
+/// or running at once, so that one client cannot fill the hashing queue and
+/// starve everyone else's logins. Entries live only while requests are in
+/// flight, so the map is bounded by the number of concurrent requests.
+pub struct InFlight {
+    max: usize,
+    counts: Mutex<HashMap<Key, usize>>,
+}
+
+/// Held while a request hashes; released on drop.
+pub struct InFlightGuard {
+    owner: Arc<InFlight>,
+    keys: Vec<Key>,
+}
+
+impl InFlight {
+    pub fn new(max: usize) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            counts: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Enter for every key at once, or for none: `None` when any is at its limit.
+    pub fn enter(self: &Arc<Self>, keys: &[Key]) -> Option<InFlightGuard> {
+        let Ok(mut counts) = self.counts.lock() else {
+            return None;
+        };
+        if keys
+            .iter()
+            .any(|key| counts.get(key).copied().unwrap_or(0) >= self.max)
+        {
+            return None;
+        }
+        for key in keys {
+            *counts.entry(*key).or_insert(0) += 1;
+        }
+        Some(InFlightGuard {
+            owner: self.clone(),
+            keys: keys.to_vec(),
+        })
+    }
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.owner.counts.lock() {
+            for key in &self.keys {
+                if let Some(count) = counts.get_mut(key) {
+                    *count -= 1;
+                    if *count == 0 {
+                        counts.remove(key);
+                    }
+                }
+            }
         }
     }
 }
@@ -184,8 +318,15 @@ pub struct Limits {
     pub login_per_ip: Rate,
     pub signup_per_ip: Rate,
     pub token_per_ip: Rate,
+    /// Failures of one (account, client IP) pair before its back-off starts.
     pub account_free_failures: u32,
+    /// Failures of one account from all clients together before the account
+    /// itself is slowed down: much higher, so a stranger guessing from a few
+    /// addresses cannot lock the owner out, while distributed guessing still slows.
+    pub account_ceiling_failures: u32,
     pub account_max_backoff: Duration,
+    /// Password hashes one client IP or one account may have queued at once.
+    pub hashes_in_flight_per_client: usize,
 }
 
 /// Every limiter the server applies.
@@ -194,7 +335,11 @@ pub struct Limiters {
     pub login_per_ip: Arc<Buckets>,
     pub signup_per_ip: Arc<Buckets>,
     pub token_per_ip: Arc<Buckets>,
+    /// Keyed by (account, client IP).
+    pub account_per_client: Arc<AccountBackoff>,
+    /// Keyed by account alone, with the higher ceiling.
     pub accounts: Arc<AccountBackoff>,
+    pub hashing: Arc<InFlight>,
 }
 
 impl Limiters {
@@ -203,11 +348,84 @@ impl Limiters {
             login_per_ip: Arc::new(Buckets::new(limits.login_per_ip)),
             signup_per_ip: Arc::new(Buckets::new(limits.signup_per_ip)),
             token_per_ip: Arc::new(Buckets::new(limits.token_per_ip)),
-            accounts: Arc::new(AccountBackoff::new(
+            account_per_client: Arc::new(AccountBackoff::new(
                 limits.account_free_failures,
                 limits.account_max_backoff,
             )),
+            accounts: Arc::new(AccountBackoff::new(
+                limits.account_ceiling_failures,
+                limits.account_max_backoff,
+            )),
+            hashing: InFlight::new(limits.hashes_in_flight_per_client),
         }
+    }
+
+    /// Everything that must hold before a password is checked for `account`
+    /// from `ip` (login, password change, re-authentication). The same for
+    /// unknown accounts, so it reveals nothing.
+    pub fn begin_password_check(
+        &self,
+        account: &str,
+        ip: Option<IpAddr>,
+        metrics: &signet_service::metrics::Metrics,
+    ) -> Result<PasswordCheck, crate::error::ApiError> {
+        let refuse = |limit: &'static str, wait: Duration| {
+            metrics.inc(
+                "rate_limited_total",
+                "Requests refused with 429, by limit.",
+                &[("limit", limit)],
+            );
+            crate::error::ApiError::TooManyRequests(wait)
+        };
+        let pair = pair_key(account, ip);
+        let account_key = text_key("account", account);
+        self.account_per_client
+            .check(&pair)
+            .map_err(|wait| refuse("account_backoff", wait))?;
+        self.accounts
+            .check(&account_key)
+            .map_err(|wait| refuse("account_ceiling", wait))?;
+        let guard = self
+            .hashing
+            .enter(&[ip_key(ip), account_key])
+            .ok_or_else(|| refuse("hashing_per_client", Duration::from_secs(1)))?;
+        Ok(PasswordCheck {
+            limiters: self.clone(),
+            pair,
+            account: account_key,
+            _in_flight: guard,
+        })
+    }
+}
+
+/// One password check in progress; say how it ended.
+pub struct PasswordCheck {
+    limiters: Limiters,
+    pair: Key,
+    account: Key,
+    _in_flight: InFlightGuard,
+}
+
+/// Which back-offs a failure started (each once per episode, for the audit trail).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled {
+    pub client: bool,
+    pub account: bool,
+}
+
+impl PasswordCheck {
+    pub fn failed(self) -> Throttled {
+        Throttled {
+            client: self.limiters.account_per_client.failed(self.pair),
+            account: self.limiters.accounts.failed(self.account),
+        }
+    }
+
+    /// The owner proved the password from this client: its pair starts afresh.
+    /// The account-wide count is left alone, so one success in between does
+    /// not reset a distributed attack's progress.
+    pub fn succeeded(self) {
+        self.limiters.account_per_client.succeeded(&self.pair);
     }
 }
 
@@ -218,7 +436,7 @@ pub fn admit(
     metrics: &signet_service::metrics::Metrics,
     limit: &'static str,
 ) -> Result<(), crate::error::ApiError> {
-    buckets.take(&ip_key(ip)).map_err(|wait| {
+    buckets.take(ip_key(ip)).map_err(|wait| {
         metrics.inc(
             "rate_limited_total",
             "Requests refused with 429, by limit.",
@@ -226,12 +444,6 @@ pub fn admit(
         );
         crate::error::ApiError::TooManyRequests(wait)
     })
-}
-
-/// The bucket key for a client: its IP, or one shared key when unknown.
-pub fn ip_key(ip: Option<IpAddr>) -> String {
-    ip.map(|ip| ip.to_string())
-        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 #[cfg(test)]
@@ -258,15 +470,16 @@ mod tests {
             burst: 3,
             period: Duration::from_secs(60),
         });
+        let (a, b) = (text_key("t", "a"), text_key("t", "b"));
         for _ in 0..3 {
-            assert!(buckets.take("a").is_ok());
+            assert!(buckets.take(a).is_ok());
         }
-        let wait = buckets.take("a").expect_err("empty");
+        let wait = buckets.take(a).expect_err("empty");
         assert!(
             wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
             "{wait:?}"
         );
-        assert!(buckets.take("b").is_ok(), "keys are independent");
+        assert!(buckets.take(b).is_ok(), "keys are independent");
     }
 
     #[test]
@@ -276,11 +489,69 @@ mod tests {
         assert_eq!(backoff.wait_for(3), Duration::from_secs(1));
         assert_eq!(backoff.wait_for(5), Duration::from_secs(4));
         assert_eq!(backoff.wait_for(50), Duration::from_secs(8));
+        let key = text_key("account", "a@example.com");
         for _ in 0..3 {
-            backoff.failed("a@example.com");
+            backoff.failed(key);
         }
-        assert!(backoff.check("a@example.com").is_err());
-        backoff.succeeded("a@example.com");
-        assert!(backoff.check("a@example.com").is_ok());
+        assert!(backoff.check(&key).is_err());
+        backoff.succeeded(&key);
+        assert!(backoff.check(&key).is_ok());
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64_and_ipv4_per_address() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2:ffff:ffff:ffff:ffff".parse().expect("ip");
+        let other: IpAddr = "2001:db8:1:3::1".parse().expect("ip");
+        assert_eq!(ip_key(Some(a)), ip_key(Some(b)));
+        assert_ne!(ip_key(Some(a)), ip_key(Some(other)));
+        let v4: IpAddr = "192.0.2.1".parse().expect("ip");
+        let v4_next: IpAddr = "192.0.2.2".parse().expect("ip");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        assert_ne!(ip_key(Some(v4)), ip_key(Some(v4_next)));
+        assert_eq!(ip_key(Some(v4)), ip_key(Some(mapped)));
+    }
+
+    #[test]
+    fn bucket_maps_stay_bounded_whatever_the_keys() {
+        let buckets = Buckets::with_capacity(
+            Rate {
+                burst: 1,
+                period: Duration::from_secs(3600),
+            },
+            100,
+        );
+        let now = Instant::now();
+        for i in 0..1_000 {
+            let _ = buckets.take_at(text_key("t", &i.to_string()), now);
+        }
+        assert_eq!(buckets.tracked(), 100);
+    }
+
+    #[test]
+    fn a_huge_account_name_costs_a_fixed_size_key() {
+        let huge = "x".repeat(64 * 1024);
+        assert_eq!(text_key("account", &huge).len(), 16);
+        assert_ne!(text_key("account", &huge), text_key("account", "x"));
+    }
+
+    #[test]
+    fn in_flight_entries_are_limited_per_key_and_released_on_drop() {
+        let in_flight = InFlight::new(2);
+        let (ip, account) = (text_key("t", "ip"), text_key("t", "account"));
+        let first = in_flight.enter(&[ip, account]).expect("first");
+        let second = in_flight.enter(&[ip]).expect("second");
+        assert!(in_flight.enter(&[ip]).is_none(), "third for one ip");
+        assert!(
+            in_flight.enter(&[text_key("t", "other"), ip]).is_none(),
+            "all keys or none"
+        );
+        let other = in_flight.enter(&[text_key("t", "other")]);
+        assert!(other.is_some(), "other clients are not affected");
+        drop(first);
+        assert!(in_flight.enter(&[ip]).is_some(), "released");
+        drop(other);
+        drop(second);
+        assert!(in_flight.counts.lock().expect("lock").is_empty());
     }
 }

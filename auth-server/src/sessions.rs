@@ -79,6 +79,13 @@ fn unseal(sealed: &str, old_token: &str) -> Option<String> {
     Some(format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(plain)))
 }
 
+/// Where a session was opened from, and what its tokens are for.
+pub struct Client {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub audience: Option<String>,
+}
+
 pub struct Started {
     pub session: session::Model,
     pub refresh_token: String,
@@ -91,8 +98,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     user_id: Uuid,
     policy: &SessionPolicy,
-    user_agent: Option<String>,
-    ip: Option<String>,
+    client: Client,
 ) -> Result<Started, ApiError> {
     let now = Utc::now();
     let absolute = now + chrono(policy.absolute);
@@ -106,8 +112,9 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         absolute_expires_at: Set(absolute),
         revoked_at: Set(None),
         revoked_reason: Set(None),
-        user_agent: Set(user_agent.map(|ua| ua.chars().take(256).collect())),
-        ip: Set(ip),
+        user_agent: Set(client.user_agent.map(|ua| ua.chars().take(256).collect())),
+        ip: Set(client.ip),
+        audience: Set(client.audience),
     }
     .insert(&txn)
     .await?;
@@ -314,6 +321,30 @@ pub async fn session_of(
         return Ok(None);
     };
     Ok(session::Entity::find_by_id(row.session_id).one(db).await?)
+}
+
+/// The session a verified user access token belongs to (its `sid`, owned by its `sub`).
+pub async fn session_of_access_token(
+    db: &impl ConnectionTrait,
+    token: &jwt_verify::VerifiedToken,
+) -> Result<Option<session::Model>, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Sid {
+        sid: Option<String>,
+    }
+    let sid = token
+        .deserialize::<Sid>()
+        .ok()
+        .and_then(|c| c.sid)
+        .and_then(|sid| Uuid::parse_str(&sid).ok());
+    let Some(sid) = sid else {
+        return Ok(None);
+    };
+    let owner = token.claims().sub.as_deref();
+    Ok(session::Entity::find_by_id(sid)
+        .one(db)
+        .await?
+        .filter(|s| owner == Some(s.user_id.to_string().as_str())))
 }
 
 pub async fn active_for_user(

@@ -56,7 +56,6 @@ impl Application {
             db: database,
             tokens: TokenIssuer {
                 issuer: config.issuer.clone(),
-                audiences: config.audiences.clone(),
                 access_ttl: config.access_token_ttl,
             },
             keys,
@@ -111,8 +110,16 @@ async fn shutdown_signal() {
 
 /// The verification rules for this server's own tokens.
 fn own_validation(config: &Config) -> Validation {
+    // Every audience this server issues for: introspection answers for all of
+    // them. Which routes accept which audience is decided per router (`guard`).
     Validation::new(config.issuer.clone())
-        .audiences_from(config.audiences.clone())
+        .audiences_from(
+            config
+                .audiences
+                .iter()
+                .chain(std::iter::once(&config.account_audience))
+                .cloned(),
+        )
         .require_type("at+jwt")
 }
 

@@ -8,19 +8,12 @@ use uuid::Uuid;
 
 use crate::keys::KeyRing;
 
-/// `aud` is a string when there is one audience, an array otherwise (RFC 7519 §4.1.3).
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Audience<'a> {
-    One(&'a str),
-    Many(&'a [String]),
-}
-
 #[derive(Serialize)]
 struct AccessClaims<'a> {
     iss: &'a str,
     sub: &'a str,
-    aud: Audience<'a>,
+    /// One resource per token (RFC 8707): a token for one service opens no other.
+    aud: &'a str,
     exp: i64,
     iat: i64,
     nbf: i64,
@@ -42,6 +35,8 @@ struct AccessClaims<'a> {
 /// Who a token is for.
 pub struct Subject<'a> {
     pub sub: &'a str,
+    /// The one resource the token is for.
+    pub audience: &'a str,
     pub client_id: &'a str,
     pub scope: &'a str,
     pub roles: &'a [String],
@@ -62,7 +57,6 @@ pub struct SignError(#[from] jsonwebtoken::errors::Error);
 #[derive(Clone)]
 pub struct TokenIssuer {
     pub issuer: String,
-    pub audiences: Vec<String>,
     pub access_ttl: Duration,
 }
 
@@ -78,10 +72,7 @@ impl TokenIssuer {
         let claims = AccessClaims {
             iss: &self.issuer,
             sub: subject.sub,
-            aud: match self.audiences.as_slice() {
-                [one] => Audience::One(one),
-                many => Audience::Many(many),
-            },
+            aud: subject.audience,
             exp: now + ttl_secs as i64,
             iat: now,
             nbf: now,

@@ -390,8 +390,9 @@ pub fn key_encryption_key() -> String {
 /// tens of milliseconds per hash, which adds nothing to what these tests
 /// prove) and per-IP rate limits that every test client, all on 127.0.0.1,
 /// would otherwise share and exhaust.
-pub fn test_tuning() -> [(&'static str, String); 5] {
+pub fn test_tuning() -> [(&'static str, String); 6] {
     [
+        ("PASSWORD_HASH_QUEUE_PER_CLIENT", "100000".to_owned()),
         ("ARGON2_MEMORY_KIB", "4096".to_owned()),
         ("ARGON2_ITERATIONS", "1".to_owned()),
         ("RATE_LIMIT_LOGIN_PER_IP", "100000/1m".to_owned()),
@@ -420,11 +421,29 @@ pub async fn sign_up(http: &reqwest::Client, auth: &str, email: &str) -> reqwest
         .status()
 }
 
-/// Log `email` in at `auth`; the token response, or a panic with the error.
+/// auth-server's own account API audience (its default `ACCOUNT_AUDIENCE`).
+pub const ACCOUNT_AUDIENCE: &str = "signet-account";
+
+/// Log `email` in at `auth` for the services (the default audience); the
+/// token response, or a panic with the error.
 pub async fn log_in(http: &reqwest::Client, auth: &str, email: &str) -> Value {
+    log_in_for(http, auth, email, None).await
+}
+
+/// Log `email` in for `audience` (e.g. [`ACCOUNT_AUDIENCE`] to call `/users/me`).
+pub async fn log_in_for(
+    http: &reqwest::Client,
+    auth: &str,
+    email: &str,
+    audience: Option<&str>,
+) -> Value {
+    let mut body = json!({ "email": email, "password": PASSWORD });
+    if let Some(audience) = audience {
+        body["audience"] = json!(audience);
+    }
     let response = http
         .post(format!("{auth}/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
+        .json(&body)
         .send()
         .await
         .unwrap_or_else(|e| panic!("login: {e}"));

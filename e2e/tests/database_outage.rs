@@ -8,7 +8,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
-use signet_e2e::{json_body, log_in, sign_up, test_tuning, PrivatePostgres, Service};
+use signet_e2e::{
+    json_body, log_in, log_in_for, sign_up, test_tuning, PrivatePostgres, Service, ACCOUNT_AUDIENCE,
+};
 
 /// Generous against DB_ACQUIRE_TIMEOUT=2s: a request still waiting after this
 /// is a hang, and the client gives up with an error that fails the test.
@@ -47,8 +49,19 @@ async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_wri
         sign_up(&http, &auth.url, "before@example.com").await,
         StatusCode::CREATED
     );
-    let before = log_in(&http, &auth.url, "before@example.com").await;
+    let before = log_in_for(
+        &http,
+        &auth.url,
+        "before@example.com",
+        Some(ACCOUNT_AUDIENCE),
+    )
+    .await;
     let access = before["access_token"].as_str().expect("token").to_owned();
+    // What a gateway sees: a token for the services, not for the account API.
+    let for_services = log_in(&http, &auth.url, "before@example.com").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
     // Logins racing the stop: each is a session and its refresh token, which
     // must be written together or not at all.
@@ -141,7 +154,7 @@ async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_wri
     assert_eq!(jwks.status(), StatusCode::OK);
     let verified = http
         .get(format!("{}/api/v1/auth/verify", auth.url))
-        .bearer_auth(&access)
+        .bearer_auth(&for_services)
         .send()
         .await
         .expect("verify");

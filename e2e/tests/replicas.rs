@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::Value;
 use signet_e2e::{
-    fresh_database, json_body, key_encryption_key, kid_of, log_in, run_command, sign_up,
-    test_tuning, Backend, Nginx, Service,
+    fresh_database, json_body, key_encryption_key, kid_of, log_in, log_in_for, run_command,
+    sign_up, test_tuning, Backend, Nginx, Service, ACCOUNT_AUDIENCE,
 };
 
 async fn jwks_kids(http: &reqwest::Client, auth: &str) -> HashSet<String> {
@@ -114,7 +114,8 @@ async fn two_replicas_on_one_database_behave_as_one_server() {
         StatusCode::CONFLICT,
         "the second replica sees the first one's user"
     );
-    let on_b = log_in(&http, &b, "shared@example.com").await;
+    let on_b = log_in_for(&http, &b, "shared@example.com", Some(ACCOUNT_AUDIENCE)).await;
+    let on_b_for_services = log_in(&http, &b, "shared@example.com").await;
     for _ in 0..4 {
         log_in(&http, &balancer.url, "shared@example.com").await;
     }
@@ -208,7 +209,7 @@ async fn two_replicas_on_one_database_behave_as_one_server() {
     for replica in [&a, &b] {
         let verified = http
             .get(format!("{replica}/api/v1/auth/verify"))
-            .bearer_auth(on_b["access_token"].as_str().expect("token"))
+            .bearer_auth(on_b_for_services["access_token"].as_str().expect("token"))
             .send()
             .await
             .expect("verify");

@@ -123,9 +123,11 @@ impl Stack {
             auth_server::api_keys::NewApiKey {
                 name: "scraper".into(),
                 scopes: vec!["posts:write".into()],
+                audiences: Vec::new(),
                 expires_at: None,
                 created_by: None,
             },
+            &auth_state.config.audiences,
         )
         .await
         .expect("api key");
@@ -433,13 +435,27 @@ async fn a_revoked_api_key_can_no_longer_get_tokens(backend: Backend) {
     let source =
         jwt_verify::ServiceTokenSource::from_api_key(&token_url, &stack.api_key).expect("source");
     source.token().await.expect("the key works");
+    // auth-server's admin API takes a token issued for it, not the services' one.
+    let account_token = Stack::json(
+        stack
+            .http
+            .post(format!("{}/api/v1/auth/login", stack.auth))
+            .json(&json!({ "email": "root@example.com", "password": PASSWORD, "audience": "signet-account" }))
+            .send()
+            .await
+            .expect("login"),
+    )
+    .await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let response = stack
         .http
         .delete(format!(
             "{}/api/v1/api-keys/{}",
             stack.auth, stack.api_key_id
         ))
-        .bearer_auth(&stack.admin_token)
+        .bearer_auth(&account_token)
         .send()
         .await
         .expect("revoke");

@@ -29,11 +29,13 @@ pub async fn connect(
     max_connections: u32,
     acquire_timeout: Duration,
 ) -> Result<DatabaseConnection, DbErr> {
-    if let Some(parent) = sqlite_path(url).and_then(Path::parent) {
-        if !parent.as_os_str().is_empty() {
+    if let Some(path) = sqlite_path(url) {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
         }
+        create_private_file(path)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -53,6 +55,22 @@ pub async fn connect(
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
     });
     Database::connect(options).await
+}
+
+/// Create the database file readable by its owner alone (0600) before SQLite
+/// opens it: it holds password hashes, sessions and the audit trail. SQLite
+/// gives its `-wal` and `-shm` files the database file's permissions. An
+/// existing file is left as it is.
+fn create_private_file(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// Apply `M`'s pending migrations. Safe when several replicas start at once:
@@ -122,6 +140,19 @@ mod tests {
         };
         assert_eq!(pragma("journal_mode").await, "wal");
         assert_eq!(pragma("synchronous").await, "1", "1 = NORMAL");
+        // Written to: the -wal file exists now. Neither file is readable by others.
+        db.execute_unprepared("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)")
+            .await
+            .expect("write");
+        #[cfg(unix)]
+        for name in ["nested/x.db", "nested/x.db-wal"] {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(dir.path().join(name))
+                .expect("file")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
+        }
     }
 
     #[test]

@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{log_server_errors, problem_response, InternalCause};
@@ -74,6 +75,56 @@ async fn refuse_declared_oversized_bodies(
     next.run(request).await
 }
 
+/// Query parameters whose values are credentials (RFC 6750 §2.3 allows
+/// `access_token` in the query; OAuth redirects carry `code`).
+const SECRET_QUERY_PARAMETERS: [&str; 7] = [
+    "access_token",
+    "refresh_token",
+    "id_token_hint",
+    "token",
+    "code",
+    "client_secret",
+    "password",
+];
+
+/// The request URI as logs may show it: credential-bearing query values replaced.
+pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_owned();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+            let decoded = url::form_urlencoded::parse(name.as_bytes())
+                .next()
+                .map(|(name, _)| name.to_ascii_lowercase())
+                .unwrap_or_default();
+            if SECRET_QUERY_PARAMETERS.contains(&decoded.as_str()) {
+                format!("{name}=[redacted]")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+/// The span every request's log lines sit in: method, redacted URI, request id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    tracing::debug_span!(
+        "request",
+        method = crate::metrics::method_label(request.method()),
+        uri = %redacted_uri(request.uri()),
+        request_id,
+    )
+}
+
 /// JSON 404/405 fallbacks, a body limit, request ids, request tracing, one log
 /// line per 5xx, and panics turned into a 500 problem.
 pub fn standard_layers<S: Clone + Send + Sync + 'static>(
@@ -102,10 +153,19 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
                 ))
                 // Spans only: each 5xx is logged once, with its cause, by
                 // `log_server_errors`; tower-http would log it a second time.
-                .layer(TraceLayer::new_for_http().on_failure(()))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(request_span)
+                        .on_failure(()),
+                )
                 .layer(PropagateRequestIdLayer::new(x_request_id))
                 .layer(middleware::from_fn(log_server_errors))
-                .layer(CatchPanicLayer::custom(panic_response)),
+                .layer(CatchPanicLayer::custom(panic_response))
+                // Every answer is what its Content-Type says: no browser sniffing.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                    axum::http::HeaderValue::from_static("nosniff"),
+                )),
         )
 }
 
@@ -196,5 +256,25 @@ pub async fn serve(
             tracing::warn!(?grace, "grace period elapsed; dropping remaining connections");
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_uri;
+
+    #[test]
+    fn credentials_in_query_strings_never_reach_a_log_line() {
+        let uri: axum::http::Uri = "/api/v1/posts?limit=5&access_token=eyJhbGc.secret.sig&ACCESS%5FTOKEN=x&code=abc&state=ok"
+            .parse()
+            .expect("uri");
+        let shown = redacted_uri(&uri);
+        assert_eq!(
+            shown,
+            "/api/v1/posts?limit=5&access_token=[redacted]&ACCESS%5FTOKEN=[redacted]&code=[redacted]&state=ok"
+        );
+        assert!(!shown.contains("secret"));
+        let plain: axum::http::Uri = "/healthz".parse().expect("uri");
+        assert_eq!(redacted_uri(&plain), "/healthz");
     }
 }

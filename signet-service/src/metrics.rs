@@ -134,22 +134,40 @@ impl Metrics {
     }
 }
 
-/// Counts every request by method, matched route (never the raw path, which
-/// would explode cardinality) and status.
+/// The `method` label: one of the standard methods, else `other`. A client
+/// chooses the method (any token is valid HTTP), so taking it verbatim would
+/// let anyone mint series — and memory — at will.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Counts every request by method (closed set), matched route pattern (never
+/// the raw path) and status: every label comes from a closed set, so no
+/// client can grow the number of series.
 pub async fn count_requests(
     State(metrics): State<Metrics>,
     request: Request,
     next: Next,
 ) -> Response {
-    // Both clones are cheap (a standard method is a tag; the path is shared).
-    let method = request.method().clone();
+    let method = method_label(request.method());
+    // Cheap: the matched path is shared.
     let route = request.extensions().get::<MatchedPath>().cloned();
     let response = next.run(request).await;
     metrics.inc(
         "http_requests_total",
         "HTTP requests by method, route and status.",
         &[
-            ("method", method.as_str()),
+            ("method", method),
             (
                 "route",
                 route.as_ref().map_or("unmatched", MatchedPath::as_str),
@@ -214,5 +232,14 @@ mod tests {
         assert!(text.contains("# TYPE logins_total counter"));
         assert!(text.contains("logins_total{outcome=\"failure\"} 2"));
         assert!(text.contains("logins_total{outcome=\"su\\\"ccess\"} 1"));
+    }
+
+    #[test]
+    fn methods_outside_the_standard_set_share_one_label() {
+        for raw in ["FOO", "X-1", "get", "PROPFIND"] {
+            let method = axum::http::Method::from_bytes(raw.as_bytes()).expect("token");
+            assert_eq!(method_label(&method), "other", "{raw}");
+        }
+        assert_eq!(method_label(&axum::http::Method::DELETE), "DELETE");
     }
 }

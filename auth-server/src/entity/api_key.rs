@@ -19,6 +19,9 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     pub expires_at: Option<DateTimeUtc>,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Space-separated audiences the key may ask for, the first being its
+    /// default (`None`: only the server's default audience).
+    pub audiences: Option<String>,
 }
 
 impl Model {
@@ -31,6 +34,14 @@ impl Model {
             .split_ascii_whitespace()
             .map(str::to_owned)
             .collect()
+    }
+
+    /// The audiences this key may ask for; the first is used when it asks for none.
+    pub fn audience_list(&self, default: &str) -> Vec<String> {
+        match self.audiences.as_deref().map(str::split_ascii_whitespace) {
+            Some(list) => list.map(str::to_owned).collect(),
+            None => vec![default.to_owned()],
+        }
     }
 
     pub fn is_usable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {

@@ -16,6 +16,8 @@ pub struct Model {
     pub revoked_reason: Option<String>,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
+    /// The resource its access tokens are for (`None`: the configured default).
+    pub audience: Option<String>,
 }
 
 impl Model {

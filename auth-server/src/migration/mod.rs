@@ -6,6 +6,7 @@ mod m20261122_000001_create_users;
 mod m20261122_000002_create_api_keys;
 mod m20261122_000003_create_sessions_and_audit;
 mod m20261122_000004_create_signing_keys;
+mod m20261123_000005_token_audiences;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_create_api_keys::Migration),
             Box::new(m20261122_000003_create_sessions_and_audit::Migration),
             Box::new(m20261122_000004_create_signing_keys::Migration),
+            Box::new(m20261123_000005_token_audiences::Migration),
         ]
     }
 }

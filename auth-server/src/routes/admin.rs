@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::Utc;
-use jwt_verify::Claims;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter,
     QueryOrder, QuerySelect, Set, TransactionTrait,
@@ -16,6 +15,7 @@ use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
+use crate::guard::CurrentUser;
 use crate::routes::users::UserView;
 use crate::sessions;
 use crate::state::AppState;
@@ -101,8 +101,8 @@ pub struct UpdateUserRequest {
     pub display_name: Option<String>,
 }
 
-fn is_self(claims: &Claims, id: Uuid) -> bool {
-    claims.sub.as_deref() == Some(id.to_string().as_str())
+fn is_self(admin: &CurrentUser, id: Uuid) -> bool {
+    admin.user.id == id
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
@@ -113,7 +113,7 @@ fn is_self(claims: &Claims, id: Uuid) -> bool {
 pub async fn update_user(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    caller: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> Result<ApiJson<UserView>, ApiError> {
@@ -125,7 +125,7 @@ pub async fn update_user(
             Ok(roles) => active.roles = Set(roles),
             Err(problem) => errors.push(FieldError::new("roles", problem)),
         }
-        if is_self(&claims, id) && !roles.iter().any(|r| r == "admin") {
+        if is_self(&caller, id) && !roles.iter().any(|r| r == "admin") {
             errors.push(FieldError::new(
                 "roles",
                 "an admin cannot remove their own admin role",
@@ -133,7 +133,7 @@ pub async fn update_user(
         }
     }
     if let Some(disabled) = body.disabled {
-        if disabled && is_self(&claims, id) {
+        if disabled && is_self(&caller, id) {
             errors.push(FieldError::new(
                 "disabled",
                 "an admin cannot disable their own account",
@@ -160,7 +160,7 @@ pub async fn update_user(
         0
     };
     txn.commit().await?;
-    let admin = claims.sub.clone().unwrap_or_default();
+    let admin = caller.id_text();
     let subject = id.to_string();
     let ip = ip.to_string_opt();
     if body.disabled == Some(true) {
@@ -204,10 +204,10 @@ pub async fn update_user(
 pub async fn delete_user(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    caller: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    if is_self(&claims, id) {
+    if is_self(&caller, id) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "id",
             "use DELETE /api/v1/users/me to delete your own account",
@@ -218,7 +218,7 @@ pub async fn delete_user(
     sessions::revoke_all_for_user(&txn, id, "user deleted").await?;
     user.delete(&txn).await?;
     txn.commit().await?;
-    let (admin, subject) = (claims.sub.clone().unwrap_or_default(), id.to_string());
+    let (admin, subject) = (caller.id_text(), id.to_string());
     audit::record(
         &state.db,
         AuditEvent::new("user.deleted")

@@ -4,7 +4,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use jwt_verify::Claims;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -13,6 +12,7 @@ use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::api_key;
 use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::guard::CurrentUser;
 use crate::state::AppState;
 
 /// An API key as listed: never its secret or hash.
@@ -23,6 +23,8 @@ pub struct ApiKeyView {
     pub client_id: String,
     pub name: String,
     pub scopes: Vec<String>,
+    /// Audiences the key may ask for at the token endpoint; the first is its default.
+    pub audiences: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -35,6 +37,10 @@ impl From<api_key::Model> for ApiKeyView {
         Self {
             client_id: model.client_id(),
             scopes: model.scope_list(),
+            audiences: model
+                .audiences
+                .as_deref()
+                .map(|a| a.split_ascii_whitespace().map(str::to_owned).collect()),
             id: model.id,
             name: model.name,
             created_at: model.created_at,
@@ -60,6 +66,9 @@ pub struct CreateApiKeyRequest {
     pub name: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// JWT_AUDIENCE values the key may ask for (default: the server's first).
+    #[serde(default)]
+    pub audiences: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -71,7 +80,7 @@ pub struct CreateApiKeyRequest {
 pub async fn create_api_key(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    admin: CurrentUser,
     ApiJson(body): ApiJson<CreateApiKeyRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let minted = api_keys::create(
@@ -79,15 +88,14 @@ pub async fn create_api_key(
         NewApiKey {
             name: body.name,
             scopes: body.scopes,
+            audiences: body.audiences,
             expires_at: body.expires_at,
-            created_by: claims.sub.as_deref().and_then(|s| Uuid::parse_str(s).ok()),
+            created_by: Some(admin.user.id),
         },
+        &state.config.audiences,
     )
     .await?;
-    let (admin, client_id) = (
-        claims.sub.clone().unwrap_or_default(),
-        minted.model.client_id(),
-    );
+    let (admin, client_id) = (admin.id_text(), minted.model.client_id());
     audit::record(
         &state.db,
         AuditEvent::new("api_key.created")
@@ -132,13 +140,13 @@ pub async fn list_api_keys(
 pub async fn revoke_api_key(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    admin: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let key = api_keys::revoke(&state.db, id)
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
-    let (admin, client_id) = (claims.sub.clone().unwrap_or_default(), key.client_id());
+    let (admin, client_id) = (admin.id_text(), key.client_id());
     audit::record(
         &state.db,
         AuditEvent::new("api_key.revoked")

@@ -6,16 +6,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use jwt_verify::Claims;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{find_by_email, hash_error, normalize_email};
+use crate::accounts::{account_label, check_password, find_by_email, normalize_email};
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::user;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, FieldError};
+use crate::guard::CurrentUser;
 use crate::password::Password;
 use crate::sessions;
 use crate::state::AppState;
@@ -27,6 +27,11 @@ pub struct LoginRequest {
     pub email: String,
     #[schema(value_type = String, format = Password)]
     pub password: Password,
+    /// The resource the access token is for: one of the server's
+    /// `JWT_AUDIENCE` values, or `ACCOUNT_AUDIENCE` for this server's own
+    /// account API. Default: `LOGIN_DEFAULT_AUDIENCE`.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// RFC 6749 §5.1 token response.
@@ -56,6 +61,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
     Ok(Some(LoginRequest {
         email,
         password: Password::new(password),
+        audience: None,
     }))
 }
 
@@ -128,51 +134,58 @@ pub async fn login(
     };
     let email = normalize_email(&credentials.email);
     let ip_text = ip.to_string_opt();
-    // Checked before the password, and the same for unknown accounts: it reveals nothing.
-    state
-        .limiters
-        .accounts
-        .check(&email)
-        .map_err(ApiError::TooManyRequests)?;
+    let audience = match credentials.audience.as_deref() {
+        None => state.config.login_audience.clone(),
+        Some(requested) if state.config.user_may_request(requested) => requested.to_owned(),
+        Some(_) => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "audience",
+                "is not an audience this server issues tokens for",
+            )]))
+        }
+    };
     let user = if email.len() <= crate::accounts::MAX_EMAIL_LEN {
         find_by_email(&state.db, &email).await?
     } else {
         None
     };
-    let verdict = state
-        .hasher
-        .verify(
-            &credentials.password,
-            user.as_ref().map(|u| u.password_hash.as_str()),
-        )
-        .await
-        .map_err(hash_error)?;
+    // Checked before the password, and the same for unknown accounts: it reveals nothing.
+    let (verdict, check) = check_password(
+        &state.limiters,
+        &state.hasher,
+        &state.metrics,
+        &email,
+        ip.0,
+        &credentials.password,
+        user.as_ref().map(|u| u.password_hash.as_str()),
+    )
+    .await?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {
-        if state.limiters.accounts.failed(&email) {
-            audit::record(
-                &state.db,
-                AuditEvent::new("login.throttled")
-                    .subject(&email.chars().take(254).collect::<String>())
-                    .ip(ip_text.as_deref())
-                    .detail(serde_json::json!({ "failures": state.config.limits.account_free_failures })),
-            )
-            .await;
-        }
+        let throttled = check.failed();
+        let label = account_label(&email);
+        audit::throttled(
+            &state.db,
+            &state.config.limits,
+            throttled,
+            &label,
+            ip_text.as_deref(),
+        )
+        .await;
         state.metrics.inc(
             "logins_total",
             "Password logins by outcome.",
             &[("outcome", "failure")],
         );
-        let subject: String = email.chars().take(254).collect();
         audit::record(
             &state.db,
             AuditEvent::new("login.failure")
-                .subject(&subject)
+                .subject(&label)
                 .ip(ip_text.as_deref()),
         )
         .await;
         return Err(ApiError::InvalidCredentials);
     };
+    check.succeeded();
     if verdict.needs_rehash {
         // Upgrade the stored hash to the current parameters; a failure here must not fail the login.
         match state.hasher.hash(&credentials.password).await {
@@ -188,7 +201,6 @@ pub async fn login(
             }
         }
     }
-    state.limiters.accounts.succeeded(&email);
     state.metrics.inc(
         "logins_total",
         "Password logins by outcome.",
@@ -200,8 +212,11 @@ pub async fn login(
         &txn,
         user.id,
         &state.config.sessions,
-        user_agent,
-        ip_text.clone(),
+        sessions::Client {
+            user_agent,
+            ip: ip_text.clone(),
+            audience: Some(audience.clone()),
+        },
     )
     .await?;
     let user_id = user.id.to_string();
@@ -215,7 +230,13 @@ pub async fn login(
     )
     .await?;
     txn.commit().await?;
-    let tokens = issue_user_tokens(&state, &user, started.session.id, started.refresh_token)?;
+    let tokens = issue_user_tokens(
+        &state,
+        &user,
+        started.session.id,
+        &audience,
+        started.refresh_token,
+    )?;
     state.metrics.inc(
         "tokens_issued_total",
         "Access tokens issued by grant.",
@@ -229,6 +250,7 @@ pub fn issue_user_tokens(
     state: &AppState,
     user: &user::Model,
     session: Uuid,
+    audience: &str,
     refresh_token: String,
 ) -> Result<TokenResponse, ApiError> {
     let roles = user.role_list();
@@ -241,6 +263,7 @@ pub fn issue_user_tokens(
             &state.keys.load(),
             &Subject {
                 sub: &sub,
+                audience,
                 client_id: &state.config.first_party_client_id,
                 scope: &scope,
                 roles: &roles,
@@ -260,13 +283,6 @@ pub fn issue_user_tokens(
     })
 }
 
-/// The claims auth-server reads from its own user tokens beyond the standard ones.
-#[derive(Debug, Deserialize)]
-pub struct SessionClaims {
-    #[serde(default)]
-    pub sid: Option<String>,
-}
-
 /// End the session the presented access token belongs to: its refresh token
 /// stops working at once (the access token itself expires on its own).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -274,20 +290,12 @@ pub struct SessionClaims {
 pub async fn logout(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims<SessionClaims>,
+    current: CurrentUser,
 ) -> Result<StatusCode, ApiError> {
-    let session = claims
-        .sid
-        .as_deref()
-        .and_then(|sid| Uuid::parse_str(sid).ok())
-        .ok_or_else(|| ApiError::BadRequest("this token does not belong to a session".into()))?;
-    let session_row = crate::entity::session::Entity::find_by_id(session)
-        .one(&state.db)
-        .await?;
-    let sub = claims.standard().sub.clone().unwrap_or_default();
-    if session_row.is_some_and(|s| s.user_id.to_string() == sub)
-        && sessions::revoke(&state.db, session, "logout").await?
-    {
+    // The guard has checked that the session is the caller's and still active.
+    let session = current.session_id;
+    let sub = current.id_text();
+    if sessions::revoke(&state.db, session, "logout").await? {
         let session_text = session.to_string();
         audit::record(
             &state.db,

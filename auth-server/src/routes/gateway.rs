@@ -6,15 +6,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::Utc;
 use jwt_verify::VerifiedToken;
 use sea_orm::EntityTrait;
-use serde_json::{json, Value};
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::api_keys;
-use crate::entity::{session, user};
+use crate::entity::user;
 use crate::error::ApiError;
 use crate::routes::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
+use crate::sessions;
 use crate::state::AppState;
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -33,8 +35,21 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
         (status = 200, description = "Valid: X-Auth-User, X-Auth-Email, X-Auth-Roles, X-Auth-Scopes, X-Auth-Client-Id"),
         (status = 401, description = "Missing or invalid token, with WWW-Authenticate"),
     ))]
-pub async fn verify(axum::Extension(token): axum::Extension<VerifiedToken>) -> Response {
+pub async fn verify(
+    State(state): State<AppState>,
+    axum::Extension(token): axum::Extension<VerifiedToken>,
+) -> Response {
     let claims = token.claims();
+    // Gateways guard the services: a token for this server's own account API
+    // (or for no configured service) opens nothing behind them.
+    if !claims
+        .aud
+        .iter()
+        .any(|aud| state.config.audiences.contains(aud))
+    {
+        return ApiError::Unauthorized("this token was not issued for these services".into())
+            .into_response();
+    }
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
     set(
@@ -70,12 +85,16 @@ fn inactive() -> Response {
     response
 }
 
-/// Whether a user token's account and session are still live (the part local
-/// verification cannot know).
+/// Whether what stands behind a token is still live (the part local
+/// verification cannot know): a service token's API key is neither revoked
+/// nor expired; a user token's account is enabled and its session active.
 async fn still_live(state: &AppState, token: &VerifiedToken) -> Result<bool, ApiError> {
     let claims = token.claims();
     if claims.is_service() {
-        return Ok(true);
+        let client_id = claims.client_id.as_deref().unwrap_or_default();
+        return Ok(api_keys::find_by_client_id(&state.db, client_id)
+            .await?
+            .is_some_and(|key| key.is_usable_at(Utc::now())));
     }
     let Some(user_id) = claims.sub.as_deref().and_then(|s| Uuid::parse_str(s).ok()) else {
         return Ok(false);
@@ -84,20 +103,16 @@ async fn still_live(state: &AppState, token: &VerifiedToken) -> Result<bool, Api
         .one(&state.db)
         .await?
         .is_some_and(|u| !u.disabled);
-    let sid: Option<Uuid> = token.deserialize::<Value>().ok().and_then(|v| {
-        v.get("sid")
-            .and_then(Value::as_str)
-            .and_then(|s| Uuid::parse_str(s).ok())
-    });
-    let session_ok = match sid {
-        None => true,
-        Some(sid) => session::Entity::find_by_id(sid)
-            .one(&state.db)
-            .await?
-            .is_some_and(|s| s.revoked_at.is_none()),
-    };
+    let session_ok = sessions::session_of_access_token(&state.db, token)
+        .await?
+        .is_some_and(|s| s.is_active_at(Utc::now()));
     Ok(user_ok && session_ok)
 }
+
+/// The scope an API key needs to call introspection.
+pub const INTROSPECT_SCOPE: &str = "introspect";
+/// With it, introspection also tells the user's email (`username`).
+pub const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
 
 /// RFC 7662 introspection for resource servers that cannot verify JWTs
 /// themselves. The caller authenticates with an API key. Anything invalid,
@@ -113,12 +128,19 @@ pub async fn introspect(
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
-    if api_keys::authenticate(&state.db, &client_id, &secret)
-        .await?
-        .is_err()
-    {
+    let Ok(caller) = api_keys::authenticate(&state.db, &client_id, &secret).await? else {
         return Err(OAuthError::invalid_client().into());
+    };
+    let granted = caller.scope_list();
+    if !granted.iter().any(|s| s == INTROSPECT_SCOPE) {
+        return Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            "this API key may not introspect tokens (scope introspect)",
+        )
+        .into());
     }
+    let may_read_email = granted.iter().any(|s| s == INTROSPECT_EMAIL_SCOPE);
     let token =
         param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
     let Ok(verified) = state.verifier.verify_with_current_keys(token) else {
@@ -133,7 +155,7 @@ pub async fn introspect(
         "sub": claims.sub,
         "scope": claims.scope,
         "client_id": claims.client_id,
-        "username": claims.email,
+        "username": if may_read_email { claims.email.as_deref() } else { None },
         "exp": claims.exp,
         "iat": claims.iat,
         "nbf": claims.nbf,

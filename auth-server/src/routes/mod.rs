@@ -12,23 +12,27 @@ pub mod sessions;
 pub mod users;
 pub mod well_known;
 
+use axum::http::{header, HeaderValue};
+use axum::middleware;
 use axum::routing::{get, patch, post};
 use axum::Router;
-use jwt_verify::{require_any_role, JwtAuthLayer};
+use jwt_verify::JwtAuthLayer;
 use tower::ServiceBuilder;
+use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::guard;
 use crate::state::AppState;
 
 pub const REALM: &str = "signet";
 
 pub fn app(state: AppState) -> Router {
-    let authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(REALM);
-    let admin = ServiceBuilder::new()
-        .layer(authenticated.clone())
-        .layer(require_any_role(["admin"]).realm(REALM));
+    let verified = JwtAuthLayer::new(state.verifier.clone()).realm(REALM);
     let max_body_bytes = state.config.max_body_bytes;
     let metrics = state.metrics.clone();
-    let routes = Router::new()
+
+    // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
+    // authenticate their clients themselves).
+    let public = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -39,63 +43,62 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/users", post(users::signup))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(gateway::introspect))
         .route(
             "/api/v1/auth/verify",
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
-            axum::routing::any(gateway::verify).layer(authenticated.clone()),
-        )
-        .route(
-            "/api/v1/auth/logout",
-            post(auth::logout).route_layer(authenticated.clone()),
-        )
-        .route(
-            "/api/v1/users/me/sessions",
-            get(sessions::list_sessions).route_layer(authenticated.clone()),
-        )
+            // Local verification only (no database): gateways call it on every request.
+            axum::routing::any(gateway::verify).layer(verified.clone()),
+        );
+
+    // A signed-in user of a live account and session, with a token for this API.
+    let account = Router::new()
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/users/me/sessions", get(sessions::list_sessions))
         .route(
             "/api/v1/users/me/sessions/{id}",
-            axum::routing::delete(sessions::revoke_session).route_layer(authenticated.clone()),
+            axum::routing::delete(sessions::revoke_session),
         )
-        .route(
-            "/api/v1/audit",
-            get(audit::list_audit).route_layer(admin.clone()),
-        )
+        .route("/api/v1/users/me", get(users::me).delete(users::delete_me))
+        .route("/api/v1/users/me/password", patch(users::change_password));
+
+    // The same, and the account holds `admin` now (the token's `roles` alone is not enough).
+    let admin = Router::new()
+        .route("/api/v1/audit", get(audit::list_audit))
         .route(
             "/api/v1/api-keys",
-            get(api_keys::list_api_keys)
-                .post(api_keys::create_api_key)
-                .route_layer(admin.clone()),
+            get(api_keys::list_api_keys).post(api_keys::create_api_key),
         )
         .route(
             "/api/v1/api-keys/{id}",
-            axum::routing::delete(api_keys::revoke_api_key).route_layer(admin.clone()),
+            axum::routing::delete(api_keys::revoke_api_key),
         )
-        .route(
-            "/api/v1/users",
-            get(admin::list_users)
-                .route_layer(admin.clone())
-                .post(users::signup),
-        )
-        .route(
-            "/api/v1/users/me",
-            get(users::me)
-                .delete(users::delete_me)
-                .route_layer(authenticated.clone()),
-        )
-        .route(
-            "/api/v1/users/me/password",
-            patch(users::change_password).route_layer(authenticated),
-        )
+        .route("/api/v1/users", get(admin::list_users))
         .route(
             "/api/v1/users/{id}",
             get(admin::get_user)
                 .patch(admin::update_user)
-                .delete(admin::delete_user)
-                .route_layer(admin),
+                .delete(admin::delete_user),
         )
-        .with_state(state);
+        .route_layer(middleware::from_fn(guard::require_admin));
+
+    let protected = account.merge(admin).route_layer(
+        ServiceBuilder::new()
+            // Personal data: never kept by a browser or a shared cache.
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            ))
+            .layer(verified)
+            .layer(middleware::from_fn_with_state(
+                state.clone(),
+                guard::require_account,
+            )),
+    );
+
+    let routes = public.merge(protected).with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
 }

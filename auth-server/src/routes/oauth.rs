@@ -30,7 +30,7 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
-    fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -40,6 +40,15 @@ impl OAuthError {
 
     pub fn invalid_request(description: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// RFC 8707 §2: the requested resource is unknown or not allowed to the client.
+    pub fn invalid_target() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "the requested audience is not available to this client",
+        )
     }
 
     pub fn invalid_client() -> Self {
@@ -144,6 +153,18 @@ pub fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, Stri
     Ok(pairs)
 }
 
+/// The one resource a token is asked for: RFC 8707 `resource`, or `audience`
+/// (the name many clients use); both at once must agree. Matched exactly
+/// against configured audience names.
+pub fn requested_audience(pairs: &[(String, String)]) -> Result<Option<&str>, OAuthError> {
+    match (param(pairs, "resource"), param(pairs, "audience")) {
+        (Some(a), Some(b)) if a != b => Err(OAuthError::invalid_request(
+            "resource and audience name different targets",
+        )),
+        (resource, audience) => Ok(resource.or(audience)),
+    }
+}
+
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -245,6 +266,15 @@ pub async fn token(
             requested.join(" ")
         }
     };
+    let allowed = key.audience_list(&state.config.audiences[0]);
+    let audience = match requested_audience(&pairs)? {
+        None => allowed.first().cloned().unwrap_or_default(),
+        Some(requested) => requested.to_owned(),
+    };
+    // What the key may ask for, and still a resource this server issues for.
+    if !allowed.contains(&audience) || !state.config.audiences.contains(&audience) {
+        return Err(OAuthError::invalid_target().into());
+    }
     let client_id = key.client_id();
     let issued = state
         .tokens
@@ -252,6 +282,7 @@ pub async fn token(
             &state.keys.load(),
             &Subject {
                 sub: &client_id,
+                audience: &audience,
                 client_id: &client_id,
                 scope: &scope,
                 roles: &[],
@@ -299,8 +330,19 @@ async fn refresh_grant(
             "the refresh token is invalid, expired or revoked",
         )
     };
+    let requested = requested_audience(pairs)?;
+    if requested.is_some_and(|aud| !state.config.user_may_request(aud)) {
+        return Err(OAuthError::invalid_target().into());
+    }
     match sessions::rotate(&state.db, presented, &state.config.sessions).await? {
         Ok(rotated) => {
+            // RFC 8707 §2.2: a refresh token may be used for any resource the
+            // session may reach; by default, the one it was opened for.
+            let audience = requested
+                .map(str::to_owned)
+                .or_else(|| rotated.session.audience.clone())
+                .filter(|aud| state.config.user_may_request(aud))
+                .unwrap_or_else(|| state.config.login_audience.clone());
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");
             }
@@ -313,6 +355,7 @@ async fn refresh_grant(
                 state,
                 &rotated.user,
                 rotated.session.id,
+                &audience,
                 rotated.refresh_token,
             )?))
         }
@@ -342,11 +385,18 @@ async fn refresh_grant(
     }
 }
 
-/// RFC 7009 token revocation. A refresh token ends its whole session. The
-/// answer is 200 whatever was sent, so it reveals nothing about tokens.
+/// RFC 7009 token revocation.
+///
+/// A refresh token ends its whole session. So does a user's access token
+/// (its `sid`): the refresh token dies with it, introspection answers
+/// inactive, and auth-server's own routes refuse the access token at once.
+/// A service token cannot be revoked here (`unsupported_token_type`): revoke
+/// its API key. Anything else — unknown, expired, forged — is 200 with no
+/// effect, so the answer reveals nothing about tokens.
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…[&token_type_hint=refresh_token]"),
-    responses((status = 200, description = "Revoked, or nothing to revoke"), (status = 400, description = "invalid_request")))]
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…[&token_type_hint=refresh_token|access_token]"),
+    responses((status = 200, description = "Revoked, or nothing to revoke"),
+              (status = 400, description = "invalid_request; unsupported_token_type for a service token")))]
 pub async fn revoke(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -356,7 +406,23 @@ pub async fn revoke(
     let pairs = parameters(&headers, &body)?;
     let token =
         param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    if let Some(session) = sessions::session_of(&state.db, token).await? {
+    let session = if token.starts_with(sessions::REFRESH_PREFIX) {
+        sessions::session_of(&state.db, token).await?
+    } else {
+        match state.verifier.verify_with_current_keys(token) {
+            Err(_) => None,
+            Ok(verified) if verified.claims().is_service() => {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unsupported_token_type",
+                    "service tokens are revoked with their API key",
+                )
+                .into())
+            }
+            Ok(verified) => sessions::session_of_access_token(&state.db, &verified).await?,
+        }
+    };
+    if let Some(session) = session {
         if sessions::revoke(&state.db, session.id, "revoked by client").await? {
             let (session_text, user_text) = (session.id.to_string(), session.user_id.to_string());
             audit::record(

@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use jwt_verify::Claims;
 use sea_orm::EntityTrait;
 use serde::Serialize;
 use uuid::Uuid;
@@ -12,8 +11,7 @@ use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::session;
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::routes::auth::SessionClaims;
-use crate::routes::users::current_user;
+use crate::guard::CurrentUser;
 use crate::sessions;
 use crate::state::AppState;
 
@@ -30,9 +28,9 @@ pub struct SessionView {
     pub current: bool,
 }
 
-fn view(session: session::Model, current: Option<&str>) -> SessionView {
+fn view(session: session::Model, current: Uuid) -> SessionView {
     SessionView {
-        current: current == Some(session.id.to_string().as_str()),
+        current: session.id == current,
         id: session.id,
         created_at: session.created_at,
         last_used_at: session.last_used_at,
@@ -46,14 +44,13 @@ fn view(session: session::Model, current: Option<&str>) -> SessionView {
     responses((status = 200, description = "Active sessions, most recently used first", body = [SessionView])))]
 pub async fn list_sessions(
     State(state): State<AppState>,
-    claims: Claims<SessionClaims>,
+    current: CurrentUser,
 ) -> Result<ApiJson<Vec<SessionView>>, ApiError> {
-    let user = current_user(&state, claims.standard()).await?;
-    let sessions = sessions::active_for_user(&state.db, user.id, Utc::now()).await?;
+    let sessions = sessions::active_for_user(&state.db, current.user.id, Utc::now()).await?;
     Ok(ApiJson(
         sessions
             .into_iter()
-            .map(|s| view(s, claims.sid.as_deref()))
+            .map(|s| view(s, current.session_id))
             .collect(),
     ))
 }
@@ -64,10 +61,10 @@ pub async fn list_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims<SessionClaims>,
+    current: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current_user(&state, claims.standard()).await?;
+    let user = current.user;
     let session = session::Entity::find_by_id(id)
         .one(&state.db)
         .await?

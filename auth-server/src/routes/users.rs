@@ -4,16 +4,16 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use jwt_verify::{Claims, StandardClaims};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{create_user, hash_error, NewUser};
+use crate::accounts::{check_password, create_user, hash_error, NewUser};
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson, FieldError};
+use crate::guard::CurrentUser;
 use crate::password::{policy_violation, Password};
 use crate::sessions;
 use crate::state::AppState;
@@ -96,34 +96,62 @@ pub async fn signup(
     Ok((StatusCode::CREATED, ApiJson(UserView::from(created))))
 }
 
-/// The account behind a verified token; a deleted or disabled account's tokens stop working here.
-pub async fn current_user(
-    state: &AppState,
-    claims: &StandardClaims,
-) -> Result<user::Model, ApiError> {
-    let invalid = || ApiError::Unauthorized("the token's account is no longer active".into());
-    let id = claims
-        .sub
-        .as_deref()
-        .and_then(|sub| Uuid::parse_str(sub).ok())
-        .ok_or_else(invalid)?;
-    user::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|u| !u.disabled)
-        .ok_or_else(invalid)
-}
-
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Own profile", body = UserView),
-              (status = 401, description = "Missing or invalid token")))]
-pub async fn me(
-    State(state): State<AppState>,
-    claims: Claims,
-) -> Result<ApiJson<UserView>, ApiError> {
-    Ok(ApiJson(
-        current_user(&state, claims.standard()).await?.into(),
-    ))
+              (status = 401, description = "Missing or invalid token, or the session has ended")))]
+pub async fn me(current: CurrentUser) -> ApiJson<UserView> {
+    ApiJson(current.user.into())
+}
+
+/// Check the signed-in user's password again (password change, account
+/// deletion) under the same limits as a login. A wrong password is counted,
+/// audited as `event` and answered 403.
+async fn reauthenticate(
+    state: &AppState,
+    ip: ClientIp,
+    user: &user::Model,
+    password: &Password,
+    event: &'static str,
+) -> Result<crate::password::Verification, ApiError> {
+    crate::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )?;
+    let (verdict, check) = check_password(
+        &state.limiters,
+        &state.hasher,
+        &state.metrics,
+        &user.email,
+        ip.0,
+        password,
+        Some(&user.password_hash),
+    )
+    .await?;
+    if verdict.matches {
+        check.succeeded();
+        return Ok(verdict);
+    }
+    let throttled = check.failed();
+    let (user_text, ip_text) = (user.id.to_string(), ip.to_string_opt());
+    audit::throttled(
+        &state.db,
+        &state.config.limits,
+        throttled,
+        &user.email,
+        ip_text.as_deref(),
+    )
+    .await;
+    audit::record(
+        &state.db,
+        AuditEvent::new(event)
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip_text.as_deref()),
+    )
+    .await;
+    Err(ApiError::Forbidden("the current password is wrong".into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -143,18 +171,18 @@ pub struct ChangePasswordRequest {
 pub async fn change_password(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    current: CurrentUser,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current_user(&state, claims.standard()).await?;
-    let verdict = state
-        .hasher
-        .verify(&body.old_password, Some(&user.password_hash))
-        .await
-        .map_err(hash_error)?;
-    if !verdict.matches {
-        return Err(ApiError::Forbidden("the current password is wrong".into()));
-    }
+    let user = current.user;
+    reauthenticate(
+        &state,
+        ip,
+        &user,
+        &body.old_password,
+        "password.change_failed",
+    )
+    .await?;
     if let Some(problem) = policy_violation(body.new_password.expose(), Some(&user.email)) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "new_password",
@@ -189,14 +217,26 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccountRequest {
+    /// The current password: a stolen access token alone cannot delete an account.
+    #[schema(value_type = String, format = Password)]
+    pub password: Password,
+}
+
 #[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
-    responses((status = 204, description = "Account deleted")))]
+    request_body = DeleteAccountRequest,
+    responses((status = 204, description = "Account deleted"),
+              (status = 403, description = "The password is wrong", body = crate::error::Problem)))]
 pub async fn delete_me(
     State(state): State<AppState>,
     ip: ClientIp,
-    claims: Claims,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current_user(&state, claims.standard()).await?;
+    let user = current.user;
+    reauthenticate(&state, ip, &user, &body.password, "user.delete_failed").await?;
     let user_id = user.id;
     let txn = state.db.begin().await?;
     sessions::revoke_all_for_user(&txn, user_id, "user deleted").await?;

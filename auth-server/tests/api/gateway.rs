@@ -8,9 +8,8 @@ use crate::helpers::{backend_tests, client_id_of, json_body, Backend, TestApp};
 async fn forward_auth_answers_200_with_identity_headers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
-    let response = app
-        .get_with_token("/api/v1/auth/verify", &admin.token)
-        .await;
+    let token = app.service_audience_token(&admin.email).await;
+    let response = app.get_with_token("/api/v1/auth/verify", &token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers();
     assert_eq!(headers["x-auth-user"], admin.id.as_str());
@@ -66,12 +65,15 @@ async fn forward_auth_answers_401_with_a_challenge(backend: Backend) {
 async fn forward_auth_needs_no_database(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("nodb@example.com").await;
+    let service_token = app.service_audience_token(&user.email).await;
     app.state.db.clone().close().await.expect("close the pool");
     assert_eq!(
         app.get("/readyz").await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    let response = app.get_with_token("/api/v1/auth/verify", &user.token).await;
+    let response = app
+        .get_with_token("/api/v1/auth/verify", &service_token)
+        .await;
     assert_eq!(
         response.status(),
         StatusCode::OK,
@@ -94,7 +96,9 @@ async fn forward_auth_needs_no_database(backend: Backend) {
 async fn introspection_reports_live_tokens_and_nothing_about_dead_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
-    let (_, key) = app.api_key(&admin, "resource-server", &[]).await;
+    let (_, key) = app
+        .api_key(&admin, "resource-server", &["introspect"])
+        .await;
     let client_id = client_id_of(&key);
     let introspect = |token: String| {
         let app = &app;

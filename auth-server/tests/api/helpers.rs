@@ -95,6 +95,7 @@ impl TestApp {
             ("RATE_LIMIT_SIGNUP_PER_IP", "10000/1m"),
             ("RATE_LIMIT_TOKEN_PER_IP", "10000/1m"),
             ("LOGIN_FAILURES_BEFORE_BACKOFF", "1000"),
+            ("PASSWORD_HASH_QUEUE_PER_CLIENT", "1000"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -172,12 +173,31 @@ impl TestApp {
         self.post_json("/api/v1/users", body).await
     }
 
+    /// Log in for this server's own account API (`ACCOUNT_AUDIENCE`), which
+    /// is what most tests here call.
     pub async fn login(&self, email: &str, password: &str) -> Response {
-        self.post_json(
-            "/api/v1/auth/login",
-            &json!({ "email": email, "password": password }),
-        )
-        .await
+        let audience = self.state.config.account_audience.clone();
+        self.login_for(email, password, Some(&audience)).await
+    }
+
+    /// Log in for `audience` (`None`: the server's default, a service audience).
+    pub async fn login_for(&self, email: &str, password: &str, audience: Option<&str>) -> Response {
+        let mut body = json!({ "email": email, "password": password });
+        if let Some(audience) = audience {
+            body["audience"] = json!(audience);
+        }
+        self.post_json("/api/v1/auth/login", &body).await
+    }
+
+    /// An access token for the services (the default login audience), as a
+    /// gateway or blog-svc would receive it.
+    pub async fn service_audience_token(&self, email: &str) -> String {
+        let response = self.login_for(email, PASSWORD, None).await;
+        assert_eq!(response.status(), StatusCode::OK, "login of {email}");
+        json_body(response).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     pub async fn login_basic(&self, email: &str, password: &str) -> Response {
@@ -204,9 +224,14 @@ impl TestApp {
     }
 
     pub async fn delete_me(&self, token: &str) -> Response {
+        self.delete_me_with(token, PASSWORD).await
+    }
+
+    pub async fn delete_me_with(&self, token: &str, password: &str) -> Response {
         self.client
             .delete(self.url("/api/v1/users/me"))
             .bearer_auth(token)
+            .json(&json!({ "password": password }))
             .send()
             .await
             .expect("request")
@@ -330,7 +355,10 @@ impl TestApp {
 
     /// An admin, created the way the CLI does it (there is no API to become one).
     pub async fn admin(&self) -> TestUser {
-        let email = "root@example.com";
+        self.admin_named("root@example.com").await
+    }
+
+    pub async fn admin_named(&self, email: &str) -> TestUser {
         let user = create_user(
             &self.state.db,
             &self.state.hasher,
@@ -386,6 +414,23 @@ impl TestApp {
         header.kid = Some(self.state.keys.load().active().kid.clone());
         header
     }
+}
+
+/// One JWS segment (0: header, 1: payload) as JSON, unverified.
+pub fn decode_segment(token: &str, index: usize) -> Value {
+    use base64::Engine as _;
+    let segment = token.split('.').nth(index).expect("segment");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(segment)
+            .expect("base64url"),
+    )
+    .expect("json")
+}
+
+/// A token's claims, unverified.
+pub fn claims_of(token: &str) -> Value {
+    decode_segment(token, 1)
 }
 
 /// The client id of an API key, as jwt-verify's client derives it.

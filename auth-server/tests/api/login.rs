@@ -34,7 +34,15 @@ async fn login_with_http_basic_credentials_works_too(backend: Backend) {
         .as_str()
         .expect("token")
         .to_owned();
-    assert_eq!(app.me(&token).await.status(), StatusCode::OK);
+    // Basic carries no audience: the token is for the default (a service).
+    let claims = crate::helpers::claims_of(&token);
+    assert_eq!(claims["aud"], app.state.config.login_audience.as_str());
+    assert_eq!(
+        app.get_with_token("/api/v1/auth/verify", &token)
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 async fn login_email_is_case_insensitive(backend: Backend) {

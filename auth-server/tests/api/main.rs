@@ -13,6 +13,7 @@ mod login;
 mod oauth;
 mod rate_limits;
 mod rotation;
+mod security;
 mod sessions;
 mod tokens;
 mod users;

@@ -1,21 +1,10 @@
 //! `POST /oauth/token` with `client_credentials` (RFC 6749 §4.4, errors §5.2).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::helpers::backend_tests;
-use crate::helpers::{client_id_of, json_body, Backend, TestApp};
-
-fn claims_of(token: &str) -> serde_json::Value {
-    serde_json::from_slice(
-        &URL_SAFE_NO_PAD
-            .decode(token.split('.').nth(1).expect("payload"))
-            .expect("b64"),
-    )
-    .expect("json")
-}
+use crate::helpers::{claims_of, client_id_of, json_body, Backend, TestApp};
 
 async fn assert_oauth_error(response: reqwest::Response, status: StatusCode, code: &str) {
     assert_eq!(response.status(), status);

@@ -66,7 +66,8 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
     // A service elsewhere verifying through the JWKS, as blog-svc does.
     let remote = Verifier::builder(
         KeySource::jwks(app.url("/.well-known/jwks.json")),
-        Validation::new(app.state.config.issuer.clone()).audience("signet"),
+        Validation::new(app.state.config.issuer.clone())
+            .audience(app.state.config.account_audience.clone()),
     )
     .unknown_kid_cooldown(Duration::from_millis(10))
     .build()

@@ -4,15 +4,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, Header};
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::helpers::backend_tests;
-use crate::helpers::{foreign_key_pem, json_body, sign_with, Backend, TestApp};
-
-fn decode_segment(token: &str, index: usize) -> Value {
-    let segment = token.split('.').nth(index).expect("segment");
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(segment).expect("base64url")).expect("json")
-}
+use crate::helpers::{
+    decode_segment, foreign_key_pem, json_body, sign_with, Backend, TestApp, PASSWORD,
+};
 
 async fn access_tokens_follow_rfc_9068(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -25,7 +22,7 @@ async fn access_tokens_follow_rfc_9068(backend: Backend) {
     let claims = decode_segment(&user.token, 1);
     assert_eq!(claims["iss"], app.address.as_str());
     assert_eq!(claims["sub"], user.id.as_str());
-    assert_eq!(claims["aud"], "signet");
+    assert_eq!(claims["aud"], "signet-account", "asked for the account API");
     assert_eq!(claims["email"], "format@example.com");
     assert_eq!(claims["client_id"], "signet");
     assert!(claims["scope"].as_str().expect("scope").contains("openid"));
@@ -59,11 +56,18 @@ async fn lifetime_and_audiences_come_from_the_configuration(backend: Backend) {
     )
     .await;
     let user = app.user("conf@example.com").await;
-    let claims = decode_segment(&user.token, 1);
-    assert_eq!(claims["aud"], json!(["blog", "scraper"]));
+    // One resource per token: the first JWT_AUDIENCE by default, another on request.
+    let default = app.service_audience_token(&user.email).await;
+    let claims = decode_segment(&default, 1);
+    assert_eq!(claims["aud"], "blog");
     assert_eq!(
         claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
         300
+    );
+    let scraper = json_body(app.login_for(&user.email, PASSWORD, Some("scraper")).await).await;
+    assert_eq!(
+        decode_segment(scraper["access_token"].as_str().expect("token"), 1)["aud"],
+        "scraper"
     );
     assert_eq!(app.me(&user.token).await.status(), StatusCode::OK);
 }

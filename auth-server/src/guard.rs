@@ -1,0 +1,136 @@
+//! Who may call auth-server's own account and admin routes.
+//!
+//! A signature proves a token was issued; it does not prove the account or
+//! the session behind it is still live. On its own routes auth-server holds
+//! the database, so it checks, on every request:
+//!
+//! 1. the token was issued for auth-server itself (`aud` holds
+//!    `ACCOUNT_AUDIENCE`): a token meant for a service opens nothing here;
+//! 2. the account exists and is not disabled;
+//! 3. the token's session (`sid`) is the account's and still active: logout,
+//!    a password change, revocation or an admin ending it close every door;
+//! 4. for admin routes, the account holds `admin` *now* (a demoted admin's
+//!    token still says `roles: ["admin"]` until it expires).
+//!
+//! Two primary-key reads per request. The guards are layers on whole
+//! sub-routers (see `routes::app`), so no route's protection depends on the
+//! order it was added in.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use jwt_verify::{AuthError, VerifiedToken};
+use sea_orm::EntityTrait;
+use uuid::Uuid;
+
+use crate::entity::user;
+use crate::error::ApiError;
+use crate::sessions;
+use crate::state::AppState;
+
+/// The live account and session behind a request that passed [`require_account`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub session_id: Uuid,
+}
+
+impl CurrentUser {
+    pub fn id_text(&self) -> String {
+        self.user.id.to_string()
+    }
+}
+
+fn ended() -> ApiError {
+    // One text for every case: it must not tell an attacker which check failed.
+    ApiError::Unauthorized("the token's account or session is no longer active".into())
+}
+
+/// The account and session a verified token stands for, if both are live and
+/// the token was issued for this server's own API.
+pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<CurrentUser, ApiError> {
+    let claims = token.claims();
+    if !claims
+        .aud
+        .iter()
+        .any(|aud| aud == &state.config.account_audience)
+    {
+        return Err(ApiError::Unauthorized(
+            "this token was not issued for this API".into(),
+        ));
+    }
+    let user_id = claims
+        .sub
+        .as_deref()
+        .and_then(|sub| Uuid::parse_str(sub).ok())
+        .ok_or_else(ended)?;
+    let (user, session) = tokio::try_join!(
+        async {
+            user::Entity::find_by_id(user_id)
+                .one(&state.db)
+                .await
+                .map_err(ApiError::from)
+        },
+        sessions::session_of_access_token(&state.db, token),
+    )?;
+    let user = user.filter(|u| !u.disabled).ok_or_else(ended)?;
+    let session = session
+        .filter(|s| s.is_active_at(Utc::now()))
+        .ok_or_else(ended)?;
+    Ok(CurrentUser {
+        user,
+        session_id: session.id,
+    })
+}
+
+/// Middleware for the account routes: needs `JwtAuthLayer` outside it.
+pub async fn require_account(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = request.extensions().get::<VerifiedToken>() else {
+        return ApiError::Unauthorized("a bearer token is required".into()).into_response();
+    };
+    match live_user(&state, token).await {
+        Ok(current) => {
+            request.extensions_mut().insert(current);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+/// Middleware for the admin routes: needs [`require_account`] outside it.
+/// The role is read from the account as it is now, not from the token; the
+/// refusal is RFC 6750's `insufficient_scope`, as jwt-verify's role guard answers.
+pub async fn require_admin(request: Request, next: Next) -> Response {
+    let is_admin = request
+        .extensions()
+        .get::<CurrentUser>()
+        .is_some_and(|current| current.user.role_list().iter().any(|r| r == "admin"));
+    if !is_admin {
+        return AuthError::InsufficientRole(vec!["admin".to_owned()])
+            .to_response(crate::routes::REALM);
+    }
+    next.run(request).await
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(|| {
+                // A route mounted outside the guarded routers: a bug, never a client error.
+                ApiError::internal(anyhow::anyhow!(
+                    "CurrentUser extracted on a route without require_account"
+                ))
+            })
+    }
+}
