@@ -17,7 +17,14 @@ pub async fn run(main: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::FAILURE
+            // Exit now: tearing down the runtime, the database pool and the
+            // worker threads of a process that failed to start can only add
+            // lines (a background task panicking as its runtime goes away
+            // printed a second stderr line under CPU contention in CI). The
+            // one line above is the whole story; nothing is left to flush but stdout.
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
+            std::process::exit(1);
         }
     }
 }

@@ -16,5 +16,28 @@ pub fn init(format: LogFormat) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     // Already installed (a test harness, a second call): keep the first.
-    let _ = result;
+    if result.is_ok() {
+        route_panics_to_the_log();
+    }
+}
+
+/// A panic anywhere (a handler, a background task, a worker thread) becomes
+/// one ERROR event in the log stream, with its location, instead of raw text
+/// on stderr: log pipelines see it, and stderr stays reserved for the
+/// process's one start-up error line.
+fn route_panics_to_the_log() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "non-string panic payload".to_owned());
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        tracing::error!(target: "panic", %message, %location, %thread, "panicked");
+    }));
 }
