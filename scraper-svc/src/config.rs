@@ -21,6 +21,8 @@ pub struct Config {
     pub api_key: String,
     pub blog_url: Url,
     pub sources: Vec<Url>,
+    /// `FETCH_ALLOWED_ADDRESSES`: non-public addresses a source may redirect to.
+    pub fetch_allowed: Vec<ipnet::IpNet>,
     /// Zero: scrape on demand only.
     pub interval: Duration,
     pub fetch_timeout: Duration,
@@ -93,7 +95,27 @@ impl Config {
             sources.push(url);
         }
         let audiences = env.list("AUTH_AUDIENCE", "signet")?;
+        let mut fetch_allowed = Vec::new();
+        for raw in env
+            .get("FETCH_ALLOWED_ADDRESSES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let net = raw
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        "FETCH_ALLOWED_ADDRESSES",
+                        format!("{raw:?} is not an IP address or CIDR block"),
+                    )
+                })?;
+            fetch_allowed.push(net);
+        }
         Ok(Self {
+            fetch_allowed,
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
             database_url: env.database_url("sqlite://data/scraper.db?mode=rwc")?,
             auth_jwks_url: env.http_url("AUTH_JWKS_URL", None)?.map(|u| u.to_string()),

@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use signet_service::metrics::Metrics;
 
+use crate::address_policy::{refused_by_policy, AddressPolicy, PolicyRefused};
 use crate::entity::scrape_run;
 use crate::extract::{extract, Item};
 
@@ -30,7 +31,14 @@ pub struct RunError {
 
 /// What a run needs; one per process.
 pub struct Scraper {
+    /// For blog-svc.
     pub http: reqwest::Client,
+    /// For the configured sources themselves (trusted as written), no redirects.
+    pub sources_http: reqwest::Client,
+    /// For anything a source redirects to on another origin: resolves only
+    /// to addresses `policy` permits, no redirects.
+    pub redirected_http: reqwest::Client,
+    pub policy: Arc<AddressPolicy>,
     pub tokens: ServiceTokenSource,
     pub blog_url: Url,
     pub sources: Vec<Url>,
@@ -48,14 +56,57 @@ pub enum RunRefused {
     Database(#[from] sea_orm::DbErr),
 }
 
-async fn fetch(scraper: &Scraper, source: &Url) -> Result<(String, Vec<u8>), String> {
-    let mut response = scraper.http.get(source.clone()).send().await.map_err(|e| {
-        if e.is_timeout() {
-            "timed out".to_owned()
+/// Redirects followed per source at most.
+const MAX_REDIRECTS: usize = 5;
+
+/// One request, with errors that say what an admin needs and nothing more:
+/// which ports answer, or how, is not theirs to learn from a run's errors.
+async fn get(client: &reqwest::Client, url: &Url) -> Result<reqwest::Response, String> {
+    client.get(url.clone()).send().await.map_err(|e| {
+        if refused_by_policy(&e) {
+            PolicyRefused.to_string()
         } else {
-            format!("unreachable: {e}")
+            "unreachable".to_owned()
         }
-    })?;
+    })
+}
+
+/// GET `source`, following redirects by hand: a hop that stays on the
+/// source's origin is trusted like the source; one that leaves it may only
+/// reach addresses the policy permits (checked on the resolved addresses).
+async fn fetch(scraper: &Scraper, source: &Url) -> Result<(String, Vec<u8>), String> {
+    let mut url = source.clone();
+    let mut response = get(&scraper.sources_http, &url).await?;
+    for _ in 0..MAX_REDIRECTS {
+        if !response.status().is_redirection() {
+            break;
+        }
+        let next = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|location| url.join(location).ok())
+            .filter(|next| matches!(next.scheme(), "http" | "https"))
+            .ok_or_else(|| "redirect without a usable Location".to_owned())?;
+        url = next;
+        response = if url.origin() == source.origin() {
+            get(&scraper.sources_http, &url).await?
+        } else {
+            // An IP literal is connected to without resolution: check it here.
+            let literal = match url.host() {
+                Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+                Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+                _ => None,
+            };
+            if literal.is_some_and(|ip| !scraper.policy.permits(ip)) {
+                return Err(PolicyRefused.to_string());
+            }
+            get(&scraper.redirected_http, &url).await?
+        };
+    }
+    if response.status().is_redirection() {
+        return Err(format!("more than {MAX_REDIRECTS} redirects"));
+    }
     if !response.status().is_success() {
         return Err(format!("HTTP status {}", response.status()));
     }

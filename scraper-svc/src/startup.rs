@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use jwt_verify::ServiceTokenSource;
 use tokio::net::TcpListener;
 
+use crate::address_policy::{AddressPolicy, PolicyResolver};
 use crate::config::Config;
 use crate::migration::Migrator;
 use crate::scrape::{spawn_schedule, Scraper};
@@ -30,11 +31,23 @@ impl Application {
         .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
         let tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
             .map_err(|e| anyhow::anyhow!("SCRAPER_API_KEY / AUTH_TOKEN_URL: {e}"))?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(config.fetch_timeout)
-            .timeout(config.fetch_timeout)
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .user_agent(concat!("signet-scraper/", env!("CARGO_PKG_VERSION")))
+        let client = || {
+            reqwest::Client::builder()
+                .connect_timeout(config.fetch_timeout)
+                .timeout(config.fetch_timeout)
+                .user_agent(concat!("signet-scraper/", env!("CARGO_PKG_VERSION")))
+        };
+        // blog-svc: configured by the operator, reached as configured.
+        let http = client().build().context("HTTP client")?;
+        // Sources: redirects are followed by hand, so each hop is checked.
+        let sources_http = client()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("HTTP client")?;
+        let policy = Arc::new(AddressPolicy::new(config.fetch_allowed.clone()));
+        let redirected_http = client()
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(PolicyResolver::new(policy.clone())))
             .build()
             .context("HTTP client")?;
         let listener = TcpListener::bind(config.bind_addr)
@@ -52,6 +65,9 @@ impl Application {
             .context("DATABASE_URL: migrations failed")?;
         let scraper = Arc::new(Scraper {
             http,
+            sources_http,
+            redirected_http,
+            policy,
             tokens,
             blog_url: config.blog_url.clone(),
             sources: config.sources.clone(),

@@ -657,7 +657,141 @@ async fn hostile_requests_to_the_scraper_get_a_json_4xx_and_start_nothing(backen
     assert!(stack.posts().await.is_empty(), "nothing reached the blog");
 }
 
+/// An "internal" page (think admin console or metadata service) on another
+/// loopback port, and a hostile source that redirects to it, by address and by name.
+async fn internal_page_and_redirecting_source() -> (String, String) {
+    let internal = Router::new().route(
+        "/secret",
+        get(|| async {
+            (
+                [(header::CONTENT_TYPE, "text/html")],
+                "<html><head><title>INTERNAL ADMIN CONSOLE</title></head></html>",
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let internal_port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, internal).await });
+    let hostile = Router::new()
+        .route(
+            "/by-address",
+            get(move || async move {
+                axum::response::Redirect::temporary(&format!(
+                    "http://127.0.0.1:{internal_port}/secret"
+                ))
+            }),
+        )
+        .route(
+            "/by-name",
+            get(move || async move {
+                axum::response::Redirect::temporary(&format!(
+                    "http://localhost:{internal_port}/secret"
+                ))
+            }),
+        )
+        .route(
+            "/closed-port",
+            get(|| async { axum::response::Redirect::temporary("http://127.0.0.1:9/x") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let hostile_base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, hostile).await });
+    (hostile_base, format!("http://127.0.0.1:{internal_port}"))
+}
+
+/// Another scraper on the stack's auth-server and blog, with these sources.
+async fn scraper_for(stack: &Stack, sources: String, extra: &[(&'static str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut vars = HashMap::from([
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display()),
+        ),
+        ("AUTH_ISSUER", stack.auth.clone()),
+        ("SCRAPER_API_KEY", stack.api_key.clone()),
+        ("BLOG_URL", stack.blog.clone()),
+        ("SCRAPE_INTERVAL", "0".to_owned()),
+        ("SCRAPER_SOURCES", sources),
+    ]);
+    for (name, value) in extra {
+        vars.insert(name, (*value).to_owned());
+    }
+    let app = scraper_svc::Application::build(
+        scraper_svc::config::Config::from_lookup(lookup(vars)).expect("config"),
+    )
+    .await
+    .expect("scraper starts");
+    let url = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    // The database lives as long as the process: the temp dir is leaked on purpose.
+    std::mem::forget(dir);
+    url
+}
+
+async fn scrape_at(stack: &Stack, scraper: &str) -> Value {
+    let response = stack
+        .http
+        .post(format!("{scraper}/api/v1/scrape"))
+        .bearer_auth(&stack.admin_token)
+        .send()
+        .await
+        .expect("scrape");
+    assert_eq!(response.status(), StatusCode::OK);
+    Stack::json(response).await
+}
+
+async fn a_source_cannot_redirect_the_scraper_to_internal_addresses(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let (hostile, _) = internal_page_and_redirecting_source().await;
+    let sources = format!("{hostile}/by-address,{hostile}/by-name,{hostile}/closed-port");
+    let scraper = scraper_for(&stack, sources.clone(), &[]).await;
+    let run = scrape_at(&stack, &scraper).await;
+    assert_eq!(run["items_pushed"], 0, "{run}");
+    let errors: Vec<String> = run["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["error"].as_str().expect("error").to_owned())
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "refused by address policy",
+            "refused by address policy",
+            "refused by address policy"
+        ],
+        "{run}"
+    );
+    assert!(
+        !stack
+            .posts()
+            .await
+            .iter()
+            .any(|p| p["title"] == "INTERNAL ADMIN CONSOLE"),
+        "nothing internal was published"
+    );
+
+    // An operator who means it can allow an address; the closed port then
+    // reads as "unreachable", never as which ports are open.
+    let allowed = scraper_for(
+        &stack,
+        sources,
+        &[("FETCH_ALLOWED_ADDRESSES", "127.0.0.0/8,::1")],
+    )
+    .await;
+    let run = scrape_at(&stack, &allowed).await;
+    assert_eq!(run["items_pushed"], 2, "by address and by name: {run}");
+    assert_eq!(run["errors"][0]["error"], "unreachable", "{run}");
+}
+
 backend_tests!(
+    a_source_cannot_redirect_the_scraper_to_internal_addresses,
     with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything,
     a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens,
     the_scraper_api_is_for_admins_only,

@@ -37,7 +37,10 @@ fn route_panics_to_the_log() {
             .location()
             .map(|l| format!("{}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        let thread = std::thread::current()
+            .name()
+            .unwrap_or("unnamed")
+            .to_owned();
         tracing::error!(target: "panic", %message, %location, %thread, "panicked");
     }));
 }
