@@ -188,6 +188,60 @@ async fn push(scraper: &Scraper, item: &Item) -> Result<(), PushError> {
     Err(PushError::Refused("401 with a fresh token".into()))
 }
 
+/// The longest a document may take to parse. Parsing runs on the blocking
+/// pool, never on a request-serving worker; with the nesting limit in
+/// [`extract`] its cost is bounded, and this budget bounds what is left.
+pub const PARSE_BUDGET: Duration = Duration::from_secs(5);
+
+async fn parse_off_the_runtime(
+    source: &Url,
+    content_type: String,
+    body: Vec<u8>,
+    max_items: usize,
+) -> Result<Vec<Item>, String> {
+    let source = source.clone();
+    let parsing = tokio::task::spawn_blocking(move || {
+        extract(&source, &content_type, &body, max_items).map_err(|e| e.to_string())
+    });
+    match tokio::time::timeout(PARSE_BUDGET, parsing).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(_)) => Err("the parser failed".to_owned()),
+        Err(_) => Err("took too long to parse".to_owned()),
+    }
+}
+
+fn shutting_down() -> bool {
+    signet_service::http::shutdown_requested()
+}
+
+/// Mark runs a dead process left `running` as failed (at start: only one
+/// scraper process runs the schedule, and it holds no run yet).
+pub async fn fail_interrupted_runs(db: &DatabaseConnection) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let interrupted = serde_json::to_string(&[RunError {
+        source: String::new(),
+        error: "interrupted: the scraper stopped during the run".to_owned(),
+    }])
+    .unwrap_or_else(|_| "[]".into());
+    let result = scrape_run::Entity::update_many()
+        .col_expr(
+            scrape_run::Column::Status,
+            sea_orm::sea_query::Expr::value("failed"),
+        )
+        .col_expr(
+            scrape_run::Column::FinishedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .col_expr(
+            scrape_run::Column::Errors,
+            sea_orm::sea_query::Expr::value(interrupted),
+        )
+        .filter(scrape_run::Column::Status.eq("running"))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Run over every source now, recording the run. `Busy` if one is under way.
 pub async fn run(
     scraper: &Arc<Scraper>,
@@ -218,10 +272,18 @@ pub async fn run(
     let mut errors: Vec<RunError> = Vec::new();
     let (mut sources_failed, mut found, mut pushed) = (0, 0, 0);
     for source in &scraper.sources {
+        if shutting_down() {
+            errors.push(RunError {
+                source: source.to_string(),
+                error: "not fetched: the service is shutting down".to_owned(),
+            });
+            sources_failed += 1;
+            continue;
+        }
         let items = match fetch(scraper, source).await {
             Ok((content_type, body)) => {
-                extract(source, &content_type, &body, scraper.max_items_per_source)
-                    .map_err(|e| e.to_string())
+                parse_off_the_runtime(source, content_type, body, scraper.max_items_per_source)
+                    .await
             }
             Err(error) => Err(error),
         };

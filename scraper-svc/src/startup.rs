@@ -63,6 +63,15 @@ impl Application {
         signet_service::db::migrate::<Migrator>(&db, "scraper-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
+        let interrupted = crate::scrape::fail_interrupted_runs(&db)
+            .await
+            .context("DATABASE_URL: cannot close interrupted runs")?;
+        if interrupted > 0 {
+            tracing::warn!(
+                runs = interrupted,
+                "runs left running by a stopped process marked failed"
+            );
+        }
         let scraper = Arc::new(Scraper {
             http,
             sources_http,

@@ -707,12 +707,21 @@ async fn internal_page_and_redirecting_source() -> (String, String) {
 /// Another scraper on the stack's auth-server and blog, with these sources.
 async fn scraper_for(stack: &Stack, sources: String, extra: &[(&'static str, &str)]) -> String {
     let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    // The database lives as long as the process: the temp dir is leaked on purpose.
+    std::mem::forget(dir);
+    scraper_on(stack, &url, sources, extra).await
+}
+
+async fn scraper_on(
+    stack: &Stack,
+    database_url: &str,
+    sources: String,
+    extra: &[(&'static str, &str)],
+) -> String {
     let mut vars = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
-        (
-            "DATABASE_URL",
-            format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display()),
-        ),
+        ("DATABASE_URL", database_url.to_owned()),
         ("AUTH_ISSUER", stack.auth.clone()),
         ("SCRAPER_API_KEY", stack.api_key.clone()),
         ("BLOG_URL", stack.blog.clone()),
@@ -729,9 +738,65 @@ async fn scraper_for(stack: &Stack, sources: String, extra: &[(&'static str, &st
     .expect("scraper starts");
     let url = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
-    // The database lives as long as the process: the temp dir is leaked on purpose.
-    std::mem::forget(dir);
     url
+}
+
+async fn a_deeply_nested_page_fails_alone_and_runs_left_running_are_closed(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let hostile = Router::new().route(
+        "/deep.html",
+        get(|| async {
+            (
+                [(header::CONTENT_TYPE, "text/html")],
+                format!("<html><body>{}</body></html>", "<div>".repeat(40_000)),
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, hostile).await });
+
+    let dir = tempfile::tempdir().expect("dir");
+    let database_url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
+    let sources = format!("{base}/deep.html,{}/feed.xml", stack.feeds);
+    let scraper = scraper_on(&stack, &database_url, sources.clone(), &[]).await;
+    let run = scrape_at(&stack, &scraper).await;
+    assert_eq!(run["status"], "partial", "{run}");
+    assert_eq!(
+        run["items_pushed"], 2,
+        "the other source is imported: {run}"
+    );
+    assert_eq!(
+        run["errors"][0]["error"], "the document is nested too deeply",
+        "{run}"
+    );
+
+    // A process that died mid-run left its row `running`; the next start closes it.
+    let db = sea_orm::Database::connect(&database_url).await.expect("db");
+    sea_orm::ConnectionTrait::execute_unprepared(
+        &db,
+        "UPDATE scrape_runs SET status = 'running', finished_at = NULL",
+    )
+    .await
+    .expect("pretend the run never finished");
+    db.close().await.expect("close");
+    let restarted = scraper_on(&stack, &database_url, sources, &[]).await;
+    let runs = Stack::json(
+        stack
+            .http
+            .get(format!("{restarted}/api/v1/scrape/runs"))
+            .bearer_auth(&stack.admin_token)
+            .send()
+            .await
+            .expect("runs"),
+    )
+    .await;
+    let first = &runs[0];
+    assert_eq!(first["status"], "failed", "{runs}");
+    assert!(first["finished_at"].is_string(), "{runs}");
 }
 
 async fn scrape_at(stack: &Stack, scraper: &str) -> Value {
@@ -791,6 +856,7 @@ async fn a_source_cannot_redirect_the_scraper_to_internal_addresses(backend: Bac
 }
 
 backend_tests!(
+    a_deeply_nested_page_fails_alone_and_runs_left_running_are_closed,
     a_source_cannot_redirect_the_scraper_to_internal_addresses,
     with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything,
     a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_tokens,

@@ -221,6 +221,11 @@ pub fn install_signal_handlers() {
 
 /// Resolves once SIGINT or SIGTERM has arrived (at any time since the handlers
 /// were installed).
+/// Whether SIGTERM/SIGINT has arrived (for long jobs that check between steps).
+pub fn shutdown_requested() -> bool {
+    SHUTDOWN.get().is_some_and(|receiver| *receiver.borrow())
+}
+
 pub async fn shutdown_signal() {
     install_signal_handlers();
     if let Some(receiver) = SHUTDOWN.get() {
