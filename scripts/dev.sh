@@ -38,7 +38,7 @@ if [ ! -s "$data/dev-admin.txt" ]; then
 fi
 if [ ! -s "$data/scraper.key" ]; then
     echo "== creating the scraper's API key"
-    env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write > "$data/scraper.key"
+    env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write,posts:import > "$data/scraper.key"
 fi
 
 pids=()

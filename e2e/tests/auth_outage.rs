@@ -95,7 +95,7 @@ async fn killing_the_auth_server_under_load_loses_nothing_and_recovers(backend: 
                 "--name",
                 "scraper",
                 "--scopes",
-                "posts:write",
+                "posts:write,posts:import",
             ],
             &[],
         )

@@ -67,7 +67,7 @@ impl Config {
             .unwrap_or_default();
         let api_key = env
             .secret("SCRAPER_API_KEY", "SCRAPER_API_KEY_FILE")?
-            .ok_or_else(|| ConfigError::new("SCRAPER_API_KEY", "is required: create one with `auth-server api-keys create --name scraper --scopes posts:write`"))?;
+            .ok_or_else(|| ConfigError::new("SCRAPER_API_KEY", "is required: create one with `auth-server api-keys create --name scraper --scopes posts:write,posts:import`"))?;
         if jwt_verify::api_key_client_id(api_key.trim()).is_none() {
             return Err(ConfigError::new(
                 "SCRAPER_API_KEY",

@@ -147,12 +147,12 @@ impl std::fmt::Display for PushError {
     }
 }
 
-async fn push(scraper: &Scraper, item: &Item) -> Result<(), PushError> {
+async fn push(scraper: &Scraper, source: &Url, item: &Item) -> Result<(), PushError> {
     let url = scraper
         .blog_url
         .join("/api/v1/posts")
         .map_err(|e| PushError::Refused(e.to_string()))?;
-    let body = serde_json::json!({ "title": item.title, "body": item.body, "source_url": item.source_url });
+    let body = serde_json::json!({ "title": item.title, "body": item.body, "source": source.as_str(), "source_url": item.source_url });
     // One retry with a fresh token if blog-svc says ours is no good (e.g. keys rotated).
     for attempt in 0..2 {
         let token = scraper
@@ -301,7 +301,7 @@ pub async fn run(
         };
         found += items.len() as i32;
         for item in &items {
-            match push(scraper, item).await {
+            match push(scraper, source, item).await {
                 Ok(()) => pushed += 1,
                 Err(error) => {
                     tracing::warn!(item = %item.source_url, %error, "push failed");

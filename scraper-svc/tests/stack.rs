@@ -122,7 +122,7 @@ impl Stack {
             &auth_state.db,
             auth_server::api_keys::NewApiKey {
                 name: "scraper".into(),
-                scopes: vec!["posts:write".into()],
+                scopes: vec!["posts:write".into(), "posts:import".into()],
                 audiences: Vec::new(),
                 expires_at: None,
                 created_by: None,

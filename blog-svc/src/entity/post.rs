@@ -9,8 +9,9 @@ pub struct Model {
     pub author_id: String,
     pub title: String,
     pub body: String,
-    /// Where an imported post came from; unique, so re-importing updates.
-    #[sea_orm(unique)]
+    /// The feed (or page) an imported post came from.
+    pub source: Option<String>,
+    /// The item's own link; (source, source_url) is unique, so re-importing updates.
     pub source_url: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,4 +1,5 @@
-//! Posts: public reads, authenticated writes, idempotent imports by `source_url`.
+//! Posts: public reads, authenticated writes, idempotent imports keyed by
+//! (`source`, `source_url`) for holders of the import scope.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -19,6 +20,9 @@ use crate::state::AppState;
 
 pub const REALM: &str = "blog";
 pub const WRITE_SCOPE: &str = "posts:write";
+/// Needed to set `source`/`source_url` (importers such as scraper-svc):
+/// without it anyone could squat a link before its feed is imported.
+pub const IMPORT_SCOPE: &str = "posts:import";
 const MAX_TITLE_CHARS: usize = 200;
 const MAX_BODY_CHARS: usize = 100_000;
 const MAX_SOURCE_URL_LEN: usize = 2048;
@@ -74,6 +78,7 @@ pub struct PostView {
     pub id: Uuid,
     pub title: String,
     pub body: String,
+    pub source: Option<String>,
     pub source_url: Option<String>,
     pub author: Option<AuthorView>,
     pub created_at: DateTime<Utc>,
@@ -85,6 +90,7 @@ fn view(post: post::Model, author: Option<author::Model>) -> PostView {
         id: post.id,
         title: post.title,
         body: post.body,
+        source: post.source,
         source_url: post.source_url,
         author: author.map(|a| AuthorView {
             id: a.id,
@@ -204,6 +210,10 @@ pub async fn get_post(
 pub struct NewPost {
     pub title: String,
     pub body: String,
+    /// With `source_url`, for importers: the feed the item came from.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The imported item's own link.
     #[serde(default)]
     pub source_url: Option<String>,
 }
@@ -241,19 +251,55 @@ fn validate_body(body: &str, errors: &mut Vec<FieldError>) -> String {
     body.to_owned()
 }
 
-fn validate_source_url(raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
+fn validate_url(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Option<String> {
     let raw = raw?.trim();
     let valid = raw.len() <= MAX_SOURCE_URL_LEN
         && url::Url::parse(raw)
             .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     if !valid {
         errors.push(FieldError::new(
-            "source_url",
+            field,
             "must be an absolute http(s) URL of at most 2048 characters",
         ));
         return None;
     }
     Some(raw.to_owned())
+}
+
+/// The import key of a new post: both `source` and `source_url`, or neither.
+fn validate_import(new: &NewPost, errors: &mut Vec<FieldError>) -> Option<(String, String)> {
+    let source = validate_url("source", new.source.as_deref(), errors);
+    let link = validate_url("source_url", new.source_url.as_deref(), errors);
+    match (source, link) {
+        (Some(source), Some(link)) => Some((source, link)),
+        (None, None) => None,
+        (source, _) => {
+            let missing = if source.is_some() {
+                "source_url"
+            } else {
+                "source"
+            };
+            if new.source.is_some() && new.source_url.is_some() {
+                return None; // already reported as invalid
+            }
+            errors.push(FieldError::new(
+                missing,
+                "source and source_url are given together (an import) or not at all",
+            ));
+            None
+        }
+    }
+}
+
+async fn find_import(
+    state: &AppState,
+    (source, link): &(String, String),
+) -> Result<Option<post::Model>, ApiError> {
+    Ok(post::Entity::find()
+        .filter(post::Column::Source.eq(source.as_str()))
+        .filter(post::Column::SourceUrl.eq(link.as_str()))
+        .one(&state.db)
+        .await?)
 }
 
 /// Record the author on their first write (and follow display-name changes);
@@ -341,8 +387,9 @@ async fn reimport(
 }
 
 /// Create a post: any signed-in user, or a service whose token grants `posts:write`.
-/// With a `source_url` already imported by the same author, the post is updated
-/// instead (200), so imports are idempotent.
+/// With a (`source`, `source_url`) already imported by the same author, the
+/// post is updated instead (200), so imports are idempotent. Setting them
+/// needs the `posts:import` scope.
 pub async fn create_post(
     State(state): State<AppState>,
     claims: Claims<Writer>,
@@ -353,20 +400,23 @@ pub async fn create_post(
             .check(claims.standard())
             .map_err(Rejection::Auth)?;
     }
+    if (new.source.is_some() || new.source_url.is_some())
+        && !claims.standard().has_scope(IMPORT_SCOPE)
+    {
+        return Err(Rejection::Auth(jwt_verify::AuthError::InsufficientScope(
+            IMPORT_SCOPE.to_owned(),
+        )));
+    }
     let mut errors = Vec::new();
     let title = validate_title(&new.title, &mut errors);
     let body = validate_body(&new.body, &mut errors);
-    let source_url = validate_source_url(new.source_url.as_deref(), &mut errors);
+    let import = validate_import(&new, &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors).into());
     }
     let author = ensure_author(&state, &claims).await?;
-    if let Some(url) = &source_url {
-        if let Some(existing) = post::Entity::find()
-            .filter(post::Column::SourceUrl.eq(url.as_str()))
-            .one(&state.db)
-            .await?
-        {
+    if let Some(key) = &import {
+        if let Some(existing) = find_import(&state, key).await? {
             return reimport(&state, existing, author, title, body).await;
         }
     }
@@ -376,7 +426,8 @@ pub async fn create_post(
         author_id: Set(author.id.clone()),
         title: Set(title.clone()),
         body: Set(body.clone()),
-        source_url: Set(source_url.clone()),
+        source: Set(import.as_ref().map(|(source, _)| source.clone())),
+        source_url: Set(import.as_ref().map(|(_, link)| link.clone())),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -388,11 +439,9 @@ pub async fn create_post(
             Ok(created(view(post, Some(author))))
         }
         // Two imports of one URL raced: the loser updates what the winner wrote.
-        Err(error) => match &source_url {
-            Some(url) if is_unique_violation(&error) => {
-                let existing = post::Entity::find()
-                    .filter(post::Column::SourceUrl.eq(url.as_str()))
-                    .one(&state.db)
+        Err(error) => match &import {
+            Some(key) if is_unique_violation(&error) => {
+                let existing = find_import(&state, key)
                     .await?
                     .ok_or(ApiError::Conflict("concurrent import; retry".into()))?;
                 reimport(&state, existing, author, title, body).await

@@ -28,6 +28,11 @@ async fn hostile_requests_get_a_json_4xx_and_change_nothing(backend: Backend) {
     let bearer = format!("Bearer {owner}");
     let before = row_counts(&app).await;
     let auth: &[(&str, &[u8])] = &[("Authorization", bearer.as_bytes())];
+    let importer = format!(
+        "Bearer {}",
+        app.service_token("sgn_importer", "posts:write posts:import")
+    );
+    let import_auth: &[(&str, &[u8])] = &[("Authorization", importer.as_bytes())];
     let posts = "/api/v1/posts";
     let this_post = format!("/api/v1/posts/{id}");
     let huge = "x".repeat(300 * 1024);
@@ -88,16 +93,23 @@ async fn hostile_requests_get_a_json_4xx_and_change_nothing(backend: Backend) {
         HostileRequest::post_json(
             "a source URL that is SQL",
             posts,
-            auth,
-            r#"{"title":"t","body":"b","source_url":"'; DROP TABLE posts; --"}"#,
+            import_auth,
+            r#"{"title":"t","body":"b","source":"http://feeds.test/f","source_url":"'; DROP TABLE posts; --"}"#,
             422,
         ),
         HostileRequest::post_json(
             "a javascript: source URL",
             posts,
-            auth,
-            r#"{"title":"t","body":"b","source_url":"javascript:alert(1)"}"#,
+            import_auth,
+            r#"{"title":"t","body":"b","source":"http://feeds.test/f","source_url":"javascript:alert(1)"}"#,
             422,
+        ),
+        HostileRequest::post_json(
+            "a source URL without the import scope",
+            posts,
+            auth,
+            r#"{"title":"t","body":"b","source":"http://feeds.test/f","source_url":"http://feeds.test/1"}"#,
+            403,
         ),
         HostileRequest::new(
             "no content type",
