@@ -224,6 +224,12 @@ impl Config {
                 }
             };
         let jwks_max_age = env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?;
+        if jwks_max_age < Duration::from_secs(1) {
+            return Err(ConfigError::new(
+                "JWKS_MAX_AGE",
+                "must be at least 1s: jwt-verify refreshes no more often, so a shorter max-age would not be honoured",
+            ));
+        }
         let publish_delay = env.duration("KEY_PUBLISH_DELAY", jwks_max_age)?;
         if publish_delay < jwks_max_age {
             return Err(ConfigError::new(
@@ -369,6 +375,7 @@ mod tests {
             ("LOGIN_DEFAULT_AUDIENCE", "elsewhere"),
             ("LOGIN_ACCOUNT_FAILURE_CEILING", "2"),
             ("PASSWORD_HASH_QUEUE_PER_CLIENT", "0"),
+            ("JWKS_MAX_AGE", "500ms"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

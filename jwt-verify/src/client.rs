@@ -99,6 +99,9 @@ impl ServiceTokenSource {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
+            // A 307/308 keeps the body: the client secret must never follow
+            // a redirect to another origin.
+            .redirect(crate::verifier::same_origin_redirects())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
         Ok(Self {

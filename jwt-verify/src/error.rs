@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 /// Every [`VerifyError::reason`], indexed by `reason_index`.
-pub(crate) const REASONS: [&str; 18] = [
+pub(crate) const REASONS: [&str; 19] = [
     "too_long",
     "malformed",
     "alg_none",
@@ -22,6 +22,7 @@ pub(crate) const REASONS: [&str; 18] = [
     "missing_claim",
     "invalid_claim_type",
     "keys_unavailable",
+    "lifetime_too_long",
 ];
 
 /// Why a token was rejected.
@@ -87,6 +88,11 @@ pub enum VerifyError {
     /// No key set could be loaded yet (lazy start and the auth server is unreachable).
     #[error("verification keys are not available")]
     KeysUnavailable,
+    /// `exp` lies further in the future than the maximum token lifetime
+    /// allows, or `iat` is in the future
+    /// ([`Validation::max_token_lifetime`](crate::Validation::max_token_lifetime)).
+    #[error("token lifetime is longer than accepted")]
+    LifetimeTooLong,
 }
 
 impl VerifyError {
@@ -116,6 +122,7 @@ impl VerifyError {
             Self::MissingClaim(_) => 15,
             Self::InvalidClaimType(_) => 16,
             Self::KeysUnavailable => 17,
+            Self::LifetimeTooLong => 18,
         }
     }
 }
@@ -198,6 +205,7 @@ mod tests {
             VerifyError::MissingClaim("exp"),
             VerifyError::InvalidClaimType("exp"),
             VerifyError::KeysUnavailable,
+            VerifyError::LifetimeTooLong,
         ];
         let mut indices: Vec<usize> = all.iter().map(VerifyError::reason_index).collect();
         indices.sort_unstable();

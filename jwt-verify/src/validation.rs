@@ -28,6 +28,7 @@ pub struct Validation {
     pub(crate) max_token_len: usize,
     pub(crate) validate_exp: bool,
     pub(crate) validate_nbf: bool,
+    pub(crate) max_lifetime: Option<Duration>,
 }
 
 /// Claim names that [`Validation::require_claim`] accepts.
@@ -65,7 +66,24 @@ impl Validation {
             max_token_len: 8 * 1024,
             validate_exp: true,
             validate_nbf: true,
+            max_lifetime: Some(Duration::from_secs(24 * 3600)),
         }
+    }
+
+    /// The longest lifetime a token may have (default 24 h): a token whose
+    /// `exp` lies further than this past its `iat` — or past now — is refused
+    /// with [`VerifyError::LifetimeTooLong`](crate::VerifyError::LifetimeTooLong),
+    /// and so is one whose `iat` is in the future. A leaked signing key or a
+    /// misconfigured issuer then cannot mint a token that stays valid for years.
+    pub fn max_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Accept any token lifetime. Only for known-answer tests of old vectors.
+    pub fn insecure_disable_lifetime_check(mut self) -> Self {
+        self.max_lifetime = None;
+        self
     }
 
     /// Add an accepted audience. With at least one configured, a token must
@@ -138,6 +156,7 @@ impl Validation {
     /// Skip the `exp` check. Only for known-answer tests of old vectors.
     pub fn insecure_disable_exp_check(mut self) -> Self {
         self.validate_exp = false;
+        self.max_lifetime = None;
         self.required_claims.retain(|claim| *claim != "exp");
         self
     }

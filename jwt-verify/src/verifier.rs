@@ -60,6 +60,7 @@ struct RefreshPolicy {
     min_interval: Duration,
     max_interval: Duration,
     unknown_kid_cooldown: Duration,
+    max_stale: Duration,
 }
 
 /// The health of the key cache, for `/readyz` and metrics.
@@ -182,17 +183,32 @@ impl VerifierBuilder {
     }
 
     /// Bounds on the background refresh interval; the server's `Cache-Control:
-    /// max-age` is clamped into them (defaults 1 min and 1 h).
+    /// max-age` is clamped into them (defaults 1 s and 1 h). The low default
+    /// honours the issuer's `max-age`: Signet publishes a new key for at least
+    /// its `max-age` before signing with it, so a verifier that refreshes at
+    /// that pace holds every key before its first token arrives.
     pub fn refresh_interval_bounds(mut self, min: Duration, max: Duration) -> Self {
         self.policy.min_interval = min;
         self.policy.max_interval = max.max(min);
         self
     }
 
-    /// Least time between two fetches caused by unknown `kid`s (default 30 s).
-    /// A flood of tokens with random `kid`s costs at most one fetch per cooldown.
+    /// Least time between two fetches caused by unknown `kid`s (default 1 s).
+    /// A flood of tokens with random `kid`s costs at most one fetch per
+    /// cooldown. A token arriving inside the cooldown waits for its end and
+    /// the next fetch instead of being refused, so a flood cannot keep a
+    /// genuinely new key out for longer than one cooldown and one fetch.
     pub fn unknown_kid_cooldown(mut self, cooldown: Duration) -> Self {
         self.policy.unknown_kid_cooldown = cooldown;
+        self
+    }
+
+    /// How long the last good key set is used while every refresh fails
+    /// (default 7 days). Past it the keys are dropped and tokens are refused
+    /// with [`VerifyError::KeysUnavailable`]: a verifier cut off from its
+    /// issuer for that long no longer knows which keys were revoked.
+    pub fn max_stale_keys(mut self, max_stale: Duration) -> Self {
+        self.policy.max_stale = max_stale;
         self
     }
 
@@ -249,7 +265,7 @@ impl VerifierBuilder {
             None => reqwest::Client::builder()
                 .connect_timeout(self.http_timeout)
                 .timeout(self.http_timeout)
-                .redirect(reqwest::redirect::Policy::limited(3))
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|e| KeyError::Client(e.to_string()))?,
         };
@@ -284,6 +300,24 @@ impl VerifierBuilder {
         spawn_background_refresh(Arc::downgrade(&verifier.inner), first_delay);
         Ok(verifier)
     }
+}
+
+/// Up to 3 redirects, each to the origin of the original request: a JWKS
+/// must not be taken from another host, nor downgraded from https to http.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.error("redirect to another origin refused")
+        } else if attempt.previous().len() > 3 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
@@ -333,9 +367,10 @@ impl Verifier {
             http_timeout: Duration::from_secs(5),
             max_jwks_bytes: 64 * 1024,
             policy: RefreshPolicy {
-                min_interval: Duration::from_secs(60),
+                min_interval: Duration::from_secs(1),
                 max_interval: Duration::from_secs(3600),
-                unknown_kid_cooldown: Duration::from_secs(30),
+                unknown_kid_cooldown: Duration::from_secs(1),
+                max_stale: Duration::from_secs(7 * 24 * 3600),
             },
             lazy: false,
             client: None,
@@ -614,6 +649,20 @@ impl Verifier {
         if validation.validate_exp && has_exp && now > claims.exp.saturating_add(leeway) {
             return Err(VerifyError::Expired);
         }
+        if let Some(max) = validation.max_lifetime {
+            let max = max.as_secs() as i64;
+            let too_long = has_exp
+                && (claims.exp > now.saturating_add(max).saturating_add(leeway)
+                    || claims
+                        .iat
+                        .is_some_and(|iat| claims.exp.saturating_sub(iat) > max));
+            let issued_in_future = claims
+                .iat
+                .is_some_and(|iat| iat > now.saturating_add(leeway));
+            if too_long || issued_in_future {
+                return Err(VerifyError::LifetimeTooLong);
+            }
+        }
         if validation.validate_nbf {
             if let Some(nbf) = claims.nbf {
                 if nbf > now.saturating_add(leeway) {
@@ -665,16 +714,35 @@ impl Verifier {
         let Some(remote) = self.inner.remote.as_ref() else {
             return Ok(None);
         };
+        let cooling_down = {
+            let Ok(state) = remote.state.lock() else {
+                return Err(KeyError::Client("refresh state poisoned".into()));
+            };
+            match (&state.in_flight, state.last_attempt) {
+                (None, Some(last)) if !force => remote
+                    .policy
+                    .unknown_kid_cooldown
+                    .checked_sub(last.elapsed()),
+                _ => None,
+            }
+        };
+        if let Some(wait) = cooling_down.filter(|wait| !wait.is_zero()) {
+            // Wait out the cooldown, then fetch (or join the fetch another
+            // waiter started): a flood of random kids costs one fetch per
+            // cooldown and cannot keep a real new key out.
+            tokio::time::sleep(wait).await;
+        }
         let shared = {
             let Ok(mut state) = remote.state.lock() else {
                 return Err(KeyError::Client("refresh state poisoned".into()));
             };
             match (&state.in_flight, state.last_attempt) {
                 (Some(in_flight), _) => in_flight.clone(),
+                // Someone else's fetch finished while we waited: its keys are ours.
                 (None, Some(last))
                     if !force && last.elapsed() < remote.policy.unknown_kid_cooldown =>
                 {
-                    return Err(KeyError::CoolingDown(remote.policy.unknown_kid_cooldown));
+                    return Ok(None);
                 }
                 _ => {
                     let weak = Arc::downgrade(&self.inner);
@@ -737,13 +805,25 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
             Ok(fetched.max_age)
         }
         Err(error) => {
+            let mut expired = false;
             if let Ok(mut status) = inner.status.lock() {
                 status.fetches += 1;
                 status.failed_fetches += 1;
                 status.last_failure = Some(SystemTime::now());
                 status.last_error = Some(error.to_string());
+                expired = status
+                    .last_success
+                    .is_some_and(|at| at.elapsed().unwrap_or_default() > remote.policy.max_stale);
+                if expired {
+                    status.key_count = 0;
+                }
             }
-            tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
+            if expired {
+                inner.keys.store(Arc::new(KeySet::default()));
+                tracing::error!(%error, "verification keys dropped: no successful refresh within the maximum staleness");
+            } else {
+                tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
+            }
             Err(error)
         }
     };

@@ -92,7 +92,8 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
         2,
         "100 concurrent unknown kids share one fetch"
     );
-    // Inside the cooldown: no fetch at all.
+    // Inside the cooldown: the token waits for its end, then one more fetch.
+    server.set_delay(Duration::ZERO);
     assert_eq!(
         verifier
             .verify(&token_with_kid("another"))
@@ -100,17 +101,83 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
             .expect_err("must be rejected"),
         VerifyError::UnknownKid
     );
-    assert_eq!(server.hits(), 2);
-    // After it: one more.
-    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(server.hits(), 3);
+}
+
+#[tokio::test]
+async fn a_flood_of_random_kids_cannot_keep_a_new_key_out() {
+    let server = JwksServer::start(&[key(0)]).await;
+    let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
+        .unknown_kid_cooldown(Duration::from_millis(300))
+        .refresh_interval_bounds(Duration::from_secs(3600), Duration::from_secs(3600))
+        .build()
+        .await
+        .expect("verifier");
+    // An attacker keeps the cooldown busy with random kids…
+    let flood: Vec<_> = (0..20)
+        .map(|i| {
+            let verifier = verifier.clone();
+            let token = token_with_kid(&format!("random-{i}"));
+            tokio::spawn(async move { verifier.verify(&token).await })
+        })
+        .collect();
+    // …while the issuer starts signing with a new key.
+    server.set_keys(&[key(0), key(1)]);
+    verifier
+        .verify(&key(1).sign(&claims()))
+        .await
+        .expect("the new key's first token is accepted after one cooldown at most");
+    for task in flood {
+        assert!(task.await.expect("task").is_err());
+    }
+}
+
+#[tokio::test]
+async fn a_jwks_redirect_to_another_origin_is_refused() {
+    let elsewhere = JwksServer::start(&[key(0)]).await;
+    let target = elsewhere.url.clone();
+    let redirecting = axum::Router::new().route(
+        "/jwks.json",
+        axum::routing::get(move || {
+            let target = target.clone();
+            async move { axum::response::Redirect::temporary(&target) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/jwks.json", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, redirecting).await });
+    let error = Verifier::new(KeySource::jwks(&url), validation())
+        .await
+        .expect_err("keys from another origin are not taken");
+    assert!(matches!(error, KeyError::Fetch { .. }), "{error:?}");
+    assert_eq!(elsewhere.hits(), 0, "the other origin was never asked");
+}
+
+#[tokio::test]
+async fn keys_are_dropped_once_refreshes_have_failed_for_the_maximum_staleness() {
+    let server = JwksServer::start(&[key(0)]).await;
+    let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
+        .max_stale_keys(Duration::from_millis(200))
+        .build()
+        .await
+        .expect("verifier");
+    let token = key(0).sign(&claims());
+    server.fail_with(StatusCode::BAD_GATEWAY);
+    assert!(verifier.refresh().await.is_err());
+    verifier
+        .verify_with_current_keys(&token)
+        .expect("still inside the staleness limit");
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    assert!(verifier.refresh().await.is_err());
     assert_eq!(
         verifier
-            .verify(&token_with_kid("later"))
-            .await
-            .expect_err("must be rejected"),
-        VerifyError::UnknownKid
+            .verify_with_current_keys(&token)
+            .expect_err("keys dropped"),
+        VerifyError::KeysUnavailable
     );
-    assert_eq!(server.hits(), 3);
+    assert_eq!(verifier.status().key_count, 0);
 }
 
 #[tokio::test]

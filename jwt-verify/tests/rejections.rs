@@ -312,6 +312,46 @@ fn time_claims_are_checked_with_leeway() {
 }
 
 #[test]
+fn a_token_valid_for_years_or_issued_in_the_future_is_refused() {
+    let mut ten_years = claims();
+    ten_years["exp"] = json!(now() + 10 * 365 * 24 * 3600);
+    assert_eq!(
+        verify(&key(0).sign(&ten_years)).expect_err("must be rejected"),
+        VerifyError::LifetimeTooLong
+    );
+    let mut no_iat = ten_years.clone();
+    no_iat.as_object_mut().expect("object").remove("iat");
+    assert_eq!(
+        verify(&key(0).sign(&no_iat)).expect_err("exp alone decides"),
+        VerifyError::LifetimeTooLong
+    );
+    let mut backdated = claims();
+    backdated["iat"] = json!(now() - 3 * 24 * 3600);
+    backdated["exp"] = json!(now() + 600);
+    assert_eq!(
+        verify(&key(0).sign(&backdated)).expect_err("exp - iat over 24 h"),
+        VerifyError::LifetimeTooLong
+    );
+    let mut from_the_future = claims();
+    from_the_future["iat"] = json!(now() + 3600);
+    assert_eq!(
+        verify(&key(0).sign(&from_the_future)).expect_err("must be rejected"),
+        VerifyError::LifetimeTooLong
+    );
+    assert_eq!(VerifyError::LifetimeTooLong.reason(), "lifetime_too_long");
+    // A deployment that issues day-long tokens says so.
+    let mut two_days = claims();
+    two_days["exp"] = json!(now() + 2 * 24 * 3600);
+    let lenient = Verifier::from_key_set(
+        KeySet::from_jwks_json(&jwks(&[key(0)])).expect("jwks"),
+        validation().max_token_lifetime(std::time::Duration::from_secs(3 * 24 * 3600)),
+    );
+    lenient
+        .verify_with_current_keys(&key(0).sign(&two_days))
+        .expect("within the configured lifetime");
+}
+
+#[test]
 fn time_claims_of_the_wrong_type_are_rejected() {
     for (claim, value) in [
         ("exp", json!("9999999999")),
