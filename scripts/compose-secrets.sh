@@ -17,11 +17,18 @@ write_once() { # name, command producing the value
     fi
 }
 
+# The superuser's password is for the operator; each service gets a role of
+# its own that owns only its own database (deploy/postgres/init-roles.sh).
 write_once postgres_password "openssl rand -hex 24"
-password=$(cat secrets/postgres_password)
-write_once auth_database_url "echo postgres://signet:$password@postgres:5432/signet"
-write_once blog_database_url "echo postgres://signet:$password@postgres:5432/signet_blog"
-write_once scraper_database_url "echo postgres://signet:$password@postgres:5432/signet_scraper"
+write_once auth_db_password "openssl rand -hex 24"
+write_once blog_db_password "openssl rand -hex 24"
+write_once scraper_db_password "openssl rand -hex 24"
+url() { # service
+    echo "postgres://signet_$1:$(cat "secrets/$1_db_password")@postgres:5432/signet_$1"
+}
+write_once auth_database_url "url auth"
+write_once blog_database_url "url blog"
+write_once scraper_database_url "url scraper"
 write_once key_encryption_key "openssl rand -base64 32"
 write_once jwt_private_key "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 2>/dev/null"
 # Minted by auth-server once it runs (docs/OPERATIONS.md); until then empty,

@@ -53,6 +53,8 @@ impl Default for Argon2Config {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
+    /// `/metrics` is served here only (loopback by default), never on `bind_addr`.
+    pub metrics_addr: SocketAddr,
     pub database_url: String,
     pub issuer: String,
     /// `JWT_AUDIENCE`: the resources (services) tokens may be issued for.
@@ -119,6 +121,8 @@ impl Config {
         let env = Env::new(lookup);
         let bind_addr: SocketAddr =
             env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let metrics_addr: SocketAddr =
+            env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9080)))?;
         let database_url = env.database_url("sqlite://data/auth.db?mode=rwc")?;
         let issuer = match env.get("JWT_ISSUER") {
             Some(raw) => parse_issuer(raw.trim())?,
@@ -276,6 +280,7 @@ impl Config {
             .unwrap_or(2);
         Ok(Self {
             bind_addr,
+            metrics_addr,
             database_url,
             issuer,
             audiences,

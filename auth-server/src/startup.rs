@@ -19,6 +19,7 @@ use crate::{db, keys};
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: TcpListener,
     state: AppState,
     grace: Duration,
 }
@@ -36,6 +37,7 @@ impl Application {
         if config.issuer == format!("http://{}", config.bind_addr) {
             config.issuer = format!("http://{local}");
         }
+        let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let database = db::connect(&config)
             .await
             .context("DATABASE_URL: cannot connect to the database")?;
@@ -70,12 +72,20 @@ impl Application {
         Ok(Self {
             grace: state.config.shutdown_grace,
             listener,
+            metrics_listener,
             state,
         })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/metrics` is served (`METRICS_ADDR`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
@@ -99,8 +109,19 @@ impl Application {
         if let Some(manager) = self.state.key_manager.clone() {
             manager.spawn(self.state.config.key_refresh_interval);
         }
+        let metrics = signet_service::http::metrics_router(
+            crate::routes::health::metrics,
+            self.state.clone(),
+        );
         let router = crate::app(self.state);
-        signet_service::http::serve(self.listener, router, shutdown, self.grace).await
+        signet_service::http::serve(
+            self.listener,
+            router,
+            Some((self.metrics_listener, metrics)),
+            shutdown,
+            self.grace,
+        )
+        .await
     }
 }
 

@@ -9,6 +9,8 @@ fn auth_server(dir: &std::path::Path) -> Command {
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .env("METRICS_ADDR", "127.0.0.1:0")
         .env("ARGON2_MEMORY_KIB", "4096")
         .env("ARGON2_ITERATIONS", "1");
     command

@@ -18,6 +18,8 @@ pub enum KeysFrom {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
+    /// `/metrics` is served here only (loopback by default), never on `bind_addr`.
+    pub metrics_addr: SocketAddr,
     pub database_url: String,
     pub auth_issuer: String,
     pub keys_from: KeysFrom,
@@ -49,6 +51,7 @@ impl Config {
         let audiences = env.list("AUTH_AUDIENCE", "signet")?;
         Ok(Self {
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
             database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?,
             auth_issuer,
             keys_from,

@@ -14,6 +14,7 @@ use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: TcpListener,
     state: AppState,
 }
 
@@ -45,6 +46,7 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let db = signet_service::db::connect(
             &config.database_url,
             config.db_max_connections,
@@ -57,6 +59,7 @@ impl Application {
             .context("DATABASE_URL: migrations failed")?;
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState {
                 db,
                 verifier,
@@ -68,6 +71,13 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `/metrics` is served (`METRICS_ADDR`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
@@ -86,6 +96,17 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let grace = self.state.config.shutdown_grace;
-        signet_service::http::serve(self.listener, crate::app(self.state), shutdown, grace).await
+        let metrics = signet_service::http::metrics_router(
+            crate::routes::health::metrics,
+            self.state.clone(),
+        );
+        signet_service::http::serve(
+            self.listener,
+            crate::app(self.state),
+            Some((self.metrics_listener, metrics)),
+            shutdown,
+            grace,
+        )
+        .await
     }
 }

@@ -32,6 +32,7 @@ async fn auth_server_with_user() -> (String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let vars: HashMap<&str, String> = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         (
             "DATABASE_URL",
             format!("sqlite://{}?mode=rwc", dir.path().join("auth.db").display()),
@@ -160,6 +161,7 @@ async fn blog_svc_serves_through_the_gateway_with_a_valid_token() {
     let blog_dir = tempfile::tempdir().expect("dir");
     let vars: HashMap<&str, String> = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         (
             "DATABASE_URL",
             format!(

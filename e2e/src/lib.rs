@@ -130,6 +130,7 @@ impl Service {
     fn command(&self) -> Command {
         let mut command = service_command(self.name, &self.work_dir, &self.env);
         command.env("BIND_ADDR", format!("127.0.0.1:{}", self.port));
+        command.env("METRICS_ADDR", "127.0.0.1:0");
         command
     }
 
@@ -163,6 +164,16 @@ impl Service {
     /// # Panics
     /// After 60 s, or when the process has exited, with its log.
     pub async fn wait_ready(&mut self) {
+        self.wait_for("/readyz").await;
+    }
+
+    /// Wait until `/healthz` answers: started and migrated, whether or not
+    /// its dependencies (the auth server's keys) are there yet.
+    pub async fn wait_live(&mut self) {
+        self.wait_for("/healthz").await;
+    }
+
+    async fn wait_for(&mut self, path: &str) {
         let http = reqwest::Client::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
@@ -174,7 +185,7 @@ impl Service {
                 panic!("{} exited with {status}:\n{}", self.name, self.log());
             }
             let ready = http
-                .get(format!("{}/readyz", self.url))
+                .get(format!("{}{path}", self.url))
                 .timeout(Duration::from_secs(2))
                 .send()
                 .await
@@ -362,6 +373,37 @@ impl PrivatePostgres {
     /// A URL for the server's `postgres` database as the `signet` superuser.
     pub fn url(&self) -> String {
         format!("postgres://signet@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A URL for `database` as `role`.
+    pub fn url_as(&self, role: &str, database: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Run `script` (a shell script that calls `psql`, as the compose image's
+    /// init scripts do) against this server as the `signet` superuser.
+    pub fn run_init_script(&self, script: &Path, env: &[(&str, String)]) -> Output {
+        let mut command = Command::new("sh");
+        command
+            .arg(script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("PGHOST", "127.0.0.1")
+            .env("PGPORT", self.port.to_string())
+            .env("POSTGRES_USER", "signet")
+            .env("POSTGRES_DB", "postgres");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()))
     }
 }
 

@@ -112,6 +112,57 @@ fn every_secret_is_a_git_ignored_file_the_setup_script_makes() {
 }
 
 #[test]
+fn published_ports_bind_to_loopback_and_metrics_are_never_published() {
+    let compose = compose();
+    for (name, service) in compose["services"].as_mapping().expect("services") {
+        for port in service["ports"].as_sequence().into_iter().flatten() {
+            let spec = port.as_str().expect("short port syntax");
+            assert!(
+                spec.starts_with("${SIGNET_PUBLISH_ADDR:-127.0.0.1}:"),
+                "{name:?} publishes {spec} beyond loopback by default"
+            );
+            assert!(!spec.ends_with(":9464"), "{name:?} publishes its metrics");
+        }
+    }
+    for service in SERVICES {
+        let metrics = compose["services"][service]["environment"]["METRICS_ADDR"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{service}: METRICS_ADDR"));
+        let bind = compose["services"][service]["environment"]["BIND_ADDR"]
+            .as_str()
+            .expect("BIND_ADDR");
+        assert_ne!(
+            metrics, bind,
+            "{service}: metrics apart from the public port"
+        );
+    }
+}
+
+#[test]
+fn each_service_connects_to_postgres_as_a_role_of_its_own() {
+    let script = read("scripts/compose-secrets.sh");
+    assert!(
+        script.contains("postgres://signet_$1:"),
+        "database URLs use the per-service roles"
+    );
+    assert!(
+        !script.contains("postgres://signet:"),
+        "no service connects as the superuser"
+    );
+    let compose = compose();
+    let postgres = &compose["services"]["postgres"];
+    let init = read("deploy/postgres/init-roles.sh");
+    for service in ["auth", "blog", "scraper"] {
+        let variable = format!("SIGNET_{}_DB_PASSWORD_FILE", service.to_uppercase());
+        assert_eq!(
+            postgres["environment"][variable.as_str()].as_str(),
+            Some(format!("/run/secrets/{service}_db_password").as_str())
+        );
+    }
+    assert!(init.contains("OWNER :\"role\"") && init.contains("REVOKE ALL ON DATABASE"));
+}
+
+#[test]
 fn every_variable_compose_sets_is_a_documented_setting() {
     let compose = compose();
     let readme = read("README.md");

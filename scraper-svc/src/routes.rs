@@ -74,7 +74,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
 }
 
 /// Prometheus metrics: requests, runs by status, items pushed, verification failures.
-async fn metrics_text(State(state): State<AppState>) -> axum::response::Response {
+pub async fn metrics_text(State(state): State<AppState>) -> axum::response::Response {
     signet_service::metrics::record_verifier(&state.metrics, &state.verifier);
     state.metrics.response()
 }
@@ -125,7 +125,6 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics_text))
         .route(
             "/api/v1/scrape",
             post(scrape_now).route_layer(admin.clone()),

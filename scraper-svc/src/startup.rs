@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: TcpListener,
     state: AppState,
 }
 
@@ -53,6 +54,7 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let db = signet_service::db::connect(
             &config.database_url,
             config.db_max_connections,
@@ -86,6 +88,7 @@ impl Application {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state: AppState {
                 db,
                 verifier,
@@ -104,6 +107,13 @@ impl Application {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+
+    /// Where `/metrics` is served (`METRICS_ADDR`).
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -129,9 +139,12 @@ impl Application {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
+        let metrics =
+            signet_service::http::metrics_router(crate::routes::metrics_text, self.state.clone());
         signet_service::http::serve(
             self.listener,
             crate::routes::app(self.state),
+            Some((self.metrics_listener, metrics)),
             shutdown,
             grace,
         )

@@ -67,6 +67,7 @@ struct Stack {
     auth: String,
     blog: String,
     scraper: String,
+    scraper_metrics: String,
     feeds: String,
     api_key: String,
     api_key_id: String,
@@ -86,6 +87,7 @@ impl Stack {
         // auth-server, with a generated key, as on a fresh clone.
         let auth_config = auth_server::config::Config::from_lookup(lookup(HashMap::from([
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "DATABASE_URL",
                 fresh_database(backend, &auth_dir, "auth").await,
@@ -136,6 +138,7 @@ impl Stack {
         let blog_dir = tempfile::tempdir().expect("dir");
         let blog_config = blog_svc::config::Config::from_lookup(lookup(HashMap::from([
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "DATABASE_URL",
                 fresh_database(backend, &blog_dir, "blog").await,
@@ -153,6 +156,7 @@ impl Stack {
         let scraper_dir = tempfile::tempdir().expect("dir");
         let scraper_config = scraper_svc::config::Config::from_lookup(lookup(HashMap::from([
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "DATABASE_URL",
                 fresh_database(backend, &scraper_dir, "scraper").await,
@@ -171,6 +175,7 @@ impl Stack {
             .await
             .expect("scraper-svc starts");
         let scraper = format!("http://{}", scraper_app.local_addr());
+        let scraper_metrics = format!("http://{}/metrics", scraper_app.metrics_addr());
         tokio::spawn(scraper_app.run_until(std::future::pending()));
 
         let mut stack = Self {
@@ -178,6 +183,7 @@ impl Stack {
             auth,
             blog,
             scraper,
+            scraper_metrics,
             feeds,
             api_key: minted.secret,
             api_key_id: minted.model.id.to_string(),
@@ -349,7 +355,7 @@ async fn a_user_and_the_scraper_both_write_to_the_blog_through_locally_verified_
     assert_eq!(runs[0]["id"], again["id"], "newest first");
     let metrics = stack
         .http
-        .get(format!("{}/metrics", stack.scraper))
+        .get(&stack.scraper_metrics)
         .send()
         .await
         .expect("metrics")
@@ -390,6 +396,7 @@ async fn a_token_for_another_audience_is_refused_by_the_blog(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     let picky_config = blog_svc::config::Config::from_lookup(lookup(HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         (
             "DATABASE_URL",
             fresh_database(stack.backend, &dir, "picky").await,
@@ -526,6 +533,7 @@ async fn with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everyth
     let dir = tempfile::tempdir().expect("dir");
     let config = scraper_svc::config::Config::from_lookup(lookup(HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         (
             "DATABASE_URL",
             fresh_database(backend, &dir, "scraper_down").await,
@@ -721,6 +729,7 @@ async fn scraper_on(
 ) -> String {
     let mut vars = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ("DATABASE_URL", database_url.to_owned()),
         ("AUTH_ISSUER", stack.auth.clone()),
         ("SCRAPER_API_KEY", stack.api_key.clone()),

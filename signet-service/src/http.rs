@@ -125,6 +125,27 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     )
 }
 
+/// Bind the metrics listener, naming the variable on failure.
+pub async fn bind_metrics(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    use anyhow::Context as _;
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("METRICS_ADDR: cannot listen on {addr}"))
+}
+
+/// The router of the metrics listener: `GET /metrics`, 404 for anything else.
+pub fn metrics_router<H, T, S>(handler: H, state: S) -> Router
+where
+    H: axum::handler::Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/metrics", axum::routing::get(handler))
+        .fallback(not_found)
+        .with_state(state)
+}
+
 /// JSON 404/405 fallbacks, a body limit, request ids, request tracing, one log
 /// line per 5xx, and panics turned into a 500 problem.
 pub fn standard_layers<S: Clone + Send + Sync + 'static>(
@@ -237,14 +258,29 @@ pub async fn shutdown_signal() {
 }
 
 /// Serve until `shutdown` resolves, then stop accepting and let in-flight
-/// requests finish for at most `grace`.
+/// requests finish for at most `grace`. `metrics`, when given, is served on its
+/// own listener (`METRICS_ADDR`, loopback by default) until the same moment,
+/// so the public port never exposes it.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    metrics: Option<(TcpListener, Router)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
 ) -> std::io::Result<()> {
     let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    if let Some((metrics_listener, metrics_router)) = metrics {
+        let mut stopping = stopping_rx.clone();
+        let server =
+            axum::serve(metrics_listener, metrics_router).with_graceful_shutdown(async move {
+                let _ = stopping.wait_for(|stopping| *stopping).await;
+            });
+        tokio::spawn(async move {
+            if let Err(error) = server.await {
+                tracing::error!(%error, "metrics listener failed");
+            }
+        });
+    }
     let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;

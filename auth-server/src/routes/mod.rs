@@ -35,7 +35,6 @@ pub fn app(state: AppState) -> Router {
     let public = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route("/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/.well-known/openid-configuration",

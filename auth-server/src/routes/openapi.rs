@@ -29,7 +29,6 @@ impl Modify for BearerAuth {
     paths(
         health::healthz,
         health::readyz,
-        health::metrics,
         well_known::jwks,
         well_known::openid_configuration,
         auth::login,

@@ -58,7 +58,12 @@ async fn metrics_count_requests_logins_tokens_and_rejections(backend: Backend) {
         app.me("not-a-token").await.status(),
         reqwest::StatusCode::UNAUTHORIZED
     );
-    let response = app.get("/metrics").await;
+    assert_eq!(
+        app.get("/metrics").await.status(),
+        StatusCode::NOT_FOUND,
+        "not on the public port"
+    );
+    let response = app.metrics().await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers()["content-type"]
         .to_str()

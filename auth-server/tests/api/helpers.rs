@@ -48,6 +48,8 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir) -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// The separate metrics listener (`METRICS_ADDR`).
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub state: AppState,
     pub database_url: String,
@@ -84,6 +86,7 @@ impl TestApp {
         std::fs::write(keys_dir.join("signet-test.pem"), test_key_pem()).expect("write key");
         let mut vars: HashMap<String, String> = [
             ("BIND_ADDR", "127.0.0.1:0"),
+            ("METRICS_ADDR", "127.0.0.1:0"),
             ("KEYS_DIR", keys_dir.to_str().expect("utf-8 path")),
             ("DATABASE_URL", database_url.as_str()),
             ("GENERATE_DEV_KEY", "false"),
@@ -109,10 +112,12 @@ impl TestApp {
             .await
             .expect("application starts");
         let address = format!("http://{}", app.local_addr());
+        let metrics_address = format!("http://{}", app.metrics_addr());
         let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             address,
+            metrics_address,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -126,6 +131,15 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub async fn metrics(&self) -> reqwest::Response {
+        self.client
+            .get(format!("{}/metrics", self.metrics_address))
+            .send()
+            .await
+            .expect("metrics")
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -223,6 +223,7 @@ async fn stored_keys_are_sealed_and_a_wrong_kek_stops_start(backend: Backend) {
 
     let mut wrong = fast_rotation(&STANDARD.encode([1u8; 32]));
     wrong.push(("BIND_ADDR", "127.0.0.1:0".to_owned()));
+    wrong.push(("METRICS_ADDR", "127.0.0.1:0".to_owned()));
     let dir = tempfile::tempdir().expect("dir");
     let lookup: std::collections::HashMap<&str, String> = wrong
         .into_iter()

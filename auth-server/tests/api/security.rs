@@ -686,7 +686,7 @@ async fn arbitrary_http_methods_do_not_grow_the_metrics(backend: Backend) {
             .await
             .expect("request");
     }
-    let text = app.get("/metrics").await.text().await.expect("body");
+    let text = app.metrics().await.text().await.expect("body");
     let series = text
         .lines()
         .filter(|l| l.starts_with("http_requests_total{") && l.contains("/api/v1/auth/verify"))

@@ -16,7 +16,6 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
         .route(
             "/api/v1/posts",
             get(posts::list_posts)

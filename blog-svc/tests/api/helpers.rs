@@ -41,6 +41,8 @@ fn test_key() -> &'static TestKey {
 
 pub struct TestApp {
     pub address: String,
+    /// The separate metrics listener (`METRICS_ADDR`).
+    pub metrics_address: String,
     pub client: reqwest::Client,
     pub db: sea_orm::DatabaseConnection,
     kid: String,
@@ -53,6 +55,7 @@ impl TestApp {
         let database_url = signet_service::testing::fresh_database(backend, &dir, "blog").await;
         let vars: HashMap<&str, String> = [
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             ("DATABASE_URL", database_url),
             ("AUTH_ISSUER", ISSUER.to_owned()),
         ]
@@ -71,10 +74,12 @@ impl TestApp {
             .await
             .expect("blog starts");
         let address = format!("http://{}", app.local_addr());
+        let metrics_address = format!("http://{}", app.metrics_addr());
         let db = app.state().db.clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
             address,
+            metrics_address,
             client: reqwest::Client::new(),
             db,
             kid,
@@ -116,6 +121,15 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// `GET /metrics` on the metrics listener.
+    pub async fn metrics(&self) -> reqwest::Response {
+        self.client
+            .get(format!("{}/metrics", self.metrics_address))
+            .send()
+            .await
+            .expect("metrics")
     }
 
     pub async fn get(&self, path: &str) -> Response {

@@ -300,7 +300,8 @@ async fn metrics_count_requests_and_verification_failures(backend: Backend) {
     )
     .await;
     app.get("/api/v1/posts").await;
-    let text = app.get("/metrics").await.text().await.expect("body");
+    assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    let text = app.metrics().await.text().await.expect("body");
     assert!(
         text.contains("token_verification_failures_total{reason=\"expired\"} 1"),
         "{text}"
