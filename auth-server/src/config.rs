@@ -67,6 +67,7 @@ pub struct Config {
     pub service_token_ttl: Duration,
     pub api_key_last_used_interval: Duration,
     pub sessions: crate::sessions::SessionPolicy,
+    pub retention: crate::retention::RetentionPolicy,
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: crate::rate_limit::Limits,
@@ -171,6 +172,14 @@ impl Config {
                 "must be at most 60s: it is a retry allowance",
             ));
         }
+        let retention = crate::retention::RetentionPolicy {
+            ended_sessions: env
+                .duration("SESSION_RETENTION", Duration::from_secs(7 * 24 * 3600))?,
+            rotated_tokens: sessions.idle,
+            audit_events: env.duration("AUDIT_RETENTION", Duration::from_secs(90 * 24 * 3600))?,
+            batch: 1000,
+            interval: env.duration_or_zero("RETENTION_INTERVAL", Duration::from_secs(3600))?,
+        };
         let mut trusted_proxies = Vec::new();
         for raw in env
             .get("TRUSTED_PROXIES")
@@ -291,6 +300,7 @@ impl Config {
             api_key_last_used_interval: env
                 .duration("API_KEY_LAST_USED_INTERVAL", Duration::from_secs(60))?,
             sessions,
+            retention,
             trusted_proxies,
             limits,
             key_encryption_key,

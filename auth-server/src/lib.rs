@@ -15,6 +15,7 @@ pub mod keystore;
 pub mod migration;
 pub mod password;
 pub mod rate_limit;
+pub mod retention;
 pub mod routes;
 pub mod sessions;
 pub mod signing;

@@ -109,6 +109,20 @@ impl Application {
         if let Some(manager) = self.state.key_manager.clone() {
             manager.spawn(self.state.config.key_refresh_interval);
         }
+        // Retention: purge what is no longer needed, one replica at a time.
+        let (stop_purging, purging_stopped) = tokio::sync::watch::channel(false);
+        let policy = self.state.config.retention;
+        if !policy.interval.is_zero() {
+            let (db, metrics) = (self.state.db.clone(), self.state.metrics.clone());
+            signet_service::retention::spawn_every(policy.interval, purging_stopped, move || {
+                let (db, metrics) = (db.clone(), metrics.clone());
+                async move { crate::retention::run(&db, &policy, &metrics).await }
+            });
+        }
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_purging.send(true);
+        };
         let metrics = signet_service::http::metrics_router(
             crate::routes::health::metrics,
             self.state.clone(),

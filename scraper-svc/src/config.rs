@@ -28,6 +28,8 @@ pub struct Config {
     /// Zero: scrape on demand only.
     pub interval: Duration,
     pub fetch_timeout: Duration,
+    /// `SCRAPE_RUN_RETENTION`: finished runs older than this are deleted.
+    pub run_retention: Duration,
     pub max_source_bytes: usize,
     pub max_items_per_source: usize,
     pub log_format: LogFormat,
@@ -133,6 +135,8 @@ impl Config {
             sources,
             interval: env.duration_or_zero("SCRAPE_INTERVAL", Duration::from_secs(15 * 60))?,
             fetch_timeout: env.duration("SCRAPE_TIMEOUT", Duration::from_secs(10))?,
+            run_retention: env
+                .duration("SCRAPE_RUN_RETENTION", Duration::from_secs(30 * 24 * 3600))?,
             max_source_bytes: env.positive("SCRAPE_MAX_BYTES", 2 * 1024 * 1024)?,
             max_items_per_source: env.positive("SCRAPE_MAX_ITEMS", 50)?,
             log_format: env.log_format()?,

@@ -134,6 +134,30 @@ impl Application {
             self.state.config.interval,
             stop_rx,
         );
+        // Hourly: forget runs older than SCRAPE_RUN_RETENTION.
+        let (db, metrics, keep) = (
+            self.state.db.clone(),
+            self.state.metrics.clone(),
+            self.state.config.run_retention,
+        );
+        signet_service::retention::spawn_every(
+            std::time::Duration::from_secs(3600),
+            stop_tx.subscribe(),
+            move || {
+                let (db, metrics) = (db.clone(), metrics.clone());
+                async move {
+                    match crate::scrape::purge_old_runs(&db, keep, chrono::Utc::now()).await {
+                        Ok(rows) => metrics.add(
+                            "retention_purged_total",
+                            "Rows deleted by the retention purge, by table.",
+                            &[("table", "scrape_runs")],
+                            rows as f64,
+                        ),
+                        Err(error) => tracing::warn!(%error, "purging old scrape runs failed"),
+                    }
+                }
+            },
+        );
         let grace = self.state.config.shutdown_grace;
         let shutdown = async move {
             shutdown.await;

@@ -89,7 +89,7 @@ pub async fn migrate<M: MigratorTrait>(
     txn.execute_raw(sea_orm::Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "SELECT pg_advisory_xact_lock($1)",
-        [migration_lock_id(service).into()],
+        [lock_id(service).into()],
     ))
     .await?;
     M::up(&txn, None).await?;
@@ -98,12 +98,11 @@ pub async fn migrate<M: MigratorTrait>(
 
 /// A stable 64-bit lock id per service (FNV-1a of its name): replicas of one
 /// service contend, different services sharing a server do not.
-fn migration_lock_id(service: &str) -> i64 {
-    let hash = service
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
-        });
+/// A PostgreSQL advisory-lock key for `name` (FNV-1a, stable across builds).
+pub(crate) fn lock_id(name: &str) -> i64 {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
     i64::from_ne_bytes(hash.to_ne_bytes())
 }
 

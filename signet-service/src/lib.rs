@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod metrics;
 pub mod process;
+pub mod retention;
 pub mod telemetry;
 
 #[cfg(feature = "testing")]

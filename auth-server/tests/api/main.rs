@@ -12,6 +12,7 @@ mod keys;
 mod login;
 mod oauth;
 mod rate_limits;
+mod retention;
 mod rotation;
 mod security;
 mod sessions;

@@ -1,0 +1,118 @@
+//! Retention (issue #11, item 18): ended sessions with their token chains,
+//! old rotated tokens and old audit events are purged; nothing live is. The
+//! clock is passed in: "100 days later" is an argument, not a wait.
+
+use auth_server::retention::{purge, Purged};
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+
+use crate::helpers::{backend_tests, json_body, Backend, TestApp};
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    app.state
+        .db
+        .query_one_raw(Statement::from_string(
+            app.state.db.get_database_backend(),
+            format!("SELECT COUNT(*) AS n FROM {table}"),
+        ))
+        .await
+        .expect("query")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("count")
+}
+
+async fn refresh(app: &TestApp, token: &str) -> String {
+    let response = app.refresh(token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    json_body(response).await["refresh_token"]
+        .as_str()
+        .expect("rt")
+        .to_owned()
+}
+
+async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("REFRESH_IDLE_TTL", "1h")]).await;
+    let policy = app.state.config.retention;
+    let user = app.user("keep@example.com").await;
+    // One ended session (logged out now)…
+    let ended = app.login_json(&user.email).await;
+    assert_eq!(
+        app.logout(ended["access_token"].as_str().expect("at"))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    // …and one live session whose token was rotated three times.
+    let live = app.login_json(&user.email).await;
+    let mut current = live["refresh_token"].as_str().expect("rt").to_owned();
+    for _ in 0..3 {
+        current = refresh(&app, &current).await;
+    }
+    let sessions_before = count(&app, "sessions").await;
+    let tokens_before = count(&app, "refresh_tokens").await;
+    let audit_before = count(&app, "audit_events").await;
+
+    // Now: nothing is old enough.
+    assert_eq!(
+        purge(&app.state.db, &policy, Utc::now())
+            .await
+            .expect("purge"),
+        Purged::default()
+    );
+
+    // Two hours on: the rotated tokens (idle TTL 1 h) go; the live token stays.
+    let purged = purge(&app.state.db, &policy, Utc::now() + Duration::hours(2))
+        .await
+        .expect("purge");
+    assert_eq!(purged.refresh_tokens, 3, "{purged:?}");
+    assert_eq!(purged.sessions, 0, "{purged:?}");
+    assert_eq!(count(&app, "refresh_tokens").await, tokens_before - 3);
+
+    // Eight days on: the logged-out session (ended > 7 days before) and its
+    // chain go; so do the two live ones, which idled out a week ago.
+    let purged = purge(&app.state.db, &policy, Utc::now() + Duration::days(8))
+        .await
+        .expect("purge");
+    assert_eq!(sessions_before, 3);
+    assert_eq!(purged.sessions, 3, "{purged:?}");
+    assert_eq!(count(&app, "sessions").await, 0);
+    assert_eq!(count(&app, "refresh_tokens").await, 0);
+    assert_eq!(
+        count(&app, "audit_events").await,
+        audit_before,
+        "audit kept 90 days"
+    );
+
+    // A hundred days on: the audit trail of then is gone too.
+    let purged = purge(&app.state.db, &policy, Utc::now() + Duration::days(100))
+        .await
+        .expect("purge");
+    assert_eq!(purged.audit_events as i64, audit_before, "{purged:?}");
+    assert_eq!(count(&app, "audit_events").await, 0);
+    assert_eq!(count(&app, "users").await, 1, "accounts are never purged");
+}
+
+async fn a_live_session_keeps_working_after_a_purge(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("REFRESH_REUSE_GRACE", "0")]).await;
+    let policy = app.state.config.retention;
+    let user = app.user("live@example.com").await;
+    let session = app.login_json(&user.email).await;
+    let next = refresh(&app, session["refresh_token"].as_str().expect("rt")).await;
+    purge(&app.state.db, &policy, Utc::now() + Duration::days(1))
+        .await
+        .expect("purge");
+    refresh(&app, &next).await;
+    assert_eq!(app.me(&user.token).await.status(), StatusCode::OK);
+    // Reuse detection still works for the chain it kept.
+    let reused = app
+        .refresh(session["refresh_token"].as_str().expect("rt"))
+        .await;
+    assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
+}
+
+backend_tests!(
+    what_no_one_needs_is_purged_and_nothing_live_is,
+    a_live_session_keeps_working_after_a_purge,
+);
