@@ -133,6 +133,22 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// How many rows `table` holds (for "nothing changed" assertions).
+    pub async fn count_rows(&self, table: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        self.state
+            .db
+            .query_one_raw(Statement::from_string(
+                self.state.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("count")
+    }
+
     /// `GET /metrics` on the metrics listener.
     pub async fn metrics(&self) -> reqwest::Response {
         self.client

@@ -8,21 +8,6 @@ use reqwest::StatusCode;
 
 use crate::helpers::{backend_tests, json_body, Backend, TestApp};
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    app.state
-        .db
-        .query_one_raw(Statement::from_string(
-            app.state.db.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .expect("query")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("count")
-}
-
 async fn refresh(app: &TestApp, token: &str) -> String {
     let response = app.refresh(token).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -50,9 +35,9 @@ async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
     for _ in 0..3 {
         current = refresh(&app, &current).await;
     }
-    let sessions_before = count(&app, "sessions").await;
-    let tokens_before = count(&app, "refresh_tokens").await;
-    let audit_before = count(&app, "audit_events").await;
+    let sessions_before = app.count_rows("sessions").await;
+    let tokens_before = app.count_rows("refresh_tokens").await;
+    let audit_before = app.count_rows("audit_events").await;
 
     // Now: nothing is old enough.
     assert_eq!(
@@ -68,7 +53,7 @@ async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
         .expect("purge");
     assert_eq!(purged.refresh_tokens, 3, "{purged:?}");
     assert_eq!(purged.sessions, 0, "{purged:?}");
-    assert_eq!(count(&app, "refresh_tokens").await, tokens_before - 3);
+    assert_eq!(app.count_rows("refresh_tokens").await, tokens_before - 3);
 
     // Eight days on: the logged-out session (ended > 7 days before) and its
     // chain go; so do the two live ones, which idled out a week ago.
@@ -77,10 +62,10 @@ async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
         .expect("purge");
     assert_eq!(sessions_before, 3);
     assert_eq!(purged.sessions, 3, "{purged:?}");
-    assert_eq!(count(&app, "sessions").await, 0);
-    assert_eq!(count(&app, "refresh_tokens").await, 0);
+    assert_eq!(app.count_rows("sessions").await, 0);
+    assert_eq!(app.count_rows("refresh_tokens").await, 0);
     assert_eq!(
-        count(&app, "audit_events").await,
+        app.count_rows("audit_events").await,
         audit_before,
         "audit kept 90 days"
     );
@@ -90,8 +75,12 @@ async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
         .await
         .expect("purge");
     assert_eq!(purged.audit_events as i64, audit_before, "{purged:?}");
-    assert_eq!(count(&app, "audit_events").await, 0);
-    assert_eq!(count(&app, "users").await, 1, "accounts are never purged");
+    assert_eq!(app.count_rows("audit_events").await, 0);
+    assert_eq!(
+        app.count_rows("users").await,
+        1,
+        "accounts are never purged"
+    );
 }
 
 async fn a_live_session_keeps_working_after_a_purge(backend: Backend) {

@@ -45,21 +45,6 @@ async fn try_every_admin_route(app: &TestApp, token: &str, victim: &str) -> Vec<
     statuses
 }
 
-async fn count(app: &TestApp, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let row = app
-        .state
-        .db
-        .query_one_raw(Statement::from_string(
-            app.state.db.get_database_backend(),
-            format!("SELECT COUNT(*) AS n FROM {table}"),
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    row.try_get::<i64>("", "n").expect("count")
-}
-
 async fn a_former_admin_keeps_no_admin_power(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let root = app.admin().await;
@@ -88,9 +73,9 @@ async fn a_former_admin_keeps_no_admin_power(backend: Backend) {
         };
         assert!(change.is_success(), "{step}: {change}");
         let (keys, users, audit) = (
-            count(&app, "api_keys").await,
-            count(&app, "users").await,
-            count(&app, "audit_events").await,
+            app.count_rows("api_keys").await,
+            app.count_rows("users").await,
+            app.count_rows("audit_events").await,
         );
         let statuses = try_every_admin_route(&app, &former.token, &victim.id).await;
         let expected = if *step == "demoted" {
@@ -103,9 +88,9 @@ async fn a_former_admin_keeps_no_admin_power(backend: Backend) {
             "{step}: {statuses:?}"
         );
         // Re-promoting oneself is one of the attempts above; nothing changed.
-        assert_eq!(count(&app, "api_keys").await, keys, "{step}");
-        assert_eq!(count(&app, "users").await, users, "{step}");
-        assert_eq!(count(&app, "audit_events").await, audit, "{step}");
+        assert_eq!(app.count_rows("api_keys").await, keys, "{step}");
+        assert_eq!(app.count_rows("users").await, users, "{step}");
+        assert_eq!(app.count_rows("audit_events").await, audit, "{step}");
         if *step == "demoted" {
             let row = json_body(
                 app.get_with_token(&format!("/api/v1/users/{}", former.id), &root.token)
@@ -188,7 +173,7 @@ async fn an_ended_sessions_token_opens_none_of_the_account_routes(backend: Backe
     );
     assert_eq!(app.me(&owner).await.status(), StatusCode::OK);
     assert_eq!(
-        count(&app, "users").await,
+        app.count_rows("users").await,
         1,
         "the account survived every attempt"
     );
