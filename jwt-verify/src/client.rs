@@ -101,7 +101,7 @@ impl ServiceTokenSource {
             .timeout(Duration::from_secs(10))
             // A 307/308 keeps the body: the client secret must never follow
             // a redirect to another origin.
-            .redirect(crate::verifier::same_origin_redirects())
+            .redirect(crate::refresh::same_origin_redirects())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
         Ok(Self {

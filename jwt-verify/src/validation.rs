@@ -1,5 +1,6 @@
 //! What a token must satisfy besides a valid signature.
 
+use crate::{StandardClaims, VerifyError};
 use std::time::Duration;
 
 use jsonwebtoken::Algorithm;
@@ -189,5 +190,106 @@ impl Validation {
                 .unwrap_or(lower)
         };
         strip(typ) == strip(required)
+    }
+}
+
+impl Validation {
+    /// Check the registered claims as of `now` (seconds since the epoch).
+    pub(crate) fn check_claims(
+        &self,
+        claims: &StandardClaims,
+        has_exp: bool,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        let validation = self;
+        let leeway = validation.leeway.as_secs() as i64;
+        if validation.required_claims.contains(&"exp") && !has_exp {
+            return Err(VerifyError::MissingClaim("exp"));
+        }
+        if validation.validate_exp && has_exp && now > claims.exp.saturating_add(leeway) {
+            return Err(VerifyError::Expired);
+        }
+        if let Some(max) = validation.max_lifetime {
+            let max = max.as_secs() as i64;
+            let too_long = has_exp
+                && (claims.exp > now.saturating_add(max).saturating_add(leeway)
+                    || claims
+                        .iat
+                        .is_some_and(|iat| claims.exp.saturating_sub(iat) > max));
+            let issued_in_future = claims
+                .iat
+                .is_some_and(|iat| iat > now.saturating_add(leeway));
+            if too_long || issued_in_future {
+                return Err(VerifyError::LifetimeTooLong);
+            }
+        }
+        if validation.validate_nbf {
+            if let Some(nbf) = claims.nbf {
+                if nbf > now.saturating_add(leeway) {
+                    return Err(VerifyError::NotYetValid);
+                }
+            }
+        }
+        if let Some(issuer) = validation.issuer.as_deref() {
+            if claims.iss.as_deref() != Some(issuer) {
+                return Err(VerifyError::WrongIssuer);
+            }
+        }
+        if !validation.audiences.is_empty()
+            && !claims
+                .aud
+                .iter()
+                .any(|aud| validation.audiences.iter().any(|accepted| accepted == aud))
+        {
+            return Err(VerifyError::WrongAudience);
+        }
+        for claim in &validation.required_claims {
+            let present = match *claim {
+                "iss" => claims.iss.is_some(),
+                "sub" => claims.sub.is_some(),
+                "aud" => !claims.aud.is_empty(),
+                "exp" => has_exp,
+                "nbf" => claims.nbf.is_some(),
+                "iat" => claims.iat.is_some(),
+                "jti" => claims.jti.is_some(),
+                "scope" => claims.scope.is_some(),
+                "client_id" => claims.client_id.is_some(),
+                _ => true,
+            };
+            if !present {
+                return Err(VerifyError::MissingClaim(claim));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::*;
+
+    fn claims(json: serde_json::Value) -> StandardClaims {
+        serde_json::from_value(json).expect("claims")
+    }
+
+    /// The clock is an argument: expiry and lifetime are checked at any
+    /// instant without waiting for it.
+    #[test]
+    fn claims_are_checked_as_of_the_instant_given() {
+        let validation = Validation::new("https://issuer.test");
+        let token = claims(serde_json::json!({
+            "iss": "https://issuer.test", "iat": 1_000_000, "exp": 1_000_900
+        }));
+        assert_eq!(validation.check_claims(&token, true, 1_000_100), Ok(()));
+        assert_eq!(
+            validation.check_claims(&token, true, 1_000_900 + 61),
+            Err(VerifyError::Expired),
+            "past exp + 60 s leeway"
+        );
+        assert_eq!(
+            validation.check_claims(&token, true, 1_000_000 - 3600),
+            Err(VerifyError::LifetimeTooLong),
+            "issued in the future as seen from then"
+        );
     }
 }

@@ -1,22 +1,20 @@
-//! The verifier: strict parsing, key lookup, signature and claim checks, and the
-//! JWKS refresh rules (background refresh, kid-miss refetch with cooldown and
-//! single flight, stale-if-error).
+//! The verifier: key sources, the builder, and the check of one token, which
+//! puts together the JWS rules ([`crate::jws`]), the claim rules
+//! ([`Validation`]), the key set kept fresh by [`crate::refresh`], the
+//! verified-token cache and the counters.
 
-use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use futures_util::future::{BoxFuture, FutureExt, Shared};
-use jsonwebtoken::Algorithm;
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use crate::claims::parse_standard_claims;
 use crate::fetch::{parse_http_url, Fetcher, Target};
+use crate::refresh::{
+    same_origin_redirects, spawn_background_refresh, RefreshPolicy, RefreshState, Remote,
+};
 use crate::{KeyError, KeySet, StandardClaims, Validation, VerifyError};
 
 /// Where the verifier gets its public keys.
@@ -55,14 +53,6 @@ impl KeySource {
 }
 
 /// How a remote key set is kept fresh.
-#[derive(Debug, Clone)]
-struct RefreshPolicy {
-    min_interval: Duration,
-    max_interval: Duration,
-    unknown_kid_cooldown: Duration,
-    max_stale: Duration,
-}
-
 /// The health of the key cache, for `/readyz` and metrics.
 #[derive(Debug, Clone, Default)]
 pub struct CacheStatus {
@@ -82,32 +72,18 @@ pub struct CacheStatus {
     pub remote: bool,
 }
 
-type SharedRefresh = Shared<BoxFuture<'static, Result<Option<Duration>, KeyError>>>;
-
-#[derive(Default)]
-struct RefreshState {
-    in_flight: Option<SharedRefresh>,
-    last_attempt: Option<Instant>,
-}
-
-struct Remote {
-    fetcher: Fetcher,
-    policy: RefreshPolicy,
-    state: Mutex<RefreshState>,
-}
-
 #[derive(Default)]
 struct Counters {
     verified: AtomicU64,
     rejected: [AtomicU64; crate::error::REASONS.len()],
 }
 
-struct Inner {
+pub(crate) struct Inner {
     /// Swapped whole on refresh: readers never take a lock.
-    keys: ArcSwap<KeySet>,
+    pub(crate) keys: ArcSwap<KeySet>,
     validation: Validation,
-    remote: Option<Remote>,
-    status: Mutex<CacheStatus>,
+    pub(crate) remote: Option<Remote>,
+    pub(crate) status: Mutex<CacheStatus>,
     counters: Counters,
     /// Opt-in: verified tokens by their exact text.
     cache: Option<crate::cache::TokenCache>,
@@ -119,7 +95,7 @@ struct Inner {
 /// background task keeps the keys fresh for as long as a clone is alive.
 #[derive(Clone)]
 pub struct Verifier {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -302,55 +278,11 @@ impl VerifierBuilder {
     }
 }
 
-/// Up to 3 redirects, each to the origin of the original request: a JWKS
-/// must not be taken from another host, nor downgraded from https to http.
-pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if !same_origin {
-            attempt.error("redirect to another origin refused")
-        } else if attempt.previous().len() > 3 {
-            attempt.error("too many redirects")
-        } else {
-            attempt.follow()
-        }
-    })
-}
-
-fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
-    tokio::spawn(async move {
-        let mut delay = first_delay;
-        loop {
-            tokio::time::sleep(delay).await;
-            let Some(inner) = inner.upgrade() else { break };
-            let verifier = Verifier { inner };
-            delay = match verifier.refresh().await {
-                Ok(max_age) => verifier.next_delay(max_age),
-                Err(_) => verifier.retry_delay(),
-            };
-        }
-    });
-}
-
-fn now_unix() -> i64 {
+pub(crate) fn now_unix() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-#[derive(Deserialize)]
-struct RawHeader {
-    alg: Option<String>,
-    #[serde(default)]
-    typ: Option<String>,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default)]
-    crit: Option<IgnoredAny>,
 }
 
 impl Verifier {
@@ -541,81 +473,16 @@ impl Verifier {
                 return Ok(verified);
             }
         }
-        let mut segments = token.split('.');
-        let (Some(header64), Some(payload64), Some(signature64), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
-            return Err(VerifyError::Malformed(
-                "expected three dot-separated segments",
-            ));
-        };
-        let header_json = URL_SAFE_NO_PAD
-            .decode(header64)
-            .map_err(|_| VerifyError::Malformed("header is not base64url"))?;
-        let header: RawHeader = serde_json::from_slice(&header_json)
-            .map_err(|_| VerifyError::Malformed("header is not a JSON object"))?;
-        let alg_name = header
-            .alg
-            .as_deref()
-            .ok_or(VerifyError::Malformed("header has no alg"))?;
-        if alg_name.eq_ignore_ascii_case("none") {
-            return Err(VerifyError::AlgNone);
-        }
-        let alg = Algorithm::from_str(alg_name).map_err(|_| VerifyError::DisallowedAlgorithm)?;
-        if !validation.algorithms.contains(&alg) {
-            return Err(VerifyError::DisallowedAlgorithm);
-        }
-        if header.crit.is_some() {
-            return Err(VerifyError::CriticalHeader);
-        }
-        if !validation.type_matches(header.typ.as_deref()) {
-            return Err(VerifyError::WrongType);
-        }
-
+        let jws = crate::jws::Jws::parse(token, validation)?;
         let keys = self.inner.keys.load();
         if keys.is_empty() {
             return Err(VerifyError::KeysUnavailable);
         }
-        let key = match header.kid.as_deref() {
-            Some(kid) => match keys.keys.get(kid) {
-                Some(key) => key,
-                None if keys.rejected.contains_key(kid) => return Err(VerifyError::UnusableKey),
-                None => return Err(VerifyError::UnknownKid),
-            },
-            None if keys.keys.len() == 1 => {
-                keys.keys.values().next().ok_or(VerifyError::MissingKid)?
-            }
-            None => return Err(VerifyError::MissingKid),
-        };
-        if key.alg.is_some_and(|pinned| pinned != alg) {
-            return Err(VerifyError::AlgorithmMismatch);
-        }
-        let signing_input_len = header64.len() + 1 + payload64.len();
-        let signing_input = &token.as_bytes()[..signing_input_len];
-        match (&key.rs256, alg) {
-            (Some(parsed), Algorithm::RS256) => {
-                let signature = URL_SAFE_NO_PAD
-                    .decode(signature64)
-                    .map_err(|_| VerifyError::Malformed("signature is not base64url"))?;
-                parsed
-                    .verify_sig(signing_input, &signature)
-                    .map_err(|_| VerifyError::InvalidSignature)?;
-            }
-            _ => match jsonwebtoken::crypto::verify(signature64, signing_input, &key.key, alg) {
-                Ok(true) => {}
-                Ok(false) => return Err(VerifyError::InvalidSignature),
-                Err(_) => return Err(VerifyError::Malformed("signature is not base64url")),
-            },
-        }
-
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload64)
-            .map_err(|_| VerifyError::Malformed("payload is not base64url"))?;
+        let key = jws.key_in(&keys)?;
+        jws.verify_signature(key)?;
+        let payload = jws.payload()?;
         let (claims, has_exp) = parse_standard_claims(&payload)?;
-        self.check_claims(&claims, has_exp)?;
+        validation.check_claims(&claims, has_exp, now_unix())?;
         let valid_until = if validation.validate_exp && has_exp {
             claims
                 .exp
@@ -638,197 +505,4 @@ impl Verifier {
         }
         Ok(verified)
     }
-
-    fn check_claims(&self, claims: &StandardClaims, has_exp: bool) -> Result<(), VerifyError> {
-        let validation = &self.inner.validation;
-        let now = now_unix();
-        let leeway = validation.leeway.as_secs() as i64;
-        if validation.required_claims.contains(&"exp") && !has_exp {
-            return Err(VerifyError::MissingClaim("exp"));
-        }
-        if validation.validate_exp && has_exp && now > claims.exp.saturating_add(leeway) {
-            return Err(VerifyError::Expired);
-        }
-        if let Some(max) = validation.max_lifetime {
-            let max = max.as_secs() as i64;
-            let too_long = has_exp
-                && (claims.exp > now.saturating_add(max).saturating_add(leeway)
-                    || claims
-                        .iat
-                        .is_some_and(|iat| claims.exp.saturating_sub(iat) > max));
-            let issued_in_future = claims
-                .iat
-                .is_some_and(|iat| iat > now.saturating_add(leeway));
-            if too_long || issued_in_future {
-                return Err(VerifyError::LifetimeTooLong);
-            }
-        }
-        if validation.validate_nbf {
-            if let Some(nbf) = claims.nbf {
-                if nbf > now.saturating_add(leeway) {
-                    return Err(VerifyError::NotYetValid);
-                }
-            }
-        }
-        if let Some(issuer) = validation.issuer.as_deref() {
-            if claims.iss.as_deref() != Some(issuer) {
-                return Err(VerifyError::WrongIssuer);
-            }
-        }
-        if !validation.audiences.is_empty()
-            && !claims
-                .aud
-                .iter()
-                .any(|aud| validation.audiences.iter().any(|accepted| accepted == aud))
-        {
-            return Err(VerifyError::WrongAudience);
-        }
-        for claim in &validation.required_claims {
-            let present = match *claim {
-                "iss" => claims.iss.is_some(),
-                "sub" => claims.sub.is_some(),
-                "aud" => !claims.aud.is_empty(),
-                "exp" => has_exp,
-                "nbf" => claims.nbf.is_some(),
-                "iat" => claims.iat.is_some(),
-                "jti" => claims.jti.is_some(),
-                "scope" => claims.scope.is_some(),
-                "client_id" => claims.client_id.is_some(),
-                _ => true,
-            };
-            if !present {
-                return Err(VerifyError::MissingClaim(claim));
-            }
-        }
-        Ok(())
-    }
-
-    /// Fetch the key set now (joining a fetch already under way), ignoring the
-    /// cooldown. On failure the last good keys stay in use (stale-if-error).
-    /// Returns the server's `max-age`, if it sent one. A static source is a no-op.
-    pub async fn refresh(&self) -> Result<Option<Duration>, KeyError> {
-        self.refresh_if_allowed(true).await
-    }
-
-    async fn refresh_if_allowed(&self, force: bool) -> Result<Option<Duration>, KeyError> {
-        let Some(remote) = self.inner.remote.as_ref() else {
-            return Ok(None);
-        };
-        let cooling_down = {
-            let Ok(state) = remote.state.lock() else {
-                return Err(KeyError::Client("refresh state poisoned".into()));
-            };
-            match (&state.in_flight, state.last_attempt) {
-                (None, Some(last)) if !force => remote
-                    .policy
-                    .unknown_kid_cooldown
-                    .checked_sub(last.elapsed()),
-                _ => None,
-            }
-        };
-        if let Some(wait) = cooling_down.filter(|wait| !wait.is_zero()) {
-            // Wait out the cooldown, then fetch (or join the fetch another
-            // waiter started): a flood of random kids costs one fetch per
-            // cooldown and cannot keep a real new key out.
-            tokio::time::sleep(wait).await;
-        }
-        let shared = {
-            let Ok(mut state) = remote.state.lock() else {
-                return Err(KeyError::Client("refresh state poisoned".into()));
-            };
-            match (&state.in_flight, state.last_attempt) {
-                (Some(in_flight), _) => in_flight.clone(),
-                // Someone else's fetch finished while we waited: its keys are ours.
-                (None, Some(last))
-                    if !force && last.elapsed() < remote.policy.unknown_kid_cooldown =>
-                {
-                    return Ok(None);
-                }
-                _ => {
-                    let weak = Arc::downgrade(&self.inner);
-                    // The fetch runs as its own task so it completes even if every
-                    // waiting request is cancelled; waiters share its one result.
-                    let task = tokio::spawn(fetch_and_swap(weak));
-                    let fut: BoxFuture<'static, _> = async move {
-                        task.await
-                            .unwrap_or_else(|_| Err(KeyError::Client("refresh task failed".into())))
-                    }
-                    .boxed();
-                    let shared = fut.shared();
-                    state.in_flight = Some(shared.clone());
-                    state.last_attempt = Some(Instant::now());
-                    shared
-                }
-            }
-        };
-        shared.await
-    }
-
-    fn next_delay(&self, max_age: Option<Duration>) -> Duration {
-        let Some(remote) = self.inner.remote.as_ref() else {
-            return Duration::from_secs(3600);
-        };
-        let policy = &remote.policy;
-        max_age
-            .unwrap_or(policy.max_interval)
-            .clamp(policy.min_interval, policy.max_interval)
-    }
-
-    fn retry_delay(&self) -> Duration {
-        self.inner
-            .remote
-            .as_ref()
-            .map(|r| r.policy.min_interval)
-            .unwrap_or(Duration::from_secs(60))
-    }
-}
-
-async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError> {
-    let Some(inner) = inner.upgrade() else {
-        return Err(KeyError::Client("verifier dropped".into()));
-    };
-    let Some(remote) = inner.remote.as_ref() else {
-        return Ok(None);
-    };
-    let result = remote.fetcher.fetch().await;
-    let outcome = match result {
-        Ok(fetched) => {
-            let count = fetched.keys.len();
-            inner.keys.store(Arc::new(fetched.keys));
-            if let Ok(mut status) = inner.status.lock() {
-                status.fetches += 1;
-                status.key_count = count;
-                status.last_success = Some(SystemTime::now());
-                status.last_error = None;
-            }
-            tracing::debug!(source = %remote.fetcher.describe(), keys = count, "verification keys refreshed");
-            Ok(fetched.max_age)
-        }
-        Err(error) => {
-            let mut expired = false;
-            if let Ok(mut status) = inner.status.lock() {
-                status.fetches += 1;
-                status.failed_fetches += 1;
-                status.last_failure = Some(SystemTime::now());
-                status.last_error = Some(error.to_string());
-                expired = status
-                    .last_success
-                    .is_some_and(|at| at.elapsed().unwrap_or_default() > remote.policy.max_stale);
-                if expired {
-                    status.key_count = 0;
-                }
-            }
-            if expired {
-                inner.keys.store(Arc::new(KeySet::default()));
-                tracing::error!(%error, "verification keys dropped: no successful refresh within the maximum staleness");
-            } else {
-                tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
-            }
-            Err(error)
-        }
-    };
-    if let Ok(mut state) = remote.state.lock() {
-        state.in_flight = None;
-    }
-    outcome
 }

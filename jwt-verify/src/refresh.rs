@@ -1,0 +1,201 @@
+//! Keeping the key set fresh: a background refresh that follows the issuer's
+//! `Cache-Control: max-age`, a kid-miss refetch (single flight, one per
+//! cooldown, waited out rather than refused), stale-if-error up to a limit,
+//! and redirects kept on their origin.
+
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+
+use crate::fetch::Fetcher;
+use crate::verifier::Inner;
+use crate::{KeyError, KeySet, Verifier};
+
+#[derive(Debug, Clone)]
+pub(crate) struct RefreshPolicy {
+    pub(crate) min_interval: Duration,
+    pub(crate) max_interval: Duration,
+    pub(crate) unknown_kid_cooldown: Duration,
+    pub(crate) max_stale: Duration,
+}
+
+pub(crate) type SharedRefresh = Shared<BoxFuture<'static, Result<Option<Duration>, KeyError>>>;
+
+#[derive(Default)]
+pub(crate) struct RefreshState {
+    in_flight: Option<SharedRefresh>,
+    last_attempt: Option<Instant>,
+}
+
+pub(crate) struct Remote {
+    pub(crate) fetcher: Fetcher,
+    pub(crate) policy: RefreshPolicy,
+    pub(crate) state: Mutex<RefreshState>,
+}
+
+/// Up to 3 redirects, each to the origin of the original request: a JWKS
+/// must not be taken from another host, nor downgraded from https to http.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.error("redirect to another origin refused")
+        } else if attempt.previous().len() > 3 {
+            attempt.error("too many redirects")
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+pub(crate) fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
+    tokio::spawn(async move {
+        let mut delay = first_delay;
+        loop {
+            tokio::time::sleep(delay).await;
+            let Some(inner) = inner.upgrade() else { break };
+            let verifier = Verifier { inner };
+            delay = match verifier.refresh().await {
+                Ok(max_age) => verifier.next_delay(max_age),
+                Err(_) => verifier.retry_delay(),
+            };
+        }
+    });
+}
+
+impl Verifier {
+    /// Fetch the key set now (joining a fetch already under way), ignoring the
+    /// cooldown. On failure the last good keys stay in use (stale-if-error).
+    /// Returns the server's `max-age`, if it sent one. A static source is a no-op.
+    pub async fn refresh(&self) -> Result<Option<Duration>, KeyError> {
+        self.refresh_if_allowed(true).await
+    }
+
+    pub(crate) async fn refresh_if_allowed(
+        &self,
+        force: bool,
+    ) -> Result<Option<Duration>, KeyError> {
+        let Some(remote) = self.inner.remote.as_ref() else {
+            return Ok(None);
+        };
+        let cooling_down = {
+            let Ok(state) = remote.state.lock() else {
+                return Err(KeyError::Client("refresh state poisoned".into()));
+            };
+            match (&state.in_flight, state.last_attempt) {
+                (None, Some(last)) if !force => remote
+                    .policy
+                    .unknown_kid_cooldown
+                    .checked_sub(last.elapsed()),
+                _ => None,
+            }
+        };
+        if let Some(wait) = cooling_down.filter(|wait| !wait.is_zero()) {
+            // Wait out the cooldown, then fetch (or join the fetch another
+            // waiter started): a flood of random kids costs one fetch per
+            // cooldown and cannot keep a real new key out.
+            tokio::time::sleep(wait).await;
+        }
+        let shared = {
+            let Ok(mut state) = remote.state.lock() else {
+                return Err(KeyError::Client("refresh state poisoned".into()));
+            };
+            match (&state.in_flight, state.last_attempt) {
+                (Some(in_flight), _) => in_flight.clone(),
+                // Someone else's fetch finished while we waited: its keys are ours.
+                (None, Some(last))
+                    if !force && last.elapsed() < remote.policy.unknown_kid_cooldown =>
+                {
+                    return Ok(None);
+                }
+                _ => {
+                    let weak = Arc::downgrade(&self.inner);
+                    // The fetch runs as its own task so it completes even if every
+                    // waiting request is cancelled; waiters share its one result.
+                    let task = tokio::spawn(fetch_and_swap(weak));
+                    let fut: BoxFuture<'static, _> = async move {
+                        task.await
+                            .unwrap_or_else(|_| Err(KeyError::Client("refresh task failed".into())))
+                    }
+                    .boxed();
+                    let shared = fut.shared();
+                    state.in_flight = Some(shared.clone());
+                    state.last_attempt = Some(Instant::now());
+                    shared
+                }
+            }
+        };
+        shared.await
+    }
+
+    pub(crate) fn next_delay(&self, max_age: Option<Duration>) -> Duration {
+        let Some(remote) = self.inner.remote.as_ref() else {
+            return Duration::from_secs(3600);
+        };
+        let policy = &remote.policy;
+        max_age
+            .unwrap_or(policy.max_interval)
+            .clamp(policy.min_interval, policy.max_interval)
+    }
+
+    pub(crate) fn retry_delay(&self) -> Duration {
+        self.inner
+            .remote
+            .as_ref()
+            .map(|r| r.policy.min_interval)
+            .unwrap_or(Duration::from_secs(60))
+    }
+}
+async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError> {
+    let Some(inner) = inner.upgrade() else {
+        return Err(KeyError::Client("verifier dropped".into()));
+    };
+    let Some(remote) = inner.remote.as_ref() else {
+        return Ok(None);
+    };
+    let result = remote.fetcher.fetch().await;
+    let outcome = match result {
+        Ok(fetched) => {
+            let count = fetched.keys.len();
+            inner.keys.store(Arc::new(fetched.keys));
+            if let Ok(mut status) = inner.status.lock() {
+                status.fetches += 1;
+                status.key_count = count;
+                status.last_success = Some(SystemTime::now());
+                status.last_error = None;
+            }
+            tracing::debug!(source = %remote.fetcher.describe(), keys = count, "verification keys refreshed");
+            Ok(fetched.max_age)
+        }
+        Err(error) => {
+            let mut expired = false;
+            if let Ok(mut status) = inner.status.lock() {
+                status.fetches += 1;
+                status.failed_fetches += 1;
+                status.last_failure = Some(SystemTime::now());
+                status.last_error = Some(error.to_string());
+                expired = status
+                    .last_success
+                    .is_some_and(|at| at.elapsed().unwrap_or_default() > remote.policy.max_stale);
+                if expired {
+                    status.key_count = 0;
+                }
+            }
+            if expired {
+                inner.keys.store(Arc::new(KeySet::default()));
+                tracing::error!(%error, "verification keys dropped: no successful refresh within the maximum staleness");
+            } else {
+                tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
+            }
+            Err(error)
+        }
+    };
+    if let Ok(mut state) = remote.state.lock() {
+        state.in_flight = None;
+    }
+    outcome
+}
