@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use secrecy::SecretString;
 use signet_service::config::Env;
 pub use signet_service::config::{parse_duration, ConfigError, LogFormat};
 
@@ -28,6 +29,22 @@ impl std::fmt::Debug for PrivateKeySource {
             Self::File(path) => f.debug_tuple("File").field(path).finish(),
             Self::Directory => f.write_str("Directory"),
         }
+    }
+}
+
+/// `KEY_ENCRYPTION_KEY`, decoded; `Debug` never shows it.
+#[derive(Clone)]
+pub struct KeyEncryptionKey([u8; 32]);
+
+impl KeyEncryptionKey {
+    pub fn expose(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for KeyEncryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyEncryptionKey([REDACTED])")
     }
 }
 
@@ -55,7 +72,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// `/metrics` is served here only (loopback by default), never on `bind_addr`.
     pub metrics_addr: SocketAddr,
-    pub database_url: String,
+    /// May hold a password: `Debug` shows `[REDACTED]`.
+    pub database_url: SecretString,
     pub issuer: String,
     /// `JWT_AUDIENCE`: the resources (services) tokens may be issued for.
     pub audiences: Vec<String>,
@@ -72,7 +90,7 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub limits: crate::rate_limit::Limits,
     /// `KEY_ENCRYPTION_KEY`: set = keys live in the database (shared by replicas, rotatable).
-    pub key_encryption_key: Option<[u8; 32]>,
+    pub key_encryption_key: Option<KeyEncryptionKey>,
     pub rotation: crate::keystore::RotationPolicy,
     pub key_refresh_interval: Duration,
     pub keys_dir: PathBuf,
@@ -124,7 +142,7 @@ impl Config {
             env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let metrics_addr: SocketAddr =
             env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9080)))?;
-        let database_url = env.database_url("sqlite://data/auth.db?mode=rwc")?;
+        let database_url = SecretString::from(env.database_url("sqlite://data/auth.db?mode=rwc")?);
         let issuer = match env.get("JWT_ISSUER") {
             Some(raw) => parse_issuer(raw.trim())?,
             None => format!("http://{bind_addr}"),
@@ -233,7 +251,7 @@ impl Config {
                     let key: [u8; 32] = bytes.try_into().map_err(|_| {
                         ConfigError::new("KEY_ENCRYPTION_KEY", "must decode to exactly 32 bytes")
                     })?;
-                    Some(key)
+                    Some(KeyEncryptionKey(key))
                 }
             };
         let jwks_max_age = env.duration("JWKS_MAX_AGE", Duration::from_secs(300))?;
@@ -330,6 +348,26 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret as _;
+
+    #[test]
+    fn debug_output_never_shows_secrets() {
+        let config = config(&[
+            (
+                "DATABASE_URL",
+                "postgres://signet:hunter2-db@db.internal/signet",
+            ),
+            (
+                "KEY_ENCRYPTION_KEY",
+                "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=",
+            ),
+        ])
+        .expect("valid");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2-db"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0"), "{shown}");
+        assert!(!shown.contains("115, 101, 99"), "no raw key bytes: {shown}");
+    }
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
@@ -345,7 +383,7 @@ mod tests {
         let config = config(&[]).expect("defaults are valid");
         assert_eq!(config.bind_addr.to_string(), "127.0.0.1:8080");
         assert_eq!(config.issuer, "http://127.0.0.1:8080");
-        assert!(config.database_url.starts_with("sqlite:"));
+        assert!(config.database_url.expose_secret().starts_with("sqlite:"));
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
         assert_eq!(config.audiences, vec!["signet"]);
     }

@@ -7,7 +7,7 @@ use crate::migration::Migrator;
 
 pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     signet_service::db::connect(
-        &config.database_url,
+        secrecy::ExposeSecret::expose_secret(&config.database_url),
         config.db_max_connections,
         config.db_acquire_timeout,
     )

@@ -171,7 +171,7 @@ pub async fn load_keys(
     config: &Config,
     database: &sea_orm::DatabaseConnection,
 ) -> anyhow::Result<LoadedKeys> {
-    let Some(kek) = config.key_encryption_key else {
+    let Some(kek) = config.key_encryption_key.as_ref().map(|k| *k.expose()) else {
         let ring = keys::load(config)?;
         let verifier = Verifier::from_key_set(
             ring.verification_keys()

@@ -20,7 +20,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// `/metrics` is served here only (loopback by default), never on `bind_addr`.
     pub metrics_addr: SocketAddr,
-    pub database_url: String,
+    /// May hold a password: `Debug` shows `[REDACTED]`.
+    pub database_url: secrecy::SecretString,
     pub auth_issuer: String,
     pub keys_from: KeysFrom,
     pub audiences: Vec<String>,
@@ -52,7 +53,7 @@ impl Config {
         Ok(Self {
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
-            database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?,
+            database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?.into(),
             auth_issuer,
             keys_from,
             audiences,

@@ -12,7 +12,8 @@ pub struct Config {
     pub bind_addr: SocketAddr,
     /// `/metrics` is served here only (loopback by default), never on `bind_addr`.
     pub metrics_addr: SocketAddr,
-    pub database_url: String,
+    /// May hold a password: never shown by `Debug`.
+    pub database_url: secrecy::SecretString,
     pub auth_issuer: String,
     /// `None`: discover it from `AUTH_ISSUER`.
     pub auth_jwks_url: Option<String>,
@@ -122,7 +123,9 @@ impl Config {
             fetch_allowed,
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
-            database_url: env.database_url("sqlite://data/scraper.db?mode=rwc")?,
+            database_url: env
+                .database_url("sqlite://data/scraper.db?mode=rwc")?
+                .into(),
             auth_jwks_url: env.http_url("AUTH_JWKS_URL", None)?.map(|u| u.to_string()),
             auth_issuer,
             audiences,

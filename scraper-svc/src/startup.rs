@@ -56,7 +56,7 @@ impl Application {
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let db = signet_service::db::connect(
-            &config.database_url,
+            secrecy::ExposeSecret::expose_secret(&config.database_url),
             config.db_max_connections,
             config.db_acquire_timeout,
         )
