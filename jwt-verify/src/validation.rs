@@ -231,7 +231,15 @@ impl Validation {
             }
         }
         if let Some(issuer) = validation.issuer.as_deref() {
-            if claims.iss.as_deref() != Some(issuer) {
+            // A trailing slash is not a different issuer (a URL typed either way).
+            let same = claims
+                .iss
+                .as_deref()
+                .is_some_and(|iss| iss.trim_end_matches('/') == issuer.trim_end_matches('/'));
+            if !same {
+                // Expected and found, never the token: a deployment whose tokens
+                // all fail sees why in one line.
+                tracing::debug!(expected = issuer, found = ?claims.iss, "token issuer is not accepted");
                 return Err(VerifyError::WrongIssuer);
             }
         }
@@ -241,6 +249,7 @@ impl Validation {
                 .iter()
                 .any(|aud| validation.audiences.iter().any(|accepted| accepted == aud))
         {
+            tracing::debug!(expected = ?validation.audiences, found = ?claims.aud, "token audience is not accepted");
             return Err(VerifyError::WrongAudience);
         }
         for claim in &validation.required_claims {
@@ -290,6 +299,29 @@ mod clock_tests {
             validation.check_claims(&token, true, 1_000_000 - 3600),
             Err(VerifyError::LifetimeTooLong),
             "issued in the future as seen from then"
+        );
+    }
+
+    #[test]
+    fn an_issuer_with_or_without_a_trailing_slash_is_the_same_issuer() {
+        let token = claims(serde_json::json!({
+            "iss": "https://issuer.test", "iat": 1_000_000, "exp": 1_000_900
+        }));
+        let slashed = claims(serde_json::json!({
+            "iss": "https://issuer.test/", "iat": 1_000_000, "exp": 1_000_900
+        }));
+        for configured in ["https://issuer.test", "https://issuer.test/"] {
+            let validation = Validation::new(configured);
+            for presented in [&token, &slashed] {
+                assert_eq!(validation.check_claims(presented, true, 1_000_100), Ok(()));
+            }
+        }
+        let other = claims(serde_json::json!({
+            "iss": "https://issuer.test/other", "iat": 1_000_000, "exp": 1_000_900
+        }));
+        assert_eq!(
+            Validation::new("https://issuer.test").check_claims(&other, true, 1_000_100),
+            Err(VerifyError::WrongIssuer)
         );
     }
 }

@@ -373,10 +373,14 @@ fn time_claims_of_the_wrong_type_are_rejected() {
 }
 
 #[test]
-fn issuer_must_match_exactly() {
+fn issuer_must_match_up_to_a_trailing_slash() {
+    let mut slashed = claims();
+    slashed["iss"] = json!(format!("{ISSUER}/"));
+    verify(&key(0).sign(&slashed)).expect("the same issuer, typed with a slash");
     for iss in [
-        json!("https://auth.test/"),
         json!("https://evil.test"),
+        json!(format!("{ISSUER}/other")),
+        json!(format!("{ISSUER}.evil.test")),
         json!(null),
     ] {
         let mut bad = claims();
