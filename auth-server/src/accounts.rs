@@ -1,7 +1,8 @@
 //! User-account rules shared by the REST routes and the CLI.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entity::user;
@@ -65,6 +66,32 @@ pub fn validate_roles(roles: &[String]) -> Result<String, String> {
         }
     }
     Ok(cleaned.join(" "))
+}
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: Option<String>,
+    pub roles: Vec<String>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for UserView {
+    fn from(model: user::Model) -> Self {
+        Self {
+            roles: model.role_list(),
+            id: model.id,
+            email: model.email,
+            display_name: model.display_name,
+            disabled: model.disabled,
+            created_at: model.created_at,
+            updated_at: model.updated_at,
+        }
+    }
 }
 
 pub struct NewUser {

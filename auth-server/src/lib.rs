@@ -13,6 +13,7 @@ pub mod guard;
 pub mod keys;
 pub mod keystore;
 pub mod migration;
+pub mod oauth;
 pub mod password;
 pub mod rate_limit;
 pub mod retention;

@@ -6,7 +6,14 @@ use jsonwebtoken::{Algorithm, Header};
 use serde::Serialize;
 use uuid::Uuid;
 
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::entity::user;
+use crate::error::ApiError;
 use crate::keys::KeyRing;
+use crate::state::AppState;
 
 #[derive(Serialize)]
 struct AccessClaims<'a> {
@@ -94,4 +101,63 @@ impl TokenIssuer {
             expires_in: ttl_secs,
         })
     }
+}
+
+/// RFC 6749 §5.1 token response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: u64,
+    pub scope: String,
+    /// Present for user sessions; rotates at every use.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// An access token for `user` in `session`, with the session's current refresh token.
+pub fn issue_user_tokens(
+    state: &AppState,
+    user: &user::Model,
+    session: Uuid,
+    audience: &str,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
+    let roles = user.role_list();
+    let sub = user.id.to_string();
+    let sid = session.to_string();
+    let scope = state.config.user_scope.clone();
+    let issued = state
+        .tokens
+        .issue(
+            &state.keys.load(),
+            &Subject {
+                sub: &sub,
+                audience,
+                client_id: &state.config.first_party_client_id,
+                scope: &scope,
+                roles: &roles,
+                email: Some(&user.email),
+                name: user.display_name.as_deref(),
+                sid: Some(&sid),
+            },
+            state.tokens.access_ttl,
+        )
+        .map_err(ApiError::internal)?;
+    Ok(TokenResponse {
+        access_token: issued.access_token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+        scope,
+        refresh_token: Some(refresh_token),
+    })
+}
+
+/// RFC 6749 §5.1: token responses must not be cached.
+pub fn token_response(body: TokenResponse) -> Response {
+    let mut response = Json(body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
 }

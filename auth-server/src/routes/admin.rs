@@ -10,13 +10,12 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::accounts::{validate_display_name, validate_roles};
+use crate::accounts::{validate_display_name, validate_roles, UserView};
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
 use crate::entity::user;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
 use crate::guard::CurrentUser;
-use crate::routes::users::UserView;
 use crate::sessions;
 use crate::state::AppState;
 

@@ -1,25 +1,21 @@
 //! Password login.
 
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use serde::Deserialize;
 
 use crate::accounts::{account_label, check_password, find_by_email, normalize_email};
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
-use crate::entity::user;
 use crate::error::{ApiError, ApiJson, FieldError};
 use crate::guard::CurrentUser;
+use crate::oauth::{basic_pair, BasicPair};
 use crate::password::Password;
 use crate::sessions;
 use crate::state::AppState;
-use crate::tokens::Subject;
+use crate::tokens::{issue_user_tokens, token_response, TokenResponse};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,18 +28,6 @@ pub struct LoginRequest {
     /// account API. Default: `LOGIN_DEFAULT_AUDIENCE`.
     #[serde(default)]
     pub audience: Option<String>,
-}
-
-/// RFC 6749 §5.1 token response.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: u64,
-    pub scope: String,
-    /// Present for user sessions; rotates at every use.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
 }
 
 /// `Authorization: Basic base64(email:password)`, if present and well-formed.
@@ -63,37 +47,6 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
         password: Password::new(password),
         audience: None,
     }))
-}
-
-/// What an `Authorization` header holds, as far as HTTP Basic is concerned.
-pub enum BasicPair {
-    /// `Basic base64(user:password)`, decoded (RFC 7617).
-    Credentials(String, String),
-    /// Another scheme (or none).
-    OtherScheme,
-    /// `Basic`, but not valid base64 of UTF-8 `user:password`.
-    Malformed,
-}
-
-/// Decode `Authorization: Basic …` for the login and token endpoints alike.
-pub fn basic_pair(value: &HeaderValue) -> BasicPair {
-    let Ok(value) = value.to_str() else {
-        return BasicPair::Malformed;
-    };
-    let Some((scheme, encoded)) = value.split_once(' ') else {
-        return BasicPair::OtherScheme;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return BasicPair::OtherScheme;
-    }
-    let decoded = STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match decoded.as_deref().and_then(|text| text.split_once(':')) {
-        Some((user, password)) => BasicPair::Credentials(user.to_owned(), password.to_owned()),
-        None => BasicPair::Malformed,
-    }
 }
 
 /// Sign in with email and password (JSON body or HTTP Basic).
@@ -245,44 +198,6 @@ pub async fn login(
     Ok(token_response(tokens))
 }
 
-/// An access token for `user` in `session`, with the session's current refresh token.
-pub fn issue_user_tokens(
-    state: &AppState,
-    user: &user::Model,
-    session: Uuid,
-    audience: &str,
-    refresh_token: String,
-) -> Result<TokenResponse, ApiError> {
-    let roles = user.role_list();
-    let sub = user.id.to_string();
-    let sid = session.to_string();
-    let scope = state.config.user_scope.clone();
-    let issued = state
-        .tokens
-        .issue(
-            &state.keys.load(),
-            &Subject {
-                sub: &sub,
-                audience,
-                client_id: &state.config.first_party_client_id,
-                scope: &scope,
-                roles: &roles,
-                email: Some(&user.email),
-                name: user.display_name.as_deref(),
-                sid: Some(&sid),
-            },
-            state.tokens.access_ttl,
-        )
-        .map_err(ApiError::internal)?;
-    Ok(TokenResponse {
-        access_token: issued.access_token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope,
-        refresh_token: Some(refresh_token),
-    })
-}
-
 /// End the session the presented access token belongs to: its refresh token
 /// stops working at once (the access token itself expires on its own).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -307,13 +222,4 @@ pub async fn logout(
         .await;
     }
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// RFC 6749 §5.1: token responses must not be cached.
-pub fn token_response(body: TokenResponse) -> Response {
-    let mut response = Json(body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
 }

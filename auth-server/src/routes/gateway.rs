@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::api_keys;
 use crate::entity::user;
 use crate::error::ApiError;
-use crate::routes::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
+use crate::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
 use crate::sessions;
 use crate::state::AppState;
 

@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
+use serde::Deserialize;
 
+use crate::accounts::UserView;
 use crate::accounts::{check_password, create_user, hash_error, NewUser};
 use crate::audit::{self, AuditEvent};
 use crate::client_ip::ClientIp;
@@ -17,32 +17,6 @@ use crate::guard::CurrentUser;
 use crate::password::{policy_violation, Password};
 use crate::sessions;
 use crate::state::AppState;
-
-/// A user as the API shows it: never the password hash.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UserView {
-    pub id: Uuid,
-    pub email: String,
-    pub display_name: Option<String>,
-    pub roles: Vec<String>,
-    pub disabled: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<user::Model> for UserView {
-    fn from(model: user::Model) -> Self {
-        Self {
-            roles: model.role_list(),
-            id: model.id,
-            email: model.email,
-            display_name: model.display_name,
-            disabled: model.disabled,
-            created_at: model.created_at,
-            updated_at: model.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -1,0 +1,229 @@
+//! OAuth 2.0 protocol pieces shared by the token, revocation and
+//! introspection endpoints: RFC 6749 §5.2 errors, parameters (each at most
+//! once, form or JSON), RFC 8707 targets, client authentication, HTTP Basic.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use serde_json::json;
+
+use crate::error::ApiError;
+
+/// What an `Authorization` header holds, as far as HTTP Basic is concerned.
+pub enum BasicPair {
+    /// `Basic base64(user:password)`, decoded (RFC 7617).
+    Credentials(String, String),
+    /// Another scheme (or none).
+    OtherScheme,
+    /// `Basic`, but not valid base64 of UTF-8 `user:password`.
+    Malformed,
+}
+
+/// Decode `Authorization: Basic …` for the login and token endpoints alike.
+pub fn basic_pair(value: &HeaderValue) -> BasicPair {
+    let Ok(value) = value.to_str() else {
+        return BasicPair::Malformed;
+    };
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return BasicPair::OtherScheme;
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return BasicPair::OtherScheme;
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    match decoded.as_deref().and_then(|text| text.split_once(':')) {
+        Some((user, password)) => BasicPair::Credentials(user.to_owned(), password.to_owned()),
+        None => BasicPair::Malformed,
+    }
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(Debug)]
+pub struct OAuthError {
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+}
+
+impl OAuthError {
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    /// RFC 8707 §2: the requested resource is unknown or not allowed to the client.
+    pub fn invalid_target() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_target",
+            "the requested audience is not available to this client",
+        )
+    }
+
+    pub fn invalid_client() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status,
+            Json(json!({ "error": self.code, "error_description": self.description })),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="signet", charset="UTF-8""#),
+            );
+        }
+        response
+    }
+}
+
+/// Server-side failures (database down, signing error) keep their problem+json
+/// answer and their single log line.
+pub enum TokenEndpointError {
+    OAuth(OAuthError),
+    Api(ApiError),
+}
+
+impl From<OAuthError> for TokenEndpointError {
+    fn from(error: OAuthError) -> Self {
+        Self::OAuth(error)
+    }
+}
+
+impl From<ApiError> for TokenEndpointError {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+impl IntoResponse for TokenEndpointError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::OAuth(error) => error.into_response(),
+            Self::Api(error) => error.into_response(),
+        }
+    }
+}
+
+/// Parameters, each at most once (RFC 6749 §3.2), from a form or a JSON object.
+pub fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let pairs: Vec<(String, String)> = match content_type.as_str() {
+        "application/x-www-form-urlencoded" => {
+            url::form_urlencoded::parse(body).into_owned().collect()
+        }
+        "application/json" => {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(body)
+                    .map_err(|_| OAuthError::invalid_request("body is not a JSON object"))?;
+            object
+                .into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Ok((k, s)),
+                    _ => Err(OAuthError::invalid_request(format!(
+                        "parameter {k} must be a string"
+                    ))),
+                })
+                .collect::<Result<_, _>>()?
+        }
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "use Content-Type: application/x-www-form-urlencoded (or application/json)",
+            ))
+        }
+    };
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if pairs[..i].iter().any(|(other, _)| other == name) {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter {name} is repeated"
+            )));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The one resource a token is asked for: RFC 8707 `resource`, or `audience`
+/// (the name many clients use); both at once must agree. Matched exactly
+/// against configured audience names.
+pub fn requested_audience(pairs: &[(String, String)]) -> Result<Option<&str>, OAuthError> {
+    match (param(pairs, "resource"), param(pairs, "audience")) {
+        (Some(a), Some(b)) if a != b => Err(OAuthError::invalid_request(
+            "resource and audience name different targets",
+        )),
+        (resource, audience) => Ok(resource.or(audience)),
+    }
+}
+
+pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+/// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-urlencoded inside)
+/// or from the body; using both is an error.
+pub fn client_credentials(
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(String, String), OAuthError> {
+    let from_body = (param(pairs, "client_id"), param(pairs, "client_secret"));
+    let basic = match headers.get(header::AUTHORIZATION).map(basic_pair) {
+        None => None,
+        // RFC 6749 §2.3.1: client id and secret are form-urlencoded inside Basic.
+        Some(BasicPair::Credentials(id, secret)) => {
+            let unescape = |s: &str| -> String {
+                url::form_urlencoded::parse(format!("v={s}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())
+                    .unwrap_or_default()
+            };
+            Some((unescape(&id), unescape(&secret)))
+        }
+        Some(BasicPair::OtherScheme | BasicPair::Malformed) => {
+            return Err(OAuthError::invalid_client())
+        }
+    };
+    match (basic, from_body) {
+        (Some(_), (Some(_), _) | (_, Some(_))) => Err(OAuthError::invalid_request(
+            "authenticate the client with one method only (Basic or body)",
+        )),
+        (Some(credentials), _) => Ok(credentials),
+        (None, (Some(id), Some(secret))) => Ok((id.to_owned(), secret.to_owned())),
+        (None, _) => Err(OAuthError::invalid_client()),
+    }
+}
