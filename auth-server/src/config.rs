@@ -85,13 +85,13 @@ pub struct Config {
     pub service_token_ttl: Duration,
     pub api_key_last_used_interval: Duration,
     pub sessions: crate::sessions::SessionPolicy,
-    pub retention: crate::retention::RetentionPolicy,
+    pub retention: crate::app::retention::RetentionPolicy,
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub limits: crate::rate_limit::Limits,
+    pub limits: crate::app::rate_limit::Limits,
     /// `KEY_ENCRYPTION_KEY`: set = keys live in the database (shared by replicas, rotatable).
     pub key_encryption_key: Option<KeyEncryptionKey>,
-    pub rotation: crate::keystore::RotationPolicy,
+    pub rotation: crate::keys::store::RotationPolicy,
     pub key_refresh_interval: Duration,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
@@ -190,7 +190,7 @@ impl Config {
                 "must be at most 60s: it is a retry allowance",
             ));
         }
-        let retention = crate::retention::RetentionPolicy {
+        let retention = crate::app::retention::RetentionPolicy {
             ended_sessions: env
                 .duration("SESSION_RETENTION", Duration::from_secs(7 * 24 * 3600))?,
             rotated_tokens: sessions.idle,
@@ -211,13 +211,13 @@ impl Config {
             })?);
         }
         let rate = |name: &'static str, default: &str| {
-            crate::rate_limit::Rate::parse(
+            crate::app::rate_limit::Rate::parse(
                 name,
                 &env.get(name).unwrap_or_else(|| default.to_owned()),
             )
         };
         let account_free_failures: u32 = env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?;
-        let limits = crate::rate_limit::Limits {
+        let limits = crate::app::rate_limit::Limits {
             login_per_ip: rate("RATE_LIMIT_LOGIN_PER_IP", "30/1m")?,
             signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
             token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
@@ -269,7 +269,7 @@ impl Config {
             ));
         }
         let longest_token = access_token_ttl.max(service_token_ttl);
-        let rotation = crate::keystore::RotationPolicy {
+        let rotation = crate::keys::store::RotationPolicy {
             publish_delay,
             // Never shorter than a token's life: what a key signed must keep verifying.
             retire_after: env

@@ -5,10 +5,11 @@ use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use auth_server::accounts::password::{Password, PasswordHasher};
 use auth_server::accounts::{create_user, NewUser};
+use auth_server::app::db;
 use auth_server::config::Config;
-use auth_server::password::{Password, PasswordHasher};
-use auth_server::{api_keys, db, keys, telemetry, Application};
+use auth_server::{api_keys, keys, telemetry, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -164,7 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            let (_, _, manager) = auth_server::startup::load_keys(&config, &database).await?;
+            let (_, _, manager) = auth_server::app::startup::load_keys(&config, &database).await?;
             let manager = manager.context("key store unavailable")?;
             let kid = manager.rotate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -175,7 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::List) if config.key_encryption_key.is_some() => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            for key in auth_server::keystore::list(&database)
+            for key in auth_server::keys::store::list(&database)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
             {

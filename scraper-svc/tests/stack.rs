@@ -113,7 +113,7 @@ impl Stack {
             &auth_state.hasher,
             auth_server::accounts::NewUser {
                 email: "root@example.com".into(),
-                password: auth_server::password::Password::new(PASSWORD),
+                password: auth_server::accounts::password::Password::new(PASSWORD),
                 display_name: Some("Root".into()),
                 roles: vec!["admin".into()],
             },

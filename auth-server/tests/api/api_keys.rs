@@ -47,7 +47,7 @@ async fn only_a_hash_of_the_key_is_stored(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
     let (_, key) = app.api_key(&admin, "hashed", &[]).await;
-    let stored = auth_server::entity::api_key::Entity::find()
+    let stored = auth_server::api_keys::entity::Entity::find()
         .all(&app.state.db)
         .await
         .expect("query");

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use auth_server::accounts::password::Password;
 use auth_server::accounts::{create_user, NewUser};
+use auth_server::app::state::AppState;
 use auth_server::config::Config;
-use auth_server::password::Password;
-use auth_server::state::AppState;
 use auth_server::Application;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Response, StatusCode};

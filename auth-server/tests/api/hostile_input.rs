@@ -5,7 +5,10 @@
 use sea_orm::{EntityTrait, PaginatorTrait};
 use signet_service::testing::{assert_refused, HostileRequest};
 
-use auth_server::entity::{api_key, refresh_token, session, signing_key, user};
+use auth_server::accounts::entity as user;
+use auth_server::api_keys::entity as api_key;
+use auth_server::keys::entity as signing_key;
+use auth_server::sessions::{entity as session, refresh_token};
 
 use crate::helpers::backend_tests;
 use crate::helpers::{Backend, TestApp, PASSWORD};

@@ -95,7 +95,7 @@ async fn a_hash_with_old_parameters_is_upgraded_at_the_next_login(backend: Backe
         let db = app.state.db.clone();
         let id = uuid::Uuid::parse_str(&user.id).expect("uuid");
         async move {
-            auth_server::entity::user::Entity::find_by_id(id)
+            auth_server::accounts::entity::Entity::find_by_id(id)
                 .one(&db)
                 .await
                 .expect("query")

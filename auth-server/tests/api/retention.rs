@@ -2,7 +2,7 @@
 //! old rotated tokens and old audit events are purged; nothing live is. The
 //! clock is passed in: "100 days later" is an argument, not a wait.
 
-use auth_server::retention::{purge, Purged};
+use auth_server::app::retention::{purge, Purged};
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 

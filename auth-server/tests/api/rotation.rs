@@ -197,7 +197,7 @@ async fn replicas_on_one_database_share_keys_and_follow_a_rotation(backend: Back
         kid_of(&second.token_for(&user.email, PASSWORD).await),
         new_kid
     );
-    let active = auth_server::entity::signing_key::Entity::find()
+    let active = auth_server::keys::entity::Entity::find()
         .all(&first.state.db)
         .await
         .expect("keys")
@@ -210,7 +210,7 @@ async fn replicas_on_one_database_share_keys_and_follow_a_rotation(backend: Back
 async fn stored_keys_are_sealed_and_a_wrong_kek_stops_start(backend: Backend) {
     let settings = fast_rotation(&kek());
     let app = TestApp::spawn_with(backend, &vars(&settings)).await;
-    let rows = auth_server::entity::signing_key::Entity::find()
+    let rows = auth_server::keys::entity::Entity::find()
         .all(&app.state.db)
         .await
         .expect("keys");

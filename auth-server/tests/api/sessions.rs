@@ -25,7 +25,7 @@ async fn login_starts_a_session_with_a_refresh_token(backend: Backend) {
         .expect("sid")
         .to_owned();
     assert!(uuid::Uuid::parse_str(&sid).is_ok());
-    let stored = auth_server::entity::refresh_token::Entity::find()
+    let stored = auth_server::sessions::refresh_token::Entity::find()
         .all(&app.state.db)
         .await
         .expect("query");
@@ -143,9 +143,9 @@ async fn concurrent_refreshes_of_one_token_rotate_it_exactly_once(backend: Backe
         1,
         "one rotation, one successor: {successors:?}"
     );
-    let rows = auth_server::entity::refresh_token::Entity::find()
+    let rows = auth_server::sessions::refresh_token::Entity::find()
         .filter(
-            auth_server::entity::refresh_token::Column::SessionId
+            auth_server::sessions::refresh_token::Column::SessionId
                 .eq(uuid::Uuid::parse_str(&sid).expect("uuid")),
         )
         .count(&app.state.db)
@@ -377,8 +377,8 @@ async fn the_audit_trail_records_who_did_what_without_secrets(backend: Backend) 
             .status(),
         StatusCode::FORBIDDEN
     );
-    let stored = auth_server::entity::audit_event::Entity::find()
-        .filter(auth_server::entity::audit_event::Column::Event.eq("login.failure"))
+    let stored = auth_server::audit::entity::Entity::find()
+        .filter(auth_server::audit::entity::Column::Event.eq("login.failure"))
         .count(&app.state.db)
         .await
         .expect("count");

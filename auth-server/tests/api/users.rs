@@ -29,8 +29,8 @@ async fn signup_returns_201_with_the_user_and_never_the_hash(backend: Backend) {
 async fn passwords_are_stored_as_argon2id_phc_strings(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.user("hash@example.com").await;
-    let stored = auth_server::entity::user::Entity::find()
-        .filter(auth_server::entity::user::Column::Email.eq("hash@example.com"))
+    let stored = auth_server::accounts::entity::Entity::find()
+        .filter(auth_server::accounts::entity::Column::Email.eq("hash@example.com"))
         .one(&app.state.db)
         .await
         .expect("query")
@@ -106,7 +106,7 @@ async fn many_concurrent_signups_and_logins_all_succeed(backend: Backend) {
         let (status, body) = login.await.expect("task");
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let users = auth_server::entity::user::Entity::find()
+    let users = auth_server::accounts::entity::Entity::find()
         .all(&app.state.db)
         .await
         .expect("users");

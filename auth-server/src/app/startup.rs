@@ -11,11 +11,12 @@ use anyhow::Context as _;
 use jwt_verify::{Validation, Verifier};
 use tokio::net::TcpListener;
 
+use crate::accounts::password::PasswordHasher;
+use crate::app::db;
+use crate::app::state::AppState;
 use crate::config::Config;
-use crate::password::PasswordHasher;
-use crate::state::AppState;
-use crate::tokens::TokenIssuer;
-use crate::{db, keys};
+use crate::keys;
+use crate::oauth::tokens::TokenIssuer;
 
 pub struct Application {
     listener: TcpListener,
@@ -65,7 +66,7 @@ impl Application {
             hasher,
             verifier,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
-            limiters: crate::rate_limit::Limiters::new(&config.limits),
+            limiters: crate::app::rate_limit::Limiters::new(&config.limits),
             metrics: signet_service::metrics::Metrics::new(),
             config: Arc::new(config),
         };
@@ -116,17 +117,15 @@ impl Application {
             let (db, metrics) = (self.state.db.clone(), self.state.metrics.clone());
             signet_service::retention::spawn_every(policy.interval, purging_stopped, move || {
                 let (db, metrics) = (db.clone(), metrics.clone());
-                async move { crate::retention::run(&db, &policy, &metrics).await }
+                async move { crate::app::retention::run(&db, &policy, &metrics).await }
             });
         }
         let shutdown = async move {
             shutdown.await;
             let _ = stop_purging.send(true);
         };
-        let metrics = signet_service::http::metrics_router(
-            crate::routes::health::metrics,
-            self.state.clone(),
-        );
+        let metrics =
+            signet_service::http::metrics_router(crate::app::health::metrics, self.state.clone());
         let router = crate::app(self.state);
         signet_service::http::serve(
             self.listener,
@@ -161,7 +160,7 @@ fn own_validation(config: &Config) -> Validation {
 type LoadedKeys = (
     Arc<arc_swap::ArcSwap<crate::keys::KeyRing>>,
     Verifier,
-    Option<crate::keystore::KeyManager>,
+    Option<crate::keys::store::KeyManager>,
 );
 
 /// Files mode (no `KEY_ENCRYPTION_KEY`): keys from `JWT_PRIVATE_KEY*` or
@@ -184,11 +183,11 @@ pub async fn load_keys(
             None,
         ));
     };
-    let encryption = crate::keystore::KeyEncryption::new(&kek)
+    let encryption = crate::keys::store::KeyEncryption::new(&kek)
         .map_err(|e| anyhow::anyhow!("KEY_ENCRYPTION_KEY: {e}"))?;
     let seed_config = config.clone();
     let validation = own_validation(config);
-    let (manager, ring) = crate::keystore::KeyManager::start(
+    let (manager, ring) = crate::keys::store::KeyManager::start(
         database.clone(),
         encryption,
         config.rotation,

@@ -22,7 +22,8 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr};
 use signet_service::retention::purge_in_batches;
 
-use crate::entity::{audit_event, refresh_token, session};
+use crate::audit::entity as audit_event;
+use crate::sessions::{entity as session, refresh_token};
 
 #[derive(Debug, Clone, Copy)]
 pub struct RetentionPolicy {

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::app::state::AppState;
 
 /// The process is up and serving HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Process is up")))]

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 
+use crate::app::state::AppState;
 use crate::keys::Jwks;
-use crate::state::AppState;
 
 /// The public keys tokens are signed with, cacheable for `JWKS_MAX_AGE`.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",

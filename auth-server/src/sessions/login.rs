@@ -6,16 +6,16 @@ use axum::response::Response;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 use serde::Deserialize;
 
+use crate::accounts::password::Password;
 use crate::accounts::{account_label, check_password, find_by_email, normalize_email};
+use crate::app::client_ip::ClientIp;
+use crate::app::guard::CurrentUser;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ApiJson, FieldError};
-use crate::guard::CurrentUser;
+use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
 use crate::oauth::{basic_pair, BasicPair};
-use crate::password::Password;
 use crate::sessions;
-use crate::state::AppState;
-use crate::tokens::{issue_user_tokens, token_response, TokenResponse};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -71,7 +71,7 @@ pub async fn login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    crate::rate_limit::admit(
+    crate::app::rate_limit::admit(
         &state.limiters.login_per_ip,
         ip.0,
         &state.metrics,

@@ -7,13 +7,13 @@ use sea_orm::EntityTrait;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::app::client_ip::ClientIp;
+use crate::app::guard::CurrentUser;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
-use crate::entity::session;
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::guard::CurrentUser;
 use crate::sessions;
-use crate::state::AppState;
+use crate::sessions::entity as session;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {

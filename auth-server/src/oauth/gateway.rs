@@ -12,12 +12,12 @@ use sea_orm::EntityTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::accounts::entity as user;
 use crate::api_keys;
-use crate::entity::user;
+use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
 use crate::sessions;
-use crate::state::AppState;
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
     // A value that cannot be a header (it never should) is left out, not mangled.

@@ -21,8 +21,15 @@ use sea_orm::{
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::entity::{refresh_token, session, user};
+use crate::accounts::entity as user;
+
+pub mod entity;
+pub mod login;
+pub mod refresh_token;
+pub mod routes;
+
 use crate::error::ApiError;
+use entity as session;
 
 pub const REFRESH_PREFIX: &str = "sgr_";
 

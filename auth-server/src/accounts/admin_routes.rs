@@ -10,14 +10,14 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::entity as user;
 use crate::accounts::{validate_display_name, validate_roles, UserView};
+use crate::app::client_ip::ClientIp;
+use crate::app::guard::CurrentUser;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
-use crate::entity::user;
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
-use crate::guard::CurrentUser;
 use crate::sessions;
-use crate::state::AppState;
 
 pub const DEFAULT_PAGE: u64 = 50;
 pub const MAX_PAGE: u64 = 200;

@@ -4,6 +4,11 @@
 //! signature is made by jsonwebtoken's aws-lc-rs backend (RUSTSEC-2023-0071: no
 //! private-key operation of the `rsa` crate runs per request).
 
+pub mod entity;
+pub mod routes;
+pub mod signer;
+pub mod store;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -86,7 +91,7 @@ impl SigningKey {
         let der = private
             .to_pkcs1_der()
             .map_err(|e| format!("cannot encode key: {e}"))?;
-        crate::signing::install();
+        crate::keys::signer::install();
         let encoding = EncodingKey::from_rsa_der(der.as_bytes());
         // Fail at start, not at the first login, if the backend refuses the key.
         jsonwebtoken::crypto::sign(b"signet key probe", &encoding, Algorithm::RS256)

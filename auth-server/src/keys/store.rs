@@ -30,7 +30,7 @@ use sea_orm::{
 };
 
 use crate::audit::{self, AuditEvent};
-use crate::entity::signing_key;
+use crate::keys::entity as signing_key;
 use crate::keys::{KeyRing, SigningKey};
 
 pub const NEXT: &str = "next";

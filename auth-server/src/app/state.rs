@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 
+use crate::accounts::password::PasswordHasher;
 use crate::api_keys::LastUsedTracker;
 use crate::config::Config;
 use crate::keys::KeyRing;
-use crate::password::PasswordHasher;
-use crate::tokens::TokenIssuer;
+use crate::oauth::tokens::TokenIssuer;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,7 +16,7 @@ pub struct AppState {
     /// Swapped whole when the key store rotates (database mode); fixed otherwise.
     pub keys: Arc<arc_swap::ArcSwap<KeyRing>>,
     /// Present in database mode: rotation and transitions.
-    pub key_manager: Option<crate::keystore::KeyManager>,
+    pub key_manager: Option<crate::keys::store::KeyManager>,
     pub tokens: TokenIssuer,
     pub hasher: PasswordHasher,
     /// Verifies this server's own tokens on its protected routes, with the same
@@ -24,6 +24,6 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
     pub last_used: LastUsedTracker,
-    pub limiters: crate::rate_limit::Limiters,
+    pub limiters: crate::app::rate_limit::Limiters,
     pub metrics: signet_service::metrics::Metrics,
 }

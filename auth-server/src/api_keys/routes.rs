@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::api_keys::entity as api_key;
 use crate::api_keys::{self, NewApiKey};
+use crate::app::client_ip::ClientIp;
+use crate::app::guard::CurrentUser;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
-use crate::entity::api_key;
 use crate::error::{ApiError, ApiJson, ApiPath};
-use crate::guard::CurrentUser;
-use crate::state::AppState;
 
 /// An API key as listed: never its secret or hash.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -10,10 +10,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use crate::entity::user;
+use crate::accounts::entity as user;
+use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::keys::KeyRing;
-use crate::state::AppState;
 
 #[derive(Serialize)]
 struct AccessClaims<'a> {

@@ -2,6 +2,10 @@
 //! introspection endpoints: RFC 6749 §5.2 errors, parameters (each at most
 //! once, form or JSON), RFC 8707 targets, client authentication, HTTP Basic.
 
+pub mod gateway;
+pub mod routes;
+pub mod tokens;
+
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

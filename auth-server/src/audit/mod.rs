@@ -1,11 +1,14 @@
 //! The audit trail: a table admins can page through, and a `tracing` event
 //! (target `audit`) for log pipelines. No secret ever goes in either.
 
+pub mod entity;
+pub mod routes;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
-use crate::entity::audit_event;
+use entity as audit_event;
 
 pub struct AuditEvent<'a> {
     pub event: &'static str,
@@ -86,8 +89,8 @@ pub async fn write(db: &impl ConnectionTrait, event: AuditEvent<'_>) -> Result<(
 /// a flood of failures cannot flood the trail).
 pub async fn throttled(
     db: &impl ConnectionTrait,
-    limits: &crate::rate_limit::Limits,
-    throttled: crate::rate_limit::Throttled,
+    limits: &crate::app::rate_limit::Limits,
+    throttled: crate::app::rate_limit::Throttled,
     account_label: &str,
     ip: Option<&str>,
 ) {

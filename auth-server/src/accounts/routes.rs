@@ -7,16 +7,16 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
 use serde::Deserialize;
 
+use crate::accounts::entity as user;
+use crate::accounts::password::{policy_violation, Password};
 use crate::accounts::UserView;
 use crate::accounts::{check_password, create_user, hash_error, NewUser};
+use crate::app::client_ip::ClientIp;
+use crate::app::guard::CurrentUser;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
-use crate::entity::user;
 use crate::error::{ApiError, ApiJson, FieldError};
-use crate::guard::CurrentUser;
-use crate::password::{policy_violation, Password};
 use crate::sessions;
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +41,7 @@ pub async fn signup(
     ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    crate::rate_limit::admit(
+    crate::app::rate_limit::admit(
         &state.limiters.signup_per_ip,
         ip.0,
         &state.metrics,
@@ -86,8 +86,8 @@ async fn reauthenticate(
     user: &user::Model,
     password: &Password,
     event: &'static str,
-) -> Result<crate::password::Verification, ApiError> {
-    crate::rate_limit::admit(
+) -> Result<crate::accounts::password::Verification, ApiError> {
+    crate::app::rate_limit::admit(
         &state.limiters.login_per_ip,
         ip.0,
         &state.metrics,

@@ -1,16 +1,21 @@
 //! User-account rules shared by the REST routes and the CLI.
 
+pub mod admin_routes;
+pub mod entity;
+pub mod password;
+pub mod routes;
+
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entity::user;
 use crate::error::{conflict_on_unique, ApiError, FieldError};
+use entity as user;
 use std::net::IpAddr;
 
-use crate::password::{policy_violation, Password, PasswordHasher, Verification};
-use crate::rate_limit::{Limiters, PasswordCheck};
+use crate::accounts::password::{policy_violation, Password, PasswordHasher, Verification};
+use crate::app::rate_limit::{Limiters, PasswordCheck};
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -165,10 +170,10 @@ pub async fn find_by_email(
         .await?)
 }
 
-pub fn hash_error(error: crate::password::HashError) -> ApiError {
+pub fn hash_error(error: crate::accounts::password::HashError) -> ApiError {
     match error {
-        crate::password::HashError::Busy => ApiError::Busy,
-        crate::password::HashError::Failed(e) => ApiError::internal(anyhow::anyhow!(e)),
+        crate::accounts::password::HashError::Busy => ApiError::Busy,
+        crate::accounts::password::HashError::Failed(e) => ApiError::internal(anyhow::anyhow!(e)),
     }
 }
 

@@ -25,10 +25,10 @@ use jwt_verify::{AuthError, VerifiedToken};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
-use crate::entity::user;
+use crate::accounts::entity as user;
+use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::sessions;
-use crate::state::AppState;
 
 /// The live account and session behind a request that passed [`require_account`].
 #[derive(Debug, Clone)]
@@ -113,7 +113,7 @@ pub async fn require_admin(request: Request, next: Next) -> Response {
         .is_some_and(|current| current.user.role_list().iter().any(|r| r == "admin"));
     if !is_admin {
         return AuthError::InsufficientRole(vec!["admin".to_owned()])
-            .to_response(crate::routes::REALM);
+            .to_response(crate::app::REALM);
     }
     next.run(request).await
 }

@@ -1,16 +1,24 @@
-//! The HTTP surface: `app(state)` builds the same router for `main` and the tests.
+//! The application: state, start-up, the cross-cutting pieces (client IP,
+//! the account guard, rate limits, retention, database), and `app(state)`,
+//! which assembles every feature's routes into the same router for `main`
+//! and the tests.
 
-pub mod admin;
-pub mod api_keys;
-pub mod audit;
-pub mod auth;
-pub mod gateway;
+pub mod client_ip;
+pub mod db;
+pub mod guard;
 pub mod health;
-pub mod oauth;
 pub mod openapi;
-pub mod sessions;
-pub mod users;
-pub mod well_known;
+pub mod rate_limit;
+pub mod retention;
+pub mod startup;
+pub mod state;
+
+use crate::accounts::{admin_routes as admin, routes as users};
+use crate::api_keys::routes as api_keys;
+use crate::audit::routes as audit;
+use crate::keys::routes as well_known;
+use crate::oauth::{gateway, routes as oauth};
+use crate::sessions::{login as auth, routes as sessions};
 
 use axum::http::{header, HeaderValue};
 use axum::middleware;
@@ -20,8 +28,7 @@ use jwt_verify::JwtAuthLayer;
 use tower::ServiceBuilder;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::guard;
-use crate::state::AppState;
+use crate::app::state::AppState;
 
 pub const REALM: &str = "signet";
 

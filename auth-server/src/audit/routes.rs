@@ -6,9 +6,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::entity::audit_event;
+use crate::app::state::AppState;
+use crate::audit::entity as audit_event;
 use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
-use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

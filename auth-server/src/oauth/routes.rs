@@ -10,16 +10,16 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::api_keys;
+use crate::app::client_ip::ClientIp;
+use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
-use crate::client_ip::ClientIp;
 use crate::error::ApiError;
+use crate::oauth::tokens::Subject;
+use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
 use crate::oauth::{
     client_credentials, param, parameters, requested_audience, OAuthError, TokenEndpointError,
 };
 use crate::sessions::{self, RefreshFailure};
-use crate::state::AppState;
-use crate::tokens::Subject;
-use crate::tokens::{issue_user_tokens, token_response, TokenResponse};
 
 /// Exchange client credentials for a service token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
@@ -36,7 +36,7 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    crate::rate_limit::admit(
+    crate::app::rate_limit::admit(
         &state.limiters.token_per_ip,
         ip.0,
         &state.metrics,

@@ -5,6 +5,9 @@
 //! 256 bits of randomness. Only SHA-256 of the whole key is stored — a fast hash
 //! is right for a high-entropy random secret — and compared in constant time.
 
+pub mod entity;
+pub mod routes;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,8 +25,8 @@ use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::accounts::validate_roles;
-use crate::entity::api_key;
 use crate::error::{conflict_on_unique, ApiError, FieldError};
+use entity as api_key;
 
 pub const PREFIX: &str = "sgn_";
 const KEY_ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";

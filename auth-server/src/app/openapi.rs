@@ -4,7 +4,13 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{admin, api_keys, audit, auth, gateway, health, oauth, sessions, users, well_known};
+use super::health;
+use crate::accounts::{admin_routes as admin, routes as users};
+use crate::api_keys::routes as api_keys;
+use crate::audit::routes as audit;
+use crate::keys::routes as well_known;
+use crate::oauth::{gateway, routes as oauth};
+use crate::sessions::{login as auth, routes as sessions};
 
 struct BearerAuth;
 
