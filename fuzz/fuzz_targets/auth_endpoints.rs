@@ -38,6 +38,8 @@ fn server() -> &'static Server {
             ("RATE_LIMIT_LOGIN_PER_IP", "1000000000/1s".to_owned()),
             ("RATE_LIMIT_SIGNUP_PER_IP", "1000000000/1s".to_owned()),
             ("RATE_LIMIT_TOKEN_PER_IP", "1000000000/1s".to_owned()),
+            ("PASSWORD_HASH_QUEUE_PER_CLIENT", "1000000".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         ];
         let config = auth_server::config::Config::from_lookup(|name| {
             vars.iter()
