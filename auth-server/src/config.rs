@@ -48,6 +48,89 @@ impl std::fmt::Debug for KeyEncryptionKey {
     }
 }
 
+// Plain settings the domain modules take; config.rs imports nothing from them.
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle: std::time::Duration,
+    pub absolute: std::time::Duration,
+    pub reuse_grace: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RotationPolicy {
+    /// How long a new key is published before it signs (≥ JWKS max-age).
+    pub publish_delay: Duration,
+    /// How long a retired key stays published (≥ the longest token lifetime).
+    pub retire_after: Duration,
+    /// Rotate on this schedule (zero: only on `auth-server keys rotate`).
+    pub rotation_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionPolicy {
+    /// How long an ended session (and its token chain) is kept after it ended.
+    pub ended_sessions: Duration,
+    /// How long a rotated refresh token is kept in a live session.
+    pub rotated_tokens: Duration,
+    pub audit_events: Duration,
+    /// Rows deleted per statement.
+    pub batch: u64,
+    /// Zero: no background purge.
+    pub interval: Duration,
+}
+
+/// `N/period`, e.g. `10/1m`: a bucket of N tokens refilled evenly over the period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rate {
+    pub burst: u32,
+    pub period: Duration,
+}
+
+impl Rate {
+    pub fn parse(variable: &'static str, raw: &str) -> Result<Self, ConfigError> {
+        let (count, period) = raw.split_once('/').ok_or_else(|| {
+            ConfigError::new(
+                variable,
+                format!("expected N/period like 10/1m, got {raw:?}"),
+            )
+        })?;
+        let burst: u32 = count
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError::new(variable, format!("{count:?} is not a count")))?;
+        let period = signet_service::config::parse_duration(period)
+            .map_err(|e| ConfigError::new(variable, e))?;
+        if burst == 0 || period.is_zero() {
+            return Err(ConfigError::new(
+                variable,
+                "count and period must be greater than zero",
+            ));
+        }
+        Ok(Self { burst, period })
+    }
+
+    pub fn per_second(&self) -> f64 {
+        f64::from(self.burst) / self.period.as_secs_f64()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub login_per_ip: Rate,
+    pub signup_per_ip: Rate,
+    pub token_per_ip: Rate,
+    /// Failures of one (account, client IP) pair before its back-off starts.
+    pub account_free_failures: u32,
+    /// Failures of one account from all clients together before the account
+    /// itself is slowed down: much higher, so a stranger guessing from a few
+    /// addresses cannot lock the owner out, while distributed guessing still slows.
+    pub account_ceiling_failures: u32,
+    pub account_max_backoff: Duration,
+    /// Password hashes one client IP or one account may have queued at once.
+    pub hashes_in_flight_per_client: usize,
+}
+
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Config {
@@ -84,14 +167,14 @@ pub struct Config {
     pub access_token_ttl: Duration,
     pub service_token_ttl: Duration,
     pub api_key_last_used_interval: Duration,
-    pub sessions: crate::sessions::SessionPolicy,
-    pub retention: crate::app::retention::RetentionPolicy,
+    pub sessions: SessionPolicy,
+    pub retention: RetentionPolicy,
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    pub limits: crate::app::rate_limit::Limits,
+    pub limits: Limits,
     /// `KEY_ENCRYPTION_KEY`: set = keys live in the database (shared by replicas, rotatable).
     pub key_encryption_key: Option<KeyEncryptionKey>,
-    pub rotation: crate::keys::store::RotationPolicy,
+    pub rotation: RotationPolicy,
     pub key_refresh_interval: Duration,
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
@@ -179,7 +262,7 @@ impl Config {
         if service_token_ttl > Duration::from_secs(24 * 3600) {
             return Err(ConfigError::new("SERVICE_TOKEN_TTL", "must be at most 24h"));
         }
-        let sessions = crate::sessions::SessionPolicy {
+        let sessions = SessionPolicy {
             idle: env.duration("REFRESH_IDLE_TTL", Duration::from_secs(14 * 24 * 3600))?,
             absolute: env.duration("REFRESH_ABSOLUTE_TTL", Duration::from_secs(30 * 24 * 3600))?,
             reuse_grace: env.duration_or_zero("REFRESH_REUSE_GRACE", Duration::from_secs(5))?,
@@ -190,7 +273,7 @@ impl Config {
                 "must be at most 60s: it is a retry allowance",
             ));
         }
-        let retention = crate::app::retention::RetentionPolicy {
+        let retention = RetentionPolicy {
             ended_sessions: env
                 .duration("SESSION_RETENTION", Duration::from_secs(7 * 24 * 3600))?,
             rotated_tokens: sessions.idle,
@@ -211,13 +294,10 @@ impl Config {
             })?);
         }
         let rate = |name: &'static str, default: &str| {
-            crate::app::rate_limit::Rate::parse(
-                name,
-                &env.get(name).unwrap_or_else(|| default.to_owned()),
-            )
+            Rate::parse(name, &env.get(name).unwrap_or_else(|| default.to_owned()))
         };
         let account_free_failures: u32 = env.positive("LOGIN_FAILURES_BEFORE_BACKOFF", 5)?;
-        let limits = crate::app::rate_limit::Limits {
+        let limits = Limits {
             login_per_ip: rate("RATE_LIMIT_LOGIN_PER_IP", "30/1m")?,
             signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
             token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
@@ -269,7 +349,7 @@ impl Config {
             ));
         }
         let longest_token = access_token_ttl.max(service_token_ttl);
-        let rotation = crate::keys::store::RotationPolicy {
+        let rotation = RotationPolicy {
             publish_delay,
             // Never shorter than a token's life: what a key signed must keep verifying.
             retire_after: env

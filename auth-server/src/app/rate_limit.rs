@@ -10,46 +10,11 @@
 use std::collections::HashMap;
 
 use hashlink::LruCache;
+
+pub use crate::config::{Limits, Rate};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-use signet_service::config::ConfigError;
-
-/// `N/period`, e.g. `10/1m`: a bucket of N tokens refilled evenly over the period.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    pub burst: u32,
-    pub period: Duration,
-}
-
-impl Rate {
-    pub fn parse(variable: &'static str, raw: &str) -> Result<Self, ConfigError> {
-        let (count, period) = raw.split_once('/').ok_or_else(|| {
-            ConfigError::new(
-                variable,
-                format!("expected N/period like 10/1m, got {raw:?}"),
-            )
-        })?;
-        let burst: u32 = count
-            .trim()
-            .parse()
-            .map_err(|_| ConfigError::new(variable, format!("{count:?} is not a count")))?;
-        let period = signet_service::config::parse_duration(period)
-            .map_err(|e| ConfigError::new(variable, e))?;
-        if burst == 0 || period.is_zero() {
-            return Err(ConfigError::new(
-                variable,
-                "count and period must be greater than zero",
-            ));
-        }
-        Ok(Self { burst, period })
-    }
-
-    fn per_second(&self) -> f64 {
-        f64::from(self.burst) / self.period.as_secs_f64()
-    }
-}
 
 /// What every map below is keyed by: 16 bytes, whatever the client sent.
 ///
@@ -311,22 +276,6 @@ impl Drop for InFlightGuard {
             }
         }
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub login_per_ip: Rate,
-    pub signup_per_ip: Rate,
-    pub token_per_ip: Rate,
-    /// Failures of one (account, client IP) pair before its back-off starts.
-    pub account_free_failures: u32,
-    /// Failures of one account from all clients together before the account
-    /// itself is slowed down: much higher, so a stranger guessing from a few
-    /// addresses cannot lock the owner out, while distributed guessing still slows.
-    pub account_ceiling_failures: u32,
-    pub account_max_backoff: Duration,
-    /// Password hashes one client IP or one account may have queued at once.
-    pub hashes_in_flight_per_client: usize,
 }
 
 /// Every limiter the server applies.

@@ -23,20 +23,8 @@ use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr};
 use signet_service::retention::purge_in_batches;
 
 use crate::audit::entity as audit_event;
+pub use crate::config::RetentionPolicy;
 use crate::sessions::{entity as session, refresh_token};
-
-#[derive(Debug, Clone, Copy)]
-pub struct RetentionPolicy {
-    /// How long an ended session (and its token chain) is kept after it ended.
-    pub ended_sessions: Duration,
-    /// How long a rotated refresh token is kept in a live session.
-    pub rotated_tokens: Duration,
-    pub audit_events: Duration,
-    /// Rows deleted per statement.
-    pub batch: u64,
-    /// Zero: no background purge.
-    pub interval: Duration,
-}
 
 /// Rows deleted by one purge run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

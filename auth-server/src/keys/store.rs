@@ -30,6 +30,7 @@ use sea_orm::{
 };
 
 use crate::audit::{self, AuditEvent};
+pub use crate::config::RotationPolicy;
 use crate::keys::entity as signing_key;
 use crate::keys::{KeyRing, SigningKey};
 
@@ -96,16 +97,6 @@ impl KeyEncryption {
             .map_err(|_| unseal())?;
         String::from_utf8(plaintext.to_vec()).map_err(|_| unseal())
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct RotationPolicy {
-    /// How long a new key is published before it signs (≥ JWKS max-age).
-    pub publish_delay: Duration,
-    /// How long a retired key stays published (≥ the longest token lifetime).
-    pub retire_after: Duration,
-    /// Rotate on this schedule (zero: only on `auth-server keys rotate`).
-    pub rotation_interval: Duration,
 }
 
 fn chrono(d: Duration) -> chrono::Duration {

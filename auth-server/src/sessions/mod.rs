@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::accounts::entity as user;
+pub use crate::config::SessionPolicy;
 
 pub mod entity;
 pub mod login;
@@ -32,13 +33,6 @@ use crate::error::ApiError;
 use entity as session;
 
 pub const REFRESH_PREFIX: &str = "sgr_";
-
-#[derive(Debug, Clone, Copy)]
-pub struct SessionPolicy {
-    pub idle: std::time::Duration,
-    pub absolute: std::time::Duration,
-    pub reuse_grace: std::time::Duration,
-}
 
 fn chrono(d: std::time::Duration) -> ChronoDuration {
     ChronoDuration::from_std(d).unwrap_or(ChronoDuration::MAX)
