@@ -20,7 +20,6 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use jwt_verify::{AuthError, VerifiedToken};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
@@ -77,7 +76,7 @@ pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<Curren
     )?;
     let user = user.filter(|u| !u.disabled).ok_or_else(ended)?;
     let session = session
-        .filter(|s| s.is_active_at(Utc::now()))
+        .filter(|s| s.is_active_at(state.clock.now()))
         .ok_or_else(ended)?;
     Ok(CurrentUser {
         user,

@@ -4,6 +4,7 @@
 //! and the tests.
 
 pub mod client_ip;
+pub mod clock;
 pub mod db;
 pub mod guard;
 pub mod health;

@@ -56,6 +56,7 @@ impl Application {
             "signing keys loaded"
         );
         let state = AppState {
+            clock: crate::app::clock::Clock::system(),
             db: database,
             tokens: TokenIssuer {
                 issuer: config.issuer.clone(),

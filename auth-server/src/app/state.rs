@@ -12,6 +12,8 @@ use crate::oauth::tokens::TokenIssuer;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// Time for the rules that depend on it; tests move it forward.
+    pub clock: crate::app::clock::Clock,
     pub db: DatabaseConnection,
     /// Swapped whole when the key store rotates (database mode); fixed otherwise.
     pub keys: Arc<arc_swap::ArcSwap<KeyRing>>,

@@ -209,7 +209,11 @@ impl KeyManager {
 
     /// Apply due transitions, rotate on schedule, and reload the ring.
     pub async fn tick(&self) -> Result<(), KeyStoreError> {
-        let now = Utc::now();
+        self.tick_at(Utc::now()).await
+    }
+
+    /// [`tick`](Self::tick) as of `now` (tests pass a later instant instead of sleeping).
+    pub async fn tick_at(&self, now: DateTime<Utc>) -> Result<(), KeyStoreError> {
         self.promote_due(now).await?;
         signing_key::Entity::delete_many()
             .filter(signing_key::Column::State.eq(RETIRED))

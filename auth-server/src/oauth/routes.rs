@@ -106,6 +106,7 @@ pub async fn token(
                 sid: None,
             },
             state.config.service_token_ttl,
+            state.clock.now(),
         )
         .map_err(ApiError::internal)?;
     state.last_used.record(&state.db, key.id);
@@ -149,7 +150,14 @@ async fn refresh_grant(
     if requested.is_some_and(|aud| !state.config.user_may_request(aud)) {
         return Err(OAuthError::invalid_target().into());
     }
-    match sessions::rotate(&state.db, presented, &state.config.sessions).await? {
+    match sessions::rotate(
+        &state.db,
+        presented,
+        &state.config.sessions,
+        state.clock.now(),
+    )
+    .await?
+    {
         Ok(rotated) => {
             // RFC 8707 §2.2: a refresh token may be used for any resource the
             // session may reach; by default, the one it was opened for.

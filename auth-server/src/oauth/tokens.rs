@@ -73,8 +73,9 @@ impl TokenIssuer {
         keys: &KeyRing,
         subject: &Subject<'_>,
         ttl: Duration,
+        now: chrono::DateTime<chrono::Utc>,
     ) -> Result<IssuedToken, SignError> {
-        let now = chrono::Utc::now().timestamp();
+        let now = now.timestamp();
         let ttl_secs = ttl.as_secs();
         let claims = AccessClaims {
             iss: &self.issuer,
@@ -142,6 +143,7 @@ pub fn issue_user_tokens(
                 sid: Some(&sid),
             },
             state.tokens.access_ttl,
+            state.clock.now(),
         )
         .map_err(ApiError::internal)?;
     Ok(TokenResponse {

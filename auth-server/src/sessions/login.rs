@@ -170,6 +170,7 @@ pub async fn login(
             ip: ip_text.clone(),
             audience: Some(audience.clone()),
         },
+        state.clock.now(),
     )
     .await?;
     let user_id = user.id.to_string();

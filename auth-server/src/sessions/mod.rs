@@ -100,8 +100,8 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     user_id: Uuid,
     policy: &SessionPolicy,
     client: Client,
+    now: DateTime<Utc>,
 ) -> Result<Started, ApiError> {
-    let now = Utc::now();
     let absolute = now + chrono(policy.absolute);
     let txn = db.begin().await?;
     let session = session::ActiveModel {
@@ -163,6 +163,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     presented: &str,
     policy: &SessionPolicy,
+    now: DateTime<Utc>,
 ) -> Result<Result<Rotated, RefreshFailure>, ApiError> {
     if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
         return Ok(Err(RefreshFailure::Unknown));
@@ -180,7 +181,6 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         let Some(family) = session::Entity::find_by_id(row.session_id).one(db).await? else {
             return Ok(Err(RefreshFailure::Unknown));
         };
-        let now = Utc::now();
         if !family.is_active_at(now) {
             return Ok(Err(RefreshFailure::SessionEnded));
         }

@@ -46,7 +46,7 @@ pub async fn list_sessions(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<ApiJson<Vec<SessionView>>, ApiError> {
-    let sessions = sessions::active_for_user(&state.db, current.user.id, Utc::now()).await?;
+    let sessions = sessions::active_for_user(&state.db, current.user.id, state.clock.now()).await?;
     Ok(ApiJson(
         sessions
             .into_iter()

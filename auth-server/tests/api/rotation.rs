@@ -92,8 +92,9 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
     );
     assert_eq!(app.me(&before).await.status(), StatusCode::OK);
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    manager.tick().await.expect("tick");
+    // The clock is passed in: "1.1 s later" is an argument, not a wait.
+    let mut at = chrono::Utc::now() + chrono::Duration::milliseconds(1100);
+    manager.tick_at(at).await.expect("tick");
     let after = app.token_for(&admin.email, PASSWORD).await;
     assert_eq!(
         kid_of(&after),
@@ -116,8 +117,8 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
         .await
         .expect("remote still holds the retired key");
 
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    manager.tick().await.expect("tick");
+    at += chrono::Duration::milliseconds(1100);
+    manager.tick_at(at).await.expect("tick");
     assert_eq!(
         jwks_kids(&app).await,
         vec![new_kid.clone()],
@@ -180,13 +181,13 @@ async fn replicas_on_one_database_share_keys_and_follow_a_rotation(backend: Back
         jwks_kids(&second).await,
         "the next key is published by both"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     // Both replicas run the transition; exactly one performs it, both see it.
     let (first_manager, second_manager) = (
         first.state.key_manager.clone().expect("store"),
         second.state.key_manager.clone().expect("store"),
     );
-    let (a, b) = tokio::join!(first_manager.tick(), second_manager.tick());
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(1100);
+    let (a, b) = tokio::join!(first_manager.tick_at(at), second_manager.tick_at(at));
     a.expect("tick");
     b.expect("tick");
     assert_eq!(
@@ -252,8 +253,8 @@ async fn a_rotation_interval_publishes_a_new_key_on_schedule(backend: Backend) {
     assert_eq!(jwks_kids(&app).await.len(), 1);
     manager.tick().await.expect("tick");
     assert_eq!(jwks_kids(&app).await.len(), 1, "not due yet");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    manager.tick().await.expect("tick");
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(1100);
+    manager.tick_at(at).await.expect("tick");
     assert_eq!(
         jwks_kids(&app).await.len(),
         2,

@@ -73,7 +73,9 @@ async fn reusing_a_rotated_token_revokes_the_whole_family_and_is_audited(backend
         .as_str()
         .expect("rt")
         .to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_millis(1100));
     assert_invalid_grant(app.refresh(&stolen).await).await;
     // The whole family is gone: the legitimate successor no longer works either.
     assert_invalid_grant(app.refresh(&successor).await).await;
@@ -312,7 +314,9 @@ async fn an_idle_session_expires(backend: Backend) {
         .as_str()
         .expect("rt")
         .to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_millis(1500));
     assert_invalid_grant(app.refresh(&refresh).await).await;
 }
 
