@@ -186,17 +186,25 @@ pub async fn check_password(
     limiters: &Limiters,
     hasher: &PasswordHasher,
     metrics: &signet_service::metrics::Metrics,
-    account: &str,
-    ip: Option<IpAddr>,
-    password: &Password,
-    stored_hash: Option<&str>,
+    attempt: PasswordAttempt<'_>,
 ) -> Result<(Verification, PasswordCheck), ApiError> {
-    let check = limiters.begin_password_check(account, ip, metrics)?;
+    let check = limiters.begin_password_check(attempt.account, attempt.ip, metrics, attempt.now)?;
     let verdict = hasher
-        .verify(password, stored_hash)
+        .verify(attempt.password, attempt.stored_hash)
         .await
         .map_err(hash_error)?;
     Ok((verdict, check))
+}
+
+/// One password presented for an account.
+pub struct PasswordAttempt<'a> {
+    /// The normalised email (whether or not the account exists).
+    pub account: &'a str,
+    pub ip: Option<IpAddr>,
+    pub password: &'a Password,
+    /// `None` for an unknown account: a dummy hash is checked instead.
+    pub stored_hash: Option<&'a str>,
+    pub now: chrono::DateTime<Utc>,
 }
 
 /// What the audit trail and the logs may say about a typed-in account name:

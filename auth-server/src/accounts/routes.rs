@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::accounts::entity as user;
 use crate::accounts::password::{policy_violation, Password};
 use crate::accounts::UserView;
-use crate::accounts::{check_password, create_user, hash_error, NewUser};
+use crate::accounts::{check_password, create_user, hash_error, NewUser, PasswordAttempt};
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
@@ -97,10 +97,13 @@ async fn reauthenticate(
         &state.limiters,
         &state.hasher,
         &state.metrics,
-        &user.email,
-        ip.0,
-        password,
-        Some(&user.password_hash),
+        PasswordAttempt {
+            account: &user.email,
+            ip: ip.0,
+            password,
+            stored_hash: Some(&user.password_hash),
+            now: state.clock.now(),
+        },
     )
     .await?;
     if verdict.matches {

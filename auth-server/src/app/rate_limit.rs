@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use hashlink::LruCache;
 
 pub use crate::config::{Limits, Rate};
@@ -136,7 +137,7 @@ impl Buckets {
 
 struct Failures {
     count: u32,
-    last: Instant,
+    last: DateTime<Utc>,
 }
 
 /// Exponential back-off per key: after `free` failures, each further
@@ -164,15 +165,15 @@ impl AccountBackoff {
         Duration::from_secs(1u64 << exponent).min(self.cap)
     }
 
-    /// `Err(wait)` while the key is cooling down.
-    pub fn check(&self, key: &Key) -> Result<(), Duration> {
+    /// `Err(wait)` while the key is cooling down, as of `now`.
+    pub fn check(&self, key: &Key, now: DateTime<Utc>) -> Result<(), Duration> {
         let Ok(failures) = self.failures.lock() else {
             return Ok(());
         };
         match failures.peek(key) {
             Some(f) => {
                 let wait = self.wait_for(f.count);
-                let elapsed = f.last.elapsed();
+                let elapsed = (now - f.last).to_std().unwrap_or_default();
                 if elapsed < wait {
                     Err(wait - elapsed)
                 } else {
@@ -185,11 +186,10 @@ impl AccountBackoff {
 
     /// Record a failure; `true` when this one puts the key into back-off
     /// (once per episode, so the audit trail cannot be flooded through it).
-    pub fn failed(&self, key: Key) -> bool {
+    pub fn failed(&self, key: Key, now: DateTime<Utc>) -> bool {
         let Ok(mut failures) = self.failures.lock() else {
             return false;
         };
-        let now = Instant::now();
         let entry = match failures.get_mut(&key) {
             Some(entry) => entry,
             None => {
@@ -204,7 +204,7 @@ impl AccountBackoff {
             }
         };
         // A long quiet spell forgives old failures.
-        if now.duration_since(entry.last) > self.cap * 4 {
+        if (now - entry.last).to_std().unwrap_or_default() > self.cap * 4 {
             entry.count = 0;
         }
         entry.count += 1;
@@ -317,6 +317,7 @@ impl Limiters {
         account: &str,
         ip: Option<IpAddr>,
         metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
     ) -> Result<PasswordCheck, crate::error::ApiError> {
         let refuse = |limit: &'static str, wait: Duration| {
             metrics.inc(
@@ -329,10 +330,10 @@ impl Limiters {
         let pair = pair_key(account, ip);
         let account_key = text_key("account", account);
         self.account_per_client
-            .check(&pair)
+            .check(&pair, now)
             .map_err(|wait| refuse("account_backoff", wait))?;
         self.accounts
-            .check(&account_key)
+            .check(&account_key, now)
             .map_err(|wait| refuse("account_ceiling", wait))?;
         let guard = self
             .hashing
@@ -342,6 +343,7 @@ impl Limiters {
             limiters: self.clone(),
             pair,
             account: account_key,
+            now,
             _in_flight: guard,
         })
     }
@@ -352,6 +354,7 @@ pub struct PasswordCheck {
     limiters: Limiters,
     pair: Key,
     account: Key,
+    now: DateTime<Utc>,
     _in_flight: InFlightGuard,
 }
 
@@ -365,8 +368,8 @@ pub struct Throttled {
 impl PasswordCheck {
     pub fn failed(self) -> Throttled {
         Throttled {
-            client: self.limiters.account_per_client.failed(self.pair),
-            account: self.limiters.accounts.failed(self.account),
+            client: self.limiters.account_per_client.failed(self.pair, self.now),
+            account: self.limiters.accounts.failed(self.account, self.now),
         }
     }
 
@@ -439,12 +442,19 @@ mod tests {
         assert_eq!(backoff.wait_for(5), Duration::from_secs(4));
         assert_eq!(backoff.wait_for(50), Duration::from_secs(8));
         let key = text_key("account", "a@example.com");
+        let now = Utc::now();
         for _ in 0..3 {
-            backoff.failed(key);
+            backoff.failed(key, now);
         }
-        assert!(backoff.check(&key).is_err());
+        assert!(backoff.check(&key, now).is_err());
+        assert!(
+            backoff
+                .check(&key, now + chrono::Duration::seconds(2))
+                .is_ok(),
+            "one second of back-off after three failures"
+        );
         backoff.succeeded(&key);
-        assert!(backoff.check(&key).is_ok());
+        assert!(backoff.check(&key, now).is_ok());
     }
 
     #[test]

@@ -7,7 +7,9 @@ use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
 use serde::Deserialize;
 
 use crate::accounts::password::Password;
-use crate::accounts::{account_label, check_password, find_by_email, normalize_email};
+use crate::accounts::{
+    account_label, check_password, find_by_email, normalize_email, PasswordAttempt,
+};
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
@@ -107,10 +109,13 @@ pub async fn login(
         &state.limiters,
         &state.hasher,
         &state.metrics,
-        &email,
-        ip.0,
-        &credentials.password,
-        user.as_ref().map(|u| u.password_hash.as_str()),
+        PasswordAttempt {
+            account: &email,
+            ip: ip.0,
+            password: &credentials.password,
+            stored_hash: user.as_ref().map(|u| u.password_hash.as_str()),
+            now: state.clock.now(),
+        },
     )
     .await?;
     let Some(user) = user.filter(|u| verdict.matches && !u.disabled) else {

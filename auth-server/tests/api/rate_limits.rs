@@ -98,7 +98,9 @@ async fn repeated_failures_slow_an_account_down_the_same_whether_it_exists_or_no
         StatusCode::TOO_MANY_REQUESTS
     );
     // …but the lock is temporary, and a success clears it.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.state
+        .clock
+        .advance(std::time::Duration::from_millis(1100));
     assert_eq!(
         app.login(&user.email, PASSWORD).await.status(),
         StatusCode::OK
