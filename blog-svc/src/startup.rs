@@ -70,16 +70,12 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        signet_service::http::bound_addr(&self.listener)
     }
 
     /// Where `/metrics` is served (`METRICS_ADDR`).
     pub fn metrics_addr(&self) -> SocketAddr {
-        self.metrics_listener
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+        signet_service::http::bound_addr(&self.metrics_listener)
     }
 
     pub fn state(&self) -> &AppState {

@@ -125,6 +125,13 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
     )
 }
 
+/// The address a listener is bound to (the port the OS chose for port 0).
+pub fn bound_addr(listener: &TcpListener) -> std::net::SocketAddr {
+    listener
+        .local_addr()
+        .unwrap_or_else(|_| std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
 /// Bind the metrics listener, naming the variable on failure.
 pub async fn bind_metrics(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     use anyhow::Context as _;
