@@ -117,6 +117,7 @@ pub async fn update_user(
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> Result<ApiJson<UserView>, ApiError> {
     let user = find_user(&state, id).await?;
+    let (was_disabled, old_roles) = (user.disabled, user.role_list());
     let mut errors = Vec::new();
     let mut active = user.into_active_model();
     if let Some(roles) = &body.roles {
@@ -150,50 +151,45 @@ pub async fn update_user(
         return Err(ApiError::Validation(errors));
     }
     active.updated_at = Set(Utc::now());
-    // Disabling and ending the user's sessions commit together or not at all.
+    let (admin, subject, ip) = (caller.id_text(), id.to_string(), ip.to_string_opt());
+    // The change, the sessions it ends and its audit rows: all or nothing.
     let txn = state.db.begin().await?;
     let updated = active.update(&txn).await?;
-    let ended = if body.disabled == Some(true) {
-        sessions::revoke_all_for_user(&txn, id, "user disabled").await?
-    } else {
-        0
-    };
-    txn.commit().await?;
-    let admin = caller.id_text();
-    let subject = id.to_string();
-    let ip = ip.to_string_opt();
-    if body.disabled == Some(true) {
-        audit::record(
-            &state.db,
+    if body.disabled == Some(true) && !was_disabled {
+        let ended = sessions::revoke_all_for_user(&txn, id, "user disabled").await?;
+        audit::write(
+            &txn,
             AuditEvent::new("user.disabled")
                 .actor(&admin)
                 .subject(&subject)
                 .ip(ip.as_deref())
                 .detail(serde_json::json!({ "sessions_revoked": ended })),
         )
-        .await;
+        .await?;
     }
-    if body.disabled == Some(false) {
-        audit::record(
-            &state.db,
+    if body.disabled == Some(false) && was_disabled {
+        audit::write(
+            &txn,
             AuditEvent::new("user.enabled")
                 .actor(&admin)
                 .subject(&subject)
                 .ip(ip.as_deref()),
         )
-        .await;
+        .await?;
     }
-    if let Some(roles) = &body.roles {
-        audit::record(
-            &state.db,
+    // A PATCH that changes nothing records nothing.
+    if body.roles.is_some() && updated.role_list() != old_roles {
+        audit::write(
+            &txn,
             AuditEvent::new("user.roles_changed")
                 .actor(&admin)
                 .subject(&subject)
                 .ip(ip.as_deref())
-                .detail(serde_json::json!({ "roles": roles })),
+                .detail(serde_json::json!({ "roles": updated.role_list() })),
         )
-        .await;
+        .await?;
     }
+    txn.commit().await?;
     Ok(ApiJson(updated.into()))
 }
 
@@ -213,18 +209,18 @@ pub async fn delete_user(
         )]));
     }
     let user = find_user(&state, id).await?;
+    let (admin, subject) = (caller.id_text(), id.to_string());
     let txn = state.db.begin().await?;
     sessions::revoke_all_for_user(&txn, id, "user deleted").await?;
     user.delete(&txn).await?;
-    txn.commit().await?;
-    let (admin, subject) = (caller.id_text(), id.to_string());
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("user.deleted")
             .actor(&admin)
             .subject(&subject)
             .ip(ip.to_string_opt().as_deref()),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -177,20 +177,20 @@ pub async fn change_password(
     active.updated_at = Set(Utc::now());
     // One transaction: a new password must never be stored while the old
     // sessions (perhaps the reason for the change) stay alive.
+    let user_text = user_id.to_string();
     let txn = state.db.begin().await?;
     active.update(&txn).await?;
     let ended = sessions::revoke_all_for_user(&txn, user_id, "password changed").await?;
-    txn.commit().await?;
-    let user_text = user_id.to_string();
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("password.changed")
             .actor(&user_text)
             .subject(&user_text)
             .ip(ip.to_string_opt().as_deref())
             .detail(serde_json::json!({ "sessions_revoked": ended })),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -215,18 +215,18 @@ pub async fn delete_me(
     let user = current.user;
     reauthenticate(&state, ip, &user, &body.password, "user.delete_failed").await?;
     let user_id = user.id;
+    let user_text = user_id.to_string();
     let txn = state.db.begin().await?;
     sessions::revoke_all_for_user(&txn, user_id, "user deleted").await?;
     user.delete(&txn).await?;
-    txn.commit().await?;
-    let user_text = user_id.to_string();
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("user.deleted")
             .actor(&user_text)
             .subject(&user_text)
             .ip(ip.to_string_opt().as_deref()),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
+use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -83,8 +84,10 @@ pub async fn create_api_key(
     admin: CurrentUser,
     ApiJson(body): ApiJson<CreateApiKeyRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
+    // The key and its audit row: all or nothing.
+    let txn = state.db.begin().await?;
     let minted = api_keys::create(
-        &state.db,
+        &txn,
         NewApiKey {
             name: body.name,
             scopes: body.scopes,
@@ -96,15 +99,16 @@ pub async fn create_api_key(
     )
     .await?;
     let (admin, client_id) = (admin.id_text(), minted.model.client_id());
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("api_key.created")
             .actor(&admin)
             .subject(&client_id)
             .ip(ip.to_string_opt().as_deref())
             .detail(serde_json::json!({ "name": minted.model.name, "scopes": minted.model.scope_list() })),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     let mut response = (
         StatusCode::CREATED,
         ApiJson(CreatedApiKey {
@@ -143,17 +147,19 @@ pub async fn revoke_api_key(
     admin: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let key = api_keys::revoke(&state.db, id)
+    let txn = state.db.begin().await?;
+    let key = api_keys::revoke(&txn, id)
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
     let (admin, client_id) = (admin.id_text(), key.client_id());
-    audit::record(
-        &state.db,
+    audit::write(
+        &txn,
         AuditEvent::new("api_key.revoked")
             .actor(&admin)
             .subject(&client_id)
             .ip(ip.to_string_opt().as_deref()),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

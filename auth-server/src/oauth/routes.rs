@@ -246,18 +246,18 @@ pub async fn revoke(
         }
     };
     if let Some(session) = session {
-        if sessions::revoke(&state.db, session.id, "revoked by client").await? {
-            let (session_text, user_text) = (session.id.to_string(), session.user_id.to_string());
-            audit::record(
-                &state.db,
-                AuditEvent::new("session.revoked")
-                    .actor(&user_text)
-                    .subject(&session_text)
-                    .ip(ip.to_string_opt().as_deref())
-                    .detail(json!({ "via": "oauth/revoke" })),
-            )
-            .await;
-        }
+        let (session_text, user_text) = (session.id.to_string(), session.user_id.to_string());
+        sessions::end_and_audit(
+            &state.db,
+            session.id,
+            "revoked by client",
+            AuditEvent::new("session.revoked")
+                .actor(&user_text)
+                .subject(&session_text)
+                .ip(ip.to_string_opt().as_deref())
+                .detail(json!({ "via": "oauth/revoke" })),
+        )
+        .await?;
     }
     let mut response = StatusCode::OK.into_response();
     response

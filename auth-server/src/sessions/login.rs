@@ -216,16 +216,16 @@ pub async fn logout(
     // The guard has checked that the session is the caller's and still active.
     let session = current.session_id;
     let sub = current.id_text();
-    if sessions::revoke(&state.db, session, "logout").await? {
-        let session_text = session.to_string();
-        audit::record(
-            &state.db,
-            AuditEvent::new("session.logout")
-                .actor(&sub)
-                .subject(&session_text)
-                .ip(ip.to_string_opt().as_deref()),
-        )
-        .await;
-    }
+    let session_text = session.to_string();
+    sessions::end_and_audit(
+        &state.db,
+        session,
+        "logout",
+        AuditEvent::new("session.logout")
+            .actor(&sub)
+            .subject(&session_text)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

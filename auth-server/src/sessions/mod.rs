@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -291,6 +291,24 @@ pub async fn revoke(
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
+}
+
+/// End one session and record `event` about it, in one transaction: the
+/// audit row exists exactly when the session was ended by this call.
+/// `false` (and no row) when it had already ended.
+pub async fn end_and_audit(
+    db: &DatabaseConnection,
+    session_id: Uuid,
+    reason: &str,
+    event: crate::audit::AuditEvent<'_>,
+) -> Result<bool, ApiError> {
+    let txn = db.begin().await?;
+    let ended = revoke(&txn, session_id, reason).await?;
+    if ended {
+        crate::audit::write(&txn, event).await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
 }
 
 /// End every session of a user (password change, disable, delete).

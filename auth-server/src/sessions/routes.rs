@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
-use crate::audit::{self, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::sessions;
 use crate::sessions::entity as session;
@@ -70,16 +70,16 @@ pub async fn revoke_session(
         .await?
         .filter(|s| s.user_id == user.id)
         .ok_or(ApiError::NotFound("session"))?;
-    if sessions::revoke(&state.db, session.id, "revoked by user").await? {
-        let (user_text, session_text) = (user.id.to_string(), session.id.to_string());
-        audit::record(
-            &state.db,
-            AuditEvent::new("session.revoked")
-                .actor(&user_text)
-                .subject(&session_text)
-                .ip(ip.to_string_opt().as_deref()),
-        )
-        .await;
-    }
+    let (user_text, session_text) = (user.id.to_string(), session.id.to_string());
+    sessions::end_and_audit(
+        &state.db,
+        session.id,
+        "revoked by user",
+        AuditEvent::new("session.revoked")
+            .actor(&user_text)
+            .subject(&session_text)
+            .ip(ip.to_string_opt().as_deref()),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

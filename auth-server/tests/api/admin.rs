@@ -162,7 +162,26 @@ async fn an_admin_cannot_lock_themselves_out(backend: Backend) {
     );
 }
 
+async fn a_patch_that_changes_nothing_records_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let user = app.user("noop@example.com").await;
+    for body in [json!({ "disabled": false }), json!({ "roles": [] })] {
+        assert_eq!(
+            app.patch_user(&admin.token, &user.id, &body).await.status(),
+            StatusCode::OK
+        );
+    }
+    assert!(app.audit(&admin, "user.enabled").await.is_empty());
+    assert!(app.audit(&admin, "user.roles_changed").await.is_empty());
+    // A real change is recorded, once, in the same transaction as the change.
+    app.patch_user(&admin.token, &user.id, &json!({ "roles": ["editor"] }))
+        .await;
+    assert_eq!(app.audit(&admin, "user.roles_changed").await.len(), 1);
+}
+
 backend_tests!(
+    a_patch_that_changes_nothing_records_nothing,
     a_user_without_the_admin_role_gets_403_insufficient_scope,
     admins_page_through_users_with_a_cursor,
     admins_read_update_and_delete_a_user,
