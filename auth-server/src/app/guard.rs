@@ -21,7 +21,6 @@ use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use jwt_verify::{AuthError, VerifiedToken};
-use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use crate::accounts::entity as user;
@@ -60,23 +59,8 @@ pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<Curren
             "this token was not issued for this API".into(),
         ));
     }
-    let user_id = claims
-        .sub
-        .as_deref()
-        .and_then(|sub| Uuid::parse_str(sub).ok())
-        .ok_or_else(ended)?;
-    let (user, session) = tokio::try_join!(
-        async {
-            user::Entity::find_by_id(user_id)
-                .one(&state.db)
-                .await
-                .map_err(ApiError::from)
-        },
-        sessions::session_of_access_token(&state.db, token),
-    )?;
-    let user = user.filter(|u| !u.disabled).ok_or_else(ended)?;
-    let session = session
-        .filter(|s| s.is_active_at(state.clock.now()))
+    let (user, session) = sessions::live_account(&state.db, token, state.clock.now())
+        .await?
         .ok_or_else(ended)?;
     Ok(CurrentUser {
         user,

@@ -6,13 +6,9 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use jwt_verify::VerifiedToken;
-use sea_orm::EntityTrait;
 use serde_json::json;
-use uuid::Uuid;
 
-use crate::accounts::entity as user;
 use crate::api_keys;
 use crate::app::state::AppState;
 use crate::error::ApiError;
@@ -94,19 +90,11 @@ async fn still_live(state: &AppState, token: &VerifiedToken) -> Result<bool, Api
         let client_id = claims.client_id.as_deref().unwrap_or_default();
         return Ok(api_keys::find_by_client_id(&state.db, client_id)
             .await?
-            .is_some_and(|key| key.is_usable_at(Utc::now())));
+            .is_some_and(|key| key.is_usable_at(state.clock.now())));
     }
-    let Some(user_id) = claims.sub.as_deref().and_then(|s| Uuid::parse_str(s).ok()) else {
-        return Ok(false);
-    };
-    let user_ok = user::Entity::find_by_id(user_id)
-        .one(&state.db)
+    Ok(sessions::live_account(&state.db, token, state.clock.now())
         .await?
-        .is_some_and(|u| !u.disabled);
-    let session_ok = sessions::session_of_access_token(&state.db, token)
-        .await?
-        .is_some_and(|s| s.is_active_at(Utc::now()));
-    Ok(user_ok && session_ok)
+        .is_some())
 }
 
 /// The scope an API key needs to call introspection.

@@ -277,20 +277,30 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     Ok(Err(RefreshFailure::Unknown))
 }
 
+/// Revoke the still-open sessions matching `which`; how many were.
+async fn revoke_where(
+    db: &impl ConnectionTrait,
+    which: sea_orm::Condition,
+    reason: &str,
+) -> Result<u64, ApiError> {
+    let result = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(which)
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// End one session; its refresh tokens stop working at once. Idempotent.
 pub async fn revoke(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     reason: &str,
 ) -> Result<bool, ApiError> {
-    let result = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::Id.eq(session_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
+    let which = sea_orm::Condition::all().add(session::Column::Id.eq(session_id));
+    Ok(revoke_where(db, which, reason).await? > 0)
 }
 
 /// End one session and record `event` about it, in one transaction: the
@@ -317,14 +327,8 @@ pub async fn revoke_all_for_user(
     user_id: Uuid,
     reason: &str,
 ) -> Result<u64, ApiError> {
-    let result = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    let which = sea_orm::Condition::all().add(session::Column::UserId.eq(user_id));
+    revoke_where(db, which, reason).await
 }
 
 /// The session a refresh token belongs to, if any (for RFC 7009 revocation).
@@ -340,6 +344,37 @@ pub async fn session_of(
         return Ok(None);
     };
     Ok(session::Entity::find_by_id(row.session_id).one(db).await?)
+}
+
+/// The account and session behind a verified user access token, if both are
+/// still live at `now`: the account exists and is enabled, and the token's
+/// `sid` is an active session of that account. Two primary-key reads. The
+/// account guard and introspection both decide with this.
+pub async fn live_account(
+    db: &impl ConnectionTrait,
+    token: &jwt_verify::VerifiedToken,
+    now: DateTime<Utc>,
+) -> Result<Option<(user::Model, session::Model)>, ApiError> {
+    let Some(user_id) = token
+        .claims()
+        .sub
+        .as_deref()
+        .and_then(|sub| Uuid::parse_str(sub).ok())
+    else {
+        return Ok(None);
+    };
+    let (user, session) = tokio::try_join!(
+        async {
+            user::Entity::find_by_id(user_id)
+                .one(db)
+                .await
+                .map_err(ApiError::from)
+        },
+        session_of_access_token(db, token),
+    )?;
+    Ok(user
+        .filter(|u| !u.disabled)
+        .zip(session.filter(|s| s.is_active_at(now))))
 }
 
 /// The session a verified user access token belongs to (its `sid`, owned by its `sub`).
