@@ -509,6 +509,10 @@ mod tests {
             ("LOGIN_ACCOUNT_FAILURE_CEILING", "2"),
             ("PASSWORD_HASH_QUEUE_PER_CLIENT", "0"),
             ("JWKS_MAX_AGE", "500ms"),
+            ("METRICS_ADDR", "localhost:9080"),
+            ("SESSION_RETENTION", "0"),
+            ("AUDIT_RETENTION", "a while"),
+            ("RETENTION_INTERVAL", "hourly"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

@@ -86,6 +86,7 @@ mod tests {
             ("AUTH_JWKS_URL", "ftp://x"),
             ("AUTH_ISSUER", "nope"),
             ("BIND_ADDR", "x"),
+            ("METRICS_ADDR", "localhost"),
             ("AUTH_AUDIENCE", ","),
         ] {
             let error =

@@ -204,5 +204,21 @@ mod tests {
                 .interval,
             Duration::ZERO
         );
+        for (name, value) in [
+            ("FETCH_ALLOWED_ADDRESSES", "10.0.0.0/33"),
+            ("FETCH_ALLOWED_ADDRESSES", "intranet.example"),
+            ("SCRAPE_RUN_RETENTION", "forever"),
+            ("METRICS_ADDR", "9082"),
+        ] {
+            assert_eq!(
+                with(&[key, (name, value)]).expect_err(name).variable,
+                name,
+                "{value}"
+            );
+        }
+        let allowed = with(&[key, ("FETCH_ALLOWED_ADDRESSES", "10.0.5.0/24, 192.0.2.7")])
+            .expect("ok")
+            .fetch_allowed;
+        assert_eq!(allowed.len(), 2);
     }
 }

@@ -99,7 +99,7 @@ pub async fn migrate<M: MigratorTrait>(
 /// A stable 64-bit lock id per service (FNV-1a of its name): replicas of one
 /// service contend, different services sharing a server do not.
 /// A PostgreSQL advisory-lock key for `name` (FNV-1a, stable across builds).
-pub(crate) fn lock_id(name: &str) -> i64 {
+pub fn lock_id(name: &str) -> i64 {
     let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
     });

@@ -73,7 +73,10 @@ pub async fn purge(
         db,
         "auth-server:retention:sessions",
         session::Column::Id,
-        ended.add(session::Column::Id.not_in_subquery(with_tokens)),
+        // Both: ended, and no token left (`ended` itself is an `any`).
+        Condition::all()
+            .add(ended)
+            .add(session::Column::Id.not_in_subquery(with_tokens)),
         policy.batch,
     )
     .await?;

@@ -101,7 +101,45 @@ async fn a_live_session_keeps_working_after_a_purge(backend: Backend) {
     assert_eq!(reused.status(), StatusCode::BAD_REQUEST);
 }
 
+/// While another replica holds a purge's advisory lock, this one skips that
+/// purge (PostgreSQL; SQLite has one writer and no such lock).
+async fn a_purge_another_replica_is_running_is_skipped(backend: Backend) {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+    let app = TestApp::spawn(backend).await;
+    let policy = app.state.config.retention;
+    let user = app.user("locked@example.com").await;
+    let ended = app.login_json(&user.email).await;
+    app.logout(ended["access_token"].as_str().expect("at"))
+        .await;
+    let later = Utc::now() + Duration::days(8);
+    if backend != Backend::Postgres {
+        return;
+    }
+    let other_replica = sea_orm::Database::connect(&app.database_url)
+        .await
+        .expect("second connection");
+    let holding = other_replica.begin().await.expect("txn");
+    holding
+        .execute_raw(Statement::from_sql_and_values(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [signet_service::db::lock_id("auth-server:retention:refresh_tokens").into()],
+        ))
+        .await
+        .expect("lock");
+    let skipped = purge(&app.state.db, &policy, later).await.expect("purge");
+    assert_eq!(skipped.refresh_tokens, 0, "{skipped:?}");
+    assert_eq!(
+        skipped.sessions, 0,
+        "sessions wait for their chains: {skipped:?}"
+    );
+    holding.rollback().await.expect("release");
+    let done = purge(&app.state.db, &policy, later).await.expect("purge");
+    assert!(done.sessions >= 1 && done.refresh_tokens >= 1, "{done:?}");
+}
+
 backend_tests!(
+    a_purge_another_replica_is_running_is_skipped,
     what_no_one_needs_is_purged_and_nothing_live_is,
     a_live_session_keeps_working_after_a_purge,
 );
