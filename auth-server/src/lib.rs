@@ -15,6 +15,7 @@ pub mod keys;
 pub mod migration;
 pub mod oauth;
 pub mod sessions;
+pub mod testing;
 
 pub use app::app;
 pub use app::startup::Application;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use auth_server::accounts::password::{Password, PasswordHasher};
-use auth_server::accounts::{create_user, NewUser};
+use auth_server::accounts::{create_admin, AccountError, NewUser};
 use auth_server::app::db;
 use auth_server::config::Config;
 use auth_server::{api_keys, keys, telemetry, Application};
@@ -112,24 +112,48 @@ fn read_admin_password() -> anyhow::Result<Password> {
 }
 
 /// An API error as one CLI line (422 field problems joined).
-fn describe(error: auth_server::error::ApiError) -> anyhow::Error {
+/// One line per invalid field; any other error keeps its source chain.
+fn fields(errors: &[auth_server::error::FieldError]) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}",
+        errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+fn describe_account(error: AccountError) -> anyhow::Error {
     match error {
-        auth_server::error::ApiError::Validation(errors) => anyhow::anyhow!(
-            "{}",
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        other => anyhow::anyhow!("{other}"),
+        AccountError::Invalid(errors) => fields(&errors),
+        other => other.into(),
     }
 }
 
+fn describe_key(error: api_keys::ApiKeyError) -> anyhow::Error {
+    match error {
+        api_keys::ApiKeyError::Invalid(errors) => fields(&errors),
+        other => other.into(),
+    }
+}
+
+const CLI_ACTOR: api_keys::Actor<'static> = api_keys::Actor {
+    id: "cli",
+    ip: None,
+};
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    telemetry::init(config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    telemetry::init_to(
+        config.log_format,
+        match command {
+            Command::Serve => telemetry::LogTarget::Stdout,
+            _ => telemetry::LogTarget::Stderr,
+        },
+    );
+    match command {
         Command::Serve => {
             let app = Application::build(config).await?;
             tracing::info!(addr = %app.local_addr(), "auth-server listening");
@@ -223,7 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&database).await.context("migrations failed")?;
             let hasher =
                 PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let user = create_user(
+            let user = create_admin(
                 &database,
                 &hasher,
                 NewUser {
@@ -232,9 +256,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                     roles: vec!["admin".to_owned()],
                 },
+                chrono::Utc::now(),
             )
             .await
-            .map_err(describe)?;
+            .map_err(describe_account)?;
             println!("created admin {} ({})", user.email, user.id);
         }
         Command::BenchHash { seconds } => {
@@ -279,7 +304,7 @@ async fn run_api_keys(
             audiences,
             expires_at,
         } => {
-            let minted = api_keys::create(
+            let minted = api_keys::create_audited(
                 database,
                 api_keys::NewApiKey {
                     name,
@@ -289,9 +314,11 @@ async fn run_api_keys(
                     created_by: None,
                 },
                 &config.audiences,
+                CLI_ACTOR,
+                chrono::Utc::now(),
             )
             .await
-            .map_err(describe)?;
+            .map_err(describe_key)?;
             eprintln!(
                 "created API key {} (client id {}, scopes {:?}); it is shown once:",
                 minted.model.id,
@@ -301,7 +328,7 @@ async fn run_api_keys(
             println!("{}", minted.secret);
         }
         ApiKeysCommand::List => {
-            for key in api_keys::list(database).await.map_err(describe)? {
+            for key in api_keys::list(database).await? {
                 let state = if key.revoked_at.is_some() {
                     "revoked"
                 } else {
@@ -324,14 +351,15 @@ async fn run_api_keys(
             let id = match uuid::Uuid::parse_str(&key) {
                 Ok(id) => Some(id),
                 Err(_) => api_keys::list(database)
-                    .await
-                    .map_err(describe)?
+                    .await?
                     .into_iter()
                     .find(|k| k.client_id() == key)
                     .map(|k| k.id),
             };
             let revoked = match id {
-                Some(id) => api_keys::revoke(database, id).await.map_err(describe)?,
+                Some(id) => {
+                    api_keys::revoke_audited(database, id, CLI_ACTOR, chrono::Utc::now()).await?
+                }
                 None => None,
             };
             match revoked {

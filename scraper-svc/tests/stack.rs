@@ -108,31 +108,13 @@ impl Stack {
         }));
 
         // Bootstrap as an operator would: an admin and the scraper's API key.
-        auth_server::accounts::create_user(
-            &auth_state.db,
-            &auth_state.hasher,
-            auth_server::accounts::NewUser {
-                email: "root@example.com".into(),
-                password: auth_server::accounts::password::Password::new(PASSWORD),
-                display_name: Some("Root".into()),
-                roles: vec!["admin".into()],
-            },
-        )
-        .await
-        .expect("admin");
-        let minted = auth_server::api_keys::create(
-            &auth_state.db,
-            auth_server::api_keys::NewApiKey {
-                name: "scraper".into(),
-                scopes: vec!["posts:write".into(), "posts:import".into()],
-                audiences: Vec::new(),
-                expires_at: None,
-                created_by: None,
-            },
-            &auth_state.config.audiences,
-        )
-        .await
-        .expect("api key");
+        auth_server::testing::admin(&auth_state, "root@example.com", PASSWORD)
+            .await
+            .expect("admin");
+        let minted =
+            auth_server::testing::api_key(&auth_state, "scraper", &["posts:write", "posts:import"])
+                .await
+                .expect("api key");
 
         // blog-svc, finding the keys through OIDC discovery.
         let blog_dir = tempfile::tempdir().expect("dir");
@@ -186,7 +168,7 @@ impl Stack {
             scraper_metrics,
             feeds,
             api_key: minted.secret,
-            api_key_id: minted.model.id.to_string(),
+            api_key_id: minted.id.to_string(),
             admin_token: String::new(),
             stop_auth: Some(stop_auth),
             backend,

@@ -3,6 +3,7 @@
 //! Internal errors keep their cause in response extensions; the
 //! [`log_server_errors`] middleware logs it once, where the response leaves.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -48,12 +49,15 @@ pub enum ApiError {
     BadRequest(String),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
-    /// 401 with a bearer challenge; the detail is safe to show.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// 401 for a failed login: one fixed text so accounts cannot be enumerated.
-    #[error("invalid email or password")]
-    InvalidCredentials,
+    /// 401 with the challenge of the scheme that failed (RFC 7235 §3.1);
+    /// the service decides the scheme, realm and text (which is safe to show).
+    #[error("{detail}")]
+    Unauthorized {
+        /// The problem `type` slug, e.g. `invalid-credentials`.
+        slug: &'static str,
+        detail: Cow<'static, str>,
+        challenge: HeaderValue,
+    },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0} not found")]
@@ -84,11 +88,24 @@ impl ApiError {
         Self::Internal(error.into())
     }
 
+    /// A 401 answered with `challenge` (a `WWW-Authenticate` value).
+    pub fn unauthorized(
+        slug: &'static str,
+        detail: impl Into<Cow<'static, str>>,
+        challenge: HeaderValue,
+    ) -> Self {
+        Self::Unauthorized {
+            slug,
+            detail: detail.into(),
+            challenge,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized(_) | Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -104,8 +121,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "bad-request",
             Self::Validation(_) => "validation",
-            Self::Unauthorized(_) => "unauthorized",
-            Self::InvalidCredentials => "invalid-credentials",
+            Self::Unauthorized { slug, .. } => slug,
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not-found",
             Self::Conflict(_) => "conflict",
@@ -167,8 +183,7 @@ impl IntoResponse for ApiError {
             _ => None,
         };
         let challenge = match &self {
-            Self::InvalidCredentials => Some(r#"Basic realm="signet", charset="UTF-8""#),
-            Self::Unauthorized(_) => Some(r#"Bearer realm="signet", error="invalid_token""#),
+            Self::Unauthorized { challenge, .. } => Some(challenge.clone()),
             _ => None,
         };
         let errors = match self {
@@ -179,10 +194,7 @@ impl IntoResponse for ApiError {
         let headers = response.headers_mut();
         // RFC 7235 §3.1: every 401 carries a challenge for the scheme that failed.
         if let Some(challenge) = challenge {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(challenge),
-            );
+            headers.insert(header::WWW_AUTHENTICATE, challenge);
         }
         if let Some(seconds) = retry_after {
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {

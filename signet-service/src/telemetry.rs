@@ -1,16 +1,36 @@
 //! Logs to stdout via `tracing`: human-readable by default, JSON with `LOG_FORMAT=json`.
 
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogTarget {
+    /// A server: its log stream is stdout (12-factor).
+    Stdout,
+    /// A one-shot command whose stdout is its result (a key printed once, a
+    /// listing): its log lines, audit included, go to stderr.
+    Stderr,
+}
+
 /// Install the global subscriber. `RUST_LOG` filters (default `info`).
 pub fn init(format: LogFormat) {
+    init_to(format, LogTarget::Stdout)
+}
+
+/// [`init`], writing to `target`.
+pub fn init_to(format: LogFormat, target: LogTarget) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let writer = match target {
+        LogTarget::Stdout => BoxMakeWriter::new(std::io::stdout),
+        LogTarget::Stderr => BoxMakeWriter::new(std::io::stderr),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
+        .with_writer(writer);
     let result = match format {
         LogFormat::Pretty => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -156,7 +156,8 @@ pub async fn update_user(
     let txn = state.db.begin().await?;
     let updated = active.update(&txn).await?;
     if body.disabled == Some(true) && !was_disabled {
-        let ended = sessions::revoke_all_for_user(&txn, id, "user disabled").await?;
+        let ended =
+            sessions::revoke_all_for_user(&txn, id, "user disabled", state.clock.now()).await?;
         audit::write(
             &txn,
             AuditEvent::new("user.disabled")
@@ -211,7 +212,7 @@ pub async fn delete_user(
     let user = find_user(&state, id).await?;
     let (admin, subject) = (caller.id_text(), id.to_string());
     let txn = state.db.begin().await?;
-    sessions::revoke_all_for_user(&txn, id, "user deleted").await?;
+    sessions::revoke_all_for_user(&txn, id, "user deleted", state.clock.now()).await?;
     user.delete(&txn).await?;
     audit::write(
         &txn,

@@ -5,17 +5,25 @@ pub mod entity;
 pub mod password;
 pub mod routes;
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, ModelTrait, QueryFilter, Set, TransactionTrait,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::error::{conflict_on_unique, ApiError, FieldError};
+use crate::accounts::password::{
+    policy_violation, HashError, Password, PasswordHasher, Verification,
+};
+use crate::app::rate_limit::{Limiters, PasswordCheck, Refused};
+use crate::audit::{self, AuditEvent};
+use crate::config::Limits;
+use crate::error::{is_unique_violation, FieldError};
+use crate::sessions;
 use entity as user;
-use std::net::IpAddr;
-
-use crate::accounts::password::{policy_violation, Password, PasswordHasher, Verification};
-use crate::app::rate_limit::{Limiters, PasswordCheck};
 
 pub const MAX_EMAIL_LEN: usize = 254;
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
@@ -106,12 +114,43 @@ pub struct NewUser {
     pub roles: Vec<String>,
 }
 
-/// Validate and create a user; 422 listing each field's problem, 409 if taken.
-pub async fn create_user(
+/// Why an account operation was refused. Mapped to HTTP in `app::errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// One entry per invalid field.
+    #[error("one or more fields are invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Re-authentication failed (password change, account deletion).
+    #[error("the current password is wrong")]
+    WrongPassword,
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error("account store: {0}")]
+    Store(#[from] DbErr),
+}
+
+impl From<PasswordCheckError> for AccountError {
+    fn from(error: PasswordCheckError) -> Self {
+        match error {
+            PasswordCheckError::Refused(refused) => Self::Refused(refused),
+            PasswordCheckError::Hash(error) => Self::Hash(error),
+        }
+    }
+}
+
+/// Validate a new user and hash its password: `Invalid` listing each
+/// field's problem, `EmailTaken` if taken. Done before any transaction, so
+/// no transaction is held open across a hash.
+async fn prepare_user(
     db: &impl ConnectionTrait,
     hasher: &PasswordHasher,
     new: NewUser,
-) -> Result<user::Model, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<user::ActiveModel, AccountError> {
     let email = normalize_email(&new.email);
     let mut errors = Vec::new();
     if let Some(problem) = validate_email(&email) {
@@ -135,17 +174,14 @@ pub async fn create_user(
         }
     };
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(AccountError::Invalid(errors));
     }
     // Cheap pre-check so a taken email does not cost a hash; the unique index decides races.
     if find_by_email(db, &email).await?.is_some() {
-        return Err(ApiError::Conflict(
-            "an account with this email already exists".into(),
-        ));
+        return Err(AccountError::EmailTaken);
     }
-    let password_hash = hasher.hash(&new.password).await.map_err(hash_error)?;
-    let now = Utc::now();
-    user::ActiveModel {
+    let password_hash = hasher.hash(&new.password).await?;
+    Ok(user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
         password_hash: Set(password_hash),
@@ -154,46 +190,137 @@ pub async fn create_user(
         disabled: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(db)
-    .await
-    .map_err(|e| conflict_on_unique(e, "an account with this email already exists"))
+    })
+}
+
+/// The unique index decides a race between two sign-ups with one email.
+async fn insert_user(
+    db: &impl ConnectionTrait,
+    row: user::ActiveModel,
+) -> Result<user::Model, AccountError> {
+    row.insert(db).await.map_err(|error| {
+        if is_unique_violation(&error) {
+            AccountError::EmailTaken
+        } else {
+            AccountError::Store(error)
+        }
+    })
+}
+
+/// Validate and create a user, with `event` about it audited in the same
+/// transaction as the insert. The actor is `actor`, or the new user itself.
+async fn create_audited(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    now: DateTime<Utc>,
+    event: &'static str,
+    actor: Option<&str>,
+    ip: Option<IpAddr>,
+) -> Result<user::Model, AccountError> {
+    let row = prepare_user(db, hasher, new, now).await?;
+    let txn = db.begin().await?;
+    let created = insert_user(&txn, row).await?;
+    let user_id = created.id.to_string();
+    audit::write(
+        &txn,
+        AuditEvent::new(event)
+            .actor(actor.unwrap_or(&user_id))
+            .subject(&user_id)
+            .ip(ip_text(ip).as_deref())
+            .detail(serde_json::json!({ "roles": created.role_list() })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Self-service sign-up: the account and its `user.signup` audit row are
+/// committed together.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AccountError> {
+    create_audited(db, hasher, new, now, "user.signup", None, ip).await
+}
+
+/// An administrator created from the command line (there is no API to
+/// become one), with its `user.created` audit row.
+pub async fn create_admin(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    new: NewUser,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AccountError> {
+    create_audited(db, hasher, new, now, "user.created", Some("cli"), None).await
 }
 
 pub async fn find_by_email(
     db: &impl ConnectionTrait,
     email: &str,
-) -> Result<Option<user::Model>, ApiError> {
-    Ok(user::Entity::find()
+) -> Result<Option<user::Model>, DbErr> {
+    user::Entity::find()
         .filter(user::Column::Email.eq(email))
         .one(db)
-        .await?)
-}
-
-pub fn hash_error(error: crate::accounts::password::HashError) -> ApiError {
-    match error {
-        crate::accounts::password::HashError::Busy => ApiError::Busy,
-        crate::accounts::password::HashError::Failed(e) => ApiError::internal(anyhow::anyhow!(e)),
-    }
-}
-
-/// Check `password` for `account` from `ip` under every abuse limit (per
-/// client back-off, account ceiling, hashing quota): login, password change
-/// and re-authentication all go through here, so none of them is an
-/// unthrottled password oracle. The caller reports the outcome on the
-/// returned [`PasswordCheck`] (a disabled account is a failure too).
-pub async fn check_password(
-    limiters: &Limiters,
-    hasher: &PasswordHasher,
-    metrics: &signet_service::metrics::Metrics,
-    attempt: PasswordAttempt<'_>,
-) -> Result<(Verification, PasswordCheck), ApiError> {
-    let check = limiters.begin_password_check(attempt.account, attempt.ip, metrics, attempt.now)?;
-    let verdict = hasher
-        .verify(attempt.password, attempt.stored_hash)
         .await
-        .map_err(hash_error)?;
-    Ok((verdict, check))
+}
+
+/// Why a password could not be checked at all (as opposed to not matching).
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordCheckError {
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+}
+
+/// Every password check goes through the gate: login, password change and
+/// re-authentication, so none of them is an unthrottled password oracle.
+#[derive(Clone, Copy)]
+pub struct PasswordGate<'a> {
+    pub limiters: &'a Limiters,
+    pub hasher: &'a PasswordHasher,
+    pub metrics: &'a signet_service::metrics::Metrics,
+    pub limits: &'a Limits,
+}
+
+impl PasswordGate<'_> {
+    /// Check `password` for `account` from `ip` under every abuse limit (per
+    /// client back-off, account ceiling, hashing quota). The caller reports
+    /// the outcome on the returned [`PasswordCheck`] (a disabled account is a
+    /// failure too), or through [`PasswordGate::failed`].
+    pub async fn check(
+        &self,
+        attempt: PasswordAttempt<'_>,
+    ) -> Result<(Verification, PasswordCheck), PasswordCheckError> {
+        let check = self.limiters.begin_password_check(
+            attempt.account,
+            attempt.ip,
+            self.metrics,
+            attempt.now,
+        )?;
+        let verdict = self
+            .hasher
+            .verify(attempt.password, attempt.stored_hash)
+            .await?;
+        Ok((verdict, check))
+    }
+
+    /// Count a failed check and audit each back-off it started (once per
+    /// episode, so a flood of failures cannot flood the trail).
+    pub async fn failed(
+        &self,
+        db: &impl ConnectionTrait,
+        check: PasswordCheck,
+        account_label: &str,
+        ip: Option<&str>,
+    ) {
+        let throttled = check.failed();
+        audit::throttled(db, self.limits, throttled, account_label, ip).await;
+    }
 }
 
 /// One password presented for an account.
@@ -205,6 +332,117 @@ pub struct PasswordAttempt<'a> {
     /// `None` for an unknown account: a dummy hash is checked instead.
     pub stored_hash: Option<&'a str>,
     pub now: chrono::DateTime<Utc>,
+}
+
+pub fn ip_text(ip: Option<IpAddr>) -> Option<String> {
+    ip.map(|ip| ip.to_string())
+}
+
+/// Check the signed-in user's password again (password change, account
+/// deletion) under the same limits as a login. A wrong password is counted,
+/// audited as `failure_event` and refused as `WrongPassword`.
+pub async fn reauthenticate(
+    db: &impl ConnectionTrait,
+    gate: PasswordGate<'_>,
+    user: &user::Model,
+    password: &Password,
+    ip: Option<IpAddr>,
+    failure_event: &'static str,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let (verdict, check) = gate
+        .check(PasswordAttempt {
+            account: &user.email,
+            ip,
+            password,
+            stored_hash: Some(&user.password_hash),
+            now,
+        })
+        .await?;
+    if verdict.matches {
+        check.succeeded();
+        return Ok(());
+    }
+    let (user_text, ip_text) = (user.id.to_string(), ip_text(ip));
+    gate.failed(db, check, &user.email, ip_text.as_deref())
+        .await;
+    audit::record(
+        db,
+        AuditEvent::new(failure_event)
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip_text.as_deref()),
+    )
+    .await;
+    Err(AccountError::WrongPassword)
+}
+
+/// Change the signed-in user's password after checking the old one. The new
+/// hash, the end of every session (perhaps the reason for the change) and the
+/// audit row are one transaction.
+pub async fn change_password(
+    db: &DatabaseConnection,
+    gate: PasswordGate<'_>,
+    user: user::Model,
+    old: &Password,
+    new: &Password,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    reauthenticate(db, gate, &user, old, ip, "password.change_failed", now).await?;
+    if let Some(problem) = policy_violation(new.expose(), Some(&user.email)) {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "new_password",
+            problem,
+        )]));
+    }
+    let hash = gate.hasher.hash(new).await?;
+    let user_id = user.id;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(now);
+    let user_text = user_id.to_string();
+    let txn = db.begin().await?;
+    active.update(&txn).await?;
+    let ended = sessions::revoke_all_for_user(&txn, user_id, "password changed", now).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("password.changed")
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip_text(ip).as_deref())
+            .detail(serde_json::json!({ "sessions_revoked": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Delete the signed-in user's own account after checking the password:
+/// sessions ended, row deleted, audit row written, in one transaction.
+pub async fn delete_account(
+    db: &DatabaseConnection,
+    gate: PasswordGate<'_>,
+    user: user::Model,
+    password: &Password,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    reauthenticate(db, gate, &user, password, ip, "user.delete_failed", now).await?;
+    let user_text = user.id.to_string();
+    let txn = db.begin().await?;
+    sessions::revoke_all_for_user(&txn, user.id, "user deleted", now).await?;
+    user.delete(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("user.deleted")
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip_text(ip).as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// What the audit trail and the logs may say about a typed-in account name:

@@ -3,20 +3,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::Utc;
-use sea_orm::{ActiveModelTrait, IntoActiveModel, ModelTrait, Set, TransactionTrait};
 use serde::Deserialize;
 
-use crate::accounts::entity as user;
-use crate::accounts::password::{policy_violation, Password};
-use crate::accounts::UserView;
-use crate::accounts::{check_password, create_user, hash_error, NewUser, PasswordAttempt};
+use crate::accounts::password::Password;
+use crate::accounts::{self, NewUser, UserView};
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
-use crate::audit::{self, AuditEvent};
-use crate::error::{ApiError, ApiJson, FieldError};
-use crate::sessions;
+use crate::error::{ApiError, ApiJson};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -47,7 +41,7 @@ pub async fn signup(
         &state.metrics,
         "signup_per_ip",
     )?;
-    let created = create_user(
+    let created = accounts::sign_up(
         &state.db,
         &state.hasher,
         NewUser {
@@ -56,17 +50,10 @@ pub async fn signup(
             display_name: body.display_name,
             roles: Vec::new(),
         },
+        ip.0,
+        state.clock.now(),
     )
     .await?;
-    let user_id = created.id.to_string();
-    audit::record(
-        &state.db,
-        AuditEvent::new("user.signup")
-            .actor(&user_id)
-            .subject(&user_id)
-            .ip(ip.to_string_opt().as_deref()),
-    )
-    .await;
     Ok((StatusCode::CREATED, ApiJson(UserView::from(created))))
 }
 
@@ -75,60 +62,6 @@ pub async fn signup(
               (status = 401, description = "Missing or invalid token, or the session has ended")))]
 pub async fn me(current: CurrentUser) -> ApiJson<UserView> {
     ApiJson(current.user.into())
-}
-
-/// Check the signed-in user's password again (password change, account
-/// deletion) under the same limits as a login. A wrong password is counted,
-/// audited as `event` and answered 403.
-async fn reauthenticate(
-    state: &AppState,
-    ip: ClientIp,
-    user: &user::Model,
-    password: &Password,
-    event: &'static str,
-) -> Result<crate::accounts::password::Verification, ApiError> {
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )?;
-    let (verdict, check) = check_password(
-        &state.limiters,
-        &state.hasher,
-        &state.metrics,
-        PasswordAttempt {
-            account: &user.email,
-            ip: ip.0,
-            password,
-            stored_hash: Some(&user.password_hash),
-            now: state.clock.now(),
-        },
-    )
-    .await?;
-    if verdict.matches {
-        check.succeeded();
-        return Ok(verdict);
-    }
-    let throttled = check.failed();
-    let (user_text, ip_text) = (user.id.to_string(), ip.to_string_opt());
-    audit::throttled(
-        &state.db,
-        &state.config.limits,
-        throttled,
-        &user.email,
-        ip_text.as_deref(),
-    )
-    .await;
-    audit::record(
-        &state.db,
-        AuditEvent::new(event)
-            .actor(&user_text)
-            .subject(&user_text)
-            .ip(ip_text.as_deref()),
-    )
-    .await;
-    Err(ApiError::Forbidden("the current password is wrong".into()))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -151,46 +84,17 @@ pub async fn change_password(
     current: CurrentUser,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current.user;
-    reauthenticate(
-        &state,
-        ip,
-        &user,
+    admit_password_check(&state, ip)?;
+    accounts::change_password(
+        &state.db,
+        state.password_gate(),
+        current.user,
         &body.old_password,
-        "password.change_failed",
+        &body.new_password,
+        ip.0,
+        state.clock.now(),
     )
     .await?;
-    if let Some(problem) = policy_violation(body.new_password.expose(), Some(&user.email)) {
-        return Err(ApiError::Validation(vec![FieldError::new(
-            "new_password",
-            problem,
-        )]));
-    }
-    let hash = state
-        .hasher
-        .hash(&body.new_password)
-        .await
-        .map_err(hash_error)?;
-    let user_id = user.id;
-    let mut active = user.into_active_model();
-    active.password_hash = Set(hash);
-    active.updated_at = Set(Utc::now());
-    // One transaction: a new password must never be stored while the old
-    // sessions (perhaps the reason for the change) stay alive.
-    let user_text = user_id.to_string();
-    let txn = state.db.begin().await?;
-    active.update(&txn).await?;
-    let ended = sessions::revoke_all_for_user(&txn, user_id, "password changed").await?;
-    audit::write(
-        &txn,
-        AuditEvent::new("password.changed")
-            .actor(&user_text)
-            .subject(&user_text)
-            .ip(ip.to_string_opt().as_deref())
-            .detail(serde_json::json!({ "sessions_revoked": ended })),
-    )
-    .await?;
-    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -212,21 +116,26 @@ pub async fn delete_me(
     current: CurrentUser,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current.user;
-    reauthenticate(&state, ip, &user, &body.password, "user.delete_failed").await?;
-    let user_id = user.id;
-    let user_text = user_id.to_string();
-    let txn = state.db.begin().await?;
-    sessions::revoke_all_for_user(&txn, user_id, "user deleted").await?;
-    user.delete(&txn).await?;
-    audit::write(
-        &txn,
-        AuditEvent::new("user.deleted")
-            .actor(&user_text)
-            .subject(&user_text)
-            .ip(ip.to_string_opt().as_deref()),
+    admit_password_check(&state, ip)?;
+    accounts::delete_account(
+        &state.db,
+        state.password_gate(),
+        current.user,
+        &body.password,
+        ip.0,
+        state.clock.now(),
     )
     .await?;
-    txn.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A password check costs a hash: each comes out of the client's login bucket.
+fn admit_password_check(state: &AppState, ip: ClientIp) -> Result<(), ApiError> {
+    crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )?;
+    Ok(())
 }

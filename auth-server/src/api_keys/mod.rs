@@ -18,14 +18,16 @@ use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use rand::RngCore as _;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::accounts::validate_roles;
-use crate::error::{conflict_on_unique, ApiError, FieldError};
+use crate::audit::{self, AuditEvent};
+use crate::error::FieldError;
 use entity as api_key;
 
 pub const PREFIX: &str = "sgn_";
@@ -64,11 +66,23 @@ pub struct NewApiKey {
     pub created_by: Option<Uuid>,
 }
 
+/// Why a key could not be created. Mapped to HTTP in `app::errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiKeyError {
+    #[error("one or more fields are invalid")]
+    Invalid(Vec<FieldError>),
+    /// Includes the (2^-80) collision of a fresh key id with an existing one.
+    #[error("api key store: {0}")]
+    Store(#[from] DbErr),
+}
+
+/// Validate and mint a key; the caller shows its secret once.
 pub async fn create(
     db: &impl ConnectionTrait,
     new: NewApiKey,
     allowed_audiences: &[String],
-) -> Result<MintedKey, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<MintedKey, ApiKeyError> {
     let mut errors = Vec::new();
     let mut audiences: Vec<&str> = Vec::new();
     for audience in &new.audiences {
@@ -101,11 +115,11 @@ pub async fn create(
             String::new()
         }
     };
-    if new.expires_at.is_some_and(|expiry| expiry <= Utc::now()) {
+    if new.expires_at.is_some_and(|expiry| expiry <= now) {
         errors.push(FieldError::new("expires_at", "must be in the future"));
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiKeyError::Invalid(errors));
     }
     let (key_id, secret) = mint();
     let model = api_key::ActiveModel {
@@ -114,7 +128,7 @@ pub async fn create(
         name: Set(name),
         scopes: Set(scopes),
         secret_hash: Set(hash_key(&secret)),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         created_by: Set(new.created_by),
         last_used_at: Set(None),
         expires_at: Set(new.expires_at),
@@ -122,23 +136,23 @@ pub async fn create(
         audiences: Set((!audiences.is_empty()).then(|| audiences.join(" "))),
     }
     .insert(db)
-    .await
-    .map_err(|e| conflict_on_unique(e, "key id collision; retry"))?;
+    .await?;
     Ok(MintedKey { model, secret })
 }
 
-pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, ApiError> {
-    Ok(api_key::Entity::find()
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, DbErr> {
+    api_key::Entity::find()
         .order_by_asc(api_key::Column::Id)
         .all(db)
-        .await?)
+        .await
 }
 
 /// Revoke by row id; revoking twice is harmless. `None` if there is no such key.
 pub async fn revoke(
     db: &impl ConnectionTrait,
     id: Uuid,
-) -> Result<Option<api_key::Model>, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<Option<api_key::Model>, DbErr> {
     let Some(key) = api_key::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
@@ -146,26 +160,97 @@ pub async fn revoke(
         return Ok(Some(key));
     }
     let mut active: api_key::ActiveModel = key.into();
-    active.revoked_at = Set(Some(Utc::now()));
+    active.revoked_at = Set(Some(now));
     Ok(Some(active.update(db).await?))
 }
 
-/// Why a client could not be authenticated. The token endpoint answers every
-/// one of them with the same `invalid_client`.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ClientAuthFailure {
-    Unknown,
-    WrongSecret,
-    Revoked,
-    Expired,
+/// Who made a change, for its audit row: a user id, or `cli`.
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub ip: Option<&'a str>,
 }
 
-/// Check `client_id` (`sgn_<key_id>`) and `secret` (the whole key).
+/// [`create`] and its `api_key.created` audit row in one transaction.
+pub async fn create_audited(
+    db: &DatabaseConnection,
+    new: NewApiKey,
+    allowed_audiences: &[String],
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<MintedKey, ApiKeyError> {
+    let txn = db.begin().await?;
+    let minted = create(&txn, new, allowed_audiences, now).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("api_key.created")
+            .actor(actor.id)
+            .subject(&minted.model.client_id())
+            .ip(actor.ip)
+            .detail(serde_json::json!({
+                "name": minted.model.name,
+                "scopes": minted.model.scope_list(),
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(minted)
+}
+
+/// [`revoke`] and its `api_key.revoked` audit row in one transaction; a
+/// key revoked before is returned without a second row.
+pub async fn revoke_audited(
+    db: &DatabaseConnection,
+    id: Uuid,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Option<api_key::Model>, DbErr> {
+    let txn = db.begin().await?;
+    let Some(key) = api_key::Entity::find_by_id(id).one(&txn).await? else {
+        return Ok(None);
+    };
+    if key.revoked_at.is_some() {
+        return Ok(Some(key));
+    }
+    let key = revoke(&txn, id, now).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("api_key.revoked")
+            .actor(actor.id)
+            .subject(&id_of(&key))
+            .ip(actor.ip),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(key)
+}
+
+fn id_of(key: &Option<api_key::Model>) -> String {
+    key.as_ref()
+        .map(api_key::Model::client_id)
+        .unwrap_or_default()
+}
+
+/// Why a client could not be authenticated. The token endpoint answers every
+/// one but `Store` with the same `invalid_client`.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientAuthError {
+    #[error("unknown client")]
+    Unknown,
+    #[error("wrong client secret")]
+    WrongSecret,
+    #[error("the key is revoked")]
+    Revoked,
+    #[error("the key has expired")]
+    Expired,
+    #[error("api key store: {0}")]
+    Store(#[from] DbErr),
+}
+
 /// The key behind a client id (`sgn_<key_id>`), whatever its state.
 pub async fn find_by_client_id(
     db: &impl ConnectionTrait,
     client_id: &str,
-) -> Result<Option<api_key::Model>, ApiError> {
+) -> Result<Option<api_key::Model>, DbErr> {
     Ok(match client_id.strip_prefix(PREFIX) {
         Some(key_id)
             if key_id.len() == KEY_ID_LEN
@@ -180,26 +265,28 @@ pub async fn find_by_client_id(
     })
 }
 
+/// Check `client_id` (`sgn_<key_id>`) and `secret` (the whole key) at `now`.
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     client_id: &str,
     secret: &str,
-) -> Result<Result<api_key::Model, ClientAuthFailure>, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<api_key::Model, ClientAuthError> {
     let presented = hash_key(secret);
     let key = find_by_client_id(db, client_id).await?;
     let Some(key) = key else {
-        return Ok(Err(ClientAuthFailure::Unknown));
+        return Err(ClientAuthError::Unknown);
     };
     if !bool::from(presented.as_bytes().ct_eq(key.secret_hash.as_bytes())) {
-        return Ok(Err(ClientAuthFailure::WrongSecret));
+        return Err(ClientAuthError::WrongSecret);
     }
     if key.revoked_at.is_some() {
-        return Ok(Err(ClientAuthFailure::Revoked));
+        return Err(ClientAuthError::Revoked);
     }
-    if !key.is_usable_at(Utc::now()) {
-        return Ok(Err(ClientAuthFailure::Expired));
+    if !key.is_usable_at(now) {
+        return Err(ClientAuthError::Expired);
     }
-    Ok(Ok(key))
+    Ok(key)
 }
 
 /// Coalesces `last_used_at` writes: at most one per key per interval, written

@@ -4,16 +4,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use sea_orm::TransactionTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::api_keys::entity as api_key;
-use crate::api_keys::{self, NewApiKey};
+use crate::api_keys::{self, Actor, NewApiKey};
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
-use crate::audit::{self, AuditEvent};
 use crate::error::{ApiError, ApiJson, ApiPath};
 
 /// An API key as listed: never its secret or hash.
@@ -84,31 +82,24 @@ pub async fn create_api_key(
     admin: CurrentUser,
     ApiJson(body): ApiJson<CreateApiKeyRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    // The key and its audit row: all or nothing.
-    let txn = state.db.begin().await?;
-    let minted = api_keys::create(
-        &txn,
+    let (admin_id, admin, ip) = (admin.user.id, admin.id_text(), ip.to_string_opt());
+    let minted = api_keys::create_audited(
+        &state.db,
         NewApiKey {
             name: body.name,
             scopes: body.scopes,
             audiences: body.audiences,
             expires_at: body.expires_at,
-            created_by: Some(admin.user.id),
+            created_by: Some(admin_id),
         },
         &state.config.audiences,
+        Actor {
+            id: &admin,
+            ip: ip.as_deref(),
+        },
+        state.clock.now(),
     )
     .await?;
-    let (admin, client_id) = (admin.id_text(), minted.model.client_id());
-    audit::write(
-        &txn,
-        AuditEvent::new("api_key.created")
-            .actor(&admin)
-            .subject(&client_id)
-            .ip(ip.to_string_opt().as_deref())
-            .detail(serde_json::json!({ "name": minted.model.name, "scopes": minted.model.scope_list() })),
-    )
-    .await?;
-    txn.commit().await?;
     let mut response = (
         StatusCode::CREATED,
         ApiJson(CreatedApiKey {
@@ -147,19 +138,17 @@ pub async fn revoke_api_key(
     admin: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let txn = state.db.begin().await?;
-    let key = api_keys::revoke(&txn, id)
-        .await?
-        .ok_or(ApiError::NotFound("API key"))?;
-    let (admin, client_id) = (admin.id_text(), key.client_id());
-    audit::write(
-        &txn,
-        AuditEvent::new("api_key.revoked")
-            .actor(&admin)
-            .subject(&client_id)
-            .ip(ip.to_string_opt().as_deref()),
+    let (admin, ip) = (admin.id_text(), ip.to_string_opt());
+    api_keys::revoke_audited(
+        &state.db,
+        id,
+        Actor {
+            id: &admin,
+            ip: ip.as_deref(),
+        },
+        state.clock.now(),
     )
-    .await?;
-    txn.commit().await?;
+    .await?
+    .ok_or(ApiError::NotFound("API key"))?;
     Ok(StatusCode::NO_CONTENT)
 }

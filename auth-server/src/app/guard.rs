@@ -24,6 +24,7 @@ use jwt_verify::{AuthError, VerifiedToken};
 use uuid::Uuid;
 
 use crate::accounts::entity as user;
+use crate::app::errors::invalid_token;
 use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::sessions;
@@ -43,7 +44,7 @@ impl CurrentUser {
 
 fn ended() -> ApiError {
     // One text for every case: it must not tell an attacker which check failed.
-    ApiError::Unauthorized("the token's account or session is no longer active".into())
+    invalid_token("the token's account or session is no longer active")
 }
 
 /// The account and session a verified token stands for, if both are live and
@@ -55,9 +56,7 @@ pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<Curren
         .iter()
         .any(|aud| aud == &state.config.account_audience)
     {
-        return Err(ApiError::Unauthorized(
-            "this token was not issued for this API".into(),
-        ));
+        return Err(invalid_token("this token was not issued for this API"));
     }
     let (user, session) = sessions::live_account(&state.db, token, state.clock.now())
         .await?
@@ -75,7 +74,7 @@ pub async fn require_account(
     next: Next,
 ) -> Response {
     let Some(token) = request.extensions().get::<VerifiedToken>() else {
-        return ApiError::Unauthorized("a bearer token is required".into()).into_response();
+        return invalid_token("a bearer token is required").into_response();
     };
     match live_user(&state, token).await {
         Ok(current) => {

@@ -6,6 +6,7 @@
 pub mod client_ip;
 pub mod clock;
 pub mod db;
+pub mod errors;
 pub mod guard;
 pub mod health;
 pub mod openapi;
@@ -19,7 +20,7 @@ use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
-use crate::sessions::{login as auth, routes as sessions};
+use crate::sessions::routes as sessions;
 
 use axum::http::{header, HeaderValue};
 use axum::middleware;
@@ -49,7 +50,7 @@ pub fn app(state: AppState) -> Router {
             get(well_known::openid_configuration),
         )
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/login", post(sessions::login))
         .route("/api/v1/users", post(users::signup))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
@@ -63,7 +64,7 @@ pub fn app(state: AppState) -> Router {
 
     // A signed-in user of a live account and session, with a token for this API.
     let account = Router::new()
-        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/auth/logout", post(sessions::logout))
         .route("/api/v1/users/me/sessions", get(sessions::list_sessions))
         .route(
             "/api/v1/users/me/sessions/{id}",

@@ -10,7 +10,7 @@ use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
-use crate::sessions::{login as auth, routes as sessions};
+use crate::sessions::routes as sessions;
 
 struct BearerAuth;
 
@@ -37,7 +37,7 @@ impl Modify for BearerAuth {
         health::readyz,
         well_known::jwks,
         well_known::openid_configuration,
-        auth::login,
+        sessions::login,
         users::signup,
         users::me,
         users::change_password,
@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
         oauth::revoke,
         gateway::introspect,
         gateway::verify,
-        auth::logout,
+        sessions::logout,
         sessions::list_sessions,
         sessions::revoke_session,
         audit::list_audit,

@@ -318,14 +318,14 @@ impl Limiters {
         ip: Option<IpAddr>,
         metrics: &signet_service::metrics::Metrics,
         now: DateTime<Utc>,
-    ) -> Result<PasswordCheck, crate::error::ApiError> {
+    ) -> Result<PasswordCheck, Refused> {
         let refuse = |limit: &'static str, wait: Duration| {
             metrics.inc(
                 "rate_limited_total",
                 "Requests refused with 429, by limit.",
                 &[("limit", limit)],
             );
-            crate::error::ApiError::TooManyRequests(wait)
+            Refused { retry_after: wait }
         };
         let pair = pair_key(account, ip);
         let account_key = text_key("account", account);
@@ -387,15 +387,22 @@ pub fn admit(
     ip: Option<IpAddr>,
     metrics: &signet_service::metrics::Metrics,
     limit: &'static str,
-) -> Result<(), crate::error::ApiError> {
+) -> Result<(), Refused> {
     buckets.take(ip_key(ip)).map_err(|wait| {
         metrics.inc(
             "rate_limited_total",
             "Requests refused with 429, by limit.",
             &[("limit", limit)],
         );
-        crate::error::ApiError::TooManyRequests(wait)
+        Refused { retry_after: wait }
     })
+}
+
+/// A limit said no: try again after `retry_after` (429 at the edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("too many requests; retry after {retry_after:?}")]
+pub struct Refused {
+    pub retry_after: Duration,
 }
 
 #[cfg(test)]

@@ -29,3 +29,15 @@ pub struct AppState {
     pub limiters: crate::app::rate_limit::Limiters,
     pub metrics: signet_service::metrics::Metrics,
 }
+
+impl AppState {
+    /// The abuse-limited password check, for the domain functions that need one.
+    pub fn password_gate(&self) -> crate::accounts::PasswordGate<'_> {
+        crate::accounts::PasswordGate {
+            limiters: &self.limiters,
+            hasher: &self.hasher,
+            metrics: &self.metrics,
+            limits: &self.config.limits,
+        }
+    }
+}

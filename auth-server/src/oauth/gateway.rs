@@ -10,6 +10,7 @@ use jwt_verify::VerifiedToken;
 use serde_json::json;
 
 use crate::api_keys;
+use crate::app::errors::invalid_token;
 use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
@@ -43,8 +44,7 @@ pub async fn verify(
         .iter()
         .any(|aud| state.config.audiences.contains(aud))
     {
-        return ApiError::Unauthorized("this token was not issued for these services".into())
-            .into_response();
+        return invalid_token("this token was not issued for these services").into_response();
     }
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
@@ -116,7 +116,13 @@ pub async fn introspect(
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
-    let Ok(caller) = api_keys::authenticate(&state.db, &client_id, &secret).await? else {
+    let caller =
+        match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await {
+            Ok(caller) => Some(caller),
+            Err(api_keys::ClientAuthError::Store(error)) => return Err(error.into()),
+            Err(_) => None,
+        };
+    let Some(caller) = caller else {
         return Err(OAuthError::invalid_client().into());
     };
     let granted = caller.scope_list();

@@ -99,7 +99,7 @@ impl IntoResponse for OAuthError {
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="signet", charset="UTF-8""#),
+                HeaderValue::from_static(crate::app::errors::BASIC_CHALLENGE),
             );
         }
         response
@@ -116,6 +116,18 @@ pub enum TokenEndpointError {
 impl From<OAuthError> for TokenEndpointError {
     fn from(error: OAuthError) -> Self {
         Self::OAuth(error)
+    }
+}
+
+impl From<crate::app::rate_limit::Refused> for TokenEndpointError {
+    fn from(refused: crate::app::rate_limit::Refused) -> Self {
+        Self::Api(refused.into())
+    }
+}
+
+impl From<sea_orm::DbErr> for TokenEndpointError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        Self::Api(error.into())
     }
 }
 

@@ -12,14 +12,14 @@ use serde_json::json;
 use crate::api_keys;
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
-use crate::audit::{self, AuditEvent};
+use crate::audit::AuditEvent;
 use crate::error::ApiError;
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
 use crate::oauth::{
     client_credentials, param, parameters, requested_audience, OAuthError, TokenEndpointError,
 };
-use crate::sessions::{self, RefreshFailure};
+use crate::sessions::{self, RefreshError};
 
 /// Exchange client credentials for a service token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
@@ -58,10 +58,12 @@ pub async fn token(
         }
     }
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
-    let key = match api_keys::authenticate(&state.db, &client_id, &secret).await? {
+    let key = match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await
+    {
         Ok(key) => key,
+        Err(api_keys::ClientAuthError::Store(error)) => return Err(error.into()),
         Err(failure) => {
-            tracing::info!(outcome = "failure", reason = ?failure, "client_credentials");
+            tracing::info!(outcome = "failure", reason = %failure, "client_credentials");
             return Err(OAuthError::invalid_client().into());
         }
     };
@@ -154,9 +156,10 @@ async fn refresh_grant(
         &state.db,
         presented,
         &state.config.sessions,
+        ip.0,
         state.clock.now(),
     )
-    .await?
+    .await
     {
         Ok(rotated) => {
             // RFC 8707 §2.2: a refresh token may be used for any resource the
@@ -182,20 +185,11 @@ async fn refresh_grant(
                 rotated.refresh_token,
             )?))
         }
-        Err(RefreshFailure::Reused {
+        Err(RefreshError::Reused {
             session_id,
             user_id,
         }) => {
-            let (session_text, user_text) = (session_id.to_string(), user_id.to_string());
-            audit::record(
-                &state.db,
-                AuditEvent::new("refresh.reuse_detected")
-                    .actor(&user_text)
-                    .subject(&session_text)
-                    .ip(ip.to_string_opt().as_deref())
-                    .detail(json!({ "action": "session revoked" })),
-            )
-            .await;
+            // The session's end and its audit row were committed together.
             tracing::warn!(session = %session_id, user = %user_id, "refresh token reuse detected; session revoked");
             state.metrics.inc(
                 "refresh_reuse_detected_total",
@@ -204,6 +198,7 @@ async fn refresh_grant(
             );
             Err(invalid_grant().into())
         }
+        Err(RefreshError::Store(error)) => Err(error.into()),
         Err(_) => Err(invalid_grant().into()),
     }
 }
@@ -256,6 +251,7 @@ pub async fn revoke(
                 .subject(&session_text)
                 .ip(ip.to_string_opt().as_deref())
                 .detail(json!({ "via": "oauth/revoke" })),
+            state.clock.now(),
         )
         .await?;
     }

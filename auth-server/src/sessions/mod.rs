@@ -15,8 +15,8 @@ use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -25,11 +25,13 @@ use crate::accounts::entity as user;
 pub use crate::config::SessionPolicy;
 
 pub mod entity;
-pub mod login;
 pub mod refresh_token;
 pub mod routes;
+pub mod sign_in;
 
-use crate::error::ApiError;
+use std::net::IpAddr;
+
+use crate::audit::{self, AuditEvent};
 use entity as session;
 
 pub const REFRESH_PREFIX: &str = "sgr_";
@@ -101,7 +103,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     policy: &SessionPolicy,
     client: Client,
     now: DateTime<Utc>,
-) -> Result<Started, ApiError> {
+) -> Result<Started, DbErr> {
     let absolute = now + chrono(policy.absolute);
     let txn = db.begin().await?;
     let session = session::ActiveModel {
@@ -138,17 +140,22 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     })
 }
 
-/// Why a refresh token was refused: all are `invalid_grant` to the client.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RefreshFailure {
+/// Why a refresh token was refused: all but `Store` are `invalid_grant` to
+/// the client.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshError {
+    #[error("unknown refresh token")]
     Unknown,
+    #[error("the session has ended")]
     SessionEnded,
+    #[error("the account is disabled or deleted")]
     UserInactive,
-    /// A rotated token came back after the grace window: the family is revoked.
-    Reused {
-        session_id: Uuid,
-        user_id: Uuid,
-    },
+    /// A rotated token came back after the grace window: the family is
+    /// revoked, and `refresh.reuse_detected` audited with the revocation.
+    #[error("a rotated refresh token was presented again")]
+    Reused { session_id: Uuid, user_id: Uuid },
+    #[error("session store: {0}")]
+    Store(#[from] DbErr),
 }
 
 pub struct Rotated {
@@ -159,14 +166,17 @@ pub struct Rotated {
     pub replayed: bool,
 }
 
+/// Exchange `presented` for its successor (see the module docs). `ip` is
+/// the client's, for the audit row of a detected reuse.
 pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     presented: &str,
     policy: &SessionPolicy,
+    ip: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> Result<Result<Rotated, RefreshFailure>, ApiError> {
+) -> Result<Rotated, RefreshError> {
     if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
-        return Ok(Err(RefreshFailure::Unknown));
+        return Err(RefreshError::Unknown);
     }
     let hash = hash_token(presented);
     // Two rounds at most: a lost race re-reads the row, which is then rotated.
@@ -176,21 +186,21 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
             .one(db)
             .await?
         else {
-            return Ok(Err(RefreshFailure::Unknown));
+            return Err(RefreshError::Unknown);
         };
         let Some(family) = session::Entity::find_by_id(row.session_id).one(db).await? else {
-            return Ok(Err(RefreshFailure::Unknown));
+            return Err(RefreshError::Unknown);
         };
         if !family.is_active_at(now) {
-            return Ok(Err(RefreshFailure::SessionEnded));
+            return Err(RefreshError::SessionEnded);
         }
         let Some(owner) = user::Entity::find_by_id(family.user_id)
             .one(db)
             .await?
             .filter(|u| !u.disabled)
         else {
-            revoke(db, family.id, "user inactive").await?;
-            return Ok(Err(RefreshFailure::UserInactive));
+            revoke(db, family.id, "user inactive", now).await?;
+            return Err(RefreshError::UserInactive);
         };
 
         if let Some(rotated_at) = row.rotated_at {
@@ -213,18 +223,31 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
                 _ => None,
             };
             return match successor {
-                Some(refresh_token) => Ok(Ok(Rotated {
+                Some(refresh_token) => Ok(Rotated {
                     user: owner,
                     session: family,
                     refresh_token,
                     replayed: true,
-                })),
+                }),
                 None => {
-                    revoke(db, family.id, "refresh token reuse").await?;
-                    Ok(Err(RefreshFailure::Reused {
+                    let (session_text, user_text) =
+                        (family.id.to_string(), family.user_id.to_string());
+                    end_and_audit(
+                        db,
+                        family.id,
+                        "refresh token reuse",
+                        AuditEvent::new("refresh.reuse_detected")
+                            .actor(&user_text)
+                            .subject(&session_text)
+                            .ip(ip.map(|ip| ip.to_string()).as_deref())
+                            .detail(serde_json::json!({ "action": "session revoked" })),
+                        now,
+                    )
+                    .await?;
+                    Err(RefreshError::Reused {
                         session_id: family.id,
                         user_id: family.user_id,
-                    }))
+                    })
                 }
             };
         }
@@ -267,14 +290,14 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         touched.idle_expires_at = Set(idle_until);
         let family = touched.update(&txn).await?;
         txn.commit().await?;
-        return Ok(Ok(Rotated {
+        return Ok(Rotated {
             user: owner,
             session: family,
             refresh_token: successor,
             replayed: false,
-        }));
+        });
     }
-    Ok(Err(RefreshFailure::Unknown))
+    Err(RefreshError::Unknown)
 }
 
 /// Revoke the still-open sessions matching `which`; how many were.
@@ -282,9 +305,10 @@ async fn revoke_where(
     db: &impl ConnectionTrait,
     which: sea_orm::Condition,
     reason: &str,
-) -> Result<u64, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let result = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
         .filter(which)
         .filter(session::Column::RevokedAt.is_null())
@@ -298,24 +322,26 @@ pub async fn revoke(
     db: &impl ConnectionTrait,
     session_id: Uuid,
     reason: &str,
-) -> Result<bool, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let which = sea_orm::Condition::all().add(session::Column::Id.eq(session_id));
-    Ok(revoke_where(db, which, reason).await? > 0)
+    Ok(revoke_where(db, which, reason, now).await? > 0)
 }
 
 /// End one session and record `event` about it, in one transaction: the
 /// audit row exists exactly when the session was ended by this call.
 /// `false` (and no row) when it had already ended.
-pub async fn end_and_audit(
-    db: &DatabaseConnection,
+pub async fn end_and_audit<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     session_id: Uuid,
     reason: &str,
-    event: crate::audit::AuditEvent<'_>,
-) -> Result<bool, ApiError> {
+    event: AuditEvent<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
     let txn = db.begin().await?;
-    let ended = revoke(&txn, session_id, reason).await?;
+    let ended = revoke(&txn, session_id, reason, now).await?;
     if ended {
-        crate::audit::write(&txn, event).await?;
+        audit::write(&txn, event).await?;
     }
     txn.commit().await?;
     Ok(ended)
@@ -326,16 +352,17 @@ pub async fn revoke_all_for_user(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     reason: &str,
-) -> Result<u64, ApiError> {
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
     let which = sea_orm::Condition::all().add(session::Column::UserId.eq(user_id));
-    revoke_where(db, which, reason).await
+    revoke_where(db, which, reason, now).await
 }
 
 /// The session a refresh token belongs to, if any (for RFC 7009 revocation).
 pub async fn session_of(
     db: &impl ConnectionTrait,
     presented: &str,
-) -> Result<Option<session::Model>, ApiError> {
+) -> Result<Option<session::Model>, DbErr> {
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
         .one(db)
@@ -343,7 +370,7 @@ pub async fn session_of(
     else {
         return Ok(None);
     };
-    Ok(session::Entity::find_by_id(row.session_id).one(db).await?)
+    session::Entity::find_by_id(row.session_id).one(db).await
 }
 
 /// The account and session behind a verified user access token, if both are
@@ -354,7 +381,7 @@ pub async fn live_account(
     db: &impl ConnectionTrait,
     token: &jwt_verify::VerifiedToken,
     now: DateTime<Utc>,
-) -> Result<Option<(user::Model, session::Model)>, ApiError> {
+) -> Result<Option<(user::Model, session::Model)>, DbErr> {
     let Some(user_id) = token
         .claims()
         .sub
@@ -364,12 +391,7 @@ pub async fn live_account(
         return Ok(None);
     };
     let (user, session) = tokio::try_join!(
-        async {
-            user::Entity::find_by_id(user_id)
-                .one(db)
-                .await
-                .map_err(ApiError::from)
-        },
+        user::Entity::find_by_id(user_id).one(db),
         session_of_access_token(db, token),
     )?;
     Ok(user
@@ -381,7 +403,7 @@ pub async fn live_account(
 pub async fn session_of_access_token(
     db: &impl ConnectionTrait,
     token: &jwt_verify::VerifiedToken,
-) -> Result<Option<session::Model>, ApiError> {
+) -> Result<Option<session::Model>, DbErr> {
     #[derive(serde::Deserialize)]
     struct Sid {
         sid: Option<String>,
@@ -405,15 +427,15 @@ pub async fn active_for_user(
     db: &impl ConnectionTrait,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<session::Model>, ApiError> {
-    Ok(session::Entity::find()
+) -> Result<Vec<session::Model>, DbErr> {
+    session::Entity::find()
         .filter(session::Column::UserId.eq(user_id))
         .filter(session::Column::RevokedAt.is_null())
         .filter(session::Column::IdleExpiresAt.gt(now))
         .filter(session::Column::AbsoluteExpiresAt.gt(now))
         .order_by_desc(session::Column::LastUsedAt)
         .all(db)
-        .await?)
+        .await
 }
 
 #[cfg(test)]

@@ -1,19 +1,159 @@
-//! The signed-in user's sessions (one per login, each a refresh-token family).
+//! Login, logout, and the signed-in user's sessions (one per login, each a
+//! refresh-token family).
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use sea_orm::EntityTrait;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::accounts::password::Password;
 use crate::app::client_ip::ClientIp;
 use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
 use crate::audit::AuditEvent;
-use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::error::{ApiError, ApiJson, ApiPath, FieldError};
+use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
+use crate::oauth::{basic_pair, BasicPair};
 use crate::sessions;
 use crate::sessions::entity as session;
+use crate::sessions::sign_in::{password_sign_in, Credentials};
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Password,
+    /// The resource the access token is for: one of the server's
+    /// `JWT_AUDIENCE` values, or `ACCOUNT_AUDIENCE` for this server's own
+    /// account API. Default: `LOGIN_DEFAULT_AUDIENCE`.
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+/// `Authorization: Basic base64(email:password)`, if present and well-formed.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let (email, password) = match basic_pair(value) {
+        BasicPair::Credentials(email, password) => (email, password),
+        BasicPair::OtherScheme => return Ok(None),
+        BasicPair::Malformed => {
+            return Err(ApiError::BadRequest("malformed Basic credentials".into()))
+        }
+    };
+    Ok(Some(LoginRequest {
+        email,
+        password: Password::new(password),
+        audience: None,
+    }))
+}
+
+/// Sign in with email and password (JSON body or HTTP Basic).
+///
+/// An unknown email and a wrong password get the same answer and take the same
+/// time (the password is checked against a dummy hash), so accounts cannot be
+/// enumerated. Starts a session: the answer carries a rotating refresh token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Invalid email or password", body = crate::error::Problem),
+        (status = 422, description = "Malformed body", body = crate::error::Problem),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )?;
+    let credentials = match basic_credentials(request.headers())? {
+        Some(credentials) => credentials,
+        None => {
+            ApiJson::<LoginRequest>::from_request(request, &state)
+                .await?
+                .0
+        }
+    };
+    let audience = match credentials.audience.as_deref() {
+        None => state.config.login_audience.clone(),
+        Some(requested) if state.config.user_may_request(requested) => requested.to_owned(),
+        Some(_) => {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "audience",
+                "is not an audience this server issues tokens for",
+            )]))
+        }
+    };
+    let signed_in = password_sign_in(
+        &state.db,
+        state.password_gate(),
+        &state.config.sessions,
+        Credentials {
+            email: &credentials.email,
+            password: &credentials.password,
+            ip: ip.0,
+            user_agent,
+            audience: &audience,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    let tokens = issue_user_tokens(
+        &state,
+        &signed_in.user,
+        signed_in.started.session.id,
+        &audience,
+        signed_in.started.refresh_token,
+    )?;
+    state.metrics.inc(
+        "tokens_issued_total",
+        "Access tokens issued by grant.",
+        &[("grant", "password")],
+    );
+    Ok(token_response(tokens))
+}
+
+/// End the session the presented access token belongs to: its refresh token
+/// stops working at once (the access token itself expires on its own).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Session ended")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    current: CurrentUser,
+) -> Result<StatusCode, ApiError> {
+    // The guard has checked that the session is the caller's and still active.
+    let session = current.session_id;
+    let sub = current.id_text();
+    let session_text = session.to_string();
+    sessions::end_and_audit(
+        &state.db,
+        session,
+        "logout",
+        AuditEvent::new("session.logout")
+            .actor(&sub)
+            .subject(&session_text)
+            .ip(ip.to_string_opt().as_deref()),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
@@ -79,6 +219,7 @@ pub async fn revoke_session(
             .actor(&user_text)
             .subject(&session_text)
             .ip(ip.to_string_opt().as_deref()),
+        state.clock.now(),
     )
     .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use auth_server::accounts::password::Password;
-use auth_server::accounts::{create_user, NewUser};
+use auth_server::accounts::{create_admin, NewUser};
 use auth_server::app::state::AppState;
 use auth_server::config::Config;
 use auth_server::Application;
@@ -389,7 +389,7 @@ impl TestApp {
     }
 
     pub async fn admin_named(&self, email: &str) -> TestUser {
-        let user = create_user(
+        let user = create_admin(
             &self.state.db,
             &self.state.hasher,
             NewUser {
@@ -398,6 +398,7 @@ impl TestApp {
                 display_name: Some("Root".into()),
                 roles: vec!["admin".into()],
             },
+            self.state.clock.now(),
         )
         .await
         .expect("create admin");

@@ -1,0 +1,94 @@
+//! The edge: every domain error enum becomes one problem+json answer here,
+//! so the domain modules know nothing of HTTP and every handler maps the same
+//! failure the same way.
+
+use axum::http::HeaderValue;
+use sea_orm::DbErr;
+
+use crate::accounts::password::HashError;
+use crate::accounts::AccountError;
+use crate::api_keys::ApiKeyError;
+use crate::app::rate_limit::Refused;
+use crate::error::{is_unique_violation, ApiError};
+use crate::sessions::sign_in::SignInError;
+
+/// The `WWW-Authenticate` value of a failed password login (RFC 7617).
+pub const BASIC_CHALLENGE: &str = r#"Basic realm="signet", charset="UTF-8""#;
+const BEARER_INVALID_TOKEN: &str = r#"Bearer realm="signet", error="invalid_token""#;
+
+/// 401 for a failed login: one fixed text, so accounts cannot be enumerated.
+pub fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid-credentials",
+        "invalid email or password",
+        HeaderValue::from_static(BASIC_CHALLENGE),
+    )
+}
+
+/// 401 for a bearer token this server will not accept (RFC 6750 §3.1).
+pub fn invalid_token(detail: &'static str) -> ApiError {
+    ApiError::unauthorized(
+        "unauthorized",
+        detail,
+        HeaderValue::from_static(BEARER_INVALID_TOKEN),
+    )
+}
+
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> Self {
+        ApiError::TooManyRequests(refused.retry_after)
+    }
+}
+
+impl From<HashError> for ApiError {
+    fn from(error: HashError) -> Self {
+        match error {
+            HashError::Busy => ApiError::Busy,
+            failed @ HashError::Failed(_) => ApiError::internal(failed),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> Self {
+        match error {
+            AccountError::Invalid(fields) => ApiError::Validation(fields),
+            AccountError::EmailTaken => ApiError::Conflict(error.to_string()),
+            AccountError::WrongPassword => ApiError::Forbidden(error.to_string()),
+            AccountError::Refused(refused) => refused.into(),
+            AccountError::Hash(error) => error.into(),
+            AccountError::Store(error) => store(error, "an account with this email already exists"),
+        }
+    }
+}
+
+impl From<ApiKeyError> for ApiError {
+    fn from(error: ApiKeyError) -> Self {
+        match error {
+            ApiKeyError::Invalid(fields) => ApiError::Validation(fields),
+            ApiKeyError::Store(error) => store(error, "key id collision; retry"),
+        }
+    }
+}
+
+impl From<SignInError> for ApiError {
+    fn from(error: SignInError) -> Self {
+        match error {
+            SignInError::InvalidCredentials => invalid_credentials(),
+            SignInError::Refused(refused) => refused.into(),
+            SignInError::Hash(error) => error.into(),
+            SignInError::Store(error) => error.into(),
+        }
+    }
+}
+
+/// A unique-index violation that a pre-check could not rule out (two
+/// concurrent requests) is a 409 like the pre-check's; anything else is a
+/// database failure (503 when it is unreachable, 500 otherwise).
+fn store(error: DbErr, conflict: &str) -> ApiError {
+    if is_unique_violation(&error) {
+        ApiError::Conflict(conflict.to_owned())
+    } else {
+        ApiError::from(error)
+    }
+}
