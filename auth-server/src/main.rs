@@ -189,9 +189,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            let (_, _, manager) = auth_server::app::startup::load_keys(&config, &database).await?;
-            let manager = manager.context("key store unavailable")?;
-            let kid = manager.rotate().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let keys = auth_server::app::startup::load_keys(&config, &database).await?;
+            let manager = keys.manager().context("key store unavailable")?;
+            let kid = manager.rotate().await?;
             println!(
                 "published {kid}; it starts signing in {} (KEY_PUBLISH_DELAY)",
                 humantime::format_duration(config.rotation.publish_delay)

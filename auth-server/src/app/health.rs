@@ -25,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
         Ok(Ok(()))
     );
-    let signing_key = !state.keys.load().published().is_empty();
+    let signing_key = !state.keys.ring().published().is_empty();
     let ready = database && signing_key;
     let status = if ready {
         StatusCode::OK
@@ -45,6 +45,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 /// grant, rate-limited requests, verification failures by reason.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
 pub async fn metrics(State(state): State<AppState>) -> axum::response::Response {
-    signet_service::metrics::record_verifier(&state.metrics, &state.verifier);
+    signet_service::metrics::record_verifier(&state.metrics, state.keys.verifier());
     state.metrics.response()
 }

@@ -35,7 +35,7 @@ use crate::app::state::AppState;
 pub const REALM: &str = "signet";
 
 pub fn app(state: AppState) -> Router {
-    let verified = JwtAuthLayer::new(state.verifier.clone()).realm(REALM);
+    let verified = JwtAuthLayer::new(state.keys.verifier().clone()).realm(REALM);
     let max_body_bytes = state.config.max_body_bytes;
     let metrics = state.metrics.clone();
 

@@ -8,14 +8,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use jwt_verify::{Validation, Verifier};
+use jwt_verify::Validation;
 use tokio::net::TcpListener;
 
 use crate::accounts::password::PasswordHasher;
 use crate::app::db;
 use crate::app::state::AppState;
 use crate::config::Config;
-use crate::keys;
+use crate::keys::seal::KeyEncryption;
+use crate::keys::store::{KeyManager, Seed};
+use crate::keys::{self, Keys};
 use crate::oauth::tokens::TokenIssuer;
 
 pub struct Application {
@@ -47,12 +49,12 @@ impl Application {
             .context("DATABASE_URL: migrations failed")?;
         let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("ARGON2_*: {e}"))?;
-        let (keys, verifier, key_manager) = load_keys(&config, &database).await?;
+        let keys = load_keys(&config, &database).await?;
         tracing::info!(
-            kid = %keys.load().active().kid,
-            published = keys.load().published().len(),
+            kid = %keys.ring().active().kid,
+            published = keys.ring().published().len(),
             issuer = %config.issuer,
-            store = if key_manager.is_some() { "database" } else { "files" },
+            store = if keys.manager().is_some() { "database" } else { "files" },
             "signing keys loaded"
         );
         let state = AppState {
@@ -63,9 +65,7 @@ impl Application {
                 access_ttl: config.access_token_ttl,
             },
             keys,
-            key_manager,
             hasher,
-            verifier,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
             limiters: crate::app::rate_limit::Limiters::new(&config.limits),
             metrics: signet_service::metrics::Metrics::new(),
@@ -104,7 +104,7 @@ impl Application {
     ) -> std::io::Result<()> {
         // Database key store: promote due keys, rotate on schedule and pick up
         // what other replicas (or `keys rotate`) changed, while serving.
-        if let Some(manager) = self.state.key_manager.clone() {
+        if let Some(manager) = self.state.keys.manager().cloned() {
             manager.spawn(self.state.config.key_refresh_interval);
         }
         // Retention: purge what is no longer needed, one replica at a time.
@@ -154,71 +154,40 @@ fn own_validation(config: &Config) -> Validation {
         .require_type("at+jwt")
 }
 
-type LoadedKeys = (
-    Arc<arc_swap::ArcSwap<crate::keys::KeyRing>>,
-    Verifier,
-    Option<crate::keys::store::KeyManager>,
-);
-
 /// Files mode (no `KEY_ENCRYPTION_KEY`): keys from `JWT_PRIVATE_KEY*` or
 /// `KEYS_DIR`, fixed for the process. Database mode: the shared key store,
 /// seeded on first start from the configured key (or a generated one).
 pub async fn load_keys(
     config: &Config,
     database: &sea_orm::DatabaseConnection,
-) -> anyhow::Result<LoadedKeys> {
+) -> anyhow::Result<Keys> {
     let Some(kek) = config.key_encryption_key.as_ref().map(|k| *k.expose()) else {
         let ring = keys::load(config)?;
-        let verifier = Verifier::from_key_set(
-            ring.verification_keys()
-                .context("signing keys cannot verify")?,
-            own_validation(config),
-        );
-        return Ok((
-            Arc::new(arc_swap::ArcSwap::from_pointee(ring)),
-            verifier,
-            None,
-        ));
+        return Keys::fixed(ring, own_validation(config)).context("signing keys cannot verify");
     };
-    let encryption = crate::keys::store::KeyEncryption::new(&kek)
-        .map_err(|e| anyhow::anyhow!("KEY_ENCRYPTION_KEY: {e}"))?;
-    let seed_config = config.clone();
-    let validation = own_validation(config);
-    let (manager, ring) = crate::keys::store::KeyManager::start(
+    let encryption = KeyEncryption::new(&kek)?;
+    let manager = KeyManager::start(
         database.clone(),
         encryption,
         config.rotation,
-        move || seed_key(&seed_config),
-        move |ring| {
-            Verifier::from_key_set(ring.verification_keys().unwrap_or_default(), validation)
-        },
+        seed(config)?,
+        own_validation(config),
     )
     .await
-    .map_err(|e| anyhow::anyhow!("KEY_ENCRYPTION_KEY / key store: {e}"))?;
-    let verifier = manager.verifier().clone();
-    Ok((ring, verifier, Some(manager)))
+    .context("KEY_ENCRYPTION_KEY: the key store cannot be used")?;
+    Ok(Keys::managed(manager))
 }
 
 /// The key an empty store starts with: the configured one, or a new one.
-fn seed_key(config: &Config) -> Result<Arc<crate::keys::SigningKey>, String> {
+fn seed(config: &Config) -> anyhow::Result<Seed> {
     use crate::config::PrivateKeySource;
     let configured = match &config.private_key {
-        PrivateKeySource::Directory => keys::read_key_dir(&config.keys_dir)
-            .map_err(|e| e.to_string())?
-            .pop()
-            .map(Arc::new),
-        _ => Some(
-            keys::load(config)
-                .map_err(|e| e.to_string())?
-                .active()
-                .clone(),
-        ),
+        PrivateKeySource::Directory => keys::read_key_dir(&config.keys_dir)?.pop().map(Arc::new),
+        _ => Some(keys::load(config)?.active().clone()),
     };
-    match configured {
-        Some(key) => Ok(key),
-        None if config.generate_dev_key => {
-            crate::keys::SigningKey::generate(keys::MIN_KEY_BITS).map(Arc::new)
-        }
-        None => Err("no signing key configured and GENERATE_DEV_KEY=false".into()),
-    }
+    Ok(match configured {
+        Some(key) => Seed::Key(key),
+        None if config.generate_dev_key => Seed::Generate,
+        None => Seed::Missing,
+    })
 }

@@ -7,7 +7,7 @@ use sea_orm::DatabaseConnection;
 use crate::accounts::password::PasswordHasher;
 use crate::api_keys::LastUsedTracker;
 use crate::config::Config;
-use crate::keys::KeyRing;
+use crate::keys::Keys;
 use crate::oauth::tokens::TokenIssuer;
 
 #[derive(Clone)]
@@ -15,15 +15,11 @@ pub struct AppState {
     /// Time for the rules that depend on it; tests move it forward.
     pub clock: crate::app::clock::Clock,
     pub db: DatabaseConnection,
-    /// Swapped whole when the key store rotates (database mode); fixed otherwise.
-    pub keys: Arc<arc_swap::ArcSwap<KeyRing>>,
-    /// Present in database mode: rotation and transitions.
-    pub key_manager: Option<crate::keys::store::KeyManager>,
+    /// The signing ring, this server's own verifier (the same rules any
+    /// service using jwt-verify applies) and, in database mode, the rotation.
+    pub keys: Keys,
     pub tokens: TokenIssuer,
     pub hasher: PasswordHasher,
-    /// Verifies this server's own tokens on its protected routes, with the same
-    /// rules any service using jwt-verify applies.
-    pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
     pub last_used: LastUsedTracker,
     pub limiters: crate::app::rate_limit::Limiters,

@@ -5,17 +5,18 @@
 //! private-key operation of the `rsa` crate runs per request).
 
 pub mod entity;
+pub mod ring;
 pub mod routes;
+pub mod seal;
 pub mod signer;
 pub mod store;
 
+pub use ring::{KeyRing, Keys};
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey};
-use jwt_verify::KeySet;
 use rsa::pkcs1::{DecodeRsaPrivateKey, EncodeRsaPrivateKey};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
 use rsa::traits::PublicKeyParts;
@@ -23,13 +24,15 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde::Serialize;
 
 use crate::config::{Config, ConfigError, PrivateKeySource};
+use signer::RsaSigner;
 
 pub const MIN_KEY_BITS: usize = 2048;
 
 /// One RSA key pair usable for signing.
 pub struct SigningKey {
     pub kid: String,
-    pub encoding: EncodingKey,
+    /// The private key, parsed once (see [`signer`]).
+    pub signer: RsaSigner,
     pub public: RsaPublicKey,
     /// Where it came from (a path, `JWT_PRIVATE_KEY`, or the key store), for `keys list` and logs.
     pub origin: String,
@@ -64,6 +67,23 @@ pub struct Jwks {
     pub keys: Vec<PublicJwk>,
 }
 
+/// Why a private key cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("not an RSA private key in PKCS#8 or PKCS#1 PEM")]
+    NotRsaPem,
+    #[error("RSA key is {bits} bits; at least {MIN_KEY_BITS} are required")]
+    TooSmall { bits: usize },
+    #[error("cannot encode key")]
+    Encode(#[source] rsa::pkcs1::Error),
+    #[error("cannot encode key")]
+    EncodePkcs8(#[source] rsa::pkcs8::Error),
+    #[error("key generation failed")]
+    Generate(#[source] rsa::Error),
+    #[error("the signing backend refuses the key")]
+    Rejected(#[source] aws_lc_rs::error::KeyRejected),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum KeyLoadError {
     #[error("{0}")]
@@ -74,36 +94,30 @@ pub enum KeyLoadError {
 
 impl SigningKey {
     /// Parse a PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
-    pub fn from_pem(pem: &str, origin: impl Into<String>) -> Result<Self, String> {
+    pub fn from_pem(pem: &str, origin: impl Into<String>) -> Result<Self, KeyError> {
         let private = RsaPrivateKey::from_pkcs8_pem(pem)
             .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
-            .map_err(|_| "not an RSA private key in PKCS#8 or PKCS#1 PEM".to_owned())?;
+            .map_err(|_| KeyError::NotRsaPem)?;
         Self::from_private(&private, origin.into())
     }
 
-    fn from_private(private: &RsaPrivateKey, origin: String) -> Result<Self, String> {
+    fn from_private(private: &RsaPrivateKey, origin: String) -> Result<Self, KeyError> {
         let bits = private.size() * 8;
         if bits < MIN_KEY_BITS {
-            return Err(format!(
-                "RSA key is {bits} bits; at least {MIN_KEY_BITS} are required"
-            ));
+            return Err(KeyError::TooSmall { bits });
         }
-        let der = private
-            .to_pkcs1_der()
-            .map_err(|e| format!("cannot encode key: {e}"))?;
-        crate::keys::signer::install();
-        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
-        // Fail at start, not at the first login, if the backend refuses the key.
-        jsonwebtoken::crypto::sign(b"signet key probe", &encoding, Algorithm::RS256)
-            .map_err(|e| format!("key cannot sign: {e}"))?;
+        let der = private.to_pkcs1_der().map_err(KeyError::Encode)?;
+        // Parsed and validated by aws-lc now: a key it refuses fails start-up,
+        // not the first login.
+        let signer = RsaSigner::from_pkcs1_der(der.as_bytes()).map_err(KeyError::Rejected)?;
         let public = private.to_public_key();
         let pem = private
             .to_pkcs8_pem(LineEnding::LF)
-            .map_err(|e| format!("cannot encode key: {e}"))?
+            .map_err(KeyError::EncodePkcs8)?
             .to_string();
         Ok(Self {
             kid: thumbprint(&public),
-            encoding,
+            signer,
             public,
             origin,
             pem,
@@ -116,9 +130,9 @@ impl SigningKey {
     }
 
     /// A fresh key of `bits` (2048, 3072 or 4096).
-    pub fn generate(bits: usize) -> Result<Self, String> {
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, bits)
-            .map_err(|e| format!("key generation failed: {e}"))?;
+    pub fn generate(bits: usize) -> Result<Self, KeyError> {
+        let private =
+            RsaPrivateKey::new(&mut rand::rngs::OsRng, bits).map_err(KeyError::Generate)?;
         Self::from_private(&private, "generated".to_owned())
     }
 
@@ -138,52 +152,21 @@ impl SigningKey {
     }
 }
 
+/// An error and its causes on one line (for the one-line start-up error).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// RFC 7638 thumbprint, computed by the same function verifiers use.
 pub fn thumbprint(public: &RsaPublicKey) -> String {
     jwt_verify::rsa_thumbprint(&public.n().to_bytes_be(), &public.e().to_bytes_be())
-}
-
-/// The keys this server signs with and publishes.
-#[derive(Debug, Clone)]
-pub struct KeyRing {
-    active: Arc<SigningKey>,
-    published: Vec<Arc<SigningKey>>,
-}
-
-impl KeyRing {
-    /// `keys` in publication order; the last one signs.
-    pub fn new(keys: Vec<SigningKey>) -> Option<Self> {
-        let published: Vec<Arc<SigningKey>> = keys.into_iter().map(Arc::new).collect();
-        let active = published.last()?.clone();
-        Some(Self { active, published })
-    }
-
-    /// An explicit active key and the others to publish (next and retired keys).
-    pub fn with_active(active: SigningKey, others: Vec<SigningKey>) -> Self {
-        let active = Arc::new(active);
-        let mut published: Vec<Arc<SigningKey>> = others.into_iter().map(Arc::new).collect();
-        published.push(active.clone());
-        Self { active, published }
-    }
-
-    pub fn active(&self) -> &Arc<SigningKey> {
-        &self.active
-    }
-
-    pub fn published(&self) -> &[Arc<SigningKey>] {
-        &self.published
-    }
-
-    pub fn jwks(&self) -> Jwks {
-        Jwks {
-            keys: self.published.iter().map(|k| k.public_jwk()).collect(),
-        }
-    }
-
-    /// The same keys as a verifier key set, for this server's own protected routes.
-    pub fn verification_keys(&self) -> Result<KeySet, jwt_verify::KeyError> {
-        KeySet::from_rsa_public_keys(self.published.iter().map(|k| k.public.clone()))
-    }
 }
 
 /// Load the key ring as configured; in a key directory with no key, generate a
@@ -191,7 +174,7 @@ impl KeyRing {
 pub fn load(config: &Config) -> Result<KeyRing, KeyLoadError> {
     let keys = match &config.private_key {
         PrivateKeySource::Inline(pem) => vec![SigningKey::from_pem(pem, "JWT_PRIVATE_KEY")
-            .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY", e))?],
+            .map_err(|e| ConfigError::new("JWT_PRIVATE_KEY", chain(&e)))?],
         PrivateKeySource::File(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| {
                 ConfigError::new(
@@ -201,7 +184,10 @@ pub fn load(config: &Config) -> Result<KeyRing, KeyLoadError> {
             })?;
             vec![
                 SigningKey::from_pem(&pem, path.display().to_string()).map_err(|e| {
-                    ConfigError::new("JWT_PRIVATE_KEY_FILE", format!("{}: {e}", path.display()))
+                    ConfigError::new(
+                        "JWT_PRIVATE_KEY_FILE",
+                        format!("{}: {}", path.display(), chain(&e)),
+                    )
                 })?,
             ]
         }
@@ -249,8 +235,9 @@ pub fn read_key_dir(dir: &Path) -> Result<Vec<SigningKey>, ConfigError> {
             let pem = std::fs::read_to_string(path).map_err(|e| {
                 ConfigError::new("KEYS_DIR", format!("cannot read {}: {e}", path.display()))
             })?;
-            SigningKey::from_pem(&pem, path.display().to_string())
-                .map_err(|e| ConfigError::new("KEYS_DIR", format!("{}: {e}", path.display())))
+            SigningKey::from_pem(&pem, path.display().to_string()).map_err(|e| {
+                ConfigError::new("KEYS_DIR", format!("{}: {}", path.display(), chain(&e)))
+            })
         })
         .collect()
 }

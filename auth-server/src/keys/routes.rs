@@ -13,7 +13,7 @@ use crate::keys::Jwks;
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
     responses((status = 200, description = "JSON Web Key Set", body = Jwks)))]
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut response = Json(state.keys.load().jwks()).into_response();
+    let mut response = Json(state.keys.ring().jwks()).into_response();
     let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
     if let Ok(value) = HeaderValue::from_str(&cache) {
         response.headers_mut().insert(header::CACHE_CONTROL, value);

@@ -1,130 +1,121 @@
-//! RS256 signing through jsonwebtoken's aws-lc-rs backend, with the parsed key
-//! pair cached.
+//! RS256 signing with a key pair parsed once, owned by its `SigningKey`.
 //!
-//! jsonwebtoken's aws-lc signer parses and validates the RSA private key DER on
-//! every `encode` — more work than the signature itself. jsonwebtoken 11 makes
-//! its crypto pluggable (`CryptoProvider`), so this module installs a provider
-//! that is aws-lc's own for everything, except that RSA signers come from a
-//! cache of parsed `RsaKeyPair`s keyed by the key's DER. Every signature is
-//! still made by aws-lc-rs; no private-key operation uses the `rsa` crate.
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+//! jsonwebtoken's `encode` asks its crypto provider for a signer on every
+//! call, and the aws-lc provider parses and validates the private key DER each
+//! time: more work than the signature itself. Issuance ran at 0.30× `openssl
+//! speed rsa2048` signs/s that way and at 0.53–0.63× with the parsed pair kept
+//! (docs/BENCHMARKS.md). So a [`RsaSigner`] holds aws-lc-rs's parsed
+//! `RsaKeyPair` and makes the JWS signing input itself (RFC 7515 §5.1: two
+//! base64url JSON parts); jsonwebtoken supplies the header type and the
+//! `JwtSigner` trait. No process-global state, and no private-key operation
+//! of the `rsa` crate.
 
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{
-    RsaEncoding, RsaKeyPair, RSA_PKCS1_SHA256, RSA_PKCS1_SHA384, RSA_PKCS1_SHA512,
-};
-use jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER;
-use jsonwebtoken::crypto::{CryptoProvider, JwtSigner};
-use jsonwebtoken::errors::{Error, ErrorKind};
-use jsonwebtoken::{Algorithm, EncodingKey};
+use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::crypto::JwtSigner;
+use jsonwebtoken::{Algorithm, Header};
+use serde::Serialize;
 
-struct CachedRsaSigner {
-    key_pair: Arc<RsaKeyPair>,
-    encoding: &'static dyn RsaEncoding,
-    algorithm: Algorithm,
+/// A parsed RSA private key that signs RS256.
+pub struct RsaSigner {
+    key_pair: RsaKeyPair,
 }
 
-impl jsonwebtoken::signature::Signer<Vec<u8>> for CachedRsaSigner {
-    fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, jsonwebtoken::signature::Error> {
+/// Why a token could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("the header or claims cannot be serialized")]
+    Serialize(#[source] serde_json::Error),
+    #[error("only RS256 is signed here")]
+    Algorithm,
+    #[error("the RSA signature failed")]
+    Crypto(#[source] aws_lc_rs::error::Unspecified),
+}
+
+impl RsaSigner {
+    /// Parse a PKCS#1 `RSAPrivateKey` DER (aws-lc validates it here, once).
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, aws_lc_rs::error::KeyRejected> {
+        Ok(Self {
+            key_pair: RsaKeyPair::from_der(der)?,
+        })
+    }
+
+    fn signature(&self, message: &[u8]) -> Result<Vec<u8>, aws_lc_rs::error::Unspecified> {
         let mut signature = vec![0; self.key_pair.public_modulus_len()];
-        self.key_pair
-            .sign(self.encoding, &SystemRandom::new(), message, &mut signature)
-            .map_err(jsonwebtoken::signature::Error::from_source)?;
+        self.key_pair.sign(
+            &RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            message,
+            &mut signature,
+        )?;
         Ok(signature)
     }
+
+    /// A compact JWS of `claims` under `header` (whose `alg` must be RS256).
+    pub fn sign_jws<T: Serialize>(&self, header: &Header, claims: &T) -> Result<String, SignError> {
+        if header.alg != Algorithm::RS256 {
+            return Err(SignError::Algorithm);
+        }
+        let mut token = part(header)?;
+        token.push('.');
+        token.push_str(&part(claims)?);
+        let signature = self
+            .signature(token.as_bytes())
+            .map_err(SignError::Crypto)?;
+        token.push('.');
+        token.push_str(&URL_SAFE_NO_PAD.encode(signature));
+        Ok(token)
+    }
 }
 
-impl JwtSigner for CachedRsaSigner {
+fn part<T: Serialize + ?Sized>(value: &T) -> Result<String, SignError> {
+    Ok(URL_SAFE_NO_PAD.encode(serde_json::to_vec(value).map_err(SignError::Serialize)?))
+}
+
+impl jsonwebtoken::signature::Signer<Vec<u8>> for RsaSigner {
+    fn try_sign(&self, message: &[u8]) -> Result<Vec<u8>, jsonwebtoken::signature::Error> {
+        self.signature(message)
+            .map_err(jsonwebtoken::signature::Error::from_source)
+    }
+}
+
+impl JwtSigner for RsaSigner {
     fn algorithm(&self) -> Algorithm {
-        self.algorithm
+        Algorithm::RS256
     }
-}
-
-fn key_pairs() -> &'static Mutex<HashMap<Vec<u8>, Arc<RsaKeyPair>>> {
-    static CACHE: OnceLock<Mutex<HashMap<Vec<u8>, Arc<RsaKeyPair>>>> = OnceLock::new();
-    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn cached_key_pair(der: &[u8]) -> Result<Arc<RsaKeyPair>, Error> {
-    let invalid = |e: String| Error::from(ErrorKind::InvalidRsaKey(e));
-    let mut cache = key_pairs()
-        .lock()
-        .map_err(|_| invalid("key cache poisoned".into()))?;
-    if let Some(pair) = cache.get(der) {
-        return Ok(pair.clone());
-    }
-    let pair = Arc::new(RsaKeyPair::from_der(der).map_err(|e| invalid(e.to_string()))?);
-    if cache.len() >= 64 {
-        // Rotation adds a key now and then; never let retired ones pile up.
-        cache.clear();
-    }
-    cache.insert(der.to_vec(), pair.clone());
-    Ok(pair)
-}
-
-fn signer_factory(
-    algorithm: &Algorithm,
-    key: &EncodingKey,
-) -> jsonwebtoken::errors::Result<Box<dyn JwtSigner>> {
-    let encoding: &'static dyn RsaEncoding = match algorithm {
-        Algorithm::RS256 => &RSA_PKCS1_SHA256,
-        Algorithm::RS384 => &RSA_PKCS1_SHA384,
-        Algorithm::RS512 => &RSA_PKCS1_SHA512,
-        _ => return (DEFAULT_PROVIDER.signer_factory)(algorithm, key),
-    };
-    Ok(Box::new(CachedRsaSigner {
-        key_pair: cached_key_pair(key.as_bytes())?,
-        encoding,
-        algorithm: *algorithm,
-    }))
-}
-
-/// Install the provider for this process (first call wins; later calls and a
-/// provider already chosen are fine: signing then simply stays uncached).
-pub fn install() {
-    static PROVIDER: OnceLock<CryptoProvider> = OnceLock::new();
-    let provider = PROVIDER.get_or_init(|| CryptoProvider {
-        signer_factory,
-        verifier_factory: DEFAULT_PROVIDER.verifier_factory,
-        key_utils: DEFAULT_PROVIDER.key_utils.clone(),
-    });
-    let _ = provider.install_default();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsa::pkcs1::EncodeRsaPrivateKey;
+    use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 
     #[test]
-    fn cached_signatures_verify_like_uncached_ones() {
-        install();
+    fn its_tokens_verify_with_jsonwebtoken_and_only_rs256_is_signed() {
         let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("key");
-        let der = private.to_pkcs1_der().expect("der");
-        let key = EncodingKey::from_rsa_der(der.as_bytes());
+        let signer = RsaSigner::from_pkcs1_der(private.to_pkcs1_der().expect("der").as_bytes())
+            .expect("parsed");
         let public = jsonwebtoken::DecodingKey::from_rsa_der(
-            rsa::pkcs1::EncodeRsaPublicKey::to_pkcs1_der(&private.to_public_key())
+            private
+                .to_public_key()
+                .to_pkcs1_der()
                 .expect("der")
                 .as_bytes(),
         );
         let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
         validation.required_spec_claims.clear();
         validation.validate_exp = false;
-        for _ in 0..2 {
-            let token = jsonwebtoken::encode(
-                &jsonwebtoken::Header::new(Algorithm::RS256),
-                &serde_json::json!({"a": 1}),
-                &key,
-            )
-            .expect("sign");
-            jsonwebtoken::decode::<serde_json::Value>(&token, &public, &validation)
-                .expect("verifies");
-        }
-        assert!(key_pairs()
-            .lock()
-            .expect("cache")
-            .contains_key(der.as_bytes()));
+        let token = signer
+            .sign_jws(&Header::new(Algorithm::RS256), &serde_json::json!({"a": 1}))
+            .expect("signed");
+        let decoded =
+            jsonwebtoken::decode::<serde_json::Value>(&token, &public, &validation).expect("valid");
+        assert_eq!(decoded.claims["a"], 1);
+        assert!(matches!(
+            signer.sign_jws(&Header::new(Algorithm::HS256), &serde_json::json!({})),
+            Err(SignError::Algorithm)
+        ));
     }
 }

@@ -18,21 +18,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set, TransactionTrait,
 };
 
 use crate::audit::{self, AuditEvent};
 pub use crate::config::RotationPolicy;
 use crate::keys::entity as signing_key;
-use crate::keys::{KeyRing, SigningKey};
+use crate::keys::seal::{KeyEncryption, SealError};
+use crate::keys::{KeyError, KeyRing, SigningKey};
 
 pub const NEXT: &str = "next";
 pub const ACTIVE: &str = "active";
@@ -40,63 +37,52 @@ pub const RETIRED: &str = "retired";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyStoreError {
-    #[error("KEY_ENCRYPTION_KEY cannot open the stored key {0}: wrong key-encryption key or corrupted row")]
-    Unseal(String),
-    #[error("stored key {kid} is unusable: {reason}")]
-    BadKey { kid: String, reason: String },
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    #[error("stored key {kid} is unusable")]
+    BadKey {
+        kid: String,
+        #[source]
+        source: KeyError,
+    },
+    #[error("a new signing key could not be made")]
+    NewKey(#[source] KeyError),
+    #[error("key generation did not finish")]
+    Generation(#[source] tokio::task::JoinError),
+    #[error("the key store is empty, no signing key is configured and GENERATE_DEV_KEY=false")]
+    NoSeed,
     #[error("the key store holds no active key")]
     NoActiveKey,
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-    #[error("{0}")]
-    Crypto(String),
+    #[error("database")]
+    Database(#[from] DbErr),
 }
 
-/// AES-256-GCM under the key-encryption key.
-pub struct KeyEncryption {
-    key: LessSafeKey,
+/// The key an empty store starts with.
+pub enum Seed {
+    /// The configured key (`JWT_PRIVATE_KEY*` or the newest in `KEYS_DIR`).
+    Key(Arc<SigningKey>),
+    /// None configured: generate one (`GENERATE_DEV_KEY=true`).
+    Generate,
+    /// None configured and generation not allowed.
+    Missing,
 }
 
-impl KeyEncryption {
-    pub fn new(key: &[u8; 32]) -> Result<Self, KeyStoreError> {
-        let unbound = UnboundKey::new(&AES_256_GCM, key)
-            .map_err(|_| KeyStoreError::Crypto("invalid AES-256 key".into()))?;
-        Ok(Self {
-            key: LessSafeKey::new(unbound),
-        })
-    }
-
-    pub fn seal(&self, kid: &str, plaintext: &str) -> Result<String, KeyStoreError> {
-        let mut nonce = [0u8; NONCE_LEN];
-        rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let mut buffer = plaintext.as_bytes().to_vec();
-        self.key
-            .seal_in_place_append_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(kid.as_bytes()),
-                &mut buffer,
-            )
-            .map_err(|_| KeyStoreError::Crypto("sealing failed".into()))?;
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&buffer);
-        Ok(STANDARD.encode(out))
-    }
-
-    pub fn open(&self, kid: &str, sealed: &str) -> Result<String, KeyStoreError> {
-        let unseal = || KeyStoreError::Unseal(kid.to_owned());
-        let bytes = STANDARD.decode(sealed).map_err(|_| unseal())?;
-        if bytes.len() < NONCE_LEN + 16 {
-            return Err(unseal());
+impl Seed {
+    async fn key(self) -> Result<Arc<SigningKey>, KeyStoreError> {
+        match self {
+            Self::Key(key) => Ok(key),
+            Self::Generate => Ok(Arc::new(generate().await?)),
+            Self::Missing => Err(KeyStoreError::NoSeed),
         }
-        let (nonce, ciphertext) = bytes.split_at(NONCE_LEN);
-        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| unseal())?;
-        let mut buffer = ciphertext.to_vec();
-        let plaintext = self
-            .key
-            .open_in_place(nonce, Aad::from(kid.as_bytes()), &mut buffer)
-            .map_err(|_| unseal())?;
-        String::from_utf8(plaintext.to_vec()).map_err(|_| unseal())
     }
+}
+
+/// A fresh key, made off the async runtime (RSA generation takes a while).
+async fn generate() -> Result<SigningKey, KeyStoreError> {
+    tokio::task::spawn_blocking(|| SigningKey::generate(crate::keys::MIN_KEY_BITS))
+        .await
+        .map_err(KeyStoreError::Generation)?
+        .map_err(KeyStoreError::NewKey)
 }
 
 fn chrono(d: Duration) -> chrono::Duration {
@@ -104,7 +90,8 @@ fn chrono(d: Duration) -> chrono::Duration {
 }
 
 /// Loads the key ring from the store, applies due transitions, and keeps the
-/// in-memory ring (and this server's own verifier) in step.
+/// in-memory ring (and this server's own verifier) in step. It owns both;
+/// [`Keys`](crate::keys::ring::Keys) hands them out.
 #[derive(Clone)]
 pub struct KeyManager {
     db: DatabaseConnection,
@@ -115,14 +102,16 @@ pub struct KeyManager {
 }
 
 impl KeyManager {
-    /// Bootstrap an empty store with `initial` as the active key, then load.
+    /// Bootstrap an empty store with `seed` as the active key, then load;
+    /// this server's own verifier checks tokens under `validation` with the
+    /// loaded keys.
     pub async fn start(
         db: DatabaseConnection,
         encryption: KeyEncryption,
         policy: RotationPolicy,
-        initial: impl FnOnce() -> Result<Arc<SigningKey>, String>,
-        verifier_for: impl FnOnce(&KeyRing) -> jwt_verify::Verifier,
-    ) -> Result<(Self, Arc<ArcSwap<KeyRing>>), KeyStoreError> {
+        seed: Seed,
+        validation: jwt_verify::Validation,
+    ) -> Result<Self, KeyStoreError> {
         let encryption = Arc::new(encryption);
         let has_active = signing_key::Entity::find()
             .filter(signing_key::Column::State.eq(ACTIVE))
@@ -130,10 +119,7 @@ impl KeyManager {
             .await?
             .is_some();
         if !has_active {
-            let key = initial().map_err(|reason| KeyStoreError::BadKey {
-                kid: "(initial)".into(),
-                reason,
-            })?;
+            let key = seed.key().await?;
             let now = Utc::now();
             let row = signing_key::ActiveModel {
                 kid: Set(key.kid.clone()),
@@ -159,30 +145,38 @@ impl KeyManager {
             }
         }
         let ring = load_ring(&db, &encryption).await?;
-        let verifier = verifier_for(&ring);
-        let ring = Arc::new(ArcSwap::from_pointee(ring));
+        let verifier = jwt_verify::Verifier::from_key_set(
+            ring.verification_keys().unwrap_or_default(),
+            validation,
+        );
         let manager = Self {
             db,
             encryption,
             policy,
-            ring: ring.clone(),
+            ring: Arc::new(ArcSwap::from_pointee(ring)),
             verifier,
         };
         manager.tick().await?;
-        Ok((manager, ring))
+        Ok(manager)
+    }
+
+    pub(crate) fn ring(&self) -> &Arc<ArcSwap<KeyRing>> {
+        &self.ring
     }
 
     pub fn verifier(&self) -> &jwt_verify::Verifier {
         &self.verifier
     }
 
-    /// Publish a new key as `next`; it starts signing after the publish delay.
+    /// Publish a new key as `next`; it starts signing after the publish
+    /// delay. The row and its `key.rotated` audit row are one transaction.
     pub async fn rotate(&self) -> Result<String, KeyStoreError> {
-        let key = tokio::task::spawn_blocking(|| SigningKey::generate(crate::keys::MIN_KEY_BITS))
-            .await
-            .map_err(|e| KeyStoreError::Crypto(e.to_string()))?
-            .map_err(KeyStoreError::Crypto)?;
-        let now = Utc::now();
+        self.rotate_at(Utc::now()).await
+    }
+
+    async fn rotate_at(&self, now: DateTime<Utc>) -> Result<String, KeyStoreError> {
+        let key = generate().await?;
+        let txn = self.db.begin().await?;
         signing_key::ActiveModel {
             kid: Set(key.kid.clone()),
             state: Set(NEXT.to_owned()),
@@ -193,16 +187,17 @@ impl KeyManager {
             retired_at: Set(None),
             remove_after: Set(None),
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await?;
-        audit::record(
-            &self.db,
+        audit::write(
+            &txn,
             AuditEvent::new("key.rotated")
                 .actor("system")
                 .subject(&key.kid)
                 .detail(serde_json::json!({ "state": NEXT, "activates_in_seconds": self.policy.publish_delay.as_secs() })),
         )
-        .await;
+        .await?;
+        txn.commit().await?;
         self.reload().await?;
         Ok(key.kid)
     }
@@ -228,7 +223,7 @@ impl KeyManager {
             if newest.is_some_and(|k| {
                 k.state == ACTIVE && now - k.created_at >= chrono(self.policy.rotation_interval)
             }) {
-                self.rotate().await?;
+                self.rotate_at(now).await?;
             }
         }
         self.reload().await
@@ -268,15 +263,15 @@ impl KeyManager {
             .filter(signing_key::Column::Kid.ne(due.kid.as_str()))
             .exec(&txn)
             .await?;
-        txn.commit().await?;
-        tracing::info!(kid = %due.kid, "signing key activated; the previous key is retired");
-        audit::record(
-            &self.db,
+        audit::write(
+            &txn,
             AuditEvent::new("key.activated")
                 .actor("system")
                 .subject(&due.kid),
         )
-        .await;
+        .await?;
+        txn.commit().await?;
+        tracing::info!(kid = %due.kid, "signing key activated; the previous key is retired");
         Ok(())
     }
 
@@ -349,10 +344,10 @@ fn ring_from_rows(
     for row in rows {
         let pem = encryption.open(&row.kid, &row.private_key)?;
         let key =
-            SigningKey::from_pem(&pem, format!("key store ({})", row.state)).map_err(|reason| {
+            SigningKey::from_pem(&pem, format!("key store ({})", row.state)).map_err(|source| {
                 KeyStoreError::BadKey {
                     kid: row.kid.clone(),
-                    reason,
+                    source,
                 }
             })?;
         if row.state == ACTIVE && active.is_none() {
@@ -371,30 +366,4 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<signing_key::Model>, Ke
         .order_by_asc(signing_key::Column::CreatedAt)
         .all(db)
         .await?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sealed_keys_open_only_with_the_same_kek_and_kid() {
-        let kek = KeyEncryption::new(&[7u8; 32]).expect("kek");
-        let sealed = kek
-            .seal("kid-1", "-----BEGIN PRIVATE KEY-----")
-            .expect("seal");
-        assert!(!sealed.contains("PRIVATE"));
-        assert_eq!(
-            kek.open("kid-1", &sealed).expect("open"),
-            "-----BEGIN PRIVATE KEY-----"
-        );
-        assert!(kek.open("kid-2", &sealed).is_err(), "bound to its kid");
-        let other = KeyEncryption::new(&[8u8; 32]).expect("kek");
-        assert!(other.open("kid-1", &sealed).is_err());
-        assert_ne!(
-            kek.seal("kid-1", "x").expect("seal"),
-            kek.seal("kid-1", "x").expect("seal"),
-            "fresh nonce each time"
-        );
-    }
 }

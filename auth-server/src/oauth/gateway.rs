@@ -137,7 +137,7 @@ pub async fn introspect(
     let may_read_email = granted.iter().any(|s| s == INTROSPECT_EMAIL_SCOPE);
     let token =
         param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let Ok(verified) = state.verifier.verify_with_current_keys(token) else {
+    let Ok(verified) = state.keys.verifier().verify_with_current_keys(token) else {
         return Ok(inactive());
     };
     if !still_live(&state, &verified).await? {

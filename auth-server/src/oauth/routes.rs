@@ -96,7 +96,7 @@ pub async fn token(
     let issued = state
         .tokens
         .issue(
-            &state.keys.load(),
+            &state.keys.ring(),
             &Subject {
                 sub: &client_id,
                 audience: &audience,
@@ -227,7 +227,7 @@ pub async fn revoke(
     let session = if token.starts_with(sessions::REFRESH_PREFIX) {
         sessions::session_of(&state.db, token).await?
     } else {
-        match state.verifier.verify_with_current_keys(token) {
+        match state.keys.verifier().verify_with_current_keys(token) {
             Err(_) => None,
             Ok(verified) if verified.claims().is_service() => {
                 return Err(OAuthError::new(

@@ -57,9 +57,7 @@ pub struct IssuedToken {
     pub expires_in: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("signing failed: {0}")]
-pub struct SignError(#[from] jsonwebtoken::errors::Error);
+pub use crate::keys::signer::SignError;
 
 #[derive(Clone)]
 pub struct TokenIssuer {
@@ -96,7 +94,7 @@ impl TokenIssuer {
         let mut header = Header::new(Algorithm::RS256);
         header.typ = Some("at+jwt".to_owned());
         header.kid = Some(key.kid.clone());
-        let access_token = jsonwebtoken::encode(&header, &claims, &key.encoding)?;
+        let access_token = key.signer.sign_jws(&header, &claims)?;
         Ok(IssuedToken {
             access_token,
             expires_in: ttl_secs,
@@ -131,7 +129,7 @@ pub fn issue_user_tokens(
     let issued = state
         .tokens
         .issue(
-            &state.keys.load(),
+            &state.keys.ring(),
             &Subject {
                 sub: &sub,
                 audience,

@@ -442,7 +442,7 @@ impl TestApp {
     pub fn at_jwt_header(&self) -> Header {
         let mut header = Header::new(Algorithm::RS256);
         header.typ = Some("at+jwt".into());
-        header.kid = Some(self.state.keys.load().active().kid.clone());
+        header.kid = Some(self.state.keys.ring().active().kid.clone());
         header
     }
 }

@@ -25,7 +25,7 @@ async fn jwks_publishes_the_signing_key_with_cache_control(backend: Backend) {
     for (field, expected) in [("kty", "RSA"), ("alg", "RS256"), ("use", "sig")] {
         assert_eq!(key[field], expected);
     }
-    assert_eq!(key["kid"], app.state.keys.load().active().kid.as_str());
+    assert_eq!(key["kid"], app.state.keys.ring().active().kid.as_str());
     assert!(
         key.get("d").is_none() && key.get("p").is_none(),
         "private parts must never be published"

@@ -237,7 +237,8 @@ async fn service_tokens_verify_like_user_tokens_and_last_use_is_recorded(backend
     let token = body["access_token"].as_str().expect("token");
     let verified = app
         .state
-        .verifier
+        .keys
+        .verifier()
         .verify(token)
         .await
         .expect("service token verifies");

@@ -58,7 +58,12 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
 ) {
     let settings = fast_rotation(&kek());
     let app = TestApp::spawn_with(backend, &vars(&settings)).await;
-    let manager = app.state.key_manager.clone().expect("database key store");
+    let manager = app
+        .state
+        .keys
+        .manager()
+        .cloned()
+        .expect("database key store");
     let admin = app.admin().await;
     let before = app.token_for(&admin.email, PASSWORD).await;
     let old_kid = kid_of(&before);
@@ -75,9 +80,12 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
     .expect("remote verifier");
 
     // A tick with nothing due leaves the loaded ring as it is (no decrypt, no re-parse).
-    let loaded = app.state.keys.load_full();
+    let loaded = arc_swap::Guard::into_inner(app.state.keys.ring());
     manager.tick().await.expect("tick");
-    assert!(std::sync::Arc::ptr_eq(&loaded, &app.state.keys.load_full()));
+    assert!(std::sync::Arc::ptr_eq(
+        &loaded,
+        &arc_swap::Guard::into_inner(app.state.keys.ring())
+    ));
 
     let new_kid = manager.rotate().await.expect("rotate");
     assert_eq!(
@@ -162,16 +170,16 @@ async fn replicas_on_one_database_share_keys_and_follow_a_rotation(backend: Back
 
     let new_kid = first
         .state
-        .key_manager
-        .clone()
+        .keys
+        .manager()
         .expect("store")
         .rotate()
         .await
         .expect("rotate");
     second
         .state
-        .key_manager
-        .clone()
+        .keys
+        .manager()
         .expect("store")
         .tick()
         .await
@@ -183,8 +191,8 @@ async fn replicas_on_one_database_share_keys_and_follow_a_rotation(backend: Back
     );
     // Both replicas run the transition; exactly one performs it, both see it.
     let (first_manager, second_manager) = (
-        first.state.key_manager.clone().expect("store"),
-        second.state.key_manager.clone().expect("store"),
+        first.state.keys.manager().cloned().expect("store"),
+        second.state.keys.manager().cloned().expect("store"),
     );
     let at = chrono::Utc::now() + chrono::Duration::milliseconds(1100);
     let (a, b) = tokio::join!(first_manager.tick_at(at), second_manager.tick_at(at));
@@ -249,7 +257,12 @@ async fn a_rotation_interval_publishes_a_new_key_on_schedule(backend: Backend) {
     let mut settings = fast_rotation(&kek());
     settings.push(("KEY_ROTATION_INTERVAL", "1s".to_owned()));
     let app = TestApp::spawn_with(backend, &vars(&settings)).await;
-    let manager = app.state.key_manager.clone().expect("database key store");
+    let manager = app
+        .state
+        .keys
+        .manager()
+        .cloned()
+        .expect("database key store");
     assert_eq!(jwks_kids(&app).await.len(), 1);
     manager.tick().await.expect("tick");
     assert_eq!(jwks_kids(&app).await.len(), 1, "not due yet");

@@ -17,7 +17,7 @@ async fn access_tokens_follow_rfc_9068(backend: Backend) {
     let header = decode_segment(&user.token, 0);
     assert_eq!(header["alg"], "RS256");
     assert_eq!(header["typ"], "at+jwt");
-    assert_eq!(header["kid"], app.state.keys.load().active().kid.as_str());
+    assert_eq!(header["kid"], app.state.keys.ring().active().kid.as_str());
 
     let claims = decode_segment(&user.token, 1);
     assert_eq!(claims["iss"], app.address.as_str());
