@@ -11,6 +11,7 @@ use crate::{AuthContext, AuthError, StandardClaims};
 
 /// What a guarded route demands of the verified token.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Requirement {
     /// This scope must be granted.
     Scope(String),

@@ -10,6 +10,7 @@ use crate::VerifyError;
 /// Your own claims type (for [`Claims<T>`](crate::Claims)) is deserialized from the
 /// same payload; these are always available alongside it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct StandardClaims {
     /// Issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -94,14 +94,14 @@ impl ServiceTokenSource {
         client_id: impl Into<String>,
         secret: impl Into<String>,
     ) -> Result<Self, ClientError> {
-        let token_url = crate::fetch::parse_http_url(token_url)
+        let token_url = crate::http_client::parse_http_url(token_url)
             .map_err(|e| ClientError::Config(e.to_string()))?;
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(10))
             // A 307/308 keeps the body: the client secret must never follow
             // a redirect to another origin.
-            .redirect(crate::refresh::same_origin_redirects())
+            .redirect(crate::http_client::same_origin_redirects())
             .build()
             .map_err(|e| ClientError::Config(e.to_string()))?;
         Ok(Self {
@@ -190,12 +190,13 @@ impl ServiceTokenSource {
         self.inner.cached.store(None);
     }
 
-    /// Add `Authorization: Bearer <token>` to an outgoing request.
-    pub async fn authorize(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> Result<reqwest::RequestBuilder, ClientError> {
-        Ok(request.bearer_auth(self.token().await?))
+    /// The `Authorization: Bearer <token>` value for an outgoing request,
+    /// marked sensitive (HTTP clients and `http`'s `Debug` then hide it).
+    pub async fn authorization(&self) -> Result<http::HeaderValue, ClientError> {
+        let mut value = http::HeaderValue::try_from(format!("Bearer {}", self.token().await?))
+            .map_err(|_| ClientError::InvalidResponse("token is not a header value".into()))?;
+        value.set_sensitive(true);
+        Ok(value)
     }
 
     fn fresh_cached(&self) -> Option<String> {

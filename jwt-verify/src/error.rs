@@ -1,7 +1,5 @@
 //! Why a token, a key or a key source was refused.
 
-use std::time::Duration;
-
 /// Every [`VerifyError::reason`], indexed by `reason_index`.
 pub(crate) const REASONS: [&str; 19] = [
     "too_long",
@@ -159,6 +157,16 @@ pub enum KeyError {
     /// The HTTP client could not be built (TLS backend).
     #[error("HTTP client could not be built: {0}")]
     Client(String),
+    /// An RSA key's modulus is shorter than 2048 bits (RFC 8725 §3.5).
+    #[error("RSA key is {bits} bits; at least 2048 are required")]
+    WeakKey {
+        /// The modulus length.
+        bits: usize,
+    },
+    /// A key refresh stopped before it finished: its task panicked, its
+    /// state was poisoned, or the verifier was dropped meanwhile.
+    #[error("key refresh interrupted: {0}")]
+    RefreshInterrupted(&'static str),
     /// The discovery document's `issuer` is not the issuer it was fetched for (OIDC Discovery §4.3).
     #[error("discovery document issuer {found:?} does not match {expected:?}")]
     IssuerMismatch {
@@ -175,9 +183,6 @@ pub enum KeyError {
         /// Why it was refused.
         reason: String,
     },
-    /// A refresh was not attempted because one ran less than the cooldown ago.
-    #[error("refresh skipped: cooldown of {0:?} has not elapsed")]
-    CoolingDown(Duration),
 }
 
 #[cfg(test)]

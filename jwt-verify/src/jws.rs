@@ -5,17 +5,15 @@
 //! `jwk`/`jku`/`x5u` ever consulted, canonical base64url only) and faster
 //! (RS256 keys parsed once, by aws-lc), and fuzzed (`fuzz/`).
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::Algorithm;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::keys::VerifyKey;
-use crate::{KeySet, Validation, VerifyError};
+use crate::{Algorithm, KeySet, Validation, VerifyError};
 
 #[derive(Deserialize)]
 struct RawHeader {
@@ -64,7 +62,7 @@ impl<'a> Jws<'a> {
         if alg_name.eq_ignore_ascii_case("none") {
             return Err(VerifyError::AlgNone);
         }
-        let alg = Algorithm::from_str(alg_name).map_err(|_| VerifyError::DisallowedAlgorithm)?;
+        let alg = Algorithm::from_name(alg_name).ok_or(VerifyError::DisallowedAlgorithm)?;
         if !validation.algorithms.contains(&alg) {
             return Err(VerifyError::DisallowedAlgorithm);
         }
@@ -121,7 +119,7 @@ impl<'a> Jws<'a> {
                 self.signature64,
                 signing_input,
                 &key.key,
-                self.alg,
+                self.alg.to_jsonwebtoken(),
             ) {
                 Ok(true) => Ok(()),
                 Ok(false) => Err(VerifyError::InvalidSignature),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::DecodingKey;
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::traits::PublicKeyParts;
@@ -13,7 +13,7 @@ use rsa::RsaPublicKey;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::KeyError;
+use crate::{Algorithm, KeyError};
 
 /// Smallest RSA modulus accepted (RFC 8725 §3.5 / NIST SP 800-131A).
 const MIN_RSA_BITS: usize = 2048;
@@ -106,29 +106,35 @@ impl KeySet {
         let public = RsaPublicKey::from_public_key_pem(pem)
             .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
             .map_err(|e| KeyError::InvalidPem(e.to_string()))?;
-        Self::from_rsa_public_keys([public])
+        Self::from_rsa_components([(public.n().to_bytes_be(), public.e().to_bytes_be())])
     }
 
-    /// Keys given directly, each with its RFC 7638 thumbprint as `kid`.
-    pub fn from_rsa_public_keys(
-        keys: impl IntoIterator<Item = RsaPublicKey>,
-    ) -> Result<Self, KeyError> {
+    /// RSA public keys given as their big-endian modulus `n` and exponent
+    /// `e` (the JWK fields, decoded), each with its RFC 7638 thumbprint as
+    /// `kid`. A modulus under 2048 bits is [`KeyError::WeakKey`].
+    pub fn from_rsa_components<N, E>(
+        keys: impl IntoIterator<Item = (N, E)>,
+    ) -> Result<Self, KeyError>
+    where
+        N: AsRef<[u8]>,
+        E: AsRef<[u8]>,
+    {
         let mut set = KeySet::default();
-        for public in keys {
-            if public.size() * 8 < MIN_RSA_BITS {
-                return Err(KeyError::InvalidPem(format!(
-                    "RSA key is {} bits; at least {MIN_RSA_BITS} are required",
-                    public.size() * 8
-                )));
+        for (n, e) in keys {
+            let n = strip_leading_zeros(n.as_ref());
+            let e = strip_leading_zeros(e.as_ref());
+            if n.len() * 8 < MIN_RSA_BITS {
+                return Err(KeyError::WeakKey { bits: n.len() * 8 });
             }
-            let n = public.n().to_bytes_be();
-            let e = public.e().to_bytes_be();
-            let kid = rsa_thumbprint(&n, &e);
+            if e.is_empty() || e.len() > 8 {
+                return Err(KeyError::InvalidPem("exponent out of range".into()));
+            }
+            let kid = rsa_thumbprint(n, e);
             set.keys.insert(
                 kid,
                 Arc::new(VerifyKey {
-                    key: DecodingKey::from_rsa_raw_components(&n, &e),
-                    rs256: parse_rs256(&n, &e),
+                    key: DecodingKey::from_rsa_raw_components(n, e),
+                    rs256: parse_rs256(n, e),
                     alg: None,
                 }),
             );
@@ -153,13 +159,9 @@ impl KeySet {
         }
         let alg = match raw.alg.as_deref() {
             None => None,
-            Some("RS256") => Some(Algorithm::RS256),
-            Some("RS384") => Some(Algorithm::RS384),
-            Some("RS512") => Some(Algorithm::RS512),
-            Some("PS256") => Some(Algorithm::PS256),
-            Some("PS384") => Some(Algorithm::PS384),
-            Some("PS512") => Some(Algorithm::PS512),
-            Some(_) => return Err("alg is not an RSA signature algorithm"),
+            Some(name) => {
+                Some(Algorithm::from_name(name).ok_or("alg is not an RSA signature algorithm")?)
+            }
         };
         let (Some(n64), Some(e64)) = (raw.n.as_deref(), raw.e.as_deref()) else {
             return Err("missing n or e");

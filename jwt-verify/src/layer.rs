@@ -15,6 +15,7 @@ use crate::{AuthError, VerifiedToken, Verifier};
 /// Put into request extensions by [`JwtAuthLayer`] on every request it lets
 /// through, so extractors can tell "anonymous" from "layer not installed".
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AuthContext {
     /// No token was presented (only in optional mode).
     Anonymous,

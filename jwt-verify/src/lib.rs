@@ -30,7 +30,7 @@
 //!     let verifier = Verifier::new(
 //!         KeySource::jwks("http://127.0.0.1:8080/.well-known/jwks.json"),
 //!         Validation::new("http://127.0.0.1:8080")
-//!             .audience("blog")
+//!             .audience("signet") // a default auth-server's JWT_AUDIENCE
 //!             .require_type("at+jwt"),
 //!     )
 //!     .await?; // fails clearly if the JWKS cannot be fetched
@@ -56,25 +56,42 @@
 //! # Key refresh
 //! With [`KeySource::jwks`] or [`KeySource::oidc_discovery`] the key set is
 //! refreshed before the server's `Cache-Control: max-age` runs out (clamped to
-//! [1 min, 1 h] by default). A token with an unknown `kid` triggers one refetch,
-//! at most once per cooldown (30 s), shared by every request waiting on it. When
-//! a refresh fails the last good keys stay in use, so services keep verifying
-//! while the auth server is down. [`Verifier::status`] reports the cache's health.
+//! [1 s, 1 h] by default). A token with an unknown `kid` triggers one refetch,
+//! at most once per cooldown (1 s), shared by every request waiting on it; one
+//! arriving inside the cooldown waits for the next fetch. When a refresh fails
+//! the last good keys stay in use (up to `max_stale_keys`, 7 days), so
+//! services keep verifying while the auth server is down.
+//! [`Verifier::status`] reports the cache's health.
+//!
+//! # Features
+//! `axum` (default): the extractors. `jwks` (default): remote key sources,
+//! over reqwest. `client`: [`ServiceTokenSource`]. Without `jwks` and
+//! `client` there is no HTTP client: keys are given up front.
 //!
 //! # Service tokens
 //! With the `client` feature, [`ServiceTokenSource`] exchanges an API key for
 //! service tokens and caches them until shortly before they expire.
-#![deny(missing_docs)]
+#![deny(missing_docs, unreachable_pub)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+/// The README's examples compile (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeExamples;
+
+mod algorithm;
 mod authorize;
 mod cache;
 mod claims;
 mod error;
+#[cfg(feature = "jwks")]
 mod fetch;
+#[cfg(any(feature = "jwks", feature = "client"))]
+mod http_client;
 mod jws;
 mod keys;
 mod layer;
+#[cfg(feature = "jwks")]
 mod refresh;
 mod rejection;
 mod validation;
@@ -101,8 +118,7 @@ pub use extract::{Claims, OptionalClaims};
 #[cfg(feature = "client")]
 pub use client::{api_key_client_id, ClientError, ServiceTokenSource};
 
-/// Re-exported so callers can name algorithms without depending on jsonwebtoken.
-pub use jsonwebtoken::Algorithm;
+pub use algorithm::{Algorithm, Claim, UnknownAlgorithm};
 
 /// The `realm` used in challenges unless a layer is given another.
 pub const DEFAULT_REALM: &str = "api";

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
-use crate::fetch::Fetcher;
-use crate::verifier::Inner;
+use crate::fetch::{Fetcher, Target};
+use crate::http_client::same_origin_redirects;
+use crate::verifier::{CacheStatus, Counters, Inner, VerifierBuilder};
 use crate::{KeyError, KeySet, Verifier};
 
 #[derive(Debug, Clone)]
@@ -34,25 +35,51 @@ pub(crate) struct Remote {
     pub(crate) state: Mutex<RefreshState>,
 }
 
-/// Up to 3 redirects, each to the origin of the original request: a JWKS
-/// must not be taken from another host, nor downgraded from https to http.
-pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if !same_origin {
-            attempt.error("redirect to another origin refused")
-        } else if attempt.previous().len() > 3 {
-            attempt.error("too many redirects")
-        } else {
-            attempt.follow()
+/// Build a verifier over a remote source: fetch the keys first (failing
+/// unless `lazy`), then keep them fresh in the background.
+pub(crate) async fn build_remote(
+    target: Target,
+    builder: VerifierBuilder,
+) -> Result<Verifier, KeyError> {
+    let client = reqwest::Client::builder()
+        .connect_timeout(builder.http_timeout)
+        .timeout(builder.http_timeout)
+        .redirect(same_origin_redirects())
+        .build()
+        .map_err(|e| KeyError::Client(e.to_string()))?;
+    let inner = Arc::new(Inner {
+        keys: arc_swap::ArcSwap::from_pointee(KeySet::default()),
+        validation: builder.validation,
+        remote: Some(Remote {
+            fetcher: Fetcher {
+                client,
+                target,
+                max_bytes: builder.max_jwks_bytes,
+            },
+            policy: builder.policy,
+            state: Mutex::new(RefreshState::default()),
+        }),
+        status: Mutex::new(CacheStatus {
+            remote: true,
+            ..CacheStatus::default()
+        }),
+        counters: Counters::default(),
+        cache: builder.token_cache.map(crate::cache::TokenCache::new),
+    });
+    let verifier = Verifier { inner };
+    let first_delay = match verifier.refresh().await {
+        Ok(max_age) => verifier.next_delay(max_age),
+        Err(error) if builder.lazy => {
+            tracing::warn!(%error, "starting without verification keys; will retry");
+            verifier.retry_delay()
         }
-    })
+        Err(error) => return Err(error),
+    };
+    spawn_background_refresh(Arc::downgrade(&verifier.inner), first_delay);
+    Ok(verifier)
 }
 
-pub(crate) fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
+fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration) {
     tokio::spawn(async move {
         let mut delay = first_delay;
         loop {
@@ -67,6 +94,7 @@ pub(crate) fn spawn_background_refresh(inner: Weak<Inner>, first_delay: Duration
     });
 }
 
+/// Fetching on demand (feature `jwks`).
 impl Verifier {
     /// Fetch the key set now (joining a fetch already under way), ignoring the
     /// cooldown. On failure the last good keys stay in use (stale-if-error).
@@ -84,7 +112,7 @@ impl Verifier {
         };
         let cooling_down = {
             let Ok(state) = remote.state.lock() else {
-                return Err(KeyError::Client("refresh state poisoned".into()));
+                return Err(KeyError::RefreshInterrupted("refresh state poisoned"));
             };
             match (&state.in_flight, state.last_attempt) {
                 (None, Some(last)) if !force => remote
@@ -102,7 +130,7 @@ impl Verifier {
         }
         let shared = {
             let Ok(mut state) = remote.state.lock() else {
-                return Err(KeyError::Client("refresh state poisoned".into()));
+                return Err(KeyError::RefreshInterrupted("refresh state poisoned"));
             };
             match (&state.in_flight, state.last_attempt) {
                 (Some(in_flight), _) => in_flight.clone(),
@@ -119,7 +147,7 @@ impl Verifier {
                     let task = tokio::spawn(fetch_and_swap(weak));
                     let fut: BoxFuture<'static, _> = async move {
                         task.await
-                            .unwrap_or_else(|_| Err(KeyError::Client("refresh task failed".into())))
+                            .unwrap_or(Err(KeyError::RefreshInterrupted("refresh task failed")))
                     }
                     .boxed();
                     let shared = fut.shared();
@@ -152,7 +180,7 @@ impl Verifier {
 }
 async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError> {
     let Some(inner) = inner.upgrade() else {
-        return Err(KeyError::Client("verifier dropped".into()));
+        return Err(KeyError::RefreshInterrupted("verifier dropped"));
     };
     let Some(remote) = inner.remote.as_ref() else {
         return Ok(None);

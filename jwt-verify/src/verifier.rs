@@ -5,37 +5,50 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+#[cfg(feature = "jwks")]
+use std::time::Duration;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use serde::de::DeserializeOwned;
 
 use crate::claims::parse_standard_claims;
-use crate::fetch::{parse_http_url, Fetcher, Target};
-use crate::refresh::{
-    same_origin_redirects, spawn_background_refresh, RefreshPolicy, RefreshState, Remote,
-};
+#[cfg(feature = "jwks")]
+use crate::refresh::RefreshPolicy;
 use crate::{KeyError, KeySet, StandardClaims, Validation, VerifyError};
+
+#[cfg(feature = "jwks")]
+pub(crate) use crate::refresh::Remote;
+/// Without the `jwks` feature there is no remote source: `Option<Remote>`
+/// is always `None`.
+#[cfg(not(feature = "jwks"))]
+pub(crate) enum Remote {}
 
 /// Where the verifier gets its public keys.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum KeySource {
     /// A JWKS URL, fetched at start and refreshed (see [`VerifierBuilder`]).
+    #[cfg(feature = "jwks")]
     Jwks(String),
     /// An issuer URL; the JWKS URL is read from its
     /// `/.well-known/openid-configuration` (whose `issuer` must match).
+    #[cfg(feature = "jwks")]
     OidcDiscovery(String),
     /// Keys given up front: no network, no refresh.
     Static(KeySet),
 }
 
 impl KeySource {
-    /// Fetch keys from this JWKS URL.
+    /// Fetch keys from this JWKS URL (feature `jwks`).
+    #[cfg(feature = "jwks")]
     pub fn jwks(url: impl Into<String>) -> Self {
         Self::Jwks(url.into())
     }
 
-    /// Discover the JWKS URL from the issuer's OIDC discovery document.
+    /// Discover the JWKS URL from the issuer's OIDC discovery document
+    /// (feature `jwks`).
+    #[cfg(feature = "jwks")]
     pub fn oidc_discovery(issuer: impl Into<String>) -> Self {
         Self::OidcDiscovery(issuer.into())
     }
@@ -52,9 +65,9 @@ impl KeySource {
     }
 }
 
-/// How a remote key set is kept fresh.
 /// The health of the key cache, for `/readyz` and metrics.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct CacheStatus {
     /// When keys were last fetched successfully (`None`: never, or a static source).
     pub last_success: Option<SystemTime>,
@@ -73,7 +86,7 @@ pub struct CacheStatus {
 }
 
 #[derive(Default)]
-struct Counters {
+pub(crate) struct Counters {
     verified: AtomicU64,
     rejected: [AtomicU64; crate::error::REASONS.len()],
 }
@@ -81,12 +94,12 @@ struct Counters {
 pub(crate) struct Inner {
     /// Swapped whole on refresh: readers never take a lock.
     pub(crate) keys: ArcSwap<KeySet>,
-    validation: Validation,
+    pub(crate) validation: Validation,
     pub(crate) remote: Option<Remote>,
     pub(crate) status: Mutex<CacheStatus>,
-    counters: Counters,
+    pub(crate) counters: Counters,
     /// Opt-in: verified tokens by their exact text.
-    cache: Option<crate::cache::TokenCache>,
+    pub(crate) cache: Option<crate::cache::TokenCache>,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -135,16 +148,21 @@ impl VerifiedToken {
 
 /// Configures a [`Verifier`]; obtained from [`Verifier::builder`].
 pub struct VerifierBuilder {
-    source: KeySource,
-    validation: Validation,
-    http_timeout: Duration,
-    max_jwks_bytes: usize,
-    policy: RefreshPolicy,
-    lazy: bool,
-    client: Option<reqwest::Client>,
-    token_cache: Option<usize>,
+    pub(crate) source: KeySource,
+    pub(crate) validation: Validation,
+    #[cfg(feature = "jwks")]
+    pub(crate) http_timeout: Duration,
+    #[cfg(feature = "jwks")]
+    pub(crate) max_jwks_bytes: usize,
+    #[cfg(feature = "jwks")]
+    pub(crate) policy: RefreshPolicy,
+    #[cfg(feature = "jwks")]
+    pub(crate) lazy: bool,
+    pub(crate) token_cache: Option<usize>,
 }
 
+/// Settings of a remote key source (feature `jwks`).
+#[cfg(feature = "jwks")]
 impl VerifierBuilder {
     /// Connect + total timeout of each JWKS or discovery request (default 5 s).
     pub fn http_timeout(mut self, timeout: Duration) -> Self {
@@ -194,7 +212,9 @@ impl VerifierBuilder {
         self.lazy = lazy;
         self
     }
+}
 
+impl VerifierBuilder {
     /// Cache up to `capacity` verified tokens, so a token seen again skips the
     /// RSA operation. Safe by construction: a hit needs the exact same token,
     /// still inside `exp` + leeway, whose verifying key is still in the current
@@ -204,77 +224,29 @@ impl VerifierBuilder {
         self
     }
 
-    /// Use this HTTP client (its own timeouts then apply on top of ours).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.client = Some(client);
-        self
-    }
-
     /// Build the verifier. For a remote source this fetches the keys first and
     /// fails if that fails (unless [`lazy`](Self::lazy)), then starts the
     /// background refresh; it must run inside a Tokio runtime.
     pub async fn build(self) -> Result<Verifier, KeyError> {
-        let target = match self.source {
+        match &self.source {
             KeySource::Static(keys) => {
-                let verifier = Verifier::from_key_set(keys, self.validation);
-                return Ok(match self.token_cache {
+                let verifier = Verifier::from_key_set(keys.clone(), self.validation);
+                Ok(match self.token_cache {
                     None => verifier,
                     Some(capacity) => verifier.with_cache(capacity),
-                });
+                })
             }
-            KeySource::Jwks(url) => Target::Jwks(parse_http_url(&url)?),
+            #[cfg(feature = "jwks")]
+            KeySource::Jwks(url) => {
+                let target = crate::fetch::Target::Jwks(crate::fetch::parse_http_url(url)?);
+                crate::refresh::build_remote(target, self).await
+            }
+            #[cfg(feature = "jwks")]
             KeySource::OidcDiscovery(issuer) => {
-                let base = parse_http_url(&issuer)?;
-                let discovery_url = parse_http_url(&format!(
-                    "{}/.well-known/openid-configuration",
-                    base.as_str().trim_end_matches('/')
-                ))?;
-                Target::Discovery {
-                    issuer,
-                    discovery_url,
-                    jwks_uri: Mutex::new(None),
-                }
+                let target = crate::fetch::Target::discovery(issuer)?;
+                crate::refresh::build_remote(target, self).await
             }
-        };
-        let client = match self.client {
-            Some(client) => client,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.http_timeout)
-                .timeout(self.http_timeout)
-                .redirect(same_origin_redirects())
-                .build()
-                .map_err(|e| KeyError::Client(e.to_string()))?,
-        };
-        let inner = Arc::new(Inner {
-            keys: ArcSwap::from_pointee(KeySet::default()),
-            validation: self.validation,
-            remote: Some(Remote {
-                fetcher: Fetcher {
-                    client,
-                    target,
-                    max_bytes: self.max_jwks_bytes,
-                },
-                policy: self.policy,
-                state: Mutex::new(RefreshState::default()),
-            }),
-            status: Mutex::new(CacheStatus {
-                remote: true,
-                ..CacheStatus::default()
-            }),
-            counters: Counters::default(),
-            cache: self.token_cache.map(crate::cache::TokenCache::new),
-        });
-        let verifier = Verifier { inner };
-        let first_delay = match verifier.refresh().await {
-            Ok(max_age) => verifier.next_delay(max_age),
-            Err(error) if self.lazy => {
-                tracing::warn!(%error, "starting without verification keys; will retry");
-                verifier.retry_delay()
-            }
-            Err(error) => return Err(error),
-        };
-        spawn_background_refresh(Arc::downgrade(&verifier.inner), first_delay);
-        Ok(verifier)
+        }
     }
 }
 
@@ -296,16 +268,19 @@ impl Verifier {
         VerifierBuilder {
             source,
             validation,
+            #[cfg(feature = "jwks")]
             http_timeout: Duration::from_secs(5),
+            #[cfg(feature = "jwks")]
             max_jwks_bytes: 64 * 1024,
+            #[cfg(feature = "jwks")]
             policy: RefreshPolicy {
                 min_interval: Duration::from_secs(1),
                 max_interval: Duration::from_secs(3600),
                 unknown_kid_cooldown: Duration::from_secs(1),
                 max_stale: Duration::from_secs(7 * 24 * 3600),
             },
+            #[cfg(feature = "jwks")]
             lazy: false,
-            client: None,
             token_cache: None,
         }
     }
@@ -416,6 +391,7 @@ impl Verifier {
     ) -> Result<VerifiedToken, VerifyError> {
         // Ok or Err, re-check with whatever keys we now hold: a failed or
         // cooling-down refresh leaves the last good set in place.
+        #[cfg(feature = "jwks")]
         let _ = self.refresh_if_allowed(false).await;
         let result = self.check(token);
         self.count(&result);

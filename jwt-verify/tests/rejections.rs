@@ -81,7 +81,7 @@ fn hmac_ecdsa_and_pss_are_refused_when_only_rs256_is_allowed() {
     // …and accepted once the caller allows PS256 explicitly.
     let verifier = Verifier::from_key_set(
         KeySet::from_jwks_json(&jwks(&[key(0)]).replace(r#""alg":"RS256","#, "")).expect("jwks"),
-        validation().algorithms([Algorithm::RS256, Algorithm::PS256]),
+        validation().algorithms([jwt_verify::Algorithm::RS256, jwt_verify::Algorithm::PS256]),
     );
     verifier
         .verify_with_current_keys(&token)
@@ -134,7 +134,7 @@ fn a_key_pinned_to_another_algorithm_rejects_the_token() {
     let set = KeySet::from_jwks_json(&json!({ "keys": [jwk] }).to_string()).expect("jwks");
     let verifier = Verifier::from_key_set(
         set,
-        validation().algorithms([Algorithm::RS256, Algorithm::RS512]),
+        validation().algorithms([jwt_verify::Algorithm::RS256, jwt_verify::Algorithm::RS512]),
     );
     let token = key(0).sign(&claims());
     assert_eq!(
@@ -502,8 +502,8 @@ fn required_claims_are_enforced() {
         KeySet::from_jwks_json(&jwks(&[key(0)])).expect("jwks"),
         Validation::new(ISSUER)
             .audience(AUDIENCE)
-            .require_claim("jti")
-            .require_claim("sub"),
+            .require_claim(jwt_verify::Claim::Jti)
+            .require_claim(jwt_verify::Claim::Sub),
     );
     let mut no_jti = claims();
     no_jti.as_object_mut().expect("object").remove("jti");

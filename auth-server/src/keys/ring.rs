@@ -48,7 +48,12 @@ impl KeyRing {
 
     /// The same keys as a verifier key set, for this server's own protected routes.
     pub fn verification_keys(&self) -> Result<KeySet, jwt_verify::KeyError> {
-        KeySet::from_rsa_public_keys(self.published.iter().map(|k| k.public.clone()))
+        use rsa::traits::PublicKeyParts;
+        KeySet::from_rsa_components(
+            self.published
+                .iter()
+                .map(|k| (k.public.n().to_bytes_be(), k.public.e().to_bytes_be())),
+        )
     }
 }
 

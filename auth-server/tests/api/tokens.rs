@@ -189,7 +189,32 @@ async fn a_token_whose_account_was_deleted_stops_working(backend: Backend) {
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// jwt-verify's README, as written, against a server with default settings:
+/// the default login token passes and the account-API token does not.
+async fn the_jwt_verify_readme_setup_accepts_a_default_login_token(backend: Backend) {
+    use jwt_verify::{KeySource, Validation, Verifier, VerifyError};
+    let app = TestApp::spawn(backend).await;
+    let user = app.user("readme@example.com").await;
+    let verifier = Verifier::new(
+        KeySource::jwks(app.url("/.well-known/jwks.json")),
+        Validation::new(app.address.as_str())
+            .audience("signet")
+            .require_type("at+jwt"),
+    )
+    .await
+    .expect("the JWKS loads");
+    let token = app.service_audience_token(&user.email).await;
+    let verified = verifier.verify(&token).await.expect("verifies");
+    assert_eq!(verified.claims().sub.as_deref(), Some(user.id.as_str()));
+    assert_eq!(
+        verifier.verify(&user.token).await.err(),
+        Some(VerifyError::WrongAudience),
+        "a token for the account API opens no service"
+    );
+}
+
 backend_tests!(
+    the_jwt_verify_readme_setup_accepts_a_default_login_token,
     access_tokens_follow_rfc_9068,
     every_token_gets_a_unique_jti,
     lifetime_and_audiences_come_from_the_configuration,
