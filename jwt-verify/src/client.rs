@@ -2,7 +2,10 @@
 //! (OAuth2 `client_credentials`, RFC 6749 §4.4) and reuse them until near expiry.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+// Pausable in tests (tokio's test-util); the monotonic clock otherwise.
+use tokio::time::Instant;
 
 use arc_swap::ArcSwapOption;
 use base64::engine::general_purpose::STANDARD;

@@ -83,6 +83,7 @@ mod algorithm;
 mod authorize;
 mod cache;
 mod claims;
+mod clock;
 mod error;
 #[cfg(feature = "jwks")]
 mod fetch;
@@ -105,6 +106,7 @@ mod client;
 
 pub use authorize::{require_any_role, require_scope, Require, RequireLayer, Requirement};
 pub use claims::StandardClaims;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{KeyError, VerifyError};
 pub use keys::{rsa_thumbprint, KeySet};
 pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};

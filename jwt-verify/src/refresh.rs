@@ -4,7 +4,11 @@
 //! and redirects kept on their origin.
 
 use std::sync::{Arc, Mutex, Weak};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+// tokio's Instant: the same monotonic clock, and one that tests can pause
+// and advance instead of sleeping through cooldowns and staleness limits.
+use tokio::time::Instant;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
@@ -27,6 +31,8 @@ pub(crate) type SharedRefresh = Shared<BoxFuture<'static, Result<Option<Duration
 pub(crate) struct RefreshState {
     in_flight: Option<SharedRefresh>,
     last_attempt: Option<Instant>,
+    /// The last successful fetch, for the staleness limit (monotonic).
+    last_success: Option<Instant>,
 }
 
 pub(crate) struct Remote {
@@ -65,6 +71,7 @@ pub(crate) async fn build_remote(
         }),
         counters: Counters::default(),
         cache: builder.token_cache.map(crate::cache::TokenCache::new),
+        clock: builder.clock,
     });
     let verifier = Verifier { inner };
     let first_delay = match verifier.refresh().await {
@@ -190,6 +197,9 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
         Ok(fetched) => {
             let count = fetched.keys.len();
             inner.keys.store(Arc::new(fetched.keys));
+            if let Ok(mut state) = remote.state.lock() {
+                state.last_success = Some(Instant::now());
+            }
             if let Ok(mut status) = inner.status.lock() {
                 status.fetches += 1;
                 status.key_count = count;
@@ -206,9 +216,12 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
                 status.failed_fetches += 1;
                 status.last_failure = Some(SystemTime::now());
                 status.last_error = Some(error.to_string());
-                expired = status
-                    .last_success
-                    .is_some_and(|at| at.elapsed().unwrap_or_default() > remote.policy.max_stale);
+                expired = remote
+                    .state
+                    .lock()
+                    .ok()
+                    .and_then(|state| state.last_success)
+                    .is_some_and(|at| at.elapsed() > remote.policy.max_stale);
                 if expired {
                     status.key_count = 0;
                 }

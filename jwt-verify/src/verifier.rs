@@ -7,15 +7,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 #[cfg(feature = "jwks")]
 use std::time::Duration;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use arc_swap::ArcSwap;
 use serde::de::DeserializeOwned;
 
 use crate::claims::parse_standard_claims;
+use crate::clock::unix_seconds;
 #[cfg(feature = "jwks")]
 use crate::refresh::RefreshPolicy;
-use crate::{KeyError, KeySet, StandardClaims, Validation, VerifyError};
+use crate::{Clock, KeyError, KeySet, StandardClaims, SystemClock, Validation, VerifyError};
 
 #[cfg(feature = "jwks")]
 pub(crate) use crate::refresh::Remote;
@@ -100,6 +101,7 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
     /// Opt-in: verified tokens by their exact text.
     pub(crate) cache: Option<crate::cache::TokenCache>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -159,6 +161,7 @@ pub struct VerifierBuilder {
     #[cfg(feature = "jwks")]
     pub(crate) lazy: bool,
     pub(crate) token_cache: Option<usize>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 /// Settings of a remote key source (feature `jwks`).
@@ -224,18 +227,24 @@ impl VerifierBuilder {
         self
     }
 
+    /// Read the time from `clock` (default: the system clock). Tests pass a
+    /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
     /// Build the verifier. For a remote source this fetches the keys first and
     /// fails if that fails (unless [`lazy`](Self::lazy)), then starts the
     /// background refresh; it must run inside a Tokio runtime.
     pub async fn build(self) -> Result<Verifier, KeyError> {
         match &self.source {
-            KeySource::Static(keys) => {
-                let verifier = Verifier::from_key_set(keys.clone(), self.validation);
-                Ok(match self.token_cache {
-                    None => verifier,
-                    Some(capacity) => verifier.with_cache(capacity),
-                })
-            }
+            KeySource::Static(keys) => Ok(Verifier::over_static_keys(
+                keys.clone(),
+                self.validation,
+                self.token_cache,
+                self.clock,
+            )),
             #[cfg(feature = "jwks")]
             KeySource::Jwks(url) => {
                 let target = crate::fetch::Target::Jwks(crate::fetch::parse_http_url(url)?);
@@ -248,13 +257,6 @@ impl VerifierBuilder {
             }
         }
     }
-}
-
-pub(crate) fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 impl Verifier {
@@ -282,11 +284,21 @@ impl Verifier {
             #[cfg(feature = "jwks")]
             lazy: false,
             token_cache: None,
+            clock: Arc::new(SystemClock),
         }
     }
 
     /// A verifier over fixed keys: no network, no runtime needed.
     pub fn from_key_set(keys: KeySet, validation: Validation) -> Self {
+        Self::over_static_keys(keys, validation, None, Arc::new(SystemClock))
+    }
+
+    fn over_static_keys(
+        keys: KeySet,
+        validation: Validation,
+        token_cache: Option<usize>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         let key_count = keys.len();
         Self {
             inner: Arc::new(Inner {
@@ -298,26 +310,8 @@ impl Verifier {
                     ..CacheStatus::default()
                 }),
                 counters: Counters::default(),
-                cache: None,
-            }),
-        }
-    }
-
-    /// The same static verifier with a token cache (the builder's `token_cache`).
-    fn with_cache(self, capacity: usize) -> Self {
-        let keys = self.inner.keys.load_full();
-        let key_count = keys.len();
-        Self {
-            inner: Arc::new(Inner {
-                keys: ArcSwap::new(keys),
-                validation: self.inner.validation.clone(),
-                remote: None,
-                status: Mutex::new(CacheStatus {
-                    key_count,
-                    ..CacheStatus::default()
-                }),
-                counters: Counters::default(),
-                cache: Some(crate::cache::TokenCache::new(capacity)),
+                cache: token_cache.map(crate::cache::TokenCache::new),
+                clock,
             }),
         }
     }
@@ -440,7 +434,7 @@ impl Verifier {
         }
         if let Some(cache) = &self.inner.cache {
             let keys = self.inner.keys.load();
-            let hit = cache.get(token, now_unix(), |verified_by| {
+            let hit = cache.get(token, unix_seconds(&*self.inner.clock), |verified_by| {
                 keys.keys
                     .values()
                     .any(|current| std::ptr::eq(current.as_ref(), verified_by))
@@ -458,7 +452,8 @@ impl Verifier {
         jws.verify_signature(key)?;
         let payload = jws.payload()?;
         let (claims, has_exp) = parse_standard_claims(&payload)?;
-        validation.check_claims(&claims, has_exp, now_unix())?;
+        let now = unix_seconds(&*self.inner.clock);
+        validation.check_claims(&claims, has_exp, now)?;
         let valid_until = if validation.validate_exp && has_exp {
             claims
                 .exp
@@ -471,13 +466,7 @@ impl Verifier {
             payload: payload.into(),
         };
         if let Some(cache) = &self.inner.cache {
-            cache.insert(
-                token,
-                verified.clone(),
-                Arc::clone(key),
-                valid_until,
-                now_unix(),
-            );
+            cache.insert(token, verified.clone(), Arc::clone(key), valid_until, now);
         }
         Ok(verified)
     }

@@ -2,10 +2,10 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use common::{claims, jwks, key, now, validation};
-use jwt_verify::{KeySet, KeySource, Verifier, VerifyError};
+use jwt_verify::{KeySet, KeySource, ManualClock, Verifier, VerifyError};
 use serde_json::json;
 
 async fn cached(
@@ -13,11 +13,27 @@ async fn cached(
     validation: jwt_verify::Validation,
     capacity: usize,
 ) -> Verifier {
+    cached_with_clock(
+        keys,
+        validation,
+        capacity,
+        ManualClock::new(SystemTime::now()),
+    )
+    .await
+}
+
+async fn cached_with_clock(
+    keys: &[&common::TestKey],
+    validation: jwt_verify::Validation,
+    capacity: usize,
+    clock: ManualClock,
+) -> Verifier {
     Verifier::builder(
         KeySource::Static(KeySet::from_jwks_json(&jwks(keys)).expect("jwks")),
         validation,
     )
     .token_cache(capacity)
+    .clock(clock)
     .build()
     .await
     .expect("verifier")
@@ -36,12 +52,19 @@ async fn a_repeated_token_is_served_from_the_cache() {
 
 #[tokio::test]
 async fn a_token_that_expires_while_cached_is_rejected() {
-    let verifier = cached(&[key(0)], validation().leeway(Duration::ZERO), 100).await;
+    let clock = ManualClock::new(SystemTime::now());
+    let verifier = cached_with_clock(
+        &[key(0)],
+        validation().leeway(Duration::ZERO),
+        100,
+        clock.clone(),
+    )
+    .await;
     let mut short = claims();
     short["exp"] = json!(now() + 1);
     let token = key(0).sign(&short);
     verifier.verify(&token).await.expect("valid now");
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_secs(2));
     assert_eq!(
         verifier.verify(&token).await.expect_err("expired"),
         VerifyError::Expired

@@ -109,7 +109,8 @@ async fn concurrent_callers_share_one_request() {
     assert_eq!(stub.hits.load(Ordering::SeqCst), 1);
 }
 
-#[tokio::test]
+// Virtual time: the token's remaining life is counted on a paused clock.
+#[tokio::test(start_paused = true)]
 async fn a_token_near_expiry_is_renewed() {
     let (url, stub) = stub(1, vec![]).await;
     let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t").expect("source");

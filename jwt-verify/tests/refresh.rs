@@ -40,7 +40,8 @@ async fn start_fails_clearly_when_the_first_fetch_fails() {
     assert!(matches!(error, KeyError::InvalidUrl { .. }), "{error}");
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn a_lazy_verifier_starts_without_keys_and_picks_them_up_later() {
     let server = JwksServer::start(&[key(0)]).await;
     server.fail_with(StatusCode::SERVICE_UNAVAILABLE);
@@ -63,7 +64,8 @@ async fn a_lazy_verifier_starts_without_keys_and_picks_them_up_later() {
         .expect("keys fetched on demand");
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
@@ -104,7 +106,8 @@ async fn a_flood_of_random_kids_costs_one_fetch_per_cooldown() {
     assert_eq!(server.hits(), 3);
 }
 
-#[tokio::test]
+// Virtual time: the cooldown is waited out on a paused clock.
+#[tokio::test(start_paused = true)]
 async fn a_flood_of_random_kids_cannot_keep_a_new_key_out() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
@@ -155,7 +158,8 @@ async fn a_jwks_redirect_to_another_origin_is_refused() {
     assert_eq!(elsewhere.hits(), 0, "the other origin was never asked");
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn keys_are_dropped_once_refreshes_have_failed_for_the_maximum_staleness() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
@@ -180,7 +184,8 @@ async fn keys_are_dropped_once_refreshes_have_failed_for_the_maximum_staleness()
     assert_eq!(verifier.status().key_count, 0);
 }
 
-#[tokio::test]
+// Virtual time: the unknown kid waits out the refetch cooldown on a paused clock.
+#[tokio::test(start_paused = true)]
 async fn counters_record_each_final_outcome_once() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::new(KeySource::jwks(&server.url), validation())
@@ -198,7 +203,8 @@ async fn counters_record_each_final_outcome_once() {
     assert_eq!(rejections.values().sum::<u64>(), 1);
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn a_rotated_key_is_picked_up_without_a_restart() {
     let server = JwksServer::start(&[key(0)]).await;
     let verifier = Verifier::builder(KeySource::jwks(&server.url), validation())
@@ -272,7 +278,8 @@ async fn when_the_auth_server_fails_the_last_good_keys_keep_working() {
     );
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn the_background_refresh_follows_cache_control_max_age() {
     let server = JwksServer::start(&[key(0)]).await;
     server.set_cache_control("public, max-age=1");
@@ -353,7 +360,8 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     );
 }
 
-#[tokio::test]
+// Virtual time: the sleeps below advance a paused clock, not the wall clock.
+#[tokio::test(start_paused = true)]
 async fn a_dropped_verifier_stops_its_background_task() {
     let server = JwksServer::start(&[key(0)]).await;
     server.set_cache_control("max-age=1");

@@ -138,7 +138,6 @@ async fn a_rotation_publishes_then_signs_then_retires_then_removes_without_a_fai
         .to_str()
         .expect("ascii")
         .contains("invalid_token"));
-    tokio::time::sleep(Duration::from_millis(20)).await;
     remote.refresh().await.expect("refresh");
     assert_eq!(
         remote.verify(&before).await.expect_err("removed"),
