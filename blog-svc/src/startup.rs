@@ -64,7 +64,7 @@ impl Application {
                 db,
                 verifier,
                 config: Arc::new(config),
-                metrics: signet_service::metrics::Metrics::new(),
+                metrics: signet_service::metrics::Metrics::new(&[]),
             },
         })
     }

@@ -17,7 +17,21 @@ use tokio::sync::Mutex;
 use url::Url;
 use uuid::Uuid;
 
-use signet_service::metrics::Metrics;
+use signet_service::metrics::{CounterDef, Described, Metrics};
+
+pub const SCRAPE_RUNS: CounterDef = CounterDef {
+    name: "scrape_runs_total",
+    help: "Scrape runs by trigger and status.",
+};
+pub const ITEMS_PUSHED: CounterDef = CounterDef {
+    name: "scrape_items_pushed_total",
+    help: "Items pushed to blog-svc.",
+};
+/// scraper-svc's own metrics, described at start.
+pub const METRICS: &[Described] = &[
+    Described::Counter(&SCRAPE_RUNS),
+    Described::Counter(&ITEMS_PUSHED),
+];
 
 use crate::address_policy::{refused_by_policy, AddressPolicy, PolicyRefused};
 use crate::entity::scrape_run;
@@ -352,17 +366,12 @@ pub async fn run(
     finished.errors = Set(serde_json::to_string(&errors).unwrap_or_else(|_| "[]".into()));
     finished.finished_at = Set(Some(Utc::now()));
     let finished = finished.update(db).await?;
-    metrics.inc(
-        "scrape_runs_total",
-        "Scrape runs by trigger and status.",
-        &[("trigger", trigger), ("status", status)],
-    );
-    metrics.add(
-        "scrape_items_pushed_total",
-        "Items pushed to blog-svc.",
-        &[],
-        f64::from(pushed),
-    );
+    metrics
+        .counter(&SCRAPE_RUNS, &[("trigger", trigger), ("status", status)])
+        .increment(1);
+    metrics
+        .counter(&ITEMS_PUSHED, &[])
+        .increment(u64::try_from(pushed).unwrap_or(0));
     tracing::info!(run = %finished.id, status, found, pushed, failed_sources = sources_failed, "scrape run finished");
     Ok(finished)
 }

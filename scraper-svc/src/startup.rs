@@ -94,7 +94,7 @@ impl Application {
                 verifier,
                 scraper,
                 config: Arc::new(config),
-                metrics: signet_service::metrics::Metrics::new(),
+                metrics: signet_service::metrics::Metrics::new(crate::scrape::METRICS),
             },
         })
     }
@@ -143,12 +143,12 @@ impl Application {
                 let (db, metrics) = (db.clone(), metrics.clone());
                 async move {
                     match crate::scrape::purge_old_runs(&db, keep, chrono::Utc::now()).await {
-                        Ok(rows) => metrics.add(
-                            "retention_purged_total",
-                            "Rows deleted by the retention purge, by table.",
-                            &[("table", "scrape_runs")],
-                            rows as f64,
-                        ),
+                        Ok(rows) => metrics
+                            .counter(
+                                &signet_service::metrics::RETENTION_PURGED,
+                                &[("table", "scrape_runs")],
+                            )
+                            .increment(rows),
                         Err(error) => tracing::warn!(%error, "purging old scrape runs failed"),
                     }
                 }

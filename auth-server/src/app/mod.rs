@@ -9,6 +9,7 @@ pub mod db;
 pub mod errors;
 pub mod guard;
 pub mod health;
+pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 pub mod retention;

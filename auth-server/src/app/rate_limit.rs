@@ -320,11 +320,9 @@ impl Limiters {
         now: DateTime<Utc>,
     ) -> Result<PasswordCheck, Refused> {
         let refuse = |limit: &'static str, wait: Duration| {
-            metrics.inc(
-                "rate_limited_total",
-                "Requests refused with 429, by limit.",
-                &[("limit", limit)],
-            );
+            metrics
+                .counter(&crate::app::metrics::RATE_LIMITED, &[("limit", limit)])
+                .increment(1);
             Refused { retry_after: wait }
         };
         let pair = pair_key(account, ip);
@@ -389,11 +387,9 @@ pub fn admit(
     limit: &'static str,
 ) -> Result<(), Refused> {
     buckets.take(ip_key(ip)).map_err(|wait| {
-        metrics.inc(
-            "rate_limited_total",
-            "Requests refused with 429, by limit.",
-            &[("limit", limit)],
-        );
+        metrics
+            .counter(&crate::app::metrics::RATE_LIMITED, &[("limit", limit)])
+            .increment(1);
         Refused { retry_after: wait }
     })
 }

@@ -121,12 +121,12 @@ pub async fn run(
                 ("refresh_tokens", purged.refresh_tokens),
                 ("audit_events", purged.audit_events),
             ] {
-                metrics.add(
-                    "retention_purged_total",
-                    "Rows deleted by the retention purge, by table.",
-                    &[("table", table)],
-                    rows as f64,
-                );
+                metrics
+                    .counter(
+                        &signet_service::metrics::RETENTION_PURGED,
+                        &[("table", table)],
+                    )
+                    .increment(rows);
             }
             if purged != Purged::default() {
                 tracing::info!(?purged, "retention purge");

@@ -68,7 +68,7 @@ impl Application {
             hasher,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
             limiters: crate::app::rate_limit::Limiters::new(&config.limits),
-            metrics: signet_service::metrics::Metrics::new(),
+            metrics: signet_service::metrics::Metrics::new(crate::app::metrics::CATALOG),
             config: Arc::new(config),
         };
         Ok(Self {

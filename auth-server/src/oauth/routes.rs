@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::api_keys;
 use crate::app::client_ip::ClientIp;
+use crate::app::metrics::{REFRESH_REUSE, TOKENS_ISSUED};
 use crate::app::state::AppState;
 use crate::audit::AuditEvent;
 use crate::error::ApiError;
@@ -112,11 +113,10 @@ pub async fn token(
         )
         .map_err(ApiError::internal)?;
     state.last_used.record(&state.db, key.id);
-    state.metrics.inc(
-        "tokens_issued_total",
-        "Access tokens issued by grant.",
-        &[("grant", "client_credentials")],
-    );
+    state
+        .metrics
+        .counter(&TOKENS_ISSUED, &[("grant", "client_credentials")])
+        .increment(1);
     tracing::info!(outcome = "success", %client_id, "client_credentials");
     Ok(token_response(TokenResponse {
         access_token: issued.access_token,
@@ -172,11 +172,10 @@ async fn refresh_grant(
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");
             }
-            state.metrics.inc(
-                "tokens_issued_total",
-                "Access tokens issued by grant.",
-                &[("grant", "refresh_token")],
-            );
+            state
+                .metrics
+                .counter(&TOKENS_ISSUED, &[("grant", "refresh_token")])
+                .increment(1);
             Ok(token_response(issue_user_tokens(
                 state,
                 &rotated.user,
@@ -191,11 +190,7 @@ async fn refresh_grant(
         }) => {
             // The session's end and its audit row were committed together.
             tracing::warn!(session = %session_id, user = %user_id, "refresh token reuse detected; session revoked");
-            state.metrics.inc(
-                "refresh_reuse_detected_total",
-                "Rotated refresh tokens presented again (families revoked).",
-                &[],
-            );
+            state.metrics.counter(&REFRESH_REUSE, &[]).increment(1);
             Err(invalid_grant().into())
         }
         Err(RefreshError::Store(error)) => Err(error.into()),

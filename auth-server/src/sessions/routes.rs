@@ -120,11 +120,13 @@ pub async fn login(
         &audience,
         signed_in.started.refresh_token,
     )?;
-    state.metrics.inc(
-        "tokens_issued_total",
-        "Access tokens issued by grant.",
-        &[("grant", "password")],
-    );
+    state
+        .metrics
+        .counter(
+            &crate::app::metrics::TOKENS_ISSUED,
+            &[("grant", "password")],
+        )
+        .increment(1);
     Ok(token_response(tokens))
 }
 

@@ -136,11 +136,9 @@ pub async fn password_sign_in(
 }
 
 fn count(gate: PasswordGate<'_>, outcome: &'static str) {
-    gate.metrics.inc(
-        "logins_total",
-        "Password logins by outcome.",
-        &[("outcome", outcome)],
-    );
+    gate.metrics
+        .counter(&crate::app::metrics::LOGINS, &[("outcome", outcome)])
+        .increment(1);
 }
 
 /// Store the hash under the current parameters. A failure here must not fail

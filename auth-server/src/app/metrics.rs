@@ -1,0 +1,28 @@
+//! auth-server's own metrics, each declared once with its help text. The
+//! HTTP, verifier and retention metrics come from `signet_service::metrics`.
+
+use signet_service::metrics::{CounterDef, Described};
+
+pub const LOGINS: CounterDef = CounterDef {
+    name: "logins_total",
+    help: "Password logins by outcome.",
+};
+pub const TOKENS_ISSUED: CounterDef = CounterDef {
+    name: "tokens_issued_total",
+    help: "Access tokens issued by grant.",
+};
+pub const REFRESH_REUSE: CounterDef = CounterDef {
+    name: "refresh_reuse_detected_total",
+    help: "Rotated refresh tokens presented again (families revoked).",
+};
+pub const RATE_LIMITED: CounterDef = CounterDef {
+    name: "rate_limited_total",
+    help: "Requests refused with 429, by limit.",
+};
+
+pub const CATALOG: &[Described] = &[
+    Described::Counter(&LOGINS),
+    Described::Counter(&TOKENS_ISSUED),
+    Described::Counter(&REFRESH_REUSE),
+    Described::Counter(&RATE_LIMITED),
+];
