@@ -14,8 +14,15 @@ use hashlink::LruCache;
 
 pub use crate::config::{Limits, Rate};
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::middleware::NoOpMiddleware;
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::{Quota, RateLimiter};
 
 /// What every map below is keyed by: 16 bytes, whatever the client sent.
 ///
@@ -70,68 +77,91 @@ fn pair_key(account: &str, ip: Option<IpAddr>) -> Key {
     key
 }
 
-struct Bucket {
-    tokens: f64,
-    updated: Instant,
+/// governor's state store, bounded: sixteen LRU shards of at most
+/// `capacity / 16` keys each. governor's own keyed stores grow with every
+/// new key until swept, and an IPv6 attacker has keys to spare (one per /64);
+/// here the least recently seen key is forgotten first, and a shard's lock is
+/// held only for one key's update.
+pub struct BoundedStore {
+    shards: Vec<Mutex<LruCache<Key, Nanos>>>,
 }
 
-/// A set of token buckets, one per key, at most [`MAX_TRACKED`] of them.
-pub struct Buckets {
-    rate: Rate,
-    buckets: Mutex<LruCache<Key, Bucket>>,
+const SHARDS: usize = 16;
+
+impl BoundedStore {
+    fn new(capacity: usize) -> Self {
+        let per_shard = (capacity / SHARDS).max(1);
+        Self {
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::new(per_shard)))
+                .collect(),
+        }
+    }
+
+    fn shard(&self, key: &Key) -> &Mutex<LruCache<Key, Nanos>> {
+        // Keys are addresses or hash prefixes: fold every byte, so the
+        // constant ::ffff: prefix of IPv4 keys does not pick the shard.
+        let index = key.iter().fold(0u8, |acc, b| acc ^ b) as usize % SHARDS;
+        &self.shards[index]
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().map(|s| s.len()).unwrap_or(0))
+            .sum()
+    }
+}
+
+impl StateStore for BoundedStore {
+    type Key = Key;
+
+    fn measure_and_replace<T, F, E>(&self, key: &Key, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        // A poisoned shard (a panic mid-update) still holds valid entries.
+        let mut shard = self
+            .shard(key)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (outcome, state) = f(shard.get(key).copied())?;
+        shard.insert(*key, state);
+        Ok(outcome)
+    }
+}
+
+/// Token buckets per key (GCRA, by governor): `rate.burst` at once, refilled
+/// over `rate.period`; at most [`MAX_TRACKED`] keys remembered.
+pub struct Buckets<C: Clock = DefaultClock> {
+    limiter: RateLimiter<Key, BoundedStore, C, NoOpMiddleware<C::Instant>>,
+    clock: C,
 }
 
 impl Buckets {
     pub fn new(rate: Rate) -> Self {
-        Self::with_capacity(rate, MAX_TRACKED)
+        Self::with_clock(rate, MAX_TRACKED, DefaultClock::default())
     }
+}
 
-    fn with_capacity(rate: Rate, capacity: usize) -> Self {
+impl<C: Clock + Clone> Buckets<C> {
+    fn with_clock(rate: Rate, capacity: usize, clock: C) -> Self {
+        let burst = NonZeroU32::new(rate.burst).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(rate.period / burst.get())
+            .unwrap_or_else(|| Quota::per_second(burst))
+            .allow_burst(burst);
         Self {
-            rate,
-            buckets: Mutex::new(LruCache::new(capacity)),
+            limiter: RateLimiter::new(quota, BoundedStore::new(capacity), clock.clone()),
+            clock,
         }
     }
 
     /// Take one token for `key`; `Err(wait)` when empty.
     pub fn take(&self, key: Key) -> Result<(), Duration> {
-        self.take_at(key, Instant::now())
-    }
-
-    fn take_at(&self, key: Key, now: Instant) -> Result<(), Duration> {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        let per_second = self.rate.per_second();
-        let burst = f64::from(self.rate.burst);
-        let bucket = match buckets.get_mut(&key) {
-            Some(bucket) => bucket,
-            None => {
-                buckets.insert(
-                    key,
-                    Bucket {
-                        tokens: burst,
-                        updated: now,
-                    },
-                );
-                buckets.get_mut(&key).expect("just inserted")
-            }
-        };
-        bucket.tokens = (bucket.tokens
-            + now.saturating_duration_since(bucket.updated).as_secs_f64() * per_second)
-            .min(burst);
-        bucket.updated = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) / per_second))
-        }
-    }
-
-    #[cfg(test)]
-    fn tracked(&self) -> usize {
-        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
+        self.limiter
+            .check_key(&key)
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 }
 
@@ -420,21 +450,26 @@ mod tests {
     }
 
     #[test]
-    fn a_bucket_allows_its_burst_then_says_how_long_to_wait() {
-        let buckets = Buckets::new(Rate {
-            burst: 3,
-            period: Duration::from_secs(60),
-        });
+    fn a_bucket_allows_its_burst_then_says_how_long_to_wait_and_refills() {
+        let clock = governor::clock::FakeRelativeClock::default();
+        let buckets = Buckets::with_clock(
+            Rate {
+                burst: 3,
+                period: Duration::from_secs(60),
+            },
+            MAX_TRACKED,
+            clock.clone(),
+        );
         let (a, b) = (text_key("t", "a"), text_key("t", "b"));
         for _ in 0..3 {
             assert!(buckets.take(a).is_ok());
         }
         let wait = buckets.take(a).expect_err("empty");
-        assert!(
-            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
-            "{wait:?}"
-        );
+        assert_eq!(wait, Duration::from_secs(20), "one token per 60 s / 3");
         assert!(buckets.take(b).is_ok(), "keys are independent");
+        clock.advance(Duration::from_secs(20));
+        assert!(buckets.take(a).is_ok(), "refilled one token");
+        assert!(buckets.take(a).is_err());
     }
 
     #[test]
@@ -476,18 +511,19 @@ mod tests {
 
     #[test]
     fn bucket_maps_stay_bounded_whatever_the_keys() {
-        let buckets = Buckets::with_capacity(
+        let buckets = Buckets::with_clock(
             Rate {
                 burst: 1,
                 period: Duration::from_secs(3600),
             },
-            100,
+            160,
+            governor::clock::FakeRelativeClock::default(),
         );
-        let now = Instant::now();
-        for i in 0..1_000 {
-            let _ = buckets.take_at(text_key("t", &i.to_string()), now);
+        for i in 0..10_000 {
+            let _ = buckets.take(text_key("t", &i.to_string()));
         }
-        assert_eq!(buckets.tracked(), 100);
+        let tracked = buckets.limiter.into_state_store().len();
+        assert!(tracked <= 160 && tracked > 100, "{tracked}");
     }
 
     #[test]
