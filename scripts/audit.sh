@@ -5,6 +5,7 @@
 #   sources   crates from crates.io only, no git dependencies
 #   advisories  no known vulnerability (RustSec), except those listed in
 #             deny.toml with the reason they do not apply
+# and with cargo-machete: no dependency a crate declares but never uses.
 # The first three work offline; advisories needs the RustSec database from
 # github.com. Where it cannot be fetched, the script says so and fails: a
 # check that could not run is not a pass.
@@ -15,6 +16,13 @@ if ! cargo deny --version >/dev/null 2>&1; then
     echo "== installing cargo-deny"
     cargo install cargo-deny --locked
 fi
+
+if ! cargo machete --version >/dev/null 2>&1; then
+    echo "== installing cargo-machete"
+    cargo install cargo-machete --locked
+fi
+echo "== unused dependencies"
+cargo machete
 
 echo "== licenses, bans, sources"
 cargo deny --all-features check licenses bans sources

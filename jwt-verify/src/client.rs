@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use arc_swap::ArcSwapOption;
+use backon::{ExponentialBuilder, Retryable as _};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
@@ -209,24 +210,23 @@ impl ServiceTokenSource {
         (now < cached.refresh_at && now < cached.expires_at).then(|| cached.access_token.clone())
     }
 
+    /// Up to `max_attempts` tries, backing off exponentially with jitter
+    /// (so replicas that lost the auth server together do not retry in step);
+    /// a refusal or a configuration error is final at once.
     async fn fetch_with_retries(&self) -> Result<CachedToken, ClientError> {
-        let mut backoff = self.inner.initial_backoff;
-        let mut attempt = 1;
-        loop {
-            match self.fetch_once().await {
-                Ok(token) => return Ok(token),
-                Err(error @ (ClientError::Rejected { .. } | ClientError::Config(_))) => {
-                    return Err(error)
-                }
-                Err(error) if attempt >= self.inner.max_attempts => return Err(error),
-                Err(error) => {
-                    tracing::warn!(%error, attempt, "service token request failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = backoff.saturating_mul(2);
-                    attempt += 1;
-                }
-            }
-        }
+        let policy = ExponentialBuilder::default()
+            .with_min_delay(self.inner.initial_backoff)
+            .with_factor(2.0)
+            .with_max_times(self.inner.max_attempts.saturating_sub(1) as usize)
+            .with_jitter();
+        (|| self.fetch_once())
+            .retry(policy)
+            .sleep(tokio::time::sleep)
+            .when(|error| !matches!(error, ClientError::Rejected { .. } | ClientError::Config(_)))
+            .notify(|error, wait| {
+                tracing::warn!(%error, ?wait, "service token request failed; retrying");
+            })
+            .await
     }
 
     async fn fetch_once(&self) -> Result<CachedToken, ClientError> {

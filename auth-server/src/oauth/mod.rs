@@ -10,8 +10,8 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use axum_extra::headers::authorization::Basic;
+use axum_extra::headers::{Authorization, Header as _};
 use serde_json::json;
 
 use crate::error::ApiError;
@@ -26,24 +26,22 @@ pub enum BasicPair {
     Malformed,
 }
 
-/// Decode `Authorization: Basic …` for the login and token endpoints alike.
+/// Decode `Authorization: Basic …` for the login and token endpoints alike
+/// (the `headers` crate decodes; only the scheme is looked at here, so that
+/// another scheme is told apart from a broken Basic value).
 pub fn basic_pair(value: &HeaderValue) -> BasicPair {
-    let Ok(value) = value.to_str() else {
-        return BasicPair::Malformed;
-    };
-    let Some((scheme, encoded)) = value.split_once(' ') else {
-        return BasicPair::OtherScheme;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
+    let is_basic = value
+        .as_bytes()
+        .get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"basic "));
+    if !is_basic {
         return BasicPair::OtherScheme;
     }
-    let decoded = STANDARD
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    match decoded.as_deref().and_then(|text| text.split_once(':')) {
-        Some((user, password)) => BasicPair::Credentials(user.to_owned(), password.to_owned()),
-        None => BasicPair::Malformed,
+    match Authorization::<Basic>::decode(&mut std::iter::once(value)) {
+        Ok(Authorization(basic)) => {
+            BasicPair::Credentials(basic.username().to_owned(), basic.password().to_owned())
+        }
+        Err(_) => BasicPair::Malformed,
     }
 }
 
@@ -241,5 +239,35 @@ pub fn client_credentials(
         (Some(credentials), _) => Ok(credentials),
         (None, (Some(id), Some(secret))) => Ok((id.to_owned(), secret.to_owned())),
         (None, _) => Err(OAuthError::invalid_client()),
+    }
+}
+
+#[cfg(test)]
+mod basic_tests {
+    use super::*;
+
+    fn pair(raw: &str) -> BasicPair {
+        basic_pair(&HeaderValue::from_str(raw).expect("header value"))
+    }
+
+    #[test]
+    fn basic_credentials_are_decoded_and_every_broken_form_is_told_apart() {
+        // "ann@example.com:pa:ss" — the password keeps its colon.
+        match pair("basic YW5uQGV4YW1wbGUuY29tOnBhOnNz") {
+            BasicPair::Credentials(user, password) => {
+                assert_eq!(
+                    (user.as_str(), password.as_str()),
+                    ("ann@example.com", "pa:ss")
+                );
+            }
+            _ => panic!("expected credentials"),
+        }
+        for other in ["Bearer abc", "Digest x", "Basi", ""] {
+            assert!(matches!(pair(other), BasicPair::OtherScheme), "{other}");
+        }
+        // Not base64; base64 without a colon; base64 of invalid UTF-8.
+        for broken in ["Basic !!!", "Basic bm9jb2xvbg==", "Basic //79"] {
+            assert!(matches!(pair(broken), BasicPair::Malformed), "{broken}");
+        }
     }
 }
