@@ -19,12 +19,12 @@ use crate::audit::{self, AuditEvent};
 use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery, FieldError};
 use crate::sessions;
 
-pub const DEFAULT_PAGE: u64 = 50;
-pub const MAX_PAGE: u64 = 200;
+pub(crate) const DEFAULT_PAGE: u64 = 50;
+pub(crate) const MAX_PAGE: u64 = 200;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct PageParams {
+pub(crate) struct PageParams {
     /// Page size, 1–200 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
@@ -32,7 +32,7 @@ pub struct PageParams {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UserPage {
+pub(crate) struct UserPage {
     pub items: Vec<UserView>,
     /// Pass as `cursor` for the next page; absent on the last page.
     pub next_cursor: Option<Uuid>,
@@ -53,7 +53,7 @@ fn parse_page(params: PageParams) -> Result<(u64, Option<Uuid>), ApiError> {
     params(PageParams),
     responses((status = 200, description = "A page of users, oldest first", body = UserPage),
               (status = 403, description = "Not an admin")))]
-pub async fn list_users(
+pub(crate) async fn list_users(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<ApiJson<UserPage>, ApiError> {
@@ -85,7 +85,7 @@ async fn find_user(state: &AppState, id: Uuid) -> Result<user::Model, ApiError> 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, body = UserView), (status = 404, description = "No such user")))]
-pub async fn get_user(
+pub(crate) async fn get_user(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<ApiJson<UserView>, ApiError> {
@@ -94,7 +94,7 @@ pub async fn get_user(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct UpdateUserRequest {
+pub(crate) struct UpdateUserRequest {
     pub roles: Option<Vec<String>>,
     pub disabled: Option<bool>,
     pub display_name: Option<String>,
@@ -109,7 +109,7 @@ fn is_self(admin: &CurrentUser, id: Uuid) -> bool {
     request_body = UpdateUserRequest,
     responses((status = 200, body = UserView), (status = 404, description = "No such user"),
               (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
-pub async fn update_user(
+pub(crate) async fn update_user(
     State(state): State<AppState>,
     ip: ClientIp,
     caller: CurrentUser,
@@ -197,7 +197,7 @@ pub async fn update_user(
 #[utoipa::path(delete, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "No such user")))]
-pub async fn delete_user(
+pub(crate) async fn delete_user(
     State(state): State<AppState>,
     ip: ClientIp,
     caller: CurrentUser,

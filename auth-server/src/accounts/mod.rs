@@ -1,9 +1,9 @@
 //! User-account rules shared by the REST routes and the CLI.
 
-pub mod admin_routes;
+pub(crate) mod admin_routes;
 pub mod entity;
 pub mod password;
-pub mod routes;
+pub(crate) mod routes;
 
 use std::net::IpAddr;
 

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiJson};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SignupRequest {
+pub(crate) struct SignupRequest {
     pub email: String,
     #[schema(value_type = String, format = Password, min_length = 8, max_length = 256)]
     pub password: Password,
@@ -30,7 +30,7 @@ pub struct SignupRequest {
         (status = 409, description = "Email already registered", body = crate::error::Problem),
         (status = 422, description = "Invalid fields", body = crate::error::Problem),
     ))]
-pub async fn signup(
+pub(crate) async fn signup(
     State(state): State<AppState>,
     ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
@@ -60,13 +60,13 @@ pub async fn signup(
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Own profile", body = UserView),
               (status = 401, description = "Missing or invalid token, or the session has ended")))]
-pub async fn me(current: CurrentUser) -> ApiJson<UserView> {
+pub(crate) async fn me(current: CurrentUser) -> ApiJson<UserView> {
     ApiJson(current.user.into())
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
+pub(crate) struct ChangePasswordRequest {
     #[schema(value_type = String, format = Password)]
     pub old_password: Password,
     #[schema(value_type = String, format = Password)]
@@ -78,7 +78,7 @@ pub struct ChangePasswordRequest {
     responses((status = 204, description = "Changed"),
               (status = 403, description = "Old password is wrong", body = crate::error::Problem),
               (status = 422, description = "New password rejected by policy", body = crate::error::Problem)))]
-pub async fn change_password(
+pub(crate) async fn change_password(
     State(state): State<AppState>,
     ip: ClientIp,
     current: CurrentUser,
@@ -100,7 +100,7 @@ pub async fn change_password(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteAccountRequest {
+pub(crate) struct DeleteAccountRequest {
     /// The current password: a stolen access token alone cannot delete an account.
     #[schema(value_type = String, format = Password)]
     pub password: Password,
@@ -110,7 +110,7 @@ pub struct DeleteAccountRequest {
     request_body = DeleteAccountRequest,
     responses((status = 204, description = "Account deleted"),
               (status = 403, description = "The password is wrong", body = crate::error::Problem)))]
-pub async fn delete_me(
+pub(crate) async fn delete_me(
     State(state): State<AppState>,
     ip: ClientIp,
     current: CurrentUser,

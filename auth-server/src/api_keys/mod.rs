@@ -6,7 +6,7 @@
 //! is right for a high-entropy random secret — and compared in constant time.
 
 pub mod entity;
-pub mod routes;
+pub(crate) mod routes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiJson, ApiPath};
 
 /// An API key as listed: never its secret or hash.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ApiKeyView {
+pub(crate) struct ApiKeyView {
     pub id: Uuid,
     /// What the key authenticates as (`sgn_<key_id>`): the token's `sub` and `client_id`.
     pub client_id: String,
@@ -52,7 +52,7 @@ impl From<api_key::Model> for ApiKeyView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct CreatedApiKey {
+pub(crate) struct CreatedApiKey {
     #[serde(flatten)]
     pub key: ApiKeyView,
     /// The full key. Shown once: store it now, it cannot be retrieved again.
@@ -61,7 +61,7 @@ pub struct CreatedApiKey {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateApiKeyRequest {
+pub(crate) struct CreateApiKeyRequest {
     pub name: String,
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -76,7 +76,7 @@ pub struct CreateApiKeyRequest {
     responses((status = 201, description = "Created; the secret is in `api_key`, shown once", body = CreatedApiKey),
               (status = 403, description = "Not an admin"),
               (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
-pub async fn create_api_key(
+pub(crate) async fn create_api_key(
     State(state): State<AppState>,
     ip: ClientIp,
     admin: CurrentUser,
@@ -117,7 +117,7 @@ pub async fn create_api_key(
 
 #[utoipa::path(get, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
     responses((status = 200, description = "All keys, oldest first, without secrets", body = [ApiKeyView])))]
-pub async fn list_api_keys(
+pub(crate) async fn list_api_keys(
     State(state): State<AppState>,
 ) -> Result<ApiJson<Vec<ApiKeyView>>, ApiError> {
     Ok(ApiJson(
@@ -132,7 +132,7 @@ pub async fn list_api_keys(
 #[utoipa::path(delete, path = "/api/v1/api-keys/{id}", tag = "api-keys", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "API key id")),
     responses((status = 204, description = "Revoked: no new tokens from now on"), (status = 404, description = "No such key")))]
-pub async fn revoke_api_key(
+pub(crate) async fn revoke_api_key(
     State(state): State<AppState>,
     ip: ClientIp,
     admin: CurrentUser,

@@ -11,16 +11,16 @@ use axum::http::request::Parts;
 use crate::app::state::AppState;
 
 #[derive(Debug, Clone, Copy)]
-pub struct ClientIp(pub Option<IpAddr>);
+pub(crate) struct ClientIp(pub Option<IpAddr>);
 
 impl ClientIp {
-    pub fn to_string_opt(self) -> Option<String> {
+    pub(crate) fn to_string_opt(self) -> Option<String> {
         self.0.map(|ip| ip.to_string())
     }
 }
 
 /// The rightmost `X-Forwarded-For` entry that is not a trusted proxy.
-pub fn resolve(
+pub(crate) fn resolve(
     peer: Option<IpAddr>,
     forwarded_for: Option<&str>,
     trusted: &[IpAddr],

@@ -13,11 +13,11 @@ use crate::error::{is_unique_violation, ApiError};
 use crate::sessions::sign_in::SignInError;
 
 /// The `WWW-Authenticate` value of a failed password login (RFC 7617).
-pub const BASIC_CHALLENGE: &str = r#"Basic realm="signet", charset="UTF-8""#;
+pub(crate) const BASIC_CHALLENGE: &str = r#"Basic realm="signet", charset="UTF-8""#;
 const BEARER_INVALID_TOKEN: &str = r#"Bearer realm="signet", error="invalid_token""#;
 
 /// 401 for a failed login: one fixed text, so accounts cannot be enumerated.
-pub fn invalid_credentials() -> ApiError {
+pub(crate) fn invalid_credentials() -> ApiError {
     ApiError::unauthorized(
         "invalid-credentials",
         "invalid email or password",
@@ -26,7 +26,7 @@ pub fn invalid_credentials() -> ApiError {
 }
 
 /// 401 for a bearer token this server will not accept (RFC 6750 §3.1).
-pub fn invalid_token(detail: &'static str) -> ApiError {
+pub(crate) fn invalid_token(detail: &'static str) -> ApiError {
     ApiError::unauthorized(
         "unauthorized",
         detail,

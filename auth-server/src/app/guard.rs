@@ -31,13 +31,13 @@ use crate::sessions;
 
 /// The live account and session behind a request that passed [`require_account`].
 #[derive(Debug, Clone)]
-pub struct CurrentUser {
+pub(crate) struct CurrentUser {
     pub user: user::Model,
     pub session_id: Uuid,
 }
 
 impl CurrentUser {
-    pub fn id_text(&self) -> String {
+    pub(crate) fn id_text(&self) -> String {
         self.user.id.to_string()
     }
 }
@@ -49,7 +49,10 @@ fn ended() -> ApiError {
 
 /// The account and session a verified token stands for, if both are live and
 /// the token was issued for this server's own API.
-pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<CurrentUser, ApiError> {
+pub(crate) async fn live_user(
+    state: &AppState,
+    token: &VerifiedToken,
+) -> Result<CurrentUser, ApiError> {
     let claims = token.claims();
     if !claims
         .aud
@@ -68,7 +71,7 @@ pub async fn live_user(state: &AppState, token: &VerifiedToken) -> Result<Curren
 }
 
 /// Middleware for the account routes: needs `JwtAuthLayer` outside it.
-pub async fn require_account(
+pub(crate) async fn require_account(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
@@ -88,7 +91,7 @@ pub async fn require_account(
 /// Middleware for the admin routes: needs [`require_account`] outside it.
 /// The role is read from the account as it is now, not from the token; the
 /// refusal is RFC 6750's `insufficient_scope`, as jwt-verify's role guard answers.
-pub async fn require_admin(request: Request, next: Next) -> Response {
+pub(crate) async fn require_admin(request: Request, next: Next) -> Response {
     let is_admin = request
         .extensions()
         .get::<CurrentUser>()

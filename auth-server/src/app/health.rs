@@ -11,7 +11,7 @@ use crate::app::state::AppState;
 
 /// The process is up and serving HTTP.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, description = "Process is up")))]
-pub async fn healthz() -> Json<Value> {
+pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
@@ -20,7 +20,7 @@ pub async fn healthz() -> Json<Value> {
     (status = 200, description = "Ready"),
     (status = 503, description = "Database unreachable or no signing key"),
 ))]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+pub(crate) async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = matches!(
         tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
         Ok(Ok(()))
@@ -44,7 +44,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
 /// Prometheus metrics: requests by route and status, logins, tokens issued by
 /// grant, rate-limited requests, verification failures by reason.
 #[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format")))]
-pub async fn metrics(State(state): State<AppState>) -> axum::response::Response {
+pub(crate) async fn metrics(State(state): State<AppState>) -> axum::response::Response {
     signet_service::metrics::record_verifier(&state.metrics, state.keys.verifier());
     state.metrics.response()
 }

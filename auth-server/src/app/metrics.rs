@@ -3,24 +3,24 @@
 
 use signet_service::metrics::{CounterDef, Described};
 
-pub const LOGINS: CounterDef = CounterDef {
+pub(crate) const LOGINS: CounterDef = CounterDef {
     name: "logins_total",
     help: "Password logins by outcome.",
 };
-pub const TOKENS_ISSUED: CounterDef = CounterDef {
+pub(crate) const TOKENS_ISSUED: CounterDef = CounterDef {
     name: "tokens_issued_total",
     help: "Access tokens issued by grant.",
 };
-pub const REFRESH_REUSE: CounterDef = CounterDef {
+pub(crate) const REFRESH_REUSE: CounterDef = CounterDef {
     name: "refresh_reuse_detected_total",
     help: "Rotated refresh tokens presented again (families revoked).",
 };
-pub const RATE_LIMITED: CounterDef = CounterDef {
+pub(crate) const RATE_LIMITED: CounterDef = CounterDef {
     name: "rate_limited_total",
     help: "Requests refused with 429, by limit.",
 };
 
-pub const CATALOG: &[Described] = &[
+pub(crate) const CATALOG: &[Described] = &[
     Described::Counter(&LOGINS),
     Described::Counter(&TOKENS_ISSUED),
     Described::Counter(&REFRESH_REUSE),

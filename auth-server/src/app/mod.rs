@@ -3,15 +3,15 @@
 //! which assembles every feature's routes into the same router for `main`
 //! and the tests.
 
-pub mod client_ip;
+pub(crate) mod client_ip;
 pub mod clock;
 pub mod db;
-pub mod errors;
-pub mod guard;
-pub mod health;
-pub mod metrics;
-pub mod openapi;
-pub mod rate_limit;
+pub(crate) mod errors;
+pub(crate) mod guard;
+pub(crate) mod health;
+pub(crate) mod metrics;
+pub(crate) mod openapi;
+pub(crate) mod rate_limit;
 pub mod retention;
 pub mod startup;
 pub mod state;

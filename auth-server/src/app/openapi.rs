@@ -60,9 +60,9 @@ impl Modify for BearerAuth {
     ),
     modifiers(&BearerAuth),
 )]
-pub struct ApiDoc;
+pub(crate) struct ApiDoc;
 
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

@@ -2,7 +2,7 @@
 //! (target `audit`) for log pipelines. No secret ever goes in either.
 
 pub mod entity;
-pub mod routes;
+pub(crate) mod routes;
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct AuditParams {
+pub(crate) struct AuditParams {
     /// Page size, 1–200 (default 50).
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
@@ -22,7 +22,7 @@ pub struct AuditParams {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditEventView {
+pub(crate) struct AuditEventView {
     pub id: Uuid,
     pub at: DateTime<Utc>,
     pub event: String,
@@ -34,7 +34,7 @@ pub struct AuditEventView {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct AuditPage {
+pub(crate) struct AuditPage {
     pub items: Vec<AuditEventView>,
     pub next_cursor: Option<Uuid>,
 }
@@ -43,7 +43,7 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
     params(AuditParams),
     responses((status = 200, body = AuditPage), (status = 403, description = "Not an admin")))]
-pub async fn list_audit(
+pub(crate) async fn list_audit(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<ApiJson<AuditPage>, ApiError> {

@@ -6,7 +6,7 @@
 
 pub mod entity;
 pub mod ring;
-pub mod routes;
+pub(crate) mod routes;
 pub mod seal;
 pub mod signer;
 pub mod store;

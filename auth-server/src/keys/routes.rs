@@ -12,7 +12,7 @@ use crate::keys::Jwks;
 /// The public keys tokens are signed with, cacheable for `JWKS_MAX_AGE`.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "keys",
     responses((status = 200, description = "JSON Web Key Set", body = Jwks)))]
-pub async fn jwks(State(state): State<AppState>) -> Response {
+pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     let mut response = Json(state.keys.ring().jwks()).into_response();
     let cache = format!("public, max-age={}", state.config.jwks_max_age.as_secs());
     if let Ok(value) = HeaderValue::from_str(&cache) {
@@ -23,7 +23,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
 
 /// OIDC Discovery 1.0 §3 metadata (the fields that apply to this server).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct DiscoveryDocument {
+pub(crate) struct DiscoveryDocument {
     pub issuer: String,
     pub jwks_uri: String,
     pub token_endpoint: String,
@@ -40,7 +40,7 @@ pub struct DiscoveryDocument {
 
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
     responses((status = 200, description = "Discovery metadata", body = DiscoveryDocument)))]
-pub async fn openid_configuration(State(state): State<AppState>) -> Response {
+pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Response {
     let issuer = state.config.issuer.clone();
     let document = DiscoveryDocument {
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),

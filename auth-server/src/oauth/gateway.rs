@@ -32,7 +32,7 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
         (status = 200, description = "Valid: X-Auth-User, X-Auth-Email, X-Auth-Roles, X-Auth-Scopes, X-Auth-Client-Id"),
         (status = 401, description = "Missing or invalid token, with WWW-Authenticate"),
     ))]
-pub async fn verify(
+pub(crate) async fn verify(
     State(state): State<AppState>,
     axum::Extension(token): axum::Extension<VerifiedToken>,
 ) -> Response {
@@ -98,9 +98,9 @@ async fn still_live(state: &AppState, token: &VerifiedToken) -> Result<bool, Api
 }
 
 /// The scope an API key needs to call introspection.
-pub const INTROSPECT_SCOPE: &str = "introspect";
+pub(crate) const INTROSPECT_SCOPE: &str = "introspect";
 /// With it, introspection also tells the user's email (`username`).
-pub const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
+pub(crate) const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
 
 /// RFC 7662 introspection for resource servers that cannot verify JWTs
 /// themselves. The caller authenticates with an API key. Anything invalid,
@@ -109,7 +109,7 @@ pub const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…; client authenticated with an API key (HTTP Basic)"),
     responses((status = 200, description = "{active, sub, scope, client_id, exp, iat, iss, aud, token_type}"),
               (status = 401, description = "invalid_client")))]
-pub async fn introspect(
+pub(crate) async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Bytes,

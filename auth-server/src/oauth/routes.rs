@@ -31,7 +31,7 @@ use crate::sessions::{self, RefreshError};
         (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope"),
         (status = 401, description = "invalid_client"),
     ))]
-pub async fn token(
+pub(crate) async fn token(
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,
@@ -210,7 +210,7 @@ async fn refresh_grant(
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…[&token_type_hint=refresh_token|access_token]"),
     responses((status = 200, description = "Revoked, or nothing to revoke"),
               (status = 400, description = "invalid_request; unsupported_token_type for a service token")))]
-pub async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,

@@ -26,7 +26,7 @@ pub use crate::config::SessionPolicy;
 
 pub mod entity;
 pub mod refresh_token;
-pub mod routes;
+pub(crate) mod routes;
 pub mod sign_in;
 
 use std::net::IpAddr;

@@ -23,7 +23,7 @@ use crate::sessions::sign_in::{password_sign_in, Credentials};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LoginRequest {
+pub(crate) struct LoginRequest {
     pub email: String,
     #[schema(value_type = String, format = Password)]
     pub password: Password,
@@ -65,7 +65,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
         (status = 401, description = "Invalid email or password", body = crate::error::Problem),
         (status = 422, description = "Malformed body", body = crate::error::Problem),
     ))]
-pub async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ip: ClientIp,
     request: Request,
@@ -134,7 +134,7 @@ pub async fn login(
 /// stops working at once (the access token itself expires on its own).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Session ended")))]
-pub async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     ip: ClientIp,
     current: CurrentUser,
@@ -158,7 +158,7 @@ pub async fn logout(
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
+pub(crate) struct SessionView {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
     pub last_used_at: DateTime<Utc>,
@@ -184,7 +184,7 @@ fn view(session: session::Model, current: Uuid) -> SessionView {
 
 #[utoipa::path(get, path = "/api/v1/users/me/sessions", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "Active sessions, most recently used first", body = [SessionView])))]
-pub async fn list_sessions(
+pub(crate) async fn list_sessions(
     State(state): State<AppState>,
     current: CurrentUser,
 ) -> Result<ApiJson<Vec<SessionView>>, ApiError> {
@@ -200,7 +200,7 @@ pub async fn list_sessions(
 #[utoipa::path(delete, path = "/api/v1/users/me/sessions/{id}", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "Session id")),
     responses((status = 204, description = "Revoked"), (status = 404, description = "No such session of yours")))]
-pub async fn revoke_session(
+pub(crate) async fn revoke_session(
     State(state): State<AppState>,
     ip: ClientIp,
     current: CurrentUser,
