@@ -29,6 +29,9 @@ use crate::app::state::AppState;
 use crate::error::ApiError;
 use crate::sessions;
 
+/// The `realm` of this server's bearer challenges.
+pub const REALM: &str = "signet";
+
 /// The live account and session behind a request that passed [`require_account`].
 #[derive(Debug, Clone)]
 pub(crate) struct CurrentUser {
@@ -97,8 +100,7 @@ pub(crate) async fn require_admin(request: Request, next: Next) -> Response {
         .get::<CurrentUser>()
         .is_some_and(|current| current.user.role_list().iter().any(|r| r == "admin"));
     if !is_admin {
-        return AuthError::InsufficientRole(vec!["admin".to_owned()])
-            .to_response(crate::app::REALM);
+        return AuthError::InsufficientRole(vec!["admin".to_owned()]).to_response(REALM);
     }
     next.run(request).await
 }

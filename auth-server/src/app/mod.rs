@@ -33,7 +33,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::state::AppState;
 
-pub const REALM: &str = "signet";
+pub use guard::REALM;
 
 pub fn app(state: AppState) -> Router {
     let verified = JwtAuthLayer::new(state.keys.verifier().clone()).realm(REALM);

@@ -63,6 +63,8 @@ impl Application {
             tokens: TokenIssuer {
                 issuer: config.issuer.clone(),
                 access_ttl: config.access_token_ttl,
+                first_party_client_id: config.first_party_client_id.clone(),
+                user_scope: config.user_scope.clone(),
             },
             keys,
             hasher,

@@ -5,13 +5,15 @@
 //! private-key operation of the `rsa` crate runs per request).
 
 pub mod entity;
+pub mod handle;
 pub mod ring;
 pub(crate) mod routes;
 pub mod seal;
 pub mod signer;
 pub mod store;
 
-pub use ring::{KeyRing, Keys};
+pub use handle::Keys;
+pub use ring::KeyRing;
 
 use std::path::{Path, PathBuf};
 

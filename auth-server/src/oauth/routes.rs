@@ -16,7 +16,7 @@ use crate::app::state::AppState;
 use crate::audit::AuditEvent;
 use crate::error::ApiError;
 use crate::oauth::tokens::Subject;
-use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
+use crate::oauth::tokens::{token_response, TokenResponse};
 use crate::oauth::{
     client_credentials, param, parameters, requested_audience, OAuthError, TokenEndpointError,
 };
@@ -176,13 +176,18 @@ async fn refresh_grant(
                 .metrics
                 .counter(&TOKENS_ISSUED, &[("grant", "refresh_token")])
                 .increment(1);
-            Ok(token_response(issue_user_tokens(
-                state,
-                &rotated.user,
-                rotated.session.id,
-                &audience,
-                rotated.refresh_token,
-            )?))
+            let tokens = state
+                .tokens
+                .issue_user_tokens(
+                    &state.keys.ring(),
+                    &rotated.user,
+                    rotated.session.id,
+                    &audience,
+                    rotated.refresh_token,
+                    state.clock.now(),
+                )
+                .map_err(ApiError::internal)?;
+            Ok(token_response(tokens))
         }
         Err(RefreshError::Reused {
             session_id,

@@ -11,8 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use crate::accounts::entity as user;
-use crate::app::state::AppState;
-use crate::error::ApiError;
 use crate::keys::KeyRing;
 
 #[derive(Serialize)]
@@ -63,9 +61,51 @@ pub use crate::keys::signer::SignError;
 pub struct TokenIssuer {
     pub issuer: String,
     pub access_ttl: Duration,
+    /// `client_id` of tokens from password sign-in (`FIRST_PARTY_CLIENT_ID`).
+    pub first_party_client_id: String,
+    /// `scope` of user tokens (`USER_TOKEN_SCOPE`).
+    pub user_scope: String,
 }
 
 impl TokenIssuer {
+    /// An access token for `user` in `session`, answered with the session's
+    /// current refresh token.
+    pub fn issue_user_tokens(
+        &self,
+        keys: &KeyRing,
+        user: &user::Model,
+        session: Uuid,
+        audience: &str,
+        refresh_token: String,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<TokenResponse, SignError> {
+        let roles = user.role_list();
+        let sub = user.id.to_string();
+        let sid = session.to_string();
+        let issued = self.issue(
+            keys,
+            &Subject {
+                sub: &sub,
+                audience,
+                client_id: &self.first_party_client_id,
+                scope: &self.user_scope,
+                roles: &roles,
+                email: Some(&user.email),
+                name: user.display_name.as_deref(),
+                sid: Some(&sid),
+            },
+            self.access_ttl,
+            now,
+        )?;
+        Ok(TokenResponse {
+            access_token: issued.access_token,
+            token_type: "Bearer",
+            expires_in: issued.expires_in,
+            scope: self.user_scope.clone(),
+            refresh_token: Some(refresh_token),
+        })
+    }
+
     pub fn issue(
         &self,
         keys: &KeyRing,
@@ -112,45 +152,6 @@ pub struct TokenResponse {
     /// Present for user sessions; rotates at every use.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
-}
-
-/// An access token for `user` in `session`, with the session's current refresh token.
-pub fn issue_user_tokens(
-    state: &AppState,
-    user: &user::Model,
-    session: Uuid,
-    audience: &str,
-    refresh_token: String,
-) -> Result<TokenResponse, ApiError> {
-    let roles = user.role_list();
-    let sub = user.id.to_string();
-    let sid = session.to_string();
-    let scope = state.config.user_scope.clone();
-    let issued = state
-        .tokens
-        .issue(
-            &state.keys.ring(),
-            &Subject {
-                sub: &sub,
-                audience,
-                client_id: &state.config.first_party_client_id,
-                scope: &scope,
-                roles: &roles,
-                email: Some(&user.email),
-                name: user.display_name.as_deref(),
-                sid: Some(&sid),
-            },
-            state.tokens.access_ttl,
-            state.clock.now(),
-        )
-        .map_err(ApiError::internal)?;
-    Ok(TokenResponse {
-        access_token: issued.access_token,
-        token_type: "Bearer",
-        expires_in: issued.expires_in,
-        scope,
-        refresh_token: Some(refresh_token),
-    })
 }
 
 /// RFC 6749 §5.1: token responses must not be cached.

@@ -15,7 +15,7 @@ use crate::app::guard::CurrentUser;
 use crate::app::state::AppState;
 use crate::audit::AuditEvent;
 use crate::error::{ApiError, ApiJson, ApiPath, FieldError};
-use crate::oauth::tokens::{issue_user_tokens, token_response, TokenResponse};
+use crate::oauth::tokens::{token_response, TokenResponse};
 use crate::oauth::{basic_pair, BasicPair};
 use crate::sessions;
 use crate::sessions::entity as session;
@@ -113,13 +113,17 @@ pub(crate) async fn login(
         state.clock.now(),
     )
     .await?;
-    let tokens = issue_user_tokens(
-        &state,
-        &signed_in.user,
-        signed_in.started.session.id,
-        &audience,
-        signed_in.started.refresh_token,
-    )?;
+    let tokens = state
+        .tokens
+        .issue_user_tokens(
+            &state.keys.ring(),
+            &signed_in.user,
+            signed_in.started.session.id,
+            &audience,
+            signed_in.started.refresh_token,
+            state.clock.now(),
+        )
+        .map_err(ApiError::internal)?;
     state
         .metrics
         .counter(
