@@ -1,5 +1,6 @@
 //! User-account rules shared by the REST routes and the CLI.
 
+pub mod admin;
 pub(crate) mod admin_routes;
 pub mod entity;
 pub mod password;
@@ -122,6 +123,8 @@ pub enum AccountError {
     Invalid(Vec<FieldError>),
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("no such user")]
+    NotFound,
     /// Re-authentication failed (password change, account deletion).
     #[error("the current password is wrong")]
     WrongPassword,

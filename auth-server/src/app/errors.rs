@@ -54,6 +54,7 @@ impl From<AccountError> for ApiError {
         match error {
             AccountError::Invalid(fields) => ApiError::Validation(fields),
             AccountError::EmailTaken => ApiError::Conflict(error.to_string()),
+            AccountError::NotFound => ApiError::NotFound("user"),
             AccountError::WrongPassword => ApiError::Forbidden(error.to_string()),
             AccountError::Refused(refused) => refused.into(),
             AccountError::Hash(error) => error.into(),

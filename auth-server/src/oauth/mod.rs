@@ -209,6 +209,47 @@ pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// What an API key is granted (RFC 6749 §3.3, RFC 8707): the requested
+/// scopes if the key holds every one (default: all it holds), and the one
+/// requested audience if the key may ask for it and this server issues for
+/// it (default: the key's first).
+pub fn client_grant(
+    key: &crate::api_keys::entity::Model,
+    requested_scope: Option<&str>,
+    requested_audience: Option<&str>,
+    server_audiences: &[String],
+) -> Result<(String, String), OAuthError> {
+    let granted = key.scope_list();
+    let scope = match requested_scope {
+        None => granted.join(" "),
+        Some(requested) => {
+            let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+            if let Some(extra) = requested.iter().find(|s| !granted.iter().any(|g| g == *s)) {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    format!("scope {extra} is not granted to this client"),
+                ));
+            }
+            requested.join(" ")
+        }
+    };
+    let default = server_audiences
+        .first()
+        .map(String::as_str)
+        .unwrap_or_default();
+    let allowed = key.audience_list(default);
+    let audience = match requested_audience {
+        None => allowed.first().cloned().unwrap_or_default(),
+        Some(requested) => requested.to_owned(),
+    };
+    // What the key may ask for, and still a resource this server issues for.
+    if !allowed.contains(&audience) || !server_audiences.contains(&audience) {
+        return Err(OAuthError::invalid_target());
+    }
+    Ok((scope, audience))
+}
+
 /// Client credentials from HTTP Basic (RFC 6749 §2.3.1, form-urlencoded inside)
 /// or from the body; using both is an error.
 pub fn client_credentials(

@@ -18,7 +18,8 @@ use crate::error::ApiError;
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, TokenResponse};
 use crate::oauth::{
-    client_credentials, param, parameters, requested_audience, OAuthError, TokenEndpointError,
+    client_credentials, client_grant, param, parameters, requested_audience, OAuthError,
+    TokenEndpointError,
 };
 use crate::sessions::{self, RefreshError};
 
@@ -68,31 +69,12 @@ pub(crate) async fn token(
             return Err(OAuthError::invalid_client().into());
         }
     };
-    let granted = key.scope_list();
-    let scope = match param(&pairs, "scope") {
-        None => granted.join(" "),
-        Some(requested) => {
-            let requested: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-            if let Some(extra) = requested.iter().find(|s| !granted.iter().any(|g| g == *s)) {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_scope",
-                    format!("scope {extra} is not granted to this client"),
-                )
-                .into());
-            }
-            requested.join(" ")
-        }
-    };
-    let allowed = key.audience_list(&state.config.audiences[0]);
-    let audience = match requested_audience(&pairs)? {
-        None => allowed.first().cloned().unwrap_or_default(),
-        Some(requested) => requested.to_owned(),
-    };
-    // What the key may ask for, and still a resource this server issues for.
-    if !allowed.contains(&audience) || !state.config.audiences.contains(&audience) {
-        return Err(OAuthError::invalid_target().into());
-    }
+    let (scope, audience) = client_grant(
+        &key,
+        param(&pairs, "scope"),
+        requested_audience(&pairs)?,
+        &state.config.audiences,
+    )?;
     let client_id = key.client_id();
     let issued = state
         .tokens

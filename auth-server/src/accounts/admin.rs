@@ -1,0 +1,159 @@
+//! User administration: what an admin may do to other accounts. The handlers
+//! are in `admin_routes.rs`.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::accounts::entity as user;
+use crate::accounts::{ip_text, validate_display_name, validate_roles, AccountError};
+use crate::audit::{self, AuditEvent};
+use crate::error::FieldError;
+use crate::sessions;
+
+/// One page of users, oldest first, after `cursor`; the next cursor if more.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    limit: u64,
+    cursor: Option<Uuid>,
+) -> Result<(Vec<user::Model>, Option<Uuid>), DbErr> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id);
+    if let Some(cursor) = cursor {
+        query = query.filter(user::Column::Id.gt(cursor));
+    }
+    let mut rows = query.limit(limit + 1).all(db).await?;
+    let next_cursor = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|u| u.id)
+    } else {
+        None
+    };
+    Ok((rows, next_cursor))
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, AccountError> {
+    user::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+/// What an admin changes on an account; `None` leaves a field alone.
+#[derive(Debug, Default)]
+pub struct UserChange {
+    pub roles: Option<Vec<String>>,
+    pub disabled: Option<bool>,
+    /// `Some("")` clears the name.
+    pub display_name: Option<String>,
+}
+
+/// Apply `change` to account `id` as `admin`. Disabling ends every session of
+/// the account; the change, the sessions it ends and its audit rows are one
+/// transaction, and a change that changes nothing records nothing. An admin
+/// cannot remove their own admin role or disable themselves.
+pub async fn update_user(
+    db: &DatabaseConnection,
+    admin: &user::Model,
+    id: Uuid,
+    change: UserChange,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AccountError> {
+    let user = find(db, id).await?;
+    let is_self = admin.id == id;
+    let (was_disabled, old_roles) = (user.disabled, user.role_list());
+    let mut errors = Vec::new();
+    let mut active = user.into_active_model();
+    if let Some(roles) = &change.roles {
+        match validate_roles(roles) {
+            Ok(roles) => active.roles = Set(roles),
+            Err(problem) => errors.push(FieldError::new("roles", problem)),
+        }
+        if is_self && !roles.iter().any(|r| r == "admin") {
+            errors.push(FieldError::new(
+                "roles",
+                "an admin cannot remove their own admin role",
+            ));
+        }
+    }
+    if let Some(disabled) = change.disabled {
+        if disabled && is_self {
+            errors.push(FieldError::new(
+                "disabled",
+                "an admin cannot disable their own account",
+            ));
+        }
+        active.disabled = Set(disabled);
+    }
+    if change.display_name.is_some() {
+        match validate_display_name(change.display_name.as_deref()) {
+            Ok(name) => active.display_name = Set(name),
+            Err(problem) => errors.push(FieldError::new("display_name", problem)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AccountError::Invalid(errors));
+    }
+    active.updated_at = Set(now);
+    let (actor, subject, ip) = (admin.id.to_string(), id.to_string(), ip_text(ip));
+    let event = |name| {
+        AuditEvent::new(name)
+            .actor(&actor)
+            .subject(&subject)
+            .ip(ip.as_deref())
+    };
+    let txn = db.begin().await?;
+    let updated = active.update(&txn).await?;
+    if change.disabled == Some(true) && !was_disabled {
+        let ended = sessions::revoke_all_for_user(&txn, id, "user disabled", now).await?;
+        let detail = serde_json::json!({ "sessions_revoked": ended });
+        audit::write(&txn, event("user.disabled").detail(detail)).await?;
+    }
+    if change.disabled == Some(false) && was_disabled {
+        audit::write(&txn, event("user.enabled")).await?;
+    }
+    if change.roles.is_some() && updated.role_list() != old_roles {
+        let detail = serde_json::json!({ "roles": updated.role_list() });
+        audit::write(&txn, event("user.roles_changed").detail(detail)).await?;
+    }
+    txn.commit().await?;
+    Ok(updated)
+}
+
+/// Delete account `id` as `admin` (not their own: that is
+/// [`delete_account`](crate::accounts::delete_account), which asks for the
+/// password): sessions ended, row deleted, audit row written, one transaction.
+pub async fn delete_user(
+    db: &DatabaseConnection,
+    admin: &user::Model,
+    id: Uuid,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    if admin.id == id {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "id",
+            "use DELETE /api/v1/users/me to delete your own account",
+        )]));
+    }
+    let user = find(db, id).await?;
+    let (actor, subject) = (admin.id.to_string(), id.to_string());
+    let txn = db.begin().await?;
+    sessions::revoke_all_for_user(&txn, id, "user deleted", now).await?;
+    user.delete(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("user.deleted")
+            .actor(&actor)
+            .subject(&subject)
+            .ip(ip_text(ip).as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
