@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
+pub mod clients;
 pub mod config;
 pub mod keys;
 pub mod migration;

@@ -9,7 +9,7 @@ use auth_server::accounts::password::{Password, PasswordHasher};
 use auth_server::accounts::{create_admin, AccountError, NewUser};
 use auth_server::app::db;
 use auth_server::config::Config;
-use auth_server::{api_keys, keys, telemetry, Application};
+use auth_server::{api_keys, clients, keys, telemetry, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -41,6 +41,38 @@ enum Command {
     /// Manage API keys (service credentials) without a running admin session.
     #[command(subcommand, name = "api-keys")]
     ApiKeys(ApiKeysCommand),
+    /// Manage OpenID Connect clients (relying parties).
+    #[command(subcommand)]
+    Clients(ClientsCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientsCommand {
+    /// Register a client and print `{"client_id": …, "client_secret": …}` on
+    /// stdout (the secret only for a confidential client, shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        /// An exact redirect URI (repeat for several): https, or http on loopback.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may return to (repeat for several).
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// A public client (browser or native app): no secret, PKCE alone.
+        #[arg(long)]
+        public: bool,
+        /// Space- or comma-separated scopes (default "openid profile email").
+        #[arg(long, default_value = "")]
+        scopes: String,
+        /// Skip the consent page (the operator's own applications).
+        #[arg(long)]
+        first_party: bool,
+    },
+    /// List clients (never their secrets), one JSON object per line.
+    List,
+    /// Delete a client by its client id.
+    Delete { client_id: String },
 }
 
 #[derive(Subcommand)]
@@ -172,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = keys::generate_into(&config.keys_dir, bits)?;
             let pem = std::fs::read_to_string(&path)?;
             let key = keys::SigningKey::from_pem(&pem, path.display().to_string())
-                .map_err(anyhow::Error::msg)?;
+                .with_context(|| format!("{}", path.display()))?;
             println!(
                 "generated {} ({} bits), kid {}",
                 path.display(),
@@ -200,10 +232,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(KeysCommand::List) if config.key_encryption_key.is_some() => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
-            for key in auth_server::keys::store::list(&database)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-            {
+            for key in auth_server::keys::store::list(&database).await? {
                 let when = match key.state.as_str() {
                     "next" => key
                         .activate_after
@@ -277,10 +306,94 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("{:.1}", hashes as f64 / started.elapsed().as_secs_f64());
         }
+        Command::Clients(command) => {
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            run_clients(&database, command).await?;
+        }
         Command::ApiKeys(command) => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&database).await.context("migrations failed")?;
             run_api_keys(&database, &config, command).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn run_clients(
+    database: &sea_orm::DatabaseConnection,
+    command: ClientsCommand,
+) -> anyhow::Result<()> {
+    let actor = || clients::Actor {
+        id: "cli",
+        ip: None,
+    };
+    match command {
+        ClientsCommand::Create {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            public,
+            scopes,
+            first_party,
+        } => {
+            let registered = clients::register(
+                database,
+                clients::NewClient {
+                    name,
+                    public,
+                    redirect_uris,
+                    post_logout_redirect_uris,
+                    scopes: scopes
+                        .split([',', ' '])
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    grant_types: Vec::new(),
+                    first_party,
+                    created_by: None,
+                },
+                actor(),
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|error| match error {
+                clients::RegistryError::Invalid(errors) => fields(&errors),
+                other => other.into(),
+            })?;
+            let mut printed = serde_json::json!({ "client_id": registered.client.client_id });
+            if let Some(secret) = registered.secret {
+                printed["client_secret"] = serde_json::Value::String(secret);
+                eprintln!("registered a confidential client; its secret is shown once:");
+            } else {
+                eprintln!("registered a public client (PKCE, no secret):");
+            }
+            println!("{printed}");
+        }
+        ClientsCommand::List => {
+            for client in clients::list(database).await? {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "client_id": client.client_id,
+                        "name": client.name,
+                        "public": client.public,
+                        "redirect_uris": client.redirect_uri_list(),
+                        "post_logout_redirect_uris": client.post_logout_redirect_uri_list(),
+                        "scopes": client.scope_list(),
+                        "grant_types": client.grant_type_list(),
+                        "first_party": client.first_party,
+                        "created_at": client.created_at,
+                    })
+                );
+            }
+        }
+        ClientsCommand::Delete { client_id } => {
+            match clients::delete(database, &client_id, actor()).await {
+                Ok(client) => println!("deleted {} ({})", client.client_id, client.name),
+                Err(clients::RegistryError::NotFound) => bail!("no client {client_id}"),
+                Err(other) => return Err(other.into()),
+            }
         }
     }
     Ok(())

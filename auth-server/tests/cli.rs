@@ -216,3 +216,79 @@ fn sigterm_stops_the_server_cleanly() {
         "{log}"
     );
 }
+
+#[test]
+fn clients_are_registered_listed_and_deleted_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let run = |args: &[&str]| {
+        let output = auth_server(dir.path()).args(args).output().expect("run");
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    let confidential: serde_json::Value = serde_json::from_str(&run(&[
+        "clients",
+        "create",
+        "--name",
+        "Blog",
+        "--redirect-uri",
+        "http://127.0.0.1:8081/auth/callback",
+        "--post-logout-redirect-uri",
+        "http://127.0.0.1:8081/",
+        "--first-party",
+    ]))
+    .expect("stdout is one JSON object");
+    let client_id = confidential["client_id"].as_str().expect("client_id");
+    assert!(confidential["client_secret"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("sgcs_")));
+    let public: serde_json::Value = serde_json::from_str(&run(&[
+        "clients",
+        "create",
+        "--name",
+        "CLI tool",
+        "--public",
+        "--redirect-uri",
+        "http://127.0.0.1:53682/",
+        "--scopes",
+        "openid,email",
+    ]))
+    .expect("json");
+    assert!(public.get("client_secret").is_none(), "{public}");
+
+    let listed = run(&["clients", "list"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.contains(client_id) && !listed.contains("sgcs_"),
+        "{listed}"
+    );
+
+    let refused = auth_server(dir.path())
+        .args([
+            "clients",
+            "create",
+            "--name",
+            "Bad",
+            "--redirect-uri",
+            "http://example.com/cb",
+        ])
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("redirect_uris") && stderr.contains("loopback"),
+        "{stderr}"
+    );
+
+    run(&["clients", "delete", client_id]);
+    let again = auth_server(dir.path())
+        .args(["clients", "delete", client_id])
+        .output()
+        .expect("run");
+    assert!(!again.status.success());
+    assert_eq!(run(&["clients", "list"]).lines().count(), 1);
+}

@@ -9,6 +9,7 @@ use crate::accounts::password::HashError;
 use crate::accounts::AccountError;
 use crate::api_keys::ApiKeyError;
 use crate::app::rate_limit::Refused;
+use crate::clients::RegistryError;
 use crate::error::{is_unique_violation, ApiError};
 use crate::sessions::sign_in::SignInError;
 
@@ -68,6 +69,16 @@ impl From<ApiKeyError> for ApiError {
         match error {
             ApiKeyError::Invalid(fields) => ApiError::Validation(fields),
             ApiKeyError::Store(error) => store(error, "key id collision; retry"),
+        }
+    }
+}
+
+impl From<RegistryError> for ApiError {
+    fn from(error: RegistryError) -> Self {
+        match error {
+            RegistryError::Invalid(fields) => ApiError::Validation(fields),
+            RegistryError::NotFound => ApiError::NotFound("client"),
+            RegistryError::Store(error) => store(error, "client id collision; retry"),
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod state;
 use crate::accounts::{admin_routes as admin, routes as users};
 use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
+use crate::clients::routes as clients;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
@@ -84,6 +85,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/api-keys/{id}",
             axum::routing::delete(api_keys::revoke_api_key),
+        )
+        .route(
+            "/api/v1/clients",
+            get(clients::list_clients).post(clients::register_client),
+        )
+        .route(
+            "/api/v1/clients/{client_id}",
+            axum::routing::delete(clients::delete_client),
         )
         .route("/api/v1/users", get(admin::list_users))
         .route(

@@ -8,6 +8,7 @@ use super::health;
 use crate::accounts::{admin_routes as admin, routes as users};
 use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
+use crate::clients::routes as clients;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
@@ -49,6 +50,9 @@ impl Modify for BearerAuth {
         api_keys::create_api_key,
         api_keys::list_api_keys,
         api_keys::revoke_api_key,
+        clients::register_client,
+        clients::list_clients,
+        clients::delete_client,
         oauth::token,
         oauth::revoke,
         gateway::introspect,

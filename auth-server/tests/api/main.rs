@@ -5,6 +5,7 @@ mod helpers;
 mod admin;
 mod api_keys;
 mod bad_input;
+mod clients;
 mod domain;
 mod gateway;
 mod health;

@@ -1,0 +1,416 @@
+//! The OpenID Connect client registry: relying parties (web apps, native
+//! apps, off-the-shelf tools) that sign people in with the authorization-code
+//! flow. API keys (`api_keys`) remain the credentials of services.
+//!
+//! A client id is `sgc_` and 16 random characters; a confidential client's
+//! secret is `sgcs_` and 256 random bits, stored as SHA-256 only and shown
+//! once. Redirect URIs are registered exactly and matched as exact strings
+//! (OAuth 2.1 §2.3.1): no wildcard, no prefix match, no fragment; `https`,
+//! `http` only on a loopback address, or (public clients) a private-use
+//! scheme such as `com.example.app:/cb` (RFC 8252 §7.1).
+
+pub mod entity;
+pub(crate) mod routes;
+
+use std::net::IpAddr;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use rand::Rng as _;
+use rand::RngCore as _;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    ModelTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq as _;
+use uuid::Uuid;
+
+use crate::accounts::{ip_text, validate_roles};
+use crate::audit::{self, AuditEvent};
+use crate::error::FieldError;
+use entity as client;
+
+pub const CLIENT_ID_PREFIX: &str = "sgc_";
+pub const SECRET_PREFIX: &str = "sgcs_";
+const ID_ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
+const ID_LEN: usize = 16;
+pub const MAX_NAME_CHARS: usize = 100;
+pub const MAX_URIS: usize = 10;
+pub const MAX_URI_LEN: usize = 2000;
+/// The scopes a client gets when none are given.
+pub const DEFAULT_SCOPES: &str = "openid profile email";
+/// The grant types a client may be allowed.
+pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+
+/// A client to register.
+#[derive(Debug, Default)]
+pub struct NewClient {
+    pub name: String,
+    pub public: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Empty: [`DEFAULT_SCOPES`].
+    pub scopes: Vec<String>,
+    /// Empty: every grant in [`GRANT_TYPES`].
+    pub grant_types: Vec<String>,
+    pub first_party: bool,
+    pub created_by: Option<Uuid>,
+}
+
+/// A registered client and, for a confidential one, its secret: the only
+/// moment the secret exists outside the client.
+pub struct Registered {
+    pub client: client::Model,
+    pub secret: Option<String>,
+}
+
+/// Why the registry refused. Mapped to HTTP in `app::errors`.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("one or more fields are invalid")]
+    Invalid(Vec<FieldError>),
+    #[error("no such client")]
+    NotFound,
+    #[error("client store: {0}")]
+    Store(#[from] DbErr),
+}
+
+/// Who made a change, for its audit row: a user id, or `cli`.
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub ip: Option<IpAddr>,
+}
+
+fn hash_secret(secret: &str) -> String {
+    format!("{:x}", Sha256::digest(secret.as_bytes()))
+}
+
+fn mint_client_id() -> String {
+    let mut rng = rand::rngs::OsRng;
+    let id: String = (0..ID_LEN)
+        .map(|_| ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())] as char)
+        .collect();
+    format!("{CLIENT_ID_PREFIX}{id}")
+}
+
+fn mint_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// What is wrong with `raw` as a redirect URI of a `public` or confidential
+/// client, if anything.
+pub fn redirect_uri_problem(raw: &str, public: bool) -> Option<&'static str> {
+    if raw.is_empty() || raw.len() > MAX_URI_LEN {
+        return Some("must be 1 to 2000 characters");
+    }
+    if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("must not contain spaces or control characters");
+    }
+    if raw.contains('*') {
+        return Some("must not contain wildcards: every URI is matched exactly");
+    }
+    let Ok(url) = url::Url::parse(raw) else {
+        return Some("is not an absolute URI");
+    };
+    if url.fragment().is_some() || raw.contains('#') {
+        return Some("must not contain a fragment");
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Some("must not contain credentials");
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => None,
+        "http" if url.host().as_ref().is_some_and(is_loopback_host) => None,
+        "http" => Some("http is allowed only on a loopback address (127.0.0.1, [::1], localhost)"),
+        // RFC 8252 §7.1: a private-use scheme is a reversed domain name.
+        scheme if public && scheme.contains('.') => None,
+        _ => Some(
+            "must be https (http only on loopback), or for a public native client a private-use scheme such as com.example.app:/callback",
+        ),
+    }
+}
+
+fn check_uris(field: &str, uris: &[String], public: bool, errors: &mut Vec<FieldError>) {
+    if uris.len() > MAX_URIS {
+        errors.push(FieldError::new(field, format!("at most {MAX_URIS} URIs")));
+        return;
+    }
+    for uri in uris {
+        if let Some(problem) = redirect_uri_problem(uri, public) {
+            errors.push(FieldError::new(field, problem));
+            return;
+        }
+    }
+}
+
+fn dedup(list: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in list {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}
+
+/// Validate `new` into a row (without its secret).
+fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, RegistryError> {
+    let mut errors = Vec::new();
+    let name = new.name.trim().to_owned();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        errors.push(FieldError::new(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} printable characters"),
+        ));
+    }
+    if new.redirect_uris.is_empty() {
+        errors.push(FieldError::new(
+            "redirect_uris",
+            "at least one redirect URI is required",
+        ));
+    }
+    check_uris("redirect_uris", &new.redirect_uris, new.public, &mut errors);
+    check_uris(
+        "post_logout_redirect_uris",
+        &new.post_logout_redirect_uris,
+        new.public,
+        &mut errors,
+    );
+    let scopes = if new.scopes.is_empty() {
+        DEFAULT_SCOPES.to_owned()
+    } else {
+        match validate_roles(&new.scopes) {
+            Ok(scopes) => scopes,
+            Err(problem) => {
+                errors.push(FieldError::new("scopes", problem.replace("role", "scope")));
+                String::new()
+            }
+        }
+    };
+    let grant_types = if new.grant_types.is_empty() {
+        GRANT_TYPES.join(" ")
+    } else {
+        let grants = dedup(&new.grant_types);
+        if let Some(unknown) = grants.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
+            errors.push(FieldError::new(
+                "grant_types",
+                format!(
+                    "{unknown:?} is not supported (supported: {})",
+                    GRANT_TYPES.join(", ")
+                ),
+            ));
+        } else if !grants.iter().any(|g| g == "authorization_code") {
+            errors.push(FieldError::new(
+                "grant_types",
+                "authorization_code is required (refresh_token alone issues nothing)",
+            ));
+        }
+        grants.join(" ")
+    };
+    if !errors.is_empty() {
+        return Err(RegistryError::Invalid(errors));
+    }
+    Ok(client::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        client_id: Set(mint_client_id()),
+        name: Set(name),
+        public: Set(new.public),
+        secret_hash: Set(None),
+        redirect_uris: Set(dedup(&new.redirect_uris).join(" ")),
+        post_logout_redirect_uris: Set(dedup(&new.post_logout_redirect_uris).join(" ")),
+        scopes: Set(scopes),
+        grant_types: Set(grant_types),
+        first_party: Set(new.first_party),
+        created_at: Set(now),
+        created_by: Set(new.created_by),
+    })
+}
+
+/// Register a client; the row and its `client.created` audit row are one
+/// transaction. A confidential client's secret is returned once.
+pub async fn register(
+    db: &DatabaseConnection,
+    new: NewClient,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Registered, RegistryError> {
+    let mut row = validate(&new, now)?;
+    let secret = (!new.public).then(mint_secret);
+    row.secret_hash = Set(secret.as_deref().map(hash_secret));
+    let txn = db.begin().await?;
+    let client = row.insert(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("client.created")
+            .actor(actor.id)
+            .subject(&client.client_id)
+            .ip(ip_text(actor.ip).as_deref())
+            .detail(serde_json::json!({
+                "name": client.name,
+                "public": client.public,
+                "redirect_uris": client.redirect_uri_list(),
+                "scopes": client.scope_list(),
+                "first_party": client.first_party,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(Registered { client, secret })
+}
+
+pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<client::Model>, DbErr> {
+    client::Entity::find()
+        .order_by_asc(client::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The client with this `client_id` (`sgc_…`), if registered.
+pub async fn find_by_client_id(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+) -> Result<Option<client::Model>, DbErr> {
+    if !client_id.starts_with(CLIENT_ID_PREFIX) || client_id.len() > 64 {
+        return Ok(None);
+    }
+    client::Entity::find()
+        .filter(client::Column::ClientId.eq(client_id))
+        .one(db)
+        .await
+}
+
+/// Delete a client (by `client_id`); the row and its `client.deleted` audit
+/// row are one transaction.
+pub async fn delete(
+    db: &DatabaseConnection,
+    client_id: &str,
+    actor: Actor<'_>,
+) -> Result<client::Model, RegistryError> {
+    let txn = db.begin().await?;
+    let Some(client) = find_by_client_id(&txn, client_id).await? else {
+        return Err(RegistryError::NotFound);
+    };
+    client.clone().delete(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("client.deleted")
+            .actor(actor.id)
+            .subject(&client.client_id)
+            .ip(ip_text(actor.ip).as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(client)
+}
+
+/// Why a client could not be authenticated at the token endpoint. All but
+/// `Store` are `invalid_client` to the caller.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientAuthError {
+    #[error("unknown client")]
+    Unknown,
+    #[error("a confidential client must authenticate with its secret")]
+    SecretRequired,
+    #[error("a public client has no secret to present")]
+    UnexpectedSecret,
+    #[error("wrong client secret")]
+    WrongSecret,
+    #[error("client store: {0}")]
+    Store(#[from] DbErr),
+}
+
+/// Authenticate `client_id` with `secret` (`client_secret_basic` or
+/// `client_secret_post`), or with none for a public client (`none`; PKCE
+/// then proves the caller).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    secret: Option<&str>,
+) -> Result<client::Model, ClientAuthError> {
+    let presented = secret.map(hash_secret);
+    let client = find_by_client_id(db, client_id)
+        .await?
+        .ok_or(ClientAuthError::Unknown)?;
+    match (client.secret_hash.as_deref(), presented) {
+        (None, None) if client.public => Ok(client),
+        (None, _) if client.public => Err(ClientAuthError::UnexpectedSecret),
+        (Some(_), None) | (None, None) => Err(ClientAuthError::SecretRequired),
+        (Some(stored), Some(presented)) => {
+            if bool::from(stored.as_bytes().ct_eq(presented.as_bytes())) {
+                Ok(client)
+            } else {
+                Err(ClientAuthError::WrongSecret)
+            }
+        }
+        (None, Some(_)) => Err(ClientAuthError::WrongSecret),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_follow_oauth_2_1_and_rfc_8252() {
+        for (uri, public) in [
+            ("https://blog.example.com/callback", false),
+            ("https://blog.example.com:8443/cb?x=1", false),
+            ("http://127.0.0.1:8081/auth/callback", false),
+            ("http://localhost:3000/cb", false),
+            ("http://[::1]:9000/cb", true),
+            ("com.example.app:/oauth2redirect", true),
+        ] {
+            assert_eq!(redirect_uri_problem(uri, public), None, "{uri}");
+        }
+        for (uri, public) in [
+            ("https://*.example.com/cb", false),
+            ("https://example.com/cb#frag", false),
+            ("http://example.com/cb", false),
+            ("http://127.0.0.1.nip.io/cb", false),
+            ("https://user:pw@example.com/cb", false),
+            ("/relative/cb", false),
+            ("javascript:alert(1)", true),
+            ("data:text/html,hi", true),
+            ("com.example.app:/cb", false),
+            ("https://example.com/a b", false),
+            ("", false),
+        ] {
+            assert!(redirect_uri_problem(uri, public).is_some(), "{uri}");
+        }
+        assert!(
+            redirect_uri_problem(&format!("https://e.com/{}", "a".repeat(2000)), false).is_some()
+        );
+    }
+
+    #[test]
+    fn ids_and_secrets_are_recognisable_and_random() {
+        let (a, b) = (mint_client_id(), mint_client_id());
+        assert!(a.starts_with("sgc_") && a.len() == 20, "{a}");
+        assert_ne!(a, b);
+        let secret = mint_secret();
+        assert!(secret.starts_with("sgcs_"));
+        assert_eq!(
+            URL_SAFE_NO_PAD
+                .decode(&secret[SECRET_PREFIX.len()..])
+                .expect("b64")
+                .len(),
+            32
+        );
+        assert_eq!(hash_secret(&secret).len(), 64);
+    }
+}
