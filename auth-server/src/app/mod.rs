@@ -51,6 +51,10 @@ pub fn app(state: AppState) -> Router {
             "/.well-known/openid-configuration",
             get(well_known::openid_configuration),
         )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(well_known::openid_configuration),
+        )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/api/v1/auth/login", post(sessions::login))
         .route("/api/v1/users", post(users::signup))

@@ -10,6 +10,8 @@
 //!   for a copy kept unused longer than an unused token would have lived.
 //!   Without this a client refreshing every 15 minutes adds ~100 rows a day.
 //! - Audit events older than `AUDIT_RETENTION` (they hold client IPs and emails).
+//! - Authorization codes `SESSION_RETENTION` after they expired: a redeemed
+//!   code is kept that long so that a late replay still ends its session.
 //!
 //! Purges run in the background every `RETENTION_INTERVAL`, in batches, on
 //! one replica at a time (see [`signet_service::retention`]), and are
@@ -24,6 +26,7 @@ use signet_service::retention::purge_in_batches;
 
 use crate::audit::entity as audit_event;
 pub use crate::config::RetentionPolicy;
+use crate::oauth::code_entity as code;
 use crate::sessions::{entity as session, refresh_token};
 
 /// Rows deleted by one purge run.
@@ -32,6 +35,7 @@ pub struct Purged {
     pub sessions: u64,
     pub refresh_tokens: u64,
     pub audit_events: u64,
+    pub authorization_codes: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -101,10 +105,19 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let authorization_codes = purge_in_batches::<code::Entity>(
+        db,
+        "auth-server:retention:authorization_codes",
+        code::Column::CodeHash,
+        Condition::all().add(code::Column::ExpiresAt.lt(ended_before)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         sessions,
         refresh_tokens,
         audit_events,
+        authorization_codes,
     })
 }
 
@@ -120,6 +133,7 @@ pub async fn run(
                 ("sessions", purged.sessions),
                 ("refresh_tokens", purged.refresh_tokens),
                 ("audit_events", purged.audit_events),
+                ("authorization_codes", purged.authorization_codes),
             ] {
                 metrics
                     .counter(

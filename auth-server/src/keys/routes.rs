@@ -21,7 +21,10 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
-/// OIDC Discovery 1.0 §3 metadata (the fields that apply to this server).
+/// Authorization-server metadata (RFC 8414; the OIDC Discovery 1.0 §3
+/// fields that apply). It lists only what works: there is no authorization
+/// endpoint yet, so no response type, and no ID token, so no ID-token
+/// algorithm (issue #13 adds both).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct DiscoveryDocument {
     pub issuer: String,
@@ -30,10 +33,16 @@ pub(crate) struct DiscoveryDocument {
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
+    /// Empty: no `response_type` is supported until the authorization endpoint exists.
     pub response_types_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
-    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    /// `client_secret_basic`/`client_secret_post` for API keys; `none` for
+    /// the first-party client's refresh grant.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Whoever holds a token may revoke it (RFC 7009 §2.1 for public clients).
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// An API key with scope `introspect`.
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<String>,
     pub claims_supported: Vec<&'static str>,
 }
@@ -48,10 +57,18 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         revocation_endpoint: format!("{issuer}/oauth/revoke"),
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
         grant_types_supported: vec!["client_credentials", "refresh_token"],
-        response_types_supported: vec!["token"],
+        response_types_supported: Vec::new(),
         subject_types_supported: vec!["public"],
-        id_token_signing_alg_values_supported: vec!["RS256"],
-        token_endpoint_auth_methods_supported: vec!["client_secret_basic", "client_secret_post"],
+        token_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        revocation_endpoint_auth_methods_supported: vec!["none"],
+        introspection_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+        ],
         scopes_supported: state
             .config
             .user_scope

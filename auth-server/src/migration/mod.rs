@@ -8,6 +8,7 @@ mod m20261122_000003_create_sessions_and_audit;
 mod m20261122_000004_create_signing_keys;
 mod m20261123_000005_token_audiences;
 mod m20261123_000006_create_oauth_clients;
+mod m20261123_000007_create_authorization_codes;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_signing_keys::Migration),
             Box::new(m20261123_000005_token_audiences::Migration),
             Box::new(m20261123_000006_create_oauth_clients::Migration),
+            Box::new(m20261123_000007_create_authorization_codes::Migration),
         ]
     }
 }

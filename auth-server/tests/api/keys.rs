@@ -57,11 +57,18 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
         body["token_endpoint"],
         format!("{}/oauth/token", app.address)
     );
-    assert_eq!(
-        body["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256"])
-    );
     assert!(body["grant_types_supported"].is_array());
+    // Only what works: no authorization endpoint and no ID token yet.
+    assert_eq!(body["response_types_supported"], serde_json::json!([]));
+    assert!(body.get("authorization_endpoint").is_none());
+    assert!(body.get("id_token_signing_alg_values_supported").is_none());
+    assert_eq!(
+        body["revocation_endpoint_auth_methods_supported"],
+        serde_json::json!(["none"])
+    );
+    // RFC 8414's path serves the same metadata.
+    let rfc8414 = json_body(app.get("/.well-known/oauth-authorization-server").await).await;
+    assert_eq!(rfc8414, body);
 }
 
 /// The token is checked with the `rsa` crate's PKCS#1 v1.5 verifier, fed only

@@ -138,7 +138,41 @@ async fn a_purge_another_replica_is_running_is_skipped(backend: Backend) {
     assert!(done.sessions >= 1 && done.refresh_tokens >= 1, "{done:?}");
 }
 
+async fn authorization_codes_are_kept_a_week_past_expiry_then_purged(backend: Backend) {
+    use auth_server::oauth::codes::{issue, s256, NewCode};
+    let app = TestApp::spawn(backend).await;
+    let policy = app.state.config.retention;
+    let user = app.user("codes@example.com").await;
+    let challenge = s256(&"v".repeat(43));
+    issue(
+        &app.state.db,
+        NewCode {
+            client_id: "sgc_aaaaaaaaaaaaaaaa",
+            user_id: uuid::Uuid::parse_str(&user.id).expect("uuid"),
+            redirect_uri: "http://127.0.0.1:8081/cb",
+            scope: "openid",
+            nonce: None,
+            code_challenge: &challenge,
+            auth_time: Utc::now(),
+        },
+        Utc::now(),
+    )
+    .await
+    .expect("issued");
+    // Expired after a minute, but kept so that a late replay is still caught.
+    let purged = purge(&app.state.db, &policy, Utc::now() + Duration::days(1))
+        .await
+        .expect("purge");
+    assert_eq!(purged.authorization_codes, 0);
+    let purged = purge(&app.state.db, &policy, Utc::now() + Duration::days(8))
+        .await
+        .expect("purge");
+    assert_eq!(purged.authorization_codes, 1, "{purged:?}");
+    assert_eq!(app.count_rows("authorization_codes").await, 0);
+}
+
 backend_tests!(
+    authorization_codes_are_kept_a_week_past_expiry_then_purged,
     a_purge_another_replica_is_running_is_skipped,
     what_no_one_needs_is_purged_and_nothing_live_is,
     a_live_session_keeps_working_after_a_purge,
