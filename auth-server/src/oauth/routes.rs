@@ -9,19 +9,23 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::accounts;
 use crate::api_keys;
 use crate::app::client_ip::ClientIp;
 use crate::app::metrics::{REFRESH_REUSE, TOKENS_ISSUED};
 use crate::app::state::AppState;
 use crate::audit::AuditEvent;
+use crate::clients;
 use crate::error::ApiError;
+use crate::oauth::codes::{self, CodeError, Redemption};
 use crate::oauth::tokens::Subject;
-use crate::oauth::tokens::{token_response, TokenResponse};
+use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
     client_credentials, client_grant, param, parameters, requested_audience, OAuthError,
     TokenEndpointError,
 };
 use crate::sessions::{self, RefreshError};
+use sea_orm::EntityTrait;
 
 /// Exchange client credentials for a service token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
@@ -50,11 +54,12 @@ pub(crate) async fn token(
     match grant_type {
         "client_credentials" => {}
         "refresh_token" => return refresh_grant(&state, &pairs, ip).await,
+        "authorization_code" => return code_grant(&state, &headers, &pairs, ip).await,
         _ => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "supported: client_credentials, refresh_token",
+                "supported: client_credentials, refresh_token, authorization_code",
             )
             .into())
         }
@@ -106,7 +111,174 @@ pub(crate) async fn token(
         expires_in: issued.expires_in,
         scope,
         refresh_token: None,
+        id_token: None,
     }))
+}
+
+/// RFC 6749 §4.1.3 with PKCE (RFC 7636) and OpenID Connect Core §3.1.3: a
+/// registered client exchanges its code for an access token and, with
+/// `openid`, an ID token. Confidential clients authenticate with
+/// `client_secret_basic` or `client_secret_post`; public ones send only
+/// `client_id` (PKCE is the proof). No refresh token yet for these clients:
+/// a session is not bound to a client until the refresh grant checks it.
+async fn code_grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    ip: ClientIp,
+) -> Result<Response, TokenEndpointError> {
+    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
+    let client = match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
+        Ok(client) => client,
+        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = %failure, "authorization_code");
+            return Err(OAuthError::invalid_client().into());
+        }
+    };
+    if !client
+        .grant_type_list()
+        .iter()
+        .any(|g| g == "authorization_code")
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client may not use the authorization_code grant",
+        )
+        .into());
+    }
+    let code =
+        param(pairs, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let audience = match requested_audience(pairs)? {
+        None => state.config.login_audience.clone(),
+        Some(requested) if state.config.user_may_request(requested) => requested.to_owned(),
+        Some(_) => return Err(OAuthError::invalid_target().into()),
+    };
+    let invalid_grant = || {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the authorization code is invalid, expired, used, or was issued to another client or redirect URI",
+        )
+    };
+    let now = state.clock.now();
+    let redeemed = match codes::redeem(
+        &state.db,
+        Redemption {
+            code,
+            client_id: &client.client_id,
+            redirect_uri: param(pairs, "redirect_uri"),
+            code_verifier: param(pairs, "code_verifier"),
+        },
+        &state.config.sessions,
+        sessions::Client {
+            user_agent: header_text(headers, header::USER_AGENT),
+            ip: ip.to_string_opt(),
+            audience: Some(audience.clone()),
+        },
+        now,
+    )
+    .await
+    {
+        Ok(redeemed) => redeemed,
+        Err(CodeError::Store(error)) => return Err(error.into()),
+        Err(error) => {
+            tracing::info!(outcome = "failure", reason = %error, client = %client.client_id, "authorization_code");
+            return Err(invalid_grant().into());
+        }
+    };
+    let session = redeemed.started.session.id;
+    // The account may have been disabled or deleted since it signed in.
+    let Some(user) = accounts::entity::Entity::find_by_id(redeemed.code.user_id)
+        .one(&state.db)
+        .await?
+        .filter(|u| !u.disabled)
+    else {
+        sessions::revoke(&state.db, session, "user inactive", now).await?;
+        return Err(invalid_grant().into());
+    };
+    let keys = state.keys.ring();
+    let scope = redeemed.code.scope.as_str();
+    let mut tokens = state
+        .tokens
+        .issue_for_client(
+            &keys,
+            &UserGrant {
+                user: &user,
+                session,
+                audience: &audience,
+                client_id: &client.client_id,
+                scope,
+            },
+            None,
+            now,
+        )
+        .map_err(ApiError::internal)?;
+    if scope.split_ascii_whitespace().any(|s| s == "openid") {
+        tokens.id_token = Some(
+            state
+                .tokens
+                .issue_id_token(
+                    &keys,
+                    &IdTokenFor {
+                        user: &user,
+                        client_id: &client.client_id,
+                        session,
+                        scope,
+                        nonce: redeemed.code.nonce.as_deref(),
+                        auth_time: redeemed.code.auth_time,
+                        access_token: &tokens.access_token,
+                    },
+                    now,
+                )
+                .map_err(ApiError::internal)?,
+        );
+    }
+    state
+        .metrics
+        .counter(&TOKENS_ISSUED, &[("grant", "authorization_code")])
+        .increment(1);
+    tracing::info!(outcome = "success", client = %client.client_id, %session, "authorization_code");
+    Ok(token_response(tokens))
+}
+
+fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// A registered client's credentials (RFC 6749 §2.3.1, OIDC Core §9):
+/// HTTP Basic, or `client_id` and `client_secret` in the body, or a public
+/// client's `client_id` alone. Using both Basic and the body is an error.
+fn registered_client_credentials(
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(String, Option<String>), OAuthError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        // A body client_id that repeats the Basic one is tolerated (several
+        // libraries send both); a second secret or another id is not.
+        let body_id = param(pairs, "client_id").map(str::to_owned);
+        let body_only: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(name, _)| name != "client_id")
+            .cloned()
+            .collect();
+        let (id, secret) = client_credentials(headers, &body_only)?;
+        if body_id.is_some_and(|body_id| body_id != id) {
+            return Err(OAuthError::invalid_request(
+                "client_id in the body differs from the authenticated client",
+            ));
+        }
+        return Ok((id, Some(secret)));
+    }
+    let id = param(pairs, "client_id").ok_or_else(OAuthError::invalid_client)?;
+    Ok((
+        id.to_owned(),
+        param(pairs, "client_secret").map(str::to_owned),
+    ))
 }
 
 /// RFC 6749 §6: exchange a refresh token (the first-party client is public,

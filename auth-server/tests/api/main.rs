@@ -6,6 +6,7 @@ mod admin;
 mod api_keys;
 mod bad_input;
 mod clients;
+mod code_grant;
 mod codes;
 mod domain;
 mod gateway;

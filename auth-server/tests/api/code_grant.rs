@@ -1,0 +1,240 @@
+//! `grant_type=authorization_code` at the token endpoint: client
+//! authentication, PKCE, the ID token (verified here from the JWKS alone, as
+//! a relying party would), and the refusals. Codes are issued the way the
+//! authorization endpoint will issue them.
+
+use auth_server::clients::{self, Actor, NewClient};
+use auth_server::oauth::codes::{self, NewCode};
+use jwt_verify::{KeySource, Validation, Verifier, VerifyError};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{backend_tests, claims_of, decode_segment, json_body, Backend, TestApp};
+
+const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const NONCE: &str = "n-0S6_WzA2Mj";
+
+struct Client {
+    id: String,
+    secret: Option<String>,
+}
+
+async fn client(app: &TestApp, public: bool) -> Client {
+    let registered = clients::register(
+        &app.state.db,
+        NewClient {
+            name: "Blog".into(),
+            public,
+            redirect_uris: vec![REDIRECT.into()],
+            ..NewClient::default()
+        },
+        Actor {
+            id: "test",
+            ip: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("registered");
+    Client {
+        id: registered.client.client_id,
+        secret: registered.secret,
+    }
+}
+
+/// A code for `email` as the authorization endpoint would issue it.
+async fn code_for(app: &TestApp, client: &Client, email: &str, scope: &str) -> (String, String) {
+    let user = app.user(email).await;
+    let code = codes::issue(
+        &app.state.db,
+        NewCode {
+            client_id: &client.id,
+            user_id: uuid::Uuid::parse_str(&user.id).expect("uuid"),
+            redirect_uri: REDIRECT,
+            scope,
+            nonce: Some(NONCE),
+            code_challenge: &codes::s256(VERIFIER),
+            auth_time: app.state.clock.now(),
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("code");
+    (code, user.id)
+}
+
+async fn exchange(app: &TestApp, client: &Client, code: &str, verifier: &str) -> reqwest::Response {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", verifier),
+        ("client_id", client.id.as_str()),
+    ];
+    match &client.secret {
+        Some(secret) => app.oauth_token(&form, Some((&client.id, secret))).await,
+        None => app.oauth_token(&form, None).await,
+    }
+}
+
+async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body: Value = json_body(response).await;
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = client(&app, false).await;
+    let (code, user_id) = code_for(&app, &client, "rp@example.com", "openid email profile").await;
+    let response = exchange(&app, &client, &code, VERIFIER).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = json_body(response).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert!(body.get("refresh_token").is_none(), "{body}");
+    let access = body["access_token"].as_str().expect("access token");
+    let access_claims = claims_of(access);
+    assert_eq!(access_claims["client_id"], client.id.as_str());
+    assert_eq!(access_claims["aud"], "signet");
+    assert_eq!(access_claims["scope"], "openid email profile");
+
+    // The relying party's checks, from the JWKS alone (OIDC Core §3.1.3.7).
+    let id_token = body["id_token"].as_str().expect("id token");
+    assert_eq!(decode_segment(id_token, 0)["typ"], "JWT");
+    let verifier = Verifier::new(
+        KeySource::jwks(app.url("/.well-known/jwks.json")),
+        Validation::new(app.address.as_str()).audience(client.id.as_str()),
+    )
+    .await
+    .expect("jwks");
+    let verified = verifier.verify(id_token).await.expect("ID token verifies");
+    let claims: Value = verified.deserialize().expect("claims");
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["aud"], client.id.as_str());
+    assert_eq!(claims["nonce"], NONCE);
+    assert_eq!(claims["sid"], access_claims["sid"]);
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(claims["email"], "rp@example.com");
+    assert_eq!(claims["email_verified"], false);
+    assert!(claims["auth_time"].is_i64());
+    assert_eq!(
+        claims["at_hash"],
+        auth_server::oauth::tokens::at_hash(access).as_str()
+    );
+
+    // The code is spent: a replay is invalid_grant and ends the session, so
+    // the access token stops opening the account API… (here: introspection's
+    // view of it, as auth-server's own routes need the account audience).
+    let (status, error) = error_of(exchange(&app, &client, &code, VERIFIER).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    let live = auth_server::sessions::live_account(
+        &app.state.db,
+        &app.state
+            .keys
+            .verifier()
+            .verify_with_current_keys(access)
+            .expect("still a valid JWT"),
+        app.state.clock.now(),
+    )
+    .await
+    .expect("query");
+    assert!(live.is_none(), "the replay ended the code's session");
+}
+
+async fn an_id_token_is_no_access_token_anywhere(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = client(&app, false).await;
+    let (code, _) = code_for(&app, &client, "idt@example.com", "openid").await;
+    let body = json_body(exchange(&app, &client, &code, VERIFIER).await).await;
+    let id_token = body["id_token"].as_str().expect("id token");
+    // auth-server's own API, and forward-auth for the services.
+    assert_eq!(app.me(id_token).await.status(), StatusCode::UNAUTHORIZED);
+    let gateway = app
+        .client
+        .get(app.url("/api/v1/auth/verify"))
+        .bearer_auth(id_token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(gateway.status(), StatusCode::UNAUTHORIZED);
+    // A service verifying as the README says refuses it too (typ JWT, aud the client).
+    let service = Verifier::new(
+        KeySource::jwks(app.url("/.well-known/jwks.json")),
+        Validation::new(app.address.as_str())
+            .audience("signet")
+            .require_type("at+jwt"),
+    )
+    .await
+    .expect("jwks");
+    assert_eq!(
+        service.verify(id_token).await.err(),
+        Some(VerifyError::WrongType)
+    );
+}
+
+async fn a_public_client_proves_itself_with_pkce_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let public = client(&app, true).await;
+    let (code, _) = code_for(&app, &public, "spa@example.com", "openid").await;
+    let (status, error) = error_of(exchange(&app, &public, &code, &"w".repeat(43)).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    let response = exchange(&app, &public, &code, VERIFIER).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(json_body(response).await["id_token"].is_string());
+}
+
+async fn client_authentication_and_code_binding_are_enforced(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let confidential = client(&app, false).await;
+    let other = client(&app, false).await;
+    let (code, _) = code_for(&app, &confidential, "bind@example.com", "openid").await;
+    let no_secret = Client {
+        id: confidential.id.clone(),
+        secret: None,
+    };
+    let wrong_secret = Client {
+        id: confidential.id.clone(),
+        secret: Some("sgcs_wrong".into()),
+    };
+    for (who, expected) in [
+        (&no_secret, (StatusCode::UNAUTHORIZED, "invalid_client")),
+        (&wrong_secret, (StatusCode::UNAUTHORIZED, "invalid_client")),
+        // Another registered client cannot redeem it.
+        (&other, (StatusCode::BAD_REQUEST, "invalid_grant")),
+    ] {
+        let (status, error) = error_of(exchange(&app, who, &code, VERIFIER).await).await;
+        assert_eq!((status, error.as_str()), expected);
+    }
+    // Without the openid scope: an access token and no ID token.
+    let (plain, _) = code_for(&app, &confidential, "plain@example.com", "email").await;
+    let body = json_body(exchange(&app, &confidential, &plain, VERIFIER).await).await;
+    assert!(
+        body["access_token"].is_string() && body.get("id_token").is_none(),
+        "{body}"
+    );
+    // The first code, refused four ways above, still works for its client.
+    assert_eq!(
+        exchange(&app, &confidential, &code, VERIFIER)
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
+backend_tests!(
+    a_confidential_client_gets_an_access_token_and_a_verifiable_id_token,
+    an_id_token_is_no_access_token_anywhere,
+    a_public_client_proves_itself_with_pkce_alone,
+    client_authentication_and_code_binding_are_enforced,
+);
