@@ -66,6 +66,14 @@ pub fn app(state: AppState) -> Router {
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
             // Local verification only (no database): gateways call it on every request.
             axum::routing::any(gateway::verify).layer(verified.clone()),
+        )
+        // OIDC Core §5.3: any access token of ours with `openid`, whatever
+        // its audience; the handler checks the scope and that the session lives.
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo)
+                .post(oauth::userinfo)
+                .layer(verified.clone()),
         );
 
     // A signed-in user of a live account and session, with a token for this API.

@@ -55,6 +55,7 @@ impl Modify for BearerAuth {
         clients::delete_client,
         oauth::token,
         oauth::revoke,
+        oauth::userinfo,
         gateway::introspect,
         gateway::verify,
         sessions::logout,

@@ -32,6 +32,8 @@ pub(crate) struct DiscoveryDocument {
     pub token_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
+    /// OIDC Core §5.3: works with any access token of ours that has `openid`.
+    pub userinfo_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     /// Empty: no `response_type` is supported until the authorization endpoint exists.
     pub response_types_supported: Vec<&'static str>,
@@ -56,6 +58,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         token_endpoint: format!("{issuer}/oauth/token"),
         revocation_endpoint: format!("{issuer}/oauth/revoke"),
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
+        userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
         grant_types_supported: vec!["client_credentials", "refresh_token"],
         response_types_supported: Vec::new(),
         subject_types_supported: vec!["public"],

@@ -415,3 +415,45 @@ pub(crate) async fn revoke(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// OpenID Connect Core §5.3 UserInfo: the claims the access token's scopes
+/// grant (`sub` always; `name` with `profile`; `email` and `email_verified`
+/// with `email`). The token must carry `openid` (else 403
+/// `insufficient_scope`), and its account and session must still be live
+/// (else 401 `invalid_token`), so a signed-out session reveals nothing more.
+#[utoipa::path(get, path = "/oauth/userinfo", tag = "oauth", security(("bearer" = [])),
+    responses((status = 200, description = "{sub, name?, email?, email_verified?}"),
+              (status = 401, description = "invalid_token (with WWW-Authenticate)"),
+              (status = 403, description = "insufficient_scope: the token lacks openid")))]
+pub(crate) async fn userinfo(
+    State(state): State<AppState>,
+    axum::Extension(token): axum::Extension<jwt_verify::VerifiedToken>,
+) -> Result<Response, ApiError> {
+    let claims = token.claims();
+    if !claims.has_scope("openid") {
+        return Ok(jwt_verify::AuthError::InsufficientScope("openid".into())
+            .to_response::<axum::body::Body>(crate::app::guard::REALM));
+    }
+    let Some((user, _)) = sessions::live_account(&state.db, &token, state.clock.now()).await?
+    else {
+        return Err(crate::app::errors::invalid_token(
+            "the token's account or session is no longer active",
+        ));
+    };
+    let mut body = serde_json::Map::new();
+    body.insert("sub".into(), json!(user.id.to_string()));
+    if claims.has_scope("profile") {
+        if let Some(name) = &user.display_name {
+            body.insert("name".into(), json!(name));
+        }
+    }
+    if claims.has_scope("email") {
+        body.insert("email".into(), json!(user.email));
+        body.insert("email_verified".into(), json!(false));
+    }
+    let mut response = axum::Json(serde_json::Value::Object(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

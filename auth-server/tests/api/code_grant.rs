@@ -232,7 +232,69 @@ async fn client_authentication_and_code_binding_are_enforced(backend: Backend) {
     );
 }
 
+async fn userinfo(app: &TestApp, token: &str, post: bool) -> reqwest::Response {
+    let request = if post {
+        app.client.post(app.url("/oauth/userinfo"))
+    } else {
+        app.client.get(app.url("/oauth/userinfo"))
+    };
+    request.bearer_auth(token).send().await.expect("request")
+}
+
+async fn userinfo_answers_by_scope_while_the_session_lives(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = client(&app, false).await;
+    let (code, user_id) = code_for(&app, &client, "ui@example.com", "openid email").await;
+    let body = json_body(exchange(&app, &client, &code, VERIFIER).await).await;
+    let access = body["access_token"].as_str().expect("access").to_owned();
+    for post in [false, true] {
+        let response = userinfo(&app, &access, post).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let info = json_body(response).await;
+        assert_eq!(info["sub"], user_id.as_str());
+        assert_eq!(info["email"], "ui@example.com");
+        assert_eq!(info["email_verified"], false);
+        assert!(info.get("name").is_none(), "no profile scope: {info}");
+    }
+    // No openid in a service token: 403 insufficient_scope, per RFC 6750.
+    let admin = app.admin().await;
+    let (_, key) = app.api_key(&admin, "svc", &["posts:write"]).await;
+    let service = json_body(
+        app.oauth_token(
+            &[("grant_type", "client_credentials")],
+            Some((&crate::helpers::client_id_of(&key), &key)),
+        )
+        .await,
+    )
+    .await["access_token"]
+        .as_str()
+        .expect("service token")
+        .to_owned();
+    let refused = userinfo(&app, &service, false).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .contains("insufficient_scope"));
+    // The ID token is no access token here either.
+    let id_token = body["id_token"].as_str().expect("id token");
+    assert_eq!(
+        userinfo(&app, id_token, false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Once the session ends (here: the code replayed), userinfo says nothing.
+    let _ = exchange(&app, &client, &code, VERIFIER).await;
+    let ended = userinfo(&app, &access, false).await;
+    assert_eq!(ended.status(), StatusCode::UNAUTHORIZED);
+    assert!(ended.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .contains("invalid_token"));
+}
+
 backend_tests!(
+    userinfo_answers_by_scope_while_the_session_lives,
     a_confidential_client_gets_an_access_token_and_a_verifiable_id_token,
     an_id_token_is_no_access_token_anywhere,
     a_public_client_proves_itself_with_pkce_alone,

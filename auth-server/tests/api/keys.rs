@@ -66,6 +66,10 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
         body["revocation_endpoint_auth_methods_supported"],
         serde_json::json!(["none"])
     );
+    assert_eq!(
+        body["userinfo_endpoint"],
+        format!("{}/oauth/userinfo", app.address)
+    );
     // RFC 8414's path serves the same metadata.
     let rfc8414 = json_body(app.get("/.well-known/oauth-authorization-server").await).await;
     assert_eq!(rfc8414, body);
