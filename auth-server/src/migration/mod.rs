@@ -9,6 +9,7 @@ mod m20261122_000004_create_signing_keys;
 mod m20261123_000005_token_audiences;
 mod m20261123_000006_create_oauth_clients;
 mod m20261123_000007_create_authorization_codes;
+mod m20261123_000008_session_clients;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_token_audiences::Migration),
             Box::new(m20261123_000006_create_oauth_clients::Migration),
             Box::new(m20261123_000007_create_authorization_codes::Migration),
+            Box::new(m20261123_000008_session_clients::Migration),
         ]
     }
 }

@@ -192,6 +192,11 @@ pub async fn redeem(
         txn.rollback().await?;
         return Err(replayed(db, &code_hash, now).await?);
     }
+    let client = sessions::Client {
+        client_id: Some(row.client_id.clone()),
+        scope: Some(row.scope.clone()),
+        ..client
+    };
     let started = sessions::start(&txn, row.user_id, policy, client, now).await?;
     code::Entity::update_many()
         .col_expr(

@@ -53,7 +53,7 @@ pub(crate) async fn token(
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     match grant_type {
         "client_credentials" => {}
-        "refresh_token" => return refresh_grant(&state, &pairs, ip).await,
+        "refresh_token" => return refresh_grant(&state, &headers, &pairs, ip).await,
         "authorization_code" => return code_grant(&state, &headers, &pairs, ip).await,
         _ => {
             return Err(OAuthError::new(
@@ -117,10 +117,10 @@ pub(crate) async fn token(
 
 /// RFC 6749 §4.1.3 with PKCE (RFC 7636) and OpenID Connect Core §3.1.3: a
 /// registered client exchanges its code for an access token and, with
-/// `openid`, an ID token. Confidential clients authenticate with
-/// `client_secret_basic` or `client_secret_post`; public ones send only
-/// `client_id` (PKCE is the proof). No refresh token yet for these clients:
-/// a session is not bound to a client until the refresh grant checks it.
+/// `openid`, an ID token, and (if the client may use the refresh grant) a
+/// refresh token that only this client can use. Confidential clients
+/// authenticate with `client_secret_basic` or `client_secret_post`; public
+/// ones send only `client_id` (PKCE is the proof).
 async fn code_grant(
     state: &AppState,
     headers: &HeaderMap,
@@ -176,6 +176,8 @@ async fn code_grant(
             user_agent: header_text(headers, header::USER_AGENT),
             ip: ip.to_string_opt(),
             audience: Some(audience.clone()),
+            // The client and scope are the code's own (codes::redeem sets them).
+            ..sessions::Client::default()
         },
         now,
     )
@@ -189,6 +191,11 @@ async fn code_grant(
         }
     };
     let session = redeemed.started.session.id;
+    let refresh_token = client
+        .grant_type_list()
+        .iter()
+        .any(|g| g == "refresh_token")
+        .then(|| redeemed.started.refresh_token.clone());
     // The account may have been disabled or deleted since it signed in.
     let Some(user) = accounts::entity::Entity::find_by_id(redeemed.code.user_id)
         .one(&state.db)
@@ -211,7 +218,7 @@ async fn code_grant(
                 client_id: &client.client_id,
                 scope,
             },
-            None,
+            refresh_token,
             now,
         )
         .map_err(ApiError::internal)?;
@@ -285,16 +292,47 @@ fn registered_client_credentials(
 /// so no client authentication). Each use rotates it; see [`sessions`].
 async fn refresh_grant(
     state: &AppState,
+    headers: &HeaderMap,
     pairs: &[(String, String)],
     ip: ClientIp,
 ) -> Result<Response, TokenEndpointError> {
     let presented = param(pairs, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    if let Some(client_id) = param(pairs, "client_id") {
-        if client_id != state.config.first_party_client_id {
-            return Err(OAuthError::invalid_client().into());
+    // The first-party client (password login) is public and unauthenticated;
+    // a registered client authenticates as at the code exchange, and may
+    // refresh only the sessions opened for it.
+    let registered = headers.contains_key(header::AUTHORIZATION)
+        || param(pairs, "client_id").is_some_and(|id| id.starts_with(clients::CLIENT_ID_PREFIX));
+    let client = if registered {
+        let (client_id, secret) = registered_client_credentials(headers, pairs)?;
+        match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
+            Ok(client)
+                if client
+                    .grant_type_list()
+                    .iter()
+                    .any(|g| g == "refresh_token") =>
+            {
+                Some(client)
+            }
+            Ok(_) => {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unauthorized_client",
+                    "this client may not use the refresh_token grant",
+                )
+                .into())
+            }
+            Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
+            Err(_) => return Err(OAuthError::invalid_client().into()),
         }
-    }
+    } else {
+        if let Some(client_id) = param(pairs, "client_id") {
+            if client_id != state.config.first_party_client_id {
+                return Err(OAuthError::invalid_client().into());
+            }
+        }
+        None
+    };
     let invalid_grant = || {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -310,6 +348,7 @@ async fn refresh_grant(
         &state.db,
         presented,
         &state.config.sessions,
+        client.as_ref().map(|c| c.client_id.as_str()),
         ip.0,
         state.clock.now(),
     )
@@ -330,17 +369,30 @@ async fn refresh_grant(
                 .metrics
                 .counter(&TOKENS_ISSUED, &[("grant", "refresh_token")])
                 .increment(1);
-            let tokens = state
-                .tokens
-                .issue_user_tokens(
+            let tokens = match &client {
+                None => state.tokens.issue_user_tokens(
                     &state.keys.ring(),
                     &rotated.user,
                     rotated.session.id,
                     &audience,
                     rotated.refresh_token,
                     state.clock.now(),
-                )
-                .map_err(ApiError::internal)?;
+                ),
+                // The registered client's tokens keep the scope the user granted it.
+                Some(client) => state.tokens.issue_for_client(
+                    &state.keys.ring(),
+                    &UserGrant {
+                        user: &rotated.user,
+                        session: rotated.session.id,
+                        audience: &audience,
+                        client_id: &client.client_id,
+                        scope: rotated.session.scope.as_deref().unwrap_or_default(),
+                    },
+                    Some(rotated.refresh_token),
+                    state.clock.now(),
+                ),
+            }
+            .map_err(ApiError::internal)?;
             Ok(token_response(tokens))
         }
         Err(RefreshError::Reused {

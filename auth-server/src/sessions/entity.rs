@@ -18,6 +18,11 @@ pub struct Model {
     pub ip: Option<String>,
     /// The resource its access tokens are for (`None`: the configured default).
     pub audience: Option<String>,
+    /// The registered client it was opened for (`None`: the first-party
+    /// client, i.e. password login). Only that client may refresh it.
+    pub client_id: Option<String>,
+    /// The scope granted to that client (`None`: `USER_TOKEN_SCOPE`).
+    pub scope: Option<String>,
 }
 
 impl Model {

@@ -83,10 +83,15 @@ fn unseal(sealed: &str, old_token: &str) -> Option<String> {
 }
 
 /// Where a session was opened from, and what its tokens are for.
+#[derive(Debug, Default)]
 pub struct Client {
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub audience: Option<String>,
+    /// The registered client (authorization-code flow); `None` for password login.
+    pub client_id: Option<String>,
+    /// The scope granted to that client.
+    pub scope: Option<String>,
 }
 
 pub struct Started {
@@ -118,6 +123,8 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         user_agent: Set(client.user_agent.map(|ua| ua.chars().take(256).collect())),
         ip: Set(client.ip),
         audience: Set(client.audience),
+        client_id: Set(client.client_id),
+        scope: Set(client.scope),
     }
     .insert(&txn)
     .await?;
@@ -150,6 +157,10 @@ pub enum RefreshError {
     SessionEnded,
     #[error("the account is disabled or deleted")]
     UserInactive,
+    /// Presented by another client than the one the session belongs to;
+    /// nothing is rotated.
+    #[error("the refresh token belongs to another client")]
+    WrongClient,
     /// A rotated token came back after the grace window: the family is
     /// revoked, and `refresh.reuse_detected` audited with the revocation.
     #[error("a rotated refresh token was presented again")]
@@ -166,12 +177,15 @@ pub struct Rotated {
     pub replayed: bool,
 }
 
-/// Exchange `presented` for its successor (see the module docs). `ip` is
-/// the client's, for the audit row of a detected reuse.
+/// Exchange `presented` for its successor (see the module docs), on behalf
+/// of `client_id` (`None`: the first-party client), which must be the client
+/// the session belongs to. `ip` is the caller's, for the audit row of a
+/// detected reuse.
 pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     presented: &str,
     policy: &SessionPolicy,
+    client_id: Option<&str>,
     ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<Rotated, RefreshError> {
@@ -191,6 +205,9 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         let Some(family) = session::Entity::find_by_id(row.session_id).one(db).await? else {
             return Err(RefreshError::Unknown);
         };
+        if family.client_id.as_deref() != client_id {
+            return Err(RefreshError::WrongClient);
+        }
         if !family.is_active_at(now) {
             return Err(RefreshError::SessionEnded);
         }

@@ -117,6 +117,7 @@ pub async fn password_sign_in(
             user_agent: credentials.user_agent,
             ip: ip.clone(),
             audience: Some(credentials.audience.to_owned()),
+            ..sessions::Client::default()
         },
         now,
     )

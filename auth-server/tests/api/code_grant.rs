@@ -96,7 +96,12 @@ async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(ba
     assert_eq!(response.headers()["cache-control"], "no-store");
     let body = json_body(response).await;
     assert_eq!(body["token_type"], "Bearer");
-    assert!(body.get("refresh_token").is_none(), "{body}");
+    assert!(
+        body["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("sgr_")),
+        "the client may refresh: {body}"
+    );
     let access = body["access_token"].as_str().expect("access token");
     let access_claims = claims_of(access);
     assert_eq!(access_claims["client_id"], client.id.as_str());
@@ -293,7 +298,79 @@ async fn userinfo_answers_by_scope_while_the_session_lives(backend: Backend) {
         .contains("invalid_token"));
 }
 
+async fn refresh(app: &TestApp, client: Option<&Client>, token: &str) -> reqwest::Response {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", token)];
+    match client {
+        Some(Client {
+            id,
+            secret: Some(secret),
+        }) => app.oauth_token(&form, Some((id, secret))).await,
+        Some(Client { id, secret: None }) => {
+            form.push(("client_id", id));
+            app.oauth_token(&form, None).await
+        }
+        None => app.oauth_token(&form, None).await,
+    }
+}
+
+async fn a_clients_refresh_token_is_that_clients_alone(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let blog = client(&app, false).await;
+    let other = client(&app, false).await;
+    let spa = client(&app, true).await;
+    let (code, _) = code_for(&app, &blog, "rt@example.com", "openid email").await;
+    let body = json_body(exchange(&app, &blog, &code, VERIFIER).await).await;
+    let token = body["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    // Nobody else may rotate it, and a refused attempt spends nothing.
+    for intruder in [None, Some(&other), Some(&spa)] {
+        let (status, error) = error_of(refresh(&app, intruder, &token).await).await;
+        assert!(
+            matches!(
+                (status, error.as_str()),
+                (StatusCode::BAD_REQUEST, "invalid_grant")
+            ),
+            "{status} {error}"
+        );
+    }
+    let response = refresh(&app, Some(&blog), &token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let rotated = json_body(response).await;
+    assert_ne!(rotated["refresh_token"], token.as_str(), "rotated");
+    let claims = claims_of(rotated["access_token"].as_str().expect("access"));
+    assert_eq!(claims["client_id"], blog.id.as_str());
+    assert_eq!(claims["scope"], "openid email", "the granted scope, kept");
+
+    // A password login's refresh token is not a registered client's either.
+    let login = app
+        .login_json(&app.user("first@example.com").await.email)
+        .await;
+    let first_party = login["refresh_token"].as_str().expect("rt");
+    let (status, error) = error_of(refresh(&app, Some(&blog), first_party).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    assert_eq!(
+        refresh(&app, None, first_party).await.status(),
+        StatusCode::OK
+    );
+
+    // A public client refreshes with its client_id alone.
+    let (spa_code, _) = code_for(&app, &spa, "spa-rt@example.com", "openid").await;
+    let spa_body = json_body(exchange(&app, &spa, &spa_code, VERIFIER).await).await;
+    let spa_token = spa_body["refresh_token"].as_str().expect("rt");
+    assert_eq!(
+        refresh(&app, Some(&spa), spa_token).await.status(),
+        StatusCode::OK
+    );
+}
+
 backend_tests!(
+    a_clients_refresh_token_is_that_clients_alone,
     userinfo_answers_by_scope_while_the_session_lives,
     a_confidential_client_gets_an_access_token_and_a_verifiable_id_token,
     an_id_token_is_no_access_token_anywhere,

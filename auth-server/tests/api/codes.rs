@@ -42,6 +42,7 @@ fn client() -> sessions::Client {
         user_agent: None,
         ip: None,
         audience: Some("signet".into()),
+        ..sessions::Client::default()
     }
 }
 
