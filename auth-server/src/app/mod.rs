@@ -67,6 +67,10 @@ pub fn app(state: AppState) -> Router {
             // Local verification only (no database): gateways call it on every request.
             axum::routing::any(gateway::verify).layer(verified.clone()),
         )
+        .route(
+            "/oauth/logout",
+            get(oauth::end_session).post(oauth::end_session),
+        )
         // OIDC Core §5.3: any access token of ours with `openid`, whatever
         // its audience; the handler checks the scope and that the session lives.
         .route(

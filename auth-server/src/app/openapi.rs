@@ -56,6 +56,7 @@ impl Modify for BearerAuth {
         oauth::token,
         oauth::revoke,
         oauth::userinfo,
+        oauth::end_session,
         gateway::introspect,
         gateway::verify,
         sessions::logout,

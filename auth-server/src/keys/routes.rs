@@ -34,6 +34,8 @@ pub(crate) struct DiscoveryDocument {
     pub introspection_endpoint: String,
     /// OIDC Core §5.3: works with any access token of ours that has `openid`.
     pub userinfo_endpoint: String,
+    /// OIDC RP-Initiated Logout 1.0 (with `id_token_hint`).
+    pub end_session_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     /// Empty: no `response_type` is supported until the authorization endpoint exists.
     pub response_types_supported: Vec<&'static str>,
@@ -59,6 +61,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         revocation_endpoint: format!("{issuer}/oauth/revoke"),
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
         userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
+        end_session_endpoint: format!("{issuer}/oauth/logout"),
         grant_types_supported: vec!["client_credentials", "refresh_token"],
         response_types_supported: Vec::new(),
         subject_types_supported: vec!["public"],

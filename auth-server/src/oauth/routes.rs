@@ -509,3 +509,131 @@ pub(crate) async fn userinfo(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// The parameters of an RP-initiated logout request (query or form).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct EndSessionParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+}
+
+/// OpenID Connect RP-Initiated Logout 1.0: a relying party sends the user
+/// here with the ID token it holds (`id_token_hint`, which may have
+/// expired) to end that sign-in. The session named by the token's `sid`
+/// ends (its refresh token dies; account routes and userinfo refuse its
+/// access tokens), audited. The user goes back only to a
+/// `post_logout_redirect_uri` registered exactly for the token's client,
+/// with `state`; anything else is refused, never redirected (no open
+/// redirect). Without browser sessions yet, the hint is required.
+#[utoipa::path(get, path = "/oauth/logout", tag = "oauth",
+    params(("id_token_hint" = String, Query, description = "An ID token this server issued"),
+           ("post_logout_redirect_uri" = Option<String>, Query, description = "Registered for the token's client"),
+           ("client_id" = Option<String>, Query, description = "Must be the token's audience"),
+           ("state" = Option<String>, Query, description = "Passed back")),
+    responses((status = 303, description = "Signed out; back to the relying party"),
+              (status = 200, description = "Signed out"),
+              (status = 400, description = "Bad hint, client or redirect URI: nothing ended, no redirect")))]
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let params: EndSessionParams = if request.method() == axum::http::Method::POST {
+        <axum::Form<EndSessionParams> as axum::extract::FromRequest<AppState>>::from_request(
+            request, &state,
+        )
+        .await
+        .map_err(|_| ApiError::BadRequest("expected a form body".into()))?
+        .0
+    } else {
+        axum::extract::Query::<EndSessionParams>::try_from_uri(request.uri())
+            .map_err(|_| ApiError::BadRequest("invalid query".into()))?
+            .0
+    };
+    let bad = |detail: &str| ApiError::BadRequest(detail.to_owned());
+    let hint = params
+        .id_token_hint
+        .as_deref()
+        .ok_or_else(|| bad("id_token_hint is required"))?;
+    // Our ID tokens only (typ JWT, our issuer and keys); expired ones too.
+    let validation = jwt_verify::Validation::new(state.config.issuer.clone())
+        .require_type("JWT")
+        .insecure_disable_exp_check();
+    let verified =
+        jwt_verify::Verifier::from_key_set((*state.keys.verifier().keys()).clone(), validation)
+            .verify_with_current_keys(hint)
+            .map_err(|_| bad("id_token_hint is not an ID token issued here"))?;
+    #[derive(serde::Deserialize)]
+    struct Hint {
+        aud: String,
+        sid: Option<String>,
+    }
+    let claims: Hint = verified
+        .deserialize()
+        .map_err(|_| bad("id_token_hint is not an ID token issued here"))?;
+    if params
+        .client_id
+        .as_deref()
+        .is_some_and(|id| id != claims.aud)
+    {
+        return Err(bad("client_id is not the ID token's audience"));
+    }
+    let client = clients::find_by_client_id(&state.db, &claims.aud)
+        .await?
+        .ok_or_else(|| bad("the ID token's client is not registered"))?;
+    let back = match params.post_logout_redirect_uri.as_deref() {
+        None => None,
+        Some(uri)
+            if client
+                .post_logout_redirect_uri_list()
+                .iter()
+                .any(|r| r == uri) =>
+        {
+            Some(uri)
+        }
+        Some(_) => {
+            return Err(bad(
+                "post_logout_redirect_uri is not registered for this client",
+            ))
+        }
+    };
+    if let Some(sid) = claims
+        .sid
+        .as_deref()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+    {
+        let sub = verified.claims().sub.clone().unwrap_or_default();
+        sessions::end_and_audit(
+            &state.db,
+            sid,
+            "logout",
+            AuditEvent::new("session.logout")
+                .actor(&sub)
+                .subject(&sid.to_string())
+                .ip(ip.to_string_opt().as_deref())
+                .detail(json!({ "via": "end_session", "client_id": client.client_id })),
+            state.clock.now(),
+        )
+        .await?;
+    }
+    let mut response = match back {
+        Some(uri) => {
+            let mut target = url::Url::parse(uri).map_err(|_| bad("unusable redirect URI"))?;
+            if let Some(value) = params.state.as_deref() {
+                target.query_pairs_mut().append_pair("state", value);
+            }
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            if let Ok(location) = HeaderValue::from_str(target.as_str()) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+        None => (StatusCode::OK, "You are signed out.\n").into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

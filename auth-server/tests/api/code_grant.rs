@@ -14,6 +14,7 @@ use crate::helpers::{backend_tests, claims_of, decode_segment, json_body, Backen
 const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const NONCE: &str = "n-0S6_WzA2Mj";
+const SIGNED_OUT: &str = "http://127.0.0.1:8081/signed-out";
 
 struct Client {
     id: String,
@@ -27,6 +28,7 @@ async fn client(app: &TestApp, public: bool) -> Client {
             name: "Blog".into(),
             public,
             redirect_uris: vec![REDIRECT.into()],
+            post_logout_redirect_uris: vec![SIGNED_OUT.into()],
             ..NewClient::default()
         },
         Actor {
@@ -369,7 +371,107 @@ async fn a_clients_refresh_token_is_that_clients_alone(backend: Backend) {
     );
 }
 
+async fn logout(app: &TestApp, query: &[(&str, &str)]) -> reqwest::Response {
+    let mut url = url::Url::parse(&app.url("/oauth/logout")).expect("url");
+    url.query_pairs_mut().extend_pairs(query);
+    app.client.get(url).send().await.expect("request")
+}
+
+async fn rp_initiated_logout_ends_the_session_and_returns_only_where_registered(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let blog = client(&app, false).await;
+    let other = client(&app, false).await;
+    let (code, _) = code_for(&app, &blog, "bye@example.com", "openid").await;
+    let body = json_body(exchange(&app, &blog, &code, VERIFIER).await).await;
+    let id_token = body["id_token"].as_str().expect("id token").to_owned();
+    let access = body["access_token"].as_str().expect("access").to_owned();
+    let refresh_token = body["refresh_token"].as_str().expect("rt").to_owned();
+
+    // Refused, with nothing ended and no redirect: open-redirect attempts,
+    // someone else's client, tokens that are not our ID tokens.
+    let foreign = crate::helpers::sign_with(
+        crate::helpers::foreign_key_pem(),
+        {
+            let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            header.typ = Some("JWT".into());
+            header
+        },
+        &claims_of(&id_token),
+    );
+    for query in [
+        vec![
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+        vec![
+            ("id_token_hint", id_token.as_str()),
+            (
+                "post_logout_redirect_uri",
+                "http://127.0.0.1:8081/signed-out/../evil",
+            ),
+        ],
+        vec![
+            ("id_token_hint", id_token.as_str()),
+            (
+                "post_logout_redirect_uri",
+                "http://127.0.0.1:8081/signed-out?x=1",
+            ),
+        ],
+        vec![
+            ("id_token_hint", id_token.as_str()),
+            ("client_id", other.id.as_str()),
+        ],
+        vec![("id_token_hint", access.as_str())],
+        vec![("id_token_hint", foreign.as_str())],
+        vec![("post_logout_redirect_uri", SIGNED_OUT)],
+    ] {
+        let response = logout(&app, &query).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query:?}");
+        assert!(response.headers().get("location").is_none());
+    }
+    assert_eq!(
+        userinfo(&app, &access, false).await.status(),
+        StatusCode::OK,
+        "nothing was ended"
+    );
+
+    let response = logout(
+        &app,
+        &[
+            ("id_token_hint", id_token.as_str()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+            ("state", "af0ifjsldkj&x=<y>"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "http://127.0.0.1:8081/signed-out?state=af0ifjsldkj%26x%3D%3Cy%3E"
+    );
+    assert_eq!(
+        userinfo(&app, &access, false).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, error) = error_of(refresh(&app, Some(&blog), &refresh_token).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    // An expired hint still names the session: signing out again is harmless.
+    app.state
+        .clock
+        .advance(std::time::Duration::from_secs(3 * 3600));
+    assert_eq!(
+        logout(&app, &[("id_token_hint", id_token.as_str())])
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
 backend_tests!(
+    rp_initiated_logout_ends_the_session_and_returns_only_where_registered,
     a_clients_refresh_token_is_that_clients_alone,
     userinfo_answers_by_scope_while_the_session_lives,
     a_confidential_client_gets_an_access_token_and_a_verifiable_id_token,

@@ -70,6 +70,10 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
         body["userinfo_endpoint"],
         format!("{}/oauth/userinfo", app.address)
     );
+    assert_eq!(
+        body["end_session_endpoint"],
+        format!("{}/oauth/logout", app.address)
+    );
     // RFC 8414's path serves the same metadata.
     let rfc8414 = json_body(app.get("/.well-known/oauth-authorization-server").await).await;
     assert_eq!(rfc8414, body);
