@@ -17,6 +17,7 @@ pub mod migration;
 pub mod oauth;
 pub mod sessions;
 pub mod testing;
+pub(crate) mod web;
 
 pub use app::app;
 pub use app::startup::Application;

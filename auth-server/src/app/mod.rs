@@ -23,6 +23,7 @@ use crate::clients::routes as clients;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::web::routes as web;
 
 use axum::http::{header, HeaderValue};
 use axum::middleware;
@@ -66,6 +67,10 @@ pub fn app(state: AppState) -> Router {
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
             // Local verification only (no database): gateways call it on every request.
             axum::routing::any(gateway::verify).layer(verified.clone()),
+        )
+        .route(
+            "/oauth/authorize",
+            get(web::authorize_get).post(web::authorize_post),
         )
         .route(
             "/oauth/logout",

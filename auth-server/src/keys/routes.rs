@@ -21,14 +21,13 @@ pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
     response
 }
 
-/// Authorization-server metadata (RFC 8414; the OIDC Discovery 1.0 §3
-/// fields that apply). It lists only what works: there is no authorization
-/// endpoint yet, so no response type, and no ID token, so no ID-token
-/// algorithm (issue #13 adds both).
+/// Authorization-server metadata (RFC 8414; OIDC Discovery 1.0 §3). It
+/// lists only what works.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct DiscoveryDocument {
     pub issuer: String,
     pub jwks_uri: String,
+    pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub revocation_endpoint: String,
     pub introspection_endpoint: String,
@@ -37,8 +36,13 @@ pub(crate) struct DiscoveryDocument {
     /// OIDC RP-Initiated Logout 1.0 (with `id_token_hint`).
     pub end_session_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
-    /// Empty: no `response_type` is supported until the authorization endpoint exists.
     pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    /// PKCE is required, and only S256.
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// RFC 9207: `iss` in every authorization response.
+    pub authorization_response_iss_parameter_supported: bool,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub subject_types_supported: Vec<&'static str>,
     /// `client_secret_basic`/`client_secret_post` for API keys; `none` for
     /// the first-party client's refresh grant.
@@ -57,13 +61,18 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
     let issuer = state.config.issuer.clone();
     let document = DiscoveryDocument {
         jwks_uri: format!("{issuer}/.well-known/jwks.json"),
+        authorization_endpoint: format!("{issuer}/oauth/authorize"),
         token_endpoint: format!("{issuer}/oauth/token"),
         revocation_endpoint: format!("{issuer}/oauth/revoke"),
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
         userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
         end_session_endpoint: format!("{issuer}/oauth/logout"),
-        grant_types_supported: vec!["client_credentials", "refresh_token"],
-        response_types_supported: Vec::new(),
+        grant_types_supported: vec!["authorization_code", "client_credentials", "refresh_token"],
+        response_types_supported: vec!["code"],
+        response_modes_supported: vec!["query"],
+        code_challenge_methods_supported: vec!["S256"],
+        authorization_response_iss_parameter_supported: true,
+        id_token_signing_alg_values_supported: vec!["RS256"],
         subject_types_supported: vec!["public"],
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",

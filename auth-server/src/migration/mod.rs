@@ -10,6 +10,7 @@ mod m20261123_000005_token_audiences;
 mod m20261123_000006_create_oauth_clients;
 mod m20261123_000007_create_authorization_codes;
 mod m20261123_000008_session_clients;
+mod m20261123_000009_browser_sessions;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_create_oauth_clients::Migration),
             Box::new(m20261123_000007_create_authorization_codes::Migration),
             Box::new(m20261123_000008_session_clients::Migration),
+            Box::new(m20261123_000009_browser_sessions::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 //! introspection endpoints: RFC 6749 §5.2 errors, parameters (each at most
 //! once, form or JSON), RFC 8707 targets, client authentication, HTTP Basic.
 
+pub mod authorize;
 pub mod code_entity;
 pub mod codes;
 pub(crate) mod gateway;

@@ -540,6 +540,7 @@ pub(crate) async fn end_session(
     ip: ClientIp,
     request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
+    let jar = axum_extra::extract::CookieJar::from_headers(request.headers());
     let params: EndSessionParams = if request.method() == axum::http::Method::POST {
         <axum::Form<EndSessionParams> as axum::extract::FromRequest<AppState>>::from_request(
             request, &state,
@@ -618,6 +619,33 @@ pub(crate) async fn end_session(
         )
         .await?;
     }
+    // The browser's own session here (the sign-in page's cookie), if it is
+    // the same user's: signing out of the application signs out of Signet.
+    let names = crate::web::cookie_names(&state.config.issuer);
+    let mut jar_out = jar.clone();
+    if let Some(cookie) = jar.get(names.session) {
+        let sub = verified.claims().sub.clone().unwrap_or_default();
+        let now = state.clock.now();
+        if let Some((user, browser)) =
+            sessions::browser_session(&state.db, cookie.value(), now).await?
+        {
+            if user.id.to_string() == sub {
+                sessions::end_and_audit(
+                    &state.db,
+                    browser.id,
+                    "logout",
+                    AuditEvent::new("session.logout")
+                        .actor(&sub)
+                        .subject(&browser.id.to_string())
+                        .ip(ip.to_string_opt().as_deref())
+                        .detail(json!({ "via": "end_session", "browser": true })),
+                    now,
+                )
+                .await?;
+            }
+        }
+        jar_out = jar_out.remove(axum_extra::extract::cookie::Cookie::from(names.session));
+    }
     let mut response = match back {
         Some(uri) => {
             let mut target = url::Url::parse(uri).map_err(|_| bad("unusable redirect URI"))?;
@@ -635,5 +663,5 @@ pub(crate) async fn end_session(
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok((jar_out, response).into_response())
 }

@@ -23,6 +23,8 @@ pub struct Model {
     pub client_id: Option<String>,
     /// The scope granted to that client (`None`: `USER_TOKEN_SCOPE`).
     pub scope: Option<String>,
+    /// SHA-256 of the browser cookie naming this session (sign-in page).
+    pub browser_token_hash: Option<String>,
 }
 
 impl Model {

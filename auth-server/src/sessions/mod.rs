@@ -125,6 +125,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         audience: Set(client.audience),
         client_id: Set(client.client_id),
         scope: Set(client.scope),
+        browser_token_hash: Set(None),
     }
     .insert(&txn)
     .await?;
@@ -373,6 +374,49 @@ pub async fn revoke_all_for_user(
 ) -> Result<u64, DbErr> {
     let which = sea_orm::Condition::all().add(session::Column::UserId.eq(user_id));
     revoke_where(db, which, reason, now).await
+}
+
+pub const BROWSER_PREFIX: &str = "sgb_";
+
+/// Give `session` a browser cookie value (256 random bits, stored as SHA-256
+/// only); returned once, for the `Set-Cookie`.
+pub async fn attach_browser(db: &impl ConnectionTrait, session_id: Uuid) -> Result<String, DbErr> {
+    let (value, _) = mint();
+    let value = format!("{BROWSER_PREFIX}{}", &value[REFRESH_PREFIX.len()..]);
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::BrowserTokenHash,
+            Expr::value(hash_token(&value)),
+        )
+        .filter(session::Column::Id.eq(session_id))
+        .exec(db)
+        .await?;
+    Ok(value)
+}
+
+/// The live account and session a browser cookie names, if both are live at
+/// `now` (ended by logout, password change, disable or delete like any session).
+pub async fn browser_session(
+    db: &impl ConnectionTrait,
+    cookie: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(user::Model, session::Model)>, DbErr> {
+    if !cookie.starts_with(BROWSER_PREFIX) || cookie.len() > 128 {
+        return Ok(None);
+    }
+    let Some(found) = session::Entity::find()
+        .filter(session::Column::BrowserTokenHash.eq(hash_token(cookie)))
+        .one(db)
+        .await?
+        .filter(|s| s.is_active_at(now))
+    else {
+        return Ok(None);
+    };
+    let user = user::Entity::find_by_id(found.user_id)
+        .one(db)
+        .await?
+        .filter(|u| !u.disabled);
+    Ok(user.map(|user| (user, found)))
 }
 
 /// The session a refresh token belongs to, if any (for RFC 7009 revocation).

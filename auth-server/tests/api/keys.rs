@@ -58,10 +58,24 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
         format!("{}/oauth/token", app.address)
     );
     assert!(body["grant_types_supported"].is_array());
-    // Only what works: no authorization endpoint and no ID token yet.
-    assert_eq!(body["response_types_supported"], serde_json::json!([]));
-    assert!(body.get("authorization_endpoint").is_none());
-    assert!(body.get("id_token_signing_alg_values_supported").is_none());
+    // The code flow, PKCE S256 only, RFC 9207 `iss`; no implicit flow.
+    assert_eq!(
+        body["response_types_supported"],
+        serde_json::json!(["code"])
+    );
+    assert_eq!(
+        body["authorization_endpoint"],
+        format!("{}/oauth/authorize", app.address)
+    );
+    assert_eq!(
+        body["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(body["authorization_response_iss_parameter_supported"], true);
+    assert_eq!(
+        body["id_token_signing_alg_values_supported"],
+        serde_json::json!(["RS256"])
+    );
     assert_eq!(
         body["revocation_endpoint_auth_methods_supported"],
         serde_json::json!(["none"])

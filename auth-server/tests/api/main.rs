@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod api_keys;
+mod authorize;
 mod bad_input;
 mod clients;
 mod code_grant;

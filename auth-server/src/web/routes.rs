@@ -1,0 +1,345 @@
+//! `GET`/`POST /oauth/authorize`: the authorization endpoint and its sign-in
+//! page (OpenID Connect Core §3.1.2, OAuth 2.1 §4.1).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{CookieJar, SameSite};
+
+use crate::accounts::password::Password;
+use crate::app::client_ip::ClientIp;
+use crate::app::state::AppState;
+use crate::clients;
+use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Prompt};
+use crate::oauth::codes::{self, NewCode};
+use crate::sessions;
+use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
+use crate::web::{
+    cookie, cookie_names, error_page, page, random_token, same_site_post, SignInPage,
+};
+
+/// The authorization-request parameters a sign-in form carries back.
+const CARRIED: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+];
+
+/// Each parameter at most once (RFC 6749 §3.1); empty values are absent.
+fn parse(raw: &[u8]) -> Option<HashMap<String, String>> {
+    let mut params = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(raw) {
+        if value.is_empty() {
+            continue;
+        }
+        if params
+            .insert(name.into_owned(), value.into_owned())
+            .is_some()
+        {
+            return None;
+        }
+    }
+    Some(params)
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn refuse(state: &AppState, error: AuthorizeError) -> Response {
+    match error {
+        AuthorizeError::Page(message) => error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            message,
+        ),
+        AuthorizeError::Redirect {
+            redirect_uri,
+            error,
+            description,
+            state: client_state,
+        } => see_other(&authorize::redirect_to(
+            &redirect_uri,
+            &[("error", error), ("error_description", description)],
+            client_state.as_deref(),
+            &state.config.issuer,
+        )),
+    }
+}
+
+fn server_error(error: impl std::fmt::Display) -> Response {
+    tracing::error!(%error, "authorization endpoint failed");
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Something went wrong",
+        "Please try again in a moment.",
+    )
+}
+
+async fn checked(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<AuthorizationRequest, Response> {
+    let client = match params.get("client_id") {
+        None => None,
+        Some(id) => clients::find_by_client_id(&state.db, id)
+            .await
+            .map_err(server_error)?,
+    };
+    authorize::check(params, client).map_err(|e| refuse(state, e))
+}
+
+/// Issue the code and send the browser back to the client.
+async fn grant(
+    state: &AppState,
+    request: &AuthorizationRequest,
+    user_id: uuid::Uuid,
+    auth_time: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    if !request.client.first_party {
+        // The consent page comes next (#13); until then only first-party
+        // clients, whose consent the operator gives by registering them.
+        return see_other(&authorize::redirect_to(
+            &request.redirect_uri,
+            &[
+                ("error", "consent_required"),
+                (
+                    "error_description",
+                    "this server cannot ask for consent yet",
+                ),
+            ],
+            request.state.as_deref(),
+            &state.config.issuer,
+        ));
+    }
+    let issued = codes::issue(
+        &state.db,
+        NewCode {
+            client_id: &request.client.client_id,
+            user_id,
+            redirect_uri: &request.redirect_uri,
+            scope: &request.scope,
+            nonce: request.nonce.as_deref(),
+            code_challenge: &request.code_challenge,
+            auth_time,
+        },
+        state.clock.now(),
+    )
+    .await;
+    match issued {
+        Ok(code) => see_other(&authorize::redirect_to(
+            &request.redirect_uri,
+            &[("code", &code)],
+            request.state.as_deref(),
+            &state.config.issuer,
+        )),
+        Err(error) => server_error(error),
+    }
+}
+
+fn sign_in_page(
+    state: &AppState,
+    jar: CookieJar,
+    request: &AuthorizationRequest,
+    params: &HashMap<String, String>,
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let names = cookie_names(&state.config.issuer);
+    let csrf = random_token();
+    let carried = CARRIED
+        .iter()
+        .filter_map(|name| params.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+        .collect();
+    let html = SignInPage {
+        client_name: &request.client.name,
+        error,
+        csrf_token: &csrf,
+        request: carried,
+        email,
+    }
+    .render();
+    let Ok(html) = html else {
+        return server_error("sign-in page did not render");
+    };
+    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
+    (jar, page(status, html, Some(&request.redirect_uri))).into_response()
+}
+
+/// `GET /oauth/authorize`: check the request; a browser signed in here (and
+/// not asked to sign in again by `prompt=login` or `max_age`) goes straight
+/// back with a code; otherwise the sign-in page.
+pub(crate) async fn authorize_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(params) = parse(query.unwrap_or_default().as_bytes()) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "A parameter was given more than once.",
+        );
+    };
+    let request = match checked(&state, &params).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    let names = cookie_names(&state.config.issuer);
+    let signed_in = match jar.get(names.session) {
+        None => None,
+        Some(cookie) => match sessions::browser_session(&state.db, cookie.value(), now).await {
+            Ok(found) => found,
+            Err(error) => return server_error(error),
+        },
+    };
+    let fresh_enough = |session: &sessions::entity::Model| {
+        request
+            .max_age
+            .is_none_or(|max_age| (now - session.created_at).num_seconds() <= max_age as i64)
+    };
+    match signed_in {
+        Some((user, session)) if request.prompt != Prompt::Login && fresh_enough(&session) => {
+            grant(&state, &request, user.id, session.created_at).await
+        }
+        _ if request.prompt == Prompt::None => see_other(&authorize::redirect_to(
+            &request.redirect_uri,
+            &[("error", "login_required")],
+            request.state.as_deref(),
+            &state.config.issuer,
+        )),
+        _ => {
+            let hint = request.login_hint.clone().unwrap_or_default();
+            sign_in_page(&state, jar, &request, &params, StatusCode::OK, None, &hint)
+        }
+    }
+}
+
+/// `POST /oauth/authorize`: the sign-in form. CSRF-checked, then the same
+/// password check, limits and audit as the REST login; on success the
+/// browser gets its session cookie and goes back with a code.
+pub(crate) async fn authorize_post(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(mut params) = parse(&body) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "A field was sent more than once.",
+        );
+    };
+    let names = cookie_names(&state.config.issuer);
+    if !same_site_post(
+        &headers,
+        &state.config.issuer,
+        jar.get(names.csrf).map(|c| c.value()),
+        params.get("csrf_token").map(String::as_str),
+    ) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back to the application and sign in again.",
+        );
+    }
+    let email = params.remove("email").unwrap_or_default();
+    let password = Password::new(params.remove("password").unwrap_or_default());
+    let request = match checked(&state, &params).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    if crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )
+    .is_err()
+    {
+        return sign_in_page(
+            &state,
+            jar,
+            &request,
+            &params,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many attempts. Wait a minute and try again."),
+            &email,
+        );
+    }
+    let now = state.clock.now();
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let signed_in = password_sign_in(
+        &state.db,
+        state.password_gate(),
+        &state.config.sessions,
+        Credentials {
+            email: &email,
+            password: &password,
+            ip: ip.0,
+            user_agent,
+            audience: &state.config.account_audience,
+        },
+        now,
+    )
+    .await;
+    let signed_in = match signed_in {
+        Ok(signed_in) => signed_in,
+        Err(SignInError::InvalidCredentials) => {
+            // One message whether or not the account exists.
+            return sign_in_page(
+                &state,
+                jar,
+                &request,
+                &params,
+                StatusCode::UNAUTHORIZED,
+                Some("Incorrect email or password."),
+                &email,
+            );
+        }
+        Err(SignInError::Refused(_)) => {
+            return sign_in_page(
+                &state,
+                jar,
+                &request,
+                &params,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some("Too many attempts. Wait a minute and try again."),
+                &email,
+            )
+        }
+        Err(error) => return server_error(error),
+    };
+    let value = match sessions::attach_browser(&state.db, signed_in.started.session.id).await {
+        Ok(value) => value,
+        Err(error) => return server_error(error),
+    };
+    let jar = jar
+        .add(cookie(names.session, value, SameSite::Lax, names.secure))
+        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
+    let response = grant(&state, &request, signed_in.user.id, now).await;
+    (jar, response).into_response()
+}

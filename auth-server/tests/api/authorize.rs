@@ -1,0 +1,386 @@
+//! The authorization endpoint and its sign-in page, driven over HTTP as a
+//! browser would (cookies carried by hand; the real-browser test comes with
+//! blog-svc's pages): PKCE, exact redirect URIs, CSRF, the browser session,
+//! `prompt`, and the page's headers.
+
+use auth_server::clients::{self, Actor, NewClient};
+use auth_server::oauth::codes::s256;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+
+use crate::helpers::{backend_tests, json_body, Backend, TestApp, PASSWORD};
+
+const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+struct Rp {
+    id: String,
+    secret: String,
+}
+
+async fn rp(app: &TestApp, first_party: bool) -> Rp {
+    let registered = clients::register(
+        &app.state.db,
+        NewClient {
+            name: "Blog".into(),
+            redirect_uris: vec![REDIRECT.into()],
+            first_party,
+            ..NewClient::default()
+        },
+        Actor {
+            id: "test",
+            ip: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("registered");
+    Rp {
+        id: registered.client.client_id,
+        secret: registered.secret.expect("secret"),
+    }
+}
+
+fn request_params(rp: &Rp) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".into()),
+        ("client_id", rp.id.clone()),
+        ("redirect_uri", REDIRECT.into()),
+        ("scope", "openid email".into()),
+        ("state", "st&te=1".into()),
+        ("nonce", "n-1".into()),
+        ("code_challenge", s256(VERIFIER)),
+        ("code_challenge_method", "S256".into()),
+    ]
+}
+
+async fn get_authorize(
+    app: &TestApp,
+    params: &[(&str, String)],
+    cookie: Option<&str>,
+) -> reqwest::Response {
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).expect("url");
+    url.query_pairs_mut()
+        .extend_pairs(params.iter().map(|(k, v)| (*k, v.as_str())));
+    let mut request = app.client.get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.expect("request")
+}
+
+/// `name=value` of the cookie `name` set by `headers`, and its attributes.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+fn value_of(set_cookie: &str) -> String {
+    set_cookie.split(';').next().expect("pair").to_owned()
+}
+
+fn csrf_field(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("csrf field")
+        + 25;
+    html[at..].split('"').next().expect("value").to_owned()
+}
+
+/// The page, then the form posted as the browser would.
+async fn sign_in(app: &TestApp, rp: &Rp, email: &str, password: &str) -> reqwest::Response {
+    let page = get_authorize(app, &request_params(rp), None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf cookie"));
+    let token = csrf_field(&page.text().await.expect("html"));
+    let mut form = request_params(rp);
+    form.push(("csrf_token", token));
+    form.push(("email", email.into()));
+    form.push(("password", password.into()));
+    app.client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", csrf_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", app.address.as_str())
+        .form(&form)
+        .send()
+        .await
+        .expect("request")
+}
+
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(location)
+        .expect("absolute")
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+async fn a_browser_signs_in_gets_a_code_and_the_client_gets_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, true).await;
+    let user = app.user("web@example.com").await;
+
+    let page = get_authorize(&app, &request_params(&rp), None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(
+        csp.contains("form-action 'self' http://127.0.0.1:8081"),
+        "{csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    let csrf = set_cookie(page.headers(), "signet_csrf").expect("csrf cookie");
+    assert!(
+        csrf.contains("HttpOnly") && csrf.contains("SameSite=Strict") && csrf.contains("Path=/")
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains("name=\"email\"") && html.contains("name=\"password\""));
+    assert!(html.contains("<label for=\"email\">"), "accessible labels");
+
+    let response = sign_in(&app, &rp, &user.email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let session_cookie = set_cookie(response.headers(), "signet_session").expect("session cookie");
+    assert!(
+        session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Lax")
+            && session_cookie.contains("Path=/")
+            && !session_cookie.contains("Domain")
+            && !session_cookie.contains("Secure"),
+        "plain http in development: no Secure, no __Host- prefix: {session_cookie}"
+    );
+    let location = response.headers()[LOCATION]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(location.starts_with(REDIRECT), "{location}");
+    let query = query_of(&location);
+    assert_eq!(query["state"], "st&te=1");
+    assert_eq!(query["iss"], app.address.as_str(), "RFC 9207");
+    let code = query["code"].clone();
+
+    let tokens = app
+        .oauth_token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(tokens.status(), StatusCode::OK);
+    let body = json_body(tokens).await;
+    let id = crate::helpers::claims_of(body["id_token"].as_str().expect("id token"));
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["sub"], user.id.as_str());
+
+    // Signed in: the next authorization needs no password…
+    let cookie = value_of(&session_cookie);
+    let again = get_authorize(&app, &request_params(&rp), Some(&cookie)).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert!(query_of(again.headers()[LOCATION].to_str().expect("loc")).contains_key("code"));
+    // …unless the client asks for a fresh sign-in.
+    let mut fresh = request_params(&rp);
+    fresh.push(("prompt", "login".into()));
+    assert_eq!(
+        get_authorize(&app, &fresh, Some(&cookie)).await.status(),
+        StatusCode::OK
+    );
+    // A password change ends the browser session like any other.
+    let token = app.token_for(&user.email, PASSWORD).await;
+    assert_eq!(
+        app.change_password(&token, PASSWORD, "another long password")
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        get_authorize(&app, &request_params(&rp), Some(&cookie))
+            .await
+            .status(),
+        StatusCode::OK,
+        "asked to sign in again"
+    );
+}
+
+async fn untrusted_requests_get_a_page_and_the_rest_go_back_with_an_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, true).await;
+    // Unknown client or unregistered redirect URI: an error page, never a redirect.
+    for (name, value) in [
+        ("client_id", "sgc_unknownclient000".to_owned()),
+        ("redirect_uri", "https://evil.example/cb".to_owned()),
+        ("redirect_uri", format!("{REDIRECT}/../../evil")),
+        ("redirect_uri", format!("{REDIRECT}?x=1")),
+    ] {
+        let mut params = request_params(&rp);
+        params.retain(|(k, _)| *k != name);
+        params.push((name, value));
+        let response = get_authorize(&app, &params, None).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{name}");
+        assert!(response.headers().get(LOCATION).is_none());
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/html"));
+    }
+    // A repeated parameter is refused outright.
+    let mut twice = request_params(&rp);
+    twice.push(("redirect_uri", REDIRECT.into()));
+    assert_eq!(
+        get_authorize(&app, &twice, None).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // Trusted client and URI: back with error and state.
+    for (change, expected) in [
+        (("response_type", "token"), "unsupported_response_type"),
+        (("code_challenge_method", "plain"), "invalid_request"),
+        (("code_challenge", "too-short"), "invalid_request"),
+        (("scope", "openid admin"), "invalid_scope"),
+        (("prompt", "none"), "login_required"),
+    ] {
+        let mut params = request_params(&rp);
+        params.retain(|(k, _)| *k != change.0);
+        params.push((change.0, change.1.into()));
+        let response = get_authorize(&app, &params, None).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{change:?}");
+        let query = query_of(response.headers()[LOCATION].to_str().expect("loc"));
+        assert_eq!(query["error"], expected, "{change:?}");
+        assert_eq!(query["state"], "st&te=1");
+        assert!(!query.contains_key("code"));
+    }
+    let mut no_pkce = request_params(&rp);
+    no_pkce.retain(|(k, _)| !k.starts_with("code_challenge"));
+    let response = get_authorize(&app, &no_pkce, None).await;
+    assert_eq!(
+        query_of(response.headers()[LOCATION].to_str().expect("loc"))["error"],
+        "invalid_request",
+        "PKCE is mandatory"
+    );
+}
+
+async fn the_sign_in_form_resists_csrf_and_reveals_no_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, true).await;
+    let user = app.user("csrf@example.com").await;
+    let mut form = request_params(&rp);
+    form.push(("csrf_token", "guessed".into()));
+    form.push(("email", user.email.clone()));
+    form.push(("password", PASSWORD.into()));
+    // No CSRF cookie; then a matching pair posted cross-site.
+    let no_cookie = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(no_cookie.status(), StatusCode::FORBIDDEN);
+    let cross_site = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", "signet_csrf=guessed")
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert!(set_cookie(cross_site.headers(), "signet_session").is_none());
+
+    // A wrong password and an unknown account read the same, and sign no one in.
+    let mut pages = Vec::new();
+    for (email, password) in [
+        (user.email.as_str(), "wrong password!"),
+        ("nobody@example.com", PASSWORD),
+    ] {
+        let response = sign_in(&app, &rp, email, password).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert!(set_cookie(response.headers(), "signet_session").is_none());
+        let html = response.text().await.expect("html");
+        assert!(html.contains("Incorrect email or password."));
+        pages.push(html.replace(email, "EMAIL"));
+    }
+    let strip = |html: &str| {
+        html.split("csrf_token\" value=\"")
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(strip(&pages[0]), strip(&pages[1]));
+}
+
+async fn a_third_party_client_is_refused_until_consent_exists(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, false).await;
+    let user = app.user("third@example.com").await;
+    let response = sign_in(&app, &rp, &user.email, PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let query = query_of(response.headers()[LOCATION].to_str().expect("loc"));
+    assert_eq!(query["error"], "consent_required");
+    assert!(!query.contains_key("code"));
+}
+
+async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, true).await;
+    let user = app.user("out@example.com").await;
+    let response = sign_in(&app, &rp, &user.email, PASSWORD).await;
+    let cookie = value_of(&set_cookie(response.headers(), "signet_session").expect("cookie"));
+    let code = query_of(response.headers()[LOCATION].to_str().expect("loc"))["code"].clone();
+    let body = json_body(
+        app.oauth_token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await,
+    )
+    .await;
+    let id_token = body["id_token"].as_str().expect("id token");
+    let mut url = url::Url::parse(&app.url("/oauth/logout")).expect("url");
+    url.query_pairs_mut().append_pair("id_token_hint", id_token);
+    let out = app
+        .client
+        .get(url)
+        .header("cookie", cookie.as_str())
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(out.status(), StatusCode::OK);
+    let cleared = set_cookie(out.headers(), "signet_session").expect("cookie cleared");
+    assert!(
+        cleared.contains("Max-Age=0") || cleared.contains("Expires="),
+        "{cleared}"
+    );
+    assert_eq!(
+        get_authorize(&app, &request_params(&rp), Some(&cookie))
+            .await
+            .status(),
+        StatusCode::OK,
+        "the old cookie no longer signs anyone in"
+    );
+}
+
+backend_tests!(
+    signing_out_of_the_application_signs_out_of_signet,
+    a_browser_signs_in_gets_a_code_and_the_client_gets_tokens,
+    untrusted_requests_get_a_page_and_the_rest_go_back_with_an_error,
+    the_sign_in_form_resists_csrf_and_reveals_no_account,
+    a_third_party_client_is_refused_until_consent_exists,
+);
