@@ -72,6 +72,7 @@ pub fn app(state: AppState) -> Router {
             "/oauth/authorize",
             get(web::authorize_get).post(web::authorize_post),
         )
+        .route("/oauth/consent", post(web::consent_post))
         .route(
             "/oauth/logout",
             get(oauth::end_session).post(oauth::end_session),
@@ -88,6 +89,11 @@ pub fn app(state: AppState) -> Router {
     // A signed-in user of a live account and session, with a token for this API.
     let account = Router::new()
         .route("/api/v1/auth/logout", post(sessions::logout))
+        .route("/api/v1/users/me/consents", get(oauth::list_consents))
+        .route(
+            "/api/v1/users/me/consents/{client_id}",
+            axum::routing::delete(oauth::revoke_consent),
+        )
         .route("/api/v1/users/me/sessions", get(sessions::list_sessions))
         .route(
             "/api/v1/users/me/sessions/{id}",

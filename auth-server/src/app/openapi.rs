@@ -57,6 +57,8 @@ impl Modify for BearerAuth {
         oauth::revoke,
         oauth::userinfo,
         oauth::end_session,
+        oauth::list_consents,
+        oauth::revoke_consent,
         gateway::introspect,
         gateway::verify,
         sessions::logout,

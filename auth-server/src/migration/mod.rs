@@ -11,6 +11,7 @@ mod m20261123_000006_create_oauth_clients;
 mod m20261123_000007_create_authorization_codes;
 mod m20261123_000008_session_clients;
 mod m20261123_000009_browser_sessions;
+mod m20261123_000010_create_consents;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_authorization_codes::Migration),
             Box::new(m20261123_000008_session_clients::Migration),
             Box::new(m20261123_000009_browser_sessions::Migration),
+            Box::new(m20261123_000010_create_consents::Migration),
         ]
     }
 }

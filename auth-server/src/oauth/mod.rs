@@ -5,6 +5,8 @@
 pub mod authorize;
 pub mod code_entity;
 pub mod codes;
+pub mod consent;
+pub mod consent_entity;
 pub(crate) mod gateway;
 pub(crate) mod routes;
 pub mod tokens;

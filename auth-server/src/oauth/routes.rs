@@ -665,3 +665,52 @@ pub(crate) async fn end_session(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok((jar_out, response).into_response())
 }
+
+/// A consent as the user sees it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsentView {
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub granted_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[utoipa::path(get, path = "/api/v1/users/me/consents", tag = "users", security(("bearer" = [])),
+    responses((status = 200, description = "The third-party clients you allowed, newest first", body = [ConsentView])))]
+pub(crate) async fn list_consents(
+    State(state): State<AppState>,
+    current: crate::app::guard::CurrentUser,
+) -> Result<crate::error::ApiJson<Vec<ConsentView>>, ApiError> {
+    let consents = crate::oauth::consent::list_for_user(&state.db, current.user.id).await?;
+    Ok(crate::error::ApiJson(
+        consents
+            .into_iter()
+            .map(|c| ConsentView {
+                scopes: c
+                    .scope
+                    .split_ascii_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+                client_id: c.client_id,
+                granted_at: c.granted_at,
+            })
+            .collect(),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/me/consents/{client_id}", tag = "users", security(("bearer" = [])),
+    params(("client_id" = String, Path, description = "The client's client_id")),
+    responses((status = 204, description = "Withdrawn; the client's sessions for you ended"),
+              (status = 404, description = "No consent to that client")))]
+pub(crate) async fn revoke_consent(
+    State(state): State<AppState>,
+    current: crate::app::guard::CurrentUser,
+    crate::error::ApiPath(client_id): crate::error::ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    if crate::oauth::consent::revoke(&state.db, current.user.id, &client_id, state.clock.now())
+        .await?
+    {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound("consent"))
+    }
+}

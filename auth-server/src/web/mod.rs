@@ -32,6 +32,28 @@ pub(crate) struct SignInPage<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "consent.html")]
+pub(crate) struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub email: &'a str,
+    /// Each requested scope and what it lets the client do.
+    pub scopes: Vec<(String, &'static str)>,
+    pub csrf_token: &'a str,
+    pub request: Vec<(String, String)>,
+}
+
+/// What a scope lets a client do, in words for the consent page.
+pub(crate) fn describe_scope(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "know who you are (your account id)",
+        "profile" => "see your display name",
+        "email" => "see your email address",
+        "offline_access" => "keep access while you are away",
+        _ => "use this permission on your behalf",
+    }
+}
+
+#[derive(Template)]
 #[template(path = "error.html")]
 pub(crate) struct ErrorPage<'a> {
     pub title: &'a str,

@@ -16,10 +16,12 @@ use crate::app::state::AppState;
 use crate::clients;
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Prompt};
 use crate::oauth::codes::{self, NewCode};
+use crate::oauth::consent;
 use crate::sessions;
 use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
 use crate::web::{
-    cookie, cookie_names, error_page, page, random_token, same_site_post, SignInPage,
+    cookie, cookie_names, describe_scope, error_page, page, random_token, same_site_post,
+    ConsentPage, SignInPage,
 };
 
 /// The authorization-request parameters a sign-in form carries back.
@@ -105,6 +107,71 @@ async fn checked(
     authorize::check(params, client).map_err(|e| refuse(state, e))
 }
 
+/// A signed-in user's request: a first-party client, or a third-party one
+/// the user already allowed these scopes (and `prompt` is not `consent`),
+/// gets its code; otherwise the consent page (or, with `prompt=none`,
+/// `consent_required`).
+async fn grant_or_ask(
+    state: &AppState,
+    jar: CookieJar,
+    request: &AuthorizationRequest,
+    params: &HashMap<String, String>,
+    user: &crate::accounts::entity::Model,
+    auth_time: chrono::DateTime<chrono::Utc>,
+) -> Response {
+    if request.client.first_party {
+        return (jar, grant(state, request, user.id, auth_time).await).into_response();
+    }
+    let allowed = match consent::covers(
+        &state.db,
+        user.id,
+        &request.client.client_id,
+        &request.scope,
+    )
+    .await
+    {
+        Ok(allowed) => allowed,
+        Err(error) => return server_error(error),
+    };
+    if allowed && request.prompt != Prompt::Consent {
+        return (jar, grant(state, request, user.id, auth_time).await).into_response();
+    }
+    if request.prompt == Prompt::None {
+        return see_other(&authorize::redirect_to(
+            &request.redirect_uri,
+            &[("error", "consent_required")],
+            request.state.as_deref(),
+            &state.config.issuer,
+        ));
+    }
+    let names = cookie_names(&state.config.issuer);
+    let csrf = random_token();
+    let html = ConsentPage {
+        client_name: &request.client.name,
+        email: &user.email,
+        scopes: request
+            .scope
+            .split_ascii_whitespace()
+            .map(|s| (s.to_owned(), describe_scope(s)))
+            .collect(),
+        csrf_token: &csrf,
+        request: carried(params),
+    }
+    .render();
+    let Ok(html) = html else {
+        return server_error("consent page did not render");
+    };
+    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
+    (jar, page(StatusCode::OK, html, Some(&request.redirect_uri))).into_response()
+}
+
+fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
+    CARRIED
+        .iter()
+        .filter_map(|name| params.get(*name).map(|v| ((*name).to_owned(), v.clone())))
+        .collect()
+}
+
 /// Issue the code and send the browser back to the client.
 async fn grant(
     state: &AppState,
@@ -112,22 +179,6 @@ async fn grant(
     user_id: uuid::Uuid,
     auth_time: chrono::DateTime<chrono::Utc>,
 ) -> Response {
-    if !request.client.first_party {
-        // The consent page comes next (#13); until then only first-party
-        // clients, whose consent the operator gives by registering them.
-        return see_other(&authorize::redirect_to(
-            &request.redirect_uri,
-            &[
-                ("error", "consent_required"),
-                (
-                    "error_description",
-                    "this server cannot ask for consent yet",
-                ),
-            ],
-            request.state.as_deref(),
-            &state.config.issuer,
-        ));
-    }
     let issued = codes::issue(
         &state.db,
         NewCode {
@@ -164,15 +215,11 @@ fn sign_in_page(
 ) -> Response {
     let names = cookie_names(&state.config.issuer);
     let csrf = random_token();
-    let carried = CARRIED
-        .iter()
-        .filter_map(|name| params.get(*name).map(|v| ((*name).to_owned(), v.clone())))
-        .collect();
     let html = SignInPage {
         client_name: &request.client.name,
         error,
         csrf_token: &csrf,
-        request: carried,
+        request: carried(params),
         email,
     }
     .render();
@@ -218,7 +265,7 @@ pub(crate) async fn authorize_get(
     };
     match signed_in {
         Some((user, session)) if request.prompt != Prompt::Login && fresh_enough(&session) => {
-            grant(&state, &request, user.id, session.created_at).await
+            grant_or_ask(&state, jar, &request, &params, &user, session.created_at).await
         }
         _ if request.prompt == Prompt::None => see_other(&authorize::redirect_to(
             &request.redirect_uri,
@@ -340,6 +387,81 @@ pub(crate) async fn authorize_post(
     let jar = jar
         .add(cookie(names.session, value, SameSite::Lax, names.secure))
         .remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
-    let response = grant(&state, &request, signed_in.user.id, now).await;
-    (jar, response).into_response()
+    grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
+}
+
+/// `POST /oauth/consent`: the consent form. CSRF-checked; the browser must
+/// still be signed in. Allow remembers the consent and sends back a code;
+/// deny sends back `access_denied`.
+pub(crate) async fn consent_post(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(params) = parse(&body) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This request cannot be used",
+            "A field was sent more than once.",
+        );
+    };
+    let names = cookie_names(&state.config.issuer);
+    if !same_site_post(
+        &headers,
+        &state.config.issuer,
+        jar.get(names.csrf).map(|c| c.value()),
+        params.get("csrf_token").map(String::as_str),
+    ) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back to the application and sign in again.",
+        );
+    }
+    let request = match checked(&state, &params).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    let now = state.clock.now();
+    let signed_in = match jar.get(names.session) {
+        None => None,
+        Some(cookie) => match sessions::browser_session(&state.db, cookie.value(), now).await {
+            Ok(found) => found,
+            Err(error) => return server_error(error),
+        },
+    };
+    let Some((user, session)) = signed_in else {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "You are signed out",
+            "Go back to the application and sign in again.",
+        );
+    };
+    let jar = jar.remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
+    if params.get("decision").map(String::as_str) != Some("allow") {
+        let back = authorize::redirect_to(
+            &request.redirect_uri,
+            &[("error", "access_denied")],
+            request.state.as_deref(),
+            &state.config.issuer,
+        );
+        return (jar, see_other(&back)).into_response();
+    }
+    if let Err(error) = consent::grant(
+        &state.db,
+        user.id,
+        &request.client.client_id,
+        &request.scope,
+        now,
+    )
+    .await
+    {
+        return server_error(error);
+    }
+    (
+        jar,
+        grant(&state, &request, user.id, session.created_at).await,
+    )
+        .into_response()
 }

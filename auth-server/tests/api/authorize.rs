@@ -321,15 +321,139 @@ async fn the_sign_in_form_resists_csrf_and_reveals_no_account(backend: Backend) 
     assert_eq!(strip(&pages[0]), strip(&pages[1]));
 }
 
-async fn a_third_party_client_is_refused_until_consent_exists(backend: Backend) {
+async fn consent(
+    app: &TestApp,
+    page: reqwest::Response,
+    session_cookie: &str,
+    rp: &Rp,
+    decision: &str,
+) -> reqwest::Response {
+    let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf cookie"));
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("<code>openid</code>") && html.contains("<code>email</code>"),
+        "{html}"
+    );
+    let mut form = request_params(rp);
+    form.push(("csrf_token", csrf_field(&html)));
+    form.push(("decision", decision.into()));
+    app.client
+        .post(app.url("/oauth/consent"))
+        .header("cookie", format!("{csrf_cookie}; {session_cookie}"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn a_third_party_client_needs_consent_once_until_it_is_withdrawn(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = rp(&app, false).await;
     let user = app.user("third@example.com").await;
-    let response = sign_in(&app, &rp, &user.email, PASSWORD).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let query = query_of(response.headers()[LOCATION].to_str().expect("loc"));
-    assert_eq!(query["error"], "consent_required");
-    assert!(!query.contains_key("code"));
+    // Signing in leads to the consent page, not straight back.
+    let page = sign_in(&app, &rp, &user.email, PASSWORD).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let session = value_of(&set_cookie(page.headers(), "signet_session").expect("session"));
+    // Deny: back with access_denied and no code.
+    let denied = consent(&app, page, &session, &rp, "deny").await;
+    assert_eq!(denied.status(), StatusCode::SEE_OTHER);
+    let query = query_of(denied.headers()[LOCATION].to_str().expect("loc"));
+    assert_eq!(query["error"], "access_denied");
+    assert_eq!(query["state"], "st&te=1");
+    // prompt=none while consent is missing: consent_required.
+    let mut silent = request_params(&rp);
+    silent.push(("prompt", "none".into()));
+    let response = get_authorize(&app, &silent, Some(&session)).await;
+    assert_eq!(
+        query_of(response.headers()[LOCATION].to_str().expect("loc"))["error"],
+        "consent_required"
+    );
+    // Allow: back with a code, and remembered.
+    let page = get_authorize(&app, &request_params(&rp), Some(&session)).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let allowed = consent(&app, page, &session, &rp, "allow").await;
+    assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
+    let code = query_of(allowed.headers()[LOCATION].to_str().expect("loc"))["code"].clone();
+    let tokens = json_body(
+        app.oauth_token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await,
+    )
+    .await;
+    let client_refresh = tokens["refresh_token"].as_str().expect("rt").to_owned();
+    let again = get_authorize(&app, &request_params(&rp), Some(&session)).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "remembered");
+    // A wider scope than allowed, or prompt=consent, asks again.
+    let mut wider = request_params(&rp);
+    wider.retain(|(k, _)| *k != "scope");
+    wider.push(("scope", "openid email profile".into()));
+    assert_eq!(
+        get_authorize(&app, &wider, Some(&session)).await.status(),
+        StatusCode::OK
+    );
+    let mut asked = request_params(&rp);
+    asked.push(("prompt", "consent".into()));
+    assert_eq!(
+        get_authorize(&app, &asked, Some(&session)).await.status(),
+        StatusCode::OK
+    );
+    // The user sees and withdraws it from the account API.
+    let token = app.token_for(&user.email, PASSWORD).await;
+    let listed = json_body(
+        app.get_with_token("/api/v1/users/me/consents", &token)
+            .await,
+    )
+    .await;
+    assert_eq!(listed[0]["client_id"], rp.id.as_str());
+    assert_eq!(listed[0]["scopes"], serde_json::json!(["openid", "email"]));
+    let withdraw = |id: String| {
+        let request = app
+            .client
+            .delete(app.url(&format!("/api/v1/users/me/consents/{id}")))
+            .bearer_auth(token.clone());
+        async move { request.send().await.expect("request").status() }
+    };
+    assert_eq!(withdraw(rp.id.clone()).await, StatusCode::NO_CONTENT);
+    // Withdrawing ends the client's sessions: its refresh token is dead.
+    let refreshed = app
+        .oauth_token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &client_refresh),
+            ],
+            Some((&rp.id, &rp.secret)),
+        )
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(withdraw(rp.id.clone()).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get_authorize(&app, &request_params(&rp), Some(&session))
+            .await
+            .status(),
+        StatusCode::OK,
+        "asked again after withdrawal"
+    );
+    // The consent form is CSRF-protected like the sign-in form.
+    let mut forged = request_params(&rp);
+    forged.push(("csrf_token", "guessed".into()));
+    forged.push(("decision", "allow".into()));
+    let response = app
+        .client
+        .post(app.url("/oauth/consent"))
+        .header("cookie", format!("signet_csrf=other; {session}"))
+        .form(&forged)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
 async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
@@ -382,5 +506,5 @@ backend_tests!(
     a_browser_signs_in_gets_a_code_and_the_client_gets_tokens,
     untrusted_requests_get_a_page_and_the_rest_go_back_with_an_error,
     the_sign_in_form_resists_csrf_and_reveals_no_account,
-    a_third_party_client_is_refused_until_consent_exists,
+    a_third_party_client_needs_consent_once_until_it_is_withdrawn,
 );
