@@ -73,6 +73,7 @@ pub fn app(state: AppState) -> Router {
             get(web::authorize_get).post(web::authorize_post),
         )
         .route("/oauth/consent", post(web::consent_post))
+        .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route(
             "/oauth/logout",
             get(oauth::end_session).post(oauth::end_session),

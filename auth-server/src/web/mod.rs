@@ -29,6 +29,21 @@ pub(crate) struct SignInPage<'a> {
     /// The authorization request, carried through the form.
     pub request: Vec<(String, String)>,
     pub email: &'a str,
+    /// The authorization request as a query string, for the sign-up link.
+    pub query: String,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub(crate) struct SignUpPage<'a> {
+    pub client_name: &'a str,
+    pub errors: Vec<String>,
+    pub csrf_token: &'a str,
+    pub request: Vec<(String, String)>,
+    pub email: &'a str,
+    pub display_name: &'a str,
+    /// The authorization request as a query string, for the sign-in link.
+    pub query: String,
 }
 
 #[derive(Template)]
@@ -184,6 +199,7 @@ mod tests {
             csrf_token: "t",
             request: vec![("state".into(), "\"><script>x</script>".into())],
             email: "a@b.c\"onfocus=\"x",
+            query: "state=%22%3E%3Cscript%3E&x=\"><b>".into(),
         }
         .render()
         .expect("render");

@@ -21,7 +21,7 @@ use crate::sessions;
 use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
 use crate::web::{
     cookie, cookie_names, describe_scope, error_page, page, random_token, same_site_post,
-    ConsentPage, SignInPage,
+    ConsentPage, SignInPage, SignUpPage,
 };
 
 /// The authorization-request parameters a sign-in form carries back.
@@ -165,6 +165,13 @@ async fn grant_or_ask(
     (jar, page(StatusCode::OK, html, Some(&request.redirect_uri))).into_response()
 }
 
+/// The carried parameters as a query string (links between the pages).
+fn query_of(params: &HashMap<String, String>) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(carried(params))
+        .finish()
+}
+
 fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
     CARRIED
         .iter()
@@ -221,6 +228,7 @@ fn sign_in_page(
         csrf_token: &csrf,
         request: carried(params),
         email,
+        query: query_of(params),
     }
     .render();
     let Ok(html) = html else {
@@ -464,4 +472,176 @@ pub(crate) async fn consent_post(
         grant(&state, &request, user.id, session.created_at).await,
     )
         .into_response()
+}
+
+fn sign_up_page(
+    state: &AppState,
+    jar: CookieJar,
+    request: &AuthorizationRequest,
+    params: &HashMap<String, String>,
+    status: StatusCode,
+    errors: Vec<String>,
+) -> Response {
+    let names = cookie_names(&state.config.issuer);
+    let csrf = random_token();
+    let html = SignUpPage {
+        client_name: &request.client.name,
+        errors,
+        csrf_token: &csrf,
+        request: carried(params),
+        email: params.get("email").map(String::as_str).unwrap_or_default(),
+        display_name: params
+            .get("display_name")
+            .map(String::as_str)
+            .unwrap_or_default(),
+        query: query_of(params),
+    }
+    .render();
+    let Ok(html) = html else {
+        return server_error("sign-up page did not render");
+    };
+    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
+    (jar, page(status, html, Some(&request.redirect_uri))).into_response()
+}
+
+/// `GET /oauth/signup`: the sign-up page, for the same authorization request.
+pub(crate) async fn signup_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(params) = parse(query.unwrap_or_default().as_bytes()) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "A parameter was given more than once.",
+        );
+    };
+    match checked(&state, &params).await {
+        Ok(request) => sign_up_page(&state, jar, &request, &params, StatusCode::OK, Vec::new()),
+        Err(response) => response,
+    }
+}
+
+/// `POST /oauth/signup`: CSRF-checked, the same rules and per-IP limit as
+/// the REST sign-up; then the new user is signed in and the authorization
+/// continues (consent for a third-party client, else back with a code).
+pub(crate) async fn signup_post(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(mut params) = parse(&body) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-up cannot be used",
+            "A field was sent more than once.",
+        );
+    };
+    let names = cookie_names(&state.config.issuer);
+    if !same_site_post(
+        &headers,
+        &state.config.issuer,
+        jar.get(names.csrf).map(|c| c.value()),
+        params.get("csrf_token").map(String::as_str),
+    ) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back to the application and try again.",
+        );
+    }
+    let password = Password::new(params.remove("password").unwrap_or_default());
+    let request = match checked(&state, &params).await {
+        Ok(request) => request,
+        Err(response) => return response,
+    };
+    if crate::app::rate_limit::admit(
+        &state.limiters.signup_per_ip,
+        ip.0,
+        &state.metrics,
+        "signup_per_ip",
+    )
+    .is_err()
+    {
+        let errors = vec!["Too many attempts. Wait a minute and try again.".to_owned()];
+        return sign_up_page(
+            &state,
+            jar,
+            &request,
+            &params,
+            StatusCode::TOO_MANY_REQUESTS,
+            errors,
+        );
+    }
+    let email = params.get("email").cloned().unwrap_or_default();
+    let now = state.clock.now();
+    let created = crate::accounts::sign_up(
+        &state.db,
+        &state.hasher,
+        crate::accounts::NewUser {
+            email: email.clone(),
+            password: password.clone(),
+            display_name: params.get("display_name").cloned(),
+            roles: Vec::new(),
+        },
+        ip.0,
+        now,
+    )
+    .await;
+    match created {
+        Ok(_) => {}
+        Err(crate::accounts::AccountError::Invalid(fields)) => {
+            let errors = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
+                .collect();
+            return sign_up_page(
+                &state,
+                jar,
+                &request,
+                &params,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+            );
+        }
+        Err(crate::accounts::AccountError::EmailTaken) => {
+            let errors =
+                vec!["An account with this email already exists: sign in instead.".to_owned()];
+            return sign_up_page(&state, jar, &request, &params, StatusCode::CONFLICT, errors);
+        }
+        Err(error) => return server_error(error),
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let signed_in = match password_sign_in(
+        &state.db,
+        state.password_gate(),
+        &state.config.sessions,
+        Credentials {
+            email: &email,
+            password: &password,
+            ip: ip.0,
+            user_agent,
+            audience: &state.config.account_audience,
+        },
+        now,
+    )
+    .await
+    {
+        Ok(signed_in) => signed_in,
+        Err(error) => return server_error(error),
+    };
+    let value = match sessions::attach_browser(&state.db, signed_in.started.session.id).await {
+        Ok(value) => value,
+        Err(error) => return server_error(error),
+    };
+    let jar = jar
+        .add(cookie(names.session, value, SameSite::Lax, names.secure))
+        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
+    grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
 }

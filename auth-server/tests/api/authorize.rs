@@ -501,7 +501,83 @@ async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
     );
 }
 
+async fn a_new_user_signs_up_from_the_sign_in_page_and_continues(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, true).await;
+    let page = get_authorize(&app, &request_params(&rp), None).await;
+    let html = page.text().await.expect("html");
+    let link = html.find("href=\"/oauth/signup?").expect("sign-up link");
+    let href = html[link + 6..]
+        .split('"')
+        .next()
+        .expect("href")
+        // As a browser decodes the attribute.
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let signup = app
+        .client
+        .get(app.url(&href))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(signup.status(), StatusCode::OK);
+    let csrf_cookie = value_of(&set_cookie(signup.headers(), "signet_csrf").expect("csrf"));
+    let html = signup.text().await.expect("html");
+    assert!(html.contains("autocomplete=\"new-password\""));
+    let post = |email: &str, password: &str, csrf: Option<String>| {
+        let mut form = request_params(&rp);
+        form.push((
+            "csrf_token",
+            csrf.clone().unwrap_or_else(|| csrf_field(&html)),
+        ));
+        form.push(("email", email.into()));
+        form.push(("password", password.into()));
+        form.push(("display_name", "New <b>User</b>".into()));
+        app.client
+            .post(app.url("/oauth/signup"))
+            .header("cookie", csrf_cookie.clone())
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+    };
+    // Refusals re-render the page with the reason; nobody is created.
+    let short = post("new@example.com", "short", None)
+        .await
+        .expect("request");
+    assert_eq!(short.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(short.text().await.expect("html").contains("password"));
+    let forged = post(
+        "new@example.com",
+        "a long new password",
+        Some("guessed".into()),
+    )
+    .await
+    .expect("request");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.count_rows("users").await, 0);
+
+    let created = post("new@example.com", "a long new password", None)
+        .await
+        .expect("request");
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(
+        set_cookie(created.headers(), "signet_session").is_some(),
+        "signed in"
+    );
+    let query = query_of(created.headers()[LOCATION].to_str().expect("loc"));
+    assert!(query.contains_key("code"));
+    assert_eq!(query["state"], "st&te=1");
+    assert_eq!(app.count_rows("users").await, 1);
+
+    let again = post("new@example.com", "a long new password", None)
+        .await
+        .expect("request");
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count_rows("users").await, 1);
+}
+
 backend_tests!(
+    a_new_user_signs_up_from_the_sign_in_page_and_continues,
     signing_out_of_the_application_signs_out_of_signet,
     a_browser_signs_in_gets_a_code_and_the_client_gets_tokens,
     untrusted_requests_get_a_page_and_the_rest_go_back_with_an_error,
