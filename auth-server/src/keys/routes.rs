@@ -102,8 +102,13 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
             "scope",
             "roles",
             "email",
+            "email_verified",
             "name",
             "sid",
+            "auth_time",
+            "nonce",
+            "at_hash",
+            "amr",
         ],
         issuer,
     };
