@@ -94,6 +94,79 @@ fn server_error(error: impl std::fmt::Display) -> Response {
     )
 }
 
+/// A posted form this site's own page sent: parsed (each field once) and
+/// CSRF-checked. Anything else is answered with an error page.
+// The error is the finished response, built once on a refusal; boxing it
+// would only add an allocation.
+#[allow(clippy::result_large_err)]
+fn trusted_form(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, Response> {
+    let Some(params) = parse(body) else {
+        return Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "This form cannot be used",
+            "A field was sent more than once.",
+        ));
+    };
+    let names = cookie_names(&state.config.issuer);
+    if !same_site_post(
+        headers,
+        &state.config.issuer,
+        jar.get(names.csrf).map(|c| c.value()),
+        params.get("csrf_token").map(String::as_str),
+    ) {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "Go back to the application and try again.",
+        ));
+    }
+    Ok(params)
+}
+
+/// The live user and session the browser's cookie names, if any.
+async fn signed_in_browser(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<(crate::accounts::entity::Model, sessions::entity::Model)>, Response> {
+    let names = cookie_names(&state.config.issuer);
+    match jar.get(names.session) {
+        None => Ok(None),
+        Some(cookie) => sessions::browser_session(&state.db, cookie.value(), state.clock.now())
+            .await
+            .map_err(server_error),
+    }
+}
+
+/// Make `session` this browser's: its cookie set, the spent CSRF cookie gone.
+async fn adopt_session(
+    state: &AppState,
+    jar: CookieJar,
+    session: uuid::Uuid,
+) -> Result<CookieJar, Response> {
+    let names = cookie_names(&state.config.issuer);
+    let value = sessions::attach_browser(&state.db, session)
+        .await
+        .map_err(server_error)?;
+    Ok(jar
+        .add(cookie(names.session, value, SameSite::Lax, names.secure))
+        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf)))
+}
+
+/// Back to the client with `error` (and `state`, `iss`).
+fn redirect_error(state: &AppState, request: &AuthorizationRequest, error: &str) -> Response {
+    see_other(&authorize::redirect_to(
+        &request.redirect_uri,
+        &[("error", error)],
+        request.state.as_deref(),
+        &state.config.issuer,
+    ))
+}
+
 async fn checked(
     state: &AppState,
     params: &HashMap<String, String>,
@@ -137,12 +210,7 @@ async fn grant_or_ask(
         return (jar, grant(state, request, user.id, auth_time).await).into_response();
     }
     if request.prompt == Prompt::None {
-        return see_other(&authorize::redirect_to(
-            &request.redirect_uri,
-            &[("error", "consent_required")],
-            request.state.as_deref(),
-            &state.config.issuer,
-        ));
+        return redirect_error(state, request, "consent_required");
     }
     let names = cookie_names(&state.config.issuer);
     let csrf = random_token();
@@ -258,13 +326,9 @@ pub(crate) async fn authorize_get(
         Err(response) => return response,
     };
     let now = state.clock.now();
-    let names = cookie_names(&state.config.issuer);
-    let signed_in = match jar.get(names.session) {
-        None => None,
-        Some(cookie) => match sessions::browser_session(&state.db, cookie.value(), now).await {
-            Ok(found) => found,
-            Err(error) => return server_error(error),
-        },
+    let signed_in = match signed_in_browser(&state, &jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let fresh_enough = |session: &sessions::entity::Model| {
         request
@@ -275,12 +339,7 @@ pub(crate) async fn authorize_get(
         Some((user, session)) if request.prompt != Prompt::Login && fresh_enough(&session) => {
             grant_or_ask(&state, jar, &request, &params, &user, session.created_at).await
         }
-        _ if request.prompt == Prompt::None => see_other(&authorize::redirect_to(
-            &request.redirect_uri,
-            &[("error", "login_required")],
-            request.state.as_deref(),
-            &state.config.issuer,
-        )),
+        _ if request.prompt == Prompt::None => redirect_error(&state, &request, "login_required"),
         _ => {
             let hint = request.login_hint.clone().unwrap_or_default();
             sign_in_page(&state, jar, &request, &params, StatusCode::OK, None, &hint)
@@ -298,26 +357,10 @@ pub(crate) async fn authorize_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(mut params) = parse(&body) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "A field was sent more than once.",
-        );
+    let mut params = match trusted_form(&state, &jar, &headers, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
     };
-    let names = cookie_names(&state.config.issuer);
-    if !same_site_post(
-        &headers,
-        &state.config.issuer,
-        jar.get(names.csrf).map(|c| c.value()),
-        params.get("csrf_token").map(String::as_str),
-    ) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back to the application and sign in again.",
-        );
-    }
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let request = match checked(&state, &params).await {
@@ -388,13 +431,10 @@ pub(crate) async fn authorize_post(
         }
         Err(error) => return server_error(error),
     };
-    let value = match sessions::attach_browser(&state.db, signed_in.started.session.id).await {
-        Ok(value) => value,
-        Err(error) => return server_error(error),
+    let jar = match adopt_session(&state, jar, signed_in.started.session.id).await {
+        Ok(jar) => jar,
+        Err(response) => return response,
     };
-    let jar = jar
-        .add(cookie(names.session, value, SameSite::Lax, names.secure))
-        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
     grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
 }
 
@@ -407,37 +447,18 @@ pub(crate) async fn consent_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(params) = parse(&body) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This request cannot be used",
-            "A field was sent more than once.",
-        );
+    let params = match trusted_form(&state, &jar, &headers, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
     };
-    let names = cookie_names(&state.config.issuer);
-    if !same_site_post(
-        &headers,
-        &state.config.issuer,
-        jar.get(names.csrf).map(|c| c.value()),
-        params.get("csrf_token").map(String::as_str),
-    ) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back to the application and sign in again.",
-        );
-    }
     let request = match checked(&state, &params).await {
         Ok(request) => request,
         Err(response) => return response,
     };
     let now = state.clock.now();
-    let signed_in = match jar.get(names.session) {
-        None => None,
-        Some(cookie) => match sessions::browser_session(&state.db, cookie.value(), now).await {
-            Ok(found) => found,
-            Err(error) => return server_error(error),
-        },
+    let signed_in = match signed_in_browser(&state, &jar).await {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let Some((user, session)) = signed_in else {
         return error_page(
@@ -446,15 +467,10 @@ pub(crate) async fn consent_post(
             "Go back to the application and sign in again.",
         );
     };
+    let names = cookie_names(&state.config.issuer);
     let jar = jar.remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
     if params.get("decision").map(String::as_str) != Some("allow") {
-        let back = authorize::redirect_to(
-            &request.redirect_uri,
-            &[("error", "access_denied")],
-            request.state.as_deref(),
-            &state.config.issuer,
-        );
-        return (jar, see_other(&back)).into_response();
+        return (jar, redirect_error(&state, &request, "access_denied")).into_response();
     }
     if let Err(error) = consent::grant(
         &state.db,
@@ -533,26 +549,10 @@ pub(crate) async fn signup_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(mut params) = parse(&body) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-up cannot be used",
-            "A field was sent more than once.",
-        );
+    let mut params = match trusted_form(&state, &jar, &headers, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
     };
-    let names = cookie_names(&state.config.issuer);
-    if !same_site_post(
-        &headers,
-        &state.config.issuer,
-        jar.get(names.csrf).map(|c| c.value()),
-        params.get("csrf_token").map(String::as_str),
-    ) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back to the application and try again.",
-        );
-    }
     let password = Password::new(params.remove("password").unwrap_or_default());
     let request = match checked(&state, &params).await {
         Ok(request) => request,
@@ -636,12 +636,9 @@ pub(crate) async fn signup_post(
         Ok(signed_in) => signed_in,
         Err(error) => return server_error(error),
     };
-    let value = match sessions::attach_browser(&state.db, signed_in.started.session.id).await {
-        Ok(value) => value,
-        Err(error) => return server_error(error),
+    let jar = match adopt_session(&state, jar, signed_in.started.session.id).await {
+        Ok(jar) => jar,
+        Err(response) => return response,
     };
-    let jar = jar
-        .add(cookie(names.session, value, SameSite::Lax, names.secure))
-        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
     grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
 }
