@@ -94,6 +94,36 @@ fn server_error(error: impl std::fmt::Display) -> Response {
     )
 }
 
+/// A page holding a form: the HTML, with a fresh CSRF cookie matching the
+/// token the page carries.
+fn form_page(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    html: Result<String, askama::Error>,
+    csrf: String,
+    redirect_uri: &str,
+) -> Response {
+    let Ok(html) = html else {
+        return server_error("a page did not render");
+    };
+    let names = cookie_names(&state.config.issuer);
+    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
+    (jar, page(status, html, Some(redirect_uri))).into_response()
+}
+
+/// The query of a GET, each parameter once; else an error page.
+#[allow(clippy::result_large_err)] // the error is the finished response
+fn query_params(query: Option<String>) -> Result<HashMap<String, String>, Response> {
+    parse(query.unwrap_or_default().as_bytes()).ok_or_else(|| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "This sign-in request cannot be used",
+            "A parameter was given more than once.",
+        )
+    })
+}
+
 /// A posted form this site's own page sent: parsed (each field once) and
 /// CSRF-checked. Anything else is answered with an error page.
 // The error is the finished response, built once on a refusal; boxing it
@@ -212,7 +242,6 @@ async fn grant_or_ask(
     if request.prompt == Prompt::None {
         return redirect_error(state, request, "consent_required");
     }
-    let names = cookie_names(&state.config.issuer);
     let csrf = random_token();
     let html = ConsentPage {
         client_name: &request.client.name,
@@ -226,11 +255,14 @@ async fn grant_or_ask(
         request: carried(params),
     }
     .render();
-    let Ok(html) = html else {
-        return server_error("consent page did not render");
-    };
-    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
-    (jar, page(StatusCode::OK, html, Some(&request.redirect_uri))).into_response()
+    form_page(
+        state,
+        jar,
+        StatusCode::OK,
+        html,
+        csrf,
+        &request.redirect_uri,
+    )
 }
 
 /// The carried parameters as a query string (links between the pages).
@@ -288,7 +320,6 @@ fn sign_in_page(
     error: Option<&str>,
     email: &str,
 ) -> Response {
-    let names = cookie_names(&state.config.issuer);
     let csrf = random_token();
     let html = SignInPage {
         client_name: &request.client.name,
@@ -299,11 +330,7 @@ fn sign_in_page(
         query: query_of(params),
     }
     .render();
-    let Ok(html) = html else {
-        return server_error("sign-in page did not render");
-    };
-    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
-    (jar, page(status, html, Some(&request.redirect_uri))).into_response()
+    form_page(state, jar, status, html, csrf, &request.redirect_uri)
 }
 
 /// `GET /oauth/authorize`: check the request; a browser signed in here (and
@@ -314,12 +341,9 @@ pub(crate) async fn authorize_get(
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(params) = parse(query.unwrap_or_default().as_bytes()) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "A parameter was given more than once.",
-        );
+    let params = match query_params(query) {
+        Ok(params) => params,
+        Err(response) => return response,
     };
     let request = match checked(&state, &params).await {
         Ok(request) => request,
@@ -498,7 +522,6 @@ fn sign_up_page(
     status: StatusCode,
     errors: Vec<String>,
 ) -> Response {
-    let names = cookie_names(&state.config.issuer);
     let csrf = random_token();
     let html = SignUpPage {
         client_name: &request.client.name,
@@ -513,11 +536,7 @@ fn sign_up_page(
         query: query_of(params),
     }
     .render();
-    let Ok(html) = html else {
-        return server_error("sign-up page did not render");
-    };
-    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
-    (jar, page(status, html, Some(&request.redirect_uri))).into_response()
+    form_page(state, jar, status, html, csrf, &request.redirect_uri)
 }
 
 /// `GET /oauth/signup`: the sign-up page, for the same authorization request.
@@ -526,12 +545,9 @@ pub(crate) async fn signup_get(
     jar: CookieJar,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let Some(params) = parse(query.unwrap_or_default().as_bytes()) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "A parameter was given more than once.",
-        );
+    let params = match query_params(query) {
+        Ok(params) => params,
+        Err(response) => return response,
     };
     match checked(&state, &params).await {
         Ok(request) => sign_up_page(&state, jar, &request, &params, StatusCode::OK, Vec::new()),
