@@ -147,23 +147,6 @@ pub async fn list(db: &impl ConnectionTrait) -> Result<Vec<api_key::Model>, DbEr
         .await
 }
 
-/// Revoke by row id; revoking twice is harmless. `None` if there is no such key.
-pub async fn revoke(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Option<api_key::Model>, DbErr> {
-    let Some(key) = api_key::Entity::find_by_id(id).one(db).await? else {
-        return Ok(None);
-    };
-    if key.revoked_at.is_some() {
-        return Ok(Some(key));
-    }
-    let mut active: api_key::ActiveModel = key.into();
-    active.revoked_at = Set(Some(now));
-    Ok(Some(active.update(db).await?))
-}
-
 /// Who made a change, for its audit row: a user id, or `cli`.
 pub struct Actor<'a> {
     pub id: &'a str,
@@ -196,8 +179,9 @@ pub async fn create_audited(
     Ok(minted)
 }
 
-/// [`revoke`] and its `api_key.revoked` audit row in one transaction; a
-/// key revoked before is returned without a second row.
+/// Revoke by row id, with the `api_key.revoked` audit row, in one
+/// transaction: no new tokens from then on. A key revoked before is returned
+/// without a second row; `None` if there is no such key.
 pub async fn revoke_audited(
     db: &DatabaseConnection,
     id: Uuid,
@@ -211,23 +195,20 @@ pub async fn revoke_audited(
     if key.revoked_at.is_some() {
         return Ok(Some(key));
     }
-    let key = revoke(&txn, id, now).await?;
+    let client_id = key.client_id();
+    let mut active: api_key::ActiveModel = key.into();
+    active.revoked_at = Set(Some(now));
+    let key = active.update(&txn).await?;
     audit::write(
         &txn,
         AuditEvent::new("api_key.revoked")
             .actor(actor.id)
-            .subject(&id_of(&key))
+            .subject(&client_id)
             .ip(actor.ip),
     )
     .await?;
     txn.commit().await?;
-    Ok(key)
-}
-
-fn id_of(key: &Option<api_key::Model>) -> String {
-    key.as_ref()
-        .map(api_key::Model::client_id)
-        .unwrap_or_default()
+    Ok(Some(key))
 }
 
 /// Why a client could not be authenticated. The token endpoint answers every

@@ -69,6 +69,14 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// The `User-Agent` a session records (truncated where it is stored).
+pub(crate) fn user_agent(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

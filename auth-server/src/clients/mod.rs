@@ -342,22 +342,21 @@ pub async fn authenticate(
     client_id: &str,
     secret: Option<&str>,
 ) -> Result<client::Model, ClientAuthError> {
-    let presented = secret.map(hash_secret);
     let client = find_by_client_id(db, client_id)
         .await?
         .ok_or(ClientAuthError::Unknown)?;
-    match (client.secret_hash.as_deref(), presented) {
-        (None, None) if client.public => Ok(client),
-        (None, _) if client.public => Err(ClientAuthError::UnexpectedSecret),
-        (Some(_), None) | (None, None) => Err(ClientAuthError::SecretRequired),
-        (Some(stored), Some(presented)) => {
-            if bool::from(stored.as_bytes().ct_eq(presented.as_bytes())) {
+    match (client.secret_hash.as_deref(), secret) {
+        // A public client: no secret (PKCE proves the caller).
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(ClientAuthError::UnexpectedSecret),
+        (Some(_), None) => Err(ClientAuthError::SecretRequired),
+        (Some(stored), Some(secret)) => {
+            if bool::from(stored.as_bytes().ct_eq(hash_secret(secret).as_bytes())) {
                 Ok(client)
             } else {
                 Err(ClientAuthError::WrongSecret)
             }
         }
-        (None, Some(_)) => Err(ClientAuthError::WrongSecret),
     }
 }
 

@@ -173,7 +173,7 @@ async fn code_grant(
         },
         &state.config.sessions,
         sessions::Client {
-            user_agent: header_text(headers, header::USER_AGENT),
+            user_agent: crate::app::client_ip::user_agent(headers),
             ip: ip.to_string_opt(),
             audience: Some(audience.clone()),
             // The client and scope are the code's own (codes::redeem sets them).
@@ -248,13 +248,6 @@ async fn code_grant(
         .increment(1);
     tracing::info!(outcome = "success", client = %client.client_id, %session, "authorization_code");
     Ok(token_response(tokens))
-}
-
-fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// A registered client's credentials (RFC 6749 §2.3.1, OIDC Core §9):

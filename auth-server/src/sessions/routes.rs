@@ -70,11 +70,7 @@ pub(crate) async fn login(
     ip: ClientIp,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let user_agent = request
-        .headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let user_agent = crate::app::client_ip::user_agent(request.headers());
     crate::app::rate_limit::admit(
         &state.limiters.login_per_ip,
         ip.0,

@@ -410,10 +410,7 @@ pub(crate) async fn authorize_post(
         );
     }
     let now = state.clock.now();
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let user_agent = crate::app::client_ip::user_agent(&headers);
     let signed_in = password_sign_in(
         &state.db,
         state.password_gate(),
@@ -630,10 +627,7 @@ pub(crate) async fn signup_post(
         }
         Err(error) => return server_error(error),
     }
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let user_agent = crate::app::client_ip::user_agent(&headers);
     let signed_in = match password_sign_in(
         &state.db,
         state.password_gate(),

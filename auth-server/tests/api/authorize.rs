@@ -112,6 +112,20 @@ async fn sign_in(app: &TestApp, rp: &Rp, email: &str, password: &str) -> reqwest
         .expect("request")
 }
 
+/// The client's back-channel exchange of `code` (secret and PKCE verifier).
+async fn exchange_code(app: &TestApp, rp: &Rp, code: &str) -> reqwest::Response {
+    app.oauth_token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+        Some((&rp.id, &rp.secret)),
+    )
+    .await
+}
+
 fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(location)
         .expect("absolute")
@@ -167,17 +181,7 @@ async fn a_browser_signs_in_gets_a_code_and_the_client_gets_tokens(backend: Back
     assert_eq!(query["iss"], app.address.as_str(), "RFC 9207");
     let code = query["code"].clone();
 
-    let tokens = app
-        .oauth_token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-            Some((&rp.id, &rp.secret)),
-        )
-        .await;
+    let tokens = exchange_code(&app, &rp, &code).await;
     assert_eq!(tokens.status(), StatusCode::OK);
     let body = json_body(tokens).await;
     let id = crate::helpers::claims_of(body["id_token"].as_str().expect("id token"));
@@ -375,19 +379,7 @@ async fn a_third_party_client_needs_consent_once_until_it_is_withdrawn(backend: 
     let allowed = consent(&app, page, &session, &rp, "allow").await;
     assert_eq!(allowed.status(), StatusCode::SEE_OTHER);
     let code = query_of(allowed.headers()[LOCATION].to_str().expect("loc"))["code"].clone();
-    let tokens = json_body(
-        app.oauth_token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-            Some((&rp.id, &rp.secret)),
-        )
-        .await,
-    )
-    .await;
+    let tokens = json_body(exchange_code(&app, &rp, &code).await).await;
     let client_refresh = tokens["refresh_token"].as_str().expect("rt").to_owned();
     let again = get_authorize(&app, &request_params(&rp), Some(&session)).await;
     assert_eq!(again.status(), StatusCode::SEE_OTHER, "remembered");
@@ -463,19 +455,7 @@ async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
     let response = sign_in(&app, &rp, &user.email, PASSWORD).await;
     let cookie = value_of(&set_cookie(response.headers(), "signet_session").expect("cookie"));
     let code = query_of(response.headers()[LOCATION].to_str().expect("loc"))["code"].clone();
-    let body = json_body(
-        app.oauth_token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ],
-            Some((&rp.id, &rp.secret)),
-        )
-        .await,
-    )
-    .await;
+    let body = json_body(exchange_code(&app, &rp, &code).await).await;
     let id_token = body["id_token"].as_str().expect("id token");
     let mut url = url::Url::parse(&app.url("/oauth/logout")).expect("url");
     url.query_pairs_mut().append_pair("id_token_hint", id_token);
