@@ -17,6 +17,7 @@ mod keys;
 mod login;
 mod oauth;
 mod rate_limits;
+mod relying_party;
 mod retention;
 mod rotation;
 mod security;
