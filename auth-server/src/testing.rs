@@ -54,3 +54,45 @@ pub async fn api_key(state: &AppState, name: &str, scopes: &[&str]) -> anyhow::R
         secret: minted.secret,
     })
 }
+
+/// A registered OpenID Connect client: its id and, if confidential, its secret.
+pub struct TestClient {
+    pub client_id: String,
+    pub secret: Option<String>,
+}
+
+/// Register a confidential first-party client (no consent page) as the CLI's
+/// `clients create --first-party` does.
+pub async fn oidc_client(
+    state: &AppState,
+    name: &str,
+    redirect_uris: &[&str],
+    post_logout_redirect_uris: &[&str],
+) -> anyhow::Result<TestClient> {
+    let registered = crate::clients::register(
+        &state.db,
+        crate::clients::NewClient {
+            name: name.to_owned(),
+            redirect_uris: redirect_uris.iter().map(|u| (*u).to_owned()).collect(),
+            post_logout_redirect_uris: post_logout_redirect_uris
+                .iter()
+                .map(|u| (*u).to_owned())
+                .collect(),
+            scopes: ["openid", "profile", "email", "offline_access"]
+                .map(str::to_owned)
+                .to_vec(),
+            first_party: true,
+            ..crate::clients::NewClient::default()
+        },
+        crate::clients::Actor {
+            id: "test",
+            ip: None,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok(TestClient {
+        client_id: registered.client.client_id,
+        secret: registered.secret,
+    })
+}

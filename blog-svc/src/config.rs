@@ -15,6 +15,15 @@ pub enum KeysFrom {
     Discovery,
 }
 
+/// The web front end's sign-in through the auth server (OpenID Connect code
+/// flow, confidential client): `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET`.
+#[derive(Debug, Clone)]
+pub struct WebSignIn {
+    pub client_id: String,
+    /// `Debug` shows `[REDACTED]`.
+    pub client_secret: secrecy::SecretString,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
@@ -27,6 +36,15 @@ pub struct Config {
     pub audiences: Vec<String>,
     /// Start even if the auth server is unreachable (public reads work; writes get 503 until keys load).
     pub auth_lazy_start: bool,
+    /// Where browsers reach the blog (`PUBLIC_URL`): the OIDC redirect URI
+    /// is `{public_url}/auth/callback`. `None`: `http://` + the bound address.
+    pub public_url: Option<String>,
+    /// `None`: pages are read-only and "Sign in" is not offered.
+    pub web_sign_in: Option<WebSignIn>,
+    /// A browser session ends this long after sign-in (`WEB_SESSION_LIFETIME`).
+    pub web_session_lifetime: Duration,
+    /// …or after this long unused (`WEB_SESSION_IDLE_TIMEOUT`).
+    pub web_session_idle: Duration,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     pub db_max_connections: u32,
@@ -50,6 +68,31 @@ impl Config {
             None => KeysFrom::Discovery,
         };
         let audiences = env.list("AUTH_AUDIENCE", "signet")?;
+        let public_url = env
+            .http_url("PUBLIC_URL", None)?
+            .map(|u| u.as_str().trim_end_matches('/').to_owned());
+        let web_sign_in = match (
+            env.get("OIDC_CLIENT_ID"),
+            env.secret("OIDC_CLIENT_SECRET", "OIDC_CLIENT_SECRET_FILE")?,
+        ) {
+            (Some(client_id), Some(secret)) => Some(WebSignIn {
+                client_id: client_id.trim().to_owned(),
+                client_secret: secret.into(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new(
+                    "OIDC_CLIENT_SECRET",
+                    "is required with OIDC_CLIENT_ID (the blog is a confidential client)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new(
+                    "OIDC_CLIENT_ID",
+                    "is required with OIDC_CLIENT_SECRET",
+                ))
+            }
+        };
         Ok(Self {
             bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
@@ -58,6 +101,12 @@ impl Config {
             keys_from,
             audiences,
             auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            public_url,
+            web_sign_in,
+            web_session_lifetime: env
+                .duration("WEB_SESSION_LIFETIME", Duration::from_secs(12 * 3600))?,
+            web_session_idle: env
+                .duration("WEB_SESSION_IDLE_TIMEOUT", Duration::from_secs(2 * 3600))?,
             log_format: env.log_format()?,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 256 * 1024)?,
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
@@ -78,6 +127,22 @@ mod tests {
         assert_eq!(config.auth_issuer, "http://127.0.0.1:8080");
         assert!(matches!(config.keys_from, KeysFrom::Discovery));
         assert_eq!(config.audiences, vec!["signet"]);
+        assert!(config.web_sign_in.is_none(), "read-only pages by default");
+        assert!(config.public_url.is_none());
+    }
+
+    #[test]
+    fn a_client_id_needs_its_secret_and_the_secret_is_redacted() {
+        let error = Config::from_lookup(|n| (n == "OIDC_CLIENT_ID").then(|| "c".to_owned()))
+            .expect_err("secret missing");
+        assert_eq!(error.variable, "OIDC_CLIENT_SECRET");
+        let config = Config::from_lookup(|n| match n {
+            "OIDC_CLIENT_ID" => Some("sgc_1".into()),
+            "OIDC_CLIENT_SECRET" => Some("hunter2-hunter2".into()),
+            _ => None,
+        })
+        .expect("valid");
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]
@@ -88,6 +153,10 @@ mod tests {
             ("BIND_ADDR", "x"),
             ("METRICS_ADDR", "localhost"),
             ("AUTH_AUDIENCE", ","),
+            ("PUBLIC_URL", "localhost:8081"),
+            ("OIDC_CLIENT_SECRET", "only-the-secret"),
+            ("WEB_SESSION_LIFETIME", "forever"),
+            ("WEB_SESSION_IDLE_TIMEOUT", "-1s"),
         ] {
             let error =
                 Config::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);

@@ -7,6 +7,7 @@ pub mod migration;
 pub mod routes;
 pub mod startup;
 pub mod state;
+pub mod web;
 
 pub use routes::app;
 pub use signet_service::{error, telemetry};

@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 use crate::config::{Config, KeysFrom};
 use crate::migration::Migrator;
 use crate::state::AppState;
+use crate::web::oidc::Oidc;
+use crate::web::{CookieNames, Web};
 
 pub struct Application {
     listener: TcpListener,
@@ -46,6 +48,22 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        Self::assemble(config, verifier, listener).await
+    }
+
+    /// Serve on a listener bound beforehand (`BIND_ADDR` is not used): tests
+    /// that must know the blog's address before it starts, to register its
+    /// redirect URI with the auth server.
+    pub async fn build_on(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let verifier = verifier_from_config(&config).await?;
+        Self::assemble(config, verifier, listener).await
+    }
+
+    async fn assemble(
+        config: Config,
+        verifier: Verifier,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let db = signet_service::db::connect(
             secrecy::ExposeSecret::expose_secret(&config.database_url),
@@ -57,6 +75,24 @@ impl Application {
         signet_service::db::migrate::<Migrator>(&db, "blog-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
+        let public_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", signet_service::http::bound_addr(&listener)));
+        let oidc = match &config.web_sign_in {
+            Some(sign_in) => Some(
+                Oidc::new(&config.auth_issuer, sign_in, &public_url)
+                    .context("OIDC_CLIENT_ID: cannot set up the web sign-in")?,
+            ),
+            None => None,
+        };
+        let web = Web {
+            cookies: CookieNames::for_url(&public_url),
+            public_url,
+            oidc,
+            lifetime: config.web_session_lifetime,
+            idle: config.web_session_idle,
+        };
         Ok(Self {
             listener,
             metrics_listener,
@@ -65,6 +101,7 @@ impl Application {
                 verifier,
                 config: Arc::new(config),
                 metrics: signet_service::metrics::Metrics::new(&[]),
+                web: Arc::new(web),
             },
         })
     }

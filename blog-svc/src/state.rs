@@ -11,4 +11,6 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
     pub metrics: signet_service::metrics::Metrics,
+    /// The web front end (pages, sign-in, browser sessions).
+    pub web: Arc<crate::web::Web>,
 }

@@ -20,6 +20,18 @@ pub struct Claims<T = StandardClaims> {
     token: VerifiedToken,
 }
 
+impl<T: DeserializeOwned> Claims<T> {
+    /// The claims of a token verified outside a request, for example the
+    /// access token a backend-for-frontend holds in its session: the same
+    /// value the extractor gives handlers behind a [`JwtAuthLayer`](crate::JwtAuthLayer).
+    ///
+    /// # Errors
+    /// [`AuthError::ClaimsShape`] when the payload does not fit `T`.
+    pub fn from_token(token: &VerifiedToken) -> Result<Self, AuthError> {
+        claims_from(token)
+    }
+}
+
 impl<T> Claims<T> {
     /// The registered claims, whatever `T` is.
     pub fn standard(&self) -> &StandardClaims {

@@ -9,7 +9,11 @@ pub mod http;
 pub mod metrics;
 pub mod process;
 pub mod retention;
+#[cfg(feature = "web")]
+pub mod seal;
 pub mod telemetry;
+#[cfg(feature = "web")]
+pub mod web;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -167,7 +167,7 @@ pub async fn load_keys(
         let ring = keys::load(config)?;
         return Keys::fixed(ring, own_validation(config)).context("signing keys cannot verify");
     };
-    let encryption = KeyEncryption::new(&kek)?;
+    let encryption = KeyEncryption::new(&kek);
     let manager = KeyManager::start(
         database.clone(),
         encryption,

@@ -12,13 +12,9 @@
 pub(crate) mod routes;
 
 use askama::Template;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
-use rand::RngCore as _;
-use subtle::ConstantTimeEq as _;
+use axum::http::StatusCode;
+use axum::response::Response;
+pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
 
 #[derive(Template)]
 #[template(path = "signin.html")]
@@ -101,84 +97,6 @@ pub(crate) fn cookie_names(issuer: &str) -> CookieNames {
     }
 }
 
-/// An `HttpOnly`, `Path=/` cookie (no `Domain`), `Secure` over https.
-pub(crate) fn cookie(
-    name: &'static str,
-    value: String,
-    same_site: SameSite,
-    secure: bool,
-) -> Cookie<'static> {
-    Cookie::build((name, value))
-        .http_only(true)
-        .secure(secure)
-        .same_site(same_site)
-        .path("/")
-        .build()
-}
-
-pub(crate) fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Whether a form post may be trusted: the CSRF cookie equals the form's
-/// token, and the browser does not say the request is cross-site.
-pub(crate) fn same_site_post(
-    headers: &HeaderMap,
-    issuer: &str,
-    cookie_token: Option<&str>,
-    form_token: Option<&str>,
-) -> bool {
-    let tokens_match = match (cookie_token, form_token) {
-        (Some(a), Some(b)) if !a.is_empty() => bool::from(a.as_bytes().ct_eq(b.as_bytes())),
-        _ => false,
-    };
-    let fetch_site_ok = headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|site| matches!(site, "same-origin" | "none"));
-    let origin_ok = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|origin| origin == issuer_origin(issuer));
-    tokens_match && fetch_site_ok && origin_ok
-}
-
-fn issuer_origin(issuer: &str) -> String {
-    url::Url::parse(issuer)
-        .map(|u| u.origin().ascii_serialization())
-        .unwrap_or_default()
-}
-
-/// A page response: the HTML, a strict CSP (forms may go to this server and,
-/// when given, the client's origin), no framing, no caching.
-pub(crate) fn page(status: StatusCode, html: String, form_target: Option<&str>) -> Response {
-    let form_action = match form_target
-        .and_then(|uri| url::Url::parse(uri).ok())
-        .map(|u| u.origin())
-        .filter(|origin| origin.is_tuple())
-    {
-        Some(origin) => format!("'self' {}", origin.ascii_serialization()),
-        None => "'self'".to_owned(),
-    };
-    let csp = format!(
-        "default-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    );
-    let mut response = (status, axum::response::Html(html)).into_response();
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
 /// An error page (never a redirect).
 pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
     let html = ErrorPage { title, message }
@@ -207,29 +125,5 @@ mod tests {
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("\"onfocus"), "{html}");
         assert!(html.contains("name=\"email\"") && html.contains("name=\"password\""));
-    }
-
-    #[test]
-    fn a_cross_site_or_tokenless_post_is_refused() {
-        let issuer = "http://127.0.0.1:8080";
-        let mut same = HeaderMap::new();
-        same.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        same.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("http://127.0.0.1:8080"),
-        );
-        assert!(same_site_post(&same, issuer, Some("tok"), Some("tok")));
-        assert!(!same_site_post(&same, issuer, Some("tok"), Some("other")));
-        assert!(!same_site_post(&same, issuer, None, Some("tok")));
-        assert!(!same_site_post(&same, issuer, Some(""), Some("")));
-        let mut cross = HeaderMap::new();
-        cross.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!same_site_post(&cross, issuer, Some("tok"), Some("tok")));
-        let mut foreign = HeaderMap::new();
-        foreign.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(!same_site_post(&foreign, issuer, Some("tok"), Some("tok")));
     }
 }

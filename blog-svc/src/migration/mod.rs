@@ -4,6 +4,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_create_authors_and_posts;
 mod m20261123_000002_imports_by_source;
+mod m20261123_000003_web_sessions;
 
 pub struct Migrator;
 
@@ -13,6 +14,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_create_authors_and_posts::Migration),
             Box::new(m20261123_000002_imports_by_source::Migration),
+            Box::new(m20261123_000003_web_sessions::Migration),
         ]
     }
 }

@@ -29,6 +29,7 @@ pub fn app(state: AppState) -> Router {
                     .route_layer(authenticated),
             ),
         )
+        .merge(crate::web::routes::router())
         .with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
 }

@@ -85,7 +85,7 @@ pub struct PostView {
     pub updated_at: DateTime<Utc>,
 }
 
-fn view(post: post::Model, author: Option<author::Model>) -> PostView {
+pub(crate) fn view(post: post::Model, author: Option<author::Model>) -> PostView {
     PostView {
         id: post.id,
         title: post.title,
@@ -137,6 +137,11 @@ pub async fn list_posts(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<ApiJson<PostPage>, ApiError> {
+    Ok(ApiJson(list(&state, params).await?))
+}
+
+/// A page of posts, newest first (the API's list and the web pages').
+pub(crate) async fn list(state: &AppState, params: ListParams) -> Result<PostPage, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -180,13 +185,13 @@ pub async fn list_posts(
     } else {
         None
     };
-    Ok(ApiJson(PostPage {
+    Ok(PostPage {
         items: rows.into_iter().map(|(p, a)| view(p, a)).collect(),
         next_cursor,
-    }))
+    })
 }
 
-async fn find_post(
+pub(crate) async fn find_post(
     state: &AppState,
     id: Uuid,
 ) -> Result<(post::Model, Option<author::Model>), ApiError> {
@@ -372,7 +377,7 @@ async fn reimport(
     author: author::Model,
     title: String,
     body: String,
-) -> Result<Response, Rejection> {
+) -> Result<Written, Rejection> {
     if existing.author_id != author.id {
         return Err(
             ApiError::Conflict("this source_url was imported by another author".into()).into(),
@@ -383,7 +388,7 @@ async fn reimport(
     active.body = Set(body);
     active.updated_at = Set(Utc::now());
     let updated = active.update(&state.db).await?;
-    Ok((StatusCode::OK, ApiJson(view(updated, Some(author)))).into_response())
+    Ok(Written::Reimported(view(updated, Some(author))))
 }
 
 /// Create a post: any signed-in user, or a service whose token grants `posts:write`.
@@ -395,6 +400,25 @@ pub async fn create_post(
     claims: Claims<Writer>,
     ApiJson(new): ApiJson<NewPost>,
 ) -> Result<Response, Rejection> {
+    Ok(match create(&state, &claims, new).await? {
+        Written::Created(view) => created(view),
+        Written::Reimported(view) => (StatusCode::OK, ApiJson(view)).into_response(),
+    })
+}
+
+/// What [`create`] did.
+pub(crate) enum Written {
+    Created(PostView),
+    /// An import of a link the same author had imported: updated in place.
+    Reimported(PostView),
+}
+
+/// Create a post for the holder of `claims` (the API's and the web pages').
+pub(crate) async fn create(
+    state: &AppState,
+    claims: &Claims<Writer>,
+    new: NewPost,
+) -> Result<Written, Rejection> {
     if claims.standard().is_service() {
         Requirement::Scope(WRITE_SCOPE.to_owned())
             .check(claims.standard())
@@ -414,10 +438,10 @@ pub async fn create_post(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors).into());
     }
-    let author = ensure_author(&state, &claims).await?;
+    let author = ensure_author(state, claims).await?;
     if let Some(key) = &import {
-        if let Some(existing) = find_import(&state, key).await? {
-            return reimport(&state, existing, author, title, body).await;
+        if let Some(existing) = find_import(state, key).await? {
+            return reimport(state, existing, author, title, body).await;
         }
     }
     let now = Utc::now();
@@ -436,22 +460,22 @@ pub async fn create_post(
     match inserted {
         Ok(post) => {
             tracing::info!(post_id = %post.id, author = %author.id, "post created");
-            Ok(created(view(post, Some(author))))
+            Ok(Written::Created(view(post, Some(author))))
         }
         // Two imports of one URL raced: the loser updates what the winner wrote.
         Err(error) => match &import {
             Some(key) if is_unique_violation(&error) => {
-                let existing = find_import(&state, key)
+                let existing = find_import(state, key)
                     .await?
                     .ok_or(ApiError::Conflict("concurrent import; retry".into()))?;
-                reimport(&state, existing, author, title, body).await
+                reimport(state, existing, author, title, body).await
             }
             _ => Err(ApiError::from(error).into()),
         },
     }
 }
 
-fn may_modify(claims: &Claims<Writer>, post: &post::Model) -> Result<(), ApiError> {
+pub(crate) fn may_modify(claims: &Claims<Writer>, post: &post::Model) -> Result<(), ApiError> {
     if post.author_id == claims.sub || claims.standard().has_role("admin") {
         Ok(())
     } else {
@@ -467,8 +491,18 @@ pub async fn update_post(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(changes): ApiJson<PostChanges>,
 ) -> Result<ApiJson<PostView>, ApiError> {
-    let (post, author) = find_post(&state, id).await?;
-    may_modify(&claims, &post)?;
+    Ok(ApiJson(update(&state, &claims, id, changes).await?))
+}
+
+/// Change a post's title or body: its author or an admin.
+pub(crate) async fn update(
+    state: &AppState,
+    claims: &Claims<Writer>,
+    id: Uuid,
+    changes: PostChanges,
+) -> Result<PostView, ApiError> {
+    let (post, author) = find_post(state, id).await?;
+    may_modify(claims, &post)?;
     let mut errors = Vec::new();
     let mut active = post.into_active_model();
     if let Some(title) = &changes.title {
@@ -482,7 +516,7 @@ pub async fn update_post(
     }
     active.updated_at = Set(Utc::now());
     let updated = active.update(&state.db).await?;
-    Ok(ApiJson(view(updated, author)))
+    Ok(view(updated, author))
 }
 
 pub async fn delete_post(
@@ -490,9 +524,19 @@ pub async fn delete_post(
     claims: Claims<Writer>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let (post, _) = find_post(&state, id).await?;
-    may_modify(&claims, &post)?;
+    delete(&state, &claims, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete a post: its author or an admin.
+pub(crate) async fn delete(
+    state: &AppState,
+    claims: &Claims<Writer>,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let (post, _) = find_post(state, id).await?;
+    may_modify(claims, &post)?;
     post.delete(&state.db).await?;
     tracing::info!(post_id = %id, by = %claims.sub, "post deleted");
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

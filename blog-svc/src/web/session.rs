@@ -1,0 +1,224 @@
+//! Browser sessions and sign-ins in progress, in the database.
+//!
+//! The browser holds one random value (256 bits) in the session cookie. The
+//! row is keyed by its SHA-256, and the tokens in the row are sealed
+//! (AES-256-GCM) under another hash of it: someone who reads the database
+//! learns neither a cookie nor a token. A sign-in in progress is handled the
+//! same way with the OAuth `state` as the secret, and is taken exactly once
+//! (a conditional DELETE decides who gets it).
+
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
+};
+use sha2::{Digest as _, Sha256};
+use signet_service::seal::Sealer;
+
+use super::login_entity as login;
+use super::oidc::{Pending, SignedIn, Tokens};
+use super::session_entity as session;
+
+/// A sign-in must come back within this long.
+pub const LOGIN_TTL: Duration = Duration::from_secs(600);
+/// `last_seen_at` is written at most this often per session.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// When the token endpoint gives no lifetime, assume this short one.
+const DEFAULT_ACCESS_TTL: u64 = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("session store: {0}")]
+    Db(#[from] DbErr),
+    #[error("sealing session tokens failed")]
+    Seal,
+}
+
+fn derive(label: &str, secret: &str) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(label.as_bytes());
+    hasher.update([0]);
+    hasher.update(secret.as_bytes());
+    hasher.finalize().into()
+}
+
+fn row_id(secret: &str) -> String {
+    URL_SAFE_NO_PAD.encode(derive("blog-svc web row id v1", secret))
+}
+
+fn sealer(secret: &str) -> Sealer {
+    Sealer::new(&derive("blog-svc web seal v1", secret))
+}
+
+fn chrono(duration: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
+}
+
+fn seal<T: serde::Serialize>(secret: &str, id: &str, value: &T) -> Result<String, StoreError> {
+    let json = serde_json::to_string(value).map_err(|_| StoreError::Seal)?;
+    sealer(secret).seal(id, &json).map_err(|_| StoreError::Seal)
+}
+
+fn open<T: serde::de::DeserializeOwned>(secret: &str, id: &str, sealed: &str) -> Option<T> {
+    let json = sealer(secret).open(id, sealed).ok()?;
+    serde_json::from_str(&json).ok()
+}
+
+/// Remember a sign-in in progress under its `state` (and forget the ones
+/// abandoned more than [`LOGIN_TTL`] ago).
+pub async fn start_login(
+    db: &DatabaseConnection,
+    state: &str,
+    pending: &Pending,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    login::Entity::delete_many()
+        .filter(login::Column::CreatedAt.lt(now - chrono(LOGIN_TTL)))
+        .exec(db)
+        .await?;
+    let id = row_id(state);
+    login::ActiveModel {
+        pending: Set(seal(state, &id, pending)?),
+        id: Set(id),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The sign-in started with `state`, once: a second callback with the same
+/// `state` (a replay) finds nothing.
+pub async fn take_login(
+    db: &DatabaseConnection,
+    state: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Pending>, StoreError> {
+    let id = row_id(state);
+    let Some(row) = login::Entity::find_by_id(id.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    let taken = login::Entity::delete_many()
+        .filter(login::Column::Id.eq(id.as_str()))
+        .exec(db)
+        .await?;
+    if taken.rows_affected != 1 || row.created_at + chrono(LOGIN_TTL) <= now {
+        return Ok(None);
+    }
+    Ok(open(state, &id, &row.pending))
+}
+
+/// A signed-in browser: its row and its tokens.
+pub struct Session {
+    pub row: session::Model,
+    pub tokens: Tokens,
+    secret: String,
+}
+
+impl Session {
+    pub fn sub(&self) -> &str {
+        &self.row.sub
+    }
+
+    /// Whether the access token is spent or about to be (within `margin`).
+    pub fn access_expiring(&self, now: DateTime<Utc>, margin: Duration) -> bool {
+        self.row.access_expires_at <= now + chrono(margin)
+    }
+}
+
+fn access_expiry(tokens: &Tokens, now: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = tokens.expires_in.unwrap_or(DEFAULT_ACCESS_TTL);
+    now + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 2))
+}
+
+/// Open a session for a verified sign-in; returns the cookie value.
+pub async fn create(
+    db: &DatabaseConnection,
+    signed_in: &SignedIn,
+    lifetime: Duration,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    session::Entity::delete_many()
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let secret = signet_service::web::random_token();
+    let id = row_id(&secret);
+    session::ActiveModel {
+        tokens: Set(seal(&secret, &id, &signed_in.tokens)?),
+        id: Set(id),
+        sub: Set(signed_in.sub.clone()),
+        display_name: Set(signed_in.display_name.clone()),
+        access_expires_at: Set(access_expiry(&signed_in.tokens, now)),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + chrono(lifetime)),
+    }
+    .insert(db)
+    .await?;
+    Ok(secret)
+}
+
+/// The session behind a cookie value, if it is still alive (not past its
+/// absolute lifetime, not idle for `idle`). Marks it seen.
+pub async fn load(
+    db: &DatabaseConnection,
+    secret: &str,
+    idle: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<Session>, StoreError> {
+    let id = row_id(secret);
+    let Some(row) = session::Entity::find_by_id(id.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    let tokens = open::<Tokens>(secret, &id, &row.tokens);
+    let alive = row.expires_at > now && row.last_seen_at + chrono(idle) > now;
+    let Some(tokens) = tokens.filter(|_| alive) else {
+        session::Entity::delete_by_id(id).exec(db).await?;
+        return Ok(None);
+    };
+    if row.last_seen_at + chrono(TOUCH_EVERY) <= now {
+        session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(id.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(Session {
+        row,
+        tokens,
+        secret: secret.to_owned(),
+    }))
+}
+
+/// Keep the tokens a refresh returned.
+pub async fn store_tokens(
+    db: &DatabaseConnection,
+    session: &mut Session,
+    tokens: Tokens,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let sealed = seal(&session.secret, &session.row.id, &tokens)?;
+    let expires = access_expiry(&tokens, now);
+    session::Entity::update_many()
+        .col_expr(session::Column::Tokens, Expr::value(sealed))
+        .col_expr(session::Column::AccessExpiresAt, Expr::value(expires))
+        .filter(session::Column::Id.eq(session.row.id.as_str()))
+        .exec(db)
+        .await?;
+    session.row.access_expires_at = expires;
+    session.tokens = tokens;
+    Ok(())
+}
+
+/// End a session (sign-out, or the auth server refused its refresh token).
+pub async fn end(db: &DatabaseConnection, session: &Session) -> Result<(), StoreError> {
+    session::Entity::delete_by_id(session.row.id.clone())
+        .exec(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,100 @@
+//! A real auth-server and a blog registered with it as a confidential OIDC
+//! client, both on loopback port 0, each with its own database.
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use serde_json::json;
+use signet_service::testing::Backend;
+use tempfile::TempDir;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Stack {
+    pub auth: String,
+    pub blog: String,
+    pub auth_state: auth_server::app::state::AppState,
+    pub blog_db: sea_orm::DatabaseConnection,
+    _dirs: (TempDir, TempDir),
+}
+
+impl Stack {
+    pub async fn spawn(backend: Backend) -> Self {
+        let auth_dir = tempfile::tempdir().expect("dir");
+        let auth_vars: HashMap<&str, String> = HashMap::from([
+            ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                signet_service::testing::fresh_database(backend, &auth_dir, "auth").await,
+            ),
+            (
+                "KEYS_DIR",
+                auth_dir.path().join("keys").display().to_string(),
+            ),
+            ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+            ("ARGON2_ITERATIONS", "1".to_owned()),
+        ]);
+        let config = auth_server::config::Config::from_lookup(|n| auth_vars.get(n).cloned())
+            .expect("auth config");
+        let app = auth_server::Application::build(config)
+            .await
+            .expect("auth-server starts");
+        let auth = format!("http://{}", app.local_addr());
+        let auth_state = app.state().clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let blog = format!("http://{}", listener.local_addr().expect("addr"));
+        let client = auth_server::testing::oidc_client(
+            &auth_state,
+            "Blog",
+            &[&format!("{blog}/auth/callback")],
+            &[&format!("{blog}/")],
+        )
+        .await
+        .expect("client registered");
+        let blog_dir = tempfile::tempdir().expect("dir");
+        let blog_vars: HashMap<&str, String> = HashMap::from([
+            ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+            (
+                "DATABASE_URL",
+                signet_service::testing::fresh_database(backend, &blog_dir, "blog").await,
+            ),
+            ("AUTH_ISSUER", auth.clone()),
+            ("OIDC_CLIENT_ID", client.client_id),
+            ("OIDC_CLIENT_SECRET", client.secret.expect("confidential")),
+        ]);
+        let config =
+            blog_svc::config::Config::from_lookup(|n| blog_vars.get(n).cloned()).expect("config");
+        let app = blog_svc::Application::build_on(config, listener)
+            .await
+            .expect("blog starts");
+        let blog_db = app.state().db.clone();
+        tokio::spawn(app.run_until(std::future::pending()));
+        Self {
+            auth,
+            blog,
+            auth_state,
+            blog_db,
+            _dirs: (auth_dir, blog_dir),
+        }
+    }
+
+    /// Sign a user up through the auth server's REST API.
+    pub async fn user(&self, email: &str, name: &str) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/api/v1/users", self.auth))
+            .json(&json!({ "email": email, "password": PASSWORD, "display_name": name }))
+            .send()
+            .await
+            .expect("signup");
+        assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
+    }
+
+    pub fn blog_url(&self, path: &str) -> String {
+        format!("{}{path}", self.blog)
+    }
+}
