@@ -189,6 +189,45 @@ pub struct Config {
     pub shutdown_grace: Duration,
     pub first_party_client_id: String,
     pub user_scope: String,
+    /// `GATEWAY_PROTECTED_ORIGINS`: the origins (`scheme://host[:port]`)
+    /// whose browsers forward-auth may send to the sign-in page and back.
+    /// Empty: forward-auth answers every request without a token with 401.
+    pub gateway_origins: Vec<String>,
+}
+
+/// `localhost` or a loopback address: the only hosts plain `http` is
+/// accepted for (redirect URIs, gateway origins).
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    }
+}
+
+/// Each an origin: https, or http on loopback; no path, query or fragment.
+fn parse_origins(variable: &'static str, values: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    values
+        .into_iter()
+        .map(|raw| {
+            let url = url::Url::parse(raw.trim())
+                .map_err(|e| ConfigError::new(variable, format!("{raw:?} is not a URL: {e}")))?;
+            let secure = url.scheme() == "https"
+                || (url.scheme() == "http" && url.host().as_ref().is_some_and(is_loopback_host));
+            if !secure
+                || url.path() != "/"
+                || url.query().is_some()
+                || url.fragment().is_some()
+                || !url.username().is_empty()
+            {
+                return Err(ConfigError::new(
+                    variable,
+                    format!("{raw:?} must be an origin: https://host[:port] (http only for localhost or loopback), no path"),
+                ));
+            }
+            Ok(url.origin().ascii_serialization())
+        })
+        .collect()
 }
 
 fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
@@ -421,6 +460,17 @@ impl Config {
             user_scope: env
                 .get("USER_TOKEN_SCOPE")
                 .unwrap_or_else(|| "openid profile email".to_owned()),
+            gateway_origins: parse_origins(
+                "GATEWAY_PROTECTED_ORIGINS",
+                env.get("GATEWAY_PROTECTED_ORIGINS")
+                    .map(|raw| {
+                        raw.split(',')
+                            .map(|o| o.trim().to_owned())
+                            .filter(|o| !o.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            )?,
         })
     }
 }
@@ -485,6 +535,24 @@ mod tests {
     }
 
     #[test]
+    fn gateway_origins_are_normalised_origins() {
+        let config = config(&[(
+            "GATEWAY_PROTECTED_ORIGINS",
+            "https://App.Example.com:443/, http://127.0.0.1:8088",
+        )])
+        .expect("valid");
+        assert_eq!(
+            config.gateway_origins,
+            vec!["https://app.example.com", "http://127.0.0.1:8088"]
+        );
+        assert!(config_default_has_no_gateway_origins());
+    }
+
+    fn config_default_has_no_gateway_origins() -> bool {
+        config(&[]).expect("defaults").gateway_origins.is_empty()
+    }
+
+    #[test]
     fn each_bad_value_names_its_variable() {
         for (name, value) in [
             ("ACCESS_TOKEN_TTL", "0"),
@@ -508,6 +576,9 @@ mod tests {
             ("LOGIN_DEFAULT_AUDIENCE", "elsewhere"),
             ("LOGIN_ACCOUNT_FAILURE_CEILING", "2"),
             ("PASSWORD_HASH_QUEUE_PER_CLIENT", "0"),
+            ("GATEWAY_PROTECTED_ORIGINS", "http://app.example.com"),
+            ("GATEWAY_PROTECTED_ORIGINS", "https://app.example.com/path"),
+            ("GATEWAY_PROTECTED_ORIGINS", "app.example.com"),
             ("JWKS_MAX_AGE", "500ms"),
             ("METRICS_ADDR", "localhost:9080"),
             ("SESSION_RETENTION", "0"),

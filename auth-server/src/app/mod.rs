@@ -23,6 +23,7 @@ use crate::clients::routes as clients;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
 
 use axum::http::{header, HeaderValue};
@@ -65,14 +66,21 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/v1/auth/verify",
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
-            // Local verification only (no database): gateways call it on every request.
-            axum::routing::any(gateway::verify).layer(verified.clone()),
+            // A bearer token is verified locally (no database): gateways call
+            // it on every request. Without one, a browser's session cookie
+            // may answer (GATEWAY_PROTECTED_ORIGINS).
+            axum::routing::any(gateway::verify)
+                .layer(JwtAuthLayer::optional(state.keys.verifier().clone()).realm(REALM)),
         )
         .route(
             "/oauth/authorize",
             get(web::authorize_get).post(web::authorize_post),
         )
         .route("/oauth/consent", post(web::consent_post))
+        .route(
+            crate::oauth::forward::SIGN_IN_PATH,
+            get(web_gateway::sign_in_get).post(web_gateway::sign_in_post),
+        )
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route(
             "/oauth/logout",

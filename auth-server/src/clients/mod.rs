@@ -101,13 +101,7 @@ fn mint_secret() -> String {
     format!("{SECRET_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn is_loopback_host(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
+use crate::config::is_loopback_host;
 
 /// What is wrong with `raw` as a redirect URI of a `public` or confidential
 /// client, if anything.

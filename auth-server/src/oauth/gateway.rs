@@ -6,14 +6,17 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jwt_verify::VerifiedToken;
+use jwt_verify::{AuthError, VerifiedToken};
 use serde_json::json;
 
 use crate::api_keys;
 use crate::app::errors::invalid_token;
+use crate::app::guard::REALM;
 use crate::app::state::AppState;
 use crate::error::ApiError;
-use crate::oauth::{client_credentials, param, parameters, OAuthError, TokenEndpointError};
+use crate::oauth::{
+    client_credentials, forward, param, parameters, OAuthError, TokenEndpointError,
+};
 use crate::sessions;
 
 fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
@@ -24,18 +27,33 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
 }
 
 /// Forward-auth: `200` with the identity in `X-Auth-*` headers for a valid
-/// bearer token, `401` with `WWW-Authenticate` otherwise (the `JwtAuthLayer`
-/// in front of this handler answers those). Verification is local — no
-/// database read — so a gateway can call this on every request.
+/// bearer token (verified locally, no database read, so a gateway can call
+/// this on every request), `401` with `WWW-Authenticate` for an invalid one
+/// (the optional `JwtAuthLayer` in front answers those).
+///
+/// Without a token, for a page on a protected origin
+/// (`GATEWAY_PROTECTED_ORIGINS`; see [`forward`]): the browser's Signet
+/// session cookie on that origin answers `200` with the user's identity;
+/// with none, a page load is sent to sign in (a redirect, or for nginx a
+/// 401 carrying `Location`) and anything else gets `401`.
 #[utoipa::path(get, path = "/api/v1/auth/verify", tag = "gateway", security(("bearer" = [])),
     responses(
         (status = 200, description = "Valid: X-Auth-User, X-Auth-Email, X-Auth-Roles, X-Auth-Scopes, X-Auth-Client-Id"),
-        (status = 401, description = "Missing or invalid token, with WWW-Authenticate"),
+        (status = 302, description = "Browser mode, Traefik convention: to the sign-in page (303 for other methods than GET/HEAD)"),
+        (status = 401, description = "Missing or invalid token, with WWW-Authenticate (browser mode, nginx convention: and Location)"),
     ))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
-    axum::Extension(token): axum::Extension<VerifiedToken>,
+    token: Option<axum::Extension<VerifiedToken>>,
+    headers: HeaderMap,
 ) -> Response {
+    match token {
+        Some(axum::Extension(token)) => bearer_identity(&state, &token),
+        None => browser(&state, &headers).await,
+    }
+}
+
+fn bearer_identity(state: &AppState, token: &VerifiedToken) -> Response {
     let claims = token.claims();
     // Gateways guard the services: a token for this server's own account API
     // (or for no configured service) opens nothing behind them.
@@ -46,30 +64,76 @@ pub(crate) async fn verify(
     {
         return invalid_token("this token was not issued for these services").into_response();
     }
+    identity(
+        claims.sub.as_deref().unwrap_or_default(),
+        claims.email.as_deref().unwrap_or_default(),
+        &claims.roles.join(","),
+        claims.scope.as_deref().unwrap_or_default(),
+        claims.client_id.as_deref().unwrap_or_default(),
+    )
+}
+
+fn identity(user: &str, email: &str, roles: &str, scopes: &str, client_id: &str) -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
-    set(
-        headers,
-        "x-auth-user",
-        claims.sub.as_deref().unwrap_or_default(),
-    );
-    set(
-        headers,
-        "x-auth-email",
-        claims.email.as_deref().unwrap_or_default(),
-    );
-    set(headers, "x-auth-roles", &claims.roles.join(","));
-    set(
-        headers,
-        "x-auth-scopes",
-        claims.scope.as_deref().unwrap_or_default(),
-    );
-    set(
-        headers,
-        "x-auth-client-id",
-        claims.client_id.as_deref().unwrap_or_default(),
-    );
+    set(headers, "x-auth-user", user);
+    set(headers, "x-auth-email", email);
+    set(headers, "x-auth-roles", roles);
+    set(headers, "x-auth-scopes", scopes);
+    set(headers, "x-auth-client-id", client_id);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// No bearer token: the browser mode, for protected origins only.
+async fn browser(state: &AppState, headers: &HeaderMap) -> Response {
+    let missing = || AuthError::MissingToken.to_response::<axum::body::Body>(REALM);
+    let Some(original) =
+        forward::original(headers).filter(|o| state.config.gateway_origins.contains(&o.origin))
+    else {
+        return missing();
+    };
+    let jar = axum_extra::extract::CookieJar::from_headers(headers);
+    let names = crate::web::cookie_names(&original.origin);
+    if let Some(cookie) = jar.get(names.session) {
+        match sessions::browser_session(
+            &state.db,
+            cookie.value(),
+            &state.config.sessions,
+            state.clock.now(),
+        )
+        .await
+        {
+            Ok(Some((user, _))) => {
+                return identity(
+                    &user.id.to_string(),
+                    &user.email,
+                    &user.role_list().join(","),
+                    "",
+                    "",
+                )
+            }
+            Ok(None) => {}
+            Err(error) => return ApiError::from(error).into_response(),
+        }
+    }
+    if !forward::is_navigation(headers) {
+        return missing();
+    }
+    let location = forward::sign_in_url(&original);
+    let mut response = match original.convention {
+        forward::Convention::Nginx => missing(),
+        forward::Convention::Traefik if matches!(original.method.as_str(), "GET" | "HEAD") => {
+            StatusCode::FOUND.into_response()
+        }
+        forward::Convention::Traefik => StatusCode::SEE_OTHER.into_response(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 

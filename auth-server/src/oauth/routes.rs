@@ -620,7 +620,8 @@ pub(crate) async fn end_session(
         let sub = verified.claims().sub.clone().unwrap_or_default();
         let now = state.clock.now();
         if let Some((user, browser)) =
-            sessions::browser_session(&state.db, cookie.value(), now).await?
+            sessions::browser_session(&state.db, cookie.value(), &state.config.sessions, now)
+                .await?
         {
             if user.id.to_string() == sub {
                 sessions::end_and_audit(

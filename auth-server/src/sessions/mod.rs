@@ -395,10 +395,13 @@ pub async fn attach_browser(db: &impl ConnectionTrait, session_id: Uuid) -> Resu
 }
 
 /// The live account and session a browser cookie names, if both are live at
-/// `now` (ended by logout, password change, disable or delete like any session).
+/// `now` (ended by logout, password change, disable or delete like any
+/// session). Use keeps it alive: its idle deadline moves to `now` + the idle
+/// lifetime (never past the absolute one), written at most once a minute.
 pub async fn browser_session(
     db: &impl ConnectionTrait,
     cookie: &str,
+    policy: &SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(user::Model, session::Model)>, DbErr> {
     if !cookie.starts_with(BROWSER_PREFIX) || cookie.len() > 128 {
@@ -416,7 +419,20 @@ pub async fn browser_session(
         .one(db)
         .await?
         .filter(|u| !u.disabled);
-    Ok(user.map(|user| (user, found)))
+    let Some(user) = user else {
+        return Ok(None);
+    };
+    if now - found.last_used_at >= chrono::Duration::minutes(1) {
+        let idle = (now + chrono(policy.idle)).min(found.absolute_expires_at);
+        session::Entity::update_many()
+            .col_expr(session::Column::LastUsedAt, Expr::value(now))
+            .col_expr(session::Column::IdleExpiresAt, Expr::value(idle))
+            .filter(session::Column::Id.eq(found.id))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok(Some((user, found)))
 }
 
 /// The session a refresh token belongs to, if any (for RFC 7009 revocation).

@@ -9,6 +9,8 @@
 //! (double submit), and the browser's `Sec-Fetch-Site`/`Origin` saying the
 //! post comes from this site.
 
+pub(crate) mod browser;
+pub(crate) mod gateway;
 pub(crate) mod routes;
 
 use askama::Template;
@@ -25,8 +27,11 @@ pub(crate) struct SignInPage<'a> {
     /// The authorization request, carried through the form.
     pub request: Vec<(String, String)>,
     pub email: &'a str,
-    /// The authorization request as a query string, for the sign-up link.
-    pub query: String,
+    /// Where the form posts.
+    pub action: &'a str,
+    /// The authorization request as a query string, for the sign-up link;
+    /// `None`: no sign-up link (the gateway's sign-in).
+    pub signup_query: Option<String>,
 }
 
 #[derive(Template)]
@@ -117,7 +122,8 @@ mod tests {
             csrf_token: "t",
             request: vec![("state".into(), "\"><script>x</script>".into())],
             email: "a@b.c\"onfocus=\"x",
-            query: "state=%22%3E%3Cscript%3E&x=\"><b>".into(),
+            action: "/oauth/authorize",
+            signup_query: Some("state=%22%3E%3Cscript%3E&x=\"><b>".into()),
         }
         .render()
         .expect("render");

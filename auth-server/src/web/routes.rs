@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum_extra::extract::cookie::{CookieJar, SameSite};
+use axum_extra::extract::cookie::CookieJar;
 
 use crate::accounts::password::Password;
 use crate::app::client_ip::ClientIp;
@@ -18,10 +18,13 @@ use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Prompt
 use crate::oauth::codes::{self, NewCode};
 use crate::oauth::consent;
 use crate::sessions;
-use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
+use crate::sessions::sign_in::{password_sign_in, Credentials};
+use crate::web::browser::{
+    adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
+    signed_in_browser, trusted_form, FormRefusal,
+};
 use crate::web::{
-    cookie, cookie_names, describe_scope, error_page, page, random_token, same_site_post,
-    ConsentPage, SignInPage, SignUpPage,
+    cookie_names, describe_scope, error_page, random_token, ConsentPage, SignInPage, SignUpPage,
 };
 
 /// The authorization-request parameters a sign-in form carries back.
@@ -35,34 +38,6 @@ const CARRIED: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
 ];
-
-/// Each parameter at most once (RFC 6749 §3.1); empty values are absent.
-fn parse(raw: &[u8]) -> Option<HashMap<String, String>> {
-    let mut params = HashMap::new();
-    for (name, value) in url::form_urlencoded::parse(raw) {
-        if value.is_empty() {
-            continue;
-        }
-        if params
-            .insert(name.into_owned(), value.into_owned())
-            .is_some()
-        {
-            return None;
-        }
-    }
-    Some(params)
-}
-
-fn see_other(location: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
     match error {
@@ -83,108 +58,6 @@ fn refuse(state: &AppState, error: AuthorizeError) -> Response {
             &state.config.issuer,
         )),
     }
-}
-
-fn server_error(error: impl std::fmt::Display) -> Response {
-    tracing::error!(%error, "authorization endpoint failed");
-    error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Something went wrong",
-        "Please try again in a moment.",
-    )
-}
-
-/// A page holding a form: the HTML, with a fresh CSRF cookie matching the
-/// token the page carries.
-fn form_page(
-    state: &AppState,
-    jar: CookieJar,
-    status: StatusCode,
-    html: Result<String, askama::Error>,
-    csrf: String,
-    redirect_uri: &str,
-) -> Response {
-    let Ok(html) = html else {
-        return server_error("a page did not render");
-    };
-    let names = cookie_names(&state.config.issuer);
-    let jar = jar.add(cookie(names.csrf, csrf, SameSite::Strict, names.secure));
-    (jar, page(status, html, Some(redirect_uri))).into_response()
-}
-
-/// The query of a GET, each parameter once; else an error page.
-#[allow(clippy::result_large_err)] // the error is the finished response
-fn query_params(query: Option<String>) -> Result<HashMap<String, String>, Response> {
-    parse(query.unwrap_or_default().as_bytes()).ok_or_else(|| {
-        error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "A parameter was given more than once.",
-        )
-    })
-}
-
-/// A posted form this site's own page sent: parsed (each field once) and
-/// CSRF-checked. Anything else is answered with an error page.
-// The error is the finished response, built once on a refusal; boxing it
-// would only add an allocation.
-#[allow(clippy::result_large_err)]
-fn trusted_form(
-    state: &AppState,
-    jar: &CookieJar,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<HashMap<String, String>, Response> {
-    let Some(params) = parse(body) else {
-        return Err(error_page(
-            StatusCode::BAD_REQUEST,
-            "This form cannot be used",
-            "A field was sent more than once.",
-        ));
-    };
-    let names = cookie_names(&state.config.issuer);
-    if !same_site_post(
-        headers,
-        &state.config.issuer,
-        jar.get(names.csrf).map(|c| c.value()),
-        params.get("csrf_token").map(String::as_str),
-    ) {
-        return Err(error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back to the application and try again.",
-        ));
-    }
-    Ok(params)
-}
-
-/// The live user and session the browser's cookie names, if any.
-async fn signed_in_browser(
-    state: &AppState,
-    jar: &CookieJar,
-) -> Result<Option<(crate::accounts::entity::Model, sessions::entity::Model)>, Response> {
-    let names = cookie_names(&state.config.issuer);
-    match jar.get(names.session) {
-        None => Ok(None),
-        Some(cookie) => sessions::browser_session(&state.db, cookie.value(), state.clock.now())
-            .await
-            .map_err(server_error),
-    }
-}
-
-/// Make `session` this browser's: its cookie set, the spent CSRF cookie gone.
-async fn adopt_session(
-    state: &AppState,
-    jar: CookieJar,
-    session: uuid::Uuid,
-) -> Result<CookieJar, Response> {
-    let names = cookie_names(&state.config.issuer);
-    let value = sessions::attach_browser(&state.db, session)
-        .await
-        .map_err(server_error)?;
-    Ok(jar
-        .add(cookie(names.session, value, SameSite::Lax, names.secure))
-        .remove(axum_extra::extract::cookie::Cookie::from(names.csrf)))
 }
 
 /// Back to the client with `error` (and `state`, `iss`).
@@ -256,12 +129,12 @@ async fn grant_or_ask(
     }
     .render();
     form_page(
-        state,
+        &state.config.issuer,
         jar,
         StatusCode::OK,
         html,
         csrf,
-        &request.redirect_uri,
+        Some(&request.redirect_uri),
     )
 }
 
@@ -327,10 +200,18 @@ fn sign_in_page(
         csrf_token: &csrf,
         request: carried(params),
         email,
-        query: query_of(params),
+        action: "/oauth/authorize",
+        signup_query: Some(query_of(params)),
     }
     .render();
-    form_page(state, jar, status, html, csrf, &request.redirect_uri)
+    form_page(
+        &state.config.issuer,
+        jar,
+        status,
+        html,
+        csrf,
+        Some(&request.redirect_uri),
+    )
 }
 
 /// `GET /oauth/authorize`: check the request; a browser signed in here (and
@@ -350,7 +231,7 @@ pub(crate) async fn authorize_get(
         Err(response) => return response,
     };
     let now = state.clock.now();
-    let signed_in = match signed_in_browser(&state, &jar).await {
+    let signed_in = match signed_in_browser(&state, &state.config.issuer, &jar).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -381,7 +262,7 @@ pub(crate) async fn authorize_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut params = match trusted_form(&state, &jar, &headers, &body) {
+    let mut params = match trusted_form(&state.config.issuer, &jar, &headers, &body) {
         Ok(params) => params,
         Err(response) => return response,
     };
@@ -391,68 +272,30 @@ pub(crate) async fn authorize_post(
         Ok(request) => request,
         Err(response) => return response,
     };
-    if crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )
-    .is_err()
-    {
-        return sign_in_page(
-            &state,
-            jar,
-            &request,
-            &params,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many attempts. Wait a minute and try again."),
-            &email,
-        );
-    }
     let now = state.clock.now();
-    let user_agent = crate::app::client_ip::user_agent(&headers);
-    let signed_in = password_sign_in(
-        &state.db,
-        state.password_gate(),
-        &state.config.sessions,
-        Credentials {
-            email: &email,
-            password: &password,
-            ip: ip.0,
-            user_agent,
-            audience: &state.config.account_audience,
-        },
-        now,
-    )
-    .await;
-    let signed_in = match signed_in {
+    let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
         Ok(signed_in) => signed_in,
-        Err(SignInError::InvalidCredentials) => {
-            // One message whether or not the account exists.
+        Err(FormRefusal::Again(status, message)) => {
             return sign_in_page(
                 &state,
                 jar,
                 &request,
                 &params,
-                StatusCode::UNAUTHORIZED,
-                Some("Incorrect email or password."),
-                &email,
-            );
-        }
-        Err(SignInError::Refused(_)) => {
-            return sign_in_page(
-                &state,
-                jar,
-                &request,
-                &params,
-                StatusCode::TOO_MANY_REQUESTS,
-                Some("Too many attempts. Wait a minute and try again."),
+                status,
+                Some(message),
                 &email,
             )
         }
-        Err(error) => return server_error(error),
+        Err(FormRefusal::Failed(response)) => return response,
     };
-    let jar = match adopt_session(&state, jar, signed_in.started.session.id).await {
+    let jar = match adopt_session(
+        &state,
+        &state.config.issuer,
+        jar,
+        signed_in.started.session.id,
+    )
+    .await
+    {
         Ok(jar) => jar,
         Err(response) => return response,
     };
@@ -468,7 +311,7 @@ pub(crate) async fn consent_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match trusted_form(&state, &jar, &headers, &body) {
+    let params = match trusted_form(&state.config.issuer, &jar, &headers, &body) {
         Ok(params) => params,
         Err(response) => return response,
     };
@@ -477,7 +320,7 @@ pub(crate) async fn consent_post(
         Err(response) => return response,
     };
     let now = state.clock.now();
-    let signed_in = match signed_in_browser(&state, &jar).await {
+    let signed_in = match signed_in_browser(&state, &state.config.issuer, &jar).await {
         Ok(found) => found,
         Err(response) => return response,
     };
@@ -533,7 +376,14 @@ fn sign_up_page(
         query: query_of(params),
     }
     .render();
-    form_page(state, jar, status, html, csrf, &request.redirect_uri)
+    form_page(
+        &state.config.issuer,
+        jar,
+        status,
+        html,
+        csrf,
+        Some(&request.redirect_uri),
+    )
 }
 
 /// `GET /oauth/signup`: the sign-up page, for the same authorization request.
@@ -562,7 +412,7 @@ pub(crate) async fn signup_post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut params = match trusted_form(&state, &jar, &headers, &body) {
+    let mut params = match trusted_form(&state.config.issuer, &jar, &headers, &body) {
         Ok(params) => params,
         Err(response) => return response,
     };
@@ -646,7 +496,14 @@ pub(crate) async fn signup_post(
         Ok(signed_in) => signed_in,
         Err(error) => return server_error(error),
     };
-    let jar = match adopt_session(&state, jar, signed_in.started.session.id).await {
+    let jar = match adopt_session(
+        &state,
+        &state.config.issuer,
+        jar,
+        signed_in.started.session.id,
+    )
+    .await
+    {
         Ok(jar) => jar,
         Err(response) => return response,
     };

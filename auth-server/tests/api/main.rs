@@ -11,6 +11,7 @@ mod code_grant;
 mod codes;
 mod domain;
 mod gateway;
+mod gateway_browser;
 mod health;
 mod hostile_input;
 mod keys;
