@@ -29,8 +29,14 @@ async fn start_nginx(auth: &str, upstream: &str) -> Nginx {
 }
 
 async fn auth_server_with_user() -> (String, String, tempfile::TempDir) {
+    auth_server_with_user_and(&[]).await
+}
+
+async fn auth_server_with_user_and(
+    extra: &[(&'static str, String)],
+) -> (String, String, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
-    let vars: HashMap<&str, String> = HashMap::from([
+    let mut vars: HashMap<&str, String> = HashMap::from([
         ("BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
         (
@@ -41,6 +47,7 @@ async fn auth_server_with_user() -> (String, String, tempfile::TempDir) {
         ("ARGON2_MEMORY_KIB", "4096".to_owned()),
         ("ARGON2_ITERATIONS", "1".to_owned()),
     ]);
+    vars.extend(extra.iter().cloned());
     let config =
         auth_server::config::Config::from_lookup(|n| vars.get(n).cloned()).expect("config");
     let app = auth_server::Application::build(config)
@@ -206,4 +213,124 @@ async fn blog_svc_serves_through_the_gateway_with_a_valid_token() {
             .status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(signet_nginx),
+    ignore = "needs nginx: set NGINX_BIN (the CI installs Debian's nginx)"
+)]
+async fn a_browser_signs_in_through_the_gateway_and_reaches_the_application() {
+    let port = signet_service::testing::free_port();
+    let site = format!("http://127.0.0.1:{port}");
+    let (auth, _, _auth_dir) =
+        auth_server_with_user_and(&[("GATEWAY_PROTECTED_ORIGINS", site.clone())]).await;
+    let upstream = echo_upstream().await;
+    let nginx = Nginx::start_at(
+        "browser-gateway.conf.template",
+        &[
+            (
+                "AUTH_UPSTREAM",
+                auth.trim_start_matches("http://").to_owned(),
+            ),
+            (
+                "APP_UPSTREAM",
+                upstream.trim_start_matches("http://").to_owned(),
+            ),
+        ],
+        port,
+    )
+    .await;
+    assert_eq!(nginx.url, site);
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    const PAGE: &str = "text/html,application/xhtml+xml";
+
+    // A script's request gets the 401; a page load goes to sign in.
+    let api = browser
+        .get(format!("{site}/data"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    assert!(api.headers().get("location").is_none());
+    let page = browser
+        .get(format!("{site}/private?x=1"))
+        .header("accept", PAGE)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::FOUND);
+    let sign_in = page.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        sign_in.starts_with(&format!("{site}/oauth/gateway/sign-in?rd=")),
+        "{sign_in}"
+    );
+    let post = browser
+        .post(format!("{site}/form"))
+        .header("accept", PAGE)
+        .form(&[("a", "b")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(post.status(), StatusCode::SEE_OTHER, "303 for a POST");
+
+    // The sign-in page, served on the protected origin through nginx.
+    let form = browser
+        .get(&sign_in)
+        .header("accept", PAGE)
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(form.status(), StatusCode::OK);
+    let html = form.text().await.expect("html");
+    let at = html.find("name=\"csrf_token\" value=\"").expect("csrf") + 25;
+    let csrf = html[at..].split('"').next().expect("value").to_owned();
+    let rd = format!("{site}/private?x=1");
+    let signed_in = browser
+        .post(format!("{site}/oauth/gateway/sign-in"))
+        .header("origin", site.as_str())
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("rd", rd.as_str()),
+            ("email", "gw@example.com"),
+            ("password", "correct horse battery staple"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.headers()["location"], rd.as_str());
+
+    // Back at the application, with the identity nginx set.
+    let seen: Value = browser
+        .get(&rd)
+        .header("accept", PAGE)
+        .header("x-auth-user", "spoofed")
+        .send()
+        .await
+        .expect("app")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(seen["x-auth-email"], "gw@example.com");
+    assert_ne!(seen["x-auth-user"], "spoofed");
+    // Only the sign-in page of auth-server is exposed on the site: its API
+    // paths reach the application.
+    let other: Value = browser
+        .get(format!("{site}/api/v1/users/me"))
+        .send()
+        .await
+        .expect("other")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(other["x-auth-email"], "gw@example.com", "{other}");
 }

@@ -289,9 +289,18 @@ impl Nginx {
     /// # Panics
     /// When `NGINX_BIN` is unset or nginx does not start listening.
     pub async fn start(template: &str, vars: &[(&str, String)]) -> Self {
+        Self::start_at(template, vars, free_port()).await
+    }
+
+    /// The same on a port the test chose beforehand (from [`free_port`]),
+    /// for configurations that must name nginx's own origin.
+    ///
+    /// # Panics
+    /// As [`Nginx::start`].
+    pub async fn start_at(template: &str, vars: &[(&str, String)], port: u16) -> Self {
         let bin = std::env::var("NGINX_BIN").unwrap_or_else(|_| panic!("NGINX_BIN is not set"));
         let dir = shared_tempdir();
-        let listen = format!("127.0.0.1:{}", free_port());
+        let listen = format!("127.0.0.1:{port}");
         let prefix = dir.path().display().to_string();
         let template_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../deploy/nginx")
