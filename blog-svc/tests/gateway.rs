@@ -3,9 +3,6 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderMap;
-use axum::routing::get;
-use axum::{Json, Router};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signet_service::testing::Nginx;
@@ -79,27 +76,6 @@ async fn auth_server_with_user_and(
     )
 }
 
-/// An upstream that reports the identity headers it received.
-async fn echo_upstream() -> String {
-    async fn echo(headers: HeaderMap) -> Json<Value> {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        Json(
-            json!({ "x-auth-user": get("x-auth-user"), "x-auth-email": get("x-auth-email"), "x-auth-roles": get("x-auth-roles") }),
-        )
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, Router::new().fallback(get(echo))).await });
-    url
-}
-
 #[tokio::test]
 #[cfg_attr(
     not(signet_nginx),
@@ -107,7 +83,7 @@ async fn echo_upstream() -> String {
 )]
 async fn the_gateway_refuses_anonymous_requests_and_passes_the_verified_user_upstream() {
     let (auth, token, _auth_dir) = auth_server_with_user().await;
-    let upstream = echo_upstream().await;
+    let upstream = signet_service::testing::echo_identity_upstream().await;
     let nginx = start_nginx(&auth, &upstream).await;
     let http = reqwest::Client::new();
 
@@ -225,7 +201,7 @@ async fn a_browser_signs_in_through_the_gateway_and_reaches_the_application() {
     let site = format!("http://127.0.0.1:{port}");
     let (auth, _, _auth_dir) =
         auth_server_with_user_and(&[("GATEWAY_PROTECTED_ORIGINS", site.clone())]).await;
-    let upstream = echo_upstream().await;
+    let upstream = signet_service::testing::echo_identity_upstream().await;
     let nginx = Nginx::start_at(
         "browser-gateway.conf.template",
         &[

@@ -347,3 +347,61 @@ impl Drop for Nginx {
         let _ = self.child.wait();
     }
 }
+
+/// The hidden inputs of an HTML page's forms, as a browser would submit
+/// them (attribute values unescaped the way askama escapes them).
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attribute = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let raw = tag[start..].split('"').next()?;
+        Some(
+            raw.replace("&quot;", "\"")
+                .replace("&#34;", "\"")
+                .replace("&#x27;", "'")
+                .replace("&#39;", "'")
+                .replace("&lt;", "<")
+                .replace("&#60;", "<")
+                .replace("&gt;", ">")
+                .replace("&#62;", ">")
+                .replace("&amp;", "&")
+                .replace("&#38;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+        .filter(|tag| tag.contains("type=\"hidden\""))
+        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
+        .collect()
+}
+
+/// An application on a loopback port that answers every request with the
+/// identity headers a gateway set (`x-auth-user`, `x-auth-email`,
+/// `x-auth-roles`) as JSON; its base URL.
+pub async fn echo_identity_upstream() -> String {
+    async fn echo(headers: axum::http::HeaderMap) -> axum::Json<serde_json::Value> {
+        let get = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        axum::Json(serde_json::json!({
+            "x-auth-user": get("x-auth-user"),
+            "x-auth-email": get("x-auth-email"),
+            "x-auth-roles": get("x-auth-roles"),
+        }))
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!(
+        "http://{}",
+        listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"))
+    );
+    let app = axum::Router::new().fallback(axum::routing::get(echo));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}

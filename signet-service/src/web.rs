@@ -102,9 +102,12 @@ pub fn page(status: StatusCode, html: String, form_target: Option<&str>) -> Resp
     }
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Not `no-referrer`: under it browsers send `Origin: null` with every
+    // form post (Fetch §3.1), and the CSRF check could not tell this site's
+    // own forms. `same-origin` still tells other sites nothing.
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -164,6 +167,7 @@ mod tests {
         );
         assert_eq!(response.headers()[header::X_FRAME_OPTIONS], "DENY");
         assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[header::REFERRER_POLICY], "same-origin");
         assert_eq!(origin_of("not a url"), "");
     }
 }

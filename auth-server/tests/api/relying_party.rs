@@ -36,28 +36,6 @@ async fn transport(
     Ok(builder.body(body).expect("a response the server sent"))
 }
 
-/// The values of a page's hidden inputs, as a browser would submit them.
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let attribute = |tag: &str, name: &str| -> Option<String> {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let raw = tag[start..].split('"').next()?;
-        Some(
-            raw.replace("&quot;", "\"")
-                .replace("&#x27;", "'")
-                .replace("&#39;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&"),
-        )
-    };
-    html.split("<input")
-        .skip(1)
-        .filter_map(|rest| rest.split('>').next())
-        .filter(|tag| tag.contains("type=\"hidden\""))
-        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
-        .collect()
-}
-
 /// The browser's part: open the authorization URL, fill in the sign-in form,
 /// and return where the server sends it back to.
 async fn browser_signs_in(app: &TestApp, authorize: &url::Url, email: &str) -> url::Url {
@@ -76,7 +54,7 @@ async fn browser_signs_in(app: &TestApp, authorize: &url::Url, email: &str) -> u
         .filter_map(|v| v.split(';').next())
         .map(str::to_owned)
         .collect();
-    let mut form = hidden_inputs(&page.text().await.expect("html"));
+    let mut form = signet_service::testing::hidden_inputs(&page.text().await.expect("html"));
     form.push(("email".into(), email.into()));
     form.push(("password".into(), PASSWORD.into()));
     let response = app

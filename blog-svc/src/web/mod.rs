@@ -126,10 +126,16 @@ pub(crate) struct MessagePage<'a> {
     pub message: &'a str,
 }
 
-/// Render a template as a page with the house headers.
-pub(crate) fn render(status: StatusCode, template: &impl Template) -> Response {
+/// Render a template as a page with the house headers. `form_target`: the
+/// one other origin its forms may lead to (the auth server, where signing
+/// out continues).
+pub(crate) fn render(
+    status: StatusCode,
+    template: &impl Template,
+    form_target: Option<&str>,
+) -> Response {
     match template.render() {
-        Ok(html) => signet_service::web::page(status, html, None),
+        Ok(html) => signet_service::web::page(status, html, form_target),
         Err(error) => {
             tracing::error!(error = %error, "template failed to render");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()

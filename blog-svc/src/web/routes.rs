@@ -117,6 +117,7 @@ fn message(status: StatusCode, title: &str, text: &str) -> Response {
             title,
             message: text,
         },
+        None,
     )
 }
 
@@ -217,8 +218,15 @@ impl Visitor {
         }
     }
 
-    /// The page, with the CSRF cookie if the browser had none.
-    fn respond(&self, state: &AppState, response: Response) -> Response {
+    /// A page for this visitor: its sign-out form may continue to the auth
+    /// server, and the CSRF cookie is set if the browser had none.
+    fn page(
+        &self,
+        state: &AppState,
+        status: StatusCode,
+        template: &impl askama::Template,
+    ) -> Response {
+        let response = render(status, template, Some(&state.config.auth_issuer));
         if !self.new_csrf {
             return response;
         }
@@ -335,7 +343,7 @@ async fn listing(
         posts: page.items.into_iter().map(item).collect(),
         next,
     };
-    Ok(visitor.respond(state, render(StatusCode::OK, &html)))
+    Ok(visitor.page(state, StatusCode::OK, &html))
 }
 
 async fn index(
@@ -372,7 +380,7 @@ async fn show(
         post: item(posts::view(post, author)),
         may_edit,
     };
-    Ok(visitor.respond(&state, render(StatusCode::OK, &html)))
+    Ok(visitor.page(&state, StatusCode::OK, &html))
 }
 
 /// The session's access token, refreshed when it is about to expire, and
@@ -452,7 +460,7 @@ fn edit_page(
         body,
         errors,
     };
-    visitor.respond(state, render(status, &html))
+    visitor.page(state, status, &html)
 }
 
 fn field_messages(errors: &[crate::error::FieldError]) -> Vec<String> {

@@ -88,8 +88,13 @@ impl TestApp {
     }
 
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_typed(claims, "at+jwt")
+    }
+
+    /// Signed with the trusted key, with this `typ` header.
+    pub fn sign_typed(&self, claims: &Value, typ: &str) -> String {
         let mut header = Header::new(Algorithm::RS256);
-        header.typ = Some("at+jwt".into());
+        header.typ = Some(typ.into());
         header.kid = Some(self.kid.clone());
         let key = EncodingKey::from_rsa_pem(test_key().private_pem.as_bytes()).expect("key");
         jsonwebtoken::encode(&header, claims, &key).expect("sign")

@@ -288,6 +288,21 @@ async fn tokens_the_blog_must_not_trust_are_refused(backend: Backend) {
             .expect("ascii")
             .contains("invalid_token"));
     }
+    // An ID token (typ JWT) is no access token, even one naming the blog's
+    // audience and signed by the trusted key; and one for a client, as
+    // auth-server issues them, neither.
+    let mut id_claims = app.base_claims("u");
+    id_claims["nonce"] = json!("n");
+    id_claims["at_hash"] = json!("x");
+    let mut for_a_client = id_claims.clone();
+    for_a_client["aud"] = json!("sgc_blogclient");
+    for (label, token) in [
+        ("typ JWT", app.sign_typed(&id_claims, "JWT")),
+        ("client audience", app.sign_typed(&for_a_client, "JWT")),
+    ] {
+        let response = app.create_post(Some(&token), &body).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{label}");
+    }
 }
 
 async fn metrics_count_requests_and_verification_failures(backend: Backend) {

@@ -2,5 +2,6 @@
 //! sign-in through the auth server's page (OpenID Connect code flow), and
 //! the attacks on each step; on SQLite and PostgreSQL.
 
+mod browser;
 mod pages;
 mod stack;

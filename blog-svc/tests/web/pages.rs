@@ -7,7 +7,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 use reqwest::{Response, StatusCode};
 use sea_orm::{ConnectionTrait, Statement};
 use signet_service::backend_tests;
-use signet_service::testing::Backend;
+use signet_service::testing::{hidden_inputs, Backend};
 
 use crate::stack::{Stack, PASSWORD};
 
@@ -36,28 +36,6 @@ async fn follow(browser: &reqwest::Client, mut response: Response) -> (Response,
 async fn get(browser: &reqwest::Client, url: &str) -> (Response, Vec<String>) {
     let response = browser.get(url).send().await.expect("get");
     follow(browser, response).await
-}
-
-/// The values of a page's hidden inputs (askama-escaped attribute values).
-fn hidden_inputs(html: &str) -> Vec<(String, String)> {
-    let attribute = |tag: &str, name: &str| -> Option<String> {
-        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
-        let raw = tag[start..].split('"').next()?;
-        Some(
-            raw.replace("&quot;", "\"")
-                .replace("&#x27;", "'")
-                .replace("&#39;", "'")
-                .replace("&lt;", "<")
-                .replace("&gt;", ">")
-                .replace("&amp;", "&"),
-        )
-    };
-    html.split("<input")
-        .skip(1)
-        .filter_map(|rest| rest.split('>').next())
-        .filter(|tag| tag.contains("type=\"hidden\""))
-        .filter_map(|tag| Some((attribute(tag, "name")?, attribute(tag, "value")?)))
-        .collect()
 }
 
 fn csrf_of(html: &str) -> String {

@@ -11,6 +11,9 @@ use tempfile::TempDir;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct Stack {
+    /// The gateway (nginx, browser mode) in front of an echo application,
+    /// for [`Stack::spawn_gateway`].
+    pub gateway: Option<signet_service::testing::Nginx>,
     pub auth: String,
     pub blog: String,
     pub auth_state: auth_server::app::state::AppState,
@@ -20,8 +23,38 @@ pub struct Stack {
 
 impl Stack {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// The stack, and nginx's browser gateway (deploy/nginx's
+    /// browser-gateway template) protecting an application that echoes the
+    /// identity headers it receives.
+    pub async fn spawn_gateway() -> Self {
+        let port = signet_service::testing::free_port();
+        let site = format!("http://127.0.0.1:{port}");
+        let mut stack =
+            Self::spawn_with(Backend::Sqlite, &[("GATEWAY_PROTECTED_ORIGINS", site)]).await;
+        let app = signet_service::testing::echo_identity_upstream().await;
+        stack.gateway = Some(
+            signet_service::testing::Nginx::start_at(
+                "browser-gateway.conf.template",
+                &[
+                    (
+                        "AUTH_UPSTREAM",
+                        stack.auth.trim_start_matches("http://").to_owned(),
+                    ),
+                    ("APP_UPSTREAM", app.trim_start_matches("http://").to_owned()),
+                ],
+                port,
+            )
+            .await,
+        );
+        stack
+    }
+
+    pub async fn spawn_with(backend: Backend, auth_extra: &[(&'static str, String)]) -> Self {
         let auth_dir = tempfile::tempdir().expect("dir");
-        let auth_vars: HashMap<&str, String> = HashMap::from([
+        let mut auth_vars: HashMap<&str, String> = HashMap::from([
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
             ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
@@ -35,6 +68,7 @@ impl Stack {
             ("ARGON2_MEMORY_KIB", "4096".to_owned()),
             ("ARGON2_ITERATIONS", "1".to_owned()),
         ]);
+        auth_vars.extend(auth_extra.iter().cloned());
         let config = auth_server::config::Config::from_lookup(|n| auth_vars.get(n).cloned())
             .expect("auth config");
         let app = auth_server::Application::build(config)
@@ -75,6 +109,7 @@ impl Stack {
         let blog_db = app.state().db.clone();
         tokio::spawn(app.run_until(std::future::pending()));
         Self {
+            gateway: None,
             auth,
             blog,
             auth_state,

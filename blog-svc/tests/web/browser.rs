@@ -1,0 +1,219 @@
+//! A real headless Chromium (Debian's, driven through chromedriver with
+//! fantoccini) signs in to blog-svc through auth-server's page, writes a
+//! post, sees it listed and signs out; and signs in through the gateway's
+//! browser mode (a real nginx) to reach a protected application. The pages'
+//! CSP, cookies and redirects are the browser's to enforce here, not a test
+//! client's.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+use signet_service::testing::{free_port, Backend};
+
+use crate::stack::{Stack, PASSWORD};
+
+/// chromedriver on a loopback port, killed when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn browser() -> (Client, Driver) {
+    let driver_bin = std::env::var("CHROMEDRIVER_BIN").expect("CHROMEDRIVER_BIN");
+    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let port = free_port();
+    let child = Command::new(driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _profile: profile,
+    };
+    let mut ready = false;
+    for _ in 0..400 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(ready, "chromedriver did not start listening");
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            // Headless as root in a sandboxless container; and no calls home
+            // (this machine's network is closed, and tests stay on loopback).
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ],
+        },
+    });
+    let mut builder = ClientBuilder::new(HttpConnector::new());
+    builder.capabilities(capabilities.as_object().expect("object").clone());
+    let client = builder
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session");
+    (client, driver)
+}
+
+async fn fill(client: &Client, id: &str, text: &str) {
+    client
+        .wait()
+        .for_element(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into #{id}: {e}"));
+}
+
+async fn click(client: &Client, css: &str) {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client
+        .wait()
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+/// Wait (polling, bounded) until the browser is on a URL starting with `prefix`.
+async fn arrive(client: &Client, prefix: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..600 {
+        last = client.current_url().await.expect("url").to_string();
+        if last.starts_with(prefix) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page = client.source().await.unwrap_or_default();
+    panic!("never arrived at {prefix}: still at {last}:\n{page}");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(signet_browser),
+    ignore = "needs Chromium and chromedriver: set CHROMEDRIVER_BIN (the CI installs Debian's chromium and chromium-driver)"
+)]
+async fn chromium_signs_in_to_the_blog_writes_a_post_and_signs_out() {
+    let stack = Stack::spawn(Backend::Sqlite).await;
+    stack.user("brenda@example.com", "Brenda Browser").await;
+    let (client, _driver) = browser().await;
+
+    client.goto(&stack.blog_url("/")).await.expect("front page");
+    click(&client, "#sign-in").await;
+    // auth-server's sign-in page (its own origin).
+    arrive(&client, &format!("{}/oauth/authorize?", stack.auth)).await;
+    fill(&client, "email", "brenda@example.com").await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    // Back at the blog, signed in.
+    arrive(&client, &stack.blog_url("/")).await;
+    let who = text_of(&client, "#signed-in-as").await;
+    assert_eq!(who, "Signed in as Brenda Browser");
+
+    // Write a post whose title is markup: the browser shows it as text.
+    click(&client, "a[href='/write']").await;
+    arrive(&client, &stack.blog_url("/write")).await;
+    let title = "<b>Bold?</b> & a real browser";
+    fill(&client, "title", title).await;
+    fill(&client, "body", "Written in Chromium.\nSecond line.").await;
+    click(&client, "#publish").await;
+    arrive(&client, &stack.blog_url("/posts/")).await;
+    assert_eq!(text_of(&client, "article h1").await, title);
+    assert_eq!(
+        client
+            .find_all(Locator::Css("article h1 b"))
+            .await
+            .expect("query")
+            .len(),
+        0,
+        "no element from the stored markup"
+    );
+
+    // Listed on the front page.
+    client.goto(&stack.blog_url("/")).await.expect("front page");
+    assert_eq!(text_of(&client, ".posts li a").await, title);
+
+    // Sign out: through auth-server's logout and back, signed out of both.
+    click(&client, "#sign-out").await;
+    client
+        .wait()
+        .for_element(Locator::Id("sign-in"))
+        .await
+        .expect("signed out");
+    assert_eq!(
+        client.current_url().await.expect("url").as_str(),
+        stack.blog_url("/")
+    );
+    click(&client, "#sign-in").await;
+    arrive(&client, &format!("{}/oauth/authorize?", stack.auth)).await;
+    client
+        .wait()
+        .for_element(Locator::Id("password"))
+        .await
+        .expect("the auth server asks for the password again");
+    client.close().await.expect("close");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(signet_browser, signet_nginx)),
+    ignore = "needs Chromium, chromedriver and nginx: set CHROMEDRIVER_BIN and NGINX_BIN (the CI installs them)"
+)]
+async fn chromium_signs_in_through_the_gateway_to_a_protected_application() {
+    let stack = Stack::spawn_gateway().await;
+    stack.user("gina@example.com", "Gina Gateway").await;
+    let site = stack.gateway.as_ref().expect("gateway").url.clone();
+    let (client, _driver) = browser().await;
+
+    client
+        .goto(&format!("{site}/private/report?year=2026"))
+        .await
+        .expect("protected page");
+    arrive(&client, &format!("{site}/oauth/gateway/sign-in?rd=")).await;
+    fill(&client, "email", "gina@example.com").await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrive(&client, &format!("{site}/private/report?year=2026")).await;
+    let page = client.source().await.expect("source");
+    assert!(page.contains("gina@example.com"), "{page}");
+    client.close().await.expect("close");
+}
