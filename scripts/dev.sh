@@ -2,7 +2,9 @@
 # Run the whole stack locally on SQLite:
 #   auth-server :8080, blog-svc :8081, scraper-svc :8082.
 # First run: generates a signing key, an admin (password stored in
-# data/dev-admin.txt, mode 600) and the scraper's API key (data/scraper.key).
+# data/dev-admin.txt, mode 600), the scraper's API key (data/scraper.key) and
+# registers the blog's web front end as an OpenID Connect client
+# (data/blog-client.json and data/blog-client.secret).
 # Ctrl-C stops all three cleanly. Development only: never use these files in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +43,17 @@ if [ ! -s "$data/scraper.key" ]; then
     env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write,posts:import > "$data/scraper.key"
 fi
 
+if [ ! -s "$data/blog-client.secret" ]; then
+    echo "== registering the blog's web front end as an OIDC client"
+    env "${auth_env[@]}" "$bin/auth-server" clients create --name Blog --first-party \
+        --redirect-uri "http://$blog_addr/auth/callback" \
+        --post-logout-redirect-uri "http://$blog_addr/" \
+        --scopes "openid profile email offline_access" > "$data/blog-client.json"
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_secret"])' \
+        "$data/blog-client.json" > "$data/blog-client.secret"
+fi
+blog_client_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_id"])' "$data/blog-client.json")
+
 pids=()
 stop() {
     trap - INT TERM EXIT
@@ -62,6 +75,7 @@ wait_ready() {
 env "${auth_env[@]}" "$bin/auth-server" serve & pids+=($!)
 wait_ready "$auth_addr" auth-server
 env BIND_ADDR="$blog_addr" DATABASE_URL="sqlite://$data/blog.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
+    PUBLIC_URL="http://$blog_addr" OIDC_CLIENT_ID="$blog_client_id" OIDC_CLIENT_SECRET_FILE="$data/blog-client.secret" \
     "$bin/blog-svc" serve & pids+=($!)
 wait_ready "$blog_addr" blog-svc
 env BIND_ADDR="$scraper_addr" DATABASE_URL="sqlite://$data/scraper.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
@@ -72,8 +86,9 @@ wait_ready "$scraper_addr" scraper-svc
 cat <<INFO
 
 == Signet is running
+   Open http://$blog_addr/ in a browser: sign in (or create an account) through Signet's page, write a post.
    auth-server  http://$auth_addr   (JWKS: /.well-known/jwks.json, OpenAPI: /openapi.json)
-   blog-svc     http://$blog_addr   (GET /api/v1/posts)
+   blog-svc     http://$blog_addr   (web pages; API: GET /api/v1/posts)
    scraper-svc  http://$scraper_addr   (POST /api/v1/scrape, admin)
    admin        $admin_email (password in $data/dev-admin.txt)
    Next: scripts/demo.sh in another terminal. Ctrl-C stops everything.
