@@ -136,6 +136,9 @@ mod tests {
         let error = Config::from_lookup(|n| (n == "OIDC_CLIENT_ID").then(|| "c".to_owned()))
             .expect_err("secret missing");
         assert_eq!(error.variable, "OIDC_CLIENT_SECRET");
+        let error = Config::from_lookup(|n| (n == "OIDC_CLIENT_SECRET").then(|| "s".to_owned()))
+            .expect_err("id missing");
+        assert_eq!(error.variable, "OIDC_CLIENT_ID");
         let config = Config::from_lookup(|n| match n {
             "OIDC_CLIENT_ID" => Some("sgc_1".into()),
             "OIDC_CLIENT_SECRET" => Some("hunter2-hunter2".into()),
@@ -154,7 +157,6 @@ mod tests {
             ("METRICS_ADDR", "localhost"),
             ("AUTH_AUDIENCE", ","),
             ("PUBLIC_URL", "localhost:8081"),
-            ("OIDC_CLIENT_SECRET", "only-the-secret"),
             ("WEB_SESSION_LIFETIME", "forever"),
             ("WEB_SESSION_IDLE_TIMEOUT", "-1s"),
         ] {

@@ -448,6 +448,26 @@ async fn a_third_party_client_needs_consent_once_until_it_is_withdrawn(backend: 
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
 
+async fn the_sign_in_page_is_rate_limited_like_the_rest_login(backend: Backend) {
+    // Three per minute: creating the user signs in once (REST), then two misses.
+    let app = TestApp::spawn_with(backend, &[("RATE_LIMIT_LOGIN_PER_IP", "3/1m")]).await;
+    let rp = rp(&app, true).await;
+    let user = app.user("limited-page@example.com").await;
+    for _ in 0..2 {
+        let wrong = sign_in(&app, &rp, &user.email, "not the password at all").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = sign_in(&app, &rp, &user.email, PASSWORD).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(limited.headers(), "signet_session").is_none());
+    let html = limited.text().await.expect("html");
+    assert!(html.contains("Too many attempts"), "{html}");
+    assert!(
+        html.contains("name=\"password\""),
+        "the form again, as a page"
+    );
+}
+
 async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let rp = rp(&app, true).await;
@@ -559,6 +579,7 @@ async fn a_new_user_signs_up_from_the_sign_in_page_and_continues(backend: Backen
 backend_tests!(
     a_new_user_signs_up_from_the_sign_in_page_and_continues,
     signing_out_of_the_application_signs_out_of_signet,
+    the_sign_in_page_is_rate_limited_like_the_rest_login,
     a_browser_signs_in_gets_a_code_and_the_client_gets_tokens,
     untrusted_requests_get_a_page_and_the_rest_go_back_with_an_error,
     the_sign_in_form_resists_csrf_and_reveals_no_account,

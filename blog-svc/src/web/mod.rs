@@ -175,6 +175,9 @@ mod tests {
         for raw in ["<img", "<script", "<iframe", "<b>me", "alert(4)\""] {
             assert!(!html.contains(raw), "{raw} in {html}");
         }
-        assert!(html.contains("&lt;script&gt;alert(3)&lt;/script&gt;"));
+        assert!(
+            html.contains("&#60;script&#62;alert(3)&#60;/script&#62;"),
+            "{html}"
+        );
     }
 }

@@ -451,7 +451,43 @@ async fn a_session_whose_refresh_is_refused_must_sign_in_again(backend: Backend)
     assert!(home.text().await.expect("html").contains("id=\"sign-in\""));
 }
 
+async fn with_the_auth_server_down_reading_works_and_sign_in_says_so(backend: Backend) {
+    let dir = tempfile::tempdir().expect("dir");
+    // A port nothing listens on: the auth server is down.
+    let down = format!("http://127.0.0.1:{}", signet_service::testing::free_port());
+    let vars: std::collections::HashMap<&str, String> = std::collections::HashMap::from([
+        ("BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
+        (
+            "DATABASE_URL",
+            signet_service::testing::fresh_database(backend, &dir, "blog").await,
+        ),
+        ("AUTH_ISSUER", down),
+        ("OIDC_CLIENT_ID", "sgc_blog".to_owned()),
+        ("OIDC_CLIENT_SECRET", "sgcs_secret".to_owned()),
+    ]);
+    let config = blog_svc::config::Config::from_lookup(|n| vars.get(n).cloned()).expect("config");
+    let app = blog_svc::Application::build(config)
+        .await
+        .expect("starts lazily without the auth server");
+    let blog = format!("http://{}", app.local_addr());
+    tokio::spawn(app.run_until(std::future::pending()));
+    let browser = browser();
+    let (home, _) = get(&browser, &format!("{blog}/")).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let login = browser
+        .get(format!("{blog}/auth/login"))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(login.headers().get(LOCATION).is_none());
+    let html = login.text().await.expect("html");
+    assert!(html.contains("Sign-in unavailable"), "{html}");
+}
+
 backend_tests!(
+    with_the_auth_server_down_reading_works_and_sign_in_says_so,
     a_reader_signs_in_writes_edits_deletes_and_signs_out,
     the_session_cookie_is_http_only_and_the_tokens_are_sealed,
     a_callback_from_another_browser_or_replayed_is_refused,
