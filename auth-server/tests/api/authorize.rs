@@ -5,10 +5,12 @@
 
 use auth_server::clients::{self, Actor, NewClient};
 use auth_server::oauth::codes::s256;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 
-use crate::helpers::{backend_tests, json_body, Backend, TestApp, PASSWORD};
+use crate::helpers::{
+    backend_tests, csrf_field, json_body, set_cookie, value_of, Backend, TestApp, PASSWORD,
+};
 
 const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -67,28 +69,6 @@ async fn get_authorize(
         request = request.header("cookie", cookie);
     }
     request.send().await.expect("request")
-}
-
-/// `name=value` of the cookie `name` set by `headers`, and its attributes.
-fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-fn value_of(set_cookie: &str) -> String {
-    set_cookie.split(';').next().expect("pair").to_owned()
-}
-
-fn csrf_field(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("csrf field")
-        + 25;
-    html[at..].split('"').next().expect("value").to_owned()
 }
 
 /// The page, then the form posted as the browser would.

@@ -4,10 +4,10 @@
 //! redirect ever leaves the protected origins. Driven over HTTP the way
 //! nginx and Traefik call forward-auth (the real-nginx test is blog-svc's).
 
-use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::header::LOCATION;
 use reqwest::{RequestBuilder, StatusCode};
 
-use crate::helpers::{backend_tests, Backend, TestApp, PASSWORD};
+use crate::helpers::{backend_tests, csrf_field, set_cookie, value_of, Backend, TestApp, PASSWORD};
 
 /// The protected application, as the gateway describes it.
 const APP: &str = "http://127.0.0.1:8088";
@@ -39,28 +39,6 @@ fn location(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.to_str().expect("ascii").to_owned())
 }
 
-fn cookie_pair(response: &reqwest::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
-
-fn pair_of(set_cookie: &str) -> String {
-    set_cookie.split(';').next().expect("pair").to_owned()
-}
-
-fn csrf_field(html: &str) -> String {
-    let at = html
-        .find("name=\"csrf_token\" value=\"")
-        .expect("csrf field")
-        + 25;
-    html[at..].split('"').next().expect("value").to_owned()
-}
-
 fn sign_in_url(app: &TestApp, rd: &str) -> String {
     let mut url = url::Url::parse(&app.url("/oauth/gateway/sign-in")).expect("url");
     url.query_pairs_mut().append_pair("rd", rd);
@@ -71,7 +49,7 @@ fn sign_in_url(app: &TestApp, rd: &str) -> String {
 async fn gateway_sign_in(app: &TestApp, rd: &str, email: &str) -> reqwest::Response {
     let page = send(app.client.get(sign_in_url(app, rd))).await;
     assert_eq!(page.status(), StatusCode::OK);
-    let csrf_cookie = pair_of(&cookie_pair(&page, "signet_csrf").expect("csrf cookie"));
+    let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf cookie"));
     let html = page.text().await.expect("html");
     assert!(!html.contains("/oauth/signup"), "no sign-up link here");
     send(
@@ -165,11 +143,11 @@ async fn signing_in_on_the_gateway_page_opens_the_protected_origin(backend: Back
     let signed_in = gateway_sign_in(&app, &wanted, &user.email).await;
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&signed_in).as_deref(), Some(wanted.as_str()));
-    let session = cookie_pair(&signed_in, "signet_session").expect("session cookie");
+    let session = set_cookie(signed_in.headers(), "signet_session").expect("session cookie");
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(session.contains(flag), "{flag}: {session}");
     }
-    let session = pair_of(&session);
+    let session = value_of(&session);
 
     // Forward-auth now answers 200 with the user's identity for that origin.
     let allowed = send(
@@ -251,7 +229,7 @@ async fn the_gateway_page_never_redirects_off_the_protected_origins(backend: Bac
         .await;
         assert_eq!(post.status(), StatusCode::BAD_REQUEST, "{evil}");
         assert_eq!(location(&post), None, "{evil}");
-        assert!(cookie_pair(&post, "signet_session").is_none());
+        assert!(set_cookie(post.headers(), "signet_session").is_none());
     }
 }
 
@@ -285,7 +263,7 @@ async fn the_gateway_form_needs_its_csrf_token_and_origin(backend: Backend) {
     assert_eq!(from_elsewhere.status(), StatusCode::FORBIDDEN);
     // A wrong password re-renders the page without saying whether the account exists.
     let page = send(app.client.get(sign_in_url(&app, &rd))).await;
-    let csrf_cookie = pair_of(&cookie_pair(&page, "signet_csrf").expect("csrf"));
+    let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf"));
     let token = csrf_field(&page.text().await.expect("html"));
     let wrong = send(
         app.client

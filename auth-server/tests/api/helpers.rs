@@ -496,3 +496,27 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert!(body["type"].as_str().is_some() && body["title"].as_str().is_some());
     body
 }
+
+/// `name=value` of the cookie `name` set by `headers`, and its attributes.
+pub fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The `name=value` pair of a `Set-Cookie` value.
+pub fn value_of(set_cookie: &str) -> String {
+    set_cookie.split(';').next().expect("pair").to_owned()
+}
+
+/// The CSRF token a page's form carries.
+pub fn csrf_field(html: &str) -> String {
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("csrf field")
+        + 25;
+    html[at..].split('"').next().expect("value").to_owned()
+}

@@ -5,7 +5,6 @@
 //! userinfo, refresh, and RP-initiated logout. The library only gets an HTTP
 //! transport; everything it checks, it checks its own way.
 
-use auth_server::clients::{self, Actor, NewClient};
 use openidconnect::core::{CoreClient, CoreGenderClaim, CoreResponseType};
 use openidconnect::{
     AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
@@ -74,26 +73,10 @@ async fn browser_signs_in(app: &TestApp, authorize: &url::Url, email: &str) -> u
 async fn an_oidc_library_completes_the_code_flow_unmodified(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("rp@example.com").await;
-    let registered = clients::register(
-        &app.state.db,
-        NewClient {
-            name: "Library RP".into(),
-            redirect_uris: vec![REDIRECT.into()],
-            post_logout_redirect_uris: vec![AFTER_LOGOUT.into()],
-            scopes: ["openid", "profile", "email", "offline_access"]
-                .map(str::to_owned)
-                .to_vec(),
-            first_party: true,
-            ..NewClient::default()
-        },
-        Actor {
-            id: "test",
-            ip: None,
-        },
-        app.state.clock.now(),
-    )
-    .await
-    .expect("registered");
+    let registered =
+        auth_server::testing::oidc_client(&app.state, "Library RP", &[REDIRECT], &[AFTER_LOGOUT])
+            .await
+            .expect("registered");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -112,7 +95,7 @@ async fn an_oidc_library_completes_the_code_flow_unmodified(backend: Backend) {
         .expect("end_session_endpoint advertised");
     let client = CoreClient::from_provider_metadata(
         metadata,
-        ClientId::new(registered.client.client_id.clone()),
+        ClientId::new(registered.client_id.clone()),
         Some(ClientSecret::new(registered.secret.expect("secret"))),
     )
     .set_redirect_uri(RedirectUrl::new(REDIRECT.into()).expect("redirect"));
