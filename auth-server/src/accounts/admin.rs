@@ -110,7 +110,14 @@ pub async fn update_user(
     let txn = db.begin().await?;
     let updated = active.update(&txn).await?;
     if change.disabled == Some(true) && !was_disabled {
-        let ended = sessions::revoke_all_for_user(&txn, id, "user disabled", now).await?;
+        let ended = sessions::revoke_all_for_user(
+            &txn,
+            id,
+            crate::events::SubjectChange::Disabled,
+            "user disabled",
+            now,
+        )
+        .await?;
         let detail = serde_json::json!({ "sessions_revoked": ended });
         audit::write(&txn, event("user.disabled").detail(detail)).await?;
     }
@@ -144,7 +151,14 @@ pub async fn delete_user(
     let user = find(db, id).await?;
     let (actor, subject) = (admin.id.to_string(), id.to_string());
     let txn = db.begin().await?;
-    sessions::revoke_all_for_user(&txn, id, "user deleted", now).await?;
+    sessions::revoke_all_for_user(
+        &txn,
+        id,
+        crate::events::SubjectChange::Deleted,
+        "user deleted",
+        now,
+    )
+    .await?;
     user.delete(&txn).await?;
     audit::write(
         &txn,

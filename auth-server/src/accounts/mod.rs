@@ -407,7 +407,14 @@ pub async fn change_password(
     let user_text = user_id.to_string();
     let txn = db.begin().await?;
     active.update(&txn).await?;
-    let ended = sessions::revoke_all_for_user(&txn, user_id, "password changed", now).await?;
+    let ended = sessions::revoke_all_for_user(
+        &txn,
+        user_id,
+        crate::events::SubjectChange::CredentialChange,
+        "password changed",
+        now,
+    )
+    .await?;
     audit::write(
         &txn,
         AuditEvent::new("password.changed")
@@ -434,7 +441,14 @@ pub async fn delete_account(
     reauthenticate(db, gate, &user, password, ip, "user.delete_failed", now).await?;
     let user_text = user.id.to_string();
     let txn = db.begin().await?;
-    sessions::revoke_all_for_user(&txn, user.id, "user deleted", now).await?;
+    sessions::revoke_all_for_user(
+        &txn,
+        user.id,
+        crate::events::SubjectChange::Deleted,
+        "user deleted",
+        now,
+    )
+    .await?;
     user.delete(&txn).await?;
     audit::write(
         &txn,

@@ -199,6 +199,8 @@ pub async fn revoke_audited(
     let mut active: api_key::ActiveModel = key.into();
     active.revoked_at = Set(Some(now));
     let key = active.update(&txn).await?;
+    // Verifiers following the feed refuse the key's tokens at once.
+    crate::events::record(&txn, crate::events::Revocation::Client(&client_id), now).await?;
     audit::write(
         &txn,
         AuditEvent::new("api_key.revoked")

@@ -20,6 +20,7 @@ use crate::accounts::{admin_routes as admin, routes as users};
 use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
 use crate::clients::routes as clients;
+use crate::events::routes as security_events;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
@@ -63,6 +64,7 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
         .route("/oauth/introspect", post(gateway::introspect))
+        .route("/api/v1/security-events", get(security_events::feed))
         .route(
             "/api/v1/auth/verify",
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.

@@ -12,6 +12,8 @@
 //! - Audit events older than `AUDIT_RETENTION` (they hold client IPs and emails).
 //! - Authorization codes `SESSION_RETENTION` after they expired: a redeemed
 //!   code is kept that long so that a late replay still ends its session.
+//! - Security events once no token they could match is still valid
+//!   ([`crate::events::KEEP_FOR`] after they took effect).
 //!
 //! Purges run in the background every `RETENTION_INTERVAL`, in batches, on
 //! one replica at a time (see [`signet_service::retention`]), and are
@@ -26,6 +28,7 @@ use signet_service::retention::purge_in_batches;
 
 use crate::audit::entity as audit_event;
 pub use crate::config::RetentionPolicy;
+use crate::events::entity as security_event;
 use crate::oauth::code_entity as code;
 use crate::sessions::{entity as session, refresh_token};
 
@@ -36,6 +39,7 @@ pub struct Purged {
     pub refresh_tokens: u64,
     pub audit_events: u64,
     pub authorization_codes: u64,
+    pub security_events: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -113,11 +117,21 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    // Security events once no token they could match is still valid.
+    let security_events = purge_in_batches::<security_event::Entity>(
+        db,
+        "auth-server:retention:security_events",
+        security_event::Column::Id,
+        Condition::all().add(security_event::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         sessions,
         refresh_tokens,
         audit_events,
         authorization_codes,
+        security_events,
     })
 }
 
@@ -134,6 +148,7 @@ pub async fn run(
                 ("refresh_tokens", purged.refresh_tokens),
                 ("audit_events", purged.audit_events),
                 ("authorization_codes", purged.authorization_codes),
+                ("security_events", purged.security_events),
             ] {
                 metrics
                     .counter(

@@ -71,6 +71,7 @@ impl Application {
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
             limiters: crate::app::rate_limit::Limiters::new(&config.limits),
             metrics: signet_service::metrics::Metrics::new(crate::app::metrics::CATALOG),
+            events: crate::events::EventsHub::new(),
             config: Arc::new(config),
         };
         Ok(Self {
@@ -119,6 +120,11 @@ impl Application {
                 async move { crate::app::retention::run(&db, &policy, &metrics).await }
             });
         }
+        // Long-polling readers of the security-event feed learn of new
+        // events (this replica's or another's) from one watcher.
+        self.state
+            .events
+            .spawn(self.state.db.clone(), stop_purging.subscribe());
         let shutdown = async move {
             shutdown.await;
             let _ = stop_purging.send(true);

@@ -24,6 +24,8 @@ pub struct AppState {
     pub last_used: LastUsedTracker,
     pub limiters: crate::app::rate_limit::Limiters,
     pub metrics: signet_service::metrics::Metrics,
+    /// Wakes long-polling readers of the security-event feed.
+    pub events: crate::events::EventsHub,
 }
 
 impl AppState {

@@ -12,6 +12,7 @@ mod m20261123_000007_create_authorization_codes;
 mod m20261123_000008_session_clients;
 mod m20261123_000009_browser_sessions;
 mod m20261123_000010_create_consents;
+mod m20261123_000011_create_security_events;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_session_clients::Migration),
             Box::new(m20261123_000009_browser_sessions::Migration),
             Box::new(m20261123_000010_create_consents::Migration),
+            Box::new(m20261123_000011_create_security_events::Migration),
         ]
     }
 }

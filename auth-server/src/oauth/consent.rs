@@ -3,7 +3,6 @@
 //! consented by registering them.
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -12,7 +11,6 @@ use uuid::Uuid;
 
 use crate::audit::{self, AuditEvent};
 use crate::oauth::consent_entity as consent;
-use crate::sessions::entity as session;
 
 /// Whether `user` allowed `client_id` every scope in `scope`.
 pub async fn covers(
@@ -121,24 +119,16 @@ pub async fn revoke(
         txn.rollback().await?;
         return Ok(false);
     }
-    let ended = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(
-            session::Column::RevokedReason,
-            Expr::value("consent withdrawn"),
-        )
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::ClientId.eq(client_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    let ended =
+        crate::sessions::revoke_for_client(&txn, user_id, client_id, "consent withdrawn", now)
+            .await?;
     let user_text = user_id.to_string();
     audit::write(
         &txn,
         AuditEvent::new("consent.revoked")
             .actor(&user_text)
             .subject(client_id)
-            .detail(serde_json::json!({ "sessions_revoked": ended.rows_affected })),
+            .detail(serde_json::json!({ "sessions_revoked": ended })),
     )
     .await?;
     txn.commit().await?;

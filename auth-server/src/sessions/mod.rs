@@ -16,7 +16,7 @@ use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionSession, TransactionTrait,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -32,6 +32,7 @@ pub mod sign_in;
 use std::net::IpAddr;
 
 use crate::audit::{self, AuditEvent};
+use crate::events;
 use entity as session;
 
 pub const REFRESH_PREFIX: &str = "sgr_";
@@ -319,31 +320,69 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
 }
 
 /// Revoke the still-open sessions matching `which`; how many were.
-async fn revoke_where(
-    db: &impl ConnectionTrait,
+/// End the live sessions `which` selects, and record a `session-revoked`
+/// security event for each, in one transaction (a savepoint inside the
+/// caller's): verifiers following the feed refuse their tokens at once.
+async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     which: sea_orm::Condition,
     reason: &str,
+    extra: Option<events::Revocation<'_>>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
+    let txn = db.begin().await?;
+    let ids: Vec<Uuid> = session::Entity::find()
+        .select_only()
+        .column(session::Column::Id)
+        .filter(which)
+        .filter(session::Column::RevokedAt.is_null())
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    if ids.is_empty() && extra.is_none() {
+        txn.rollback().await?;
+        return Ok(0);
+    }
     let result = session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(which)
+        .filter(session::Column::Id.is_in(ids.iter().copied()))
         .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
+        .exec(&txn)
         .await?;
+    let mut revocations: Vec<events::Revocation<'_>> = ids
+        .iter()
+        .map(|id| events::Revocation::Session(*id))
+        .collect();
+    revocations.extend(extra);
+    events::record_all(&txn, &revocations, now).await?;
+    txn.commit().await?;
     Ok(result.rows_affected)
 }
 
 /// End one session; its refresh tokens stop working at once. Idempotent.
-pub async fn revoke(
-    db: &impl ConnectionTrait,
+pub async fn revoke<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     session_id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let which = sea_orm::Condition::all().add(session::Column::Id.eq(session_id));
-    Ok(revoke_where(db, which, reason, now).await? > 0)
+    Ok(revoke_where(db, which, reason, None, now).await? > 0)
+}
+
+/// End a user's sessions opened for one client (consent withdrawn).
+pub async fn revoke_for_client<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    user_id: Uuid,
+    client_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let which = sea_orm::Condition::all()
+        .add(session::Column::UserId.eq(user_id))
+        .add(session::Column::ClientId.eq(client_id));
+    revoke_where(db, which, reason, None, now).await
 }
 
 /// End one session and record `event` about it, in one transaction: the
@@ -365,15 +404,19 @@ pub async fn end_and_audit<C: ConnectionTrait + TransactionTrait>(
     Ok(ended)
 }
 
-/// End every session of a user (password change, disable, delete).
-pub async fn revoke_all_for_user(
-    db: &impl ConnectionTrait,
+/// End every session of a user (password change, disable, delete), and
+/// announce `change` for the user: verifiers refuse every token of theirs
+/// issued before now, with or without a session.
+pub async fn revoke_all_for_user<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     user_id: Uuid,
+    change: events::SubjectChange,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let which = sea_orm::Condition::all().add(session::Column::UserId.eq(user_id));
-    revoke_where(db, which, reason, now).await
+    let announce = events::Revocation::Subject(user_id, change);
+    revoke_where(db, which, reason, Some(announce), now).await
 }
 
 pub const BROWSER_PREFIX: &str = "sgb_";

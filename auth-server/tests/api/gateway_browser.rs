@@ -182,6 +182,7 @@ async fn signing_in_on_the_gateway_page_opens_the_protected_origin(backend: Back
     auth_server::sessions::revoke_all_for_user(
         &app.state.db,
         user_id,
+        auth_server::events::SubjectChange::CredentialChange,
         "password changed",
         app.state.clock.now(),
     )

@@ -22,6 +22,7 @@ mod relying_party;
 mod retention;
 mod rotation;
 mod security;
+mod security_events;
 mod sessions;
 mod tokens;
 mod users;

@@ -65,6 +65,11 @@ async fn what_no_one_needs_is_purged_and_nothing_live_is(backend: Backend) {
     assert_eq!(app.count_rows("sessions").await, 0);
     assert_eq!(app.count_rows("refresh_tokens").await, 0);
     assert_eq!(
+        purged.security_events, 1,
+        "the logout's event, past every token it could match: {purged:?}"
+    );
+    assert_eq!(app.count_rows("security_events").await, 0);
+    assert_eq!(
         app.count_rows("audit_events").await,
         audit_before,
         "audit kept 90 days"

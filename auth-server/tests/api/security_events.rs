@@ -1,0 +1,254 @@
+//! The security-event feed: each revocation becomes a signed SET (RFC 8417)
+//! written with the change, served after a cursor to API keys holding
+//! `events:read`, long-polled, and forgotten once no token it could match
+//! is still valid.
+
+use std::time::Duration;
+
+use jwt_verify::{Validation, Verifier};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::{backend_tests, client_id_of, json_body, Backend, TestApp, PASSWORD};
+
+const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+const CREDENTIAL_CHANGE: &str =
+    "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+const ACCOUNT_DISABLED: &str =
+    "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
+const CLIENT_REVOKED: &str = "urn:signet:secevent:client-revoked";
+
+/// A receiver's API key (`events:read`), as `client_id:secret`.
+async fn receiver(app: &TestApp) -> (String, String) {
+    let admin = app.admin_named("events-admin@example.com").await;
+    let (_, key) = app.api_key(&admin, "verifier", &["events:read"]).await;
+    (client_id_of(&key), key)
+}
+
+async fn read(app: &TestApp, key: &(String, String), query: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(&format!("/api/v1/security-events{query}")))
+        .basic_auth(&key.0, Some(&key.1))
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The feed's SETs after `cursor`, verified (signature over this server's
+/// keys, `typ` secevent+jwt, issuer), with the next cursor.
+async fn events_after(app: &TestApp, key: &(String, String), cursor: &str) -> (Vec<Value>, String) {
+    let response = read(app, key, &format!("?after={cursor}")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = json_body(response).await;
+    let verifier = Verifier::from_key_set(
+        (*app.state.keys.verifier().keys()).clone(),
+        Validation::new(app.state.config.issuer.clone())
+            .require_type("secevent+jwt")
+            .insecure_disable_exp_check(),
+    );
+    let mut sets = Vec::new();
+    for (jti, set) in body["sets"].as_object().expect("sets") {
+        let verified = verifier
+            .verify_with_current_keys(set.as_str().expect("a SET"))
+            .expect("a SET signed by this server");
+        let claims: Value = verified.deserialize().expect("json");
+        assert_eq!(claims["jti"], jti.as_str());
+        sets.push(claims);
+    }
+    (sets, body["cursor"].as_str().expect("cursor").to_owned())
+}
+
+fn event_of(set: &Value) -> (&str, &Value) {
+    let (kind, body) = set["events"]
+        .as_object()
+        .expect("events")
+        .iter()
+        .next()
+        .expect("one event");
+    (kind.as_str(), body)
+}
+
+async fn only_api_keys_with_events_read_may_read_the_feed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/security-events"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let admin = app.admin().await;
+    let (_, other) = app.api_key(&admin, "no-events", &["posts:write"]).await;
+    let refused = read(&app, &(client_id_of(&other), other.clone()), "").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json_body(refused).await["error"], "insufficient_scope");
+    let wrong = read(&app, &(client_id_of(&other), format!("{other}x")), "").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // A user's bearer token is no receiver credential.
+    let bearer = app
+        .client
+        .get(app.url("/api/v1/security-events"))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(bearer.status(), StatusCode::UNAUTHORIZED);
+
+    let key = receiver(&app).await;
+    let empty = json_body(read(&app, &key, "").await).await;
+    assert_eq!(
+        empty,
+        json!({ "sets": {}, "cursor": "0", "moreAvailable": false })
+    );
+    for bad in [
+        "?after=x",
+        "?limit=0",
+        "?limit=1001",
+        "?wait=-1",
+        "?other=1",
+    ] {
+        assert_eq!(
+            read(&app, &key, bad).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}
+
+async fn each_revocation_becomes_a_signed_event_with_its_subject(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = receiver(&app).await;
+    let (_, start) = events_after(&app, &key, "0").await;
+
+    // Logout: the session.
+    let user = app.user("events-user@example.com").await;
+    let sid = {
+        let verified = app
+            .state
+            .keys
+            .verifier()
+            .verify_with_current_keys(&user.token)
+            .expect("token");
+        let claims: Value = verified.deserialize().expect("json");
+        claims["sid"].as_str().expect("sid").to_owned()
+    };
+    assert_eq!(
+        app.logout(&user.token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (sets, cursor) = events_after(&app, &key, &start).await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(event_of(&sets[0]).0, SESSION_REVOKED);
+    assert_eq!(sets[0]["sub_id"], json!({ "format": "opaque", "id": sid }));
+    assert_eq!(sets[0]["iss"], app.state.config.issuer.as_str());
+    assert!(event_of(&sets[0]).1["event_timestamp"].is_i64());
+
+    // A password change: every session of the user, and the user.
+    let token = app.token_for(&user.email, PASSWORD).await;
+    let changed = app
+        .change_password(&token, PASSWORD, "another long passphrase")
+        .await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    let (sets, cursor) = events_after(&app, &key, &cursor).await;
+    let kinds: Vec<&str> = sets.iter().map(|s| event_of(s).0).collect();
+    assert!(kinds.contains(&SESSION_REVOKED), "{kinds:?}");
+    let change = sets
+        .iter()
+        .find(|s| event_of(s).0 == CREDENTIAL_CHANGE)
+        .expect("credential-change");
+    assert_eq!(
+        change["sub_id"],
+        json!({ "format": "iss_sub", "iss": app.state.config.issuer, "sub": user.id })
+    );
+
+    // An admin disables the account.
+    let admin = app.admin().await;
+    app.patch_user(&admin.token, &user.id, &json!({ "disabled": true }))
+        .await;
+    let (sets, cursor) = events_after(&app, &key, &cursor).await;
+    assert!(
+        sets.iter()
+            .any(|s| event_of(s).0 == ACCOUNT_DISABLED && s["sub_id"]["sub"] == user.id.as_str()),
+        "{sets:?}"
+    );
+
+    // An API key is revoked: its client id.
+    let (key_id, scraper) = app.api_key(&admin, "scraper", &["posts:write"]).await;
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{key_id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    let (sets, cursor) = events_after(&app, &key, &cursor).await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(event_of(&sets[0]).0, CLIENT_REVOKED);
+    assert_eq!(sets[0]["sub_id"]["id"], client_id_of(&scraper).as_str());
+
+    // Nothing new: nothing served, the cursor stays.
+    let (sets, same) = events_after(&app, &key, &cursor).await;
+    assert!(sets.is_empty());
+    assert_eq!(same, cursor);
+}
+
+async fn a_new_reader_gets_the_current_state_in_pages_then_only_news(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = receiver(&app).await;
+    for n in 0..3 {
+        let user = app.user(&format!("page{n}@example.com")).await;
+        app.logout(&user.token).await;
+    }
+    let first = json_body(read(&app, &key, "?limit=2").await).await;
+    assert_eq!(first["sets"].as_object().expect("sets").len(), 2);
+    assert_eq!(first["moreAvailable"], true);
+    let cursor = first["cursor"].as_str().expect("cursor");
+    let rest = json_body(read(&app, &key, &format!("?after={cursor}&limit=2")).await).await;
+    assert_eq!(rest["sets"].as_object().expect("sets").len(), 1);
+    assert_eq!(rest["moreAvailable"], false);
+    // Every replica serves the same signed bytes: read twice, same SETs.
+    let again = json_body(read(&app, &key, "?limit=2").await).await;
+    assert_eq!(again["sets"], first["sets"]);
+
+    // Once no token it could match can still be valid, an event is gone
+    // from the state a new reader loads.
+    app.state
+        .clock
+        .advance(Duration::from_secs(24 * 3600 + 6 * 60));
+    let later = json_body(read(&app, &key, "").await).await;
+    assert_eq!(later["sets"], json!({}));
+}
+
+async fn a_waiting_reader_hears_of_a_revocation_at_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = receiver(&app).await;
+    let user = app.user("waiting@example.com").await;
+    let (_, cursor) = events_after(&app, &key, "0").await;
+    let request = app
+        .client
+        .get(app.url(&format!("/api/v1/security-events?after={cursor}&wait=30")))
+        .basic_auth(&key.0, Some(&key.1))
+        .send();
+    let waiting = tokio::spawn(request);
+    // Until the read is waiting (nothing new)…
+    while app.state.events.waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    // …then the user signs out.
+    assert_eq!(
+        app.logout(&user.token).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let body = json_body(waiting.await.expect("task").expect("response")).await;
+    let sets = body["sets"].as_object().expect("sets");
+    assert_eq!(sets.len(), 1, "the wait ended with the event: {body}");
+}
+
+backend_tests!(
+    only_api_keys_with_events_read_may_read_the_feed,
+    each_revocation_becomes_a_signed_event_with_its_subject,
+    a_new_reader_gets_the_current_state_in_pages_then_only_news,
+    a_waiting_reader_hears_of_a_revocation_at_once,
+);
