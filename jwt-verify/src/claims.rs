@@ -48,6 +48,10 @@ pub struct StandardClaims {
     /// The user's email, when the token is a user's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
+    /// The session the token belongs to (OpenID Connect `sid`): what a
+    /// session-revoked security event names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 impl StandardClaims {
@@ -111,6 +115,8 @@ struct WireClaims {
     #[serde(default)]
     client_id: Option<Value>,
     #[serde(default)]
+    sid: Option<Value>,
+    #[serde(default)]
     email: Option<Value>,
 }
 
@@ -173,6 +179,7 @@ pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, b
         roles: string_list_claim(wire.roles, "roles")?,
         client_id: string_claim(wire.client_id, "client_id")?,
         email: string_claim(wire.email, "email")?,
+        sid: string_claim(wire.sid, "sid")?,
     };
     Ok((claims, exp.is_some()))
 }

@@ -1,7 +1,7 @@
 //! Why a token, a key or a key source was refused.
 
 /// Every [`VerifyError::reason`], indexed by `reason_index`.
-pub(crate) const REASONS: [&str; 19] = [
+pub(crate) const REASONS: [&str; 21] = [
     "too_long",
     "malformed",
     "alg_none",
@@ -21,12 +21,15 @@ pub(crate) const REASONS: [&str; 19] = [
     "invalid_claim_type",
     "keys_unavailable",
     "lifetime_too_long",
+    "revoked",
+    "revocations_stale",
 ];
 
 /// Why a token was rejected.
 ///
 /// Every variant maps to `401` with `error="invalid_token"` (RFC 6750 §3.1) except
-/// [`VerifyError::KeysUnavailable`], which is a server-side problem (`503`). The
+/// [`VerifyError::KeysUnavailable`] and [`VerifyError::RevocationsStale`],
+/// which are server-side problems (`503`). The
 /// [`Display`](std::fmt::Display) text is fixed per variant and never echoes token
 /// bytes, so it is safe to put in an `error_description` or a log line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,6 +94,16 @@ pub enum VerifyError {
     /// ([`Validation::max_token_lifetime`](crate::Validation::max_token_lifetime)).
     #[error("token lifetime is longer than accepted")]
     LifetimeTooLong,
+    /// The issuer revoked the token (its session, user, client or key) through
+    /// the security-event feed the verifier follows
+    /// ([`VerifierBuilder::revocation_feed`](crate::VerifierBuilder::revocation_feed)).
+    #[error("token has been revoked")]
+    Revoked,
+    /// The revocation feed has not been heard from for longer than
+    /// [`VerifierBuilder::revocation_max_staleness`](crate::VerifierBuilder::revocation_max_staleness)
+    /// allows, and the verifier is set to fail closed.
+    #[error("revocation state is too old to trust")]
+    RevocationsStale,
 }
 
 impl VerifyError {
@@ -121,6 +134,8 @@ impl VerifyError {
             Self::InvalidClaimType(_) => 16,
             Self::KeysUnavailable => 17,
             Self::LifetimeTooLong => 18,
+            Self::Revoked => 19,
+            Self::RevocationsStale => 20,
         }
     }
 }
@@ -211,6 +226,8 @@ mod tests {
             VerifyError::InvalidClaimType("exp"),
             VerifyError::KeysUnavailable,
             VerifyError::LifetimeTooLong,
+            VerifyError::Revoked,
+            VerifyError::RevocationsStale,
         ];
         let mut indices: Vec<usize> = all.iter().map(VerifyError::reason_index).collect();
         indices.sort_unstable();

@@ -82,6 +82,11 @@ impl<'a> Jws<'a> {
         })
     }
 
+    /// The `kid` the header names, if any.
+    pub(crate) fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
     /// The key that must have signed it: the one named by `kid`, or the only
     /// key when there is no `kid`. `kid` is only ever a map key.
     pub(crate) fn key_in<'k>(&self, keys: &'k KeySet) -> Result<&'k Arc<VerifyKey>, VerifyError> {

@@ -95,6 +95,7 @@ mod layer;
 #[cfg(feature = "jwks")]
 mod refresh;
 mod rejection;
+mod revocation;
 mod validation;
 mod verifier;
 
@@ -111,6 +112,9 @@ pub use error::{KeyError, VerifyError};
 pub use keys::{rsa_thumbprint, KeySet};
 pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};
 pub use rejection::AuthError;
+#[cfg(feature = "jwks")]
+pub use revocation::RevocationFeed;
+pub use revocation::RevocationStatus;
 pub use validation::Validation;
 pub use verifier::{CacheStatus, KeySource, VerifiedToken, Verifier, VerifierBuilder};
 

@@ -53,6 +53,7 @@ pub(crate) async fn build_remote(
         .redirect(same_origin_redirects())
         .build()
         .map_err(|e| KeyError::Client(e.to_string()))?;
+    let revocations = builder.revocations();
     let inner = Arc::new(Inner {
         keys: arc_swap::ArcSwap::from_pointee(KeySet::default()),
         validation: builder.validation,
@@ -71,6 +72,7 @@ pub(crate) async fn build_remote(
         }),
         counters: Counters::default(),
         cache: builder.token_cache.map(crate::cache::TokenCache::new),
+        revocations,
         clock: builder.clock,
     });
     let verifier = Verifier { inner };

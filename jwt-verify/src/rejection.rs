@@ -38,7 +38,7 @@ pub enum AuthError {
 impl From<VerifyError> for AuthError {
     fn from(error: VerifyError) -> Self {
         match error {
-            VerifyError::KeysUnavailable => Self::Unavailable,
+            VerifyError::KeysUnavailable | VerifyError::RevocationsStale => Self::Unavailable,
             other => Self::InvalidToken(other),
         }
     }

@@ -5,7 +5,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-#[cfg(feature = "jwks")]
 use std::time::Duration;
 use std::time::SystemTime;
 
@@ -102,6 +101,8 @@ pub(crate) struct Inner {
     /// Opt-in: verified tokens by their exact text.
     pub(crate) cache: Option<crate::cache::TokenCache>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// With a revocation feed: the deny set every verification consults.
+    pub(crate) revocations: Option<crate::revocation::Revocations>,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -129,9 +130,15 @@ impl std::fmt::Debug for Verifier {
 pub struct VerifiedToken {
     claims: Arc<StandardClaims>,
     payload: Arc<[u8]>,
+    kid: Option<Arc<str>>,
 }
 
 impl VerifiedToken {
+    /// The `kid` of the key that signed it, if the header named one.
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
     /// The registered claims.
     pub fn claims(&self) -> &StandardClaims {
         &self.claims
@@ -162,6 +169,7 @@ pub struct VerifierBuilder {
     pub(crate) lazy: bool,
     pub(crate) token_cache: Option<usize>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) revocation: crate::revocation::RevocationSettings,
 }
 
 /// Settings of a remote key source (feature `jwks`).
@@ -215,6 +223,43 @@ impl VerifierBuilder {
         self.lazy = lazy;
         self
     }
+
+    /// Follow the issuer's security-event feed: a background task keeps a
+    /// deny set of revoked sessions, users, clients and keys, and every
+    /// verification consults it (no lock, no allocation), so a token revoked
+    /// at the issuer is refused with [`VerifyError::Revoked`] within about a
+    /// second. See [`RevocationFeed`](crate::RevocationFeed) and the README.
+    pub fn revocation_feed(mut self, feed: crate::RevocationFeed) -> Self {
+        self.revocation.feed = Some(feed);
+        self
+    }
+}
+
+impl VerifierBuilder {
+    /// How long the revocation feed may be silent (unreachable, failing)
+    /// before the verifier counts as stale (default: never). Stale, it keeps
+    /// accepting tokens (logged, and [`Verifier::revocation_status`] says so)
+    /// unless [`revocation_fail_closed`](Self::revocation_fail_closed) is set.
+    pub fn revocation_max_staleness(mut self, max: Duration) -> Self {
+        self.revocation.max_staleness = Some(max);
+        self
+    }
+
+    /// Refuse every token with [`VerifyError::RevocationsStale`] (503) while
+    /// the feed is stale, instead of accepting tokens whose revocation may
+    /// not have arrived. Availability against exactness: off by default.
+    pub fn revocation_fail_closed(mut self, fail_closed: bool) -> Self {
+        self.revocation.fail_closed = fail_closed;
+        self
+    }
+
+    /// How long after its event a revocation is kept (default 24 h 5 min,
+    /// Signet's longest token lifetime and leeway): by then no token it
+    /// could match is still valid.
+    pub fn revocation_horizon(mut self, horizon: Duration) -> Self {
+        self.revocation.horizon = horizon;
+        self
+    }
 }
 
 impl VerifierBuilder {
@@ -238,12 +283,42 @@ impl VerifierBuilder {
     /// fails if that fails (unless [`lazy`](Self::lazy)), then starts the
     /// background refresh; it must run inside a Tokio runtime.
     pub async fn build(self) -> Result<Verifier, KeyError> {
+        #[cfg(feature = "jwks")]
+        let follow = self
+            .revocation
+            .feed
+            .clone()
+            .map(|feed| (feed, self.http_timeout));
+        let verifier = self.build_verifier().await?;
+        #[cfg(feature = "jwks")]
+        if let Some((feed, timeout)) = follow {
+            let client = reqwest::Client::builder()
+                .connect_timeout(timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| KeyError::Client(e.to_string()))?;
+            crate::revocation::follow::spawn(&verifier, feed, client);
+        }
+        Ok(verifier)
+    }
+
+    /// The deny set, when a feed will fill it.
+    pub(crate) fn revocations(&self) -> Option<crate::revocation::Revocations> {
+        #[cfg(feature = "jwks")]
+        if self.revocation.feed.is_some() {
+            return Some(crate::revocation::Revocations::new(&self.revocation));
+        }
+        None
+    }
+
+    async fn build_verifier(self) -> Result<Verifier, KeyError> {
         match &self.source {
             KeySource::Static(keys) => Ok(Verifier::over_static_keys(
                 keys.clone(),
-                self.validation,
+                self.validation.clone(),
                 self.token_cache,
-                self.clock,
+                self.clock.clone(),
+                self.revocations(),
             )),
             #[cfg(feature = "jwks")]
             KeySource::Jwks(url) => {
@@ -285,12 +360,13 @@ impl Verifier {
             lazy: false,
             token_cache: None,
             clock: Arc::new(SystemClock),
+            revocation: crate::revocation::RevocationSettings::default(),
         }
     }
 
     /// A verifier over fixed keys: no network, no runtime needed.
     pub fn from_key_set(keys: KeySet, validation: Validation) -> Self {
-        Self::over_static_keys(keys, validation, None, Arc::new(SystemClock))
+        Self::over_static_keys(keys, validation, None, Arc::new(SystemClock), None)
     }
 
     fn over_static_keys(
@@ -298,6 +374,7 @@ impl Verifier {
         validation: Validation,
         token_cache: Option<usize>,
         clock: Arc<dyn Clock>,
+        revocations: Option<crate::revocation::Revocations>,
     ) -> Self {
         let key_count = keys.len();
         Self {
@@ -312,6 +389,7 @@ impl Verifier {
                 counters: Counters::default(),
                 cache: token_cache.map(crate::cache::TokenCache::new),
                 clock,
+                revocations,
             }),
         }
     }
@@ -440,6 +518,7 @@ impl Verifier {
                     .any(|current| std::ptr::eq(current.as_ref(), verified_by))
             });
             if let Some(verified) = hit {
+                self.check_revocation(&verified)?;
                 return Ok(verified);
             }
         }
@@ -464,10 +543,62 @@ impl Verifier {
         let verified = VerifiedToken {
             claims: Arc::new(claims),
             payload: payload.into(),
+            kid: jws.kid().map(Arc::from),
         };
         if let Some(cache) = &self.inner.cache {
             cache.insert(token, verified.clone(), Arc::clone(key), valid_until, now);
         }
+        // After the cache insert: a token revoked later is refused on every
+        // hit too, since the cache never skips this check.
+        self.check_revocation(&verified)?;
         Ok(verified)
+    }
+
+    fn check_revocation(&self, verified: &VerifiedToken) -> Result<(), VerifyError> {
+        match &self.inner.revocations {
+            Some(revocations) => revocations.check(
+                verified.claims(),
+                verified.kid(),
+                unix_seconds(&*self.inner.clock),
+            ),
+            None => Ok(()),
+        }
+    }
+
+    /// The revocation follower's position and health; `None` without a feed.
+    pub fn revocation_status(&self) -> Option<crate::RevocationStatus> {
+        self.inner.revocations.as_ref().map(|r| {
+            let mut status = r.status();
+            status.stale = r.is_stale(unix_seconds(&*self.inner.clock));
+            status
+        })
+    }
+
+    /// Verify a Security Event Token with this verifier's keys and `validation`.
+    #[cfg(feature = "jwks")]
+    pub(crate) fn verify_set(
+        &self,
+        set: &str,
+        validation: &Validation,
+    ) -> Result<serde_json::Value, VerifyError> {
+        let jws = crate::jws::Jws::parse(set, validation)?;
+        let keys = self.inner.keys.load();
+        let key = jws.key_in(&keys)?;
+        jws.verify_signature(key)?;
+        let payload = jws.payload()?;
+        let claims: serde_json::Value = serde_json::from_slice(&payload)
+            .map_err(|_| VerifyError::Malformed("payload is not a JSON object"))?;
+        if let Some(issuer) = validation.issuer() {
+            if claims.get("iss").and_then(serde_json::Value::as_str) != Some(issuer) {
+                return Err(VerifyError::WrongIssuer);
+            }
+        }
+        Ok(claims)
+    }
+
+    /// A kid-miss refetch (cooldown-limited), for the revocation follower.
+    #[cfg(feature = "jwks")]
+    pub(crate) async fn refresh_for_unknown_kid(&self) {
+        let _ = self.refresh_if_allowed(false).await;
     }
 }

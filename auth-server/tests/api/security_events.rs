@@ -246,7 +246,136 @@ async fn a_waiting_reader_hears_of_a_revocation_at_once(backend: Backend) {
     assert_eq!(sets.len(), 1, "the wait ended with the event: {body}");
 }
 
+/// A verifier as a service builds it (JWKS, issuer, audience, `at+jwt`,
+/// the token cache on), following this server's feed.
+async fn following_verifier(app: &TestApp, key: &(String, String)) -> Verifier {
+    let verifier = Verifier::builder(
+        jwt_verify::KeySource::jwks(app.url("/.well-known/jwks.json")),
+        Validation::new(app.state.config.issuer.clone())
+            .audience("signet")
+            .require_type("at+jwt"),
+    )
+    .token_cache(1000)
+    .revocation_feed(jwt_verify::RevocationFeed::with_api_key(
+        app.url("/api/v1/security-events"),
+        &key.1,
+    ))
+    .build()
+    .await
+    .expect("verifier");
+    // Until it has loaded the current state.
+    while verifier
+        .revocation_status()
+        .and_then(|s| s.last_synced_at)
+        .is_none()
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    verifier
+}
+
+/// Verify `token` until the verifier refuses it as revoked (bounded).
+async fn refused_soon(verifier: &Verifier, token: &str) {
+    for _ in 0..500 {
+        match verifier.verify(token).await {
+            Err(jwt_verify::VerifyError::Revoked) => return,
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(other) => panic!("refused for another reason: {other:?}"),
+        }
+    }
+    panic!("the revocation never reached the verifier");
+}
+
+async fn a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_ones(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let key = receiver(&app).await;
+    let verifier = following_verifier(&app, &key).await;
+
+    // One session's end (RFC 7009 revocation of its access token): that
+    // session's token is refused; the user's other session's is not, even
+    // though the verifier had cached it.
+    let user = app.user("follower@example.com").await;
+    let token = app.service_audience_token(&user.email).await;
+    verifier.verify(&token).await.expect("valid, and cached");
+    let signed_out = app.service_audience_token(&user.email).await;
+    verifier.verify(&signed_out).await.expect("valid");
+    let revoke = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[("token", signed_out.as_str())])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(revoke.status(), StatusCode::OK);
+    refused_soon(&verifier, &signed_out).await;
+    verifier
+        .verify(&token)
+        .await
+        .expect("another session: still valid");
+
+    // A password change: every earlier token of the user.
+    let account = app.token_for(&user.email, PASSWORD).await;
+    assert_eq!(
+        app.change_password(&account, PASSWORD, "a brand new passphrase")
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    refused_soon(&verifier, &token).await;
+
+    // An API key revoked: its service tokens.
+    let admin = app.admin().await;
+    let (key_id, service_key) = app.api_key(&admin, "svc", &["posts:write"]).await;
+    let service = json_body(
+        app.oauth_token(
+            &[("grant_type", "client_credentials")],
+            Some((&client_id_of(&service_key), &service_key)),
+        )
+        .await,
+    )
+    .await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    verifier.verify(&service).await.expect("valid");
+    let revoked = app
+        .client
+        .delete(app.url(&format!("/api/v1/api-keys/{key_id}")))
+        .bearer_auth(&admin.token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    refused_soon(&verifier, &service).await;
+
+    // A verifier started after all this loads the state and agrees.
+    let late = following_verifier(&app, &key).await;
+    for old in [&token, &signed_out, &service] {
+        assert_eq!(
+            late.verify(old).await.err(),
+            Some(jwt_verify::VerifyError::Revoked)
+        );
+    }
+    let fresh = json_body(
+        app.login_for(&user.email, "a brand new passphrase", None)
+            .await,
+    )
+    .await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    late.verify(&fresh)
+        .await
+        .expect("a token from after the password change is accepted");
+    let status = late.revocation_status().expect("following");
+    assert!(status.entries >= 3, "{status:?}");
+    assert!(!status.stale);
+}
+
 backend_tests!(
+    a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_ones,
     only_api_keys_with_events_read_may_read_the_feed,
     each_revocation_becomes_a_signed_event_with_its_subject,
     a_new_reader_gets_the_current_state_in_pages_then_only_news,

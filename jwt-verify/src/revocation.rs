@@ -1,0 +1,557 @@
+//! Following the issuer's security-event feed (Signet's
+//! `/api/v1/security-events`): revocations reach this verifier within a
+//! second instead of at token expiry, and verification stays local.
+//!
+//! The follower keeps a deny set, swapped whole on each batch of events
+//! (`ArcSwap`), so the check on the request path takes no lock and
+//! allocates nothing:
+//!
+//! | Event | Refuses a token when |
+//! |---|---|
+//! | CAEP `session-revoked` (subject: the session id) | its `sid` matches |
+//! | CAEP `credential-change`, RISC `account-disabled`, `account-purged` (subject: `iss_sub`) | its `sub` matches and its `iat` is before the event time |
+//! | `urn:signet:secevent:client-revoked` (subject: the client id) | its `client_id` matches and its `iat` is not after the event time |
+//! | `urn:signet:secevent:key-revoked` (subject: the kid) | it was signed with that key |
+//!
+//! An entry is dropped once no token it could match can still be valid
+//! ([`VerifierBuilder::revocation_horizon`](crate::VerifierBuilder::revocation_horizon)).
+//! Each SET is verified with the verifier's own keys (`typ`
+//! `secevent+jwt`, the configured issuer); one that does not verify stops the
+//! follower at that point (it retries) rather than being skipped.
+
+// Without `jwks` nothing fills the deny set (no feed can be configured).
+#![cfg_attr(not(feature = "jwks"), allow(dead_code))]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use serde_json::Value;
+
+use crate::{StandardClaims, VerifyError};
+
+pub(crate) const SESSION_REVOKED: &str =
+    "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+pub(crate) const CREDENTIAL_CHANGE: &str =
+    "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+pub(crate) const ACCOUNT_DISABLED: &str =
+    "https://schemas.openid.net/secevent/risc/event-type/account-disabled";
+pub(crate) const ACCOUNT_PURGED: &str =
+    "https://schemas.openid.net/secevent/risc/event-type/account-purged";
+pub(crate) const CLIENT_REVOKED: &str = "urn:signet:secevent:client-revoked";
+pub(crate) const KEY_REVOKED: &str = "urn:signet:secevent:key-revoked";
+
+/// The `typ` of a Security Event Token (RFC 8417 §2.3).
+pub(crate) const SET_TYPE: &str = "secevent+jwt";
+
+/// The default horizon: Signet's longest configurable token lifetime (24 h)
+/// and clock leeway.
+pub(crate) const DEFAULT_HORIZON: Duration = Duration::from_secs(24 * 3600 + 5 * 60);
+
+/// What is revoked, each with the event time (seconds since the epoch).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DenySet {
+    sessions: HashMap<String, i64>,
+    subjects: HashMap<String, i64>,
+    clients: HashMap<String, i64>,
+    keys: HashMap<String, i64>,
+}
+
+impl DenySet {
+    pub(crate) fn len(&self) -> usize {
+        self.sessions.len() + self.subjects.len() + self.clients.len() + self.keys.len()
+    }
+
+    /// Whether a verified token with these claims, signed by `kid`, is revoked.
+    pub(crate) fn refuses(&self, claims: &StandardClaims, kid: Option<&str>) -> bool {
+        let issued = claims.iat.unwrap_or(i64::MIN);
+        claims
+            .sid
+            .as_deref()
+            .is_some_and(|sid| self.sessions.contains_key(sid))
+            || claims
+                .sub
+                .as_deref()
+                .and_then(|sub| self.subjects.get(sub))
+                .is_some_and(|at| issued < *at)
+            || claims
+                .client_id
+                .as_deref()
+                .and_then(|client| self.clients.get(client))
+                .is_some_and(|at| issued <= *at)
+            || kid.is_some_and(|kid| self.keys.contains_key(kid))
+    }
+
+    /// Apply one event; unknown event types are ignored (the feed may grow).
+    pub(crate) fn apply(&mut self, event_type: &str, subject: &str, at: i64) {
+        let map = match event_type {
+            SESSION_REVOKED => &mut self.sessions,
+            CREDENTIAL_CHANGE | ACCOUNT_DISABLED | ACCOUNT_PURGED => &mut self.subjects,
+            CLIENT_REVOKED => &mut self.clients,
+            KEY_REVOKED => &mut self.keys,
+            _ => return,
+        };
+        let entry = map.entry(subject.to_owned()).or_insert(at);
+        *entry = (*entry).max(at);
+    }
+
+    /// Forget entries older than `oldest` (no token they match is still valid).
+    pub(crate) fn prune(&mut self, oldest: i64) {
+        for map in [
+            &mut self.sessions,
+            &mut self.subjects,
+            &mut self.clients,
+            &mut self.keys,
+        ] {
+            map.retain(|_, at| *at >= oldest);
+        }
+    }
+}
+
+/// The follower's position and health, for `/readyz` and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RevocationStatus {
+    /// The feed cursor the next read starts after.
+    pub cursor: i64,
+    /// Entries in the deny set.
+    pub entries: usize,
+    /// When the feed last answered (seconds since the epoch); `None` before the first answer.
+    pub last_synced_at: Option<i64>,
+    /// The newest event time applied (seconds since the epoch).
+    pub last_event_at: Option<i64>,
+    /// Failed reads since the last good one.
+    pub failures: u64,
+    /// Silent longer than the staleness limit.
+    pub stale: bool,
+}
+
+/// The deny set and the follower's state, shared with the verifier.
+pub(crate) struct Revocations {
+    deny: ArcSwap<DenySet>,
+    status: Mutex<RevocationStatus>,
+    /// `last_synced_at` for the request path, without the mutex.
+    synced_at: AtomicI64,
+    pub(crate) max_staleness: Option<Duration>,
+    pub(crate) fail_closed: bool,
+    pub(crate) horizon: Duration,
+}
+
+impl Revocations {
+    pub(crate) fn new(settings: &RevocationSettings) -> Self {
+        Self {
+            deny: ArcSwap::from_pointee(DenySet::default()),
+            status: Mutex::new(RevocationStatus::default()),
+            synced_at: AtomicI64::new(i64::MIN),
+            max_staleness: settings.max_staleness,
+            fail_closed: settings.fail_closed,
+            horizon: settings.horizon,
+        }
+    }
+
+    /// The request-path check: no lock, no allocation.
+    pub(crate) fn check(
+        &self,
+        claims: &StandardClaims,
+        kid: Option<&str>,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        if self.fail_closed && self.is_stale(now) {
+            return Err(VerifyError::RevocationsStale);
+        }
+        if self.deny.load().refuses(claims, kid) {
+            return Err(VerifyError::Revoked);
+        }
+        Ok(())
+    }
+
+    /// Whether the feed has been silent longer than the staleness limit.
+    pub(crate) fn is_stale(&self, now: i64) -> bool {
+        let Some(max) = self.max_staleness else {
+            return false;
+        };
+        let synced = self.synced_at.load(Ordering::Relaxed);
+        synced == i64::MIN
+            || now.saturating_sub(synced) > i64::try_from(max.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    pub(crate) fn status(&self) -> RevocationStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Apply a batch of events (`(type, subject, at)`) and advance to `cursor`.
+    pub(crate) fn apply(&self, events: &[(String, String, i64)], cursor: i64, now: i64) {
+        let mut next = DenySet::clone(&self.deny.load());
+        for (event_type, subject, at) in events {
+            next.apply(event_type, subject, *at);
+        }
+        let horizon = i64::try_from(self.horizon.as_secs()).unwrap_or(i64::MAX);
+        next.prune(now.saturating_sub(horizon));
+        let entries = next.len();
+        self.deny.store(std::sync::Arc::new(next));
+        self.synced_at.store(now, Ordering::Relaxed);
+        if let Ok(mut status) = self.status.lock() {
+            status.cursor = cursor;
+            status.entries = entries;
+            status.last_synced_at = Some(now);
+            status.failures = 0;
+            if let Some(newest) = events.iter().map(|(_, _, at)| *at).max() {
+                status.last_event_at = Some(status.last_event_at.map_or(newest, |l| l.max(newest)));
+            }
+        }
+    }
+
+    pub(crate) fn failed(&self) -> u64 {
+        self.status.lock().map_or(0, |mut status| {
+            status.failures += 1;
+            status.failures
+        })
+    }
+}
+
+/// How the verifier treats the feed (set on the builder).
+#[derive(Debug, Clone)]
+pub(crate) struct RevocationSettings {
+    #[cfg(feature = "jwks")]
+    pub(crate) feed: Option<RevocationFeed>,
+    pub(crate) max_staleness: Option<Duration>,
+    pub(crate) fail_closed: bool,
+    pub(crate) horizon: Duration,
+}
+
+impl Default for RevocationSettings {
+    fn default() -> Self {
+        Self {
+            #[cfg(feature = "jwks")]
+            feed: None,
+            max_staleness: None,
+            fail_closed: false,
+            horizon: DEFAULT_HORIZON,
+        }
+    }
+}
+
+/// Where the security-event feed is and the API key that may read it
+/// (scope `events:read`). `Debug` never shows the secret.
+#[cfg(feature = "jwks")]
+#[derive(Clone)]
+pub struct RevocationFeed {
+    pub(crate) url: String,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
+}
+
+#[cfg(feature = "jwks")]
+impl std::fmt::Debug for RevocationFeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationFeed")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("secret", &"[REDACTED]")
+            .finish()
+    }
+}
+
+#[cfg(feature = "jwks")]
+impl RevocationFeed {
+    /// The feed at `url` (e.g. `https://auth.example.com/api/v1/security-events`),
+    /// read with HTTP Basic `client_id:secret`.
+    pub fn new(
+        url: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            url: url.into(),
+            client_id: client_id.into(),
+            secret: secret.into(),
+        }
+    }
+
+    /// For a Signet API key (`sgn_<id>_<secret>`): the client id is its
+    /// first two parts, the secret the whole key.
+    pub fn with_api_key(url: impl Into<String>, api_key: &str) -> Self {
+        let client_id = api_key.splitn(3, '_').take(2).collect::<Vec<_>>().join("_");
+        Self::new(url, client_id, api_key)
+    }
+}
+
+/// The subject and time of each event in a verified SET.
+pub(crate) fn events_of(set: &Value, issuer: Option<&str>) -> Vec<(String, String, i64)> {
+    let subject = match set.get("sub_id") {
+        Some(id) => match id.get("format").and_then(Value::as_str) {
+            Some("iss_sub")
+                if issuer.is_none_or(|iss| id.get("iss").and_then(Value::as_str) == Some(iss)) =>
+            {
+                id.get("sub").and_then(Value::as_str)
+            }
+            Some("opaque") => id.get("id").and_then(Value::as_str),
+            _ => None,
+        },
+        None => None,
+    };
+    let Some(subject) = subject else {
+        return Vec::new();
+    };
+    let issued = set.get("iat").and_then(Value::as_i64).unwrap_or(0);
+    set.get("events")
+        .and_then(Value::as_object)
+        .map(|events| {
+            events
+                .iter()
+                .map(|(event_type, body)| {
+                    let at = body
+                        .get("event_timestamp")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(issued);
+                    (event_type.clone(), subject.to_owned(), at)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(json: Value) -> StandardClaims {
+        crate::claims::parse_standard_claims(json.to_string().as_bytes())
+            .expect("claims")
+            .0
+    }
+
+    #[test]
+    fn each_event_type_refuses_what_it_names() {
+        let mut deny = DenySet::default();
+        deny.apply(SESSION_REVOKED, "s1", 100);
+        deny.apply(CREDENTIAL_CHANGE, "u1", 100);
+        deny.apply(CLIENT_REVOKED, "sgn_a", 100);
+        deny.apply(KEY_REVOKED, "k1", 100);
+        deny.apply("urn:example:unknown", "x", 100);
+        assert_eq!(deny.len(), 4);
+        let refused = |json: Value, kid: Option<&str>| deny.refuses(&claims(json), kid);
+        assert!(refused(
+            serde_json::json!({"exp": 1, "sid": "s1", "iat": 500}),
+            None
+        ));
+        assert!(!refused(
+            serde_json::json!({"exp": 1, "sid": "s2", "iat": 50}),
+            None
+        ));
+        assert!(refused(
+            serde_json::json!({"exp": 1, "sub": "u1", "iat": 99}),
+            None
+        ));
+        assert!(
+            !refused(serde_json::json!({"exp": 1, "sub": "u1", "iat": 100}), None),
+            "issued at the change: a new session's"
+        );
+        assert!(
+            refused(serde_json::json!({"exp": 1, "sub": "u1"}), None),
+            "no iat: treated as old"
+        );
+        assert!(refused(
+            serde_json::json!({"exp": 1, "client_id": "sgn_a", "iat": 100}),
+            None
+        ));
+        assert!(!refused(
+            serde_json::json!({"exp": 1, "client_id": "sgn_a", "iat": 101}),
+            None
+        ));
+        assert!(refused(serde_json::json!({"exp": 1}), Some("k1")));
+        assert!(!refused(serde_json::json!({"exp": 1}), Some("k2")));
+        deny.prune(101);
+        assert_eq!(deny.len(), 0);
+    }
+
+    #[test]
+    fn subjects_are_read_per_format_and_issuer() {
+        let set = serde_json::json!({
+            "iat": 7,
+            "sub_id": {"format": "iss_sub", "iss": "https://auth", "sub": "u1"},
+            "events": {CREDENTIAL_CHANGE: {"event_timestamp": 5}},
+        });
+        assert_eq!(
+            events_of(&set, Some("https://auth")),
+            vec![(CREDENTIAL_CHANGE.to_owned(), "u1".to_owned(), 5)]
+        );
+        assert!(events_of(&set, Some("https://other")).is_empty());
+        let opaque = serde_json::json!({
+            "iat": 7,
+            "sub_id": {"format": "opaque", "id": "s1"},
+            "events": {SESSION_REVOKED: {}},
+        });
+        assert_eq!(
+            events_of(&opaque, None),
+            vec![(SESSION_REVOKED.to_owned(), "s1".to_owned(), 7)]
+        );
+        assert!(events_of(&serde_json::json!({"events": {}}), None).is_empty());
+    }
+}
+
+/// The background follower (feature `jwks`).
+#[cfg(feature = "jwks")]
+pub(crate) mod follow {
+    use std::sync::{Arc, Weak};
+    use std::time::Duration;
+
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{events_of, RevocationFeed};
+    use crate::clock::unix_seconds;
+    use crate::verifier::Inner;
+    use crate::{Validation, Verifier};
+
+    /// How long one read waits on the server for news.
+    const LONG_POLL: Duration = Duration::from_secs(20);
+    const MIN_BACKOFF: Duration = Duration::from_millis(250);
+    const MAX_BACKOFF: Duration = Duration::from_secs(30);
+    /// Largest feed answer read (1,000 SETs of ~1 KB, with room).
+    const MAX_BYTES: usize = 4 * 1024 * 1024;
+
+    #[derive(Deserialize)]
+    struct Page {
+        sets: serde_json::Map<String, Value>,
+        cursor: String,
+        #[serde(rename = "moreAvailable", default)]
+        more: bool,
+    }
+
+    #[derive(Debug)]
+    enum ReadError {
+        Http(String),
+        Unverified,
+    }
+
+    impl std::fmt::Display for ReadError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            match self {
+                Self::Http(reason) => write!(f, "feed read failed: {reason}"),
+                Self::Unverified => f.write_str("a security event did not verify"),
+            }
+        }
+    }
+
+    /// Follow `feed` for as long as the verifier lives.
+    pub(crate) fn spawn(verifier: &Verifier, feed: RevocationFeed, client: reqwest::Client) {
+        let weak = Arc::downgrade(&verifier.inner);
+        tokio::spawn(follow(weak, feed, client));
+    }
+
+    async fn follow(weak: Weak<Inner>, feed: RevocationFeed, client: reqwest::Client) {
+        let mut cursor: i64 = 0;
+        let mut backoff = MIN_BACKOFF;
+        let mut first = true;
+        loop {
+            // The first read loads the current state at once; then long-polls.
+            let wait = if first { Duration::ZERO } else { LONG_POLL };
+            let page = read(&client, &feed, cursor, wait).await;
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let verifier = Verifier { inner };
+            let outcome = match page {
+                Ok(page) => apply(&verifier, page).await,
+                Err(error) => Err(error),
+            };
+            let Some(revocations) = verifier.inner.revocations.as_ref() else {
+                return;
+            };
+            match outcome {
+                Ok((next, more)) => {
+                    cursor = next;
+                    first = false;
+                    backoff = MIN_BACKOFF;
+                    if more {
+                        continue;
+                    }
+                }
+                Err(error) => {
+                    let failures = revocations.failed();
+                    tracing::warn!(%error, failures, "security-event feed read failed; keeping the last state");
+                    drop(verifier);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    async fn read(
+        client: &reqwest::Client,
+        feed: &RevocationFeed,
+        cursor: i64,
+        wait: Duration,
+    ) -> Result<Page, ReadError> {
+        let http = |e: reqwest::Error| ReadError::Http(e.without_url().to_string());
+        let mut url = url::Url::parse(&feed.url)
+            .map_err(|_| ReadError::Http("the feed URL is not a URL".into()))?;
+        url.query_pairs_mut()
+            .append_pair("after", &cursor.to_string())
+            .append_pair("wait", &wait.as_secs().to_string());
+        let mut response = client
+            .get(url)
+            .basic_auth(&feed.client_id, Some(&feed.secret))
+            .timeout(wait + Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(http)?;
+        if !response.status().is_success() {
+            return Err(ReadError::Http(format!("status {}", response.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(http)? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(ReadError::Http("answer too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body)
+            .map_err(|_| ReadError::Http("answer is not a feed page".into()))
+    }
+
+    /// Verify every SET of `page` and apply them; the next cursor.
+    async fn apply(verifier: &Verifier, page: Page) -> Result<(i64, bool), ReadError> {
+        let cursor: i64 = page
+            .cursor
+            .parse()
+            .map_err(|_| ReadError::Http("cursor is not a number".into()))?;
+        let issuer = verifier.inner.validation.issuer().map(str::to_owned);
+        let validation = {
+            let mut set_validation = match issuer.as_deref() {
+                Some(iss) => Validation::new(iss),
+                None => Validation::without_issuer(),
+            }
+            .require_type(crate::revocation::SET_TYPE)
+            .insecure_disable_exp_check()
+            .leeway(verifier.inner.validation.leeway);
+            set_validation.algorithms = verifier.inner.validation.algorithms.clone();
+            set_validation
+        };
+        let mut events = Vec::new();
+        for set in page.sets.values() {
+            let set = set.as_str().ok_or(ReadError::Unverified)?;
+            let claims = match verifier.verify_set(set, &validation) {
+                Ok(claims) => claims,
+                // A key we do not hold yet: refetch once, then try again.
+                Err(crate::VerifyError::UnknownKid) => {
+                    verifier.refresh_for_unknown_kid().await;
+                    verifier
+                        .verify_set(set, &validation)
+                        .map_err(|_| ReadError::Unverified)?
+                }
+                Err(_) => return Err(ReadError::Unverified),
+            };
+            events.extend(events_of(&claims, issuer.as_deref()));
+        }
+        let now = unix_seconds(&*verifier.inner.clock);
+        if let Some(revocations) = &verifier.inner.revocations {
+            revocations.apply(&events, cursor, now);
+        }
+        Ok((cursor, page.more))
+    }
+}
