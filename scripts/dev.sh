@@ -4,7 +4,9 @@
 # First run: generates a signing key, an admin (password stored in
 # data/dev-admin.txt, mode 600), the scraper's API key (data/scraper.key) and
 # registers the blog's web front end as an OpenID Connect client
-# (data/blog-client.json and data/blog-client.secret).
+# (data/blog-client.json and data/blog-client.secret), and an API key with
+# events:read (data/events.key) with which blog-svc and scraper-svc follow
+# revocations.
 # Ctrl-C stops all three cleanly. Development only: never use these files in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +45,10 @@ if [ ! -s "$data/scraper.key" ]; then
     env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write,posts:import > "$data/scraper.key"
 fi
 
+if [ ! -s "$data/events.key" ]; then
+    echo "== creating the services' security-event key (events:read)"
+    env "${auth_env[@]}" "$bin/auth-server" api-keys create --name verifiers --scopes events:read > "$data/events.key"
+fi
 if [ ! -s "$data/blog-client.secret" ]; then
     echo "== registering the blog's web front end as an OIDC client"
     env "${auth_env[@]}" "$bin/auth-server" clients create --name Blog --first-party \
@@ -76,10 +82,12 @@ env "${auth_env[@]}" "$bin/auth-server" serve & pids+=($!)
 wait_ready "$auth_addr" auth-server
 env BIND_ADDR="$blog_addr" DATABASE_URL="sqlite://$data/blog.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
     PUBLIC_URL="http://$blog_addr" OIDC_CLIENT_ID="$blog_client_id" OIDC_CLIENT_SECRET_FILE="$data/blog-client.secret" \
+    AUTH_EVENTS_API_KEY_FILE="$data/events.key" \
     "$bin/blog-svc" serve & pids+=($!)
 wait_ready "$blog_addr" blog-svc
 env BIND_ADDR="$scraper_addr" DATABASE_URL="sqlite://$data/scraper.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
     BLOG_URL="http://$blog_addr" SCRAPER_API_KEY="$(cat "$data/scraper.key")" SCRAPER_SOURCES="$sources" \
+    AUTH_EVENTS_API_KEY_FILE="$data/events.key" \
     SCRAPE_INTERVAL="${SCRAPE_INTERVAL:-15m}" "$bin/scraper-svc" & pids+=($!)
 wait_ready "$scraper_addr" scraper-svc
 

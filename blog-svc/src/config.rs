@@ -36,6 +36,8 @@ pub struct Config {
     pub audiences: Vec<String>,
     /// Start even if the auth server is unreachable (public reads work; writes get 503 until keys load).
     pub auth_lazy_start: bool,
+    /// Following the auth server's security-event feed (`AUTH_EVENTS_API_KEY`…).
+    pub revocation: Option<signet_service::auth::RevocationSettings>,
     /// Where browsers reach the blog (`PUBLIC_URL`): the OIDC redirect URI
     /// is `{public_url}/auth/callback`. `None`: `http://` + the bound address.
     pub public_url: Option<String>,
@@ -68,6 +70,7 @@ impl Config {
             None => KeysFrom::Discovery,
         };
         let audiences = env.list("AUTH_AUDIENCE", "signet")?;
+        let revocation = signet_service::auth::RevocationSettings::from_env(&env, &auth_issuer)?;
         let public_url = env
             .http_url("PUBLIC_URL", None)?
             .map(|u| u.as_str().trim_end_matches('/').to_owned());
@@ -101,6 +104,7 @@ impl Config {
             keys_from,
             audiences,
             auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            revocation,
             public_url,
             web_sign_in,
             web_session_lifetime: env

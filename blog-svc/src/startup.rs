@@ -32,6 +32,7 @@ pub async fn verifier_from_config(config: &Config) -> anyhow::Result<Verifier> {
         jwks_url,
         &config.audiences,
         config.auth_lazy_start,
+        config.revocation.as_ref(),
     )
     .await
     .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")

@@ -19,6 +19,8 @@ pub struct Config {
     pub auth_jwks_url: Option<String>,
     pub audiences: Vec<String>,
     pub auth_lazy_start: bool,
+    /// Following the auth server's security-event feed (`AUTH_EVENTS_API_KEY`…).
+    pub revocation: Option<signet_service::auth::RevocationSettings>,
     pub token_url: String,
     /// The scraper's own API key (`sgn_<id>_<secret>`); never logged.
     pub api_key: String,
@@ -100,6 +102,7 @@ impl Config {
             sources.push(url);
         }
         let audiences = env.list("AUTH_AUDIENCE", "signet")?;
+        let revocation = signet_service::auth::RevocationSettings::from_env(&env, &auth_issuer)?;
         let mut fetch_allowed = Vec::new();
         for raw in env
             .get("FETCH_ALLOWED_ADDRESSES")
@@ -130,6 +133,7 @@ impl Config {
             auth_issuer,
             audiences,
             auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            revocation,
             token_url,
             api_key: api_key.trim().to_owned(),
             blog_url: env

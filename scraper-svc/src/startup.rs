@@ -27,6 +27,7 @@ impl Application {
             config.auth_jwks_url.as_deref(),
             &config.audiences,
             config.auth_lazy_start,
+            config.revocation.as_ref(),
         )
         .await
         .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;

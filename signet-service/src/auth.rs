@@ -1,16 +1,71 @@
-//! How a Signet service trusts the auth server: through its public keys only.
+//! How a Signet service trusts the auth server: through its public keys only,
+//! and (with `AUTH_EVENTS_API_KEY`) its security-event feed, so revocations
+//! reach the service within a second.
 
-use jwt_verify::{KeyError, KeySource, Validation, Verifier};
+use std::time::Duration;
+
+use jwt_verify::{KeyError, KeySource, RevocationFeed, Validation, Verifier};
+use secrecy::ExposeSecret as _;
+
+use crate::config::{ConfigError, Env};
+
+/// Following the auth server's security-event feed (from the environment:
+/// `AUTH_EVENTS_API_KEY` or `AUTH_EVENTS_API_KEY_FILE`, `AUTH_EVENTS_URL`,
+/// `AUTH_REVOCATION_MAX_STALENESS`, `AUTH_REVOCATION_FAIL_CLOSED`).
+#[derive(Debug, Clone)]
+pub struct RevocationSettings {
+    /// The feed (default: `{AUTH_ISSUER}/api/v1/security-events`).
+    pub url: String,
+    /// An API key with scope `events:read`; `Debug` shows `[REDACTED]`.
+    pub api_key: secrecy::SecretString,
+    /// Silent longer than this, the feed counts as stale (default 5 min).
+    pub max_staleness: Duration,
+    /// Stale: refuse every token (503) instead of accepting them (default false).
+    pub fail_closed: bool,
+}
+
+impl RevocationSettings {
+    /// The settings, or `None` when no events API key is configured.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        issuer: &str,
+    ) -> Result<Option<Self>, ConfigError> {
+        let Some(api_key) = env.secret("AUTH_EVENTS_API_KEY", "AUTH_EVENTS_API_KEY_FILE")? else {
+            return Ok(None);
+        };
+        let api_key = api_key.trim().to_owned();
+        if !api_key.starts_with("sgn_") || api_key.splitn(3, '_').count() != 3 {
+            return Err(ConfigError::new(
+                "AUTH_EVENTS_API_KEY",
+                "must be a Signet API key (sgn_<id>_<secret>) with scope events:read",
+            ));
+        }
+        let default_url = format!("{}/api/v1/security-events", issuer.trim_end_matches('/'));
+        let url = env
+            .http_url("AUTH_EVENTS_URL", Some(&default_url))?
+            .map(|u| u.to_string())
+            .unwrap_or(default_url);
+        Ok(Some(Self {
+            url,
+            api_key: api_key.into(),
+            max_staleness: env
+                .duration("AUTH_REVOCATION_MAX_STALENESS", Duration::from_secs(300))?,
+            fail_closed: env.bool("AUTH_REVOCATION_FAIL_CLOSED", false)?,
+        }))
+    }
+}
 
 /// A verifier for tokens from `issuer` for one of `audiences` (RFC 9068
 /// `at+jwt` only), with keys from `jwks_url` or, without one, from the
 /// issuer's OIDC discovery document. `lazy`: start even if the auth server is
-/// unreachable (readiness reports it until keys load).
+/// unreachable (readiness reports it until keys load). With `revocation`, it
+/// follows the security-event feed.
 pub async fn remote_verifier(
     issuer: &str,
     jwks_url: Option<&str>,
     audiences: &[String],
     lazy: bool,
+    revocation: Option<&RevocationSettings>,
 ) -> Result<Verifier, KeyError> {
     let source = match jwks_url {
         Some(url) => KeySource::jwks(url),
@@ -19,8 +74,54 @@ pub async fn remote_verifier(
     let validation = Validation::new(issuer)
         .audiences_from(audiences.iter().cloned())
         .require_type("at+jwt");
-    Verifier::builder(source, validation)
-        .lazy(lazy)
-        .build()
-        .await
+    let mut builder = Verifier::builder(source, validation).lazy(lazy);
+    if let Some(settings) = revocation {
+        builder = builder
+            .revocation_feed(RevocationFeed::with_api_key(
+                &settings.url,
+                settings.api_key.expose_secret(),
+            ))
+            .revocation_max_staleness(settings.max_staleness)
+            .revocation_fail_closed(settings.fail_closed);
+    }
+    builder.build().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Option<RevocationSettings>, ConfigError> {
+        let env = Env::new(|name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        });
+        RevocationSettings::from_env(&env, "http://127.0.0.1:8080")
+    }
+
+    #[test]
+    fn the_feed_is_followed_only_with_an_events_key() {
+        assert!(settings(&[]).expect("ok").is_none());
+        let on = settings(&[("AUTH_EVENTS_API_KEY", "sgn_abc_secret")])
+            .expect("ok")
+            .expect("on");
+        assert_eq!(on.url, "http://127.0.0.1:8080/api/v1/security-events");
+        assert_eq!(on.max_staleness, Duration::from_secs(300));
+        assert!(!on.fail_closed);
+        assert!(!format!("{on:?}").contains("secret"));
+        for (name, value) in [
+            ("AUTH_EVENTS_API_KEY", "not-a-key"),
+            ("AUTH_EVENTS_URL", "ftp://x"),
+            ("AUTH_REVOCATION_MAX_STALENESS", "soon"),
+            ("AUTH_REVOCATION_FAIL_CLOSED", "maybe"),
+        ] {
+            let mut vars = vec![("AUTH_EVENTS_API_KEY", "sgn_abc_secret"), (name, value)];
+            if name == "AUTH_EVENTS_API_KEY" {
+                vars.remove(0);
+            }
+            let error = settings(&vars).expect_err(name);
+            assert_eq!(error.variable, name);
+        }
+    }
 }

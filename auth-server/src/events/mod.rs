@@ -282,6 +282,9 @@ fn sign(keys: &KeyRing, issuer: &str, row: &event::Model) -> Result<String, Sign
 #[derive(Clone)]
 pub struct EventsHub {
     newest: std::sync::Arc<tokio::sync::watch::Sender<i64>>,
+    /// Set at shutdown: waiting reads answer at once, so they never hold
+    /// the server's graceful shutdown for a whole long-poll.
+    closing: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How often the hub looks for new events while readers wait.
@@ -297,7 +300,13 @@ impl EventsHub {
     pub fn new() -> Self {
         Self {
             newest: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
+            closing: std::sync::Arc::default(),
         }
+    }
+
+    /// Whether the server is shutting down (waiting reads should answer now).
+    pub fn is_closing(&self) -> bool {
+        self.closing.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many feed reads are waiting for news right now.
@@ -317,13 +326,19 @@ impl EventsHub {
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         let newest = self.newest.clone();
+        let closing = self.closing.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(HUB_TICK);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
                     _ = tick.tick() => {}
-                    _ = stop.changed() => return,
+                    _ = stop.changed() => {
+                        closing.store(true, std::sync::atomic::Ordering::Relaxed);
+                        // Wake every waiting read; each sees `closing` and answers.
+                        newest.send_modify(|_| {});
+                        return;
+                    }
                 }
                 if newest.receiver_count() == 0 {
                     continue;

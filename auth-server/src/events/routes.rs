@@ -90,7 +90,10 @@ pub(crate) async fn feed(
             events::FeedError::Store(error) => TokenEndpointError::from(error),
             other => TokenEndpointError::from(crate::error::ApiError::internal(other)),
         })?;
-        if !page.sets.is_empty() || tokio::time::Instant::now() >= deadline {
+        if !page.sets.is_empty()
+            || tokio::time::Instant::now() >= deadline
+            || state.events.is_closing()
+        {
             return Ok(answer(page));
         }
         tokio::select! {

@@ -23,7 +23,13 @@ pub struct Stack {
 
 impl Stack {
     pub async fn spawn(backend: Backend) -> Self {
-        Self::spawn_with(backend, &[]).await
+        Self::spawn_with(backend, &[], false).await
+    }
+
+    /// The stack with the blog following auth-server's security-event feed
+    /// (`AUTH_EVENTS_API_KEY`, an API key with `events:read`).
+    pub async fn spawn_following(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[], true).await
     }
 
     /// The stack, and nginx's browser gateway (deploy/nginx's
@@ -32,8 +38,12 @@ impl Stack {
     pub async fn spawn_gateway() -> Self {
         let port = signet_service::testing::free_port();
         let site = format!("http://127.0.0.1:{port}");
-        let mut stack =
-            Self::spawn_with(Backend::Sqlite, &[("GATEWAY_PROTECTED_ORIGINS", site)]).await;
+        let mut stack = Self::spawn_with(
+            Backend::Sqlite,
+            &[("GATEWAY_PROTECTED_ORIGINS", site)],
+            false,
+        )
+        .await;
         let app = signet_service::testing::echo_identity_upstream().await;
         stack.gateway = Some(
             signet_service::testing::Nginx::start_at(
@@ -52,7 +62,11 @@ impl Stack {
         stack
     }
 
-    pub async fn spawn_with(backend: Backend, auth_extra: &[(&'static str, String)]) -> Self {
+    pub async fn spawn_with(
+        backend: Backend,
+        auth_extra: &[(&'static str, String)],
+        follow_events: bool,
+    ) -> Self {
         let auth_dir = tempfile::tempdir().expect("dir");
         let mut auth_vars: HashMap<&str, String> = HashMap::from([
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
@@ -91,7 +105,7 @@ impl Stack {
         .await
         .expect("client registered");
         let blog_dir = tempfile::tempdir().expect("dir");
-        let blog_vars: HashMap<&str, String> = HashMap::from([
+        let mut blog_vars: HashMap<&str, String> = HashMap::from([
             ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "DATABASE_URL",
@@ -101,6 +115,12 @@ impl Stack {
             ("OIDC_CLIENT_ID", client.client_id),
             ("OIDC_CLIENT_SECRET", client.secret.expect("confidential")),
         ]);
+        if follow_events {
+            let key = auth_server::testing::api_key(&auth_state, "blog-events", &["events:read"])
+                .await
+                .expect("events key");
+            blog_vars.insert("AUTH_EVENTS_API_KEY", key.secret);
+        }
         let config =
             blog_svc::config::Config::from_lookup(|n| blog_vars.get(n).cloned()).expect("config");
         let app = blog_svc::Application::build_on(config, listener)
