@@ -24,6 +24,7 @@ done
 echo "== building release binaries"
 cargo build --release --bins -p auth-server -p blog-svc -p scraper-svc
 cargo build --release -p jwt-verify --example bench_server
+cargo build --release -p signet-e2e --example revocation_propagation
 bin=target/release
 
 work=$(mktemp -d)
@@ -154,6 +155,15 @@ wait "$flood_pid" || true
 
 peak_auth=$(peak_kib "$auth_pid"); peak_bench=$(peak_kib "$bench_pid")
 
+echo "== 6. revocation propagation (its own auth-server and blog-svc, following the feed)"
+revocation=$("$bin/examples/revocation_propagation" "${BENCH_REVOCATIONS:-200}" 4)
+read -r rev_p50 rev_p90 rev_p99 rev_max rev_rps < <(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+print(*(round(r[k], 1) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "verified_requests_per_second")))
+' "$revocation")
+echo "revocation → 401: p50 $rev_p50 ms, p99 $rev_p99 ms"
+
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -189,6 +199,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | 4 | \`GET /api/v1/auth/verify\` (forward-auth) | $verify_rps | $verify_p50 | $verify_p99 | $(ratio "$verify_rps" "$verify_per_s") of openssl verify | |
 | 5 | forward-auth p99, calm → during a login flood | | | $calm_verify_p99 → $flood_verify_p99 | $(ratio "$flood_verify_p99" "$calm_verify_p99")× | ≤ 2× |
 | 5 | token endpoint p99, calm → during a login flood | | | $calm_token_p99 → $flood_token_p99 | $(ratio "$flood_token_p99" "$calm_token_p99")× | ≤ 2× |
+| 6 | revocation (RFC 7009) answered → first 401 at blog-svc, ${BENCH_REVOCATIONS:-200} revocations while it serves $rev_rps verified req/s (p90 $rev_p90, max $rev_max ms) | | $rev_p50 | $rev_p99 | vs the feed watcher's 100 ms tick | p99 < 1000 |
 
 ## Memory (RSS)
 
@@ -198,6 +209,10 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | blog-svc | $(mib "$idle_blog") | | < 50 idle |
 | scraper-svc | $(mib "$idle_scraper") | | < 50 idle |
 | bench_server (jwt-verify layer) | $(mib "$idle_bench") | $(mib "$peak_bench") | |
+
+Section 6 starts its own auth-server and blog-svc (unpinned): blog-svc
+follows the security-event feed; each round signs in, revokes that session's
+access token, and polls blog-svc every millisecond until it answers 401.
 
 Section 5 runs a 32-connection login flood (which saturates the Argon2 pool on
 the server's one core) while 4-connection probes measure the p99 of

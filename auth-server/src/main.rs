@@ -111,6 +111,10 @@ enum KeysCommand {
     /// Database mode: publish a new key now; it signs after KEY_PUBLISH_DELAY,
     /// and the current key is retired then (still published for KEY_RETIRE_AFTER).
     Rotate,
+    /// A key leaked: announce it on the security-event feed (verifiers that
+    /// follow it refuse every token it signed) and, in database mode, remove
+    /// it at once (a new key signs at once if it was the signing key).
+    Compromise { kid: String },
 }
 
 #[derive(Subcommand)]
@@ -228,6 +232,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "published {kid}; it starts signing in {} (KEY_PUBLISH_DELAY)",
                 humantime::format_duration(config.rotation.publish_delay)
             );
+        }
+        Command::Keys(KeysCommand::Compromise { kid }) => {
+            let database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&database).await.context("migrations failed")?;
+            if config.key_encryption_key.is_none() {
+                // Key files: the running servers hold the key until they
+                // restart; the event makes verifiers refuse its tokens now.
+                let ring = keys::load(&Config {
+                    generate_dev_key: false,
+                    ..config.clone()
+                })?;
+                let Some(file) = ring.published().iter().find(|k| k.kid == kid) else {
+                    bail!(
+                        "no key {kid} in KEYS_DIR or JWT_PRIVATE_KEY (`keys list` shows the kids)"
+                    );
+                };
+                auth_server::keys::compromise_in_file_mode(&database, &kid).await?;
+                println!(
+                    "announced {kid} as compromised: verifiers following the security-event feed refuse its tokens. \
+                     Now delete {} (`keys generate` adds a new key) and restart auth-server",
+                    file.origin
+                );
+            } else {
+                let keys = auth_server::app::startup::load_keys(&config, &database).await?;
+                let manager = keys.manager().context("key store unavailable")?;
+                match manager.compromise(&kid).await? {
+                    Some(new) => println!("removed {kid}; {new} signs from now on (every replica within KEY_REFRESH_INTERVAL)"),
+                    None => println!("removed {kid}; it was not signing"),
+                }
+            }
         }
         Command::Keys(KeysCommand::List) if config.key_encryption_key.is_some() => {
             let database = db::connect(&config).await.context("DATABASE_URL")?;

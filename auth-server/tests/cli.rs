@@ -292,3 +292,39 @@ fn clients_are_registered_listed_and_deleted_from_the_command_line() {
     assert!(!again.status.success());
     assert_eq!(run(&["clients", "list"]).lines().count(), 1);
 }
+
+#[test]
+fn a_compromised_key_file_is_announced_and_an_unknown_kid_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = auth_server(dir.path())
+        .args(["keys", "generate"])
+        .output()
+        .expect("run");
+    assert!(output.status.success());
+    let kid = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .rsplit(' ')
+        .next()
+        .expect("kid")
+        .to_owned();
+    let unknown = auth_server(dir.path())
+        .args(["keys", "compromise", "no-such-kid"])
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key no-such-kid"));
+    let output = auth_server(dir.path())
+        .args(["keys", "compromise", &kid])
+        .output()
+        .expect("run");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        said.contains("announced") && said.contains(".pem"),
+        "{said}"
+    );
+}

@@ -53,6 +53,8 @@ pub enum KeyStoreError {
     NoSeed,
     #[error("the key store holds no active key")]
     NoActiveKey,
+    #[error("the key store holds no key {0}")]
+    UnknownKid(String),
     #[error("database")]
     Database(#[from] DbErr),
 }
@@ -200,6 +202,63 @@ impl KeyManager {
         txn.commit().await?;
         self.reload().await?;
         Ok(key.kid)
+    }
+
+    /// A key is compromised: remove it from the store at once (it is no
+    /// longer published, and no replica signs with it after its next tick),
+    /// and announce it on the security-event feed, so verifiers following
+    /// the feed refuse every token it signed. If it was the signing key, a
+    /// new key signs at once (verifiers fetch it on its first unknown `kid`;
+    /// there is no safe waiting for a compromised key). One transaction with
+    /// the `key.compromised` audit row. Returns the new signing key's kid,
+    /// if one was made.
+    pub async fn compromise(&self, kid: &str) -> Result<Option<String>, KeyStoreError> {
+        let now = Utc::now();
+        let Some(row) = signing_key::Entity::find_by_id(kid.to_owned())
+            .one(&self.db)
+            .await?
+        else {
+            return Err(KeyStoreError::UnknownKid(kid.to_owned()));
+        };
+        let replacement = if row.state == ACTIVE {
+            Some(generate().await?)
+        } else {
+            None
+        };
+        let txn = self.db.begin().await?;
+        signing_key::Entity::delete_by_id(kid.to_owned())
+            .exec(&txn)
+            .await?;
+        if let Some(key) = &replacement {
+            signing_key::ActiveModel {
+                kid: Set(key.kid.clone()),
+                state: Set(ACTIVE.to_owned()),
+                private_key: Set(self.encryption.seal(&key.kid, key.pkcs8_pem())?),
+                created_at: Set(now),
+                activate_after: Set(None),
+                activated_at: Set(Some(now)),
+                retired_at: Set(None),
+                remove_after: Set(None),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        crate::events::record(&txn, crate::events::Revocation::Key(kid), now).await?;
+        audit::write(
+            &txn,
+            AuditEvent::new("key.compromised")
+                .actor("operator")
+                .subject(kid)
+                .detail(serde_json::json!({
+                    "state": row.state,
+                    "replaced_by": replacement.as_ref().map(|k| k.kid.clone()),
+                })),
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::warn!(%kid, "signing key marked compromised and removed");
+        self.reload().await?;
+        Ok(replacement.map(|k| k.kid))
     }
 
     /// Apply due transitions, rotate on schedule, and reload the ring.

@@ -374,7 +374,63 @@ async fn a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_on
     assert!(!status.stale);
 }
 
+async fn a_compromised_signing_key_is_replaced_and_its_tokens_refused(backend: Backend) {
+    use base64::Engine as _;
+    let kek = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let app = TestApp::spawn_with(backend, &[("KEY_ENCRYPTION_KEY", kek.as_str())]).await;
+    let key = receiver(&app).await;
+    let verifier = following_verifier(&app, &key).await;
+    let user = app.user("compromised@example.com").await;
+    let before = app.service_audience_token(&user.email).await;
+    verifier.verify(&before).await.expect("valid");
+    let leaked = app.state.keys.ring().active().kid.clone();
+
+    let manager = app.state.keys.manager().expect("database key store");
+    let replacement = manager
+        .compromise(&leaked)
+        .await
+        .expect("compromised")
+        .expect("the signing key was replaced");
+    assert_ne!(replacement, leaked);
+    // Refused: as revoked (the key-revoked event), or as signed by a key no
+    // longer published (the verifier refetched the JWKS for the new key).
+    let mut refused = false;
+    for _ in 0..500 {
+        match verifier.verify(&before).await {
+            Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            Err(jwt_verify::VerifyError::Revoked | jwt_verify::VerifyError::UnknownKid) => {
+                refused = true;
+                break;
+            }
+            Err(other) => panic!("refused for another reason: {other:?}"),
+        }
+    }
+    assert!(refused, "the compromised key's token is still accepted");
+
+    // The leaked key is no longer published; a new token is signed with the
+    // new key, which the verifier fetches on its first unknown kid.
+    let jwks = json_body(app.get("/.well-known/jwks.json").await).await;
+    assert!(
+        !jwks["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .any(|k| k["kid"] == leaked.as_str()),
+        "{jwks}"
+    );
+    let after = app.service_audience_token(&user.email).await;
+    verifier
+        .verify(&after)
+        .await
+        .expect("signed by the new key");
+    assert!(matches!(
+        manager.compromise("no-such-kid").await,
+        Err(auth_server::keys::store::KeyStoreError::UnknownKid(_))
+    ));
+}
+
 backend_tests!(
+    a_compromised_signing_key_is_replaced_and_its_tokens_refused,
     a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_ones,
     only_api_keys_with_events_read_may_read_the_feed,
     each_revocation_becomes_a_signed_event_with_its_subject,

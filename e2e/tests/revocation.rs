@@ -1,0 +1,152 @@
+//! Revocation reaching a local verifier, with real processes: blog-svc
+//! follows auth-server's security-event feed. A revoked token is refused
+//! within the deadline while the user's other session works; auth-server
+//! killed and restarted leaves the blog with its last state (valid tokens
+//! accepted, revoked ones refused) and the feed resumes; a blog started
+//! after the revocations refuses the revoked tokens from its first answer.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use signet_e2e::{fresh_database, log_in, sign_up, test_tuning, Backend, Service};
+use signet_service::backend_tests;
+
+/// Far more than a revocation takes (about a second); the test fails if
+/// it is ever reached, it does not measure anything.
+const DEADLINE_POLLS: usize = 1000;
+
+/// What blog-svc says of `token` on a protected route: a PATCH of a post
+/// that does not exist is 404 for an accepted token, 401 for a refused one.
+async fn blog_answer(http: &reqwest::Client, blog: &str, token: &str) -> StatusCode {
+    http.patch(format!(
+        "{blog}/api/v1/posts/01890000-0000-7000-8000-000000000000"
+    ))
+    .bearer_auth(token)
+    .json(&serde_json::json!({ "title": "x" }))
+    .send()
+    .await
+    .expect("blog")
+    .status()
+}
+
+async fn refused_soon(http: &reqwest::Client, blog: &str, token: &str) {
+    for _ in 0..DEADLINE_POLLS {
+        match blog_answer(http, blog, token).await {
+            StatusCode::NOT_FOUND => tokio::time::sleep(Duration::from_millis(10)).await,
+            StatusCode::UNAUTHORIZED => return,
+            other => panic!("unexpected {other}"),
+        }
+    }
+    panic!("the revocation never reached blog-svc");
+}
+
+async fn revoke(http: &reqwest::Client, auth: &str, token: &str) {
+    let response = http
+        .post(format!("{auth}/oauth/revoke"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+fn access_token(login: &serde_json::Value) -> String {
+    login["access_token"].as_str().expect("token").to_owned()
+}
+
+async fn revocations_reach_blog_svc_across_an_auth_server_restart(backend: Backend) {
+    let http = reqwest::Client::new();
+    let dir = signet_e2e::shared_tempdir();
+    let mut auth_env = vec![
+        ("DATABASE_URL", fresh_database(backend, &dir, "auth").await),
+        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
+    ];
+    auth_env.extend(test_tuning());
+    let mut auth = Service::start("auth-server", dir.path(), &auth_env);
+    auth.wait_ready().await;
+    let events_key = String::from_utf8(
+        auth.run(
+            &[
+                "api-keys",
+                "create",
+                "--name",
+                "verifiers",
+                "--scopes",
+                "events:read",
+            ],
+            &[],
+        )
+        .stdout,
+    )
+    .expect("utf-8")
+    .trim()
+    .to_owned();
+    let auth_url = auth.url.clone();
+    let blog_env = |name: &str| {
+        vec![
+            (
+                "DATABASE_URL",
+                format!("sqlite://{}?mode=rwc", dir.path().join(name).display()),
+            ),
+            ("AUTH_ISSUER", auth_url.clone()),
+            ("AUTH_EVENTS_API_KEY", events_key.clone()),
+        ]
+    };
+    let mut blog = Service::start("blog-svc", dir.path(), &blog_env("blog.db"));
+    blog.wait_ready().await;
+
+    assert_eq!(
+        sign_up(&http, &auth.url, "rev@example.com").await,
+        StatusCode::CREATED
+    );
+    let first = access_token(&log_in(&http, &auth.url, "rev@example.com").await);
+    let second = access_token(&log_in(&http, &auth.url, "rev@example.com").await);
+    assert_eq!(
+        blog_answer(&http, &blog.url, &first).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // One session revoked: refused within the deadline; the other works.
+    revoke(&http, &auth.url, &first).await;
+    refused_soon(&http, &blog.url, &first).await;
+    assert_eq!(
+        blog_answer(&http, &blog.url, &second).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // auth-server killed: the blog keeps its last state.
+    auth.kill();
+    assert_eq!(
+        blog_answer(&http, &blog.url, &first).await,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        blog_answer(&http, &blog.url, &second).await,
+        StatusCode::NOT_FOUND
+    );
+
+    // Back: the follower resumes and the next revocation arrives.
+    auth.restart();
+    auth.wait_ready().await;
+    revoke(&http, &auth.url, &second).await;
+    refused_soon(&http, &blog.url, &second).await;
+
+    // A blog started after both revocations refuses both tokens.
+    let mut late = Service::start("blog-svc", dir.path(), &blog_env("late.db"));
+    late.wait_ready().await;
+    for token in [&first, &second] {
+        refused_soon(&http, &late.url, token).await;
+    }
+    let fresh = access_token(&log_in(&http, &auth.url, "rev@example.com").await);
+    assert_eq!(
+        blog_answer(&http, &late.url, &fresh).await,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        blog.errors_logged().is_empty(),
+        "the blog logged errors: {:?}",
+        blog.errors_logged()
+    );
+}
+
+backend_tests!(revocations_reach_blog_svc_across_an_auth_server_restart);
