@@ -248,7 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         "no key {kid} in KEYS_DIR or JWT_PRIVATE_KEY (`keys list` shows the kids)"
                     );
                 };
-                auth_server::keys::compromise_in_file_mode(&database, &kid).await?;
+                auth_server::events::key_compromised_in_file_mode(&database, &kid).await?;
                 println!(
                     "announced {kid} as compromised: verifiers following the security-event feed refuse its tokens. \
                      Now delete {} (`keys generate` adds a new key) and restart auth-server",

@@ -162,6 +162,27 @@ pub async fn record_all(
     Ok(())
 }
 
+/// Key files (no key store to change): announce `kid` as compromised, with
+/// its audit row, in one transaction. The files and the running servers are
+/// the operator's to change.
+pub async fn key_compromised_in_file_mode(
+    db: &sea_orm::DatabaseConnection,
+    kid: &str,
+) -> Result<(), DbErr> {
+    use sea_orm::TransactionTrait as _;
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    record(&txn, Revocation::Key(kid), now).await?;
+    crate::audit::write(
+        &txn,
+        crate::audit::AuditEvent::new("key.compromised")
+            .actor("operator")
+            .subject(kid),
+    )
+    .await?;
+    txn.commit().await
+}
+
 /// One page of the feed.
 #[derive(Debug)]
 pub struct Page {

@@ -280,23 +280,3 @@ fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     file.write_all(contents)?;
     file.sync_all()
 }
-
-/// Key files: announce `kid` as compromised on the security-event feed (and
-/// audit it). The files and the running servers are the operator's to change.
-pub async fn compromise_in_file_mode(
-    db: &sea_orm::DatabaseConnection,
-    kid: &str,
-) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::TransactionTrait as _;
-    let now = chrono::Utc::now();
-    let txn = db.begin().await?;
-    crate::events::record(&txn, crate::events::Revocation::Key(kid), now).await?;
-    crate::audit::write(
-        &txn,
-        crate::audit::AuditEvent::new("key.compromised")
-            .actor("operator")
-            .subject(kid),
-    )
-    .await?;
-    txn.commit().await
-}
