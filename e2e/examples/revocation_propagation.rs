@@ -14,19 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use signet_e2e::{log_in, sign_up, test_tuning, Service};
-
-async fn blog_answer(http: &reqwest::Client, blog: &str, token: &str) -> StatusCode {
-    http.patch(format!(
-        "{blog}/api/v1/posts/01890000-0000-7000-8000-000000000000"
-    ))
-    .bearer_auth(token)
-    .json(&serde_json::json!({ "title": "x" }))
-    .send()
-    .await
-    .expect("blog")
-    .status()
-}
+use signet_e2e::{blog_answer, events_api_key, log_in, sign_up, test_tuning, Service};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
@@ -52,23 +40,7 @@ async fn main() {
     auth_env.extend(test_tuning());
     let mut auth = Service::start("auth-server", dir.path(), &auth_env);
     auth.wait_ready().await;
-    let events_key = String::from_utf8(
-        auth.run(
-            &[
-                "api-keys",
-                "create",
-                "--name",
-                "verifiers",
-                "--scopes",
-                "events:read",
-            ],
-            &[],
-        )
-        .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
+    let events_key = events_api_key(&auth);
     let mut blog = Service::start(
         "blog-svc",
         dir.path(),

@@ -507,3 +507,38 @@ pub fn kid_of(token: &str) -> String {
     let header: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("header: {e}"));
     header["kid"].as_str().unwrap_or_default().to_owned()
 }
+
+/// An API key with scope `events:read` for following `auth`'s
+/// security-event feed, created with the CLI as an operator would.
+pub fn events_api_key(auth: &Service) -> String {
+    let output = auth.run(
+        &[
+            "api-keys",
+            "create",
+            "--name",
+            "verifiers",
+            "--scopes",
+            "events:read",
+        ],
+        &[],
+    );
+    String::from_utf8(output.stdout)
+        .unwrap_or_else(|e| panic!("api-keys create printed non-UTF-8: {e}"))
+        .trim()
+        .to_owned()
+}
+
+/// What blog-svc at `blog` says of `token` on a protected route: a PATCH of
+/// a post that does not exist is 404 for an accepted token, 401 for a
+/// refused one (nothing is written either way).
+pub async fn blog_answer(http: &reqwest::Client, blog: &str, token: &str) -> reqwest::StatusCode {
+    http.patch(format!(
+        "{blog}/api/v1/posts/01890000-0000-7000-8000-000000000000"
+    ))
+    .bearer_auth(token)
+    .json(&json!({ "title": "x" }))
+    .send()
+    .await
+    .unwrap_or_else(|e| panic!("blog: {e}"))
+    .status()
+}

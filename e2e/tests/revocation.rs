@@ -8,26 +8,14 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use signet_e2e::{fresh_database, log_in, sign_up, test_tuning, Backend, Service};
+use signet_e2e::{
+    blog_answer, events_api_key, fresh_database, log_in, sign_up, test_tuning, Backend, Service,
+};
 use signet_service::backend_tests;
 
 /// Far more than a revocation takes (about a second); the test fails if
 /// it is ever reached, it does not measure anything.
 const DEADLINE_POLLS: usize = 1000;
-
-/// What blog-svc says of `token` on a protected route: a PATCH of a post
-/// that does not exist is 404 for an accepted token, 401 for a refused one.
-async fn blog_answer(http: &reqwest::Client, blog: &str, token: &str) -> StatusCode {
-    http.patch(format!(
-        "{blog}/api/v1/posts/01890000-0000-7000-8000-000000000000"
-    ))
-    .bearer_auth(token)
-    .json(&serde_json::json!({ "title": "x" }))
-    .send()
-    .await
-    .expect("blog")
-    .status()
-}
 
 async fn refused_soon(http: &reqwest::Client, blog: &str, token: &str) {
     for _ in 0..DEADLINE_POLLS {
@@ -64,23 +52,7 @@ async fn revocations_reach_blog_svc_across_an_auth_server_restart(backend: Backe
     auth_env.extend(test_tuning());
     let mut auth = Service::start("auth-server", dir.path(), &auth_env);
     auth.wait_ready().await;
-    let events_key = String::from_utf8(
-        auth.run(
-            &[
-                "api-keys",
-                "create",
-                "--name",
-                "verifiers",
-                "--scopes",
-                "events:read",
-            ],
-            &[],
-        )
-        .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
+    let events_key = events_api_key(&auth);
     let auth_url = auth.url.clone();
     let blog_env = |name: &str| {
         vec![
