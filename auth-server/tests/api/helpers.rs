@@ -327,6 +327,21 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    /// A service token (`client_credentials`) for the API key `key`.
+    pub async fn service_token(&self, key: &str) -> String {
+        let response = self
+            .oauth_token(
+                &[("grant_type", "client_credentials")],
+                Some((&client_id_of(key), key)),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "client_credentials");
+        json_body(response).await["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
     /// `grant_type=refresh_token`.
     pub async fn refresh(&self, refresh_token: &str) -> Response {
         self.oauth_token(

@@ -393,17 +393,7 @@ async fn introspection_needs_its_scope_and_knows_revoked_api_keys(backend: Backe
         .api_key(&admin, "rs-email", &["introspect", "introspect:email"])
         .await;
     let (service_row, service_key) = app.api_key(&admin, "svc", &["posts:write"]).await;
-    let service_token = json_body(
-        app.oauth_token(
-            &[("grant_type", "client_credentials")],
-            Some((&client_id_of(&service_key), &service_key)),
-        )
-        .await,
-    )
-    .await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let service_token = app.service_token(&service_key).await;
     let introspect = |caller: &str, token: &str| {
         app.client
             .post(app.url("/oauth/introspect"))

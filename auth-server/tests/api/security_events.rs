@@ -328,17 +328,7 @@ async fn a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_on
     // An API key revoked: its service tokens.
     let admin = app.admin().await;
     let (key_id, service_key) = app.api_key(&admin, "svc", &["posts:write"]).await;
-    let service = json_body(
-        app.oauth_token(
-            &[("grant_type", "client_credentials")],
-            Some((&client_id_of(&service_key), &service_key)),
-        )
-        .await,
-    )
-    .await["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let service = app.service_token(&service_key).await;
     verifier.verify(&service).await.expect("valid");
     let revoked = app
         .client
