@@ -59,7 +59,7 @@ pub fn same_site_post(
     form_token: Option<&str>,
 ) -> bool {
     let tokens_match = match (cookie_token, form_token) {
-        (Some(a), Some(b)) if !a.is_empty() => bool::from(a.as_bytes().ct_eq(b.as_bytes())),
+        (Some(a), Some(b)) if !a.is_empty() => same_secret(a, b),
         _ => false,
     };
     let fetch_site_ok = headers
@@ -71,6 +71,12 @@ pub fn same_site_post(
         .and_then(|v| v.to_str().ok())
         .is_none_or(|origin| origin == origin_of(public_url));
     tokens_match && fetch_site_ok && origin_ok
+}
+
+/// Whether two secrets (tokens, `state` values) are equal, compared in
+/// constant time.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// `scheme://host[:port]` of `url`, or empty when it has none.

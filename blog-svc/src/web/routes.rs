@@ -14,7 +14,7 @@ use axum_extra::extract::cookie::{CookieJar, SameSite};
 use chrono::Utc;
 use jwt_verify::{Claims, VerifyError};
 use serde::Deserialize;
-use signet_service::web::{cookie, random_token, removal, same_site_post};
+use signet_service::web::{cookie, random_token, removal, same_secret, same_site_post};
 use uuid::Uuid;
 
 use super::oidc::{Oidc, OidcError};
@@ -654,7 +654,7 @@ async fn callback(
     let bound = jar.get(names.login).map(|c| c.value().to_owned());
     let jar = jar.add(removal(names.login));
     let oauth_state = query.state.ok_or_else(bad_callback)?;
-    let same_browser = bound.is_some_and(|b| subtle_eq(b.as_bytes(), oauth_state.as_bytes()));
+    let same_browser = bound.is_some_and(|b| same_secret(&b, &oauth_state));
     if !same_browser {
         return Ok((jar, bad_callback()).into_response());
     }
@@ -671,12 +671,6 @@ async fn callback(
     tracing::info!(sub = %signed_in.sub, "signed in to the blog");
     let jar = jar.add(cookie(names.session, secret, SameSite::Lax, names.secure));
     Ok((jar, see_other(&pending.return_to)).into_response())
-}
-
-fn subtle_eq(a: &[u8], b: &[u8]) -> bool {
-    use sha2::Digest as _;
-    // Equal-length digests compared whole: no early exit on the secret.
-    sha2::Sha256::digest(a) == sha2::Sha256::digest(b)
 }
 
 fn bad_callback() -> WebError {
