@@ -68,6 +68,10 @@ enum ClientsCommand {
         /// Skip the consent page (the operator's own applications).
         #[arg(long)]
         first_party: bool,
+        /// DPoP (RFC 9449): "required" makes every token request carry a
+        /// proof; "allowed" (default) binds tokens only when one comes.
+        #[arg(long, default_value = "allowed", value_parser = dpop_policy)]
+        dpop: auth_server::oauth::dpop::DpopPolicy,
     },
     /// List clients (never their secrets), one JSON object per line.
     List,
@@ -91,6 +95,10 @@ enum ApiKeysCommand {
         /// Expiry as RFC 3339 (e.g. 2027-01-01T00:00:00Z).
         #[arg(long)]
         expires_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// DPoP (RFC 9449): "required" makes every token request carry a
+        /// proof; "allowed" (default) binds tokens only when one comes.
+        #[arg(long, default_value = "allowed", value_parser = dpop_policy)]
+        dpop: auth_server::oauth::dpop::DpopPolicy,
     },
     /// List keys (never their secrets).
     List,
@@ -370,6 +378,7 @@ async fn run_clients(
             public,
             scopes,
             first_party,
+            dpop,
         } => {
             let registered = clients::register(
                 database,
@@ -386,6 +395,7 @@ async fn run_clients(
                     grant_types: Vec::new(),
                     first_party,
                     created_by: None,
+                    dpop,
                 },
                 actor(),
                 chrono::Utc::now(),
@@ -450,6 +460,7 @@ async fn run_api_keys(
             scopes,
             audiences,
             expires_at,
+            dpop,
         } => {
             let minted = api_keys::create_audited(
                 database,
@@ -459,6 +470,7 @@ async fn run_api_keys(
                     audiences: list(&audiences),
                     expires_at,
                     created_by: None,
+                    dpop,
                 },
                 &config.audiences,
                 CLI_ACTOR,
@@ -521,4 +533,10 @@ async fn run_api_keys(
 #[tokio::main]
 async fn main() -> ExitCode {
     signet_service::process::run(run(Cli::parse())).await
+}
+
+/// `--dpop allowed|required`.
+fn dpop_policy(value: &str) -> Result<auth_server::oauth::dpop::DpopPolicy, String> {
+    auth_server::oauth::dpop::DpopPolicy::parse(value)
+        .ok_or_else(|| "expected allowed or required".to_owned())
 }

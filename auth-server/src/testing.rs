@@ -40,6 +40,7 @@ pub async fn api_key(state: &AppState, name: &str, scopes: &[&str]) -> anyhow::R
             audiences: Vec::new(),
             expires_at: None,
             created_by: None,
+            dpop: Default::default(),
         },
         &state.config.audiences,
         Actor {

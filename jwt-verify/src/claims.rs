@@ -52,6 +52,18 @@ pub struct StandardClaims {
     /// session-revoked security event names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// Confirmation (RFC 7800): the DPoP key the token is bound to
+    /// (RFC 9449 `cnf.jkt`). A bound token is accepted only with a proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The `cnf` claim of a sender-constrained token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Confirmation {
+    /// RFC 7638 thumbprint (base64url SHA-256) of the client's DPoP key.
+    pub jkt: String,
 }
 
 impl StandardClaims {
@@ -118,6 +130,8 @@ struct WireClaims {
     sid: Option<Value>,
     #[serde(default)]
     email: Option<Value>,
+    #[serde(default)]
+    cnf: Option<Value>,
 }
 
 fn string_claim(value: Option<Value>, name: &'static str) -> Result<Option<String>, VerifyError> {
@@ -161,6 +175,20 @@ fn string_list_claim(value: Option<Value>, name: &'static str) -> Result<Vec<Str
     }
 }
 
+/// `cnf`: an object; if it names a key by `jkt`, that must be a string. A
+/// `cnf` with no `jkt` (another confirmation method) cannot be honoured, so
+/// it is refused rather than ignored.
+fn confirmation_claim(value: Option<Value>) -> Result<Option<Confirmation>, VerifyError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(mut members)) => match members.remove("jkt") {
+            Some(Value::String(jkt)) if !jkt.is_empty() => Ok(Some(Confirmation { jkt })),
+            _ => Err(VerifyError::InvalidClaimType("cnf")),
+        },
+        Some(_) => Err(VerifyError::InvalidClaimType("cnf")),
+    }
+}
+
 /// Parse the decoded payload. `exp` absent is reported by the validator (it knows
 /// whether the check is enabled), so it is returned as `None` here.
 pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, bool), VerifyError> {
@@ -180,6 +208,7 @@ pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, b
         client_id: string_claim(wire.client_id, "client_id")?,
         email: string_claim(wire.email, "email")?,
         sid: string_claim(wire.sid, "sid")?,
+        cnf: confirmation_claim(wire.cnf)?,
     };
     Ok((claims, exp.is_some()))
 }

@@ -41,6 +41,8 @@ pub enum ClientError {
 
 struct CachedToken {
     access_token: String,
+    /// `token_type: DPoP`: bound to the source's DPoP key.
+    bound: bool,
     refresh_at: Instant,
     expires_at: Instant,
 }
@@ -55,6 +57,7 @@ struct Inner {
     refreshing: tokio::sync::Mutex<()>,
     max_attempts: u32,
     initial_backoff: Duration,
+    dpop: Option<Arc<crate::DpopKey>>,
 }
 
 /// A cached source of service tokens for one API key.
@@ -119,6 +122,7 @@ impl ServiceTokenSource {
                 refreshing: tokio::sync::Mutex::new(()),
                 max_attempts: 3,
                 initial_backoff: Duration::from_millis(200),
+                dpop: None,
             }),
         })
     }
@@ -135,6 +139,14 @@ impl ServiceTokenSource {
     /// Ask for a narrower scope than the key's full set.
     pub fn with_scope(self, scope: impl Into<String>) -> Self {
         self.rebuild(|inner| inner.scope = Some(scope.into()))
+    }
+
+    /// Ask for DPoP-bound tokens (RFC 9449) held by `key`: each token request
+    /// carries a proof, and [`request_headers`](Self::request_headers) signs
+    /// one per outgoing request. A stolen token is then useless without the
+    /// key, which never leaves this process.
+    pub fn with_dpop(self, key: Arc<crate::DpopKey>) -> Self {
+        self.rebuild(|inner| inner.dpop = Some(key))
     }
 
     /// Attempts per fetch for network errors and 5xx (default 3), and the first
@@ -159,6 +171,7 @@ impl ServiceTokenSource {
                 refreshing: tokio::sync::Mutex::new(()),
                 max_attempts: shared.max_attempts,
                 initial_backoff: shared.initial_backoff,
+                dpop: shared.dpop.clone(),
             },
         };
         change(&mut inner);
@@ -176,17 +189,50 @@ impl ServiceTokenSource {
     /// A valid access token, from the cache or freshly fetched.
     #[tracing::instrument(name = "service_token", skip_all, fields(client_id = %self.inner.client_id))]
     pub async fn token(&self) -> Result<String, ClientError> {
-        if let Some(token) = self.fresh_cached() {
-            return Ok(token);
+        self.current().await.map(|cached| cached.access_token.clone())
+    }
+
+    async fn current(&self) -> Result<Arc<CachedToken>, ClientError> {
+        if let Some(cached) = self.fresh_cached() {
+            return Ok(cached);
         }
         let _single_flight = self.inner.refreshing.lock().await;
-        if let Some(token) = self.fresh_cached() {
-            return Ok(token);
+        if let Some(cached) = self.fresh_cached() {
+            return Ok(cached);
         }
-        let fetched = self.fetch_with_retries().await?;
-        let token = fetched.access_token.clone();
-        self.inner.cached.store(Some(Arc::new(fetched)));
-        Ok(token)
+        let fetched = Arc::new(self.fetch_with_retries().await?);
+        self.inner.cached.store(Some(fetched.clone()));
+        Ok(fetched)
+    }
+
+    /// The headers that authenticate one outgoing request for `method` on
+    /// `url` (the URL as the resource server's clients address it):
+    /// `Authorization: Bearer …`, or with [`with_dpop`](Self::with_dpop)
+    /// `Authorization: DPoP …` and a fresh `DPoP` proof. Values are marked
+    /// sensitive.
+    pub async fn request_headers(
+        &self,
+        method: &http::Method,
+        url: &str,
+    ) -> Result<http::HeaderMap, ClientError> {
+        let cached = self.current().await?;
+        let mut headers = http::HeaderMap::new();
+        let proof = match (&self.inner.dpop, cached.bound) {
+            (Some(key), true) => Some(
+                key.proof(method.as_str(), url, Some(&cached.access_token), None)
+                    .map_err(|e| ClientError::Config(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        let scheme = if proof.is_some() { "DPoP" } else { "Bearer" };
+        headers.insert(
+            http::header::AUTHORIZATION,
+            sensitive(format!("{scheme} {}", cached.access_token))?,
+        );
+        if let Some(proof) = proof {
+            headers.insert("dpop", sensitive(proof)?);
+        }
+        Ok(headers)
     }
 
     /// Forget the cached token (e.g. after a resource server answered 401).
@@ -196,18 +242,23 @@ impl ServiceTokenSource {
 
     /// The `Authorization: Bearer <token>` value for an outgoing request,
     /// marked sensitive (HTTP clients and `http`'s `Debug` then hide it).
+    /// A DPoP-bound token needs a proof per request: use
+    /// [`request_headers`](Self::request_headers) instead (this fails with
+    /// [`ClientError::Config`]).
     pub async fn authorization(&self) -> Result<http::HeaderValue, ClientError> {
-        let mut value = http::HeaderValue::try_from(format!("Bearer {}", self.token().await?))
-            .map_err(|_| ClientError::InvalidResponse("token is not a header value".into()))?;
-        value.set_sensitive(true);
-        Ok(value)
+        let cached = self.current().await?;
+        if cached.bound {
+            return Err(ClientError::Config(
+                "the token is DPoP-bound: use request_headers".into(),
+            ));
+        }
+        sensitive(format!("Bearer {}", cached.access_token))
     }
 
-    fn fresh_cached(&self) -> Option<String> {
-        let cached = self.inner.cached.load();
-        let cached = cached.as_ref()?;
+    fn fresh_cached(&self) -> Option<Arc<CachedToken>> {
+        let cached = self.inner.cached.load_full()?;
         let now = Instant::now();
-        (now < cached.refresh_at && now < cached.expires_at).then(|| cached.access_token.clone())
+        (now < cached.refresh_at && now < cached.expires_at).then_some(cached)
     }
 
     /// Up to `max_attempts` tries, backing off exponentially with jitter
@@ -244,11 +295,18 @@ impl ServiceTokenSource {
             form.push(("scope", scope));
         }
         let started = Instant::now();
-        let response = inner
+        let mut request = inner
             .http
             .post(inner.token_url.clone())
             .header(AUTHORIZATION, format!("Basic {basic}"))
-            .header(ACCEPT, "application/json")
+            .header(ACCEPT, "application/json");
+        if let Some(key) = &inner.dpop {
+            let proof = key
+                .proof("POST", inner.token_url.as_str(), None, None)
+                .map_err(|e| ClientError::Config(e.to_string()))?;
+            request = request.header("dpop", proof);
+        }
+        let response = request
             .form(&form)
             .send()
             .await
@@ -278,12 +336,18 @@ impl ServiceTokenSource {
         }
         let parsed: TokenResponse = serde_json::from_slice(&body)
             .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
-        if !parsed.token_type.eq_ignore_ascii_case("bearer") {
-            return Err(ClientError::InvalidResponse(format!(
-                "token_type is {:?}, not Bearer",
-                parsed.token_type
-            )));
-        }
+        // A DPoP token only when one was asked for (RFC 9449 §5).
+        let bound = match (inner.dpop.is_some(), parsed.token_type.to_ascii_lowercase().as_str()) {
+            (_, "bearer") => false,
+            (true, "dpop") => true,
+            _ => {
+                return Err(ClientError::InvalidResponse(format!(
+                    "token_type is {:?}, not Bearer{}",
+                    parsed.token_type,
+                    if inner.dpop.is_some() { " or DPoP" } else { "" }
+                )))
+            }
+        };
         let lifetime = Duration::from_secs(parsed.expires_in);
         // Renew when 10% of the lifetime (at least 30 s, at most half) remains.
         let margin = (lifetime / 10)
@@ -291,10 +355,18 @@ impl ServiceTokenSource {
             .min(lifetime / 2);
         Ok(CachedToken {
             access_token: parsed.access_token,
+            bound,
             refresh_at: started + lifetime - margin,
             expires_at: started + lifetime,
         })
     }
+}
+
+fn sensitive(value: String) -> Result<http::HeaderValue, ClientError> {
+    let mut value = http::HeaderValue::try_from(value)
+        .map_err(|_| ClientError::InvalidResponse("token is not a header value".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// The client id part of a `sgn_<id>_<secret>` API key.

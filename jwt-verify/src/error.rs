@@ -1,7 +1,7 @@
 //! Why a token, a key or a key source was refused.
 
 /// Every [`VerifyError::reason`], indexed by `reason_index`.
-pub(crate) const REASONS: [&str; 21] = [
+pub(crate) const REASONS: [&str; 22] = [
     "too_long",
     "malformed",
     "alg_none",
@@ -23,6 +23,7 @@ pub(crate) const REASONS: [&str; 21] = [
     "lifetime_too_long",
     "revoked",
     "revocations_stale",
+    "dpop_proof_required",
 ];
 
 /// Why a token was rejected.
@@ -104,6 +105,10 @@ pub enum VerifyError {
     /// allows, and the verifier is set to fail closed.
     #[error("revocation state is too old to trust")]
     RevocationsStale,
+    /// The token is bound to a DPoP key (`cnf.jkt`) but was presented as a
+    /// bearer token, or to a verifier without DPoP settings (RFC 9449 §7.2).
+    #[error("token is bound to a DPoP key and needs a proof")]
+    DpopProofRequired,
 }
 
 impl VerifyError {
@@ -136,6 +141,7 @@ impl VerifyError {
             Self::LifetimeTooLong => 18,
             Self::Revoked => 19,
             Self::RevocationsStale => 20,
+            Self::DpopProofRequired => 21,
         }
     }
 }
@@ -228,6 +234,7 @@ mod tests {
             VerifyError::LifetimeTooLong,
             VerifyError::Revoked,
             VerifyError::RevocationsStale,
+            VerifyError::DpopProofRequired,
         ];
         let mut indices: Vec<usize> = all.iter().map(VerifyError::reason_index).collect();
         indices.sort_unstable();

@@ -10,6 +10,7 @@ use http::header::AUTHORIZATION;
 use http::{Request, Response};
 use tower::{Layer, Service};
 
+use crate::verifier::Presentation;
 use crate::{AuthError, VerifiedToken, Verifier};
 
 /// Put into request extensions by [`JwtAuthLayer`] on every request it lets
@@ -101,9 +102,20 @@ pub struct JwtAuth<S> {
     settings: Arc<Settings>,
 }
 
-/// Pull the token out of `Authorization: Bearer <token>`.
-/// `Ok(None)`: no Authorization header or another scheme (a missing bearer token).
-pub(crate) fn bearer_token<B>(request: &Request<B>) -> Result<Option<&str>, AuthError> {
+/// How the token came: `Authorization: Bearer` or `Authorization: DPoP`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scheme {
+    Bearer,
+    Dpop,
+}
+
+/// Pull the token out of `Authorization: Bearer <token>` (or `DPoP <token>`
+/// when `dpop` is accepted). `Ok(None)`: no Authorization header or another
+/// scheme (a missing token).
+pub(crate) fn presented_token<B>(
+    request: &Request<B>,
+    dpop: bool,
+) -> Result<Option<(Scheme, &str)>, AuthError> {
     let mut values = request.headers().get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -118,16 +130,24 @@ pub(crate) fn bearer_token<B>(request: &Request<B>) -> Result<Option<&str>, Auth
     let value = value
         .to_str()
         .map_err(|_| AuthError::InvalidRequest("header is not ASCII"))?;
-    let Some((scheme, token)) = value.split_once(' ') else {
-        return if value.eq_ignore_ascii_case("bearer") {
-            Err(AuthError::InvalidRequest("bearer token is empty"))
+    let scheme_of = |name: &str| {
+        if name.eq_ignore_ascii_case("bearer") {
+            Some(Scheme::Bearer)
+        } else if dpop && name.eq_ignore_ascii_case("dpop") {
+            Some(Scheme::Dpop)
         } else {
-            Ok(None)
+            None
+        }
+    };
+    let Some((scheme, token)) = value.split_once(' ') else {
+        return match scheme_of(value) {
+            Some(_) => Err(AuthError::InvalidRequest("bearer token is empty")),
+            None => Ok(None),
         };
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let Some(scheme) = scheme_of(scheme) else {
         return Ok(None);
-    }
+    };
     let token = token.trim_matches(' ');
     if token.is_empty() {
         return Err(AuthError::InvalidRequest("bearer token is empty"));
@@ -136,7 +156,38 @@ pub(crate) fn bearer_token<B>(request: &Request<B>) -> Result<Option<&str>, Auth
     if token.contains(' ') {
         return Err(AuthError::InvalidRequest("bearer token contains spaces"));
     }
-    Ok(Some(token))
+    Ok(Some((scheme, token)))
+}
+
+/// The request's one `DPoP` header (RFC 9449 §4.3: exactly one).
+fn dpop_proof<B>(request: &Request<B>) -> Result<Option<&str>, AuthError> {
+    let mut values = request.headers().get_all("dpop").iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(AuthError::InvalidDpopProof(crate::DpopError::Multiple));
+    }
+    value.to_str().map(Some).map_err(|_| {
+        AuthError::InvalidDpopProof(crate::DpopError::Malformed("header is not ASCII"))
+    })
+}
+
+/// What a bound token's proof is checked against, copied out of the request.
+struct ProofInput {
+    proof: Option<String>,
+    method: String,
+    path: String,
+}
+
+impl ProofInput {
+    fn of<B>(request: &Request<B>) -> Result<Self, AuthError> {
+        Ok(Self {
+            proof: dpop_proof(request)?.map(str::to_owned),
+            method: request.method().as_str().to_owned(),
+            path: request.uri().path().to_owned(),
+        })
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for JwtAuth<S>
@@ -156,51 +207,86 @@ where
 
     #[tracing::instrument(name = "jwt_auth", skip_all)]
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let realm = &self.settings.realm;
-        let token = match bearer_token(&request) {
-            Ok(Some(token)) => token,
+        let settings = self.settings.clone();
+        let dpop = self.verifier.accepts_dpop();
+        let reject = |error: AuthError| ResponseFuture::reject(rejection(&error, &settings, dpop));
+        let (scheme, token) = match presented_token(&request, dpop) {
+            Ok(Some(presented)) => presented,
             Ok(None) if self.settings.optional => {
                 request.extensions_mut().insert(AuthContext::Anonymous);
                 return ResponseFuture::inner(self.inner.call(request));
             }
-            Ok(None) => return ResponseFuture::reject(AuthError::MissingToken.to_response(realm)),
-            Err(error) => return ResponseFuture::reject(error.to_response(realm)),
+            Ok(None) => return reject(AuthError::MissingToken),
+            Err(error) => return reject(error),
         };
-        match self.verifier.verify_now(token) {
-            Some(Ok(verified)) => {
-                authenticate(&mut request, verified);
-                ResponseFuture::inner(self.inner.call(request))
+        let (presentation, proof) = match scheme {
+            Scheme::Bearer => (Presentation::Bearer, None),
+            Scheme::Dpop => match ProofInput::of(&request) {
+                Ok(proof) => (Presentation::Bound, Some(proof)),
+                Err(error) => return reject(error),
+            },
+        };
+        let checked = move |verifier: &Verifier,
+                       token: &str,
+                       result: Result<VerifiedToken, crate::VerifyError>|
+         -> Result<VerifiedToken, AuthError> {
+            let verified = result?;
+            match &proof {
+                None => Ok(verified),
+                Some(input) => verifier.check_proof(
+                    verified,
+                    token,
+                    input.proof.as_deref(),
+                    &input.method,
+                    &input.path,
+                ),
             }
+        };
+        match self.verifier.verify_now(token, presentation) {
             // An unknown kid may be a freshly rotated key: verify again after the
             // (cooldown-limited, single-flight) refetch, off the fast path.
             None => {
                 let token = token.to_owned();
                 let verifier = self.verifier.clone();
-                let settings = self.settings.clone();
                 // Take the service that was driven to readiness; leave a clone behind.
                 let clone = self.inner.clone();
                 let mut inner = std::mem::replace(&mut self.inner, clone);
                 ResponseFuture::boxed(Box::pin(async move {
-                    match verifier.verify_after_refetch(&token).await {
+                    let result = verifier.verify_after_refetch(&token, presentation).await;
+                    match checked(&verifier, &token, result) {
                         Ok(verified) => {
                             authenticate(&mut request, verified);
                             inner.call(request).await
                         }
-                        Err(error) => {
-                            let error = AuthError::from(error);
-                            log_rejection(&error);
-                            Ok(error.to_response(&settings.realm))
-                        }
+                        Err(error) => Ok(rejection(&error, &settings, dpop)),
                     }
                 }))
             }
-            Some(Err(error)) => {
-                let error = AuthError::from(error);
-                log_rejection(&error);
-                ResponseFuture::reject(error.to_response(realm))
-            }
+            Some(result) => match checked(&self.verifier, token, result) {
+                Ok(verified) => {
+                    authenticate(&mut request, verified);
+                    ResponseFuture::inner(self.inner.call(request))
+                }
+                Err(error) => reject(error),
+            },
         }
     }
+}
+
+/// The RFC 6750 / RFC 9449 answer to a refused request, logged. A service
+/// that accepts DPoP challenges with both schemes on a 401.
+fn rejection<B: From<String>>(error: &AuthError, settings: &Settings, dpop: bool) -> Response<B> {
+    log_rejection(error);
+    let mut response = error.to_response(&settings.realm);
+    if dpop && response.status() == http::StatusCode::UNAUTHORIZED && !error.is_dpop() {
+        if let Ok(value) = http::HeaderValue::from_str(&AuthError::dpop_challenge(&settings.realm))
+        {
+            response
+                .headers_mut()
+                .append(http::header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
 }
 
 fn authenticate<B>(request: &mut Request<B>, verified: VerifiedToken) {
@@ -210,8 +296,14 @@ fn authenticate<B>(request: &mut Request<B>, verified: VerifiedToken) {
 }
 
 fn log_rejection(error: &AuthError) {
-    if let AuthError::InvalidToken(reason) = error {
-        tracing::debug!(reason = reason.reason(), "bearer token rejected");
+    match error {
+        AuthError::InvalidToken(reason) => {
+            tracing::debug!(reason = reason.reason(), "bearer token rejected");
+        }
+        AuthError::InvalidDpopProof(reason) => {
+            tracing::debug!(reason = reason.reason(), "DPoP proof rejected");
+        }
+        _ => {}
     }
 }
 

@@ -84,6 +84,7 @@ mod authorize;
 mod cache;
 mod claims;
 mod clock;
+pub mod dpop;
 mod error;
 #[cfg(feature = "jwks")]
 mod fetch;
@@ -106,8 +107,9 @@ mod extract;
 mod client;
 
 pub use authorize::{require_any_role, require_scope, Require, RequireLayer, Requirement};
-pub use claims::StandardClaims;
+pub use claims::{Confirmation, StandardClaims};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use dpop::{DpopError, DpopKey, DpopSettings};
 pub use error::{KeyError, VerifyError};
 pub use keys::{rsa_thumbprint, KeySet};
 pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};

@@ -54,6 +54,7 @@ pub(crate) async fn build_remote(
         .build()
         .map_err(|e| KeyError::Client(e.to_string()))?;
     let revocations = builder.revocations();
+    let dpop = builder.dpop.clone().map(crate::dpop::DpopState::new);
     let inner = Arc::new(Inner {
         keys: arc_swap::ArcSwap::from_pointee(KeySet::default()),
         validation: builder.validation,
@@ -73,6 +74,7 @@ pub(crate) async fn build_remote(
         counters: Counters::default(),
         cache: builder.token_cache.map(crate::cache::TokenCache::new),
         revocations,
+        dpop,
         clock: builder.clock,
     });
     let verifier = Verifier { inner };

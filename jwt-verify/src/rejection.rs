@@ -3,7 +3,7 @@
 use http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::VerifyError;
+use crate::{DpopError, VerifyError};
 
 /// Why a request was refused at the authentication boundary.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,6 +33,14 @@ pub enum AuthError {
     /// An extractor ran on a route without `JwtAuthLayer`: a wiring bug (`500`).
     #[error("JwtAuthLayer is not installed on this route")]
     LayerMissing,
+    /// The DPoP proof is missing or fails (RFC 9449 §7.1): `401
+    /// invalid_dpop_proof` with a `DPoP` challenge.
+    #[error(transparent)]
+    InvalidDpopProof(DpopError),
+    /// The proof lacks a current server nonce: `401 use_dpop_nonce`, and
+    /// this fresh nonce in `DPoP-Nonce` (RFC 9449 §9).
+    #[error("a DPoP proof with the server's nonce is required")]
+    UseDpopNonce(String),
 }
 
 impl From<VerifyError> for AuthError {
@@ -61,7 +69,10 @@ impl AuthError {
             }
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) | Self::InsufficientRole(_) => StatusCode::FORBIDDEN,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::InvalidDpopProof(DpopError::ReplayCacheFull) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::InvalidDpopProof(_) | Self::UseDpopNonce(_) => StatusCode::UNAUTHORIZED,
             Self::LayerMissing => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,7 +84,21 @@ impl AuthError {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) | Self::ClaimsShape => Some("invalid_token"),
             Self::InsufficientScope(_) | Self::InsufficientRole(_) => Some("insufficient_scope"),
+            Self::InvalidDpopProof(DpopError::ReplayCacheFull) => None,
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::UseDpopNonce(_) => Some("use_dpop_nonce"),
         }
+    }
+
+    /// Whether the answer challenges with the `DPoP` scheme rather than
+    /// `Bearer`: a proof problem, or a bound token presented without one.
+    pub fn is_dpop(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidDpopProof(_)
+                | Self::UseDpopNonce(_)
+                | Self::InvalidToken(VerifyError::DpopProofRequired)
+        )
     }
 
     /// The `WWW-Authenticate` challenge for this rejection, if it has one.
@@ -82,6 +107,12 @@ impl AuthError {
         let description = quoted(&self.to_string());
         match self {
             Self::MissingToken => Some(format!(r#"Bearer realm="{realm}""#)),
+            Self::InvalidDpopProof(DpopError::ReplayCacheFull) => None,
+            _ if self.is_dpop() => Some(format!(
+                r#"DPoP realm="{realm}", error="{}", error_description="{description}", algs="{}""#,
+                self.error_code().unwrap_or("invalid_token"),
+                crate::dpop::DPOP_ALGORITHMS.join(" ")
+            )),
             Self::InvalidRequest(_) | Self::InvalidToken(_) | Self::ClaimsShape => Some(format!(
                 r#"Bearer realm="{realm}", error="{}", error_description="{description}""#,
                 self.error_code().unwrap_or("invalid_token")
@@ -94,7 +125,18 @@ impl AuthError {
                 r#"Bearer realm="{realm}", error="insufficient_scope", error_description="{description}""#
             )),
             Self::Unavailable | Self::LayerMissing => None,
+            Self::InvalidDpopProof(_) | Self::UseDpopNonce(_) => None,
         }
+    }
+
+    /// The bare `DPoP` challenge a DPoP-accepting service adds beside its
+    /// `Bearer` one, so clients learn the scheme and algorithms.
+    pub fn dpop_challenge(realm: &str) -> String {
+        format!(
+            r#"DPoP realm="{}", algs="{}""#,
+            quoted(realm),
+            crate::dpop::DPOP_ALGORITHMS.join(" ")
+        )
     }
 
     /// A complete response: status, challenge header and a small JSON body
@@ -106,7 +148,7 @@ impl AuthError {
         let body = serde_json::json!({
             "error": self.error_code().unwrap_or(match self {
                 Self::MissingToken => "unauthorized",
-                Self::Unavailable => "temporarily_unavailable",
+                Self::Unavailable | Self::InvalidDpopProof(_) => "temporarily_unavailable",
                 _ => "server_error",
             }),
             "error_description": self.to_string(),
@@ -121,7 +163,15 @@ impl AuthError {
                 headers.insert(WWW_AUTHENTICATE, value);
             }
         }
-        if matches!(self, Self::Unavailable) {
+        if let Self::UseDpopNonce(nonce) = self {
+            if let Ok(value) = HeaderValue::from_str(nonce) {
+                headers.insert("dpop-nonce", value);
+            }
+        }
+        if matches!(
+            self,
+            Self::Unavailable | Self::InvalidDpopProof(DpopError::ReplayCacheFull)
+        ) {
             headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         response

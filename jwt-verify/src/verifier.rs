@@ -103,6 +103,16 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     /// With a revocation feed: the deny set every verification consults.
     pub(crate) revocations: Option<crate::revocation::Revocations>,
+    /// With DPoP: the proof rules, replay cache and nonce key.
+    pub(crate) dpop: Option<crate::dpop::DpopState>,
+}
+
+/// How a token was presented: as a bearer token (a token bound to a DPoP
+/// key is then refused) or with a proof the caller checks next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presentation {
+    Bearer,
+    Bound,
 }
 
 /// Verifies access tokens locally with the issuer's public keys.
@@ -170,6 +180,7 @@ pub struct VerifierBuilder {
     pub(crate) token_cache: Option<usize>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: crate::revocation::RevocationSettings,
+    pub(crate) dpop: Option<crate::DpopSettings>,
 }
 
 /// Settings of a remote key source (feature `jwks`).
@@ -272,6 +283,15 @@ impl VerifierBuilder {
         self
     }
 
+    /// Accept DPoP-bound tokens (RFC 9449) presented with `Authorization:
+    /// DPoP` and a proof that passes `settings`; see [`Verifier::verify_dpop`].
+    /// Without it, a bound token is refused whichever way it comes
+    /// ([`VerifyError::DpopProofRequired`]).
+    pub fn dpop(mut self, settings: crate::DpopSettings) -> Self {
+        self.dpop = Some(settings);
+        self
+    }
+
     /// Read the time from `clock` (default: the system clock). Tests pass a
     /// [`ManualClock`](crate::ManualClock) and move it instead of sleeping.
     pub fn clock(mut self, clock: impl Clock) -> Self {
@@ -302,6 +322,27 @@ impl VerifierBuilder {
         Ok(verifier)
     }
 
+    /// Build over a [`KeySource::Static`] key set without a runtime (an
+    /// issuer verifying its own tokens). A remote source is refused: it
+    /// needs [`build`](Self::build).
+    pub fn build_static(self) -> Result<Verifier, KeyError> {
+        match &self.source {
+            KeySource::Static(keys) => Ok(Verifier::over_static_keys(
+                keys.clone(),
+                self.validation.clone(),
+                self.token_cache,
+                self.clock.clone(),
+                None,
+                self.dpop.clone().map(crate::dpop::DpopState::new),
+            )),
+            #[cfg(feature = "jwks")]
+            _ => Err(KeyError::InvalidUrl {
+                url: String::new(),
+                reason: "build_static needs KeySource::Static".into(),
+            }),
+        }
+    }
+
     /// The deny set, when a feed will fill it.
     pub(crate) fn revocations(&self) -> Option<crate::revocation::Revocations> {
         #[cfg(feature = "jwks")]
@@ -319,6 +360,7 @@ impl VerifierBuilder {
                 self.token_cache,
                 self.clock.clone(),
                 self.revocations(),
+                self.dpop.clone().map(crate::dpop::DpopState::new),
             )),
             #[cfg(feature = "jwks")]
             KeySource::Jwks(url) => {
@@ -361,12 +403,13 @@ impl Verifier {
             token_cache: None,
             clock: Arc::new(SystemClock),
             revocation: crate::revocation::RevocationSettings::default(),
+            dpop: None,
         }
     }
 
     /// A verifier over fixed keys: no network, no runtime needed.
     pub fn from_key_set(keys: KeySet, validation: Validation) -> Self {
-        Self::over_static_keys(keys, validation, None, Arc::new(SystemClock), None)
+        Self::over_static_keys(keys, validation, None, Arc::new(SystemClock), None, None)
     }
 
     fn over_static_keys(
@@ -375,6 +418,7 @@ impl Verifier {
         token_cache: Option<usize>,
         clock: Arc<dyn Clock>,
         revocations: Option<crate::revocation::Revocations>,
+        dpop: Option<crate::dpop::DpopState>,
     ) -> Self {
         let key_count = keys.len();
         Self {
@@ -390,6 +434,7 @@ impl Verifier {
                 cache: token_cache.map(crate::cache::TokenCache::new),
                 clock,
                 revocations,
+                dpop,
             }),
         }
     }
@@ -433,17 +478,78 @@ impl Verifier {
     /// Verify a token, refetching the key set once if its `kid` is unknown and
     /// the cooldown allows. The only await is that refetch; known keys verify
     /// without I/O or locks.
+    ///
+    /// The token is taken as a bearer token: one bound to a DPoP key is
+    /// refused ([`VerifyError::DpopProofRequired`]); see [`verify_dpop`](Self::verify_dpop).
     pub async fn verify(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        match self.verify_now(token) {
+        match self.verify_now(token, Presentation::Bearer) {
             Some(result) => result,
-            None => self.verify_after_refetch(token).await,
+            None => self.verify_after_refetch(token, Presentation::Bearer).await,
         }
+    }
+
+    /// Verify a token presented with `Authorization: DPoP` and its `proof`
+    /// (the request's `DPoP` header) on a request with `method` and `path`
+    /// (the URI path as this service received it). The token must be bound
+    /// to the proof's key (`cnf.jkt`); the proof must pass the
+    /// [`DpopSettings`](crate::DpopSettings) given to the builder, its `jti`
+    /// unseen by this verifier. Without settings every call is refused.
+    pub async fn verify_dpop(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> Result<VerifiedToken, crate::AuthError> {
+        let verified = match self.verify_now(token, Presentation::Bound) {
+            Some(result) => result,
+            None => self.verify_after_refetch(token, Presentation::Bound).await,
+        }?;
+        self.check_proof(verified, token, proof, method, path)
+    }
+
+    /// The proof half of [`verify_dpop`](Self::verify_dpop), for a token
+    /// already verified as [`Presentation::Bound`].
+    pub(crate) fn check_proof(
+        &self,
+        verified: VerifiedToken,
+        token: &str,
+        proof: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> Result<VerifiedToken, crate::AuthError> {
+        let Some(dpop) = &self.inner.dpop else {
+            return Err(crate::AuthError::InvalidToken(VerifyError::DpopProofRequired));
+        };
+        let proof = proof.ok_or(crate::AuthError::InvalidDpopProof(crate::DpopError::Missing))?;
+        let now = unix_seconds(&*self.inner.clock);
+        let jkt = verified.claims().cnf.as_ref().map(|c| c.jkt.as_str());
+        match dpop.check(proof, method, path, token, jkt, now) {
+            Ok(_) => Ok(verified),
+            Err(Ok(nonce)) => Err(crate::AuthError::UseDpopNonce(nonce)),
+            Err(Err(error)) => Err(crate::AuthError::InvalidDpopProof(error)),
+        }
+    }
+
+    /// Whether DPoP-bound tokens are accepted (the builder was given settings).
+    pub fn accepts_dpop(&self) -> bool {
+        self.inner.dpop.is_some()
+    }
+
+    /// A fresh `DPoP-Nonce` to hand a client, when nonces are required.
+    pub fn dpop_nonce(&self) -> Option<String> {
+        let now = unix_seconds(&*self.inner.clock);
+        self.inner.dpop.as_ref().and_then(|d| d.fresh_nonce(now))
     }
 
     /// Verify with the keys held now; `None` when the answer is an unknown kid
     /// (or no keys yet) that a refetch may change. Final outcomes are counted.
-    pub(crate) fn verify_now(&self, token: &str) -> Option<Result<VerifiedToken, VerifyError>> {
-        let result = self.check(token);
+    pub(crate) fn verify_now(
+        &self,
+        token: &str,
+        presentation: Presentation,
+    ) -> Option<Result<VerifiedToken, VerifyError>> {
+        let result = self.check_as(token, presentation);
         let refetch_may_help = self.inner.remote.is_some()
             && matches!(
                 result,
@@ -460,22 +566,47 @@ impl Verifier {
     pub(crate) async fn verify_after_refetch(
         &self,
         token: &str,
+        presentation: Presentation,
     ) -> Result<VerifiedToken, VerifyError> {
         // Ok or Err, re-check with whatever keys we now hold: a failed or
         // cooling-down refresh leaves the last good set in place.
         #[cfg(feature = "jwks")]
         let _ = self.refresh_if_allowed(false).await;
-        let result = self.check(token);
+        let result = self.check_as(token, presentation);
         self.count(&result);
         result
     }
 
     /// Verify with the keys held now, never fetching. An unknown `kid` is
     /// [`VerifyError::UnknownKid`] at once.
+    /// Like [`verify`](Self::verify), a DPoP-bound token is refused.
     pub fn verify_with_current_keys(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
-        let result = self.check(token);
+        let result = self.check_as(token, Presentation::Bearer);
         self.count(&result);
         result
+    }
+
+    /// Verify with the keys held now, accepting a DPoP-bound token without
+    /// its proof: for an issuer's introspection and revocation endpoints,
+    /// which report on or end a token, never to authorize a request with it.
+    pub fn inspect(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+        let result = self.check_as(token, Presentation::Bound);
+        self.count(&result);
+        result
+    }
+
+    /// [`check`](Self::check), then the sender constraint: a bearer
+    /// presentation of a bound token is refused (RFC 9449 §7.2).
+    fn check_as(
+        &self,
+        token: &str,
+        presentation: Presentation,
+    ) -> Result<VerifiedToken, VerifyError> {
+        let verified = self.check(token)?;
+        if presentation == Presentation::Bearer && verified.claims().cnf.is_some() {
+            return Err(VerifyError::DpopProofRequired);
+        }
+        Ok(verified)
     }
 
     /// How many tokens passed verification.

@@ -22,6 +22,8 @@ pub struct Model {
     /// Space-separated audiences the key may ask for, the first being its
     /// default (`None`: only the server's default audience).
     pub audiences: Option<String>,
+    /// DPoP policy (RFC 9449): `allowed` or `required`.
+    pub dpop: String,
 }
 
 impl Model {
@@ -42,6 +44,10 @@ impl Model {
             Some(list) => list.map(str::to_owned).collect(),
             None => vec![default.to_owned()],
         }
+    }
+
+    pub fn dpop_policy(&self) -> crate::oauth::dpop::DpopPolicy {
+        crate::oauth::dpop::DpopPolicy::from_column(&self.dpop)
     }
 
     pub fn is_usable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {

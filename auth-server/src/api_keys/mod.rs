@@ -64,6 +64,7 @@ pub struct NewApiKey {
     pub audiences: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
+    pub dpop: crate::oauth::dpop::DpopPolicy,
 }
 
 /// Why a key could not be created. Mapped to HTTP in `app::errors`.
@@ -134,6 +135,7 @@ pub async fn create(
         expires_at: Set(new.expires_at),
         revoked_at: Set(None),
         audiences: Set((!audiences.is_empty()).then(|| audiences.join(" "))),
+        dpop: Set(new.dpop.as_str().to_owned()),
     }
     .insert(db)
     .await?;

@@ -24,6 +24,8 @@ pub(crate) struct ApiKeyView {
     pub scopes: Vec<String>,
     /// Audiences the key may ask for at the token endpoint; the first is its default.
     pub audiences: Option<Vec<String>>,
+    /// DPoP (RFC 9449): `allowed` or `required`.
+    pub dpop: crate::oauth::dpop::DpopPolicy,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -40,6 +42,7 @@ impl From<api_key::Model> for ApiKeyView {
                 .audiences
                 .as_deref()
                 .map(|a| a.split_ascii_whitespace().map(str::to_owned).collect()),
+            dpop: model.dpop_policy(),
             id: model.id,
             name: model.name,
             created_at: model.created_at,
@@ -69,6 +72,9 @@ pub(crate) struct CreateApiKeyRequest {
     #[serde(default)]
     pub audiences: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// `required`: every token request must carry a DPoP proof (default `allowed`).
+    #[serde(default)]
+    pub dpop: crate::oauth::dpop::DpopPolicy,
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
@@ -91,6 +97,7 @@ pub(crate) async fn create_api_key(
             audiences: body.audiences,
             expires_at: body.expires_at,
             created_by: Some(admin_id),
+            dpop: body.dpop,
         },
         &state.config.audiences,
         Actor {

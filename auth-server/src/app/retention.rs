@@ -30,6 +30,7 @@ use crate::audit::entity as audit_event;
 pub use crate::config::RetentionPolicy;
 use crate::events::entity as security_event;
 use crate::oauth::code_entity as code;
+use crate::oauth::dpop::entity as dpop_proof;
 use crate::sessions::{entity as session, refresh_token};
 
 /// Rows deleted by one purge run.
@@ -40,6 +41,7 @@ pub struct Purged {
     pub audit_events: u64,
     pub authorization_codes: u64,
     pub security_events: u64,
+    pub dpop_proofs: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -126,12 +128,22 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    // Used DPoP proofs once their iat would be refused anyway.
+    let dpop_proofs = purge_in_batches::<dpop_proof::Entity>(
+        db,
+        "auth-server:retention:dpop_proofs",
+        dpop_proof::Column::ReplayKey,
+        Condition::all().add(dpop_proof::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         sessions,
         refresh_tokens,
         audit_events,
         authorization_codes,
         security_events,
+        dpop_proofs,
     })
 }
 
@@ -149,6 +161,7 @@ pub async fn run(
                 ("audit_events", purged.audit_events),
                 ("authorization_codes", purged.authorization_codes),
                 ("security_events", purged.security_events),
+                ("dpop_proofs", purged.dpop_proofs),
             ] {
                 metrics
                     .counter(

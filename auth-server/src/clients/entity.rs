@@ -27,6 +27,8 @@ pub struct Model {
     pub first_party: bool,
     pub created_at: DateTimeUtc,
     pub created_by: Option<Uuid>,
+    /// DPoP policy (RFC 9449): `allowed` or `required`.
+    pub dpop: String,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -44,6 +46,10 @@ impl Model {
 
     pub fn scope_list(&self) -> Vec<String> {
         words(&self.scopes)
+    }
+
+    pub fn dpop_policy(&self) -> crate::oauth::dpop::DpopPolicy {
+        crate::oauth::dpop::DpopPolicy::from_column(&self.dpop)
     }
 
     pub fn grant_type_list(&self) -> Vec<String> {

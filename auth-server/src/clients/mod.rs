@@ -57,6 +57,7 @@ pub struct NewClient {
     pub grant_types: Vec<String>,
     pub first_party: bool,
     pub created_by: Option<Uuid>,
+    pub dpop: crate::oauth::dpop::DpopPolicy,
 }
 
 /// A registered client and, for a confidential one, its secret: the only
@@ -232,6 +233,7 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         first_party: Set(new.first_party),
         created_at: Set(now),
         created_by: Set(new.created_by),
+        dpop: Set(new.dpop.as_str().to_owned()),
     })
 }
 

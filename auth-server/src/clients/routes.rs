@@ -29,6 +29,8 @@ pub(crate) struct ClientView {
     pub grant_types: Vec<String>,
     /// Skips the consent page.
     pub first_party: bool,
+    /// DPoP (RFC 9449): `allowed` or `required`.
+    pub dpop: crate::oauth::dpop::DpopPolicy,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
 }
@@ -40,6 +42,7 @@ impl From<client::Model> for ClientView {
             post_logout_redirect_uris: model.post_logout_redirect_uri_list(),
             scopes: model.scope_list(),
             grant_types: model.grant_type_list(),
+            dpop: model.dpop_policy(),
             id: model.id,
             client_id: model.client_id,
             name: model.name,
@@ -80,6 +83,9 @@ pub(crate) struct RegisterClientRequest {
     /// Skip the consent page (default `false`).
     #[serde(default)]
     pub first_party: bool,
+    /// `required`: every token request must carry a DPoP proof (default `allowed`).
+    #[serde(default)]
+    pub dpop: crate::oauth::dpop::DpopPolicy,
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
@@ -105,6 +111,7 @@ pub(crate) async fn register_client(
             grant_types: body.grant_types,
             first_party: body.first_party,
             created_by: Some(admin.user.id),
+            dpop: body.dpop,
         },
         Actor {
             id: &actor,

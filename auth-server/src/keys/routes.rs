@@ -53,6 +53,8 @@ pub(crate) struct DiscoveryDocument {
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<String>,
     pub claims_supported: Vec<&'static str>,
+    /// RFC 9449 §5.1: proof algorithms the token endpoint accepts.
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }
 
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
@@ -71,6 +73,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
         code_challenge_methods_supported: vec!["S256"],
+        dpop_signing_alg_values_supported: jwt_verify::dpop::DPOP_ALGORITHMS.to_vec(),
         authorization_response_iss_parameter_supported: true,
         id_token_signing_alg_values_supported: vec!["RS256"],
         subject_types_supported: vec!["public"],

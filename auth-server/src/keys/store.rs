@@ -147,7 +147,7 @@ impl KeyManager {
             }
         }
         let ring = load_ring(&db, &encryption).await?;
-        let verifier = jwt_verify::Verifier::from_key_set(
+        let verifier = crate::keys::handle::own_verifier(
             ring.verification_keys().unwrap_or_default(),
             validation,
         );

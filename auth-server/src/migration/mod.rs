@@ -13,6 +13,7 @@ mod m20261123_000008_session_clients;
 mod m20261123_000009_browser_sessions;
 mod m20261123_000010_create_consents;
 mod m20261123_000011_create_security_events;
+mod m20261123_000012_dpop;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_browser_sessions::Migration),
             Box::new(m20261123_000010_create_consents::Migration),
             Box::new(m20261123_000011_create_security_events::Migration),
+            Box::new(m20261123_000012_dpop::Migration),
         ]
     }
 }

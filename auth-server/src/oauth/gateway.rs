@@ -201,7 +201,8 @@ pub(crate) async fn introspect(
     let may_read_email = granted.iter().any(|s| s == INTROSPECT_EMAIL_SCOPE);
     let token =
         param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    let Ok(verified) = state.keys.verifier().verify_with_current_keys(token) else {
+    // Bound tokens too: RFC 9449 §6.2 reports their key as `cnf`.
+    let Ok(verified) = state.keys.verifier().inspect(token) else {
         return Ok(inactive());
     };
     if !still_live(&state, &verified).await? {
@@ -220,7 +221,8 @@ pub(crate) async fn introspect(
         "iss": claims.iss,
         "aud": claims.aud,
         "jti": claims.jti,
-        "token_type": "Bearer",
+        "token_type": crate::oauth::tokens::token_type(claims.cnf.as_ref().map(|c| c.jkt.as_str())),
+        "cnf": claims.cnf,
     }))
     .into_response();
     response

@@ -7,6 +7,7 @@ pub mod code_entity;
 pub mod codes;
 pub mod consent;
 pub mod consent_entity;
+pub mod dpop;
 pub mod forward;
 pub(crate) mod gateway;
 pub(crate) mod routes;

@@ -18,6 +18,7 @@ use crate::audit::AuditEvent;
 use crate::clients;
 use crate::error::ApiError;
 use crate::oauth::codes::{self, CodeError, Redemption};
+use crate::oauth::dpop;
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
@@ -80,6 +81,10 @@ pub(crate) async fn token(
         requested_audience(&pairs)?,
         &state.config.audiences,
     )?;
+    // After authentication: only a known client can write a proof's jti.
+    let jkt = dpop::token_request_key(&state.db, &headers, &token_url(&state), state.clock.now())
+        .await?;
+    dpop::enforce(key.dpop_policy(), jkt.as_deref())?;
     let client_id = key.client_id();
     let issued = state
         .tokens
@@ -94,6 +99,7 @@ pub(crate) async fn token(
                 email: None,
                 name: Some(&key.name),
                 sid: None,
+                jkt: jkt.as_deref(),
             },
             state.config.service_token_ttl,
             state.clock.now(),
@@ -107,12 +113,18 @@ pub(crate) async fn token(
     tracing::info!(outcome = "success", %client_id, "client_credentials");
     Ok(token_response(TokenResponse {
         access_token: issued.access_token,
-        token_type: "Bearer",
+        token_type: crate::oauth::tokens::token_type(jkt.as_deref()),
         expires_in: issued.expires_in,
         scope,
         refresh_token: None,
         id_token: None,
     }))
+}
+
+/// The token endpoint's URL as clients address it: what a DPoP proof's
+/// `htu` must name.
+fn token_url(state: &AppState) -> String {
+    format!("{}/oauth/token", state.config.issuer)
 }
 
 /// RFC 6749 §4.1.3 with PKCE (RFC 7636) and OpenID Connect Core §3.1.3: a
@@ -150,6 +162,9 @@ async fn code_grant(
     }
     let code =
         param(pairs, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+    let jkt =
+        dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
+    dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
     let audience = match requested_audience(pairs)? {
         None => state.config.login_audience.clone(),
         Some(requested) if state.config.user_may_request(requested) => requested.to_owned(),
@@ -176,6 +191,9 @@ async fn code_grant(
             user_agent: crate::app::client_ip::user_agent(headers),
             ip: ip.to_string_opt(),
             audience: Some(audience.clone()),
+            // RFC 9449 §5: a public client's refresh token is bound to the
+            // key; a confidential client's is bound by its authentication.
+            dpop_jkt: jkt.clone().filter(|_| client.public),
             // The client and scope are the code's own (codes::redeem sets them).
             ..sessions::Client::default()
         },
@@ -217,6 +235,7 @@ async fn code_grant(
                 audience: &audience,
                 client_id: &client.client_id,
                 scope,
+                jkt: jkt.as_deref(),
             },
             refresh_token,
             now,
@@ -337,6 +356,25 @@ async fn refresh_grant(
     if requested.is_some_and(|aud| !state.config.user_may_request(aud)) {
         return Err(OAuthError::invalid_target().into());
     }
+    let jkt =
+        dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
+    if let Some(client) = &client {
+        dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
+    }
+    // A bound refresh token needs a proof by its key, checked before the
+    // rotation so a thief's attempt does not spend the holder's token.
+    if let Some(bound) = sessions::session_of(&state.db, presented)
+        .await?
+        .and_then(|session| session.dpop_jkt)
+    {
+        if jkt.as_deref() != Some(bound.as_str()) {
+            let error = match jkt {
+                None => jwt_verify::DpopError::Missing,
+                Some(_) => jwt_verify::DpopError::KeyMismatch,
+            };
+            return Err(dpop::invalid_proof(&error).into());
+        }
+    }
     match sessions::rotate(
         &state.db,
         presented,
@@ -369,6 +407,7 @@ async fn refresh_grant(
                     rotated.session.id,
                     &audience,
                     rotated.refresh_token,
+                    jkt.as_deref(),
                     state.clock.now(),
                 ),
                 // The registered client's tokens keep the scope the user granted it.
@@ -380,6 +419,7 @@ async fn refresh_grant(
                         audience: &audience,
                         client_id: &client.client_id,
                         scope: rotated.session.scope.as_deref().unwrap_or_default(),
+                        jkt: jkt.as_deref(),
                     },
                     Some(rotated.refresh_token),
                     state.clock.now(),
@@ -426,7 +466,8 @@ pub(crate) async fn revoke(
     let session = if token.starts_with(sessions::REFRESH_PREFIX) {
         sessions::session_of(&state.db, token).await?
     } else {
-        match state.keys.verifier().verify_with_current_keys(token) {
+        // A bound token is revoked by whoever holds it, like any other.
+        match state.keys.verifier().inspect(token) {
             Err(_) => None,
             Ok(verified) if verified.claims().is_service() => {
                 return Err(OAuthError::new(

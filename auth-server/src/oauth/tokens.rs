@@ -35,6 +35,23 @@ struct AccessClaims<'a> {
     /// OIDC `name`: the user's display name, or the API key's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     name: Option<&'a str>,
+    /// RFC 9449 §6: the DPoP key the token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    jkt: &'a str,
+}
+
+/// `token_type` of a token bound to `jkt` (or a bearer token).
+pub fn token_type(jkt: Option<&str>) -> &'static str {
+    if jkt.is_some() {
+        "DPoP"
+    } else {
+        "Bearer"
+    }
 }
 
 /// Who a token is for.
@@ -48,6 +65,8 @@ pub struct Subject<'a> {
     pub email: Option<&'a str>,
     pub name: Option<&'a str>,
     pub sid: Option<&'a str>,
+    /// The DPoP key thumbprint to bind the token to.
+    pub jkt: Option<&'a str>,
 }
 
 pub struct IssuedToken {
@@ -77,6 +96,7 @@ impl TokenIssuer {
         session: Uuid,
         audience: &str,
         refresh_token: String,
+        jkt: Option<&str>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<TokenResponse, SignError> {
         self.issue_for_client(
@@ -87,6 +107,7 @@ impl TokenIssuer {
                 audience,
                 client_id: &self.first_party_client_id,
                 scope: &self.user_scope,
+                jkt,
             },
             Some(refresh_token),
             now,
@@ -115,13 +136,14 @@ impl TokenIssuer {
                 email: Some(&grant.user.email),
                 name: grant.user.display_name.as_deref(),
                 sid: Some(&sid),
+                jkt: grant.jkt,
             },
             self.access_ttl,
             now,
         )?;
         Ok(TokenResponse {
             access_token: issued.access_token,
-            token_type: "Bearer",
+            token_type: token_type(grant.jkt),
             expires_in: issued.expires_in,
             scope: grant.scope.to_owned(),
             refresh_token,
@@ -189,6 +211,7 @@ impl TokenIssuer {
             email: subject.email,
             name: subject.name,
             sid: subject.sid,
+            cnf: subject.jkt.map(|jkt| Confirmation { jkt }),
         };
         let key = keys.active();
         let mut header = Header::new(Algorithm::RS256);
@@ -210,6 +233,8 @@ pub struct UserGrant<'a> {
     pub audience: &'a str,
     pub client_id: &'a str,
     pub scope: &'a str,
+    /// The DPoP key thumbprint to bind the access token to.
+    pub jkt: Option<&'a str>,
 }
 
 /// What an ID token is about.

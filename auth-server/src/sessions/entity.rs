@@ -25,6 +25,9 @@ pub struct Model {
     pub scope: Option<String>,
     /// SHA-256 of the browser cookie naming this session (sign-in page).
     pub browser_token_hash: Option<String>,
+    /// The DPoP key a public client's session is bound to: its refresh
+    /// token is accepted only with a proof by this key (RFC 9449 §5).
+    pub dpop_jkt: Option<String>,
 }
 
 impl Model {

@@ -93,6 +93,8 @@ pub struct Client {
     pub client_id: Option<String>,
     /// The scope granted to that client.
     pub scope: Option<String>,
+    /// The DPoP key its refresh token is bound to (public clients).
+    pub dpop_jkt: Option<String>,
 }
 
 pub struct Started {
@@ -127,6 +129,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         client_id: Set(client.client_id),
         scope: Set(client.scope),
         browser_token_hash: Set(None),
+        dpop_jkt: Set(client.dpop_jkt),
     }
     .insert(&txn)
     .await?;

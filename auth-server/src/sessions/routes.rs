@@ -117,6 +117,7 @@ pub(crate) async fn login(
             signed_in.started.session.id,
             &audience,
             signed_in.started.refresh_token,
+            None,
             state.clock.now(),
         )
         .map_err(ApiError::internal)?;

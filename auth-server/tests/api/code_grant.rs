@@ -11,17 +11,17 @@ use serde_json::Value;
 
 use crate::helpers::{backend_tests, claims_of, decode_segment, json_body, Backend, TestApp};
 
-const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const NONCE: &str = "n-0S6_WzA2Mj";
 const SIGNED_OUT: &str = "http://127.0.0.1:8081/signed-out";
 
-struct Client {
-    id: String,
-    secret: Option<String>,
+pub(crate) struct Client {
+    pub(crate) id: String,
+    pub(crate) secret: Option<String>,
 }
 
-async fn client(app: &TestApp, public: bool) -> Client {
+pub(crate) async fn client(app: &TestApp, public: bool) -> Client {
     let registered = clients::register(
         &app.state.db,
         NewClient {
@@ -46,7 +46,7 @@ async fn client(app: &TestApp, public: bool) -> Client {
 }
 
 /// A code for `email` as the authorization endpoint would issue it.
-async fn code_for(app: &TestApp, client: &Client, email: &str, scope: &str) -> (String, String) {
+pub(crate) async fn code_for(app: &TestApp, client: &Client, email: &str, scope: &str) -> (String, String) {
     let user = app.user(email).await;
     let code = codes::issue(
         &app.state.db,

@@ -10,6 +10,7 @@ mod clients;
 mod code_grant;
 mod codes;
 mod domain;
+mod dpop;
 mod gateway;
 mod gateway_browser;
 mod health;
