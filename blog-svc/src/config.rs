@@ -41,6 +41,8 @@ pub struct Config {
     /// Where browsers reach the blog (`PUBLIC_URL`): the OIDC redirect URI
     /// is `{public_url}/auth/callback`. `None`: `http://` + the bound address.
     pub public_url: Option<String>,
+    /// Origins DPoP proofs may name (`DPOP_ORIGINS`; default the public URL).
+    pub dpop_origins: Vec<String>,
     /// `None`: pages are read-only and "Sign in" is not offered.
     pub web_sign_in: Option<WebSignIn>,
     /// A browser session ends this long after sign-in (`WEB_SESSION_LIFETIME`).
@@ -96,8 +98,16 @@ impl Config {
                 ))
             }
         };
+        let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?;
+        let dpop_origins = signet_service::auth::dpop_origins(
+            &env,
+            &public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{bind_addr}")),
+        )?;
         Ok(Self {
-            bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?,
+            bind_addr,
+            dpop_origins,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
             database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?.into(),
             auth_issuer,

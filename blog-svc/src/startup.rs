@@ -33,6 +33,7 @@ pub async fn verifier_from_config(config: &Config) -> anyhow::Result<Verifier> {
         &config.audiences,
         config.auth_lazy_start,
         config.revocation.as_ref(),
+        &config.dpop_origins,
     )
     .await
     .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")

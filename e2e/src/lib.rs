@@ -511,21 +511,73 @@ pub fn kid_of(token: &str) -> String {
 /// An API key with scope `events:read` for following `auth`'s
 /// security-event feed, created with the CLI as an operator would.
 pub fn events_api_key(auth: &Service) -> String {
-    let output = auth.run(
-        &[
-            "api-keys",
-            "create",
-            "--name",
-            "verifiers",
-            "--scopes",
-            "events:read",
-        ],
-        &[],
-    );
+    api_key(auth, "verifiers", "events:read", &[])
+}
+
+/// An API key made with `auth-server api-keys create` (`extra`: more flags,
+/// e.g. `--dpop required`), as an operator would; the key it prints once.
+pub fn api_key(auth: &Service, name: &str, scopes: &str, extra: &[&str]) -> String {
+    let mut args = vec!["api-keys", "create", "--name", name, "--scopes", scopes];
+    args.extend_from_slice(extra);
+    let output = auth.run(&args, &[]);
     String::from_utf8(output.stdout)
         .unwrap_or_else(|e| panic!("api-keys create printed non-UTF-8: {e}"))
         .trim()
         .to_owned()
+}
+
+/// An RSS feed (`feed`) served on loopback at `/feed.xml`; its base URL.
+pub async fn feed_server(feed: &'static str) -> String {
+    use axum::response::IntoResponse as _;
+    let app = axum::Router::new().route(
+        "/feed.xml",
+        axum::routing::get(move || async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/rss+xml")],
+                feed,
+            )
+                .into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| panic!("bind: {e}"));
+    let url = format!(
+        "http://{}",
+        listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"))
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+/// Titles of every post on the blog at `blog`, with how often each appears.
+pub async fn post_titles(
+    http: &reqwest::Client,
+    blog: &str,
+) -> std::collections::HashMap<String, usize> {
+    let mut titles = std::collections::HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{blog}/api/v1/posts?limit=100");
+        if let Some(cursor) = &cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let response = http
+            .get(url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("list posts: {e}"));
+        let page = json_body(response).await;
+        for post in page["items"].as_array().into_iter().flatten() {
+            *titles
+                .entry(post["title"].as_str().unwrap_or_default().to_owned())
+                .or_insert(0) += 1;
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return titles,
+        }
+    }
 }
 
 /// What blog-svc at `blog` says of `token` on a protected route: a PATCH of

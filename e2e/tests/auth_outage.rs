@@ -3,19 +3,15 @@
 //! cleanly and succeeds once auth-server is back, and the blog neither loses
 //! nor duplicates a post.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signet_e2e::{
-    fresh_database, json_body, log_in, sign_up, test_tuning, Backend, Service, PASSWORD,
+    feed_server, fresh_database, json_body, log_in, post_titles, sign_up, test_tuning, Backend,
+    Service, PASSWORD,
 };
 use signet_service::backend_tests;
 
@@ -23,42 +19,6 @@ const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Lo
 <item><title>Kept alive</title><link>/news/kept-alive</link><description>Keys cached.</description></item>
 <item><title>Back again</title><link>/news/back-again</link><description>Tokens flow.</description></item>
 </channel></rss>"#;
-
-/// A feed on loopback for the scraper to import.
-async fn feed_server() -> String {
-    let app = Router::new().route(
-        "/feed.xml",
-        get(|| async { ([(header::CONTENT_TYPE, "application/rss+xml")], FEED).into_response() }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    url
-}
-
-/// Titles of every post on the blog, with how often each appears.
-async fn post_titles(http: &reqwest::Client, blog: &str) -> HashMap<String, usize> {
-    let mut titles = HashMap::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut url = format!("{blog}/api/v1/posts?limit=100");
-        if let Some(cursor) = &cursor {
-            url.push_str(&format!("&cursor={cursor}"));
-        }
-        let page = json_body(http.get(url).send().await.expect("list posts")).await;
-        for post in page["items"].as_array().expect("items") {
-            *titles
-                .entry(post["title"].as_str().expect("title").to_owned())
-                .or_insert(0) += 1;
-        }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return titles,
-        }
-    }
-}
 
 async fn scrape(http: &reqwest::Client, scraper: &str, admin_token: &str) -> Value {
     let response = http
@@ -74,7 +34,7 @@ async fn scrape(http: &reqwest::Client, scraper: &str, admin_token: &str) -> Val
 async fn killing_the_auth_server_under_load_loses_nothing_and_recovers(backend: Backend) {
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
-    let feeds = feed_server().await;
+    let feeds = feed_server(FEED).await;
 
     let mut auth_env = vec![
         ("DATABASE_URL", fresh_database(backend, &dir, "auth").await),

@@ -23,6 +23,8 @@ struct Stub {
     failures: Arc<Mutex<Vec<StatusCode>>>,
     expires_in: u64,
     seen: Arc<Mutex<Vec<SeenRequest>>>,
+    /// Key thumbprints of the valid DPoP proofs that came.
+    proof_keys: Arc<Mutex<Vec<String>>>,
 }
 
 async fn token(
@@ -49,7 +51,38 @@ async fn token(
         )
             .into_response();
     }
-    Json(json!({ "access_token": format!("token-{n}"), "token_type": "Bearer", "expires_in": stub.expires_in, "scope": "posts:write" }))
+    // A proof for this endpoint binds the token (RFC 9449 §5).
+    let token_type = match headers.get("dpop").and_then(|v| v.to_str().ok()) {
+        None => "Bearer",
+        Some(proof) => {
+            let host = headers["host"].to_str().unwrap_or_default();
+            let check = jwt_verify::dpop::ProofCheck {
+                method: "POST",
+                url: &format!("http://{host}/oauth/token"),
+                access_token: None,
+                now: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs() as i64,
+                max_age: Duration::from_secs(60),
+                leeway: Duration::from_secs(5),
+            };
+            match jwt_verify::dpop::verify_proof(proof, &check) {
+                Ok(proof) => {
+                    stub.proof_keys.lock().expect("keys").push(proof.jkt);
+                    "DPoP"
+                }
+                Err(_) => {
+                    return (
+                        StatusCode::BAD_REQUEST,
+                        Json(json!({ "error": "invalid_dpop_proof" })),
+                    )
+                        .into_response()
+                }
+            }
+        }
+    };
+    Json(json!({ "access_token": format!("token-{n}"), "token_type": token_type, "expires_in": stub.expires_in, "scope": "posts:write" }))
         .into_response()
 }
 
@@ -64,6 +97,7 @@ async fn stub(expires_in: u64, failures: Vec<StatusCode>) -> (String, Stub) {
         failures: Arc::new(Mutex::new(failures)),
         expires_in,
         seen: Arc::new(Mutex::new(Vec::new())),
+        proof_keys: Arc::new(Mutex::new(Vec::new())),
     };
     let app = Router::new()
         .route("/oauth/token", post(token))
@@ -175,5 +209,55 @@ async fn an_unreachable_endpoint_is_a_clean_error() {
     assert!(matches!(
         source.token().await.expect_err("must be rejected"),
         ClientError::Unreachable(_)
+    ));
+}
+
+#[tokio::test]
+async fn with_a_dpop_key_tokens_are_bound_and_each_request_gets_its_own_proof() {
+    let (url, stub) = stub(300, vec![]).await;
+    let key = Arc::new(jwt_verify::DpopKey::generate().expect("key"));
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t")
+        .expect("source")
+        .with_dpop(key.clone());
+    let target = "https://blog.test/api/v1/posts";
+    let headers = source
+        .request_headers(&http::Method::POST, target)
+        .await
+        .expect("headers");
+    assert_eq!(
+        stub.proof_keys.lock().expect("keys").as_slice(),
+        [key.thumbprint().to_owned()]
+    );
+    assert_eq!(headers["authorization"], "DPoP token-0");
+    assert!(headers["authorization"].is_sensitive() && headers["dpop"].is_sensitive());
+    let check = |proof: &str| {
+        jwt_verify::dpop::verify_proof(
+            proof,
+            &jwt_verify::dpop::ProofCheck {
+                method: "POST",
+                url: target,
+                access_token: Some("token-0"),
+                now: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("clock")
+                    .as_secs() as i64,
+                max_age: Duration::from_secs(60),
+                leeway: Duration::from_secs(5),
+            },
+        )
+        .expect("a proof for this request and token")
+    };
+    let first = check(headers["dpop"].to_str().expect("ascii"));
+    let again = source
+        .request_headers(&http::Method::POST, target)
+        .await
+        .expect("headers");
+    let second = check(again["dpop"].to_str().expect("ascii"));
+    assert_ne!(first.jti, second.jti, "a fresh proof per request");
+    assert_eq!(stub.hits.load(Ordering::SeqCst), 1, "the token is reused");
+    // A bound token is never handed out as a bearer value.
+    assert!(matches!(
+        source.authorization().await,
+        Err(ClientError::Config(_))
     ));
 }

@@ -25,6 +25,11 @@ pub struct Config {
     /// The scraper's own API key (`sgn_<id>_<secret>`); never logged.
     pub api_key: String,
     pub blog_url: Url,
+    /// `AUTH_DPOP`: hold DPoP-bound service tokens (RFC 9449) under a key
+    /// made at start-up and never written anywhere.
+    pub dpop: bool,
+    /// Origins DPoP proofs sent to this service may name (`DPOP_ORIGINS`).
+    pub dpop_origins: Vec<String>,
     pub sources: Vec<Url>,
     /// `FETCH_ALLOWED_ADDRESSES`: non-public addresses a source may redirect to.
     pub fetch_allowed: Vec<ipnet::IpNet>,
@@ -49,6 +54,7 @@ impl std::fmt::Debug for Config {
             .field("token_url", &self.token_url)
             .field("api_key", &"<redacted>")
             .field("blog_url", &self.blog_url.as_str())
+            .field("dpop", &self.dpop)
             .field("sources", &self.sources.len())
             .finish_non_exhaustive()
     }
@@ -122,9 +128,12 @@ impl Config {
                 })?;
             fetch_allowed.push(net);
         }
+        let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?;
         Ok(Self {
             fetch_allowed,
-            bind_addr: env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?,
+            bind_addr,
+            dpop: env.bool("AUTH_DPOP", false)?,
+            dpop_origins: signet_service::auth::dpop_origins(&env, &format!("http://{bind_addr}"))?,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
             database_url: env
                 .database_url("sqlite://data/scraper.db?mode=rwc")?

@@ -169,15 +169,16 @@ async fn push(scraper: &Scraper, source: &Url, item: &Item) -> Result<(), PushEr
     let body = serde_json::json!({ "title": item.title, "body": item.body, "source": source.as_str(), "source_url": item.source_url });
     // One retry with a fresh token if blog-svc says ours is no good (e.g. keys rotated).
     for attempt in 0..2 {
-        let token = scraper
+        // Bearer, or DPoP with a proof for this request (AUTH_DPOP).
+        let headers = scraper
             .tokens
-            .token()
+            .request_headers(&reqwest::Method::POST, url.as_str())
             .await
             .map_err(|e| PushError::Unavailable(format!("no service token: {e}")))?;
         let response = scraper
             .http
             .post(url.clone())
-            .bearer_auth(token)
+            .headers(headers)
             .json(&body)
             .send()
             .await

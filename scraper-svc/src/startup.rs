@@ -28,11 +28,16 @@ impl Application {
             &config.audiences,
             config.auth_lazy_start,
             config.revocation.as_ref(),
+            &config.dpop_origins,
         )
         .await
         .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
-        let tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
+        let mut tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
             .map_err(|e| anyhow::anyhow!("SCRAPER_API_KEY / AUTH_TOKEN_URL: {e}"))?;
+        if config.dpop {
+            let key = jwt_verify::DpopKey::generate().context("AUTH_DPOP: no DPoP key")?;
+            tokens = tokens.with_dpop(Arc::new(key));
+        }
         let client = || {
             reqwest::Client::builder()
                 .connect_timeout(config.fetch_timeout)

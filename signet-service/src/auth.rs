@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use jwt_verify::{KeyError, KeySource, RevocationFeed, Validation, Verifier};
+use jwt_verify::{DpopSettings, KeyError, KeySource, RevocationFeed, Validation, Verifier};
 use secrecy::ExposeSecret as _;
 
 use crate::config::{ConfigError, Env};
@@ -55,17 +55,45 @@ impl RevocationSettings {
     }
 }
 
+/// The origins clients address this service by, which DPoP proofs may name
+/// (`DPOP_ORIGINS`, comma-separated http(s) URLs; default `default`, the
+/// service's public URL). Bound tokens are accepted only with a proof
+/// naming one of them.
+pub fn dpop_origins<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    default: &str,
+) -> Result<Vec<String>, ConfigError> {
+    let origins = env.list("DPOP_ORIGINS", default)?;
+    for origin in &origins {
+        let valid = url::Url::parse(origin).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        if !valid {
+            return Err(ConfigError::new(
+                "DPOP_ORIGINS",
+                "each entry must be an http(s) URL such as https://blog.example.com",
+            ));
+        }
+    }
+    Ok(origins)
+}
+
 /// A verifier for tokens from `issuer` for one of `audiences` (RFC 9068
 /// `at+jwt` only), with keys from `jwks_url` or, without one, from the
 /// issuer's OIDC discovery document. `lazy`: start even if the auth server is
 /// unreachable (readiness reports it until keys load). With `revocation`, it
-/// follows the security-event feed.
+/// follows the security-event feed. With `dpop_origins`, DPoP-bound tokens
+/// are accepted with a proof naming one of them (RFC 9449).
 pub async fn remote_verifier(
     issuer: &str,
     jwks_url: Option<&str>,
     audiences: &[String],
     lazy: bool,
     revocation: Option<&RevocationSettings>,
+    dpop_origins: &[String],
 ) -> Result<Verifier, KeyError> {
     let source = match jwks_url {
         Some(url) => KeySource::jwks(url),
@@ -83,6 +111,9 @@ pub async fn remote_verifier(
             ))
             .revocation_max_staleness(settings.max_staleness)
             .revocation_fail_closed(settings.fail_closed);
+    }
+    if !dpop_origins.is_empty() {
+        builder = builder.dpop(DpopSettings::new(dpop_origins));
     }
     builder.build().await
 }
