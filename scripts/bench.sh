@@ -73,7 +73,7 @@ peak_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 mib() { python3 -c "print(f'{$1/1024:.1f}')"; }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 
-for port in 18080 18081 18082 18090 18091; do
+for port in 18080 18081 18082 18090 18091 18092; do
     if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
         echo "port $port is already in use on 127.0.0.1; stop what runs there first" >&2
         exit 1
@@ -110,8 +110,11 @@ AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18090 taskset -c "$server
 bench_pid=$!; pids+=("$bench_pid")
 TOKEN_CACHE=10000 AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18091 taskset -c "$server_cpu" "$bin/examples/bench_server" >"$work/bench-cached.log" 2>&1 &
 pids+=("$!")
+DENY_SET_SIZE=100000 RUST_LOG=error AUTH_ISSUER=http://127.0.0.1:18080 BIND_ADDR=127.0.0.1:18092 taskset -c "$server_cpu" "$bin/examples/bench_server" >"$work/bench-deny.log" 2>&1 &
+pids+=("$!")
 wait_ready http://127.0.0.1:18090/open
 wait_ready http://127.0.0.1:18091/open
+wait_ready http://127.0.0.1:18092/open
 env -u DATABASE_URL BIND_ADDR=127.0.0.1:18081 DATABASE_URL="sqlite://$work/blog.db?mode=rwc" AUTH_ISSUER=http://127.0.0.1:18080 \
     taskset -c "$server_cpu" "$bin/blog-svc" serve >"$work/blog.log" 2>&1 & blog_pid=$!; pids+=("$blog_pid")
 env -u DATABASE_URL BIND_ADDR=127.0.0.1:18082 DATABASE_URL="sqlite://$work/scraper.db?mode=rwc" AUTH_ISSUER=http://127.0.0.1:18080 \
@@ -126,7 +129,8 @@ echo "== 1. protected vs unprotected route (jwt-verify layer)"
 run_wrk http://127.0.0.1:18090/open; open_rps=$rps; open_p50=$p50; open_p99=$p99
 run_wrk -H "Authorization: Bearer $token" http://127.0.0.1:18090/protected; prot_rps=$rps; prot_p50=$p50; prot_p99=$p99
 run_wrk -H "Authorization: Bearer $token" http://127.0.0.1:18091/protected; cached_rps=$rps; cached_p50=$p50; cached_p99=$p99
-echo "open $open_rps req/s, protected $prot_rps req/s, protected with token cache $cached_rps req/s"
+run_wrk -H "Authorization: Bearer $token" http://127.0.0.1:18092/protected; deny_rps=$rps; deny_p50=$p50; deny_p99=$p99
+echo "open $open_rps req/s, protected $prot_rps req/s, protected with token cache $cached_rps req/s, with 100k revocations $deny_rps req/s"
 
 echo "== 2. client_credentials issuance"
 BENCH_BASIC=$basic run_wrk -s scripts/bench/token.lua http://127.0.0.1:18080/oauth/token
@@ -164,6 +168,16 @@ print(*(round(r[k], 1) for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms", "verifi
 ' "$revocation")
 echo "revocation → 401: p50 $rev_p50 ms, p99 $rev_p99 ms"
 
+echo "== 7. DPoP-bound verification vs bearer, and the deny set, in-process (criterion)"
+read -r ec_sign_per_s ec_verify_per_s < <(on_server openssl speed -seconds 3 ecdsap256 2>/dev/null | awk '/256 bits ecdsa \(nistp256\)/ {print $7, $8}')
+criterion=$(taskset -c "$server_cpu" cargo bench -q -p jwt-verify --bench verify -- --output-format bencher 'revocation|dpop' 2>/dev/null | grep '^test ')
+ns() { printf '%s\n' "$criterion" | awk -v name="$1" '$2 == name {print $5}'; }
+bearer_ns=$(ns dpop/bearer); dpop_ns=$(ns dpop/dpop_bound_with_proof)
+off_ns=$(ns revocation/feed_off); on_ns=$(ns revocation/feed_on_100k)
+off_hit_ns=$(ns revocation/feed_off_cache_hit); on_hit_ns=$(ns revocation/feed_on_100k_cache_hit)
+us() { python3 -c "print(round($1 / 1000, 1))"; }
+echo "bearer $bearer_ns ns, DPoP $dpop_ns ns; deny set off/on $off_ns/$on_ns ns, cache hit $off_hit_ns/$on_hit_ns ns"
+
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -183,6 +197,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 |---|---|
 | openssl speed rsa2048 sign | $sign_per_s /s |
 | openssl speed rsa2048 verify | $verify_per_s /s |
+| openssl speed ecdsap256 verify (a DPoP proof's signature) | $ec_verify_per_s /s |
 | Argon2id m=19456 KiB, t=2, p=1, raw hashes | $argon2_per_s /s |
 
 ## Results
@@ -193,6 +208,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | 1 | same route behind \`JwtAuthLayer\` (one RS256 verify per request) | $prot_rps | $prot_p50 | $prot_p99 | $(ratio "$prot_rps" "$open_rps") of unprotected | ≥ 0.70 |
 | 1 | protected route vs openssl verify/s (the RSA floor) | | | | $(ratio "$prot_rps" "$verify_per_s") of openssl verify | |
 | 1 | same, with jwt-verify's verified-token cache (wrk repeats one token) | $cached_rps | $cached_p50 | $cached_p99 | $(ratio "$cached_rps" "$open_rps") of unprotected | |
+| 1 | protected route following a revocation feed, 100,000 revoked sessions in the deny set | $deny_rps | $deny_p50 | $deny_p99 | $(ratio "$deny_rps" "$prot_rps") of feed off | ≥ 0.95 |
 | 2 | \`client_credentials\` issuance | $token_rps | $token_p50 | $token_p99 | $(ratio "$token_rps" "$sign_per_s") of openssl sign/s | ≥ 0.70 |
 | 3 | password login (8 connections) | $login_rps | $login_p50 | $login_p99 | $(ratio "$login_rps" "$argon2_per_s") of raw Argon2id | ≥ 0.90 |
 | 4 | \`GET /.well-known/jwks.json\` | $jwks_rps | | $jwks_p99 | | |
@@ -200,6 +216,15 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | 5 | forward-auth p99, calm → during a login flood | | | $calm_verify_p99 → $flood_verify_p99 | $(ratio "$flood_verify_p99" "$calm_verify_p99")× | ≤ 2× |
 | 5 | token endpoint p99, calm → during a login flood | | | $calm_token_p99 → $flood_token_p99 | $(ratio "$flood_token_p99" "$calm_token_p99")× | ≤ 2× |
 | 6 | revocation (RFC 7009) answered → first 401 at blog-svc, ${BENCH_REVOCATIONS:-200} revocations while it serves $rev_rps verified req/s (p90 $rev_p90, max $rev_max ms) | | $rev_p50 | $rev_p99 | vs the feed watcher's 100 ms tick | p99 < 1000 |
+
+## In-process verification (criterion, one core, µs per verification)
+
+| What | Feed off / Bearer | Feed on / DPoP | Ratio (throughput) | Target |
+|---|---|---|---|---|
+| full path, deny set of 100,000 revoked sessions | $(us "$off_ns") | $(us "$on_ns") | $(ratio "$off_ns" "$on_ns") | ≥ 0.95 |
+| verified-token cache hit, same deny set | $(us "$off_hit_ns") | $(us "$on_hit_ns") | $(ratio "$off_hit_ns" "$on_hit_ns") | |
+| DPoP-bound token with a fresh ES256 proof vs the same check as Bearer | $(us "$bearer_ns") | $(us "$dpop_ns") | $(ratio "$bearer_ns" "$dpop_ns") | |
+| one P-256 verify (openssl, for scale) | | $(us "$(python3 -c "print(1e9 / $ec_verify_per_s)")") | | |
 
 ## Memory (RSS)
 

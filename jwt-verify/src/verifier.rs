@@ -696,6 +696,27 @@ impl Verifier {
         }
     }
 
+    /// Benchmarks only, not part of the API: put `count` revoked sessions
+    /// (random `sid`s) into the deny set as the follower would after
+    /// reading them, so the cost of a full deny set can be measured without
+    /// signing that many events. Does nothing without a feed.
+    #[doc(hidden)]
+    pub fn load_revoked_sessions_for_benchmarks(&self, count: usize) {
+        if let Some(revocations) = &self.inner.revocations {
+            let now = unix_seconds(&*self.inner.clock);
+            let events: Vec<(String, String, i64)> = (0..count)
+                .map(|i| {
+                    (
+                        crate::revocation::SESSION_REVOKED.to_owned(),
+                        format!("bench-session-{i:08}"),
+                        now,
+                    )
+                })
+                .collect();
+            revocations.apply(&events, count as i64, now);
+        }
+    }
+
     /// The revocation follower's position and health; `None` without a feed.
     pub fn revocation_status(&self) -> Option<crate::RevocationStatus> {
         self.inner.revocations.as_ref().map(|r| {
