@@ -42,7 +42,7 @@ if [ ! -s "$data/dev-admin.txt" ]; then
 fi
 if [ ! -s "$data/scraper.key" ]; then
     echo "== creating the scraper's API key"
-    env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write,posts:import > "$data/scraper.key"
+    env "${auth_env[@]}" "$bin/auth-server" api-keys create --name scraper --scopes posts:write,posts:import --dpop required > "$data/scraper.key"
 fi
 
 if [ ! -s "$data/events.key" ]; then
@@ -86,7 +86,7 @@ env BIND_ADDR="$blog_addr" DATABASE_URL="sqlite://$data/blog.db?mode=rwc" AUTH_I
     "$bin/blog-svc" serve & pids+=($!)
 wait_ready "$blog_addr" blog-svc
 env BIND_ADDR="$scraper_addr" DATABASE_URL="sqlite://$data/scraper.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
-    BLOG_URL="http://$blog_addr" SCRAPER_API_KEY="$(cat "$data/scraper.key")" SCRAPER_SOURCES="$sources" \
+    BLOG_URL="http://$blog_addr" SCRAPER_API_KEY="$(cat "$data/scraper.key")" SCRAPER_SOURCES="$sources" AUTH_DPOP=true \
     AUTH_EVENTS_API_KEY_FILE="$data/events.key" \
     SCRAPE_INTERVAL="${SCRAPE_INTERVAL:-15m}" "$bin/scraper-svc" & pids+=($!)
 wait_ready "$scraper_addr" scraper-svc

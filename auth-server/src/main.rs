@@ -99,6 +99,13 @@ enum ApiKeysCommand {
         /// proof; "allowed" (default) binds tokens only when one comes.
         #[arg(long, default_value = "allowed", value_parser = dpop_policy)]
         dpop: auth_server::oauth::dpop::DpopPolicy,
+        /// Token exchange (RFC 8693): audiences (JWT_AUDIENCE values) the key
+        /// may ask for when it acts for a user. Default: none (no exchange).
+        #[arg(long, default_value = "")]
+        exchange_audiences: String,
+        /// …and the scopes it may ask for there.
+        #[arg(long, default_value = "")]
+        exchange_scopes: String,
     },
     /// List keys (never their secrets).
     List,
@@ -461,6 +468,8 @@ async fn run_api_keys(
             audiences,
             expires_at,
             dpop,
+            exchange_audiences,
+            exchange_scopes,
         } => {
             let minted = api_keys::create_audited(
                 database,
@@ -471,6 +480,8 @@ async fn run_api_keys(
                     expires_at,
                     created_by: None,
                     dpop,
+                    exchange_audiences: list(&exchange_audiences),
+                    exchange_scopes: list(&exchange_scopes),
                 },
                 &config.audiences,
                 CLI_ACTOR,

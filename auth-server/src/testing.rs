@@ -41,6 +41,8 @@ pub async fn api_key(state: &AppState, name: &str, scopes: &[&str]) -> anyhow::R
             expires_at: None,
             created_by: None,
             dpop: Default::default(),
+            exchange_audiences: Vec::new(),
+            exchange_scopes: Vec::new(),
         },
         &state.config.audiences,
         Actor {

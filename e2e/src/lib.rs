@@ -544,7 +544,9 @@ pub async fn feed_server(feed: &'static str) -> String {
         .unwrap_or_else(|e| panic!("bind: {e}"));
     let url = format!(
         "http://{}",
-        listener.local_addr().unwrap_or_else(|e| panic!("addr: {e}"))
+        listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("addr: {e}"))
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
     url

@@ -16,9 +16,7 @@ const FEED: &str = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Bo
 <item><title>Proof of possession</title><link>/news/pop</link><description>Bound tokens.</description></item>
 </channel></rss>"#;
 
-async fn the_scraper_imports_with_dpop_bound_tokens_that_are_useless_when_stolen(
-    backend: Backend,
-) {
+async fn the_scraper_imports_with_dpop_bound_tokens_that_are_useless_when_stolen(backend: Backend) {
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
     let feeds = feed_server(FEED).await;
@@ -81,7 +79,9 @@ async fn the_scraper_imports_with_dpop_bound_tokens_that_are_useless_when_stolen
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["items_pushed"], 1, "{run}");
     assert_eq!(
-        post_titles(&http, &blog.url).await.get("Proof of possession"),
+        post_titles(&http, &blog.url)
+            .await
+            .get("Proof of possession"),
         Some(&1)
     );
 

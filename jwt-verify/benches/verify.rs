@@ -234,7 +234,11 @@ fn dpop(c: &mut Criterion) {
     });
     group.bench_function("dpop_bound_with_proof", |b| {
         b.iter_batched(
-            || holder.proof("POST", url, Some(&bound), None).expect("proof"),
+            || {
+                holder
+                    .proof("POST", url, Some(&bound), None)
+                    .expect("proof")
+            },
             |proof| {
                 runtime
                     .block_on(verifier.verify_dpop(&bound, Some(&proof), "POST", "/api/v1/posts"))

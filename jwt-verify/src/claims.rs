@@ -56,6 +56,22 @@ pub struct StandardClaims {
     /// (RFC 9449 `cnf.jkt`). A bound token is accepted only with a proof.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<Confirmation>,
+    /// The party acting for `sub` (RFC 8693 §4.1): on a token a service got
+    /// by exchanging a user's token, that service; `act.act` whoever acted
+    /// before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Actor>,
+}
+
+/// An `act` claim: who acts for the token's subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Actor {
+    /// The acting party (a Signet service's client id).
+    pub sub: String,
+    /// Whoever acted before it, in a chain of exchanges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<Actor>>,
 }
 
 /// The `cnf` claim of a sender-constrained token.
@@ -80,6 +96,11 @@ impl StandardClaims {
     /// Whether the token carries `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|granted| granted == role)
+    }
+
+    /// The service acting for the user (`act.sub`), on an exchanged token.
+    pub fn actor(&self) -> Option<&str> {
+        self.act.as_ref().map(|act| act.sub.as_str())
     }
 
     /// Whether this is a service token: RFC 9068 §2.2 gives grants with no
@@ -132,6 +153,8 @@ struct WireClaims {
     email: Option<Value>,
     #[serde(default)]
     cnf: Option<Value>,
+    #[serde(default)]
+    act: Option<Value>,
 }
 
 fn string_claim(value: Option<Value>, name: &'static str) -> Result<Option<String>, VerifyError> {
@@ -189,6 +212,23 @@ fn confirmation_claim(value: Option<Value>) -> Result<Option<Confirmation>, Veri
     }
 }
 
+/// `act`: an object with a string `sub`, and perhaps an earlier `act`
+/// (at most 8 deep: a longer chain is refused, not truncated).
+fn actor_claim(value: Value, depth: usize) -> Result<Actor, VerifyError> {
+    let Value::Object(mut members) = value else {
+        return Err(VerifyError::InvalidClaimType("act"));
+    };
+    let Some(Value::String(sub)) = members.remove("sub") else {
+        return Err(VerifyError::InvalidClaimType("act"));
+    };
+    let act = match members.remove("act") {
+        None | Some(Value::Null) => None,
+        Some(_) if depth >= 7 => return Err(VerifyError::InvalidClaimType("act")),
+        Some(earlier) => Some(Box::new(actor_claim(earlier, depth + 1)?)),
+    };
+    Ok(Actor { sub, act })
+}
+
 /// Parse the decoded payload. `exp` absent is reported by the validator (it knows
 /// whether the check is enabled), so it is returned as `None` here.
 pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, bool), VerifyError> {
@@ -209,6 +249,10 @@ pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, b
         email: string_claim(wire.email, "email")?,
         sid: string_claim(wire.sid, "sid")?,
         cnf: confirmation_claim(wire.cnf)?,
+        act: match wire.act {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(actor_claim(value, 0)?),
+        },
     };
     Ok((claims, exp.is_some()))
 }

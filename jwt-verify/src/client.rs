@@ -189,7 +189,9 @@ impl ServiceTokenSource {
     /// A valid access token, from the cache or freshly fetched.
     #[tracing::instrument(name = "service_token", skip_all, fields(client_id = %self.inner.client_id))]
     pub async fn token(&self) -> Result<String, ClientError> {
-        self.current().await.map(|cached| cached.access_token.clone())
+        self.current()
+            .await
+            .map(|cached| cached.access_token.clone())
     }
 
     async fn current(&self) -> Result<Arc<CachedToken>, ClientError> {
@@ -216,32 +218,10 @@ impl ServiceTokenSource {
         url: &str,
     ) -> Result<http::HeaderMap, ClientError> {
         let cached = self.current().await?;
-        let mut headers = http::HeaderMap::new();
-        let proof = match (&self.inner.dpop, cached.bound) {
-            (Some(key), true) => Some(
-                key.proof(method.as_str(), url, Some(&cached.access_token), None)
-                    .map_err(|e| ClientError::Config(e.to_string()))?,
-            ),
-            _ => None,
-        };
-        let scheme = if proof.is_some() { "DPoP" } else { "Bearer" };
-        headers.insert(
-            http::header::AUTHORIZATION,
-            sensitive(format!("{scheme} {}", cached.access_token))?,
-        );
-        if let Some(proof) = proof {
-            headers.insert("dpop", sensitive(proof)?);
-        }
-        Ok(headers)
+        let key = self.inner.dpop.as_deref().filter(|_| cached.bound);
+        authorization_headers(&cached.access_token, key, method, url)
     }
 
-    /// Forget the cached token (e.g. after a resource server answered 401).
-    pub fn invalidate(&self) {
-        self.inner.cached.store(None);
-    }
-
-    /// The `Authorization: Bearer <token>` value for an outgoing request,
-    /// marked sensitive (HTTP clients and `http`'s `Debug` then hide it).
     /// A DPoP-bound token needs a proof per request: use
     /// [`request_headers`](Self::request_headers) instead (this fails with
     /// [`ClientError::Config`]).
@@ -281,6 +261,67 @@ impl ServiceTokenSource {
     }
 
     async fn fetch_once(&self) -> Result<CachedToken, ClientError> {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if let Some(scope) = self.inner.scope.as_deref() {
+            form.push(("scope", scope));
+        }
+        let started = Instant::now();
+        let (parsed, bound) = self.token_request(&form).await?;
+        let lifetime = Duration::from_secs(parsed.expires_in);
+        // Renew when 10% of the lifetime (at least 30 s, at most half) remains.
+        let margin = (lifetime / 10)
+            .max(Duration::from_secs(30))
+            .min(lifetime / 2);
+        Ok(CachedToken {
+            access_token: parsed.access_token,
+            bound,
+            refresh_at: started + lifetime - margin,
+            expires_at: started + lifetime,
+        })
+    }
+
+    /// Exchange `subject_token`, the access token a user sent this service,
+    /// for a token to call the service `audience` on that user's behalf
+    /// (RFC 8693; the API key must be allowed to). `scope`: narrower than
+    /// the user's token (default: what the key may ask for there). Not
+    /// cached: each user's token is exchanged when needed. With
+    /// [`with_dpop`](Self::with_dpop) the new token is bound to the key.
+    #[tracing::instrument(name = "token_exchange", skip_all, fields(client_id = %self.inner.client_id, audience = %audience))]
+    pub async fn exchange(
+        &self,
+        subject_token: &str,
+        audience: &str,
+        scope: Option<&str>,
+    ) -> Result<ExchangedToken, ClientError> {
+        let mut form = vec![
+            (
+                "grant_type",
+                "urn:ietf:params:oauth:grant-type:token-exchange",
+            ),
+            ("subject_token", subject_token),
+            (
+                "subject_token_type",
+                "urn:ietf:params:oauth:token-type:access_token",
+            ),
+            ("audience", audience),
+        ];
+        if let Some(scope) = scope {
+            form.push(("scope", scope));
+        }
+        let (parsed, bound) = self.token_request(&form).await?;
+        Ok(ExchangedToken {
+            access_token: parsed.access_token,
+            expires_in: parsed.expires_in,
+            dpop: bound.then(|| self.inner.dpop.clone()).flatten(),
+        })
+    }
+
+    /// One request to the token endpoint with this key's credentials (and a
+    /// DPoP proof when it holds a key): the answer and whether it is bound.
+    async fn token_request(
+        &self,
+        form: &[(&str, &str)],
+    ) -> Result<(TokenResponse, bool), ClientError> {
         let inner = &self.inner;
         // RFC 6749 §2.3.1: form-urlencode id and secret before base64.
         let encode =
@@ -290,11 +331,6 @@ impl ServiceTokenSource {
             encode(&inner.client_id),
             encode(&inner.secret)
         ));
-        let mut form = vec![("grant_type", "client_credentials")];
-        if let Some(scope) = inner.scope.as_deref() {
-            form.push(("scope", scope));
-        }
-        let started = Instant::now();
         let mut request = inner
             .http
             .post(inner.token_url.clone())
@@ -306,17 +342,13 @@ impl ServiceTokenSource {
                 .map_err(|e| ClientError::Config(e.to_string()))?;
             request = request.header("dpop", proof);
         }
-        let response = request
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| {
-                ClientError::Unreachable(if e.is_timeout() {
-                    "timed out".into()
-                } else {
-                    e.to_string()
-                })
-            })?;
+        let response = request.form(form).send().await.map_err(|e| {
+            ClientError::Unreachable(if e.is_timeout() {
+                "timed out".into()
+            } else {
+                e.to_string()
+            })
+        })?;
         let status = response.status();
         let body = response
             .bytes()
@@ -337,7 +369,10 @@ impl ServiceTokenSource {
         let parsed: TokenResponse = serde_json::from_slice(&body)
             .map_err(|e| ClientError::InvalidResponse(e.to_string()))?;
         // A DPoP token only when one was asked for (RFC 9449 §5).
-        let bound = match (inner.dpop.is_some(), parsed.token_type.to_ascii_lowercase().as_str()) {
+        let bound = match (
+            inner.dpop.is_some(),
+            parsed.token_type.to_ascii_lowercase().as_str(),
+        ) {
             (_, "bearer") => false,
             (true, "dpop") => true,
             _ => {
@@ -348,18 +383,73 @@ impl ServiceTokenSource {
                 )))
             }
         };
-        let lifetime = Duration::from_secs(parsed.expires_in);
-        // Renew when 10% of the lifetime (at least 30 s, at most half) remains.
-        let margin = (lifetime / 10)
-            .max(Duration::from_secs(30))
-            .min(lifetime / 2);
-        Ok(CachedToken {
-            access_token: parsed.access_token,
-            bound,
-            refresh_at: started + lifetime - margin,
-            expires_at: started + lifetime,
-        })
+        Ok((parsed, bound))
     }
+}
+
+/// A token obtained by [`ServiceTokenSource::exchange`]: for one user, at
+/// one service. `Debug` hides the token.
+pub struct ExchangedToken {
+    access_token: String,
+    expires_in: u64,
+    dpop: Option<Arc<crate::DpopKey>>,
+}
+
+impl std::fmt::Debug for ExchangedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExchangedToken")
+            .field("expires_in", &self.expires_in)
+            .field("bound", &self.dpop.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExchangedToken {
+    /// The access token.
+    pub fn access_token(&self) -> &str {
+        &self.access_token
+    }
+
+    /// Seconds it lives (never longer than the user's token).
+    pub fn expires_in(&self) -> u64 {
+        self.expires_in
+    }
+
+    /// The headers for one request with it (as
+    /// [`ServiceTokenSource::request_headers`]).
+    pub fn request_headers(
+        &self,
+        method: &http::Method,
+        url: &str,
+    ) -> Result<http::HeaderMap, ClientError> {
+        authorization_headers(&self.access_token, self.dpop.as_deref(), method, url)
+    }
+}
+
+/// `Authorization` (Bearer, or DPoP with a fresh proof by `key`).
+fn authorization_headers(
+    token: &str,
+    key: Option<&crate::DpopKey>,
+    method: &http::Method,
+    url: &str,
+) -> Result<http::HeaderMap, ClientError> {
+    let mut headers = http::HeaderMap::new();
+    let proof = match key {
+        Some(key) => Some(
+            key.proof(method.as_str(), url, Some(token), None)
+                .map_err(|e| ClientError::Config(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let scheme = if proof.is_some() { "DPoP" } else { "Bearer" };
+    headers.insert(
+        http::header::AUTHORIZATION,
+        sensitive(format!("{scheme} {token}"))?,
+    );
+    if let Some(proof) = proof {
+        headers.insert("dpop", sensitive(proof)?);
+    }
+    Ok(headers)
 }
 
 fn sensitive(value: String) -> Result<http::HeaderValue, ClientError> {

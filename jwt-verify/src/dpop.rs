@@ -199,7 +199,9 @@ pub fn verify_proof(proof: &str, check: &ProofCheck<'_>) -> Result<Proof, DpopEr
         segments.next(),
         segments.next(),
     ) else {
-        return Err(DpopError::Malformed("expected three dot-separated segments"));
+        return Err(DpopError::Malformed(
+            "expected three dot-separated segments",
+        ));
     };
     let decode = |segment: &str, what: &'static str| {
         URL_SAFE_NO_PAD
@@ -223,8 +225,9 @@ pub fn verify_proof(proof: &str, check: &ProofCheck<'_>) -> Result<Proof, DpopEr
     let signing_input = &proof.as_bytes()[..header64.len() + 1 + payload64.len()];
     key.verify(signing_input, &signature)?;
 
-    let claims: ProofClaims = serde_json::from_slice(&decode(payload64, "payload is not base64url")?)
-        .map_err(|_| DpopError::Malformed("payload is not a JSON object"))?;
+    let claims: ProofClaims =
+        serde_json::from_slice(&decode(payload64, "payload is not base64url")?)
+            .map_err(|_| DpopError::Malformed("payload is not a JSON object"))?;
     let text = |value: Option<Value>, name: &'static str| match value {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         _ => Err(DpopError::MissingClaim(name)),
@@ -243,7 +246,11 @@ pub fn verify_proof(proof: &str, check: &ProofCheck<'_>) -> Result<Proof, DpopEr
     let iat = match claims.iat {
         Some(Value::Number(n)) => n
             .as_i64()
-            .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64))
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite())
+                    .map(|f| f.floor() as i64)
+            })
             .ok_or(DpopError::MissingClaim("iat"))?,
         _ => return Err(DpopError::MissingClaim("iat")),
     };
@@ -296,11 +303,7 @@ struct ProofKey {
 enum KeyKind {
     Es256(Vec<u8>),
     Ed25519(Vec<u8>),
-    Rsa {
-        n: Vec<u8>,
-        e: Vec<u8>,
-        pss: bool,
-    },
+    Rsa { n: Vec<u8>, e: Vec<u8>, pss: bool },
 }
 
 impl ProofKey {
@@ -846,8 +849,7 @@ mod tests {
 
     #[test]
     fn a_full_replay_cache_refuses_instead_of_forgetting() {
-        let state =
-            DpopState::new(DpopSettings::new(["https://api.example"]).replay_capacity(1));
+        let state = DpopState::new(DpopSettings::new(["https://api.example"]).replay_capacity(1));
         let proof = |jti: &str| Proof {
             jkt: "k".into(),
             jti: jti.into(),

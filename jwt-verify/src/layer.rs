@@ -227,9 +227,9 @@ where
             },
         };
         let checked = move |verifier: &Verifier,
-                       token: &str,
-                       result: Result<VerifiedToken, crate::VerifyError>|
-         -> Result<VerifiedToken, AuthError> {
+                            token: &str,
+                            result: Result<VerifiedToken, crate::VerifyError>|
+              -> Result<VerifiedToken, AuthError> {
             let verified = result?;
             match &proof {
                 None => Ok(verified),

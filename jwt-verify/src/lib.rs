@@ -107,7 +107,7 @@ mod extract;
 mod client;
 
 pub use authorize::{require_any_role, require_scope, Require, RequireLayer, Requirement};
-pub use claims::{Confirmation, StandardClaims};
+pub use claims::{Actor, Confirmation, StandardClaims};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dpop::{DpopError, DpopKey, DpopSettings};
 pub use error::{KeyError, VerifyError};
@@ -124,7 +124,7 @@ pub use verifier::{CacheStatus, KeySource, VerifiedToken, Verifier, VerifierBuil
 pub use extract::{Claims, OptionalClaims};
 
 #[cfg(feature = "client")]
-pub use client::{api_key_client_id, ClientError, ServiceTokenSource};
+pub use client::{api_key_client_id, ClientError, ExchangedToken, ServiceTokenSource};
 
 pub use algorithm::{Algorithm, Claim, UnknownAlgorithm};
 

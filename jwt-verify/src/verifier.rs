@@ -519,9 +519,13 @@ impl Verifier {
         path: &str,
     ) -> Result<VerifiedToken, crate::AuthError> {
         let Some(dpop) = &self.inner.dpop else {
-            return Err(crate::AuthError::InvalidToken(VerifyError::DpopProofRequired));
+            return Err(crate::AuthError::InvalidToken(
+                VerifyError::DpopProofRequired,
+            ));
         };
-        let proof = proof.ok_or(crate::AuthError::InvalidDpopProof(crate::DpopError::Missing))?;
+        let proof = proof.ok_or(crate::AuthError::InvalidDpopProof(
+            crate::DpopError::Missing,
+        ))?;
         let now = unix_seconds(&*self.inner.clock);
         let jkt = verified.claims().cnf.as_ref().map(|c| c.jkt.as_str());
         match dpop.check(proof, method, path, token, jkt, now) {

@@ -52,7 +52,10 @@ async fn send(app: &Router, call: Call<'_>) -> (StatusCode, Vec<String>, Value, 
     let mut request = Request::builder()
         .method(call.method)
         .uri(call.path)
-        .header(header::AUTHORIZATION, format!("{} {}", call.scheme, call.token));
+        .header(
+            header::AUTHORIZATION,
+            format!("{} {}", call.scheme, call.token),
+        );
     for proof in &call.proofs {
         request = request.header("dpop", proof);
     }
@@ -103,7 +106,12 @@ async fn a_bound_token_with_a_fresh_proof_for_this_request_is_accepted() {
             scheme: "DPoP",
             token: &token,
             proofs: vec![dpop_key
-                .proof("POST", "https://BLOG.test:443/posts?draft=1", Some(&token), None)
+                .proof(
+                    "POST",
+                    "https://BLOG.test:443/posts?draft=1",
+                    Some(&token),
+                    None,
+                )
                 .expect("proof")],
             method: "POST",
             path: "/posts",
@@ -144,9 +152,15 @@ async fn every_misuse_of_a_bound_token_or_its_proof_is_refused_with_the_dpop_cha
     .await;
     assert_eq!(first.0, StatusCode::OK, "the first use of a proof passes");
 
-    let header = |_: &str| format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#, holder.public_jwk());
-    let payload = json!({ "jti": "x", "htm": "POST", "htu": url, "iat": t, "ath": token_hash(&token) })
-        .to_string();
+    let header = |_: &str| {
+        format!(
+            r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{}}}"#,
+            holder.public_jwk()
+        )
+    };
+    let payload =
+        json!({ "jti": "x", "htm": "POST", "htu": url, "iat": t, "ath": token_hash(&token) })
+            .to_string();
     let private_jwk = holder.public_jwk().replace('}', r#","d":"AAAA"}"#);
     // One signature character changed, well inside the last segment.
     let mut tampered = good("tampered").into_bytes();
@@ -155,26 +169,200 @@ async fn every_misuse_of_a_bound_token_or_its_proof_is_refused_with_the_dpop_cha
     let tampered = String::from_utf8(tampered).expect("ascii");
 
     let cases: Vec<(&str, &str, &str, Vec<String>, &str, &str)> = vec![
-        ("bound token presented as Bearer", "Bearer", &token, vec![], "POST", "invalid_token"),
-        ("bound token without a proof", "DPoP", &token, vec![], "POST", "invalid_dpop_proof"),
-        ("proof for another method", "DPoP", &token, vec![proof(&holder, "GET", &url, &token, t, "m")], "POST", "invalid_dpop_proof"),
-        ("proof for another path", "DPoP", &token, vec![proof(&holder, "POST", &format!("{ORIGIN}/admin"), &token, t, "p")], "POST", "invalid_dpop_proof"),
-        ("proof for another origin", "DPoP", &token, vec![proof(&holder, "POST", "https://evil.test/posts", &token, t, "o")], "POST", "invalid_dpop_proof"),
-        ("proof for a look-alike origin", "DPoP", &token, vec![proof(&holder, "POST", "https://blog.test.evil/posts", &token, t, "o2")], "POST", "invalid_dpop_proof"),
-        ("replayed jti", "DPoP", &token, vec![replayed], "POST", "invalid_dpop_proof"),
-        ("iat two minutes old", "DPoP", &token, vec![proof(&holder, "POST", &url, &token, t - 120, "old")], "POST", "invalid_dpop_proof"),
-        ("iat a minute ahead", "DPoP", &token, vec![proof(&holder, "POST", &url, &token, t + 60, "future")], "POST", "invalid_dpop_proof"),
-        ("ath of another token", "DPoP", &token, vec![proof(&holder, "POST", &url, &other_token, t, "ath")], "POST", "invalid_dpop_proof"),
-        ("proof signed by another key", "DPoP", &token, vec![proof(&thief, "POST", &url, &token, t, "thief")], "POST", "invalid_dpop_proof"),
-        ("unbound token with a proof", "DPoP", &unbound, vec![proof(&holder, "POST", &url, &unbound, t, "unbound")], "POST", "invalid_dpop_proof"),
-        ("two proofs", "DPoP", &token, vec![good("two-a"), good("two-b")], "POST", "invalid_dpop_proof"),
-        ("typ JWT", "DPoP", &token, vec![holder.sign_compact(&header("").replace("dpop+jwt", "JWT"), &payload).expect("sign")], "POST", "invalid_dpop_proof"),
-        ("alg none", "DPoP", &token, vec![holder.sign_compact(&header("").replace("ES256", "none"), &payload).expect("sign")], "POST", "invalid_dpop_proof"),
-        ("alg HS256", "DPoP", &token, vec![holder.sign_compact(&header("").replace("ES256", "HS256"), &payload).expect("sign")], "POST", "invalid_dpop_proof"),
-        ("private key in the header", "DPoP", &token, vec![holder.sign_compact(&format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{private_jwk}}}"#), &payload).expect("sign")], "POST", "invalid_dpop_proof"),
-        ("no key in the header", "DPoP", &token, vec![holder.sign_compact(r#"{"typ":"dpop+jwt","alg":"ES256"}"#, &payload).expect("sign")], "POST", "invalid_dpop_proof"),
-        ("tampered signature", "DPoP", &token, vec![tampered], "POST", "invalid_dpop_proof"),
-        ("proof that is not a JWT", "DPoP", &token, vec!["not-a-jwt".into()], "POST", "invalid_dpop_proof"),
+        (
+            "bound token presented as Bearer",
+            "Bearer",
+            &token,
+            vec![],
+            "POST",
+            "invalid_token",
+        ),
+        (
+            "bound token without a proof",
+            "DPoP",
+            &token,
+            vec![],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof for another method",
+            "DPoP",
+            &token,
+            vec![proof(&holder, "GET", &url, &token, t, "m")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof for another path",
+            "DPoP",
+            &token,
+            vec![proof(
+                &holder,
+                "POST",
+                &format!("{ORIGIN}/admin"),
+                &token,
+                t,
+                "p",
+            )],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof for another origin",
+            "DPoP",
+            &token,
+            vec![proof(
+                &holder,
+                "POST",
+                "https://evil.test/posts",
+                &token,
+                t,
+                "o",
+            )],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof for a look-alike origin",
+            "DPoP",
+            &token,
+            vec![proof(
+                &holder,
+                "POST",
+                "https://blog.test.evil/posts",
+                &token,
+                t,
+                "o2",
+            )],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "replayed jti",
+            "DPoP",
+            &token,
+            vec![replayed],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "iat two minutes old",
+            "DPoP",
+            &token,
+            vec![proof(&holder, "POST", &url, &token, t - 120, "old")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "iat a minute ahead",
+            "DPoP",
+            &token,
+            vec![proof(&holder, "POST", &url, &token, t + 60, "future")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "ath of another token",
+            "DPoP",
+            &token,
+            vec![proof(&holder, "POST", &url, &other_token, t, "ath")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof signed by another key",
+            "DPoP",
+            &token,
+            vec![proof(&thief, "POST", &url, &token, t, "thief")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "unbound token with a proof",
+            "DPoP",
+            &unbound,
+            vec![proof(&holder, "POST", &url, &unbound, t, "unbound")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "two proofs",
+            "DPoP",
+            &token,
+            vec![good("two-a"), good("two-b")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "typ JWT",
+            "DPoP",
+            &token,
+            vec![holder
+                .sign_compact(&header("").replace("dpop+jwt", "JWT"), &payload)
+                .expect("sign")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "alg none",
+            "DPoP",
+            &token,
+            vec![holder
+                .sign_compact(&header("").replace("ES256", "none"), &payload)
+                .expect("sign")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "alg HS256",
+            "DPoP",
+            &token,
+            vec![holder
+                .sign_compact(&header("").replace("ES256", "HS256"), &payload)
+                .expect("sign")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "private key in the header",
+            "DPoP",
+            &token,
+            vec![holder
+                .sign_compact(
+                    &format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{private_jwk}}}"#),
+                    &payload,
+                )
+                .expect("sign")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "no key in the header",
+            "DPoP",
+            &token,
+            vec![holder
+                .sign_compact(r#"{"typ":"dpop+jwt","alg":"ES256"}"#, &payload)
+                .expect("sign")],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "tampered signature",
+            "DPoP",
+            &token,
+            vec![tampered],
+            "POST",
+            "invalid_dpop_proof",
+        ),
+        (
+            "proof that is not a JWT",
+            "DPoP",
+            &token,
+            vec!["not-a-jwt".into()],
+            "POST",
+            "invalid_dpop_proof",
+        ),
     ];
     for (name, scheme, presented, proofs, method, error) in cases {
         let (status, challenges, body, _) = send(
@@ -265,8 +453,7 @@ async fn a_verifier_without_dpop_settings_refuses_bound_tokens_and_ignores_the_d
 
 #[tokio::test]
 async fn a_required_nonce_is_handed_out_with_use_dpop_nonce_and_then_accepted() {
-    let settings =
-        DpopSettings::new([ORIGIN]).require_nonce([42; 32], Duration::from_secs(300));
+    let settings = DpopSettings::new([ORIGIN]).require_nonce([42; 32], Duration::from_secs(300));
     let app = app(verifier(Some(settings)).await);
     let holder = DpopKey::generate().expect("key");
     let token = bound_token(&holder);
@@ -276,7 +463,9 @@ async fn a_required_nonce_is_handed_out_with_use_dpop_nonce_and_then_accepted() 
         Call {
             scheme: "DPoP",
             token: &token,
-            proofs: vec![holder.proof("GET", &url, Some(&token), None).expect("proof")],
+            proofs: vec![holder
+                .proof("GET", &url, Some(&token), None)
+                .expect("proof")],
             method: "GET",
             path: "/me",
         },

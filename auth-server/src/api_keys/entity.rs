@@ -24,6 +24,11 @@ pub struct Model {
     pub audiences: Option<String>,
     /// DPoP policy (RFC 9449): `allowed` or `required`.
     pub dpop: String,
+    /// Token exchange (RFC 8693): space-separated audiences the key may ask
+    /// for when acting for a user (`None`: it may not exchange tokens).
+    pub exchange_audiences: Option<String>,
+    /// …and the scopes it may ask for there.
+    pub exchange_scopes: Option<String>,
 }
 
 impl Model {
@@ -50,9 +55,26 @@ impl Model {
         crate::oauth::dpop::DpopPolicy::from_column(&self.dpop)
     }
 
+    /// The audiences this key may exchange a user's token for (empty: none).
+    pub fn exchange_audience_list(&self) -> Vec<String> {
+        words(self.exchange_audiences.as_deref())
+    }
+
+    /// The scopes it may ask for in an exchange.
+    pub fn exchange_scope_list(&self) -> Vec<String> {
+        words(self.exchange_scopes.as_deref())
+    }
+
     pub fn is_usable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|expiry| expiry > now)
     }
+}
+
+fn words(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or_default()
+        .split_ascii_whitespace()
+        .map(str::to_owned)
+        .collect()
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

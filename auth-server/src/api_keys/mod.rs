@@ -65,6 +65,11 @@ pub struct NewApiKey {
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
     pub dpop: crate::oauth::dpop::DpopPolicy,
+    /// Token exchange (RFC 8693): audiences (each one of `allowed`) and
+    /// scopes the key may ask for when acting for a user; empty audiences:
+    /// it may not exchange.
+    pub exchange_audiences: Vec<String>,
+    pub exchange_scopes: Vec<String>,
 }
 
 /// Why a key could not be created. Mapped to HTTP in `app::errors`.
@@ -97,6 +102,35 @@ pub async fn create(
         if !audiences.contains(&audience.as_str()) {
             audiences.push(audience);
         }
+    }
+    let mut exchange_audiences: Vec<&str> = Vec::new();
+    for audience in &new.exchange_audiences {
+        if !allowed_audiences.contains(audience) {
+            errors.push(FieldError::new(
+                "exchange_audiences",
+                "each audience must be one of the server's JWT_AUDIENCE values",
+            ));
+            break;
+        }
+        if !exchange_audiences.contains(&audience.as_str()) {
+            exchange_audiences.push(audience);
+        }
+    }
+    let exchange_scopes = match validate_roles(&new.exchange_scopes) {
+        Ok(scopes) => scopes,
+        Err(problem) => {
+            errors.push(FieldError::new(
+                "exchange_scopes",
+                problem.replace("role", "scope"),
+            ));
+            String::new()
+        }
+    };
+    if exchange_audiences.is_empty() && !exchange_scopes.is_empty() {
+        errors.push(FieldError::new(
+            "exchange_scopes",
+            "needs exchange_audiences: the audiences these scopes are for",
+        ));
     }
     let name = new.name.trim().to_owned();
     if name.is_empty()
@@ -136,6 +170,10 @@ pub async fn create(
         revoked_at: Set(None),
         audiences: Set((!audiences.is_empty()).then(|| audiences.join(" "))),
         dpop: Set(new.dpop.as_str().to_owned()),
+        exchange_audiences: Set(
+            (!exchange_audiences.is_empty()).then(|| exchange_audiences.join(" "))
+        ),
+        exchange_scopes: Set((!exchange_audiences.is_empty()).then_some(exchange_scopes)),
     }
     .insert(db)
     .await?;

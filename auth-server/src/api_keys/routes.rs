@@ -26,6 +26,10 @@ pub(crate) struct ApiKeyView {
     pub audiences: Option<Vec<String>>,
     /// DPoP (RFC 9449): `allowed` or `required`.
     pub dpop: crate::oauth::dpop::DpopPolicy,
+    /// Token exchange (RFC 8693): audiences the key may ask for when acting
+    /// for a user (empty: it may not exchange), and the scopes there.
+    pub exchange_audiences: Vec<String>,
+    pub exchange_scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
     pub last_used_at: Option<DateTime<Utc>>,
@@ -43,6 +47,8 @@ impl From<api_key::Model> for ApiKeyView {
                 .as_deref()
                 .map(|a| a.split_ascii_whitespace().map(str::to_owned).collect()),
             dpop: model.dpop_policy(),
+            exchange_audiences: model.exchange_audience_list(),
+            exchange_scopes: model.exchange_scope_list(),
             id: model.id,
             name: model.name,
             created_at: model.created_at,
@@ -75,6 +81,13 @@ pub(crate) struct CreateApiKeyRequest {
     /// `required`: every token request must carry a DPoP proof (default `allowed`).
     #[serde(default)]
     pub dpop: crate::oauth::dpop::DpopPolicy,
+    /// Token exchange: JWT_AUDIENCE values the key may ask for when acting
+    /// for a user (default none: it may not exchange).
+    #[serde(default)]
+    pub exchange_audiences: Vec<String>,
+    /// …and the scopes it may ask for there.
+    #[serde(default)]
+    pub exchange_scopes: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/api-keys", tag = "api-keys", security(("bearer" = [])),
@@ -98,6 +111,8 @@ pub(crate) async fn create_api_key(
             expires_at: body.expires_at,
             created_by: Some(admin_id),
             dpop: body.dpop,
+            exchange_audiences: body.exchange_audiences,
+            exchange_scopes: body.exchange_scopes,
         },
         &state.config.audiences,
         Actor {

@@ -12,10 +12,13 @@ use crate::keys::store::KeyManager;
 /// are accepted on its routes with a proof whose `htu` is under the issuer.
 pub fn own_verifier(keys: jwt_verify::KeySet, validation: Validation) -> Verifier {
     let origin = validation.issuer().unwrap_or_default().to_owned();
-    Verifier::builder(jwt_verify::KeySource::Static(keys.clone()), validation.clone())
-        .dpop(jwt_verify::DpopSettings::new([origin]))
-        .build_static()
-        .unwrap_or_else(|_| Verifier::from_key_set(keys, validation))
+    Verifier::builder(
+        jwt_verify::KeySource::Static(keys.clone()),
+        validation.clone(),
+    )
+    .dpop(jwt_verify::DpopSettings::new([origin]))
+    .build_static()
+    .unwrap_or_else(|_| Verifier::from_key_set(keys, validation))
 }
 
 /// The application's one handle on its keys: the ring that signs and is

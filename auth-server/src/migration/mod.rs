@@ -14,6 +14,7 @@ mod m20261123_000009_browser_sessions;
 mod m20261123_000010_create_consents;
 mod m20261123_000011_create_security_events;
 mod m20261123_000012_dpop;
+mod m20261123_000013_token_exchange;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_create_consents::Migration),
             Box::new(m20261123_000011_create_security_events::Migration),
             Box::new(m20261123_000012_dpop::Migration),
+            Box::new(m20261123_000013_token_exchange::Migration),
         ]
     }
 }

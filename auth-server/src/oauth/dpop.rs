@@ -23,7 +23,15 @@ pub const PROOF_LEEWAY: Duration = Duration::from_secs(5);
 
 /// Whether a client's tokens must be DPoP-bound.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum DpopPolicy {
@@ -82,7 +90,11 @@ pub mod entity {
 
 /// RFC 9449 §5: `400 invalid_dpop_proof`, with the reason's fixed text.
 pub fn invalid_proof(error: &DpopError) -> OAuthError {
-    OAuthError::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", error.to_string())
+    OAuthError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_dpop_proof",
+        error.to_string(),
+    )
 }
 
 /// Why a token request's proof was refused, or the store failed.
@@ -133,7 +145,10 @@ pub async fn token_request_key(
     .map_err(ProofFailure::Invalid)?;
     let keep = chrono::Duration::from_std(PROOF_MAX_AGE + PROOF_LEEWAY).unwrap_or_default();
     let row = entity::ActiveModel {
-        replay_key: Set(base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, verified.replay_key())),
+        replay_key: Set(base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            verified.replay_key(),
+        )),
         expires_at: Set(DateTime::from_timestamp(verified.iat, 0).unwrap_or(now) + keep),
     };
     let inserted = entity::Entity::insert(row)

@@ -8,6 +8,7 @@ pub mod codes;
 pub mod consent;
 pub mod consent_entity;
 pub mod dpop;
+pub mod exchange;
 pub mod forward;
 pub(crate) mod gateway;
 pub(crate) mod routes;

@@ -19,6 +19,7 @@ use crate::clients;
 use crate::error::ApiError;
 use crate::oauth::codes::{self, CodeError, Redemption};
 use crate::oauth::dpop;
+use crate::oauth::exchange::{self, ExchangeRequest};
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
@@ -56,25 +57,17 @@ pub(crate) async fn token(
         "client_credentials" => {}
         "refresh_token" => return refresh_grant(&state, &headers, &pairs, ip).await,
         "authorization_code" => return code_grant(&state, &headers, &pairs, ip).await,
+        exchange::GRANT_TYPE => return exchange_grant(&state, &headers, &pairs).await,
         _ => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
-                "supported: client_credentials, refresh_token, authorization_code",
+                "supported: client_credentials, refresh_token, authorization_code, token-exchange",
             )
             .into())
         }
     }
-    let (client_id, secret) = client_credentials(&headers, &pairs)?;
-    let key = match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await
-    {
-        Ok(key) => key,
-        Err(api_keys::ClientAuthError::Store(error)) => return Err(error.into()),
-        Err(failure) => {
-            tracing::info!(outcome = "failure", reason = %failure, "client_credentials");
-            return Err(OAuthError::invalid_client().into());
-        }
-    };
+    let key = authenticated_key(&state, &headers, &pairs, "client_credentials").await?;
     let (scope, audience) = client_grant(
         &key,
         param(&pairs, "scope"),
@@ -82,8 +75,8 @@ pub(crate) async fn token(
         &state.config.audiences,
     )?;
     // After authentication: only a known client can write a proof's jti.
-    let jkt = dpop::token_request_key(&state.db, &headers, &token_url(&state), state.clock.now())
-        .await?;
+    let jkt =
+        dpop::token_request_key(&state.db, &headers, &token_url(&state), state.clock.now()).await?;
     dpop::enforce(key.dpop_policy(), jkt.as_deref())?;
     let client_id = key.client_id();
     let issued = state
@@ -100,6 +93,7 @@ pub(crate) async fn token(
                 name: Some(&key.name),
                 sid: None,
                 jkt: jkt.as_deref(),
+                act: None,
             },
             state.config.service_token_ttl,
             state.clock.now(),
@@ -118,6 +112,108 @@ pub(crate) async fn token(
         scope,
         refresh_token: None,
         id_token: None,
+        issued_token_type: None,
+    }))
+}
+
+/// The API key a token request authenticates as (HTTP Basic or body).
+async fn authenticated_key(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    grant: &'static str,
+) -> Result<api_keys::entity::Model, TokenEndpointError> {
+    let (client_id, secret) = client_credentials(headers, pairs)?;
+    match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await {
+        Ok(key) => Ok(key),
+        Err(api_keys::ClientAuthError::Store(error)) => Err(error.into()),
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = %failure, grant, "token request");
+            Err(OAuthError::invalid_client().into())
+        }
+    }
+}
+
+/// RFC 8693 token exchange: a service acts for the user whose access token
+/// it presents, at another service (see [`exchange`]).
+async fn exchange_grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<Response, TokenEndpointError> {
+    let key = authenticated_key(state, headers, pairs, "token_exchange").await?;
+    let now = state.clock.now();
+    let exchanged = exchange::decide(
+        &state.db,
+        state.keys.verifier(),
+        &key,
+        &ExchangeRequest {
+            subject_token: param(pairs, "subject_token"),
+            subject_token_type: param(pairs, "subject_token_type"),
+            audience: requested_audience(pairs)?,
+            scope: param(pairs, "scope"),
+            actor_token: param(pairs, "actor_token"),
+            requested_token_type: param(pairs, "requested_token_type"),
+        },
+        &state.config.audiences,
+        now,
+    )
+    .await?;
+    let jkt = dpop::token_request_key(&state.db, headers, &token_url(state), now).await?;
+    dpop::enforce(key.dpop_policy(), jkt.as_deref())?;
+    // Never past the user's token (which verified, so at most the leeway ago).
+    let left = exchanged.not_after - now.timestamp();
+    let Ok(left) = u64::try_from(left) else {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the subject token is invalid or expired",
+        )
+        .into());
+    };
+    let ttl = state
+        .tokens
+        .access_ttl
+        .min(std::time::Duration::from_secs(left));
+    let (client_id, sub, roles) = (
+        key.client_id(),
+        exchanged.user.id.to_string(),
+        exchanged.user.role_list(),
+    );
+    let issued = state
+        .tokens
+        .issue(
+            &state.keys.ring(),
+            &Subject {
+                sub: &sub,
+                audience: &exchanged.audience,
+                client_id: &client_id,
+                scope: &exchanged.scope,
+                roles: &roles,
+                email: Some(&exchanged.user.email),
+                name: exchanged.user.display_name.as_deref(),
+                sid: exchanged.session.as_deref(),
+                jkt: jkt.as_deref(),
+                act: Some(&exchanged.act),
+            },
+            ttl,
+            now,
+        )
+        .map_err(ApiError::internal)?;
+    state.last_used.record(&state.db, key.id);
+    state
+        .metrics
+        .counter(&TOKENS_ISSUED, &[("grant", "token_exchange")])
+        .increment(1);
+    tracing::info!(outcome = "success", %client_id, user = %sub, audience = %exchanged.audience, "token_exchange");
+    Ok(token_response(TokenResponse {
+        access_token: issued.access_token,
+        token_type: crate::oauth::tokens::token_type(jkt.as_deref()),
+        expires_in: issued.expires_in,
+        scope: exchanged.scope,
+        refresh_token: None,
+        id_token: None,
+        issued_token_type: Some(exchange::ACCESS_TOKEN_TYPE),
     }))
 }
 

@@ -38,6 +38,9 @@ struct AccessClaims<'a> {
     /// RFC 9449 §6: the DPoP key the token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<Confirmation<'a>>,
+    /// RFC 8693 §4.1: the service acting for `sub` (exchanged tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    act: Option<&'a serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -67,6 +70,8 @@ pub struct Subject<'a> {
     pub sid: Option<&'a str>,
     /// The DPoP key thumbprint to bind the token to.
     pub jkt: Option<&'a str>,
+    /// The acting party (token exchange).
+    pub act: Option<&'a serde_json::Value>,
 }
 
 pub struct IssuedToken {
@@ -137,6 +142,7 @@ impl TokenIssuer {
                 name: grant.user.display_name.as_deref(),
                 sid: Some(&sid),
                 jkt: grant.jkt,
+                act: None,
             },
             self.access_ttl,
             now,
@@ -148,6 +154,7 @@ impl TokenIssuer {
             scope: grant.scope.to_owned(),
             refresh_token,
             id_token: None,
+            issued_token_type: None,
         })
     }
 
@@ -212,6 +219,7 @@ impl TokenIssuer {
             name: subject.name,
             sid: subject.sid,
             cnf: subject.jkt.map(|jkt| Confirmation { jkt }),
+            act: subject.act,
         };
         let key = keys.active();
         let mut header = Header::new(Algorithm::RS256);
@@ -298,6 +306,9 @@ pub struct TokenResponse {
     /// OpenID Connect: present when the `openid` scope was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: what a token exchange issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// RFC 6749 §5.1: token responses must not be cached.

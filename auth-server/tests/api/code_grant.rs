@@ -9,7 +9,9 @@ use jwt_verify::{KeySource, Validation, Verifier, VerifyError};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{backend_tests, claims_of, decode_segment, json_body, Backend, TestApp};
+use crate::helpers::{
+    backend_tests, claims_of, decode_segment, error_of, json_body, Backend, TestApp,
+};
 
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
 pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -46,7 +48,12 @@ pub(crate) async fn client(app: &TestApp, public: bool) -> Client {
 }
 
 /// A code for `email` as the authorization endpoint would issue it.
-pub(crate) async fn code_for(app: &TestApp, client: &Client, email: &str, scope: &str) -> (String, String) {
+pub(crate) async fn code_for(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+    scope: &str,
+) -> (String, String) {
     let user = app.user(email).await;
     let code = codes::issue(
         &app.state.db,
@@ -78,15 +85,6 @@ async fn exchange(app: &TestApp, client: &Client, code: &str, verifier: &str) ->
         Some(secret) => app.oauth_token(&form, Some((&client.id, secret))).await,
         None => app.oauth_token(&form, None).await,
     }
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = json_body(response).await;
-    (
-        status,
-        body["error"].as_str().unwrap_or_default().to_owned(),
-    )
 }
 
 async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(backend: Backend) {

@@ -9,7 +9,9 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::code_grant::{client, code_for, REDIRECT, VERIFIER};
-use crate::helpers::{backend_tests, claims_of, client_id_of, json_body, Backend, TestApp};
+use crate::helpers::{
+    backend_tests, claims_of, client_id_of, error_of, json_body, Backend, TestApp,
+};
 
 fn token_url(app: &TestApp) -> String {
     format!("{}/oauth/token", app.state.config.issuer)
@@ -57,12 +59,6 @@ fn crafted(key: &DpopKey, htm: &str, htu: &str, iat: i64, jti: &str) -> String {
         nonce: None,
     })
     .expect("proof")
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body = json_body(response).await;
-    (status, body["error"].as_str().unwrap_or_default().to_owned())
 }
 
 async fn a_proof_at_the_token_endpoint_binds_the_service_token_to_its_key(backend: Backend) {
@@ -120,10 +116,19 @@ async fn every_crafted_proof_is_refused_with_invalid_dpop_proof(backend: Backend
     );
     let cases = [
         ("replayed proof", vec![used]),
-        ("another method", vec![crafted(&dpop_key, "GET", &url, now, "m")]),
+        (
+            "another method",
+            vec![crafted(&dpop_key, "GET", &url, now, "m")],
+        ),
         (
             "another URL",
-            vec![crafted(&dpop_key, "POST", &app.url("/oauth/revoke"), now, "u")],
+            vec![crafted(
+                &dpop_key,
+                "POST",
+                &app.url("/oauth/revoke"),
+                now,
+                "u",
+            )],
         ),
         (
             "two minutes old",
@@ -216,9 +221,7 @@ async fn a_key_that_requires_dpop_gets_no_token_without_a_proof(backend: Backend
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
-async fn a_public_clients_refresh_token_is_bound_to_the_key_of_the_code_exchange(
-    backend: Backend,
-) {
+async fn a_public_clients_refresh_token_is_bound_to_the_key_of_the_code_exchange(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let public = client(&app, true).await;
     let (code, _) = code_for(&app, &public, "spa@example.com", "openid profile").await;

@@ -491,6 +491,16 @@ pub fn sign_with(pem: &str, header: Header, claims: &Value) -> String {
     jsonwebtoken::encode(&header, claims, &key).expect("sign")
 }
 
+/// An RFC 6749 §5.2 error answer: its status and `error` code.
+pub async fn error_of(response: Response) -> (StatusCode, String) {
+    let status = response.status();
+    let body = json_body(response).await;
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
 pub async fn json_body(response: Response) -> Value {
     let text = response.text().await.expect("body");
     serde_json::from_str(&text).unwrap_or_else(|_| panic!("body is not JSON: {text}"))

@@ -25,5 +25,6 @@ mod rotation;
 mod security;
 mod security_events;
 mod sessions;
+mod token_exchange;
 mod tokens;
 mod users;
