@@ -24,6 +24,21 @@ pub struct WebSignIn {
     pub client_secret: secrecy::SecretString,
 }
 
+/// Acting for an admin at scraper-svc with a token exchanged for theirs
+/// (RFC 8693): `SCRAPER_URL` and `BLOG_API_KEY`.
+#[derive(Debug, Clone)]
+pub struct ScraperLink {
+    /// scraper-svc's base URL.
+    pub url: String,
+    /// The audience scraper-svc accepts (`SCRAPER_AUDIENCE`).
+    pub audience: String,
+    /// Where the exchange happens (`AUTH_TOKEN_URL`).
+    pub token_url: String,
+    /// The blog's own API key, allowed to exchange for `audience`; `Debug`
+    /// shows `[REDACTED]`.
+    pub api_key: secrecy::SecretString,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
@@ -43,6 +58,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Origins DPoP proofs may name (`DPOP_ORIGINS`; default the public URL).
     pub dpop_origins: Vec<String>,
+    /// `None`: `POST /api/v1/admin/scrape` answers 404.
+    pub scraper: Option<ScraperLink>,
     /// `None`: pages are read-only and "Sign in" is not offered.
     pub web_sign_in: Option<WebSignIn>,
     /// A browser session ends this long after sign-in (`WEB_SESSION_LIFETIME`).
@@ -98,6 +115,44 @@ impl Config {
                 ))
             }
         };
+        let scraper =
+            match (
+                env.http_url("SCRAPER_URL", None)?,
+                env.secret("BLOG_API_KEY", "BLOG_API_KEY_FILE")?,
+            ) {
+                (None, None) => None,
+                (Some(url), Some(api_key)) => {
+                    let api_key = api_key.trim().to_owned();
+                    if jwt_verify::api_key_client_id(&api_key).is_none() {
+                        return Err(ConfigError::new(
+                            "BLOG_API_KEY",
+                            "must be a Signet API key (sgn_<id>_<secret>)",
+                        ));
+                    }
+                    let default_token_url = format!("{auth_issuer}/oauth/token");
+                    Some(ScraperLink {
+                        url: url.as_str().trim_end_matches('/').to_owned(),
+                        audience: env
+                            .get("SCRAPER_AUDIENCE")
+                            .unwrap_or_else(|| "scraper".to_owned()),
+                        token_url: env
+                            .http_url("AUTH_TOKEN_URL", Some(&default_token_url))?
+                            .map(|u| u.to_string())
+                            .unwrap_or(default_token_url),
+                        api_key: api_key.into(),
+                    })
+                }
+                (Some(_), None) => return Err(ConfigError::new(
+                    "BLOG_API_KEY",
+                    "is required with SCRAPER_URL (the blog exchanges tokens with its own API key)",
+                )),
+                (None, Some(_)) => {
+                    return Err(ConfigError::new(
+                        "SCRAPER_URL",
+                        "is required with BLOG_API_KEY",
+                    ))
+                }
+            };
         let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?;
         let dpop_origins = signet_service::auth::dpop_origins(
             &env,
@@ -108,6 +163,7 @@ impl Config {
         Ok(Self {
             bind_addr,
             dpop_origins,
+            scraper,
             metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
             database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?.into(),
             auth_issuer,

@@ -95,12 +95,17 @@ impl Application {
             lifetime: config.web_session_lifetime,
             idle: config.web_session_idle,
         };
+        let scraper = match &config.scraper {
+            Some(link) => Some(crate::routes::admin::Scraper::new(link)?),
+            None => None,
+        };
         Ok(Self {
             listener,
             metrics_listener,
             state: AppState {
                 db,
                 verifier,
+                scraper,
                 config: Arc::new(config),
                 metrics: signet_service::metrics::Metrics::new(&[]),
                 web: Arc::new(web),

@@ -11,6 +11,8 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub config: Arc<Config>,
     pub metrics: signet_service::metrics::Metrics,
+    /// Acting for admins at scraper-svc (`SCRAPER_URL`), if configured.
+    pub scraper: Option<Arc<crate::routes::admin::Scraper>>,
     /// The web front end (pages, sign-in, browser sessions).
     pub web: Arc<crate::web::Web>,
 }

@@ -222,6 +222,13 @@ impl ServiceTokenSource {
         authorization_headers(&cached.access_token, key, method, url)
     }
 
+    /// Forget the cached token (e.g. after a resource server answered 401).
+    pub fn invalidate(&self) {
+        self.inner.cached.store(None);
+    }
+
+    /// The `Authorization: Bearer <token>` value for an outgoing request,
+    /// marked sensitive (HTTP clients and `http`'s `Debug` then hide it).
     /// A DPoP-bound token needs a proof per request: use
     /// [`request_headers`](Self::request_headers) instead (this fails with
     /// [`ClientError::Config`]).

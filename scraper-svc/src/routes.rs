@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use jwt_verify::{require_any_role, JwtAuthLayer};
+use jwt_verify::{require_any_role, Claims, JwtAuthLayer};
 use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -31,6 +31,10 @@ pub struct RunView {
     pub errors: Vec<RunError>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The user who asked for a manual run.
+    pub requested_by: Option<String>,
+    /// The service that asked for them (an exchanged token's `act.sub`).
+    pub requested_via: Option<String>,
 }
 
 impl From<scrape_run::Model> for RunView {
@@ -46,6 +50,8 @@ impl From<scrape_run::Model> for RunView {
             items_pushed: run.items_pushed,
             started_at: run.started_at,
             finished_at: run.finished_at,
+            requested_by: run.requested_by,
+            requested_via: run.requested_via,
         }
     }
 }
@@ -79,9 +85,26 @@ pub async fn metrics_text(State(state): State<AppState>) -> axum::response::Resp
     state.metrics.response()
 }
 
-/// Run a scrape now and answer with its record.
-async fn scrape_now(State(state): State<AppState>) -> Result<ApiJson<RunView>, ApiError> {
-    match scrape::run(&state.scraper, &state.db, &state.metrics, "manual").await {
+/// Run a scrape now and answer with its record, which names the user who
+/// asked and, for a token another service exchanged for theirs, that
+/// service (RFC 8693 `act`).
+async fn scrape_now(
+    State(state): State<AppState>,
+    claims: Claims,
+) -> Result<ApiJson<RunView>, ApiError> {
+    let requester = scrape::Requester {
+        user: claims.sub.as_deref(),
+        via: claims.actor(),
+    };
+    match scrape::run(
+        &state.scraper,
+        &state.db,
+        &state.metrics,
+        "manual",
+        requester,
+    )
+    .await
+    {
         Ok(run) => Ok(ApiJson(run.into())),
         Err(RunRefused::Busy) => Err(ApiError::Conflict(
             "a scrape run is already in progress".into(),

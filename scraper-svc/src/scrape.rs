@@ -278,11 +278,21 @@ pub async fn fail_interrupted_runs(db: &DatabaseConnection) -> Result<u64, sea_o
 }
 
 /// Run over every source now, recording the run. `Busy` if one is under way.
+/// Who asked for a manual run (none for a scheduled one).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Requester<'a> {
+    /// The user (`sub`).
+    pub user: Option<&'a str>,
+    /// The service acting for them (`act.sub` of an exchanged token).
+    pub via: Option<&'a str>,
+}
+
 pub async fn run(
     scraper: &Arc<Scraper>,
     db: &DatabaseConnection,
     metrics: &Metrics,
     trigger: &str,
+    requester: Requester<'_>,
 ) -> Result<scrape_run::Model, RunRefused> {
     let Ok(_guard) = scraper.running.try_lock() else {
         return Err(RunRefused::Busy);
@@ -299,10 +309,16 @@ pub async fn run(
         errors: Set("[]".to_owned()),
         started_at: Set(started_at),
         finished_at: Set(None),
+        requested_by: Set(requester.user.map(|u| u.chars().take(128).collect())),
+        requested_via: Set(requester.via.map(|v| v.chars().take(128).collect())),
     }
     .insert(db)
     .await?;
-    tracing::info!(run = %record.id, trigger, sources = scraper.sources.len(), "scrape run started");
+    tracing::info!(
+        run = %record.id, trigger, sources = scraper.sources.len(),
+        requested_by = requester.user, requested_via = requester.via,
+        "scrape run started"
+    );
 
     let mut errors: Vec<RunError> = Vec::new();
     let (mut sources_failed, mut found, mut pushed) = (0, 0, 0);
@@ -394,7 +410,7 @@ pub fn spawn_schedule(
         loop {
             tokio::select! {
                 _ = ticker.tick() => {
-                    if let Err(error) = run(&scraper, &db, &metrics, "scheduled").await {
+                    if let Err(error) = run(&scraper, &db, &metrics, "scheduled", Requester::default()).await {
                         tracing::warn!(%error, "scheduled scrape run not started");
                     }
                 }
@@ -437,6 +453,8 @@ mod tests {
                 errors: Set("[]".into()),
                 started_at: Set(now - chrono::Duration::days(days_ago)),
                 finished_at: Set(None),
+                requested_by: Set(None),
+                requested_via: Set(None),
             }
             .insert(&db)
             .await

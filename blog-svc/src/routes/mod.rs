@@ -1,11 +1,12 @@
 //! The blog's HTTP surface.
 
+pub mod admin;
 pub mod health;
 pub mod posts;
 
 use axum::routing::get;
 use axum::Router;
-use jwt_verify::JwtAuthLayer;
+use jwt_verify::{require_any_role, JwtAuthLayer};
 
 use crate::state::AppState;
 
@@ -26,8 +27,15 @@ pub fn app(state: AppState) -> Router {
             get(posts::get_post).merge(
                 axum::routing::patch(posts::update_post)
                     .delete(posts::delete_post)
-                    .route_layer(authenticated),
+                    .route_layer(authenticated.clone()),
             ),
+        )
+        .route(
+            "/api/v1/admin/scrape",
+            // The role check inside, the token check outside.
+            axum::routing::post(admin::scrape_now)
+                .route_layer(require_any_role(["admin"]).realm(posts::REALM))
+                .route_layer(authenticated.clone()),
         )
         .merge(crate::web::routes::router())
         .with_state(state);

@@ -18,6 +18,11 @@ pub struct Model {
     pub errors: String,
     pub started_at: DateTimeUtc,
     pub finished_at: Option<DateTimeUtc>,
+    /// A manual run: the user who asked (`sub` of the token).
+    pub requested_by: Option<String>,
+    /// …and the service that asked for them, with a token exchanged for
+    /// theirs (`act.sub`), if any.
+    pub requested_via: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
