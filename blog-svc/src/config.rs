@@ -190,6 +190,16 @@ impl Config {
 mod tests {
     use super::*;
 
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        Config::from_lookup(move |name| {
+            vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
     #[test]
     fn defaults_point_at_the_local_auth_server_through_discovery() {
         let config = Config::from_lookup(|_| None).expect("defaults");
@@ -234,5 +244,46 @@ mod tests {
                 Config::from_lookup(|n| (n == name).then(|| value.to_owned())).expect_err(name);
             assert_eq!(error.variable, name);
         }
+    }
+
+    #[test]
+    fn the_scraper_link_needs_both_its_url_and_the_blogs_api_key() {
+        let key = ("BLOG_API_KEY", "sgn_abcdefghijklmnop_s3cr3t");
+        let url = ("SCRAPER_URL", "http://127.0.0.1:8082/");
+        assert!(with(&[]).expect("ok").scraper.is_none());
+        assert_eq!(with(&[url]).expect_err("no key").variable, "BLOG_API_KEY");
+        assert_eq!(with(&[key]).expect_err("no url").variable, "SCRAPER_URL");
+        assert_eq!(
+            with(&[url, ("BLOG_API_KEY", "hunter2")])
+                .expect_err("not a key")
+                .variable,
+            "BLOG_API_KEY"
+        );
+        let config = with(&[url, key]).expect("ok");
+        let link = config.scraper.as_ref().expect("link");
+        assert_eq!(link.url, "http://127.0.0.1:8082");
+        assert_eq!(link.audience, "scraper");
+        assert_eq!(link.token_url, "http://127.0.0.1:8080/oauth/token");
+        assert!(!format!("{config:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn dpop_origins_default_to_the_public_url_and_must_be_urls() {
+        assert_eq!(
+            with(&[("PUBLIC_URL", "https://blog.example.com")])
+                .expect("ok")
+                .dpop_origins,
+            ["https://blog.example.com"]
+        );
+        assert_eq!(
+            with(&[]).expect("ok").dpop_origins,
+            ["http://127.0.0.1:8081"]
+        );
+        assert_eq!(
+            with(&[("DPOP_ORIGINS", "blog.example.com")])
+                .expect_err("not a URL")
+                .variable,
+            "DPOP_ORIGINS"
+        );
     }
 }

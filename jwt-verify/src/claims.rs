@@ -291,4 +291,37 @@ mod tests {
         assert!(!claims.has_scope("posts"));
         assert!(claims.has_role("admin"));
     }
+
+    #[test]
+    fn act_chains_are_read_and_malformed_ones_refused() {
+        let (claims, _) = parse_standard_claims(
+            br#"{"exp":1,"sub":"u","act":{"sub":"sgn_blog","act":{"sub":"sgn_gateway"}}}"#,
+        )
+        .expect("parses");
+        assert_eq!(claims.actor(), Some("sgn_blog"));
+        assert_eq!(
+            claims.act.and_then(|a| a.act).map(|a| a.sub),
+            Some("sgn_gateway".to_owned())
+        );
+        for bad in [
+            br#"{"exp":1,"act":"sgn_blog"}"#.as_slice(),
+            br#"{"exp":1,"act":{"client_id":"x"}}"#,
+            br#"{"exp":1,"act":{"sub":1}}"#,
+            br#"{"exp":1,"cnf":{"x5t#S256":"abc"}}"#,
+            br#"{"exp":1,"cnf":"jkt"}"#,
+        ] {
+            assert!(
+                parse_standard_claims(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let deep = (0..9).fold(r#"{"sub":"end"}"#.to_owned(), |inner, i| {
+            format!(r#"{{"sub":"a{i}","act":{inner}}}"#)
+        });
+        assert_eq!(
+            parse_standard_claims(format!(r#"{{"exp":1,"act":{deep}}}"#).as_bytes()).map(|_| ()),
+            Err(VerifyError::InvalidClaimType("act"))
+        );
+    }
 }

@@ -40,7 +40,7 @@ async fn token(
     stub.seen
         .lock()
         .expect("seen")
-        .push((authorization.clone(), form));
+        .push((authorization.clone(), form.clone()));
     if let Some(status) = stub.failures.lock().expect("failures").pop() {
         return (status, Json(json!({ "error": "server_error" }))).into_response();
     }
@@ -82,8 +82,14 @@ async fn token(
             }
         }
     };
-    Json(json!({ "access_token": format!("token-{n}"), "token_type": token_type, "expires_in": stub.expires_in, "scope": "posts:write" }))
-        .into_response()
+    let exchanged = form
+        .iter()
+        .any(|(k, v)| k == "grant_type" && v.ends_with("token-exchange"));
+    let mut body = json!({ "access_token": format!("token-{n}"), "token_type": token_type, "expires_in": stub.expires_in, "scope": "posts:write" });
+    if exchanged {
+        body["issued_token_type"] = json!("urn:ietf:params:oauth:token-type:access_token");
+    }
+    Json(body).into_response()
 }
 
 fn base64_of(s: &str) -> String {
@@ -260,4 +266,45 @@ async fn with_a_dpop_key_tokens_are_bound_and_each_request_gets_its_own_proof() 
         source.authorization().await,
         Err(ClientError::Config(_))
     ));
+}
+
+#[tokio::test]
+async fn an_exchange_sends_the_users_token_and_is_never_cached() {
+    let (url, stub) = stub(300, vec![]).await;
+    let source = ServiceTokenSource::from_api_key(&url, "sgn_abc_s3cr3t").expect("source");
+    let first = source
+        .exchange("user-token", "scraper", Some("profile"))
+        .await
+        .expect("exchanged");
+    let second = source
+        .exchange("user-token", "scraper", None)
+        .await
+        .expect("exchanged");
+    assert_ne!(first.access_token(), second.access_token());
+    assert!(!format!("{first:?}").contains(first.access_token()));
+    let headers = first
+        .request_headers(&http::Method::POST, "http://scraper.test/api/v1/scrape")
+        .expect("headers");
+    assert_eq!(headers["authorization"], "Bearer token-0");
+    let seen = stub.seen.lock().expect("seen");
+    let form = &seen[0].1;
+    for (name, value) in [
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", "user-token"),
+        (
+            "subject_token_type",
+            "urn:ietf:params:oauth:token-type:access_token",
+        ),
+        ("audience", "scraper"),
+        ("scope", "profile"),
+    ] {
+        assert!(
+            form.contains(&(name.into(), value.into())),
+            "{name}: {form:?}"
+        );
+    }
+    assert!(!seen[1].1.iter().any(|(k, _)| k == "scope"));
 }
