@@ -51,6 +51,8 @@ pub struct Config {
     pub audiences: Vec<String>,
     /// Start even if the auth server is unreachable (public reads work; writes get 503 until keys load).
     pub auth_lazy_start: bool,
+    /// Verified tokens cached (`AUTH_TOKEN_CACHE`, 0: off).
+    pub auth_token_cache: usize,
     /// Following the auth server's security-event feed (`AUTH_EVENTS_API_KEY`…).
     pub revocation: Option<signet_service::auth::RevocationSettings>,
     /// Where browsers reach the blog (`PUBLIC_URL`): the OIDC redirect URI
@@ -170,6 +172,7 @@ impl Config {
             keys_from,
             audiences,
             auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            auth_token_cache: env.parse("AUTH_TOKEN_CACHE", 0)?,
             revocation,
             public_url,
             web_sign_in,

@@ -27,14 +27,15 @@ pub async fn verifier_from_config(config: &Config) -> anyhow::Result<Verifier> {
         KeysFrom::Jwks(url) => Some(url.as_str()),
         KeysFrom::Discovery => None,
     };
-    signet_service::auth::remote_verifier(
-        &config.auth_issuer,
+    signet_service::auth::remote_verifier(&signet_service::auth::VerifierOptions {
+        issuer: &config.auth_issuer,
         jwks_url,
-        &config.audiences,
-        config.auth_lazy_start,
-        config.revocation.as_ref(),
-        &config.dpop_origins,
-    )
+        audiences: &config.audiences,
+        lazy: config.auth_lazy_start,
+        revocation: config.revocation.as_ref(),
+        dpop_origins: &config.dpop_origins,
+        token_cache: config.auth_token_cache,
+    })
     .await
     .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")
 }

@@ -19,6 +19,8 @@ pub struct Config {
     pub auth_jwks_url: Option<String>,
     pub audiences: Vec<String>,
     pub auth_lazy_start: bool,
+    /// Verified tokens cached (`AUTH_TOKEN_CACHE`, 0: off).
+    pub auth_token_cache: usize,
     /// Following the auth server's security-event feed (`AUTH_EVENTS_API_KEY`…).
     pub revocation: Option<signet_service::auth::RevocationSettings>,
     pub token_url: String,
@@ -142,6 +144,7 @@ impl Config {
             auth_issuer,
             audiences,
             auth_lazy_start: env.bool("AUTH_LAZY_START", true)?,
+            auth_token_cache: env.parse("AUTH_TOKEN_CACHE", 0)?,
             revocation,
             token_url,
             api_key: api_key.trim().to_owned(),

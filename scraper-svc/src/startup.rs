@@ -22,16 +22,18 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let verifier = signet_service::auth::remote_verifier(
-            &config.auth_issuer,
-            config.auth_jwks_url.as_deref(),
-            &config.audiences,
-            config.auth_lazy_start,
-            config.revocation.as_ref(),
-            &config.dpop_origins,
-        )
-        .await
-        .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
+        let verifier =
+            signet_service::auth::remote_verifier(&signet_service::auth::VerifierOptions {
+                issuer: &config.auth_issuer,
+                jwks_url: config.auth_jwks_url.as_deref(),
+                audiences: &config.audiences,
+                lazy: config.auth_lazy_start,
+                revocation: config.revocation.as_ref(),
+                dpop_origins: &config.dpop_origins,
+                token_cache: config.auth_token_cache,
+            })
+            .await
+            .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
         let mut tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
             .map_err(|e| anyhow::anyhow!("SCRAPER_API_KEY / AUTH_TOKEN_URL: {e}"))?;
         if config.dpop {

@@ -81,29 +81,40 @@ pub fn dpop_origins<F: Fn(&str) -> Option<String>>(
     Ok(origins)
 }
 
-/// A verifier for tokens from `issuer` for one of `audiences` (RFC 9068
-/// `at+jwt` only), with keys from `jwks_url` or, without one, from the
-/// issuer's OIDC discovery document. `lazy`: start even if the auth server is
-/// unreachable (readiness reports it until keys load). With `revocation`, it
-/// follows the security-event feed. With `dpop_origins`, DPoP-bound tokens
-/// are accepted with a proof naming one of them (RFC 9449).
-pub async fn remote_verifier(
-    issuer: &str,
-    jwks_url: Option<&str>,
-    audiences: &[String],
-    lazy: bool,
-    revocation: Option<&RevocationSettings>,
-    dpop_origins: &[String],
-) -> Result<Verifier, KeyError> {
-    let source = match jwks_url {
+/// How a service verifies the auth server's tokens (see [`remote_verifier`]).
+#[derive(Debug, Clone, Copy)]
+pub struct VerifierOptions<'a> {
+    /// The expected `iss`, and where discovery happens.
+    pub issuer: &'a str,
+    /// The JWKS URL; `None`: from the issuer's discovery document.
+    pub jwks_url: Option<&'a str>,
+    /// Accepted audiences.
+    pub audiences: &'a [String],
+    /// Start even if the auth server is unreachable (readiness reports it
+    /// until keys load).
+    pub lazy: bool,
+    /// Follow the security-event feed.
+    pub revocation: Option<&'a RevocationSettings>,
+    /// Accept DPoP-bound tokens with a proof naming one of these (RFC 9449).
+    pub dpop_origins: &'a [String],
+    /// Verified tokens cached (`AUTH_TOKEN_CACHE`; 0: off).
+    pub token_cache: usize,
+}
+
+/// A verifier for tokens from `options.issuer` for one of its audiences
+/// (RFC 9068 `at+jwt` only).
+pub async fn remote_verifier(options: &VerifierOptions<'_>) -> Result<Verifier, KeyError> {
+    let source = match options.jwks_url {
         Some(url) => KeySource::jwks(url),
-        None => KeySource::oidc_discovery(issuer),
+        None => KeySource::oidc_discovery(options.issuer),
     };
-    let validation = Validation::new(issuer)
-        .audiences_from(audiences.iter().cloned())
+    let validation = Validation::new(options.issuer)
+        .audiences_from(options.audiences.iter().cloned())
         .require_type("at+jwt");
-    let mut builder = Verifier::builder(source, validation).lazy(lazy);
-    if let Some(settings) = revocation {
+    let mut builder = Verifier::builder(source, validation)
+        .lazy(options.lazy)
+        .token_cache(options.token_cache);
+    if let Some(settings) = options.revocation {
         builder = builder
             .revocation_feed(RevocationFeed::with_api_key(
                 &settings.url,
@@ -112,8 +123,8 @@ pub async fn remote_verifier(
             .revocation_max_staleness(settings.max_staleness)
             .revocation_fail_closed(settings.fail_closed);
     }
-    if !dpop_origins.is_empty() {
-        builder = builder.dpop(DpopSettings::new(dpop_origins));
+    if !options.dpop_origins.is_empty() {
+        builder = builder.dpop(DpopSettings::new(options.dpop_origins));
     }
     builder.build().await
 }

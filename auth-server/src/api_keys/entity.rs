@@ -51,8 +51,8 @@ impl Model {
         }
     }
 
-    pub fn dpop_policy(&self) -> crate::oauth::dpop::DpopPolicy {
-        crate::oauth::dpop::DpopPolicy::from_column(&self.dpop)
+    pub fn dpop_policy(&self) -> crate::dpop_policy::DpopPolicy {
+        crate::dpop_policy::DpopPolicy::from_column(&self.dpop)
     }
 
     /// The audiences this key may exchange a user's token for (empty: none).

@@ -64,7 +64,7 @@ pub struct NewApiKey {
     pub audiences: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub created_by: Option<Uuid>,
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
     /// Token exchange (RFC 8693): audiences (each one of `allowed`) and
     /// scopes the key may ask for when acting for a user; empty audiences:
     /// it may not exchange.

@@ -25,7 +25,7 @@ pub(crate) struct ApiKeyView {
     /// Audiences the key may ask for at the token endpoint; the first is its default.
     pub audiences: Option<Vec<String>>,
     /// DPoP (RFC 9449): `allowed` or `required`.
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
     /// Token exchange (RFC 8693): audiences the key may ask for when acting
     /// for a user (empty: it may not exchange), and the scopes there.
     pub exchange_audiences: Vec<String>,
@@ -80,7 +80,7 @@ pub(crate) struct CreateApiKeyRequest {
     pub expires_at: Option<DateTime<Utc>>,
     /// `required`: every token request must carry a DPoP proof (default `allowed`).
     #[serde(default)]
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
     /// Token exchange: JWT_AUDIENCE values the key may ask for when acting
     /// for a user (default none: it may not exchange).
     #[serde(default)]

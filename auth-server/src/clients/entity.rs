@@ -48,8 +48,8 @@ impl Model {
         words(&self.scopes)
     }
 
-    pub fn dpop_policy(&self) -> crate::oauth::dpop::DpopPolicy {
-        crate::oauth::dpop::DpopPolicy::from_column(&self.dpop)
+    pub fn dpop_policy(&self) -> crate::dpop_policy::DpopPolicy {
+        crate::dpop_policy::DpopPolicy::from_column(&self.dpop)
     }
 
     pub fn grant_type_list(&self) -> Vec<String> {

@@ -57,7 +57,7 @@ pub struct NewClient {
     pub grant_types: Vec<String>,
     pub first_party: bool,
     pub created_by: Option<Uuid>,
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
 }
 
 /// A registered client and, for a confidential one, its secret: the only

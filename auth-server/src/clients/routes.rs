@@ -30,7 +30,7 @@ pub(crate) struct ClientView {
     /// Skips the consent page.
     pub first_party: bool,
     /// DPoP (RFC 9449): `allowed` or `required`.
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
 }
@@ -85,7 +85,7 @@ pub(crate) struct RegisterClientRequest {
     pub first_party: bool,
     /// `required`: every token request must carry a DPoP proof (default `allowed`).
     #[serde(default)]
-    pub dpop: crate::oauth::dpop::DpopPolicy,
+    pub dpop: crate::dpop_policy::DpopPolicy,
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),

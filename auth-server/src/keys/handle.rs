@@ -8,19 +8,6 @@ use jwt_verify::{Validation, Verifier};
 use crate::keys::ring::KeyRing;
 use crate::keys::store::KeyManager;
 
-/// The verifier of this server's own tokens over `keys`: DPoP-bound tokens
-/// are accepted on its routes with a proof whose `htu` is under the issuer.
-pub fn own_verifier(keys: jwt_verify::KeySet, validation: Validation) -> Verifier {
-    let origin = validation.issuer().unwrap_or_default().to_owned();
-    Verifier::builder(
-        jwt_verify::KeySource::Static(keys.clone()),
-        validation.clone(),
-    )
-    .dpop(jwt_verify::DpopSettings::new([origin]))
-    .build_static()
-    .unwrap_or_else(|_| Verifier::from_key_set(keys, validation))
-}
-
 /// The application's one handle on its keys: the ring that signs and is
 /// published, the verifier of this server's own tokens (always over the same
 /// keys), and, with the database key store, the manager that rotates them.
@@ -34,7 +21,7 @@ pub struct Keys {
 impl Keys {
     /// Keys fixed for the life of the process (files mode).
     pub fn fixed(ring: KeyRing, validation: Validation) -> Result<Self, jwt_verify::KeyError> {
-        let verifier = own_verifier(ring.verification_keys()?, validation);
+        let verifier = crate::keys::ring::own_verifier(ring.verification_keys()?, validation);
         Ok(Self {
             ring: Arc::new(ArcSwap::from_pointee(ring)),
             verifier,

@@ -53,3 +53,19 @@ impl KeyRing {
         )
     }
 }
+
+/// The verifier of this server's own tokens over `keys`: DPoP-bound tokens
+/// are accepted on its routes with a proof whose `htu` is under the issuer.
+pub fn own_verifier(
+    keys: jwt_verify::KeySet,
+    validation: jwt_verify::Validation,
+) -> jwt_verify::Verifier {
+    let origin = validation.issuer().unwrap_or_default().to_owned();
+    jwt_verify::Verifier::builder(
+        jwt_verify::KeySource::Static(keys.clone()),
+        validation.clone(),
+    )
+    .dpop(jwt_verify::DpopSettings::new([origin]))
+    .build_static()
+    .unwrap_or_else(|_| jwt_verify::Verifier::from_key_set(keys, validation))
+}

@@ -147,7 +147,7 @@ impl KeyManager {
             }
         }
         let ring = load_ring(&db, &encryption).await?;
-        let verifier = crate::keys::handle::own_verifier(
+        let verifier = crate::keys::ring::own_verifier(
             ring.verification_keys().unwrap_or_default(),
             validation,
         );
