@@ -90,8 +90,17 @@ async fn revocations_reach_blog_svc_across_an_auth_server_restart(backend: Backe
         StatusCode::NOT_FOUND
     );
 
-    // auth-server killed: the blog keeps its last state.
+    // auth-server killed: the blog keeps its last state, and says so.
     auth.kill();
+    let ready = http
+        .get(format!("{}/readyz", blog.url))
+        .send()
+        .await
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::OK, "fail-open: still ready");
+    let feed = signet_e2e::json_body(ready).await["checks"]["revocation_feed"].clone();
+    assert!(feed["entries"].as_u64() >= Some(1), "{feed}");
+    assert_eq!(feed["stale"], false, "{feed}");
     assert_eq!(
         blog_answer(&http, &blog.url, &first).await,
         StatusCode::UNAUTHORIZED

@@ -168,6 +168,10 @@ impl Revocations {
     }
 
     /// Whether the feed has been silent longer than the staleness limit.
+    pub(crate) fn fails_closed(&self) -> bool {
+        self.fail_closed
+    }
+
     pub(crate) fn is_stale(&self, now: i64) -> bool {
         let Some(max) = self.max_staleness else {
             return false;

@@ -721,6 +721,15 @@ impl Verifier {
         }
     }
 
+    /// Whether a stale feed makes this verifier refuse every token
+    /// ([`VerifierBuilder::revocation_fail_closed`]).
+    pub fn revocations_fail_closed(&self) -> bool {
+        self.inner
+            .revocations
+            .as_ref()
+            .is_some_and(crate::revocation::Revocations::fails_closed)
+    }
+
     /// The revocation follower's position and health; `None` without a feed.
     pub fn revocation_status(&self) -> Option<crate::RevocationStatus> {
         self.inner.revocations.as_ref().map(|r| {

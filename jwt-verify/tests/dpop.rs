@@ -82,6 +82,9 @@ async fn send(app: &Router, call: Call<'_>) -> (StatusCode, Vec<String>, Value, 
     (status, challenges, body, nonce)
 }
 
+/// A crafted request: name, scheme, token, proofs, method, expected `error`.
+type Case<'a> = (&'a str, &'a str, &'a str, Vec<String>, &'a str, &'a str);
+
 fn proof(dpop_key: &DpopKey, htm: &str, htu: &str, token: &str, iat: i64, jti: &str) -> String {
     dpop_key
         .proof_with(&ProofClaimsOut {
@@ -168,7 +171,7 @@ async fn every_misuse_of_a_bound_token_or_its_proof_is_refused_with_the_dpop_cha
     tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).expect("ascii");
 
-    let cases: Vec<(&str, &str, &str, Vec<String>, &str, &str)> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "bound token presented as Bearer",
             "Bearer",

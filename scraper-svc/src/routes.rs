@@ -1,7 +1,5 @@
 //! scraper-svc's own API, protected with jwt-verify (role `admin`).
 
-use std::time::Duration;
-
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -61,22 +59,7 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = matches!(
-        tokio::time::timeout(Duration::from_secs(2), state.db.ping()).await,
-        Ok(Ok(()))
-    );
-    let keys = state.verifier.status().key_count;
-    let ready = database && keys > 0;
-    (
-        if ready {
-            StatusCode::OK
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        },
-        Json(
-            json!({ "status": if ready { "ready" } else { "unready" }, "checks": { "database": database, "verification_keys": keys } }),
-        ),
-    )
+    signet_service::auth::readiness(&state.db, &state.verifier).await
 }
 
 /// Prometheus metrics: requests, runs by status, items pushed, verification failures.

@@ -129,6 +129,51 @@ pub async fn remote_verifier(options: &VerifierOptions<'_>) -> Result<Verifier, 
     builder.build().await
 }
 
+/// `/readyz` for a service that verifies tokens: ready when the database
+/// answers and the verifier holds keys, and, when it follows the revocation
+/// feed and fails closed, while the feed is fresh (stale, it would refuse
+/// every token). The feed's position and health are reported either way.
+pub async fn readiness(
+    db: &sea_orm::DatabaseConnection,
+    verifier: &Verifier,
+) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+    let database = matches!(
+        tokio::time::timeout(Duration::from_secs(2), db.ping()).await,
+        Ok(Ok(()))
+    );
+    let keys = verifier.status();
+    let revocations = verifier.revocation_status();
+    let refusing_all =
+        revocations.as_ref().is_some_and(|r| r.stale) && verifier.revocations_fail_closed();
+    let ready = database && keys.key_count > 0 && !refusing_all;
+    let feed = revocations.map(|r| {
+        serde_json::json!({
+            "cursor": r.cursor,
+            "entries": r.entries,
+            "last_synced_at": r.last_synced_at,
+            "last_event_at": r.last_event_at,
+            "failures": r.failures,
+            "stale": r.stale,
+        })
+    });
+    (
+        if ready {
+            axum::http::StatusCode::OK
+        } else {
+            axum::http::StatusCode::SERVICE_UNAVAILABLE
+        },
+        axum::Json(serde_json::json!({
+            "status": if ready { "ready" } else { "unready" },
+            "checks": {
+                "database": database,
+                "verification_keys": keys.key_count,
+                "keys_last_error": keys.last_error,
+                "revocation_feed": feed,
+            },
+        })),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

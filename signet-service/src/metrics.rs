@@ -75,6 +75,22 @@ pub const VERIFICATION_KEYS: GaugeDef = GaugeDef {
     name: "verification_keys",
     help: "Usable keys in the verifier's key set.",
 };
+
+pub const REVOCATION_ENTRIES: GaugeDef = GaugeDef {
+    name: "revocation_deny_set_entries",
+    help: "Revoked sessions, users, clients and keys the verifier holds (revocation feed).",
+};
+
+pub const REVOCATION_STALE: GaugeDef = GaugeDef {
+    name: "revocation_feed_stale",
+    help: "1 while the revocation feed has been silent longer than AUTH_REVOCATION_MAX_STALENESS.",
+};
+
+pub const REVOCATION_LAST_SYNC: GaugeDef = GaugeDef {
+    name: "revocation_feed_last_sync_timestamp_seconds",
+    help: "When the revocation feed was last read successfully (Unix time).",
+};
+
 pub const RETENTION_PURGED: CounterDef = CounterDef {
     name: "retention_purged_total",
     help: "Rows deleted by retention, by table.",
@@ -88,6 +104,9 @@ const SHARED: &[Described] = &[
     Described::Counter(&VERIFICATION_FAILURES),
     Described::Counter(&JWKS_REFRESHES),
     Described::Gauge(&VERIFICATION_KEYS),
+    Described::Gauge(&REVOCATION_ENTRIES),
+    Described::Gauge(&REVOCATION_STALE),
+    Described::Gauge(&REVOCATION_LAST_SYNC),
     Described::Counter(&RETENTION_PURGED),
 ];
 
@@ -267,6 +286,17 @@ pub fn record_verifier(metrics: &Metrics, verifier: &jwt_verify::Verifier) {
     metrics
         .gauge(&VERIFICATION_KEYS, &[])
         .set(status.key_count as f64);
+    if let Some(revocations) = verifier.revocation_status() {
+        metrics
+            .gauge(&REVOCATION_ENTRIES, &[])
+            .set(revocations.entries as f64);
+        metrics
+            .gauge(&REVOCATION_STALE, &[])
+            .set(if revocations.stale { 1.0 } else { 0.0 });
+        if let Some(at) = revocations.last_synced_at {
+            metrics.gauge(&REVOCATION_LAST_SYNC, &[]).set(at as f64);
+        }
+    }
 }
 
 #[cfg(test)]

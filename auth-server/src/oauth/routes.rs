@@ -496,32 +496,34 @@ async fn refresh_grant(
                 .metrics
                 .counter(&TOKENS_ISSUED, &[("grant", "refresh_token")])
                 .increment(1);
-            let tokens = match &client {
-                None => state.tokens.issue_user_tokens(
-                    &state.keys.ring(),
-                    &rotated.user,
-                    rotated.session.id,
-                    &audience,
-                    rotated.refresh_token,
-                    jkt.as_deref(),
-                    state.clock.now(),
+            // A registered client's tokens keep the scope the user granted
+            // it; the first-party client's have USER_TOKEN_SCOPE.
+            let (client_id, scope) = match &client {
+                None => (
+                    state.tokens.first_party_client_id.as_str(),
+                    state.tokens.user_scope.as_str(),
                 ),
-                // The registered client's tokens keep the scope the user granted it.
-                Some(client) => state.tokens.issue_for_client(
+                Some(client) => (
+                    client.client_id.as_str(),
+                    rotated.session.scope.as_deref().unwrap_or_default(),
+                ),
+            };
+            let tokens = state
+                .tokens
+                .issue_for_client(
                     &state.keys.ring(),
                     &UserGrant {
                         user: &rotated.user,
                         session: rotated.session.id,
                         audience: &audience,
-                        client_id: &client.client_id,
-                        scope: rotated.session.scope.as_deref().unwrap_or_default(),
+                        client_id,
+                        scope,
                         jkt: jkt.as_deref(),
                     },
                     Some(rotated.refresh_token),
                     state.clock.now(),
-                ),
-            }
-            .map_err(ApiError::internal)?;
+                )
+                .map_err(ApiError::internal)?;
             Ok(token_response(tokens))
         }
         Err(RefreshError::Reused {

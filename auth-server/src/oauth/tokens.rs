@@ -101,7 +101,6 @@ impl TokenIssuer {
         session: Uuid,
         audience: &str,
         refresh_token: String,
-        jkt: Option<&str>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<TokenResponse, SignError> {
         self.issue_for_client(
@@ -112,7 +111,7 @@ impl TokenIssuer {
                 audience,
                 client_id: &self.first_party_client_id,
                 scope: &self.user_scope,
-                jkt,
+                jkt: None,
             },
             Some(refresh_token),
             now,

@@ -117,7 +117,6 @@ pub(crate) async fn login(
             signed_in.started.session.id,
             &audience,
             signed_in.started.refresh_token,
-            None,
             state.clock.now(),
         )
         .map_err(ApiError::internal)?;
