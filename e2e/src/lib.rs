@@ -508,6 +508,29 @@ pub fn kid_of(token: &str) -> String {
     header["kid"].as_str().unwrap_or_default().to_owned()
 }
 
+/// auth-server on a fresh `backend` database with keys under `dir`, the
+/// test tuning and `extra` variables, ready, with an admin
+/// `root@example.com` (password [`PASSWORD`]) made by the CLI.
+pub async fn auth_with_admin(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+    extra: &[(&'static str, String)],
+) -> Service {
+    let mut env = vec![
+        ("DATABASE_URL", fresh_database(backend, dir, "auth").await),
+        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
+    ];
+    env.extend(test_tuning());
+    env.extend_from_slice(extra);
+    let mut auth = Service::start("auth-server", dir.path(), &env);
+    auth.wait_ready().await;
+    auth.run(
+        &["users", "create-admin", "--email", "root@example.com"],
+        &[("ADMIN_PASSWORD", PASSWORD)],
+    );
+    auth
+}
+
 /// An API key with scope `events:read` for following `auth`'s
 /// security-event feed, created with the CLI as an operator would.
 pub fn events_api_key(auth: &Service) -> String {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signet_e2e::{
-    feed_server, fresh_database, json_body, log_in, post_titles, sign_up, test_tuning, Backend,
-    Service, PASSWORD,
+    api_key, auth_with_admin, feed_server, fresh_database, json_body, log_in, post_titles, sign_up,
+    Backend, Service,
 };
 use signet_service::backend_tests;
 
@@ -36,34 +36,8 @@ async fn killing_the_auth_server_under_load_loses_nothing_and_recovers(backend: 
     let dir = signet_e2e::shared_tempdir();
     let feeds = feed_server(FEED).await;
 
-    let mut auth_env = vec![
-        ("DATABASE_URL", fresh_database(backend, &dir, "auth").await),
-        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
-    ];
-    auth_env.extend(test_tuning());
-    let mut auth = Service::start("auth-server", dir.path(), &auth_env);
-    auth.wait_ready().await;
-    auth.run(
-        &["users", "create-admin", "--email", "root@example.com"],
-        &[("ADMIN_PASSWORD", PASSWORD)],
-    );
-    let api_key = String::from_utf8(
-        auth.run(
-            &[
-                "api-keys",
-                "create",
-                "--name",
-                "scraper",
-                "--scopes",
-                "posts:write,posts:import",
-            ],
-            &[],
-        )
-        .stdout,
-    )
-    .expect("utf-8")
-    .trim()
-    .to_owned();
+    let mut auth = auth_with_admin(backend, &dir, &[]).await;
+    let api_key = api_key(&auth, "scraper", "posts:write,posts:import", &[]);
 
     let mut blog = Service::start(
         "blog-svc",

@@ -7,8 +7,8 @@ use jwt_verify::DpopKey;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use signet_e2e::{
-    api_key, feed_server, fresh_database, json_body, log_in, post_titles, test_tuning, Backend,
-    Service, PASSWORD,
+    api_key, auth_with_admin, feed_server, fresh_database, json_body, log_in, post_titles, Backend,
+    Service,
 };
 use signet_service::backend_tests;
 
@@ -20,17 +20,7 @@ async fn the_scraper_imports_with_dpop_bound_tokens_that_are_useless_when_stolen
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
     let feeds = feed_server(FEED).await;
-    let mut auth_env = vec![
-        ("DATABASE_URL", fresh_database(backend, &dir, "auth").await),
-        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
-    ];
-    auth_env.extend(test_tuning());
-    let mut auth = Service::start("auth-server", dir.path(), &auth_env);
-    auth.wait_ready().await;
-    auth.run(
-        &["users", "create-admin", "--email", "root@example.com"],
-        &[("ADMIN_PASSWORD", PASSWORD)],
-    );
+    let auth = auth_with_admin(backend, &dir, &[]).await;
     let scraper_key = api_key(
         &auth,
         "scraper",

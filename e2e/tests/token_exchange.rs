@@ -8,8 +8,8 @@ use base64::Engine as _;
 use reqwest::StatusCode;
 use serde_json::Value;
 use signet_e2e::{
-    api_key, feed_server, fresh_database, json_body, log_in, post_titles, sign_up, test_tuning,
-    Backend, Service, PASSWORD,
+    api_key, auth_with_admin, feed_server, fresh_database, json_body, log_in, post_titles, sign_up,
+    Backend, Service,
 };
 use signet_service::backend_tests;
 
@@ -31,19 +31,13 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
     let feeds = feed_server(FEED).await;
-    let mut auth_env = vec![
-        ("DATABASE_URL", fresh_database(backend, &dir, "auth").await),
-        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
-        // Two services: the blog (signet) and the scraper.
-        ("JWT_AUDIENCE", "signet,scraper".to_owned()),
-    ];
-    auth_env.extend(test_tuning());
-    let mut auth = Service::start("auth-server", dir.path(), &auth_env);
-    auth.wait_ready().await;
-    auth.run(
-        &["users", "create-admin", "--email", "root@example.com"],
-        &[("ADMIN_PASSWORD", PASSWORD)],
-    );
+    // Two services: the blog (signet) and the scraper.
+    let auth = auth_with_admin(
+        backend,
+        &dir,
+        &[("JWT_AUDIENCE", "signet,scraper".to_owned())],
+    )
+    .await;
     let blog_key = api_key(
         &auth,
         "blog",
@@ -56,15 +50,18 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
         ],
     );
     let scraper_key = api_key(&auth, "scraper", "posts:write,posts:import", &[]);
-    let blog_port = signet_e2e::free_port();
-    let mut scraper = Service::start(
+    // Each names the other: both ports chosen first, both started at once.
+    let (scraper_port, blog_port) = (signet_e2e::free_port(), signet_e2e::free_port());
+    let (scraper_db, blog_db) = (
+        fresh_database(backend, &dir, "scraper").await,
+        fresh_database(backend, &dir, "blog").await,
+    );
+    let mut scraper = Service::start_on(
         "scraper-svc",
+        scraper_port,
         dir.path(),
         &[
-            (
-                "DATABASE_URL",
-                fresh_database(backend, &dir, "scraper").await,
-            ),
+            ("DATABASE_URL", scraper_db),
             ("AUTH_ISSUER", auth.url.clone()),
             ("AUTH_AUDIENCE", "scraper".to_owned()),
             ("SCRAPER_API_KEY", scraper_key),
@@ -73,18 +70,18 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
             ("SCRAPER_SOURCES", format!("{feeds}/feed.xml")),
         ],
     );
-    scraper.wait_ready().await;
     let mut blog = Service::start_on(
         "blog-svc",
         blog_port,
         dir.path(),
         &[
-            ("DATABASE_URL", fresh_database(backend, &dir, "blog").await),
+            ("DATABASE_URL", blog_db),
             ("AUTH_ISSUER", auth.url.clone()),
-            ("SCRAPER_URL", scraper.url.clone()),
+            ("SCRAPER_URL", format!("http://127.0.0.1:{scraper_port}")),
             ("BLOG_API_KEY", blog_key.clone()),
         ],
     );
+    scraper.wait_ready().await;
     blog.wait_ready().await;
 
     let admin = log_in(&http, &auth.url, "root@example.com").await;
@@ -111,8 +108,15 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
     assert_eq!(direct.status(), StatusCode::UNAUTHORIZED);
 
     let response = act(&admin_token).await.expect("blog");
-    assert_eq!(response.status(), StatusCode::OK);
+    let status = response.status();
     let run = json_body(response).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{run}\nblog: {}\nscraper: {}",
+        blog.log(),
+        scraper.log()
+    );
     assert_eq!(run["requested_by"], admin_id, "{run}");
     assert_eq!(run["requested_via"], blog_client_id.as_str(), "{run}");
     assert_eq!(run["items_pushed"], 1, "{run}");

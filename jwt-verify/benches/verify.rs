@@ -47,6 +47,11 @@ fn jwks(keys: &[Key]) -> String {
 }
 
 fn token(key: &Key) -> String {
+    token_with(key, json!({}))
+}
+
+/// A user token signed by `key`, with `extra` claims added (or replaced).
+fn token_with(key: &Key, extra: serde_json::Value) -> String {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("clock")
@@ -54,11 +59,14 @@ fn token(key: &Key) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(key.kid.clone());
     header.typ = Some("at+jwt".into());
-    let claims = json!({
+    let mut claims = json!({
         "iss": "https://auth.bench", "sub": "0190a5f1-0000-7000-8000-000000000001", "aud": "blog",
         "exp": now + 3600, "iat": now, "nbf": now, "jti": "4c1a", "client_id": "signet",
         "scope": "openid profile email", "roles": ["editor"], "email": "ada@example.com",
     });
+    if let (Some(claims), Some(extra)) = (claims.as_object_mut(), extra.as_object()) {
+        claims.extend(extra.clone());
+    }
     jsonwebtoken::encode(
         &header,
         &claims,
@@ -206,26 +214,11 @@ fn dpop(c: &mut Criterion) {
         )
         .expect("verifier");
     let bearer = token(&key);
-    let bound = {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_secs();
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(key.kid.clone());
-        header.typ = Some("at+jwt".into());
-        let claims = json!({
-            "iss": "https://auth.bench", "sub": "sgn_bench", "aud": "blog",
-            "exp": now + 3600, "iat": now, "nbf": now, "jti": "4c1b", "client_id": "sgn_bench",
-            "scope": "posts:write", "cnf": { "jkt": holder.thumbprint() },
-        });
-        jsonwebtoken::encode(
-            &header,
-            &claims,
-            &EncodingKey::from_rsa_pem(key.pem.as_bytes()).expect("key"),
-        )
-        .expect("sign")
-    };
+    // The same token, bound to the holder's key.
+    let bound = token_with(
+        &key,
+        json!({ "jti": "4c1b", "cnf": { "jkt": holder.thumbprint() } }),
+    );
     let url = "https://blog.bench/api/v1/posts";
     let mut group = c.benchmark_group("dpop");
     group.throughput(Throughput::Elements(1));
