@@ -261,9 +261,9 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let env = Env::new(lookup);
         let bind_addr: SocketAddr =
-            env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+            env.socket_addr("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
         let metrics_addr: SocketAddr =
-            env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9080)))?;
+            env.socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9080)))?;
         let database_url = SecretString::from(env.database_url("sqlite://data/auth.db?mode=rwc")?);
         let issuer = match env.get("JWT_ISSUER") {
             Some(raw) => parse_issuer(raw.trim())?,
@@ -580,7 +580,7 @@ mod tests {
             ("GATEWAY_PROTECTED_ORIGINS", "https://app.example.com/path"),
             ("GATEWAY_PROTECTED_ORIGINS", "app.example.com"),
             ("JWKS_MAX_AGE", "500ms"),
-            ("METRICS_ADDR", "localhost:9080"),
+            ("METRICS_ADDR", "localhost"),
             ("SESSION_RETENTION", "0"),
             ("AUDIT_RETENTION", "a while"),
             ("RETENTION_INTERVAL", "hourly"),
@@ -588,6 +588,13 @@ mod tests {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");
         }
+    }
+
+    #[test]
+    fn a_listen_address_may_name_a_host() {
+        let config = config(&[("BIND_ADDR", "localhost:8080")]).expect("resolves");
+        assert!(config.bind_addr.ip().is_loopback(), "{}", config.bind_addr);
+        assert_eq!(config.bind_addr.port(), 8080);
     }
 
     #[test]

@@ -203,7 +203,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve => telemetry::LogTarget::Stdout,
             _ => telemetry::LogTarget::Stderr,
         },
-    );
+    )?;
     match command {
         Command::Serve => {
             let app = Application::build(config).await?;

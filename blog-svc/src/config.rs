@@ -155,7 +155,7 @@ impl Config {
                     ))
                 }
             };
-        let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?;
+        let bind_addr = env.socket_addr("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8081)))?;
         let dpop_origins = signet_service::auth::dpop_origins(
             &env,
             &public_url
@@ -166,7 +166,7 @@ impl Config {
             bind_addr,
             dpop_origins,
             scraper,
-            metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
+            metrics_addr: env.socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
             database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?.into(),
             auth_issuer,
             keys_from,

@@ -24,7 +24,7 @@ enum Command {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(config).await?;

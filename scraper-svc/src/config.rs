@@ -130,13 +130,13 @@ impl Config {
                 })?;
             fetch_allowed.push(net);
         }
-        let bind_addr = env.parse("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?;
+        let bind_addr = env.socket_addr("BIND_ADDR", SocketAddr::from(([127, 0, 0, 1], 8082)))?;
         Ok(Self {
             fetch_allowed,
             bind_addr,
             dpop: env.bool("AUTH_DPOP", false)?,
             dpop_origins: signet_service::auth::dpop_origins(&env, &format!("http://{bind_addr}"))?,
-            metrics_addr: env.parse("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
+            metrics_addr: env.socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
             database_url: env
                 .database_url("sqlite://data/scraper.db?mode=rwc")?
                 .into(),

@@ -7,7 +7,7 @@ use scraper_svc::{telemetry, Application};
 
 async fn run() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    telemetry::init(config.log_format);
+    telemetry::init(config.log_format)?;
     let app = Application::build(config).await?;
     tracing::info!(addr = %app.local_addr(), "scraper-svc listening");
     app.run_until_stopped().await?;

@@ -92,6 +92,38 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
         }
     }
 
+    /// A listen address: `IP:PORT`, or `HOST:PORT` resolved once at start-up
+    /// (`localhost:8080`; the first address the resolver gives).
+    pub fn socket_addr(
+        &self,
+        name: &'static str,
+        default: std::net::SocketAddr,
+    ) -> Result<std::net::SocketAddr, ConfigError> {
+        use std::net::ToSocketAddrs as _;
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        let raw = raw.trim();
+        if let Ok(addr) = raw.parse() {
+            return Ok(addr);
+        }
+        let expected = || {
+            ConfigError::new(
+                name,
+                format!("cannot use {raw:?}: expected IP:PORT or HOST:PORT, e.g. 127.0.0.1:8080"),
+            )
+        };
+        if !raw.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok()
+        }) {
+            return Err(expected());
+        }
+        raw.to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(expected)
+    }
+
     pub fn positive<T>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
     where
         T: std::str::FromStr + PartialOrd + Default,

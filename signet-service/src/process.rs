@@ -3,13 +3,39 @@
 use std::future::Future;
 use std::process::ExitCode;
 
+/// One line for a `.env` that does not parse: its line number and variable,
+/// never the line itself (it may hold a secret).
+pub fn describe_dotenv_error(error: &dotenvy::Error, text: &str) -> String {
+    match error {
+        dotenvy::Error::LineParse(line, index) => {
+            let number = text
+                .lines()
+                .position(|l| l.trim() == line.trim() || l.contains(line.as_str()))
+                .map(|n| format!(" line {}", n + 1))
+                .unwrap_or_default();
+            let name = line
+                .split_once('=')
+                .map(|(name, _)| name.trim().trim_start_matches("export ").trim())
+                .filter(|name| !name.is_empty() && name.len() <= 64)
+                .map(|name| format!(" ({name})"))
+                .unwrap_or_default();
+            format!(
+                ".env{number}{name}: cannot be parsed at character {}; expected NAME=value, with quotes around values that hold spaces or #",
+                index + 1
+            )
+        }
+        other => format!(".env: {other}"),
+    }
+}
+
 /// Load `.env` (a missing file is normal, a malformed one is an error), run
 /// `main`, and turn its error into one line on stderr and a failing exit code.
 pub async fn run(main: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     crate::http::install_signal_handlers();
     if let Err(error) = dotenvy::dotenv() {
         if !error.not_found() {
-            eprintln!("error: .env: {error}");
+            let text = std::fs::read_to_string(".env").unwrap_or_default();
+            eprintln!("error: {}", describe_dotenv_error(&error, &text));
             return ExitCode::FAILURE;
         }
     }
@@ -26,5 +52,21 @@ pub async fn run(main: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
             let _ = std::io::stdout().flush();
             std::process::exit(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_env_line_is_named_by_number_and_variable_never_by_its_value() {
+        let text = "BIND_ADDR=127.0.0.1:8080\n# a comment\nDATABASE_URL=postgres://u:s3cret@db/x y'z\n";
+        let error = dotenvy::from_read_iter(text.as_bytes())
+            .find_map(Result::err)
+            .expect("a parse error");
+        let line = describe_dotenv_error(&error, text);
+        assert!(line.starts_with(".env line 3 (DATABASE_URL): cannot be parsed"), "{line}");
+        assert!(!line.contains("s3cret"), "{line}");
     }
 }

@@ -3,7 +3,10 @@
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::config::{ConfigError, LogFormat};
+
+/// What is logged when `RUST_LOG` is unset.
+const DEFAULT_FILTER: &str = "info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn";
 
 /// Where log lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,15 +18,28 @@ pub enum LogTarget {
     Stderr,
 }
 
-/// Install the global subscriber. `RUST_LOG` filters (default `info`).
-pub fn init(format: LogFormat) {
+/// Install the global subscriber. `RUST_LOG` filters (default `info`); one
+/// that does not parse fails start-up like any bad setting.
+pub fn init(format: LogFormat) -> Result<(), ConfigError> {
     init_to(format, LogTarget::Stdout)
 }
 
+/// The filter `RUST_LOG` asks for (`None`, empty: the default).
+pub fn log_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
+    match rust_log.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(EnvFilter::new(DEFAULT_FILTER)),
+        Some(directives) => EnvFilter::try_new(directives).map_err(|error| {
+            ConfigError::new(
+                "RUST_LOG",
+                format!("cannot parse {directives:?}: {error} (e.g. info or info,auth_server=debug)"),
+            )
+        }),
+    }
+}
+
 /// [`init`], writing to `target`.
-pub fn init_to(format: LogFormat, target: LogTarget) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+pub fn init_to(format: LogFormat, target: LogTarget) -> Result<(), ConfigError> {
+    let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref())?;
     let writer = match target {
         LogTarget::Stdout => BoxMakeWriter::new(std::io::stdout),
         LogTarget::Stderr => BoxMakeWriter::new(std::io::stderr),
@@ -39,6 +55,7 @@ pub fn init_to(format: LogFormat, target: LogTarget) {
     if result.is_ok() {
         route_panics_to_the_log();
     }
+    Ok(())
 }
 
 /// A panic anywhere (a handler, a background task, a worker thread) becomes
@@ -63,4 +80,18 @@ fn route_panics_to_the_log() {
             .to_owned();
         tracing::error!(target: "panic", %message, %location, %thread, "panicked");
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rust_log_that_does_not_parse_is_a_configuration_error() {
+        assert!(log_filter(None).is_ok());
+        assert!(log_filter(Some("  ")).is_ok());
+        assert!(log_filter(Some("info,auth_server=debug")).is_ok());
+        let error = log_filter(Some("info,auth_server=loud")).expect_err("bad level");
+        assert_eq!(error.variable, "RUST_LOG");
+    }
 }

@@ -26,6 +26,20 @@ pub(crate) fn invalid_credentials() -> ApiError {
     )
 }
 
+/// The challenge of a failed JSON login: every 401 names a scheme (RFC
+/// 9110 §11.6.1), but not `Basic`, which would make a browser calling the
+/// API from a page pop up its password dialog.
+const FORM_CHALLENGE: &str = r#"FormBased realm="signet""#;
+
+/// 401 for a failed JSON login: the same text as [`invalid_credentials`].
+pub(crate) fn invalid_json_credentials() -> ApiError {
+    ApiError::unauthorized(
+        "invalid-credentials",
+        "invalid email or password",
+        HeaderValue::from_static(FORM_CHALLENGE),
+    )
+}
+
 /// 401 for a bearer token this server will not accept (RFC 6750 §3.1).
 pub(crate) fn invalid_token(detail: &'static str) -> ApiError {
     ApiError::unauthorized(

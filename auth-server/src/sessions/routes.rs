@@ -77,13 +77,14 @@ pub(crate) async fn login(
         &state.metrics,
         "login_per_ip",
     )?;
-    let credentials = match basic_credentials(request.headers())? {
-        Some(credentials) => credentials,
-        None => {
+    let (credentials, via_basic) = match basic_credentials(request.headers())? {
+        Some(credentials) => (credentials, true),
+        None => (
             ApiJson::<LoginRequest>::from_request(request, &state)
                 .await?
-                .0
-        }
+                .0,
+            false,
+        ),
     };
     let audience = match credentials.audience.as_deref() {
         None => state.config.login_audience.clone(),
@@ -108,7 +109,14 @@ pub(crate) async fn login(
         },
         state.clock.now(),
     )
-    .await?;
+    .await
+    .map_err(|error| match error {
+        // Only a Basic login is challenged with Basic.
+        crate::sessions::sign_in::SignInError::InvalidCredentials if !via_basic => {
+            crate::app::errors::invalid_json_credentials()
+        }
+        other => other.into(),
+    })?;
     let tokens = state
         .tokens
         .issue_user_tokens(

@@ -61,13 +61,20 @@ async fn login_with_unknown_email_is_rejected_like_a_wrong_password(backend: Bac
     let unknown_user = app.login("nobody@example.com", "not the password").await;
     assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_user.status(), StatusCode::UNAUTHORIZED);
+    // A JSON login is not challenged with Basic (a browser would pop up
+    // its password dialog); a Basic one is.
     for response in [&wrong_password, &unknown_user] {
         assert_eq!(
             response.headers()["www-authenticate"],
-            "Basic realm=\"signet\", charset=\"UTF-8\"",
-            "a failed login challenges for the credentials it takes"
+            "FormBased realm=\"signet\""
         );
     }
+    let basic = app.login_basic("known@example.com", "not the password").await;
+    assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        basic.headers()["www-authenticate"],
+        "Basic realm=\"signet\", charset=\"UTF-8\""
+    );
     assert_eq!(
         json_body(wrong_password).await,
         json_body(unknown_user).await
