@@ -16,6 +16,7 @@ pub(crate) const DEFAULT_PAGE: u64 = 50;
 pub(crate) const MAX_PAGE: u64 = 200;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PageParams {
     /// Page size, 1–200 (default 50).

@@ -11,6 +11,7 @@ use crate::audit::entity as audit_event;
 use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditParams {
     /// Page size, 1–200 (default 50).

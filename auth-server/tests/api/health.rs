@@ -47,6 +47,60 @@ async fn openapi_document_lists_every_route(backend: Backend) {
     }
 }
 
+/// Every `in: path` parameter is a `{name}` of its path and the other way
+/// round (query parameters once were declared `in: path`).
+async fn openapi_path_parameters_are_the_variables_of_their_paths(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let body = json_body(app.get("/openapi.json").await).await;
+    for (path, item) in body["paths"].as_object().expect("paths") {
+        let variables: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, operation) in item.as_object().expect("path item") {
+            let declared: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("name"))
+                .collect();
+            let mut want = variables.clone();
+            let mut have = declared.clone();
+            want.sort_unstable();
+            have.sort_unstable();
+            assert_eq!(have, want, "{method} {path}");
+        }
+    }
+}
+
+/// The document checked by a validator this project did not write
+/// (openapi-spec-validator; `.ci/run` installs it).
+#[cfg_attr(
+    not(signet_openapi_validator),
+    ignore = "needs openapi-spec-validator: set OPENAPI_VALIDATOR to a python3 that has it"
+)]
+#[tokio::test]
+async fn openapi_document_passes_an_independent_validator() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let body = app.get("/openapi.json").await.text().await.expect("body");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, body).expect("write");
+    let python = std::env::var("OPENAPI_VALIDATOR").unwrap_or_else(|_| "python3".into());
+    let output = std::process::Command::new(python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("run openapi-spec-validator");
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 async fn metrics_count_requests_logins_tokens_and_rejections(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = app.user("metrics@example.com").await;
@@ -92,4 +146,5 @@ backend_tests!(
     healthz_answers_while_the_process_is_up,
     readyz_reports_the_database_and_the_signing_key,
     openapi_document_lists_every_route,
+    openapi_path_parameters_are_the_variables_of_their_paths,
 );
