@@ -166,7 +166,8 @@ impl Config {
             bind_addr,
             dpop_origins,
             scraper,
-            metrics_addr: env.socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
+            metrics_addr: env
+                .socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9081)))?,
             database_url: env.database_url("sqlite://data/blog.db?mode=rwc")?.into(),
             auth_issuer,
             keys_from,

@@ -7,6 +7,18 @@ use signet_service::config::Env;
 pub use signet_service::config::{ConfigError, LogFormat};
 use url::Url;
 
+/// `DATABASE_URL` when unset.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/scraper.db?mode=rwc";
+
+/// What `scraper-svc migrate` needs: the database alone (no API key).
+pub fn migration_settings() -> Result<(secrecy::SecretString, Duration), ConfigError> {
+    let env = Env::new(|name: &str| std::env::var(name).ok());
+    Ok((
+        env.database_url(DEFAULT_DATABASE_URL)?.into(),
+        env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
+    ))
+}
+
 #[derive(Clone)]
 pub struct Config {
     pub bind_addr: SocketAddr,
@@ -136,10 +148,9 @@ impl Config {
             bind_addr,
             dpop: env.bool("AUTH_DPOP", false)?,
             dpop_origins: signet_service::auth::dpop_origins(&env, &format!("http://{bind_addr}"))?,
-            metrics_addr: env.socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
-            database_url: env
-                .database_url("sqlite://data/scraper.db?mode=rwc")?
-                .into(),
+            metrics_addr: env
+                .socket_addr("METRICS_ADDR", SocketAddr::from(([127, 0, 0, 1], 9082)))?,
+            database_url: env.database_url(DEFAULT_DATABASE_URL)?.into(),
             auth_jwks_url: env.http_url("AUTH_JWKS_URL", None)?.map(|u| u.to_string()),
             auth_issuer,
             audiences,

@@ -2,20 +2,60 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
 use scraper_svc::config::Config;
 use scraper_svc::{telemetry, Application};
 
-async fn run() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
-    telemetry::init(config.log_format)?;
-    let app = Application::build(config).await?;
-    tracing::info!(addr = %app.local_addr(), "scraper-svc listening");
-    app.run_until_stopped().await?;
-    tracing::info!("scraper-svc stopped");
+#[derive(Parser)]
+#[command(
+    name = "scraper-svc",
+    version,
+    about = "Signet demo scraper: imports feeds and pages into blog-svc with a service token",
+    after_help = "Configured from the environment and ./.env (SCRAPER_API_KEY is required to serve); every variable and its default is in the README, section scraper-svc."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and scrape on schedule (the default).
+    Serve,
+    /// Apply database migrations and exit (needs only DATABASE_URL).
+    Migrate,
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = Config::from_env()?;
+            telemetry::init(config.log_format)?;
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "scraper-svc listening");
+            app.run_until_stopped().await?;
+            tracing::info!("scraper-svc stopped");
+        }
+        Command::Migrate => {
+            let (database_url, acquire_timeout) = scraper_svc::config::migration_settings()?;
+            let db = signet_service::db::connect(
+                secrecy::ExposeSecret::expose_secret(&database_url),
+                1,
+                acquire_timeout,
+            )
+            .await
+            .context("DATABASE_URL")?;
+            signet_service::db::migrate::<scraper_svc::migration::Migrator>(&db, "scraper-svc")
+                .await
+                .context("migrations failed")?;
+            println!("migrations applied");
+        }
+    }
     Ok(())
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    signet_service::process::run(run()).await
+    signet_service::process::run(run(Cli::parse())).await
 }

@@ -113,9 +113,10 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
                 format!("cannot use {raw:?}: expected IP:PORT or HOST:PORT, e.g. 127.0.0.1:8080"),
             )
         };
-        if !raw.rsplit_once(':').is_some_and(|(host, port)| {
-            !host.is_empty() && port.parse::<u16>().is_ok()
-        }) {
+        if !raw
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
+        {
             return Err(expected());
         }
         raw.to_socket_addrs()

@@ -61,12 +61,16 @@ mod tests {
 
     #[test]
     fn a_malformed_env_line_is_named_by_number_and_variable_never_by_its_value() {
-        let text = "BIND_ADDR=127.0.0.1:8080\n# a comment\nDATABASE_URL=postgres://u:s3cret@db/x y'z\n";
+        let text =
+            "BIND_ADDR=127.0.0.1:8080\n# a comment\nDATABASE_URL=postgres://u:s3cret@db/x y'z\n";
         let error = dotenvy::from_read_iter(text.as_bytes())
             .find_map(Result::err)
             .expect("a parse error");
         let line = describe_dotenv_error(&error, text);
-        assert!(line.starts_with(".env line 3 (DATABASE_URL): cannot be parsed"), "{line}");
+        assert!(
+            line.starts_with(".env line 3 (DATABASE_URL): cannot be parsed"),
+            "{line}"
+        );
         assert!(!line.contains("s3cret"), "{line}");
     }
 }

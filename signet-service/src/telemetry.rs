@@ -31,7 +31,9 @@ pub fn log_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
         Some(directives) => EnvFilter::try_new(directives).map_err(|error| {
             ConfigError::new(
                 "RUST_LOG",
-                format!("cannot parse {directives:?}: {error} (e.g. info or info,auth_server=debug)"),
+                format!(
+                    "cannot parse {directives:?}: {error} (e.g. info or info,auth_server=debug)"
+                ),
             )
         }),
     }

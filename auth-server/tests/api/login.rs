@@ -69,7 +69,9 @@ async fn login_with_unknown_email_is_rejected_like_a_wrong_password(backend: Bac
             "FormBased realm=\"signet\""
         );
     }
-    let basic = app.login_basic("known@example.com", "not the password").await;
+    let basic = app
+        .login_basic("known@example.com", "not the password")
+        .await;
     assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         basic.headers()["www-authenticate"],
