@@ -212,8 +212,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("auth-server stopped");
         }
         Command::Migrate => {
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             println!("migrations applied");
         }
         Command::Keys(KeysCommand::Generate { bits }) => {
@@ -238,8 +240,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                      With key files, add one with `keys generate` and restart (it signs at once)"
                 );
             }
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             let keys = auth_server::app::startup::load_keys(&config, &database).await?;
             let manager = keys.manager().context("key store unavailable")?;
             let kid = manager.rotate().await?;
@@ -249,8 +253,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Keys(KeysCommand::Compromise { kid }) => {
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             if config.key_encryption_key.is_none() {
                 // Key files: the running servers hold the key until they
                 // restart; the event makes verifiers refuse its tokens now.
@@ -279,8 +285,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Keys(KeysCommand::List) if config.key_encryption_key.is_some() => {
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             for key in auth_server::keys::store::list(&database).await? {
                 let when = match key.state.as_str() {
                     "next" => key
@@ -321,8 +329,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             display_name,
         }) => {
             let password = read_admin_password()?;
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             let hasher =
                 PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
             let user = create_admin(
@@ -356,13 +366,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{:.1}", hashes as f64 / started.elapsed().as_secs_f64());
         }
         Command::Clients(command) => {
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             run_clients(&database, command).await?;
         }
         Command::ApiKeys(command) => {
-            let database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&database).await.context("migrations failed")?;
+            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
+            db::migrate(&mut database)
+                .await
+                .context("migrations failed")?;
             run_api_keys(&database, &config, command).await?;
         }
     }

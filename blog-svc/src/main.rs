@@ -33,14 +33,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("blog-svc stopped");
         }
         Command::Migrate => {
-            let db = signet_service::db::connect(
+            let mut db = signet_service::db::connect(
                 secrecy::ExposeSecret::expose_secret(&config.database_url),
                 1,
                 config.db_acquire_timeout,
             )
             .await
             .context("DATABASE_URL")?;
-            signet_service::db::migrate::<blog_svc::migration::Migrator>(&db, "blog-svc")
+            signet_service::db::migrate::<blog_svc::migration::Migrator>(&mut db, "blog-svc")
                 .await
                 .context("migrations failed")?;
             println!("migrations applied");

@@ -68,14 +68,14 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
-        let db = signet_service::db::connect(
+        let mut db = signet_service::db::connect(
             secrecy::ExposeSecret::expose_secret(&config.database_url),
             config.db_max_connections,
             config.db_acquire_timeout,
         )
         .await
         .context("DATABASE_URL: cannot connect to the database")?;
-        signet_service::db::migrate::<Migrator>(&db, "blog-svc")
+        signet_service::db::migrate::<Migrator>(&mut db, "blog-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
         let public_url = config

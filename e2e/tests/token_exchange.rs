@@ -118,7 +118,14 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
         scraper.log()
     );
     assert_eq!(run["requested_by"], admin_id, "{run}");
-    assert_eq!(run["requested_via"], blog_client_id.as_str(), "{run}");
+    assert_eq!(
+        run["requested_via"],
+        blog_client_id.as_str(),
+        "{run}\nblog: {}\nscraper: {}\nauth: {}",
+        blog.log(),
+        scraper.log(),
+        auth.log()
+    );
     assert_eq!(run["items_pushed"], 1, "{run}");
     assert_eq!(
         post_titles(&http, &blog.url).await.get("On behalf of"),

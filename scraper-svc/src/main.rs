@@ -39,14 +39,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let (database_url, acquire_timeout) = scraper_svc::config::migration_settings()?;
-            let db = signet_service::db::connect(
+            let mut db = signet_service::db::connect(
                 secrecy::ExposeSecret::expose_secret(&database_url),
                 1,
                 acquire_timeout,
             )
             .await
             .context("DATABASE_URL")?;
-            signet_service::db::migrate::<scraper_svc::migration::Migrator>(&db, "scraper-svc")
+            signet_service::db::migrate::<scraper_svc::migration::Migrator>(&mut db, "scraper-svc")
                 .await
                 .context("migrations failed")?;
             println!("migrations applied");

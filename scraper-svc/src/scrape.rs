@@ -426,13 +426,55 @@ mod tests {
     use crate::migration::Migrator;
 
     #[tokio::test]
+    async fn a_run_keeps_who_asked_for_it_through_its_update() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+        let mut db = signet_service::db::connect(&url, 5, Duration::from_secs(5))
+            .await
+            .expect("db");
+        signet_service::db::migrate::<Migrator>(&mut db, "scraper-svc")
+            .await
+            .expect("migrate");
+        for _ in 0..50 {
+            let record = scrape_run::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                trigger: Set("manual".into()),
+                status: Set("running".into()),
+                sources_total: Set(1),
+                sources_failed: Set(0),
+                items_found: Set(0),
+                items_pushed: Set(0),
+                errors: Set("[]".into()),
+                started_at: Set(Utc::now()),
+                finished_at: Set(None),
+                requested_by: Set(Some("user".into())),
+                requested_via: Set(Some("sgn_blog".into())),
+            }
+            .insert(&db)
+            .await
+            .expect("insert");
+            assert_eq!(record.requested_via.as_deref(), Some("sgn_blog"));
+            let mut finished: scrape_run::ActiveModel = record.into();
+            finished.status = Set("succeeded".into());
+            let finished = finished.update(&db).await.expect("update");
+            let stored = <scrape_run::Entity as sea_orm::EntityTrait>::find_by_id(finished.id)
+                .one(&db)
+                .await
+                .expect("select")
+                .expect("row");
+            assert_eq!(stored.requested_via.as_deref(), Some("sgn_blog"));
+            assert_eq!(finished.requested_via.as_deref(), Some("sgn_blog"));
+        }
+    }
+
+    #[tokio::test]
     async fn finished_runs_past_their_retention_are_purged_and_running_ones_never() {
         let dir = tempfile::tempdir().expect("dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.db").display());
-        let db = signet_service::db::connect(&url, 2, Duration::from_secs(5))
+        let mut db = signet_service::db::connect(&url, 2, Duration::from_secs(5))
             .await
             .expect("db");
-        signet_service::db::migrate::<Migrator>(&db, "scraper-svc")
+        signet_service::db::migrate::<Migrator>(&mut db, "scraper-svc")
             .await
             .expect("migrate");
         let now = Utc::now();

@@ -63,14 +63,14 @@ impl Application {
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
-        let db = signet_service::db::connect(
+        let mut db = signet_service::db::connect(
             secrecy::ExposeSecret::expose_secret(&config.database_url),
             config.db_max_connections,
             config.db_acquire_timeout,
         )
         .await
         .context("DATABASE_URL: cannot connect to the database")?;
-        signet_service::db::migrate::<Migrator>(&db, "scraper-svc")
+        signet_service::db::migrate::<Migrator>(&mut db, "scraper-svc")
             .await
             .context("DATABASE_URL: migrations failed")?;
         let interrupted = crate::scrape::fail_interrupted_runs(&db)

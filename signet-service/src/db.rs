@@ -79,11 +79,29 @@ fn create_private_file(path: &Path) -> std::io::Result<()> {
 /// left to do (and a failed migration leaves the schema as it was, since
 /// PostgreSQL's DDL is transactional). SQLite has one writer by construction.
 pub async fn migrate<M: MigratorTrait>(
-    db: &DatabaseConnection,
+    db: &mut DatabaseConnection,
     service: &str,
 ) -> Result<(), DbErr> {
+    if db.get_database_backend() == DatabaseBackend::Sqlite {
+        M::up(&*db, None).await?;
+        // A pooled SQLite connection that read the schema before a migration
+        // added a column can describe a later statement with the old columns
+        // (an UPDATE … RETURNING answered NULL for the new one, while the row
+        // held the value: `scraper-svc`'s run test). Fresh connections read
+        // the new schema.
+        let pool = db.get_sqlite_connection_pool();
+        let fresh = pool
+            .options()
+            .clone()
+            .connect_with((*pool.connect_options()).clone())
+            .await
+            .map_err(|e| DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e.into())))?;
+        pool.close().await;
+        *db = sea_orm::SqlxSqliteConnector::from_sqlx_sqlite_pool(fresh);
+        return Ok(());
+    }
     if db.get_database_backend() != DatabaseBackend::Postgres {
-        return M::up(db, None).await;
+        return M::up(&*db, None).await;
     }
     let txn = db.begin().await?;
     txn.execute_raw(sea_orm::Statement::from_sql_and_values(

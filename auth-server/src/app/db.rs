@@ -14,6 +14,6 @@ pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
     .await
 }
 
-pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+pub async fn migrate(db: &mut DatabaseConnection) -> Result<(), DbErr> {
     signet_service::db::migrate::<Migrator>(db, "auth-server").await
 }

@@ -41,10 +41,10 @@ impl Application {
             config.issuer = format!("http://{local}");
         }
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
-        let database = db::connect(&config)
+        let mut database = db::connect(&config)
             .await
             .context("DATABASE_URL: cannot connect to the database")?;
-        db::migrate(&database)
+        db::migrate(&mut database)
             .await
             .context("DATABASE_URL: migrations failed")?;
         let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
