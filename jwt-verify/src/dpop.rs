@@ -192,17 +192,9 @@ pub fn verify_proof(proof: &str, check: &ProofCheck<'_>) -> Result<Proof, DpopEr
     if proof.len() > MAX_PROOF_LEN {
         return Err(DpopError::Malformed("proof is too long"));
     }
-    let mut segments = proof.split('.');
-    let (Some(header64), Some(payload64), Some(signature64), None) = (
-        segments.next(),
-        segments.next(),
-        segments.next(),
-        segments.next(),
-    ) else {
-        return Err(DpopError::Malformed(
-            "expected three dot-separated segments",
-        ));
-    };
+    let (header64, payload64, signature64) = crate::jws::segments(proof).ok_or(
+        DpopError::Malformed("expected three dot-separated segments"),
+    )?;
     let decode = |segment: &str, what: &'static str| {
         URL_SAFE_NO_PAD
             .decode(segment)

@@ -36,20 +36,27 @@ pub(crate) struct Jws<'a> {
     kid: Option<String>,
 }
 
+/// The three segments of a compact JWS, or `None` for any other count
+/// (access tokens here, DPoP proofs in [`crate::dpop`]).
+pub(crate) fn segments(token: &str) -> Option<(&str, &str, &str)> {
+    let mut segments = token.split('.');
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(header), Some(payload), Some(signature), None) => Some((header, payload, signature)),
+        _ => None,
+    }
+}
+
 impl<'a> Jws<'a> {
     /// Split and check the header against `validation`.
     pub(crate) fn parse(token: &'a str, validation: &Validation) -> Result<Self, VerifyError> {
-        let mut segments = token.split('.');
-        let (Some(header64), Some(payload64), Some(signature64), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
-            return Err(VerifyError::Malformed(
-                "expected three dot-separated segments",
-            ));
-        };
+        let (header64, payload64, signature64) = segments(token).ok_or(VerifyError::Malformed(
+            "expected three dot-separated segments",
+        ))?;
         let header_json = URL_SAFE_NO_PAD
             .decode(header64)
             .map_err(|_| VerifyError::Malformed("header is not base64url"))?;
