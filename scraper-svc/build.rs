@@ -1,10 +1,10 @@
-//! Turns on the PostgreSQL half of the integration suite when `TEST_DATABASE_URL`
-//! is set; without it those tests are compiled as `#[ignore]` with the reason,
-//! so `cargo test` counts them as ignored instead of passing silently.
+//! Turns on the PostgreSQL half of the integration suite when PostgreSQL is
+//! here; without it those tests are compiled as `#[ignore]` with the reason,
+//! so `cargo test` counts them as ignored instead of passing silently. How it
+//! is found: `signet-service/src/test_tools.rs`.
+include!("../signet-service/src/test_tools.rs");
+
 fn main() {
-    println!("cargo::rustc-check-cfg=cfg(signet_postgres)");
-    println!("cargo::rerun-if-env-changed=TEST_DATABASE_URL");
-    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.trim().is_empty()) {
-        println!("cargo::rustc-cfg=signet_postgres");
-    }
+    rerun_on_tool_variables();
+    emit_cfg("signet_postgres", postgres_available());
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command. Runs the whole workspace's tests: unit, integration,
-# end-to-end and doc tests. PostgreSQL tests run when TEST_DATABASE_URL is set
-# (`.ci/run` sets it); otherwise they are reported as ignored, with the reason.
+# The README's test command. Runs the whole workspace's tests: unit,
+# integration, end-to-end and doc tests. Tests that need a server this machine
+# lacks (PostgreSQL, nginx, Chromium) are reported as ignored, with the reason;
+# with PostgreSQL's server installed the suite starts a private cluster of its
+# own (or uses TEST_DATABASE_URL when set). See the README's "Testing".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 exec cargo test --workspace --all-features --locked "$@"

@@ -181,6 +181,8 @@ pub struct Config {
     pub generate_dev_key: bool,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
+    /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
+    pub access_log: bool,
     pub argon2: Argon2Config,
     pub password_hash_concurrency: usize,
     pub jwks_max_age: Duration,
@@ -448,6 +450,7 @@ impl Config {
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,
             log_format,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
+            access_log: env.bool("ACCESS_LOG", false)?,
             argon2,
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             jwks_max_age,

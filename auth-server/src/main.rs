@@ -206,8 +206,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     )?;
     match command {
         Command::Serve => {
+            let database_url =
+                secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
             let app = Application::build(config).await?;
-            tracing::info!(addr = %app.local_addr(), "auth-server listening");
+            signet_service::http::announce_listening(
+                "auth-server",
+                app.local_addr(),
+                &database_url,
+                &format!("signing key from {}", app.key_source()),
+            );
             app.run_until_stopped().await?;
             tracing::info!("auth-server stopped");
         }

@@ -27,8 +27,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(config.log_format)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
+            let database_url =
+                secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
             let app = Application::build(config).await?;
-            tracing::info!(addr = %app.local_addr(), "blog-svc listening");
+            signet_service::http::announce_listening(
+                "blog-svc",
+                app.local_addr(),
+                &database_url,
+                "",
+            );
             app.run_until_stopped().await?;
             tracing::info!("blog-svc stopped");
         }

@@ -79,7 +79,7 @@ async fn auth_server_with_user_and(
 #[tokio::test]
 #[cfg_attr(
     not(signet_nginx),
-    ignore = "needs nginx: set NGINX_BIN (the CI installs Debian's nginx)"
+    ignore = "needs nginx: install it (Debian: nginx) or set NGINX_BIN"
 )]
 async fn the_gateway_refuses_anonymous_requests_and_passes_the_verified_user_upstream() {
     let (auth, token, _auth_dir) = auth_server_with_user().await;
@@ -137,7 +137,7 @@ async fn the_gateway_refuses_anonymous_requests_and_passes_the_verified_user_ups
 #[tokio::test]
 #[cfg_attr(
     not(signet_nginx),
-    ignore = "needs nginx: set NGINX_BIN (the CI installs Debian's nginx)"
+    ignore = "needs nginx: install it (Debian: nginx) or set NGINX_BIN"
 )]
 async fn blog_svc_serves_through_the_gateway_with_a_valid_token() {
     let (auth, token, _auth_dir) = auth_server_with_user().await;
@@ -194,7 +194,7 @@ async fn blog_svc_serves_through_the_gateway_with_a_valid_token() {
 #[tokio::test]
 #[cfg_attr(
     not(signet_nginx),
-    ignore = "needs nginx: set NGINX_BIN (the CI installs Debian's nginx)"
+    ignore = "needs nginx: install it (Debian: nginx) or set NGINX_BIN"
 )]
 async fn a_browser_signs_in_through_the_gateway_and_reaches_the_application() {
     let port = signet_service::testing::free_port();

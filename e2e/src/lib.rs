@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-pub use signet_service::testing::{free_port, fresh_database, shared_tempdir, Backend, Nginx};
+pub use signet_service::testing::{
+    free_port, fresh_database, running_as_root, shared_tempdir, Backend, Nginx, PrivatePostgres,
+};
 
 /// The password every test user gets: long enough for the password policy.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -36,14 +38,6 @@ pub fn binary(name: &str) -> PathBuf {
         path.display()
     );
     path
-}
-
-/// Whether this process runs as root (PostgreSQL refuses to; nginx drops privileges).
-pub fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
 /// `name` (a workspace binary) in `work_dir` with exactly `env`, plus PATH
@@ -260,162 +254,6 @@ impl Service {
 impl Drop for Service {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-/// A PostgreSQL server of the test's own (initdb into a temporary directory,
-/// a free port on 127.0.0.1), so a test can stop and start it without
-/// touching the shared server other tests use. Needs `PG_BIN_DIR`.
-pub struct PrivatePostgres {
-    dir: tempfile::TempDir,
-    bin: PathBuf,
-    port: u16,
-    as_postgres_user: bool,
-}
-
-impl PrivatePostgres {
-    /// initdb and start.
-    ///
-    /// # Panics
-    /// When `PG_BIN_DIR` is unset or the server cannot be created.
-    pub fn start() -> Self {
-        let bin = PathBuf::from(
-            std::env::var("PG_BIN_DIR").unwrap_or_else(|_| panic!("PG_BIN_DIR is not set")),
-        );
-        let server = Self {
-            dir: shared_tempdir(),
-            bin,
-            port: free_port(),
-            as_postgres_user: running_as_root(),
-        };
-        let data = server.data_dir();
-        server.run(
-            "initdb",
-            &[
-                "-D",
-                &data,
-                "-U",
-                "signet",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-        );
-        server.resume();
-        server
-    }
-
-    fn data_dir(&self) -> String {
-        self.dir.path().join("data").display().to_string()
-    }
-
-    /// `program` from PG_BIN_DIR, as the `postgres` user when we are root
-    /// (the server refuses to run as root).
-    fn command(&self, program: &str) -> Command {
-        let program = self.bin.join(program);
-        if self.as_postgres_user {
-            let mut command = Command::new("runuser");
-            command.args(["-u", "postgres", "--"]).arg(program);
-            command
-        } else {
-            Command::new(program)
-        }
-    }
-
-    fn run(&self, program: &str, args: &[&str]) {
-        let output = self
-            .command(program)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-        assert!(
-            output.status.success(),
-            "{program} {args:?} failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// Start (again), waiting until it accepts connections.
-    pub fn resume(&self) {
-        let socket_dir = self.dir.path().display().to_string();
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={socket_dir} -c fsync=off",
-            self.port
-        );
-        let log = self.dir.path().join("postgres.log").display().to_string();
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data_dir(),
-                "-l",
-                &log,
-                "-o",
-                &options,
-                "-w",
-                "start",
-            ],
-        );
-    }
-
-    /// Stop with `-m fast`: open sessions are ended, as when an operator
-    /// restarts the server or it fails over.
-    pub fn halt(&self) {
-        self.run(
-            "pg_ctl",
-            &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"],
-        );
-    }
-
-    /// A URL for the server's `postgres` database as the `signet` superuser.
-    pub fn url(&self) -> String {
-        format!("postgres://signet@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// A URL for `database` as `role`.
-    pub fn url_as(&self, role: &str, database: &str) -> String {
-        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
-    }
-
-    /// Run `script` (a shell script that calls `psql`, as the compose image's
-    /// init scripts do) against this server as the `signet` superuser.
-    pub fn run_init_script(&self, script: &Path, env: &[(&str, String)]) -> Output {
-        let mut command = Command::new("sh");
-        command
-            .arg(script)
-            .env(
-                "PATH",
-                format!(
-                    "{}:{}",
-                    self.bin.display(),
-                    std::env::var("PATH").unwrap_or_default()
-                ),
-            )
-            .env("PGHOST", "127.0.0.1")
-            .env("PGPORT", self.port.to_string())
-            .env("POSTGRES_USER", "signet")
-            .env("POSTGRES_DB", "postgres");
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        command
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()))
-    }
-}
-
-impl Drop for PrivatePostgres {
-    fn drop(&mut self) {
-        let data = self.data_dir();
-        let _ = self
-            .command("pg_ctl")
-            .args(["-D", &data, "-m", "immediate", "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
     }
 }
 

@@ -28,7 +28,7 @@ async fn count(db: &sea_orm::DatabaseConnection, sql: &str) -> i64 {
 #[tokio::test]
 #[cfg_attr(
     not(signet_pg_bin),
-    ignore = "needs PostgreSQL's server binaries: set PG_BIN_DIR (e.g. /usr/lib/postgresql/15/bin)"
+    ignore = "needs PostgreSQL's server binaries (initdb, pg_ctl): install them (Debian: postgresql) or set PG_BIN_DIR"
 )]
 async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_written() {
     let postgres = PrivatePostgres::start();

@@ -8,7 +8,7 @@ use signet_e2e::{PrivatePostgres, Service};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(signet_pg_bin),
-    ignore = "needs PostgreSQL's server binaries: set PG_BIN_DIR (e.g. /usr/lib/postgresql/15/bin)"
+    ignore = "needs PostgreSQL's server binaries (initdb, pg_ctl): install them (Debian: postgresql) or set PG_BIN_DIR"
 )]
 async fn each_service_role_owns_its_database_and_nothing_else() {
     let postgres = PrivatePostgres::start();

@@ -63,7 +63,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(all(signet_postgres, signet_nginx)),
-    ignore = "needs PostgreSQL and nginx: set TEST_DATABASE_URL and NGINX_BIN"
+    ignore = "needs PostgreSQL and nginx: install them (Debian: postgresql, nginx) or set TEST_DATABASE_URL and NGINX_BIN"
 )]
 async fn two_replicas_on_one_database_behave_as_one_server() {
     let http = reqwest::Client::new();

@@ -139,7 +139,7 @@ backend_tests!(revocations_reach_blog_svc_across_an_auth_server_restart);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(signet_postgres),
-    ignore = "needs PostgreSQL: set TEST_DATABASE_URL"
+    ignore = "needs PostgreSQL: install its server (initdb, pg_ctl) or set TEST_DATABASE_URL"
 )]
 async fn revocations_at_either_replica_reach_a_blog_following_the_other_even_from_its_cache() {
     let http = reqwest::Client::new();

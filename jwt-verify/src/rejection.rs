@@ -139,25 +139,41 @@ impl AuthError {
         )
     }
 
-    /// A complete response: status, challenge header and a small JSON body
-    /// (`{"error": …, "error_description": …}`).
+    /// A complete response: status, challenge header and an RFC 9457
+    /// problem+json body that also carries RFC 6750's members:
+    /// `{"type", "title", "status", "detail", "error", "error_description"}`.
+    /// `type` is `https://signet.dev/problems/<error with dashes>`, e.g.
+    /// `…/invalid-token`; `detail` and `error_description` are this error's
+    /// fixed message (never the token).
     pub fn to_response<B: From<String>>(&self, realm: &str) -> Response<B> {
         if matches!(self, Self::LayerMissing) {
             tracing::error!("an auth extractor ran on a route without JwtAuthLayer");
         }
+        let code = self.error_code().unwrap_or(match self {
+            Self::MissingToken => "unauthorized",
+            Self::Unavailable | Self::InvalidDpopProof(_) => "temporarily_unavailable",
+            _ => "server_error",
+        });
+        let status = self.status();
+        let description = self.to_string();
         let body = serde_json::json!({
-            "error": self.error_code().unwrap_or(match self {
-                Self::MissingToken => "unauthorized",
-                Self::Unavailable | Self::InvalidDpopProof(_) => "temporarily_unavailable",
-                _ => "server_error",
-            }),
-            "error_description": self.to_string(),
+            "type": format!("https://signet.dev/problems/{}", code.replace('_', "-")),
+            "title": status.canonical_reason().unwrap_or("Error"),
+            "status": status.as_u16(),
+            "detail": description,
+            "error": code,
+            "error_description": description,
         })
         .to_string();
         let mut response = Response::new(B::from(body));
-        *response.status_mut() = self.status();
+        *response.status_mut() = status;
+        // For the service's own logging (e.g. the cause of a 503), never sent.
+        response.extensions_mut().insert(self.clone());
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(challenge) = self.challenge(realm) {
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(WWW_AUTHENTICATE, value);
@@ -182,5 +198,53 @@ impl AuthError {
 impl axum::response::IntoResponse for AuthError {
     fn into_response(self) -> axum::response::Response {
         self.to_response(crate::DEFAULT_REALM)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rejection answers with an RFC 9457 problem whose `status` is the
+    /// response's, plus RFC 6750's `error` members, and the challenge RFC 6750
+    /// asks for on 401 and 403.
+    #[test]
+    fn every_rejection_is_problem_json_with_its_rfc_6750_members() {
+        let cases = [
+            AuthError::MissingToken,
+            AuthError::InvalidRequest("two tokens"),
+            AuthError::InvalidToken(VerifyError::Expired),
+            AuthError::InsufficientScope("posts:write".into()),
+            AuthError::InsufficientRole(vec!["admin".into()]),
+            AuthError::ClaimsShape,
+            AuthError::Unavailable,
+            AuthError::LayerMissing,
+            AuthError::InvalidDpopProof(DpopError::Replayed),
+            AuthError::UseDpopNonce("n0nce".into()),
+        ];
+        for error in cases {
+            let response: Response<String> = error.to_response("blog");
+            let status = response.status();
+            assert_eq!(
+                response.headers()[CONTENT_TYPE],
+                "application/problem+json",
+                "{error:?}"
+            );
+            let body: serde_json::Value = serde_json::from_str(response.body()).expect("JSON body");
+            assert_eq!(body["status"], status.as_u16(), "{error:?}");
+            let code = body["error"].as_str().expect("error member");
+            assert_eq!(
+                body["type"],
+                format!("https://signet.dev/problems/{}", code.replace('_', "-"))
+            );
+            assert_eq!(body["detail"], body["error_description"], "{error:?}");
+            assert!(body["title"].is_string(), "{error:?}");
+            if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) {
+                assert!(
+                    response.headers().contains_key(WWW_AUTHENTICATE),
+                    "{error:?} answers {status} without a challenge"
+                );
+            }
+        }
     }
 }

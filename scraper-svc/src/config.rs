@@ -56,6 +56,8 @@ pub struct Config {
     pub max_items_per_source: usize,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
+    /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
+    pub access_log: bool,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -171,6 +173,7 @@ impl Config {
             max_items_per_source: env.positive("SCRAPE_MAX_ITEMS", 50)?,
             log_format: env.log_format()?,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
+            access_log: env.bool("ACCESS_LOG", false)?,
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 5)?,
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,

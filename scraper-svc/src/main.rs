@@ -32,8 +32,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => {
             let config = Config::from_env()?;
             telemetry::init(config.log_format)?;
+            let database_url =
+                secrecy::ExposeSecret::expose_secret(&config.database_url).to_owned();
             let app = Application::build(config).await?;
-            tracing::info!(addr = %app.local_addr(), "scraper-svc listening");
+            signet_service::http::announce_listening(
+                "scraper-svc",
+                app.local_addr(),
+                &database_url,
+                "",
+            );
             app.run_until_stopped().await?;
             tracing::info!("scraper-svc stopped");
         }

@@ -127,6 +127,7 @@ pub fn app(state: AppState) -> Router {
         .layer(JwtAuthLayer::new(state.verifier.clone()).realm("scraper"))
         .layer(require_any_role(["admin"]).realm("scraper"));
     let max_body_bytes = state.config.max_body_bytes;
+    let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
@@ -137,5 +138,5 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin))
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
 }

@@ -239,6 +239,67 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// The "Environment" part of a binary's `--help`: the variables of the
+/// README's configuration table under the heading `## {section}`, one per
+/// line with its default and the first sentence of its meaning. The README is
+/// the one place they are described (compiled in with `include_str!`), so the
+/// help cannot drift from it.
+pub fn environment_help(readme: &str, section: &str) -> String {
+    let heading = format!("## {section}");
+    let Some(start) = readme.lines().position(|line| line.trim() == heading) else {
+        return String::new();
+    };
+    let rows = readme
+        .lines()
+        .skip(start + 1)
+        .take_while(|line| !line.starts_with("## "))
+        .skip_while(|line| !line.starts_with("| Variable |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'));
+    let mut out = format!(
+        "Environment (also read from ./.env; *_FILE variants read secrets from files; see README.md, \"{section}\"):\n"
+    );
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();
+        let [names, default, meaning, ..] = cells[..] else {
+            continue;
+        };
+        let names = plain(names);
+        let default = plain(default);
+        let meaning = plain(meaning);
+        let first_sentence = meaning
+            .split_once(". ")
+            .map_or(meaning.as_str(), |(first, _)| first)
+            .trim_end_matches('.');
+        out.push_str(&format!("  {names}\n      default: {default}"));
+        if !first_sentence.is_empty() {
+            out.push_str(&format!("; {first_sentence}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Markdown cell text as plain text: no backticks, emphasis or link targets.
+fn plain(cell: &str) -> String {
+    let mut text = String::with_capacity(cell.len());
+    let mut rest = cell;
+    // [text](url) -> text
+    while let Some(open) = rest.find('[') {
+        let Some(close) = rest[open..].find("](") else {
+            break;
+        };
+        let Some(end) = rest[open + close..].find(')') else {
+            break;
+        };
+        text.push_str(&rest[..open]);
+        text.push_str(&rest[open + 1..open + close]);
+        rest = &rest[open + close + end + 1..];
+    }
+    text.push_str(rest);
+    text.replace(['`'], "").replace("**", "")
+}
+
 /// Seconds (`900`) or a humantime duration (`15m`, `1h 30m`).
 pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     let raw = raw.trim();
@@ -251,6 +312,24 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod secret_tests {
     use super::*;
+
+    #[test]
+    fn environment_help_lists_the_readme_table_of_its_section() {
+        let readme = "## One\n\ntext\n\n| Variable | Default | Meaning |\n|---|---|---|\n\
+| `A_VAR` | `1s` | Does [a thing](https://x). More. |\n\
+| `B` / `C` | **required** | |\n\n## Two\n| Variable | Default | Meaning |\n|---|---|---|\n| `D` | x | y |\n";
+        let help = environment_help(readme, "One");
+        assert!(
+            help.contains("  A_VAR\n      default: 1s; Does a thing\n"),
+            "{help}"
+        );
+        assert!(
+            help.contains("  B / C\n      default: required\n"),
+            "{help}"
+        );
+        assert!(!help.contains("  D\n"), "another section's table: {help}");
+        assert_eq!(environment_help(readme, "Three"), "");
+    }
 
     fn env<'a>(vars: &'a [(&'static str, String)]) -> Env<impl Fn(&str) -> Option<String> + 'a> {
         Env::new(move |name| {

@@ -18,24 +18,71 @@ pub fn sqlite_path(url: &str) -> Option<&Path> {
     (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
 }
 
+/// `url` fit for a log line: the password (if any) and the query left out.
+pub fn display_url(url: &str) -> String {
+    if let Some(path) = sqlite_path(url) {
+        return format!("sqlite://{}", path.display());
+    }
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            let _ = parsed.set_password(None);
+            parsed.set_query(None);
+            parsed.to_string()
+        }
+        Err(_) => "(unparsable DATABASE_URL)".to_owned(),
+    }
+}
+
 /// How long a SQLite writer waits for the write lock before giving up (and
 /// the request gets a 503).
 pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connect; for SQLite, create the file's folder and switch to WAL so readers
-/// run beside the writer.
+/// Why [`connect`] failed, in words that say what to do. The messages name
+/// paths and servers, never a password.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    #[error("cannot create the folder {folder} for the SQLite database: {error}; create it, or point DATABASE_URL at a folder this user may write")]
+    SqliteFolder {
+        folder: String,
+        error: std::io::Error,
+    },
+    #[error("cannot create the SQLite database {path}: {error}; make its folder writable by this user, or point DATABASE_URL at one that is")]
+    SqliteCreate { path: String, error: std::io::Error },
+    #[error("cannot write to the SQLite database {path} ({reason}); make the file and its folder writable by this user (SQLite writes {path}-wal and {path}-shm beside it)")]
+    SqliteReadOnly { path: String, reason: String },
+    #[error("cannot open the SQLite database {path}: {reason}; check that this user may read and write it and its folder")]
+    SqliteOpen { path: String, reason: String },
+    #[error("cannot reach the database server {server}: {reason}")]
+    Unreachable { server: String, reason: String },
+    #[error("{0}")]
+    Database(#[from] DbErr),
+}
+
+/// Connect; for SQLite, create the file and its folder (so `?mode=rwc` is not
+/// needed), switch to WAL so readers run beside the writer, and check that the
+/// file can be written: a read-only database must fail start-up, not answer
+/// "ready" and then fail every sign-up. For PostgreSQL, one direct connection
+/// first, so a refused port or a wrong password is reported at once and in its
+/// own words instead of as a pool timeout `acquire_timeout` later.
 pub async fn connect(
     url: &str,
     max_connections: u32,
     acquire_timeout: Duration,
-) -> Result<DatabaseConnection, DbErr> {
+) -> Result<DatabaseConnection, ConnectError> {
     if let Some(path) = sqlite_path(url) {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|error| ConnectError::SqliteFolder {
+                folder: parent.display().to_string(),
+                error,
+            })?;
         }
-        create_private_file(path)
-            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", path.display())))?;
+        create_private_file(path).map_err(|error| ConnectError::SqliteCreate {
+            path: path.display().to_string(),
+            error,
+        })?;
+    } else if url.starts_with("postgres") {
+        preflight_postgres(url, acquire_timeout).await?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -54,7 +101,97 @@ pub async fn connect(
             .busy_timeout(SQLITE_BUSY_TIMEOUT)
             .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
     });
-    Database::connect(options).await
+    let db = Database::connect(options)
+        .await
+        .map_err(|e| match sqlite_path(url) {
+            Some(path) if error_text(&e).contains("readonly") => ConnectError::SqliteReadOnly {
+                path: path.display().to_string(),
+                reason: error_text(&e),
+            },
+            Some(path) => ConnectError::SqliteOpen {
+                path: path.display().to_string(),
+                reason: error_text(&e),
+            },
+            None => ConnectError::Database(e),
+        })?;
+    if let Some(path) = sqlite_path(url) {
+        check_sqlite_writable(&db)
+            .await
+            .map_err(|e| ConnectError::SqliteReadOnly {
+                path: path.display().to_string(),
+                reason: error_text(&e),
+            })?;
+    }
+    Ok(db)
+}
+
+/// The innermost words of a database error ("attempt to write a readonly
+/// database"), without sea-orm's and sqlx's wrappers.
+fn error_text(error: &DbErr) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    let text = source.to_string();
+    // sqlx: "error returned from database: (code: 8) attempt to write …"
+    match text.split_once(") ") {
+        Some((prefix, rest)) if prefix.contains("(code: ") => rest.to_owned(),
+        _ => text,
+    }
+}
+
+/// A write that changes nothing: `user_version` set to its own value. SQLite
+/// opens a write-protected file read-only without a word, and only the first
+/// write finds out.
+async fn check_sqlite_writable(db: &DatabaseConnection) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    let version: i64 = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "PRAGMA user_version",
+        ))
+        .await?
+        .map(|row| row.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or_default();
+    db.execute_unprepared(&format!("PRAGMA user_version = {version}"))
+        .await
+        .map(drop)
+}
+
+/// One connection to the PostgreSQL server, opened and closed.
+async fn preflight_postgres(url: &str, timeout: Duration) -> Result<(), ConnectError> {
+    use sea_orm::sqlx::{postgres::PgConnectOptions, ConnectOptions as _, Connection as _};
+    let options: PgConnectOptions =
+        url.parse()
+            .map_err(|e: sea_orm::sqlx::Error| ConnectError::Unreachable {
+                server: "(DATABASE_URL does not parse)".into(),
+                reason: e.to_string(),
+            })?;
+    let server = format!("{}:{}", options.get_host(), options.get_port());
+    let attempt = tokio::time::timeout(timeout, options.connect()).await;
+    let reason = match attempt {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            return Ok(());
+        }
+        Ok(Err(e)) => postgres_reason(&e),
+        Err(_) => format!("no answer within {}", humantime::format_duration(timeout)),
+    };
+    Err(ConnectError::Unreachable { server, reason })
+}
+
+/// What an operator needs from a failed PostgreSQL connection.
+fn postgres_reason(error: &sea_orm::sqlx::Error) -> String {
+    use sea_orm::sqlx::Error;
+    match error {
+        Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+            "connection refused (is PostgreSQL running, and on this host and port?)".into()
+        }
+        Error::Io(io) => io.to_string(),
+        Error::Database(db) => db.message().to_owned(),
+        other => other.to_string(),
+    }
 }
 
 /// Create the database file readable by its owner alone (0600) before SQLite
@@ -170,6 +307,49 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o077, 0, "{name} is {mode:o}");
         }
+    }
+
+    #[test]
+    fn database_urls_are_logged_without_their_password() {
+        assert_eq!(
+            display_url("postgres://signet:s3cret@db:5432/signet?sslmode=require"),
+            "postgres://signet@db:5432/signet"
+        );
+        assert_eq!(
+            display_url("sqlite://data/auth.db?mode=rwc"),
+            "sqlite://data/auth.db"
+        );
+        assert!(!display_url("postgres://u:s3cret@[::1/x").contains("s3cret"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_postgres_port_is_named_at_once_not_after_a_pool_timeout() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("port")
+            .port();
+        // The listener is gone: the port refuses. A long timeout shows the
+        // answer does not wait for it (a pool timeout would say so instead).
+        let error = connect(
+            &format!("postgres://u:s3cret@127.0.0.1:{port}/x"),
+            1,
+            Duration::from_secs(3600),
+        )
+        .await
+        .expect_err("refused");
+        let text = error.to_string();
+        assert!(text.contains("connection refused"), "{text}");
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn a_sqlite_url_without_mode_rwc_creates_its_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = format!("sqlite://{}", dir.path().join("new.db").display());
+        connect(&url, 1, Duration::from_secs(5))
+            .await
+            .expect("created");
     }
 
     #[test]

@@ -275,20 +275,35 @@ pub fn is_unique_violation(error: &DbErr) -> bool {
     matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// Logs every 5xx exactly once, with the cause the handler attached.
+/// Logs every 5xx exactly once, with the cause the handler attached (or the
+/// authentication layer's rejection). A 503 is WARN: the service is working
+/// as designed while a dependency is away (keys still loading, the database
+/// restarting) and says so to the client; anything else is ERROR.
 pub async fn log_server_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
-    if response.status().is_server_error() {
-        let cause = response
-            .extensions()
-            .get::<InternalCause>()
-            .map(|c| c.0.as_str().to_owned())
-            .unwrap_or_else(|| "no cause recorded".to_owned());
-        tracing::error!(%method, %path, status = response.status().as_u16(), %cause, "request failed");
+    let status = response.status();
+    if status.is_server_error() {
+        let cause = server_error_cause(&response);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(%method, %path, status = status.as_u16(), %cause, "request refused: unavailable");
+        } else {
+            tracing::error!(%method, %path, status = status.as_u16(), %cause, "request failed");
+        }
     }
     response
+}
+
+/// What the layer that built a 5xx recorded about it.
+fn server_error_cause(response: &Response) -> String {
+    if let Some(cause) = response.extensions().get::<InternalCause>() {
+        return cause.0.as_str().to_owned();
+    }
+    if let Some(rejection) = response.extensions().get::<jwt_verify::AuthError>() {
+        return format!("authentication: {rejection}");
+    }
+    "no cause recorded".to_owned()
 }
 
 /// `Json<T>` whose rejections are problem+json: 415 without a JSON content

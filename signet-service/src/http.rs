@@ -117,12 +117,37 @@ fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Spa
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    tracing::debug_span!(
+    // INFO, so the span (and its request id) is on every line a request logs
+    // at the default level, the 5xx line included.
+    tracing::info_span!(
         "request",
         method = crate::metrics::method_label(request.method()),
         uri = %redacted_uri(request.uri()),
         request_id,
     )
+}
+
+/// The one line a service logs once it accepts requests: the URL to open,
+/// the database (without its password) and anything else worth knowing at a
+/// glance (`details`, e.g. where the signing key came from).
+pub fn announce_listening(
+    service: &str,
+    addr: std::net::SocketAddr,
+    database_url: &str,
+    details: &str,
+) {
+    let url = format!("http://{addr}");
+    let database = crate::db::display_url(database_url);
+    let details = if details.is_empty() {
+        String::new()
+    } else {
+        format!(", {details}")
+    };
+    tracing::info!(
+        %url,
+        %database,
+        "{service} listening on {url} (database {database}{details})"
+    );
 }
 
 /// The address a listener is bound to (the port the OS chose for port 0).
@@ -153,14 +178,44 @@ where
         .with_state(state)
 }
 
-/// JSON 404/405 fallbacks, a body limit, request ids, request tracing, one log
-/// line per 5xx, and panics turned into a 500 problem.
+/// One INFO line per request (`ACCESS_LOG=true`): method, route template
+/// (never the path itself, which may hold identifiers), status, and the time
+/// until the response's head was ready. It sits in the request's span, so it
+/// carries the request id.
+async fn access_log(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = crate::metrics::method_label(request.method());
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .cloned();
+    let response = next.run(request).await;
+    tracing::info!(
+        target: "access",
+        method,
+        route = route.as_ref().map_or("unmatched", axum::extract::MatchedPath::as_str),
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
+}
+
+/// JSON 404/405 fallbacks, a body limit, request ids, request tracing (every
+/// line logged for a request carries its `request_id`), one log line per 5xx,
+/// an optional access log, and panics turned into a 500 problem.
 pub fn standard_layers<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     max_body_bytes: usize,
+    access_log_enabled: bool,
     metrics: &crate::metrics::Metrics,
 ) -> Router<S> {
     let x_request_id = HeaderName::from_static("x-request-id");
+    let router = if access_log_enabled {
+        router.layer(middleware::from_fn(access_log))
+    } else {
+        router
+    };
     router
         .layer(middleware::from_fn_with_state(
             metrics.clone(),

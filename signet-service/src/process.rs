@@ -42,7 +42,7 @@ pub async fn run(main: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     match main.await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", one_line(&error));
             // Exit now: tearing down the runtime, the database pool and the
             // worker threads of a process that failed to start can only add
             // lines (a background task panicking as its runtime goes away
@@ -55,9 +55,43 @@ pub async fn run(main: impl Future<Output = anyhow::Result<()>>) -> ExitCode {
     }
 }
 
+/// An error and its causes on one line, `context: cause: cause`, leaving out
+/// a cause whose text the line already holds: a context written as
+/// `format!("… {e}")` and `e` itself as the source would otherwise print the
+/// same words twice.
+pub fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        let text = text.trim();
+        if text.is_empty() || line.contains(text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(text);
+    }
+    line
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_already_in_the_context_is_not_printed_twice() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied");
+        let inner =
+            anyhow::Error::new(io).context("KEYS_DIR: cannot write to keys: Permission denied");
+        let error = inner.context("KEYS_DIR: cannot write to keys: Permission denied");
+        assert_eq!(
+            one_line(&error),
+            "KEYS_DIR: cannot write to keys: Permission denied"
+        );
+        let distinct = anyhow::anyhow!("connection refused").context("DATABASE_URL");
+        assert_eq!(one_line(&distinct), "DATABASE_URL: connection refused");
+    }
 
     #[test]
     fn a_malformed_env_line_is_named_by_number_and_variable_never_by_its_value() {

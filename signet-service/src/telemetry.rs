@@ -42,12 +42,23 @@ pub fn log_filter(rust_log: Option<&str>) -> Result<EnvFilter, ConfigError> {
 /// [`init`], writing to `target`.
 pub fn init_to(format: LogFormat, target: LogTarget) -> Result<(), ConfigError> {
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref())?;
-    let writer = match target {
-        LogTarget::Stdout => BoxMakeWriter::new(std::io::stdout),
-        LogTarget::Stderr => BoxMakeWriter::new(std::io::stderr),
+    use std::io::IsTerminal as _;
+    let (writer, terminal) = match target {
+        LogTarget::Stdout => (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal(),
+        ),
+        LogTarget::Stderr => (
+            BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal(),
+        ),
     };
+    // Colours only for a person at a terminal (and not with NO_COLOR set):
+    // escape codes in a file or a log pipeline are noise.
+    let colour = terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(writer);
     let result = match format {
         LogFormat::Pretty => builder.try_init(),

@@ -1,15 +1,17 @@
 //! Integration-test support shared by the services: every test case runs once
 //! on SQLite and once on PostgreSQL.
 
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tempfile::TempDir;
 
 /// Generate every listed `async fn name(backend: Backend)` once per backend.
 /// The PostgreSQL copies are `#[ignore]`d (with the reason shown, so they count
-/// as ignored, not passed) unless the crate's build script saw
-/// `TEST_DATABASE_URL` and set `cfg(signet_postgres)`.
+/// as ignored, not passed) unless the crate's build script found PostgreSQL
+/// ([`tools::postgres_available`]) and set `cfg(signet_postgres)`.
 #[macro_export]
 macro_rules! backend_tests {
     ($($name:ident),* $(,)?) => {
@@ -24,7 +26,10 @@ macro_rules! backend_tests {
         mod postgres {
             $(
                 #[tokio::test]
-                #[cfg_attr(not(signet_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
+                #[cfg_attr(
+                    not(signet_postgres),
+                    ignore = "needs PostgreSQL: install its server (initdb, pg_ctl) or set TEST_DATABASE_URL"
+                )]
                 async fn $name() {
                     super::$name($crate::testing::Backend::Postgres).await
                 }
@@ -40,11 +45,11 @@ pub enum Backend {
 }
 
 /// A database URL for one test: a new SQLite file in `dir`, or a new database
-/// on the `TEST_DATABASE_URL` server (whose role needs `CREATEDB`).
+/// on the [`postgres_admin_url`] server.
 ///
 /// # Panics
-/// When PostgreSQL is asked for and `TEST_DATABASE_URL` is unusable: a test
-/// that cannot get its database must fail, not pass.
+/// When PostgreSQL is asked for and cannot be had: a test that cannot get its
+/// database must fail, not pass.
 pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> String {
     match backend {
         Backend::Sqlite => format!(
@@ -52,12 +57,11 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> St
             dir.path().join(format!("{prefix}.db")).display()
         ),
         Backend::Postgres => {
-            let admin_url = std::env::var("TEST_DATABASE_URL")
-                .unwrap_or_else(|_| panic!("TEST_DATABASE_URL is not set"));
+            let admin_url = postgres_admin_url();
             let name = format!("signet_test_{prefix}_{}", uuid::Uuid::new_v4().simple());
             let admin = sea_orm::Database::connect(&admin_url)
                 .await
-                .unwrap_or_else(|e| panic!("cannot connect to TEST_DATABASE_URL: {e}"));
+                .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server: {e}"));
             sea_orm::ConnectionTrait::execute_unprepared(
                 &admin,
                 &format!("CREATE DATABASE \"{name}\""),
@@ -71,6 +75,41 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> St
             url.to_string()
         }
     }
+}
+
+/// How this machine's test servers are found (shared with the build scripts).
+#[path = "test_tools.rs"]
+pub mod tools;
+
+/// The PostgreSQL server the PostgreSQL half of the suite creates its
+/// databases on: `TEST_DATABASE_URL` (whose role needs `CREATEDB`) when set;
+/// otherwise a private cluster this test process starts on first use, in a
+/// temporary directory on a free loopback port, and that is stopped and
+/// removed when the process ends (however it ends). Nothing to set up.
+///
+/// # Panics
+/// When neither is available (the build script then compiled the
+/// PostgreSQL tests as ignored, so this is only reached when asked for).
+pub fn postgres_admin_url() -> String {
+    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+        if !url.trim().is_empty() {
+            return url;
+        }
+    }
+    static PRIVATE: OnceLock<String> = OnceLock::new();
+    PRIVATE
+        .get_or_init(|| {
+            let server = PrivatePostgres::start();
+            let url = server.url();
+            server.stop_when_process_exits();
+            url
+        })
+        .clone()
+}
+
+/// Whether this process runs as root (PostgreSQL refuses to; nginx drops privileges).
+pub fn running_as_root() -> bool {
+    tools::tool_running_as_root()
 }
 
 /// One hostile request, written byte for byte (so it can carry what an HTTP
@@ -298,7 +337,8 @@ impl Nginx {
     /// # Panics
     /// As [`Nginx::start`].
     pub async fn start_at(template: &str, vars: &[(&str, String)], port: u16) -> Self {
-        let bin = std::env::var("NGINX_BIN").unwrap_or_else(|_| panic!("NGINX_BIN is not set"));
+        let bin = tools::nginx_bin()
+            .unwrap_or_else(|| panic!("nginx is not here: install it or set NGINX_BIN"));
         let dir = shared_tempdir();
         let listen = format!("127.0.0.1:{port}");
         let prefix = dir.path().display().to_string();
@@ -404,4 +444,217 @@ pub async fn echo_identity_upstream() -> String {
     let app = axum::Router::new().fallback(axum::routing::get(echo));
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
+}
+
+/// A PostgreSQL server of the test's own (initdb into a temporary directory,
+/// a free port on 127.0.0.1), so a test can stop and start it without
+/// touching the shared server other tests use. Needs PostgreSQL's server
+/// binaries (found as [`tools::postgres_bin_dir`] says).
+pub struct PrivatePostgres {
+    /// `None` once a watcher process owns the server.
+    dir: Option<tempfile::TempDir>,
+    bin: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl PrivatePostgres {
+    /// initdb and start.
+    ///
+    /// # Panics
+    /// When the binaries are absent or the server cannot be created.
+    pub fn start() -> Self {
+        let bin = tools::postgres_bin_dir().unwrap_or_else(|| {
+            panic!("PostgreSQL's server binaries (initdb, pg_ctl) are not here: set PG_BIN_DIR")
+        });
+        let server = Self {
+            dir: Some(shared_tempdir()),
+            bin,
+            port: free_port(),
+            as_postgres_user: running_as_root(),
+        };
+        let data = server.data_dir();
+        server.run(
+            "initdb",
+            &[
+                "-D",
+                &data,
+                "-U",
+                "signet",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        server.resume();
+        server
+    }
+
+    fn data_dir(&self) -> String {
+        self.root().join("data").display().to_string()
+    }
+
+    /// `program` from PG_BIN_DIR, as the `postgres` user when we are root
+    /// (the server refuses to run as root).
+    fn command(&self, program: &str) -> Command {
+        let program = self.bin.join(program);
+        if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(program);
+            command
+        } else {
+            Command::new(program)
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            output.status.success(),
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Hand the server to a watcher process that stops it and removes its
+    /// directory once this process has exited, for a server shared by a whole
+    /// test binary (no destructor runs for a `static`). The watcher has its
+    /// own process group, so a Ctrl-C at the terminal still lets it clean up.
+    fn stop_when_process_exits(mut self) {
+        use std::os::unix::process::CommandExt;
+        let stop = self.command("pg_ctl");
+        // Kept (not deleted when `self` drops): the watcher removes it.
+        let dir = self
+            .dir
+            .take()
+            .map(tempfile::TempDir::keep)
+            .unwrap_or_else(|| panic!("the PostgreSQL server already has a watcher"));
+        let mut watcher = Command::new("sh");
+        watcher
+            .arg("-c")
+            .arg(
+                r#"pid=$1; dir=$2; shift 2
+while kill -0 "$pid" 2>/dev/null; do sleep 1; done
+"$@" >/dev/null 2>&1
+rm -rf "$dir""#,
+            )
+            .arg("signet-test-postgres-watcher")
+            .arg(std::process::id().to_string())
+            .arg(&dir)
+            .arg(stop.get_program())
+            .args(stop.get_args())
+            .args([
+                "-D",
+                &dir.join("data").display().to_string(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        watcher
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the PostgreSQL watcher: {e}"));
+    }
+
+    /// The server's directory (data, socket, log).
+    fn root(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .map(tempfile::TempDir::path)
+            .unwrap_or_else(|| panic!("the PostgreSQL server is owned by its watcher"))
+    }
+
+    /// Start (again), waiting until it accepts connections.
+    pub fn resume(&self) {
+        let socket_dir = self.root().display().to_string();
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -c unix_socket_directories={socket_dir} -c fsync=off",
+            self.port
+        );
+        let log = self.root().join("postgres.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data_dir(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    /// Stop with `-m fast`: open sessions are ended, as when an operator
+    /// restarts the server or it fails over.
+    pub fn halt(&self) {
+        self.run(
+            "pg_ctl",
+            &["-D", &self.data_dir(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// A URL for the server's `postgres` database as the `signet` superuser.
+    pub fn url(&self) -> String {
+        format!("postgres://signet@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A URL for `database` as `role`.
+    pub fn url_as(&self, role: &str, database: &str) -> String {
+        format!("postgres://{role}@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Run `script` (a shell script that calls `psql`, as the compose image's
+    /// init scripts do) against this server as the `signet` superuser.
+    pub fn run_init_script(&self, script: &Path, env: &[(&str, String)]) -> Output {
+        let mut command = Command::new("sh");
+        command
+            .arg(script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    self.bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("PGHOST", "127.0.0.1")
+            .env("PGPORT", self.port.to_string())
+            .env("POSTGRES_USER", "signet")
+            .env("POSTGRES_DB", "postgres");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()))
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        if self.dir.is_none() {
+            return; // the watcher stops it
+        }
+        let data = self.data_dir();
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }

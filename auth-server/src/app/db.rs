@@ -5,7 +5,9 @@ use sea_orm::{DatabaseConnection, DbErr};
 use crate::config::Config;
 use crate::migration::Migrator;
 
-pub async fn connect(config: &Config) -> Result<DatabaseConnection, DbErr> {
+pub async fn connect(
+    config: &Config,
+) -> Result<DatabaseConnection, signet_service::db::ConnectError> {
     signet_service::db::connect(
         secrecy::ExposeSecret::expose_secret(&config.database_url),
         config.db_max_connections,

@@ -42,6 +42,7 @@ pub use guard::REALM;
 pub fn app(state: AppState) -> Router {
     let verified = JwtAuthLayer::new(state.keys.verifier().clone()).realm(REALM);
     let max_body_bytes = state.config.max_body_bytes;
+    let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
 
     // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
@@ -156,5 +157,5 @@ pub fn app(state: AppState) -> Router {
     );
 
     let routes = public.merge(protected).with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
 }

@@ -25,6 +25,7 @@ pub struct Application {
     metrics_listener: TcpListener,
     state: AppState,
     grace: Duration,
+    key_source: String,
 }
 
 impl Application {
@@ -50,6 +51,7 @@ impl Application {
         let hasher = PasswordHasher::new(config.argon2, config.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("ARGON2_*: {e}"))?;
         let keys = load_keys(&config, &database).await?;
+        let key_source = key_source(&config, keys.manager().is_some());
         tracing::info!(
             kid = %keys.ring().active().kid,
             published = keys.ring().published().len(),
@@ -75,11 +77,17 @@ impl Application {
             config: Arc::new(config),
         };
         Ok(Self {
+            key_source,
             grace: state.config.shutdown_grace,
             listener,
             metrics_listener,
             state,
         })
+    }
+
+    /// Where the signing keys came from, for the start-up line.
+    pub fn key_source(&self) -> &str {
+        &self.key_source
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -184,6 +192,19 @@ pub async fn load_keys(
     .await
     .context("KEY_ENCRYPTION_KEY: the key store cannot be used")?;
     Ok(Keys::managed(manager))
+}
+
+/// Where the signing keys came from, in the variable's words.
+fn key_source(config: &Config, managed: bool) -> String {
+    use crate::config::PrivateKeySource;
+    if managed {
+        return "the database (sealed with KEY_ENCRYPTION_KEY)".to_owned();
+    }
+    match &config.private_key {
+        PrivateKeySource::Inline(_) => "JWT_PRIVATE_KEY".to_owned(),
+        PrivateKeySource::File(path) => format!("JWT_PRIVATE_KEY_FILE {}", path.display()),
+        PrivateKeySource::Directory => format!("KEYS_DIR {}", config.keys_dir.display()),
+    }
 }
 
 /// The key an empty store starts with: the configured one, or a new one.

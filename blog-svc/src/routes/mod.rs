@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub fn app(state: AppState) -> Router {
     let authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(posts::REALM);
     let max_body_bytes = state.config.max_body_bytes;
+    let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
@@ -39,5 +40,5 @@ pub fn app(state: AppState) -> Router {
         )
         .merge(crate::web::routes::router())
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
-use signet_service::testing::{free_port, Backend};
+use signet_service::testing::{free_port, tools, Backend};
 
 use crate::stack::{Stack, PASSWORD};
 
@@ -30,8 +30,8 @@ impl Drop for Driver {
 }
 
 async fn browser() -> (Client, Driver) {
-    let driver_bin = std::env::var("CHROMEDRIVER_BIN").expect("CHROMEDRIVER_BIN");
-    let chromium = std::env::var("CHROMIUM_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let driver_bin = tools::chromedriver_bin().expect("chromedriver: set CHROMEDRIVER_BIN");
+    let chromium = tools::chromium_bin().expect("Chromium: set CHROMIUM_BIN");
     let port = free_port();
     let child = Command::new(driver_bin)
         .arg(format!("--port={port}"))
@@ -130,7 +130,7 @@ async fn arrive(client: &Client, prefix: &str) -> String {
 #[tokio::test]
 #[cfg_attr(
     not(signet_browser),
-    ignore = "needs Chromium and chromedriver: set CHROMEDRIVER_BIN (the CI installs Debian's chromium and chromium-driver)"
+    ignore = "needs Chromium and chromedriver: install them (Debian: chromium, chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN"
 )]
 async fn chromium_signs_in_to_the_blog_writes_a_post_and_signs_out() {
     let stack = Stack::spawn(Backend::Sqlite).await;
@@ -196,7 +196,7 @@ async fn chromium_signs_in_to_the_blog_writes_a_post_and_signs_out() {
 #[tokio::test]
 #[cfg_attr(
     not(all(signet_browser, signet_nginx)),
-    ignore = "needs Chromium, chromedriver and nginx: set CHROMEDRIVER_BIN and NGINX_BIN (the CI installs them)"
+    ignore = "needs Chromium, chromedriver and nginx: install them (Debian: chromium, chromium-driver, nginx) or set CHROMIUM_BIN, CHROMEDRIVER_BIN and NGINX_BIN"
 )]
 async fn chromium_signs_in_through_the_gateway_to_a_protected_application() {
     let stack = Stack::spawn_gateway().await;
