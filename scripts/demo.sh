@@ -16,7 +16,11 @@ pretty() { python3 -m json.tool 2>/dev/null || cat; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '$ %s\n' "$*" >&2; }
 
-# A feed for the scraper, served from a temporary folder.
+# The feed dev.sh serves for the scraper; served here from a temporary folder
+# only when nothing answers on its port (a stack started some other way).
+if curl -fsS -o /dev/null "http://127.0.0.1:$feed_port/feed.xml" 2>/dev/null; then
+    feed_dir=
+else
 feed_dir=$(mktemp -d)
 cat > "$feed_dir/feed.xml" <<FEED
 <?xml version="1.0"?>
@@ -30,7 +34,8 @@ FEED
 python3 -m http.server "$feed_port" --bind 127.0.0.1 --directory "$feed_dir" >/dev/null 2>&1 &
 feed_pid=$!
 trap 'kill $feed_pid 2>/dev/null || true; rm -rf "$feed_dir"' EXIT
-sleep 0.5
+for _ in $(seq 1 25); do curl -fsS -o /dev/null "http://127.0.0.1:$feed_port/feed.xml" 2>/dev/null && break; sleep 0.2; done
+fi
 
 email="demo-$(date +%s)@example.com"
 password="correct horse battery staple"
@@ -44,7 +49,12 @@ step "2. Log in"
 show "curl -X POST $auth/api/v1/auth/login -d '{\"email\":\"$email\",\"password\":\"…\"}'"
 login=$(curl -fsS -X POST "$auth/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"$password\"}")
-echo "$login" | python3 -c 'import json,sys; d=json.load(sys.stdin); d["access_token"]=d["access_token"][:24]+"…"; print(json.dumps(d, indent=2))'
+# Live credentials are shown shortened, never whole (terminal scrollback and
+# screen shares keep them).
+echo "$login" | python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in ("access_token", "refresh_token", "id_token"):
+    if k in d: d[k] = d[k][:12] + "… (shortened)"
+print(json.dumps(d, indent=2))'
 token=$(echo "$login" | json '["access_token"]')
 
 step "3. Write a post on the blog (verified locally by blog-svc with the JWKS)"

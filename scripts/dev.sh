@@ -7,6 +7,10 @@
 # (data/blog-client.json and data/blog-client.secret), and an API key with
 # events:read (data/events.key) with which blog-svc and scraper-svc follow
 # revocations.
+# It also serves a demo feed on 127.0.0.1:${FEED_PORT:-8090} (data/demo-feed/)
+# for the scraper. SKIP_BUILD=1 skips the build (use what target/ holds).
+# If a service cannot start (a port in use, a bad setting), the script stops
+# everything and its error is the last thing printed.
 # Ctrl-C stops all three cleanly. Development only: never use these files in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +21,17 @@ auth_addr=${AUTH_ADDR:-127.0.0.1:8080}
 blog_addr=${BLOG_ADDR:-127.0.0.1:8081}
 scraper_addr=${SCRAPER_ADDR:-127.0.0.1:8082}
 admin_email=${ADMIN_EMAIL:-admin@signet.local}
-# demo.sh serves this feed; without it, runs record the source as failed.
-sources=${SCRAPER_SOURCES:-http://127.0.0.1:8090/feed.xml}
+feed_port=${FEED_PORT:-8090}
+# The demo feed this script serves (below), so the scraper's first run finds it.
+sources=${SCRAPER_SOURCES:-http://127.0.0.1:$feed_port/feed.xml}
 
-echo "== building ($profile)"
-if [ "$profile" = release ]; then cargo build --release --bins; else cargo build --bins; fi
+if [ "${SKIP_BUILD:-0}" = 1 ]; then
+    echo "== SKIP_BUILD=1: using the binaries in target/$profile"
+elif [ "$profile" = release ]; then
+    echo "== building ($profile)"; cargo build --release --bins
+else
+    echo "== building ($profile)"; cargo build --bins
+fi
 bin=target/$profile
 mkdir -p "$data"
 umask 077
@@ -69,27 +79,60 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-wait_ready() {
-    for _ in $(seq 1 100); do
-        curl -fsS "http://$1/readyz" >/dev/null 2>&1 && return 0
-        sleep 0.2
-    done
-    echo "$2 did not become ready" >&2
-    return 1
+# Nothing may answer on a service's address before it starts: otherwise the
+# readiness check below would reach that other process.
+port_free() {
+    if curl -sS -o /dev/null --max-time 1 "http://$1/" 2>/dev/null; then
+        echo "error: $2 cannot start: something already listens on $1 (another dev.sh?). Stop it, or set ${3} to another address." >&2
+        exit 1
+    fi
 }
 
+# Ready means: the process we started is alive and answers /readyz. If it
+# exits first, its own error line (on stderr above) says why; stop here.
+wait_ready() {
+    local addr=$1 name=$2 pid=$3
+    for _ in $(seq 1 150); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "error: $name exited during start-up (its error is above); stopping." >&2
+            exit 1
+        fi
+        curl -fsS "http://$addr/readyz" >/dev/null 2>&1 && return 0
+        sleep 0.2
+    done
+    echo "error: $name did not become ready on $addr within 30 s; stopping." >&2
+    exit 1
+}
+
+# The demo feed, served from data/demo-feed/.
+port_free "127.0.0.1:$feed_port" "the demo feed" FEED_PORT
+mkdir -p "$data/demo-feed"
+cat > "$data/demo-feed/feed.xml" <<FEED
+<?xml version="1.0"?>
+<rss version="2.0"><channel><title>Signet demo feed</title>
+<item><title>Keys rotate, tokens keep working</title><link>http://127.0.0.1:$feed_port/items/rotation</link>
+<description>Verifiers refetch the JWKS when a new kid appears.</description></item>
+<item><title>Local verification</title><link>http://127.0.0.1:$feed_port/items/local</link>
+<description>No call to the auth server per request.</description></item>
+</channel></rss>
+FEED
+python3 -m http.server "$feed_port" --bind 127.0.0.1 --directory "$data/demo-feed" >/dev/null 2>&1 & pids+=($!)
+
+port_free "$auth_addr" auth-server AUTH_ADDR
+port_free "$blog_addr" blog-svc BLOG_ADDR
+port_free "$scraper_addr" scraper-svc SCRAPER_ADDR
 env "${auth_env[@]}" "$bin/auth-server" serve & pids+=($!)
-wait_ready "$auth_addr" auth-server
+wait_ready "$auth_addr" auth-server $!
 env BIND_ADDR="$blog_addr" DATABASE_URL="sqlite://$data/blog.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
     PUBLIC_URL="http://$blog_addr" OIDC_CLIENT_ID="$blog_client_id" OIDC_CLIENT_SECRET_FILE="$data/blog-client.secret" \
     AUTH_EVENTS_API_KEY_FILE="$data/events.key" \
     "$bin/blog-svc" serve & pids+=($!)
-wait_ready "$blog_addr" blog-svc
+wait_ready "$blog_addr" blog-svc $!
 env BIND_ADDR="$scraper_addr" DATABASE_URL="sqlite://$data/scraper.db?mode=rwc" AUTH_ISSUER="http://$auth_addr" \
     BLOG_URL="http://$blog_addr" SCRAPER_API_KEY="$(cat "$data/scraper.key")" SCRAPER_SOURCES="$sources" AUTH_DPOP=true \
     AUTH_EVENTS_API_KEY_FILE="$data/events.key" \
     SCRAPE_INTERVAL="${SCRAPE_INTERVAL:-15m}" "$bin/scraper-svc" & pids+=($!)
-wait_ready "$scraper_addr" scraper-svc
+wait_ready "$scraper_addr" scraper-svc $!
 
 cat <<INFO
 

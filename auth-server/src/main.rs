@@ -13,7 +13,12 @@ use auth_server::{api_keys, clients, keys, telemetry, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "auth-server", version, about = "Signet RS256 token authority")]
+#[command(
+    name = "auth-server",
+    version,
+    about = "Signet RS256 token authority",
+    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "Configuration")
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -21,7 +26,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (the default).
+    /// Serve the API (the default command).
+    ///
+    /// Reads the configuration, loads the signing keys (on first run with
+    /// GENERATE_DEV_KEY=true, makes a development key in KEYS_DIR), applies
+    /// database migrations, then answers HTTP on BIND_ADDR and /metrics on
+    /// METRICS_ADDR. SIGTERM or SIGINT (Ctrl-C) stops accepting connections
+    /// and lets in-flight requests finish within SHUTDOWN_GRACE_PERIOD.
     Serve,
     /// Apply database migrations and exit.
     Migrate,

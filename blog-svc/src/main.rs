@@ -8,7 +8,12 @@ use blog_svc::{telemetry, Application};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "blog-svc", version, about = "Signet demo blog")]
+#[command(
+    name = "blog-svc",
+    version,
+    about = "Signet demo blog",
+    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "blog-svc")
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -16,7 +21,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API (the default).
+    /// Serve the API and the web pages (the default command).
+    ///
+    /// Applies database migrations, fetches auth-server's keys (in the
+    /// background with AUTH_LAZY_START=true: reads work at once, writes answer
+    /// 503 until the keys are there), then answers HTTP on BIND_ADDR and
+    /// /metrics on METRICS_ADDR. SIGTERM or SIGINT lets in-flight requests
+    /// finish within SHUTDOWN_GRACE_PERIOD.
     Serve,
     /// Apply database migrations and exit.
     Migrate,

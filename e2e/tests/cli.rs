@@ -28,6 +28,20 @@ fn every_binary_answers_help_and_version_without_any_configuration() {
             text.contains("Usage:") && text.contains("migrate"),
             "{name}: {text}"
         );
+        // The environment, with defaults, from the README's table.
+        for variable in ["BIND_ADDR", "DATABASE_URL", "METRICS_ADDR"] {
+            assert!(
+                text.contains(&format!("  {variable}")),
+                "{name}: {variable} in {text}"
+            );
+        }
+        assert!(text.contains("default: "), "{name}: {text}");
+        let serve = bare(name, &["serve", "--help"]);
+        let serve = String::from_utf8_lossy(&serve.stdout);
+        assert!(
+            serve.contains("BIND_ADDR") && serve.contains("SIGTERM"),
+            "{name} serve --help: {serve}"
+        );
         let version = bare(name, &["--version"]);
         assert!(version.status.success(), "{name} --version: {version:?}");
         assert!(

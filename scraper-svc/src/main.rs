@@ -12,7 +12,7 @@ use scraper_svc::{telemetry, Application};
     name = "scraper-svc",
     version,
     about = "Signet demo scraper: imports feeds and pages into blog-svc with a service token",
-    after_help = "Configured from the environment and ./.env (SCRAPER_API_KEY is required to serve); every variable and its default is in the README, section scraper-svc."
+    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "scraper-svc")
 )]
 struct Cli {
     #[command(subcommand)]
@@ -21,7 +21,14 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the API and scrape on schedule (the default).
+    /// Serve the API and scrape on schedule (the default command).
+    ///
+    /// Applies database migrations, then answers HTTP on BIND_ADDR and
+    /// /metrics on METRICS_ADDR, and scrapes SCRAPER_SOURCES every
+    /// SCRAPE_INTERVAL (the first run at start-up), pushing
+    /// items to BLOG_URL with a service token from its API key. SIGTERM or
+    /// SIGINT lets in-flight requests and a run under way finish within
+    /// SHUTDOWN_GRACE_PERIOD.
     Serve,
     /// Apply database migrations and exit (needs only DATABASE_URL).
     Migrate,
