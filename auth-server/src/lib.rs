@@ -18,6 +18,7 @@ pub mod keys;
 pub mod migration;
 pub mod oauth;
 pub mod sessions;
+pub mod terminal;
 pub mod testing;
 pub(crate) mod web;
 

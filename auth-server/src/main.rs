@@ -1,12 +1,11 @@
 //! `auth-server`: command-line entry point. Parses arguments, loads `.env`,
 //! and hands over to the library; nothing else lives here.
 
-use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use auth_server::accounts::password::{Password, PasswordHasher};
-use auth_server::accounts::{create_admin, AccountError, NewUser};
+use auth_server::accounts::{admin, create_admin, AccountError, NewUser};
 use auth_server::app::db;
 use auth_server::config::Config;
 use auth_server::{api_keys, clients, keys, telemetry, Application};
@@ -145,32 +144,74 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum UsersCommand {
-    /// Create the first admin. The password is read from ADMIN_PASSWORD or stdin, never argv.
+    /// Create an admin. The password comes from ADMIN_PASSWORD, or is typed
+    /// twice at the terminal (hidden), or is read from a pipe; never from argv.
     CreateAdmin {
         #[arg(long)]
         email: String,
         #[arg(long)]
         display_name: Option<String>,
     },
+    /// Recovery: set a user's password without the old one, and end all of
+    /// their sessions. The password comes from USER_PASSWORD, or is typed
+    /// twice at the terminal (hidden), or is read from a pipe.
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Recovery: give a user the admin role.
+    Promote {
+        #[arg(long)]
+        email: String,
+    },
+    /// Disable a user: no sign-in, every session ended at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled user again.
+    Enable {
+        #[arg(long)]
+        email: String,
+    },
 }
 
-fn read_admin_password() -> anyhow::Result<Password> {
-    if let Ok(password) = std::env::var("ADMIN_PASSWORD") {
-        return Ok(Password::new(password));
-    }
-    let mut stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        eprint!("Admin password (input is not hidden; prefer ADMIN_PASSWORD or a pipe): ");
-    }
-    let mut buffer = String::new();
-    stdin
-        .read_to_string(&mut buffer)
-        .context("reading the password from stdin")?;
-    let password = buffer.trim_end_matches(['\n', '\r']).to_owned();
-    if password.is_empty() {
-        bail!("ADMIN_PASSWORD is not set and stdin was empty");
-    }
-    Ok(Password::new(password))
+/// The database (migrated) and the user with `email`, or a line saying there is none.
+async fn user_by_email(
+    config: &Config,
+    email: &str,
+) -> anyhow::Result<(
+    sea_orm::DatabaseConnection,
+    auth_server::accounts::entity::Model,
+)> {
+    let mut database = db::connect(config).await.context("DATABASE_URL")?;
+    db::migrate(&mut database)
+        .await
+        .context("migrations failed")?;
+    let normalized = auth_server::accounts::normalize_email(email);
+    let user = auth_server::accounts::find_by_email(&database, &normalized)
+        .await
+        .context("DATABASE_URL")?
+        .ok_or_else(|| anyhow::anyhow!("no user with the email {normalized}"))?;
+    Ok((database, user))
+}
+
+/// Apply an administrative change from the command line (audited as `cli`).
+async fn change_user(
+    database: &sea_orm::DatabaseConnection,
+    id: uuid::Uuid,
+    change: admin::UserChange,
+) -> anyhow::Result<auth_server::accounts::entity::Model> {
+    admin::update_user(
+        database,
+        admin::Operator::CommandLine,
+        id,
+        change,
+        None,
+        chrono::Utc::now(),
+    )
+    .await
+    .map_err(describe_account)
 }
 
 /// An API error as one CLI line (422 field problems joined).
@@ -342,11 +383,82 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Users(UsersCommand::SetPassword { email }) => {
+            let password = auth_server::terminal::read_new_password("USER_PASSWORD")?;
+            let (database, user) = user_by_email(&config, &email).await?;
+            let hasher =
+                PasswordHasher::new(config.argon2, 1).map_err(|e| anyhow::anyhow!("{e}"))?;
+            admin::reset_password(
+                &database,
+                &hasher,
+                admin::Operator::CommandLine,
+                user.id,
+                &password,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(describe_account)?;
+            println!(
+                "password set for {} ({}); their sessions are ended",
+                user.email, user.id
+            );
+        }
+        Command::Users(UsersCommand::Promote { email }) => {
+            let (database, user) = user_by_email(&config, &email).await?;
+            let mut roles = user.role_list();
+            if !roles.iter().any(|role| role == "admin") {
+                roles.push("admin".to_owned());
+            }
+            let updated = change_user(
+                &database,
+                user.id,
+                admin::UserChange {
+                    roles: Some(roles),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            println!(
+                "{} ({}) has roles {}",
+                updated.email,
+                updated.id,
+                updated.role_list().join(",")
+            );
+        }
+        Command::Users(UsersCommand::Disable { email }) => {
+            let (database, user) = user_by_email(&config, &email).await?;
+            let updated = change_user(
+                &database,
+                user.id,
+                admin::UserChange {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            println!(
+                "disabled {} ({}); their sessions are ended",
+                updated.email, updated.id
+            );
+        }
+        Command::Users(UsersCommand::Enable { email }) => {
+            let (database, user) = user_by_email(&config, &email).await?;
+            let updated = change_user(
+                &database,
+                user.id,
+                admin::UserChange {
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            println!("enabled {} ({})", updated.email, updated.id);
+        }
         Command::Users(UsersCommand::CreateAdmin {
             email,
             display_name,
         }) => {
-            let password = read_admin_password()?;
+            let password = auth_server::terminal::read_new_password("ADMIN_PASSWORD")?;
             let mut database = db::connect(&config).await.context("DATABASE_URL")?;
             db::migrate(&mut database)
                 .await

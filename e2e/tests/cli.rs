@@ -197,3 +197,211 @@ fn database_and_key_mistakes_fail_start_up_with_one_clear_line() {
         }
     }
 }
+
+/// A password login of `email` with `password`: the status and the body.
+async fn password_login(
+    http: &reqwest::Client,
+    auth: &str,
+    email: &str,
+    password: &str,
+) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = http
+        .post(format!("{auth}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password, "audience": signet_e2e::ACCOUNT_AUDIENCE }))
+        .send()
+        .await
+        .expect("login");
+    let status = response.status();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// The roles claim of an access token.
+fn roles(token: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("payload");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64"),
+    )
+    .expect("claims");
+    serde_json::from_value(claims["roles"].clone()).unwrap_or_default()
+}
+
+/// The operator's way back in, with the server running: set a forgotten
+/// password (which signs the holder of the old one out), make a user admin,
+/// disable and enable them. Each is one command; each takes effect at once.
+#[tokio::test]
+async fn recovery_commands_set_a_password_promote_disable_and_enable_a_user() {
+    let http = reqwest::Client::new();
+    let dir = signet_e2e::shared_tempdir();
+    let mut env = vec![(
+        "DATABASE_URL",
+        format!("sqlite://{}/auth.db", dir.path().display()),
+    )];
+    env.extend(signet_e2e::test_tuning());
+    let mut auth = signet_e2e::Service::start("auth-server", dir.path(), &env);
+    auth.wait_ready().await;
+    let email = "ada@example.com";
+    assert_eq!(
+        signet_e2e::sign_up(&http, &auth.url, email).await,
+        reqwest::StatusCode::CREATED
+    );
+    let before =
+        signet_e2e::log_in_for(&http, &auth.url, email, Some(signet_e2e::ACCOUNT_AUDIENCE)).await;
+    let old_refresh = before["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+
+    // The password, from a pipe as a script would give it.
+    let new_password = "a brand new passphrase, typed once";
+    let mut child = Command::new(binary("auth-server"))
+        .args(["users", "set-password", "--email", "Ada@Example.com"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &env[0].1)
+        .env("ARGON2_MEMORY_KIB", "4096")
+        .env("ARGON2_ITERATIONS", "1")
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{new_password}\n").as_bytes())
+        .expect("write");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{output:?}");
+    let (status, _) = password_login(&http, &auth.url, email, signet_e2e::PASSWORD).await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let refreshed = http
+        .post(format!("{}/oauth/token", auth.url))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &old_refresh),
+        ])
+        .send()
+        .await
+        .expect("refresh");
+    assert_eq!(
+        refreshed.status(),
+        reqwest::StatusCode::BAD_REQUEST,
+        "the sessions of the old password are ended"
+    );
+    let (status, body) = password_login(&http, &auth.url, email, new_password).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    assert!(!roles(body["access_token"].as_str().expect("token")).contains(&"admin".to_owned()));
+
+    auth.run(&["users", "promote", "--email", email], &[]);
+    let (_, body) = password_login(&http, &auth.url, email, new_password).await;
+    assert!(roles(body["access_token"].as_str().expect("token")).contains(&"admin".to_owned()));
+
+    auth.run(&["users", "disable", "--email", email], &[]);
+    let (status, _) = password_login(&http, &auth.url, email, new_password).await;
+    assert!(status.is_client_error(), "disabled: {status}");
+    auth.run(&["users", "enable", "--email", email], &[]);
+    let (status, _) = password_login(&http, &auth.url, email, new_password).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+
+    // An unknown email is one line saying so.
+    let missing = Command::new(binary("auth-server"))
+        .args(["users", "promote", "--email", "nobody@example.com"])
+        .env_clear()
+        .env("DATABASE_URL", &env[0].1)
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("no user with the email nobody@example.com"),
+        "{stderr}"
+    );
+}
+
+/// At a terminal, `users create-admin` asks twice with the input hidden and
+/// Enter finishes each answer. Run on a real pseudo-terminal: the prompt is
+/// answered only once it is shown, and nothing typed comes back on the screen.
+#[test]
+fn create_admin_at_a_terminal_hides_the_password_and_enter_finishes_it() {
+    use std::io::{Read as _, Write as _};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("openpt");
+    grantpt(&master).expect("grantpt");
+    unlockpt(&master).expect("unlockpt");
+    let name = ptsname(&master, Vec::new()).expect("ptsname");
+    let terminal = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().expect("utf-8 name"))
+        .expect("open the terminal");
+    let mut child = Command::new(binary("auth-server"))
+        .args(["users", "create-admin", "--email", "root@example.com"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/auth.db", dir.path().display()),
+        )
+        .env("ARGON2_MEMORY_KIB", "4096")
+        .env("ARGON2_ITERATIONS", "1")
+        .current_dir(dir.path())
+        .stdin(terminal.try_clone().expect("clone"))
+        .stdout(terminal.try_clone().expect("clone"))
+        .stderr(terminal)
+        .spawn()
+        .expect("spawn");
+    let mut screen = std::fs::File::from(master);
+    let mut keyboard = screen.try_clone().expect("clone");
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 1024];
+        // Ends with an error (EIO) once the child has closed the terminal.
+        while let Ok(n @ 1..) = screen.read(&mut buffer) {
+            if tx.send(buffer[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut shown = String::new();
+    let wait_for = |text: &str, shown: &mut String| {
+        while !shown.contains(text) {
+            let chunk = rx
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("no {text:?} on the terminal; it shows {shown:?}"));
+            shown.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    let password = "hidden admin passphrase";
+    wait_for("New password", &mut shown);
+    keyboard
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("type");
+    wait_for("The same again", &mut shown);
+    keyboard
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("type");
+    wait_for("created admin root@example.com", &mut shown);
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "{shown}");
+    assert!(
+        !shown.contains(password),
+        "the password was echoed: {shown:?}"
+    );
+}

@@ -52,20 +52,41 @@ pub struct UserChange {
     pub display_name: Option<String>,
 }
 
-/// Apply `change` to account `id` as `admin`. Disabling ends every session of
+/// Who administers an account: a signed-in admin over the API, or the
+/// operator at the server's command line (audited as actor `cli`).
+#[derive(Debug, Clone, Copy)]
+pub enum Operator<'a> {
+    Admin(&'a user::Model),
+    CommandLine,
+}
+
+impl Operator<'_> {
+    fn actor(&self) -> String {
+        match self {
+            Self::Admin(admin) => admin.id.to_string(),
+            Self::CommandLine => "cli".to_owned(),
+        }
+    }
+
+    fn is(&self, id: Uuid) -> bool {
+        matches!(self, Self::Admin(admin) if admin.id == id)
+    }
+}
+
+/// Apply `change` to account `id` as `operator`. Disabling ends every session of
 /// the account; the change, the sessions it ends and its audit rows are one
 /// transaction, and a change that changes nothing records nothing. An admin
 /// cannot remove their own admin role or disable themselves.
 pub async fn update_user(
     db: &DatabaseConnection,
-    admin: &user::Model,
+    operator: Operator<'_>,
     id: Uuid,
     change: UserChange,
     ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<user::Model, AccountError> {
     let user = find(db, id).await?;
-    let is_self = admin.id == id;
+    let is_self = operator.is(id);
     let (was_disabled, old_roles) = (user.disabled, user.role_list());
     let mut errors = Vec::new();
     let mut active = user.into_active_model();
@@ -100,7 +121,7 @@ pub async fn update_user(
         return Err(AccountError::Invalid(errors));
     }
     active.updated_at = Set(now);
-    let (actor, subject, ip) = (admin.id.to_string(), id.to_string(), ip_text(ip));
+    let (actor, subject, ip) = (operator.actor(), id.to_string(), ip_text(ip));
     let event = |name| {
         AuditEvent::new(name)
             .actor(&actor)
@@ -130,6 +151,53 @@ pub async fn update_user(
     }
     txn.commit().await?;
     Ok(updated)
+}
+
+/// Set account `id`'s password as `operator`, without the old one: the
+/// operator's recovery path (a forgotten admin password). Every session of the
+/// account ends (whoever knew the old password is signed out), and the new
+/// hash, the ended sessions and the `password.reset` audit row are one
+/// transaction. The password policy applies as at sign-up.
+pub async fn reset_password(
+    db: &DatabaseConnection,
+    hasher: &crate::accounts::password::PasswordHasher,
+    operator: Operator<'_>,
+    id: Uuid,
+    new: &crate::accounts::password::Password,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
+    let user = find(db, id).await?;
+    if let Some(problem) =
+        crate::accounts::password::policy_violation(new.expose(), Some(&user.email))
+    {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "password", problem,
+        )]));
+    }
+    let hash = hasher.hash(new).await?;
+    let mut active = user.into_active_model();
+    active.password_hash = Set(hash);
+    active.updated_at = Set(now);
+    let txn = db.begin().await?;
+    active.update(&txn).await?;
+    let ended = sessions::revoke_all_for_user(
+        &txn,
+        id,
+        crate::events::SubjectChange::CredentialChange,
+        "password reset by an operator",
+        now,
+    )
+    .await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("password.reset")
+            .actor(&operator.actor())
+            .subject(&id.to_string())
+            .detail(serde_json::json!({ "sessions_revoked": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// Delete account `id` as `admin` (not their own: that is

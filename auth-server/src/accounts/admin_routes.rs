@@ -91,7 +91,7 @@ pub(crate) async fn update_user(
 ) -> Result<ApiJson<UserView>, ApiError> {
     let updated = admin::update_user(
         &state.db,
-        &caller.user,
+        admin::Operator::Admin(&caller.user),
         id,
         UserChange {
             roles: body.roles,
