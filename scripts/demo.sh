@@ -54,7 +54,7 @@ login=$(curl -fsS -X POST "$auth/api/v1/auth/login" -H 'content-type: applicatio
 echo "$login" | python3 -c 'import json,sys; d=json.load(sys.stdin)
 for k in ("access_token", "refresh_token", "id_token"):
     if k in d: d[k] = d[k][:12] + "… (shortened)"
-print(json.dumps(d, indent=2))'
+print(json.dumps(d, indent=2, ensure_ascii=False))'
 token=$(echo "$login" | json '["access_token"]')
 
 step "3. Write a post on the blog (verified locally by blog-svc with the JWKS)"

@@ -405,3 +405,71 @@ fn create_admin_at_a_terminal_hides_the_password_and_enter_finishes_it() {
         "the password was echoed: {shown:?}"
     );
 }
+
+/// blog-svc pointed at the wrong issuer, lazy start or not: a running auth
+/// server that calls itself something else, or a path that is not an issuer,
+/// is a configuration error that stops start-up with one line saying what to
+/// set; only an auth server that is away lets a lazy start go on.
+#[tokio::test]
+async fn a_wrong_auth_issuer_is_a_configuration_error_not_an_outage() {
+    let dir = signet_e2e::shared_tempdir();
+    let mut auth = signet_e2e::Service::start(
+        "auth-server",
+        dir.path(),
+        &[(
+            "DATABASE_URL",
+            format!("sqlite://{}/auth.db", dir.path().display()),
+        )],
+    );
+    auth.wait_ready().await;
+    let port = auth.url.rsplit(':').next().expect("port").to_owned();
+    let cases = [
+        (
+            // The same server by another name than its JWT_ISSUER.
+            format!("http://localhost:{port}"),
+            vec![
+                "AUTH_ISSUER: configuration error",
+                &auth.url as &str,
+                "set AUTH_ISSUER to exactly that",
+            ],
+        ),
+        (
+            format!("{}/not-the-issuer", auth.url),
+            vec!["AUTH_ISSUER: configuration error", "404"],
+        ),
+    ];
+    for (issuer, expected) in cases {
+        let mut blog = signet_e2e::Service::start(
+            "blog-svc",
+            dir.path(),
+            &[
+                (
+                    "DATABASE_URL",
+                    format!("sqlite://{}/blog.db", dir.path().display()),
+                ),
+                ("AUTH_ISSUER", issuer.clone()),
+                ("AUTH_LAZY_START", "true".into()),
+            ],
+        );
+        let status = blog
+            .wait_for_exit(std::time::Duration::from_secs(60))
+            .await
+            .unwrap_or_else(|| panic!("{issuer}: blog-svc kept running: {}", blog.log()));
+        assert!(!status.success());
+        let log = blog.log();
+        let last = log.lines().last().unwrap_or_default();
+        assert!(last.starts_with("error: "), "{issuer}: {log}");
+        for words in expected {
+            assert!(last.contains(words), "{issuer}: {words:?} in {last}");
+        }
+        assert_eq!(
+            log.lines().filter(|l| l.starts_with("error: ")).count(),
+            1,
+            "{issuer}: {log}"
+        );
+        assert!(
+            !log.contains("keeping the last good key set"),
+            "there were never keys: {log}"
+        );
+    }
+}

@@ -204,6 +204,30 @@ pub enum KeyError {
         /// Why it was refused.
         reason: String,
     },
+    /// The server answered, with a client error (`404`, `401`, …) that
+    /// waiting will not change: the URL, or the issuer it came from, is wrong.
+    /// (`408`, `429` and `5xx` are [`Fetch`](Self::Fetch): retried.)
+    #[error("{url} answered HTTP status {status}: check the issuer or JWKS URL")]
+    Refused {
+        /// The URL that was fetched.
+        url: String,
+        /// The HTTP status.
+        status: u16,
+    },
+}
+
+impl KeyError {
+    /// Whether this error says the configuration is wrong (an issuer that
+    /// does not match its discovery document, a URL that does not parse or
+    /// that the server refuses) rather than that the server is unreachable
+    /// for now. A lazy verifier ([`VerifierBuilder::lazy`](crate::VerifierBuilder::lazy))
+    /// still fails to build on these: waiting would not fix them.
+    pub fn is_misconfiguration(&self) -> bool {
+        matches!(
+            self,
+            Self::IssuerMismatch { .. } | Self::InvalidUrl { .. } | Self::Refused { .. }
+        )
+    }
 }
 
 #[cfg(test)]

@@ -118,8 +118,18 @@ impl Fetcher {
             .send()
             .await
             .map_err(|e| fetch_error(describe_reqwest_error(&e)))?;
-        if !response.status().is_success() {
-            return Err(fetch_error(format!("HTTP status {}", response.status())));
+        let status = response.status();
+        if status.is_client_error()
+            && status != reqwest::StatusCode::REQUEST_TIMEOUT
+            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
+        {
+            return Err(KeyError::Refused {
+                url: url.to_string(),
+                status: status.as_u16(),
+            });
+        }
+        if !status.is_success() {
+            return Err(fetch_error(format!("HTTP status {status}")));
         }
         let too_large = || KeyError::TooLarge {
             url: url.to_string(),

@@ -80,7 +80,7 @@ pub(crate) async fn build_remote(
     let verifier = Verifier { inner };
     let first_delay = match verifier.refresh().await {
         Ok(max_age) => verifier.next_delay(max_age),
-        Err(error) if builder.lazy => {
+        Err(error) if builder.lazy && !error.is_misconfiguration() => {
             tracing::warn!(%error, "starting without verification keys; will retry");
             verifier.retry_delay()
         }
@@ -215,8 +215,15 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
         }
         Err(error) => {
             let mut expired = false;
+            let mut first_fetch = false;
+            let had_keys = remote
+                .state
+                .lock()
+                .ok()
+                .is_some_and(|state| state.last_success.is_some());
             if let Ok(mut status) = inner.status.lock() {
                 status.fetches += 1;
+                first_fetch = status.fetches == 1;
                 status.failed_fetches += 1;
                 status.last_failure = Some(SystemTime::now());
                 status.last_error = Some(error.to_string());
@@ -233,8 +240,13 @@ async fn fetch_and_swap(inner: Weak<Inner>) -> Result<Option<Duration>, KeyError
             if expired {
                 inner.keys.store(Arc::new(KeySet::default()));
                 tracing::error!(%error, "verification keys dropped: no successful refresh within the maximum staleness");
-            } else {
+            } else if had_keys {
                 tracing::warn!(%error, "refreshing verification keys failed; keeping the last good key set");
+            } else if first_fetch {
+                // The builder returns it (or a lazy start reports it): once.
+                tracing::debug!(%error, "the first fetch of verification keys failed");
+            } else {
+                tracing::warn!(%error, "fetching verification keys failed; none loaded yet");
             }
             Err(error)
         }

@@ -230,6 +230,9 @@ impl VerifierBuilder {
 
     /// Start even if the first fetch fails; tokens are refused with
     /// [`VerifyError::KeysUnavailable`] until a fetch succeeds.
+    ///
+    /// An error that waiting cannot fix ([`KeyError::is_misconfiguration`]: a
+    /// wrong issuer, a URL the server answers `404`) still fails the build.
     pub fn lazy(mut self, lazy: bool) -> Self {
         self.lazy = lazy;
         self

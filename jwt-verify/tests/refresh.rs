@@ -40,6 +40,44 @@ async fn start_fails_clearly_when_the_first_fetch_fails() {
     assert!(matches!(error, KeyError::InvalidUrl { .. }), "{error}");
 }
 
+/// A lazy start tolerates an auth server that is away, not one that is
+/// wrongly named: a 404, or a discovery document for another issuer, fails the
+/// build at once with an error that says it is the configuration.
+#[tokio::test]
+async fn a_lazy_verifier_still_refuses_a_wrong_url_or_issuer() {
+    let server = JwksServer::start(&[key(0)]).await;
+    server.fail_with(StatusCode::NOT_FOUND);
+    let error = Verifier::builder(KeySource::jwks(&server.url), validation())
+        .lazy(true)
+        .build()
+        .await
+        .expect_err("a 404 is not an outage");
+    assert!(
+        matches!(error, KeyError::Refused { status: 404, .. }),
+        "{error}"
+    );
+    assert!(error.is_misconfiguration());
+
+    let server = JwksServer::start(&[key(0)]).await;
+    server.set_discovery_issuer("http://localhost:1");
+    let error = Verifier::builder(KeySource::oidc_discovery(&server.base), validation())
+        .lazy(true)
+        .build()
+        .await
+        .expect_err("another issuer's document");
+    assert!(matches!(error, KeyError::IssuerMismatch { .. }), "{error}");
+    assert!(error.is_misconfiguration());
+
+    // Away (503, or nothing listening) is not the configuration's fault.
+    let server = JwksServer::start(&[key(0)]).await;
+    server.fail_with(StatusCode::SERVICE_UNAVAILABLE);
+    Verifier::builder(KeySource::jwks(&server.url), validation())
+        .lazy(true)
+        .build()
+        .await
+        .expect("lazy start through an outage");
+}
+
 // Virtual time: the sleeps below advance a paused clock, not the wall clock.
 #[tokio::test(start_paused = true)]
 async fn a_lazy_verifier_starts_without_keys_and_picks_them_up_later() {
@@ -337,7 +375,7 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
         .await
         .expect("valid");
 
-    // No discovery document there: a clear fetch error naming the status.
+    // No discovery document there: the server refuses, naming the status.
     let error = Verifier::new(
         KeySource::oidc_discovery(format!("{}/other", server.base)),
         validation(),
@@ -345,7 +383,7 @@ async fn discovery_finds_the_jwks_and_checks_the_issuer() {
     .await
     .expect_err("no discovery document");
     assert!(
-        matches!(&error, KeyError::Fetch { reason, .. } if reason.contains("404")),
+        matches!(&error, KeyError::Refused { status: 404, .. }),
         "{error}"
     );
 

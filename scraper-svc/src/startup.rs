@@ -32,8 +32,7 @@ impl Application {
                 dpop_origins: &config.dpop_origins,
                 token_cache: config.auth_token_cache,
             })
-            .await
-            .context("AUTH_JWKS_URL / AUTH_ISSUER: cannot load the auth server's keys")?;
+            .await?;
         let mut tokens = ServiceTokenSource::from_api_key(&config.token_url, &config.api_key)
             .map_err(|e| anyhow::anyhow!("SCRAPER_API_KEY / AUTH_TOKEN_URL: {e}"))?;
         if config.dpop {

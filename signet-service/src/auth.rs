@@ -102,8 +102,33 @@ pub struct VerifierOptions<'a> {
 }
 
 /// A verifier for tokens from `options.issuer` for one of its audiences
-/// (RFC 9068 `at+jwt` only).
-pub async fn remote_verifier(options: &VerifierOptions<'_>) -> Result<Verifier, KeyError> {
+/// (RFC 9068 `at+jwt` only). Its error is one line naming the variable: a
+/// wrong `AUTH_ISSUER` or `AUTH_JWKS_URL` is a configuration error (even with
+/// a lazy start), an unreachable auth server an outage.
+pub async fn remote_verifier(options: &VerifierOptions<'_>) -> anyhow::Result<Verifier> {
+    build_remote_verifier(options).await.map_err(|error| {
+        let variable = if options.jwks_url.is_some() {
+            "AUTH_JWKS_URL"
+        } else {
+            "AUTH_ISSUER"
+        };
+        if error.is_misconfiguration() {
+            let fix = match &error {
+                KeyError::IssuerMismatch { found, .. } => format!(
+                    "; the auth server calls itself {found:?}: set AUTH_ISSUER to exactly that (its JWT_ISSUER)"
+                ),
+                _ => format!("; set {variable} to the auth server's address (its JWT_ISSUER)"),
+            };
+            anyhow::anyhow!("{variable}: configuration error: {error}{fix}")
+        } else {
+            anyhow::anyhow!(
+                "{variable}: cannot load the auth server's keys: {error} (set AUTH_LAZY_START=true to start without them)"
+            )
+        }
+    })
+}
+
+async fn build_remote_verifier(options: &VerifierOptions<'_>) -> Result<Verifier, KeyError> {
     let source = match options.jwks_url {
         Some(url) => KeySource::jwks(url),
         None => KeySource::oidc_discovery(options.issuer),
