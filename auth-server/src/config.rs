@@ -183,6 +183,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
     pub access_log: bool,
+    /// `CORS_ALLOWED_ORIGINS`: browsers on these origins may call the
+    /// cross-origin endpoints (none by default).
+    pub cors: signet_service::config::CorsOrigins,
     pub argon2: Argon2Config,
     pub password_hash_concurrency: usize,
     pub jwks_max_age: Duration,
@@ -451,6 +454,7 @@ impl Config {
             log_format,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
             access_log: env.bool("ACCESS_LOG", false)?,
+            cors: env.cors_origins()?,
             argon2,
             password_hash_concurrency: env.positive("PASSWORD_HASH_CONCURRENCY", cores)?,
             jwks_max_age,

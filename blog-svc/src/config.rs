@@ -72,6 +72,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
     pub access_log: bool,
+    /// `CORS_ALLOWED_ORIGINS`: browsers on these origins may call the
+    /// cross-origin endpoints (none by default).
+    pub cors: signet_service::config::CorsOrigins,
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub shutdown_grace: Duration,
@@ -186,6 +189,7 @@ impl Config {
             log_format: env.log_format()?,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 256 * 1024)?,
             access_log: env.bool("ACCESS_LOG", false)?,
+            cors: env.cors_origins()?,
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,

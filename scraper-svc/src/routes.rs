@@ -129,14 +129,18 @@ pub fn app(state: AppState) -> Router {
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
-    let routes = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+    // The JSON API, callable from browser applications on CORS_ALLOWED_ORIGINS.
+    let api = Router::new()
         .route(
             "/api/v1/scrape",
             post(scrape_now).route_layer(admin.clone()),
         )
-        .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin))
+        .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin));
+    let api = signet_service::http::with_cors(api, &state.config.cors);
+    let routes = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(api)
         .with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
 }

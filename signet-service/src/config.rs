@@ -22,6 +22,20 @@ impl ConfigError {
     }
 }
 
+/// Which web origins may call a service's cross-origin endpoints from a
+/// browser (`CORS_ALLOWED_ORIGINS`). Credentials (cookies) are never allowed
+/// cross-origin: these endpoints take bearer tokens and client credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    /// No CORS headers at all: browsers keep other origins out (the default).
+    #[default]
+    None,
+    /// `*`: any origin (public documents such as the JWKS; never with credentials).
+    Any,
+    /// Exactly these origins (`scheme://host[:port]`, normalized).
+    List(Vec<String>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
@@ -42,6 +56,56 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     /// The value, or `None` when unset or blank.
     pub fn get(&self, name: &str) -> Option<String> {
         (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated exact origins
+    /// (`https://app.example.com`, `http://localhost:5173`), or `*` alone.
+    /// An origin with a path, query, user or a scheme other than http(s) is
+    /// refused: a browser's `Origin` never has them, so it would never match.
+    pub fn cors_origins(&self) -> Result<CorsOrigins, ConfigError> {
+        const NAME: &str = "CORS_ALLOWED_ORIGINS";
+        let Some(raw) = self.get(NAME) else {
+            return Ok(CorsOrigins::None);
+        };
+        let entries: Vec<&str> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
+        if entries == ["*"] {
+            return Ok(CorsOrigins::Any);
+        }
+        let mut origins = Vec::with_capacity(entries.len());
+        for entry in entries {
+            if entry == "*" || entry.contains('*') {
+                return Err(ConfigError::new(
+                    NAME,
+                    "`*` stands alone (any origin); otherwise list exact origins such as https://app.example.com",
+                ));
+            }
+            let url = url::Url::parse(entry).map_err(|_| {
+                ConfigError::new(
+                    NAME,
+                    format!("{entry:?} is not an origin such as https://app.example.com"),
+                )
+            })?;
+            let bare = matches!(url.path(), "" | "/")
+                && url.query().is_none()
+                && url.fragment().is_none()
+                && url.username().is_empty()
+                && url.password().is_none()
+                && !entry.trim_end_matches('/').ends_with('?');
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || !bare {
+                return Err(ConfigError::new(
+                    NAME,
+                    format!(
+                        "{entry:?} is not an origin: give scheme://host[:port] only, with no path"
+                    ),
+                ));
+            }
+            origins.push(url.origin().ascii_serialization());
+        }
+        Ok(CorsOrigins::List(origins))
     }
 
     /// A secret: `NAME` itself, or else the contents of the file named by
@@ -312,6 +376,37 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod secret_tests {
     use super::*;
+
+    #[test]
+    fn cors_origins_are_exact_origins_or_a_lone_star() {
+        let parse = |value: &str| {
+            let value = value.to_owned();
+            Env::new(move |name: &str| (name == "CORS_ALLOWED_ORIGINS").then(|| value.clone()))
+                .cors_origins()
+        };
+        assert_eq!(parse("").expect("unset"), CorsOrigins::None);
+        assert_eq!(parse(" * ").expect("star"), CorsOrigins::Any);
+        assert_eq!(
+            parse("https://App.Example.com/, http://localhost:5173").expect("list"),
+            CorsOrigins::List(vec![
+                "https://app.example.com".into(),
+                "http://localhost:5173".into()
+            ])
+        );
+        for bad in [
+            "https://a.example, *",
+            "https://*.example.com",
+            "https://a.example/app",
+            "https://a.example?x=1",
+            "https://user@a.example",
+            "ftp://a.example",
+            "a.example",
+            "null",
+        ] {
+            let error = parse(bad).expect_err(bad);
+            assert_eq!(error.variable, "CORS_ALLOWED_ORIGINS", "{bad}");
+        }
+    }
 
     #[test]
     fn environment_help_lists_the_readme_table_of_its_section() {

@@ -28,13 +28,35 @@ async fn not_found() -> Response {
     )
 }
 
-async fn method_not_allowed() -> Response {
-    problem_response(
+/// axum's own 405 (empty body, `Allow` header) as a problem, `Allow` kept.
+/// Done here rather than with `method_not_allowed_fallback`: that fallback
+/// would be installed outside the layers routes carry (CORS), so a preflight
+/// to a route without an OPTIONS handler would get 405 instead of its answer.
+async fn method_not_allowed_as_problem(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED
+        || response
+            .headers()
+            .contains_key(axum::http::header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let mut problem = problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         Some("this method is not allowed on this path".into()),
         Vec::new(),
-    )
+    );
+    if let Some(allow) = allow {
+        problem
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow);
+    }
+    problem
 }
 
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
@@ -178,6 +200,45 @@ where
         .with_state(state)
 }
 
+/// Answer browsers' cross-origin requests to `router`'s routes (preflights
+/// included) for `origins`. Methods GET, POST and DELETE; request headers
+/// `Authorization`, `Content-Type` and `DPoP`; the answer's `WWW-Authenticate`,
+/// `DPoP-Nonce`, `Retry-After` and `x-request-id` readable by the page.
+/// Never credentials: these endpoints take tokens, not cookies.
+pub fn with_cors<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    origins: &crate::config::CorsOrigins,
+) -> Router<S> {
+    use axum::http::{header, Method};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let allow_origin = match origins {
+        crate::config::CorsOrigins::None => return router,
+        crate::config::CorsOrigins::Any => AllowOrigin::any(),
+        crate::config::CorsOrigins::List(list) => AllowOrigin::list(
+            list.iter()
+                .filter_map(|origin| axum::http::HeaderValue::from_str(origin).ok()),
+        ),
+    };
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(allow_origin)
+            .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::PATCH])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("dpop"),
+            ])
+            .expose_headers([
+                header::WWW_AUTHENTICATE,
+                header::RETRY_AFTER,
+                HeaderName::from_static("dpop-nonce"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .allow_credentials(false)
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
 /// One INFO line per request (`ACCESS_LOG=true`): method, route template
 /// (never the path itself, which may hold identifiers), status, and the time
 /// until the response's head was ready. It sits in the request's span, so it
@@ -222,7 +283,6 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
             crate::metrics::count_requests,
         ))
         .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(
             max_body_bytes,
@@ -242,6 +302,7 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
                         .on_failure(()),
                 )
                 .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(middleware::from_fn(method_not_allowed_as_problem))
                 .layer(middleware::from_fn(log_server_errors))
                 .layer(CatchPanicLayer::custom(panic_response))
                 // Every answer is what its Content-Type says: no browser sniffing.

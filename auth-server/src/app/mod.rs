@@ -45,11 +45,10 @@ pub fn app(state: AppState) -> Router {
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
 
-    // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
-    // authenticate their clients themselves).
-    let public = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    // What a browser application on another origin calls (CORS_ALLOWED_ORIGINS):
+    // discovery, keys, the API description, and the OAuth endpoints a public
+    // client uses (token, revocation, userinfo).
+    let cross_origin = Router::new()
         .route("/.well-known/jwks.json", get(well_known::jwks))
         .route(
             "/.well-known/openid-configuration",
@@ -60,10 +59,26 @@ pub fn app(state: AppState) -> Router {
             get(well_known::openid_configuration),
         )
         .route("/openapi.json", get(openapi::openapi_json))
-        .route("/api/v1/auth/login", post(sessions::login))
-        .route("/api/v1/users", post(users::signup))
         .route("/oauth/token", post(oauth::token))
         .route("/oauth/revoke", post(oauth::revoke))
+        // OIDC Core §5.3: any access token of ours with `openid`, whatever
+        // its audience; the handler checks the scope and that the session lives.
+        .route(
+            "/oauth/userinfo",
+            get(oauth::userinfo)
+                .post(oauth::userinfo)
+                .layer(verified.clone()),
+        );
+    let cross_origin = signet_service::http::with_cors(cross_origin, &state.config.cors);
+
+    // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
+    // authenticate their clients themselves).
+    let public = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(cross_origin)
+        .route("/api/v1/auth/login", post(sessions::login))
+        .route("/api/v1/users", post(users::signup))
         .route("/oauth/introspect", post(gateway::introspect))
         .route("/api/v1/security-events", get(security_events::feed))
         .route(
@@ -88,14 +103,6 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/oauth/logout",
             get(oauth::end_session).post(oauth::end_session),
-        )
-        // OIDC Core §5.3: any access token of ours with `openid`, whatever
-        // its audience; the handler checks the scope and that the session lives.
-        .route(
-            "/oauth/userinfo",
-            get(oauth::userinfo)
-                .post(oauth::userinfo)
-                .layer(verified.clone()),
         );
 
     // A signed-in user of a live account and session, with a token for this API.

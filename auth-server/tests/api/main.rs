@@ -9,6 +9,7 @@ mod bad_input;
 mod clients;
 mod code_grant;
 mod codes;
+mod cors;
 mod domain;
 mod dpop;
 mod gateway;

@@ -15,9 +15,8 @@ pub fn app(state: AppState) -> Router {
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
-    let routes = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+    // The JSON API, callable from browser applications on CORS_ALLOWED_ORIGINS.
+    let api = Router::new()
         .route(
             "/api/v1/posts",
             get(posts::list_posts)
@@ -37,7 +36,12 @@ pub fn app(state: AppState) -> Router {
             axum::routing::post(admin::scrape_now)
                 .route_layer(require_any_role(["admin"]).realm(posts::REALM))
                 .route_layer(authenticated.clone()),
-        )
+        );
+    let api = signet_service::http::with_cors(api, &state.config.cors);
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(api)
         .merge(crate::web::routes::router())
         .with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)

@@ -51,9 +51,14 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Start with extra configuration variables over the test defaults.
+    pub async fn spawn_with(backend: Backend, overrides: &[(&'static str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let database_url = signet_service::testing::fresh_database(backend, &dir, "blog").await;
-        let vars: HashMap<&str, String> = [
+        let mut vars: HashMap<&str, String> = [
             ("BIND_ADDR", "127.0.0.1:0".to_owned()),
             ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
             ("DATABASE_URL", database_url),
@@ -61,6 +66,9 @@ impl TestApp {
         ]
         .into_iter()
         .collect();
+        for (name, value) in overrides {
+            vars.insert(name, (*value).to_owned());
+        }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("config");
         let keys = KeySet::from_pem(&test_key().public_pem).expect("public key");
         let kid = keys.kids()[0].to_owned();

@@ -395,3 +395,84 @@ backend_tests!(
     bad_input_gets_precise_problems,
     tokens_the_blog_must_not_trust_are_refused,
 );
+
+/// A browser application on a listed origin (`CORS_ALLOWED_ORIGINS`) may call
+/// the JSON API and read its refusals (`WWW-Authenticate`); other origins and
+/// the web pages get no CORS headers.
+#[tokio::test]
+async fn listed_origins_may_call_the_api_but_not_the_pages() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("CORS_ALLOWED_ORIGINS", "https://app.example.com")],
+    )
+    .await;
+    let allowed = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().expect("ascii").to_owned())
+    };
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/api/v1/posts", app.address),
+        )
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization,content-type",
+        )
+        .send()
+        .await
+        .expect("preflight");
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(
+        allowed(&preflight).as_deref(),
+        Some("https://app.example.com")
+    );
+    assert!(preflight
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
+
+    // A refusal the page can read: origin allowed, challenge exposed.
+    let refused = app
+        .client
+        .post(format!("{}/api/v1/posts", app.address))
+        .header("origin", "https://app.example.com")
+        .json(&json!({"title": "t", "body": "b"}))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        allowed(&refused).as_deref(),
+        Some("https://app.example.com")
+    );
+    let exposed = refused
+        .headers()
+        .get("access-control-expose-headers")
+        .map(|v| v.to_str().expect("ascii").to_ascii_lowercase())
+        .unwrap_or_default();
+    assert!(exposed.contains("www-authenticate"), "{exposed}");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+
+    for (path, origin) in [
+        ("/api/v1/posts", "https://evil.example"),
+        ("/", "https://app.example.com"),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("origin", origin)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(allowed(&response), None, "{path} from {origin}");
+    }
+}
