@@ -13,9 +13,12 @@ use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
 
-struct BearerAuth;
+/// The authentication methods: `bearer` (an access token) and `basic`
+/// (email and password at login; an API key's client id and secret, or a
+/// client's, at the token and introspection endpoints).
+struct SecuritySchemes;
 
-impl Modify for BearerAuth {
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -24,6 +27,18 @@ impl Modify for BearerAuth {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
+                    .description(Some("An RS256 access token (RFC 9068) from this server"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "Login: email and password. Token and introspection endpoints: an API key (its client id and secret, or the key alone as the password) or a registered client's id and secret",
+                    ))
                     .build(),
             ),
         );
@@ -66,11 +81,18 @@ impl Modify for BearerAuth {
         sessions::revoke_session,
         audit::list_audit,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&SecuritySchemes),
 )]
 pub(crate) struct ApiDoc;
 
+/// The document, with this server's issuer URL as its `servers` entry.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
-pub(crate) async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+pub(crate) async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<crate::app::state::AppState>,
+) -> Json<utoipa::openapi::OpenApi> {
+    let mut document = ApiDoc::openapi();
+    document.servers = Some(vec![utoipa::openapi::Server::new(
+        state.config.issuer.clone(),
+    )]);
+    Json(document)
 }

@@ -169,7 +169,7 @@ pub(crate) const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
 /// RFC 7662 introspection for resource servers that cannot verify JWTs
 /// themselves. The caller authenticates with an API key. Anything invalid,
 /// expired or revoked is `{"active": false}`, with no reason given.
-#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth",
+#[utoipa::path(post, path = "/oauth/introspect", tag = "oauth", security(("basic" = [])),
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…; client authenticated with an API key (HTTP Basic)"),
     responses((status = 200, description = "{active, sub, scope, client_id, exp, iat, iss, aud, token_type}"),
               (status = 401, description = "invalid_client")))]

@@ -29,14 +29,56 @@ use crate::oauth::{
 use crate::sessions::{self, RefreshError};
 use sea_orm::EntityTrait;
 
-/// Exchange client credentials for a service token.
+/// The token endpoint's form (RFC 6749 §4.1.3, §4.4, §6; RFC 8693): which
+/// fields apply depends on `grant_type`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the form for the OpenAPI document; parsed as pairs.
+pub(crate) struct TokenRequest {
+    /// `client_credentials`, `refresh_token`, `authorization_code`, or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange`.
+    grant_type: String,
+    /// Space-separated scopes (client_credentials, token exchange).
+    scope: Option<String>,
+    /// The audience (resource) the token is for (RFC 8707).
+    resource: Option<String>,
+    /// Same as `resource`.
+    audience: Option<String>,
+    /// refresh_token grant.
+    refresh_token: Option<String>,
+    /// authorization_code grant.
+    code: Option<String>,
+    /// authorization_code grant: exactly as in the authorization request.
+    redirect_uri: Option<String>,
+    /// authorization_code grant: the PKCE verifier (S256).
+    code_verifier: Option<String>,
+    /// Client authentication in the body (`client_secret_post`), or a public client's id.
+    client_id: Option<String>,
+    /// Client authentication in the body (`client_secret_post`).
+    client_secret: Option<String>,
+    /// Token exchange: the user's access token.
+    subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`.
+    subject_token_type: Option<String>,
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the body for the OpenAPI document.
+pub(crate) struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_target`, `invalid_dpop_proof`.
+    error: String,
+    error_description: Option<String>,
+}
+
+/// The token endpoint: client credentials, refresh, authorization code, token exchange.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded", content = String,
-        description = "grant_type=client_credentials&scope=… (client authenticated with HTTP Basic or client_id/client_secret), or grant_type=refresh_token&refresh_token=…"),
+    request_body(content_type = "application/x-www-form-urlencoded", content = TokenRequest),
+    security((), ("basic" = [])),
     responses(
         (status = 200, description = "Token issued (refresh_token grant: with a rotated refresh token)", body = TokenResponse),
-        (status = 400, description = "invalid_request, unsupported_grant_type, invalid_scope"),
-        (status = 401, description = "invalid_client"),
+        (status = 400, description = "invalid_request, invalid_grant, unsupported_grant_type, invalid_scope, invalid_target", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = OAuthErrorBody),
     ))]
 pub(crate) async fn token(
     State(state): State<AppState>,

@@ -60,6 +60,7 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<LoginRequest>, ApiErr
 /// enumerated. Starts a session: the answer carries a rotating refresh token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
+    security((), ("basic" = [])),
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "Invalid email or password", body = crate::error::Problem),

@@ -45,6 +45,27 @@ async fn openapi_document_lists_every_route(backend: Backend) {
             "{path} missing from /openapi.json"
         );
     }
+    // Where to send requests, and how to authenticate each.
+    assert_eq!(body["servers"][0]["url"], app.address);
+    let schemes = &body["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+    let login_security = body["paths"]["/api/v1/auth/login"]["post"]["security"].to_string();
+    assert!(login_security.contains("basic"), "{login_security}");
+    // The token endpoint's form, field by field.
+    let form = &body["paths"]["/oauth/token"]["post"]["requestBody"]["content"]
+        ["application/x-www-form-urlencoded"]["schema"];
+    let reference = form["$ref"].as_str().expect("a schema reference");
+    let name = reference.rsplit('/').next().expect("name");
+    let fields = &body["components"]["schemas"][name]["properties"];
+    for field in [
+        "grant_type",
+        "refresh_token",
+        "code_verifier",
+        "subject_token",
+    ] {
+        assert!(fields[field].is_object(), "{field} in {fields}");
+    }
 }
 
 /// Every `in: path` parameter is a `{name}` of its path and the other way
