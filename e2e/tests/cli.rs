@@ -127,7 +127,9 @@ fn database_and_key_mistakes_fail_start_up_with_one_clear_line() {
     let refused_port = signet_e2e::free_port();
     let refused_server = format!("127.0.0.1:{refused_port}");
     let keys = root.join("keys").display().to_string();
-    let cases: Vec<(&str, Vec<(&str, String)>, Vec<&str>)> = vec![
+    // (what is wrong, the environment, words the one line must hold)
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             "a PostgreSQL port nobody listens on",
             vec![

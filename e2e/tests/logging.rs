@@ -20,7 +20,7 @@ fn token_shaped() -> String {
     )
 }
 
-fn lines_with<'a>(log: &'a str, needle: &str) -> Vec<Value> {
+fn lines_with(log: &str, needle: &str) -> Vec<Value> {
     log.lines()
         .filter(|line| line.contains(needle))
         .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))

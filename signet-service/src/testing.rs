@@ -562,7 +562,10 @@ rm -rf "$dir""#,
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .process_group(0);
-        watcher
+        // Never waited for: it outlives this process by design (it waits for
+        // this process to end), and init reaps it.
+        #[allow(clippy::zombie_processes)]
+        let _watcher = watcher
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start the PostgreSQL watcher: {e}"));
     }
