@@ -136,11 +136,14 @@ pub fn app(state: AppState) -> Router {
             post(scrape_now).route_layer(admin.clone()),
         )
         .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin));
-    let api = signet_service::http::with_cors(api, &state.config.cors);
+    let cors = signet_service::http::Cors {
+        origins: state.config.cors.clone(),
+        applies_to: |path| path.starts_with("/api/"),
+    };
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api)
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }

@@ -28,35 +28,13 @@ async fn not_found() -> Response {
     )
 }
 
-/// axum's own 405 (empty body, `Allow` header) as a problem, `Allow` kept.
-/// Done here rather than with `method_not_allowed_fallback`: that fallback
-/// would be installed outside the layers routes carry (CORS), so a preflight
-/// to a route without an OPTIONS handler would get 405 instead of its answer.
-async fn method_not_allowed_as_problem(
-    request: axum::extract::Request,
-    next: middleware::Next,
-) -> Response {
-    let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED
-        || response
-            .headers()
-            .contains_key(axum::http::header::CONTENT_TYPE)
-    {
-        return response;
-    }
-    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
-    let mut problem = problem_response(
+async fn method_not_allowed() -> Response {
+    problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "method-not-allowed",
         Some("this method is not allowed on this path".into()),
         Vec::new(),
-    );
-    if let Some(allow) = allow {
-        problem
-            .headers_mut()
-            .insert(axum::http::header::ALLOW, allow);
-    }
-    problem
+    )
 }
 
 fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
@@ -200,26 +178,41 @@ where
         .with_state(state)
 }
 
-/// Answer browsers' cross-origin requests to `router`'s routes (preflights
-/// included) for `origins`. Methods GET, POST and DELETE; request headers
-/// `Authorization`, `Content-Type` and `DPoP`; the answer's `WWW-Authenticate`,
-/// `DPoP-Nonce`, `Retry-After` and `x-request-id` readable by the page.
-/// Never credentials: these endpoints take tokens, not cookies.
-pub fn with_cors<S: Clone + Send + Sync + 'static>(
-    router: Router<S>,
-    origins: &crate::config::CorsOrigins,
-) -> Router<S> {
+/// Which requests get CORS answers: browsers on `origins`, for the paths
+/// `applies_to` accepts (a service's cross-origin API).
+#[derive(Debug, Clone)]
+pub struct Cors {
+    pub origins: crate::config::CorsOrigins,
+    pub applies_to: fn(&str) -> bool,
+}
+
+/// The CORS layer for `cors`, outermost, so preflights are answered before
+/// routing (a route's own 405 for OPTIONS, or its token check, never sees
+/// them). An origin is allowed only on a path `applies_to` accepts. Methods
+/// GET, POST, PATCH and DELETE; request headers `Authorization`,
+/// `Content-Type` and `DPoP`; `WWW-Authenticate`, `DPoP-Nonce`, `Retry-After`
+/// and `x-request-id` readable by the page. Never credentials: these
+/// endpoints take tokens, not cookies.
+fn cors_layer(cors: &Cors) -> Option<tower_http::cors::CorsLayer> {
     use axum::http::{header, Method};
     use tower_http::cors::{AllowOrigin, CorsLayer};
-    let allow_origin = match origins {
-        crate::config::CorsOrigins::None => return router,
-        crate::config::CorsOrigins::Any => AllowOrigin::any(),
-        crate::config::CorsOrigins::List(list) => AllowOrigin::list(
-            list.iter()
-                .filter_map(|origin| axum::http::HeaderValue::from_str(origin).ok()),
-        ),
+    let applies_to = cors.applies_to;
+    let allow_origin = match &cors.origins {
+        crate::config::CorsOrigins::None => return None,
+        crate::config::CorsOrigins::Any => {
+            AllowOrigin::predicate(move |_, parts| applies_to(parts.uri.path()))
+        }
+        crate::config::CorsOrigins::List(list) => {
+            let list: Vec<axum::http::HeaderValue> = list
+                .iter()
+                .filter_map(|origin| axum::http::HeaderValue::from_str(origin).ok())
+                .collect();
+            AllowOrigin::predicate(move |origin, parts| {
+                applies_to(parts.uri.path()) && list.iter().any(|allowed| allowed == origin)
+            })
+        }
     };
-    router.layer(
+    Some(
         CorsLayer::new()
             .allow_origin(allow_origin)
             .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::PATCH])
@@ -269,6 +262,7 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     max_body_bytes: usize,
     access_log_enabled: bool,
+    cors: &Cors,
     metrics: &crate::metrics::Metrics,
 ) -> Router<S> {
     let x_request_id = HeaderName::from_static("x-request-id");
@@ -283,6 +277,7 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
             crate::metrics::count_requests,
         ))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn_with_state(
             max_body_bytes,
@@ -301,8 +296,8 @@ pub fn standard_layers<S: Clone + Send + Sync + 'static>(
                         .make_span_with(request_span)
                         .on_failure(()),
                 )
+                .option_layer(cors_layer(cors))
                 .layer(PropagateRequestIdLayer::new(x_request_id))
-                .layer(middleware::from_fn(method_not_allowed_as_problem))
                 .layer(middleware::from_fn(log_server_errors))
                 .layer(CatchPanicLayer::custom(panic_response))
                 // Every answer is what its Content-Type says: no browser sniffing.

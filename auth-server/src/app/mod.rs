@@ -39,15 +39,26 @@ use crate::app::state::AppState;
 
 pub use guard::REALM;
 
+/// The paths browsers on `CORS_ALLOWED_ORIGINS` may call.
+const CROSS_ORIGIN_PATHS: [&str; 7] = [
+    "/.well-known/jwks.json",
+    "/.well-known/openid-configuration",
+    "/.well-known/oauth-authorization-server",
+    "/openapi.json",
+    "/oauth/token",
+    "/oauth/revoke",
+    "/oauth/userinfo",
+];
+
 pub fn app(state: AppState) -> Router {
     let verified = JwtAuthLayer::new(state.keys.verifier().clone()).realm(REALM);
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
 
-    // What a browser application on another origin calls (CORS_ALLOWED_ORIGINS):
-    // discovery, keys, the API description, and the OAuth endpoints a public
-    // client uses (token, revocation, userinfo).
+    // What a browser application on another origin calls (CORS_ALLOWED_ORIGINS,
+    // `CROSS_ORIGIN_PATHS`): discovery, keys, the API description, and the
+    // OAuth endpoints a public client uses (token, revocation, userinfo).
     let cross_origin = Router::new()
         .route("/.well-known/jwks.json", get(well_known::jwks))
         .route(
@@ -69,7 +80,10 @@ pub fn app(state: AppState) -> Router {
                 .post(oauth::userinfo)
                 .layer(verified.clone()),
         );
-    let cross_origin = signet_service::http::with_cors(cross_origin, &state.config.cors);
+    let cors = signet_service::http::Cors {
+        origins: state.config.cors.clone(),
+        applies_to: |path| CROSS_ORIGIN_PATHS.contains(&path),
+    };
 
     // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
     // authenticate their clients themselves).
@@ -164,5 +178,5 @@ pub fn app(state: AppState) -> Router {
     );
 
     let routes = public.merge(protected).with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }

@@ -133,7 +133,13 @@ async fn without_the_setting_no_origin_is_allowed_and_a_star_never_allows_creden
         assert_eq!(answer.request_origin, None, "{path}");
     }
     let open = TestApp::spawn_with(Backend::Sqlite, &[("CORS_ALLOWED_ORIGINS", "*")]).await;
-    let answer = ask(&open, Method::GET, "/.well-known/jwks.json", APP).await;
-    assert_eq!(answer.request_origin.as_deref(), Some("*"));
-    assert!(!answer.credentials);
+    // `*`: any origin is echoed back (with `Vary: Origin`) on the
+    // cross-origin paths only, and credentials are never allowed.
+    for origin in [APP, "https://elsewhere.example"] {
+        let answer = ask(&open, Method::GET, "/.well-known/jwks.json", origin).await;
+        assert_eq!(answer.request_origin.as_deref(), Some(origin));
+        assert!(!answer.credentials);
+    }
+    let answer = ask(&open, Method::GET, "/api/v1/users/me", APP).await;
+    assert_eq!(answer.request_origin, None);
 }

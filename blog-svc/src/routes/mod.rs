@@ -37,12 +37,15 @@ pub fn app(state: AppState) -> Router {
                 .route_layer(require_any_role(["admin"]).realm(posts::REALM))
                 .route_layer(authenticated.clone()),
         );
-    let api = signet_service::http::with_cors(api, &state.config.cors);
+    let cors = signet_service::http::Cors {
+        origins: state.config.cors.clone(),
+        applies_to: |path| path.starts_with("/api/"),
+    };
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(api)
         .merge(crate::web::routes::router())
         .with_state(state);
-    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &metrics)
+    signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }
