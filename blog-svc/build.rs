@@ -8,6 +8,7 @@ include!("../signet-service/src/test_tools.rs");
 fn main() {
     rerun_on_tool_variables();
     emit_cfg("signet_postgres", postgres_available());
+    emit_cfg("signet_openapi_validator", openapi_validator().is_some());
     emit_cfg("signet_nginx", nginx_bin().is_some());
     emit_cfg(
         "signet_browser",

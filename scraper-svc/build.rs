@@ -7,4 +7,5 @@ include!("../signet-service/src/test_tools.rs");
 fn main() {
     rerun_on_tool_variables();
     emit_cfg("signet_postgres", postgres_available());
+    emit_cfg("signet_openapi_validator", openapi_validator().is_some());
 }

@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
 use crate::scrape::{self, RunError, RunRefused};
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RunView {
     pub id: Uuid,
     pub trigger: String,
@@ -54,10 +54,13 @@ impl From<scrape_run::Model> for RunView {
     }
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The process runs")))]
 async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, description = "Database and verification keys ready"), (status = 503, description = "Not ready")))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     signet_service::auth::readiness(&state.db, &state.verifier).await
 }
@@ -71,6 +74,11 @@ pub async fn metrics_text(State(state): State<AppState>) -> axum::response::Resp
 /// Run a scrape now and answer with its record, which names the user who
 /// asked and, for a token another service exchanged for theirs, that
 /// service (RFC 8693 `act`).
+#[utoipa::path(post, path = "/api/v1/scrape", tag = "scrape", security(("bearer" = [])),
+    responses((status = 200, description = "The run record", body = RunView),
+              (status = 401, description = "No or bad token (RFC 6750)", body = signet_service::error::Problem),
+              (status = 403, description = "Not an admin", body = signet_service::error::Problem),
+              (status = 409, description = "A run is under way", body = signet_service::error::Problem)))]
 async fn scrape_now(
     State(state): State<AppState>,
     claims: Claims,
@@ -96,13 +104,18 @@ async fn scrape_now(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RunsParams {
+    /// How many runs, 1–200 (default 50).
     limit: Option<u64>,
 }
 
 /// The most recent runs, newest first.
+#[utoipa::path(get, path = "/api/v1/scrape/runs", tag = "scrape", security(("bearer" = [])), params(RunsParams),
+    responses((status = 200, body = [RunView]),
+              (status = 403, description = "Not an admin", body = signet_service::error::Problem)))]
 async fn list_runs(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<RunsParams>,
@@ -122,6 +135,33 @@ async fn list_runs(
     Ok(ApiJson(runs.into_iter().map(RunView::from).collect()))
 }
 
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Signet scraper-svc",
+        description = "Scrapes feeds and pages into blog-svc; its API is for admins."
+    ),
+    paths(healthz, readyz, scrape_now, list_runs, openapi_json, docs_page)
+)]
+struct ApiDoc;
+
+/// The document, with the URL clients address the scraper by as its server.
+fn document(state: &AppState) -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    signet_service::http::openapi_document(ApiDoc::openapi(), &state.public_url)
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
+async fn openapi_json(State(state): State<AppState>) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state))
+}
+
+/// The document as a web page (no script, local stylesheet, the pages' CSP).
+#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "This API as a web page", content_type = "text/html")))]
+async fn docs_page(State(state): State<AppState>) -> axum::response::Response {
+    signet_service::docs::page(&document(&state))
+}
+
 pub fn app(state: AppState) -> Router {
     let admin = ServiceBuilder::new()
         .layer(JwtAuthLayer::new(state.verifier.clone()).realm("scraper"))
@@ -131,6 +171,7 @@ pub fn app(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     // The JSON API, callable from browser applications on CORS_ALLOWED_ORIGINS.
     let api = Router::new()
+        .route("/openapi.json", get(openapi_json))
         .route(
             "/api/v1/scrape",
             post(scrape_now).route_layer(admin.clone()),
@@ -138,11 +179,16 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin));
     let cors = signet_service::http::Cors {
         origins: state.config.cors.clone(),
-        applies_to: |path| path.starts_with("/api/"),
+        applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
     };
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/docs", get(docs_page))
+        .route(
+            signet_service::docs::STYLESHEET_PATH,
+            get(signet_service::docs::stylesheet),
+        )
         .merge(api)
         .with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)

@@ -37,7 +37,7 @@ use crate::address_policy::{refused_by_policy, AddressPolicy, PolicyRefused};
 use crate::entity::scrape_run;
 use crate::extract::{extract, Item};
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RunError {
     pub source: String,
     pub error: String,

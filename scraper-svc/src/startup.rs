@@ -61,6 +61,13 @@ impl Application {
         let listener = TcpListener::bind(config.bind_addr)
             .await
             .with_context(|| format!("BIND_ADDR: cannot listen on {}", config.bind_addr))?;
+        // The default DPOP_ORIGINS names BIND_ADDR, whose port may be 0.
+        let public_url = config
+            .dpop_origins
+            .first()
+            .filter(|origin| !origin.ends_with(":0"))
+            .cloned()
+            .unwrap_or_else(|| format!("http://{}", signet_service::http::bound_addr(&listener)));
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let mut db = signet_service::db::connect(
             secrecy::ExposeSecret::expose_secret(&config.database_url),
@@ -101,6 +108,7 @@ impl Application {
                 verifier,
                 scraper,
                 config: Arc::new(config),
+                public_url,
                 metrics: signet_service::metrics::Metrics::new(crate::scrape::METRICS),
             },
         })

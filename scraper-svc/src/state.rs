@@ -11,5 +11,8 @@ pub struct AppState {
     pub verifier: jwt_verify::Verifier,
     pub scraper: Arc<Scraper>,
     pub config: Arc<Config>,
+    /// Where clients reach this service: the first of `DPOP_ORIGINS`, or the
+    /// bound address (the OpenAPI document's server).
+    pub public_url: String,
     pub metrics: signet_service::metrics::Metrics,
 }

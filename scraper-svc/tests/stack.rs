@@ -373,6 +373,61 @@ async fn the_scraper_api_is_for_admins_only(backend: Backend) {
     );
 }
 
+/// `/openapi.json` describes the scraper's API, and passes an independent
+/// validator when one is installed.
+#[tokio::test]
+async fn the_scraper_describes_its_api_in_openapi() {
+    let stack = Stack::start(Backend::Sqlite).await;
+    let response = stack
+        .http
+        .get(format!("{}/openapi.json", stack.scraper))
+        .send()
+        .await
+        .expect("openapi");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert!(body["openapi"]
+        .as_str()
+        .expect("version")
+        .starts_with("3.1"));
+    assert_eq!(body["servers"][0]["url"], stack.scraper);
+    for (path, method) in [("/api/v1/scrape", "post"), ("/api/v1/scrape/runs", "get")] {
+        let operation = &body["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path}");
+        assert!(
+            operation["security"].to_string().contains("bearer"),
+            "{method} {path}"
+        );
+    }
+    assert_eq!(
+        body["paths"]["/api/v1/scrape/runs"]["get"]["parameters"][0]["in"],
+        "query"
+    );
+    signet_service::testing::assert_path_parameters_match(&body);
+    signet_service::testing::assert_docs_page(&stack.scraper, &["/api/v1/scrape/runs", "RunView"])
+        .await;
+}
+
+/// The same document through a validator this project did not write.
+#[cfg_attr(
+    not(signet_openapi_validator),
+    ignore = "needs openapi-spec-validator: install it (Debian: python3-openapi-spec-validator) or set OPENAPI_VALIDATOR to a python3 that has it"
+)]
+#[tokio::test]
+async fn the_scrapers_openapi_document_passes_an_independent_validator() {
+    let stack = Stack::start(Backend::Sqlite).await;
+    let text = stack
+        .http
+        .get(format!("{}/openapi.json", stack.scraper))
+        .send()
+        .await
+        .expect("openapi")
+        .text()
+        .await
+        .expect("body");
+    signet_service::testing::assert_valid_openapi(&text);
+}
+
 async fn a_token_for_another_audience_is_refused_by_the_blog(backend: Backend) {
     let stack = Stack::start(backend).await;
     let dir = tempfile::tempdir().expect("dir");

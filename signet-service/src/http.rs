@@ -150,6 +150,33 @@ pub fn announce_listening(
     );
 }
 
+/// `document` as a service serves it at `/openapi.json`: `server` (the URL
+/// clients address the service by) as its `servers` entry, and the `bearer`
+/// security scheme its protected operations name.
+pub fn openapi_document(
+    mut document: utoipa::openapi::OpenApi,
+    server: &str,
+) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    document.servers = Some(vec![utoipa::openapi::Server::new(server)]);
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An RS256 access token (RFC 9068) from the auth server",
+                    ))
+                    .build(),
+            ),
+        );
+    document
+}
+
 /// The address a listener is bound to (the port the OS chose for port 0).
 pub fn bound_addr(listener: &TcpListener) -> std::net::SocketAddr {
     listener

@@ -4,6 +4,8 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+#[cfg(feature = "web")]
+pub mod docs;
 pub mod error;
 pub mod http;
 pub mod metrics;

@@ -107,6 +107,116 @@ pub fn postgres_admin_url() -> String {
         .clone()
 }
 
+/// Check an OpenAPI document (its JSON text) with openapi-spec-validator, a
+/// validator this project did not write.
+///
+/// # Panics
+/// When the validator is absent (callers are `#[ignore]`d without it, by the
+/// `signet_openapi_validator` cfg) or the document is invalid.
+pub fn assert_valid_openapi(document: &str) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, document).unwrap_or_else(|e| panic!("write: {e}"));
+    let python = tools::openapi_validator()
+        .unwrap_or_else(|| panic!("a python3 with openapi_spec_validator: set OPENAPI_VALIDATOR"));
+    let output = Command::new(python)
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("run openapi-spec-validator: {e}"));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// Every `in: path` parameter of `document` is a `{name}` of its path, and
+/// every `{name}` is declared (a parameter declared `in: path` that is really
+/// a query parameter made clients build wrong URLs).
+///
+/// # Panics
+/// On the first operation where they differ.
+pub fn assert_path_parameters_match(document: &serde_json::Value) {
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let mut want: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        want.sort_unstable();
+        for (method, operation) in item.as_object().expect("path item") {
+            let mut have: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "path")
+                .map(|p| p["name"].as_str().expect("name"))
+                .collect();
+            have.sort_unstable();
+            assert_eq!(have, want, "{method} {path}");
+        }
+    }
+}
+
+/// `GET /docs` of the service at `base`: an HTML page under the strict CSP,
+/// with no script and nothing loaded from elsewhere, that lists `operations`
+/// (e.g. `"/oauth/token"`), and its stylesheet served by the service itself.
+///
+/// # Panics
+/// On the first thing that is not so.
+pub async fn assert_docs_page(base: &str, operations: &[&str]) {
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{base}/docs"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("/docs: {e}"));
+    assert_eq!(page.status(), 200);
+    let header = |name: &str| {
+        page.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        header("content-type").starts_with("text/html"),
+        "{}",
+        header("content-type")
+    );
+    let csp = header("content-security-policy");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("style-src 'self'"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap_or_else(|e| panic!("body: {e}"));
+    assert!(!html.to_ascii_lowercase().contains("<script"), "no script");
+    for attribute in ["href=\"", "src=\""] {
+        for value in html.split(attribute).skip(1) {
+            let target = value.split('"').next().unwrap_or_default();
+            assert!(
+                target.starts_with('/') && !target.starts_with("//") || target.starts_with('#'),
+                "{attribute}{target}\" leaves the service"
+            );
+        }
+    }
+    for operation in operations {
+        assert!(html.contains(operation), "{operation} missing from /docs");
+    }
+    let css = http
+        .get(format!("{base}/docs/docs.css"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("stylesheet: {e}"));
+    assert_eq!(css.status(), 200);
+    assert!(css
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/css")));
+}
+
 /// Whether this process runs as root (PostgreSQL refuses to; nginx drops privileges).
 pub fn running_as_root() -> bool {
     tools::tool_running_as_root()

@@ -90,6 +90,11 @@ pub fn app(state: AppState) -> Router {
     let public = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/docs", get(openapi::docs_page))
+        .route(
+            signet_service::docs::STYLESHEET_PATH,
+            get(signet_service::docs::stylesheet),
+        )
         .merge(cross_origin)
         .route("/api/v1/auth/login", post(sessions::login))
         .route("/api/v1/users", post(users::signup))

@@ -86,13 +86,25 @@ impl Modify for SecuritySchemes {
 pub(crate) struct ApiDoc;
 
 /// The document, with this server's issuer URL as its `servers` entry.
-#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
-pub(crate) async fn openapi_json(
-    axum::extract::State(state): axum::extract::State<crate::app::state::AppState>,
-) -> Json<utoipa::openapi::OpenApi> {
+fn document(state: &crate::app::state::AppState) -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
     document.servers = Some(vec![utoipa::openapi::Server::new(
         state.config.issuer.clone(),
     )]);
-    Json(document)
+    document
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "This document")))]
+pub(crate) async fn openapi_json(
+    axum::extract::State(state): axum::extract::State<crate::app::state::AppState>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(document(&state))
+}
+
+/// The document as a web page (no script, local stylesheet, the pages' CSP).
+#[utoipa::path(get, path = "/docs", tag = "meta", responses((status = 200, description = "This API as a web page", content_type = "text/html")))]
+pub(crate) async fn docs_page(
+    axum::extract::State(state): axum::extract::State<crate::app::state::AppState>,
+) -> axum::response::Response {
+    signet_service::docs::page(&document(&state))
 }

@@ -73,26 +73,7 @@ async fn openapi_document_lists_every_route(backend: Backend) {
 async fn openapi_path_parameters_are_the_variables_of_their_paths(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let body = json_body(app.get("/openapi.json").await).await;
-    for (path, item) in body["paths"].as_object().expect("paths") {
-        let variables: Vec<&str> = path
-            .split('/')
-            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .collect();
-        for (method, operation) in item.as_object().expect("path item") {
-            let declared: Vec<&str> = operation["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["in"] == "path")
-                .map(|p| p["name"].as_str().expect("name"))
-                .collect();
-            let mut want = variables.clone();
-            let mut have = declared.clone();
-            want.sort_unstable();
-            have.sort_unstable();
-            assert_eq!(have, want, "{method} {path}");
-        }
-    }
+    signet_service::testing::assert_path_parameters_match(&body);
 }
 
 /// The document checked by a validator this project did not write
@@ -105,22 +86,7 @@ async fn openapi_path_parameters_are_the_variables_of_their_paths(backend: Backe
 async fn openapi_document_passes_an_independent_validator() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let body = app.get("/openapi.json").await.text().await.expect("body");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("openapi.json");
-    std::fs::write(&file, body).expect("write");
-    let python = signet_service::testing::tools::openapi_validator()
-        .expect("a python3 with openapi_spec_validator: set OPENAPI_VALIDATOR");
-    let output = std::process::Command::new(python)
-        .args(["-m", "openapi_spec_validator"])
-        .arg(&file)
-        .output()
-        .expect("run openapi-spec-validator");
-    assert!(
-        output.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    signet_service::testing::assert_valid_openapi(&body);
 }
 
 async fn metrics_count_requests_logins_tokens_and_rejections(backend: Backend) {
@@ -170,3 +136,21 @@ backend_tests!(
     openapi_document_lists_every_route,
     openapi_path_parameters_are_the_variables_of_their_paths,
 );
+
+/// `/docs`: the document as a page a browser shows without any script or
+/// outside asset, under the same CSP as the sign-in page.
+#[tokio::test]
+async fn the_api_documentation_page_is_self_contained() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    signet_service::testing::assert_docs_page(
+        &app.address,
+        &[
+            "/oauth/token",
+            "/api/v1/auth/login",
+            "TokenRequest",
+            "bearer",
+            "basic",
+        ],
+    )
+    .await;
+}

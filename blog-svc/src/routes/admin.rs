@@ -55,6 +55,10 @@ fn presented_token(headers: &HeaderMap) -> Option<&str> {
 
 /// `POST /api/v1/admin/scrape` (role `admin`): run the scraper now, as the
 /// admin, and answer with its run record.
+#[utoipa::path(post, path = "/api/v1/admin/scrape", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "scraper-svc's run record"),
+              (status = 403, description = "Not an admin", body = signet_service::error::Problem),
+              (status = 502, description = "scraper-svc or the token exchange failed", body = signet_service::error::Problem)))]
 pub async fn scrape_now(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The process runs")))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
@@ -14,6 +15,8 @@ pub async fn healthz() -> Json<Value> {
 /// Ready when the database answers and the auth server's keys are loaded
 /// (from a fetch, or still cached from an earlier one); the revocation
 /// feed's health too (see [`signet_service::auth::readiness`]).
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, description = "Database and verification keys ready"), (status = 503, description = "Not ready")))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     signet_service::auth::readiness(&state.db, &state.verifier).await
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod health;
+pub mod openapi;
 pub mod posts;
 
 use axum::routing::get;
@@ -17,6 +18,7 @@ pub fn app(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     // The JSON API, callable from browser applications on CORS_ALLOWED_ORIGINS.
     let api = Router::new()
+        .route("/openapi.json", get(openapi::openapi_json))
         .route(
             "/api/v1/posts",
             get(posts::list_posts)
@@ -39,11 +41,16 @@ pub fn app(state: AppState) -> Router {
         );
     let cors = signet_service::http::Cors {
         origins: state.config.cors.clone(),
-        applies_to: |path| path.starts_with("/api/"),
+        applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
     };
     let routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/docs", get(openapi::docs_page))
+        .route(
+            signet_service::docs::STYLESHEET_PATH,
+            get(signet_service::docs::stylesheet),
+        )
         .merge(api)
         .merge(crate::web::routes::router())
         .with_state(state);

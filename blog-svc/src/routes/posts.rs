@@ -66,14 +66,14 @@ impl IntoResponse for Rejection {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthorView {
     pub id: String,
     pub display_name: String,
     pub kind: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PostView {
     pub id: Uuid,
     pub title: String,
@@ -102,10 +102,13 @@ pub(crate) fn view(post: post::Model, author: Option<author::Model>) -> PostView
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
+    /// Page size, 1–100 (default 20).
     pub limit: Option<u64>,
+    /// `next_cursor` from the previous page.
     pub cursor: Option<Uuid>,
     /// Only this author's posts (the author's `sub`).
     pub author: Option<String>,
@@ -113,7 +116,7 @@ pub struct ListParams {
     pub q: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PostPage {
     pub items: Vec<PostView>,
     pub next_cursor: Option<Uuid>,
@@ -133,6 +136,9 @@ fn escape_like(text: &str) -> String {
 }
 
 /// Newest first.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(ListParams),
+    responses((status = 200, body = PostPage),
+              (status = 400, description = "Bad query", body = signet_service::error::Problem)))]
 pub async fn list_posts(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -202,6 +208,10 @@ pub(crate) async fn find_post(
         .ok_or(ApiError::NotFound("post"))
 }
 
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts",
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses((status = 200, body = PostView),
+              (status = 404, description = "No such post", body = signet_service::error::Problem)))]
 pub async fn get_post(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -210,7 +220,7 @@ pub async fn get_post(
     Ok(ApiJson(view(post, author)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPost {
     pub title: String,
@@ -223,7 +233,7 @@ pub struct NewPost {
     pub source_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PostChanges {
     pub title: Option<String>,
@@ -395,6 +405,13 @@ async fn reimport(
 /// With a (`source`, `source_url`) already imported by the same author, the
 /// post is updated instead (200), so imports are idempotent. Setting them
 /// needs the `posts:import` scope.
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", security(("bearer" = [])),
+    request_body = NewPost,
+    responses((status = 201, description = "Created", body = PostView),
+              (status = 200, description = "An import of a link already imported: updated", body = PostView),
+              (status = 401, description = "No or bad token (RFC 6750)", body = signet_service::error::Problem),
+              (status = 403, description = "Missing scope posts:write (posts:import for source fields)", body = signet_service::error::Problem),
+              (status = 422, description = "Invalid fields", body = signet_service::error::Problem)))]
 pub async fn create_post(
     State(state): State<AppState>,
     claims: Claims<Writer>,
@@ -485,6 +502,12 @@ pub(crate) fn may_modify(claims: &Claims<Writer>, post: &post::Model) -> Result<
     }
 }
 
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    request_body = PostChanges,
+    responses((status = 200, body = PostView),
+              (status = 403, description = "Not the author or an admin", body = signet_service::error::Problem),
+              (status = 404, description = "No such post", body = signet_service::error::Problem)))]
 pub async fn update_post(
     State(state): State<AppState>,
     claims: Claims<Writer>,
@@ -519,6 +542,11 @@ pub(crate) async fn update(
     Ok(view(updated, author))
 }
 
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
+    responses((status = 204, description = "Deleted"),
+              (status = 403, description = "Not the author or an admin", body = signet_service::error::Problem),
+              (status = 404, description = "No such post", body = signet_service::error::Problem)))]
 pub async fn delete_post(
     State(state): State<AppState>,
     claims: Claims<Writer>,

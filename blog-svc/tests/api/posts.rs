@@ -476,3 +476,55 @@ async fn listed_origins_may_call_the_api_but_not_the_pages() {
         assert_eq!(allowed(&response), None, "{path} from {origin}");
     }
 }
+
+/// `/openapi.json` describes the blog's API: where it is, how to
+/// authenticate, every operation with path parameters that match their paths.
+#[tokio::test]
+async fn the_blog_describes_its_api_in_openapi() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let body = json_body(app.get("/openapi.json").await).await;
+    assert!(body["openapi"]
+        .as_str()
+        .expect("version")
+        .starts_with("3.1"));
+    assert_eq!(body["servers"][0]["url"], app.address);
+    assert_eq!(
+        body["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, method) in [
+        ("/api/v1/posts", "get"),
+        ("/api/v1/posts", "post"),
+        ("/api/v1/posts/{id}", "get"),
+        ("/api/v1/posts/{id}", "patch"),
+        ("/api/v1/posts/{id}", "delete"),
+        ("/api/v1/admin/scrape", "post"),
+        ("/healthz", "get"),
+    ] {
+        assert!(body["paths"][path][method].is_object(), "{method} {path}");
+    }
+    assert!(body["paths"]["/api/v1/posts"]["post"]["security"]
+        .to_string()
+        .contains("bearer"));
+    signet_service::testing::assert_path_parameters_match(&body);
+}
+
+/// The same document through a validator this project did not write.
+#[cfg_attr(
+    not(signet_openapi_validator),
+    ignore = "needs openapi-spec-validator: install it (Debian: python3-openapi-spec-validator) or set OPENAPI_VALIDATOR to a python3 that has it"
+)]
+#[tokio::test]
+async fn the_blogs_openapi_document_passes_an_independent_validator() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let text = app.get("/openapi.json").await.text().await.expect("body");
+    signet_service::testing::assert_valid_openapi(&text);
+}
+
+/// `/docs`: the blog's API as a self-contained page.
+#[tokio::test]
+async fn the_blogs_api_documentation_page_is_self_contained() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    signet_service::testing::assert_docs_page(&app.address, &["/api/v1/posts/{id}", "PostView"])
+        .await;
+}

@@ -193,6 +193,33 @@ async fn chromium_signs_in_to_the_blog_writes_a_post_and_signs_out() {
     client.close().await.expect("close");
 }
 
+/// `/docs` in a real browser, under its CSP: the page's own stylesheet
+/// applies (the CSP lets exactly it in), and the operations are there.
+#[tokio::test]
+#[cfg_attr(
+    not(signet_browser),
+    ignore = "needs Chromium and chromedriver: install them (Debian: chromium, chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN"
+)]
+async fn chromium_shows_the_api_documentation_with_its_own_stylesheet() {
+    let stack = Stack::spawn(Backend::Sqlite).await;
+    let (client, _driver) = browser().await;
+    for base in [stack.blog_url(""), stack.auth.clone()] {
+        client.goto(&format!("{base}/docs")).await.expect("/docs");
+        let styled = client
+            .execute(
+                "return [document.styleSheets.length, getComputedStyle(document.body).maxWidth]",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(styled[0], 1, "{base}: the stylesheet loaded");
+        assert_ne!(styled[1], "none", "{base}: and applies");
+        let text = text_of(&client, "main").await;
+        assert!(text.contains("POST"), "{base}: {text}");
+    }
+    client.close().await.expect("close");
+}
+
 #[tokio::test]
 #[cfg_attr(
     not(all(signet_browser, signet_nginx)),
