@@ -4,6 +4,8 @@
 # serves on 127.0.0.1:8090) -> list posts. Prints every request and response.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/demo-feed.sh
+. scripts/lib/demo-feed.sh
 
 auth=http://${AUTH_ADDR:-127.0.0.1:8080}
 blog=http://${BLOG_ADDR:-127.0.0.1:8081}
@@ -22,15 +24,7 @@ if curl -fsS -o /dev/null "http://127.0.0.1:$feed_port/feed.xml" 2>/dev/null; th
     feed_dir=
 else
 feed_dir=$(mktemp -d)
-cat > "$feed_dir/feed.xml" <<FEED
-<?xml version="1.0"?>
-<rss version="2.0"><channel><title>Signet demo feed</title>
-<item><title>Keys rotate, tokens keep working</title><link>http://127.0.0.1:$feed_port/items/rotation</link>
-<description>Verifiers refetch the JWKS when a new kid appears.</description></item>
-<item><title>Local verification</title><link>http://127.0.0.1:$feed_port/items/local</link>
-<description>No call to the auth server per request.</description></item>
-</channel></rss>
-FEED
+write_demo_feed "$feed_dir" "$feed_port"
 python3 -m http.server "$feed_port" --bind 127.0.0.1 --directory "$feed_dir" >/dev/null 2>&1 &
 feed_pid=$!
 trap 'kill $feed_pid 2>/dev/null || true; rm -rf "$feed_dir"' EXIT

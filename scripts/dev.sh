@@ -14,6 +14,8 @@
 # Ctrl-C stops all three cleanly. Development only: never use these files in production.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/demo-feed.sh
+. scripts/lib/demo-feed.sh
 
 profile=${PROFILE:-debug}
 data=${SIGNET_DATA_DIR:-data}
@@ -106,16 +108,7 @@ wait_ready() {
 
 # The demo feed, served from data/demo-feed/.
 port_free "127.0.0.1:$feed_port" "the demo feed" FEED_PORT
-mkdir -p "$data/demo-feed"
-cat > "$data/demo-feed/feed.xml" <<FEED
-<?xml version="1.0"?>
-<rss version="2.0"><channel><title>Signet demo feed</title>
-<item><title>Keys rotate, tokens keep working</title><link>http://127.0.0.1:$feed_port/items/rotation</link>
-<description>Verifiers refetch the JWKS when a new kid appears.</description></item>
-<item><title>Local verification</title><link>http://127.0.0.1:$feed_port/items/local</link>
-<description>No call to the auth server per request.</description></item>
-</channel></rss>
-FEED
+write_demo_feed "$data/demo-feed" "$feed_port"
 python3 -m http.server "$feed_port" --bind 127.0.0.1 --directory "$data/demo-feed" >/dev/null 2>&1 & pids+=($!)
 
 port_free "$auth_addr" auth-server AUTH_ADDR

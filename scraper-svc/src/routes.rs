@@ -181,14 +181,9 @@ pub fn app(state: AppState) -> Router {
         origins: state.config.cors.clone(),
         applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
     };
-    let routes = Router::new()
+    let routes = signet_service::docs::routes(Router::new(), docs_page)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/docs", get(docs_page))
-        .route(
-            signet_service::docs::STYLESHEET_PATH,
-            get(signet_service::docs::stylesheet),
-        )
         .merge(api)
         .with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)

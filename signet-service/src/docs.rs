@@ -260,21 +260,22 @@ pub fn page(document: &utoipa::openapi::OpenApi) -> Response {
         .and_then(|value| render(&value).map_err(|e| e.to_string()));
     match html {
         Ok(html) => crate::web::page(StatusCode::OK, html, None),
-        Err(cause) => {
-            let mut response = crate::error::problem_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                Some("internal error".into()),
-                Vec::new(),
-            );
-            response
-                .extensions_mut()
-                .insert(crate::error::InternalCause(std::sync::Arc::new(format!(
-                    "rendering /docs: {cause}"
-                ))));
-            response
-        }
+        Err(cause) => crate::error::ApiError::Internal(anyhow::anyhow!("rendering /docs: {cause}"))
+            .into_response(),
     }
+}
+
+/// `router` with `GET /docs` (answered by `page_handler`, which renders the
+/// service's document with [`page`]) and its stylesheet.
+pub fn routes<S, H, T>(router: axum::Router<S>, page_handler: H) -> axum::Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    H: axum::handler::Handler<T, S>,
+    T: 'static,
+{
+    router
+        .route("/docs", axum::routing::get(page_handler))
+        .route(STYLESHEET_PATH, axum::routing::get(stylesheet))
 }
 
 /// `GET /docs/docs.css`.

@@ -2,7 +2,6 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -17,7 +16,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::{log_server_errors, problem_response, InternalCause};
+use crate::error::{log_server_errors, problem_response};
 
 async fn not_found() -> Response {
     problem_response(
@@ -43,16 +42,7 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .cloned()
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned());
-    let mut response = problem_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        Some("internal error".into()),
-        Vec::new(),
-    );
-    response
-        .extensions_mut()
-        .insert(InternalCause(Arc::new(format!("panic: {message}"))));
-    response
+    crate::error::ApiError::Internal(anyhow::anyhow!("panic: {message}")).into_response()
 }
 
 /// A body whose declared length is over the limit is refused before routing,

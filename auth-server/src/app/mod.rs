@@ -87,14 +87,9 @@ pub fn app(state: AppState) -> Router {
 
     // Anyone: discovery, health, sign-up, login and the OAuth endpoints (which
     // authenticate their clients themselves).
-    let public = Router::new()
+    let public = signet_service::docs::routes(Router::new(), openapi::docs_page)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/docs", get(openapi::docs_page))
-        .route(
-            signet_service::docs::STYLESHEET_PATH,
-            get(signet_service::docs::stylesheet),
-        )
         .merge(cross_origin)
         .route("/api/v1/auth/login", post(sessions::login))
         .route("/api/v1/users", post(users::signup))

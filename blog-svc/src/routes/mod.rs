@@ -43,14 +43,9 @@ pub fn app(state: AppState) -> Router {
         origins: state.config.cors.clone(),
         applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
     };
-    let routes = Router::new()
+    let routes = signet_service::docs::routes(Router::new(), openapi::docs_page)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/docs", get(openapi::docs_page))
-        .route(
-            signet_service::docs::STYLESHEET_PATH,
-            get(signet_service::docs::stylesheet),
-        )
         .merge(api)
         .merge(crate::web::routes::router())
         .with_state(state);
