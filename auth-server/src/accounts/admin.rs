@@ -167,37 +167,15 @@ pub async fn reset_password(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let user = find(db, id).await?;
-    if let Some(problem) =
-        crate::accounts::password::policy_violation(new.expose(), Some(&user.email))
-    {
-        return Err(AccountError::Invalid(vec![FieldError::new(
-            "password", problem,
-        )]));
-    }
-    let hash = hasher.hash(new).await?;
-    let mut active = user.into_active_model();
-    active.password_hash = Set(hash);
-    active.updated_at = Set(now);
-    let txn = db.begin().await?;
-    active.update(&txn).await?;
-    let ended = sessions::revoke_all_for_user(
-        &txn,
-        id,
-        crate::events::SubjectChange::CredentialChange,
-        "password reset by an operator",
-        now,
-    )
-    .await?;
-    audit::write(
-        &txn,
-        AuditEvent::new("password.reset")
-            .actor(&operator.actor())
-            .subject(&id.to_string())
-            .detail(serde_json::json!({ "sessions_revoked": ended })),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(())
+    let actor = operator.actor();
+    let change = crate::accounts::NewPasswordFor {
+        field: "password",
+        event: "password.reset",
+        actor: &actor,
+        reason: "password reset by an operator",
+        ip: None,
+    };
+    crate::accounts::set_password(db, hasher, user, new, change, now).await
 }
 
 /// Delete account `id` as `admin` (not their own: that is

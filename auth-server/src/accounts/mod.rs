@@ -393,34 +393,67 @@ pub async fn change_password(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     reauthenticate(db, gate, &user, old, ip, "password.change_failed", now).await?;
+    let actor = user.id.to_string();
+    let change = NewPasswordFor {
+        field: "new_password",
+        event: "password.changed",
+        actor: &actor,
+        reason: "password changed",
+        ip,
+    };
+    set_password(db, gate.hasher, user, new, change, now).await
+}
+
+/// Who sets a password and how it is recorded (see [`set_password`]).
+pub(crate) struct NewPasswordFor<'a> {
+    /// The request field a policy violation is reported on.
+    pub field: &'static str,
+    /// The audit event.
+    pub event: &'static str,
+    pub actor: &'a str,
+    /// Why the sessions end (the security-event feed carries it).
+    pub reason: &'static str,
+    pub ip: Option<IpAddr>,
+}
+
+/// Give `user` the password `new` (the policy as at sign-up) and end every
+/// session they have: the new hash, the ended sessions and the audit row are
+/// one transaction. Both the user's own change and an operator's reset.
+pub(crate) async fn set_password(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    user: user::Model,
+    new: &Password,
+    change: NewPasswordFor<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
     if let Some(problem) = policy_violation(new.expose(), Some(&user.email)) {
         return Err(AccountError::Invalid(vec![FieldError::new(
-            "new_password",
+            change.field,
             problem,
         )]));
     }
-    let hash = gate.hasher.hash(new).await?;
+    let hash = hasher.hash(new).await?;
     let user_id = user.id;
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
     active.updated_at = Set(now);
-    let user_text = user_id.to_string();
     let txn = db.begin().await?;
     active.update(&txn).await?;
     let ended = sessions::revoke_all_for_user(
         &txn,
         user_id,
         crate::events::SubjectChange::CredentialChange,
-        "password changed",
+        change.reason,
         now,
     )
     .await?;
     audit::write(
         &txn,
-        AuditEvent::new("password.changed")
-            .actor(&user_text)
-            .subject(&user_text)
-            .ip(ip_text(ip).as_deref())
+        AuditEvent::new(change.event)
+            .actor(change.actor)
+            .subject(&user_id.to_string())
+            .ip(ip_text(change.ip).as_deref())
             .detail(serde_json::json!({ "sessions_revoked": ended })),
     )
     .await?;
