@@ -196,16 +196,19 @@ async fn user_by_email(
     Ok((database, user))
 }
 
-/// Apply an administrative change from the command line (audited as `cli`).
+/// Apply an administrative change, made from the user as found by `email`,
+/// from the command line (audited as `cli`).
 async fn change_user(
-    database: &sea_orm::DatabaseConnection,
-    id: uuid::Uuid,
-    change: admin::UserChange,
+    config: &Config,
+    email: &str,
+    change: impl FnOnce(&auth_server::accounts::entity::Model) -> admin::UserChange,
 ) -> anyhow::Result<auth_server::accounts::entity::Model> {
+    let (database, user) = user_by_email(config, email).await?;
+    let change = change(&user);
     admin::update_user(
-        database,
+        &database,
         admin::Operator::CommandLine,
-        id,
+        user.id,
         change,
         None,
         chrono::Utc::now(),
@@ -271,11 +274,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("auth-server stopped");
         }
         Command::Migrate => {
-            let mut database = db::connect(&config).await.context("DATABASE_URL")?;
-            db::migrate(&mut database)
-                .await
-                .context("migrations failed")?;
-            println!("migrations applied");
+            signet_service::db::migrate_command::<auth_server::migration::Migrator>(
+                secrecy::ExposeSecret::expose_secret(&config.database_url),
+                config.db_acquire_timeout,
+                "auth-server",
+            )
+            .await?;
         }
         Command::Keys(KeysCommand::Generate { bits }) => {
             if ![2048, 3072, 4096].contains(&bits) {
@@ -404,37 +408,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Users(UsersCommand::Promote { email }) => {
-            let (database, user) = user_by_email(&config, &email).await?;
-            let mut roles = user.role_list();
-            if !roles.iter().any(|role| role == "admin") {
-                roles.push("admin".to_owned());
-            }
-            let updated = change_user(
-                &database,
-                user.id,
+            let updated = change_user(&config, &email, |user| {
+                let mut roles = user.role_list();
+                if !roles.iter().any(|role| role == "admin") {
+                    roles.push("admin".to_owned());
+                }
                 admin::UserChange {
                     roles: Some(roles),
                     ..Default::default()
-                },
-            )
+                }
+            })
             .await?;
-            println!(
-                "{} ({}) has roles {}",
-                updated.email,
-                updated.id,
-                updated.role_list().join(",")
-            );
+            let roles = updated.role_list().join(",");
+            println!("{} ({}) has roles {roles}", updated.email, updated.id);
         }
         Command::Users(UsersCommand::Disable { email }) => {
-            let (database, user) = user_by_email(&config, &email).await?;
-            let updated = change_user(
-                &database,
-                user.id,
-                admin::UserChange {
-                    disabled: Some(true),
-                    ..Default::default()
-                },
-            )
+            let updated = change_user(&config, &email, |_| admin::UserChange {
+                disabled: Some(true),
+                ..Default::default()
+            })
             .await?;
             println!(
                 "disabled {} ({}); their sessions are ended",
@@ -442,15 +434,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Users(UsersCommand::Enable { email }) => {
-            let (database, user) = user_by_email(&config, &email).await?;
-            let updated = change_user(
-                &database,
-                user.id,
-                admin::UserChange {
-                    disabled: Some(false),
-                    ..Default::default()
-                },
-            )
+            let updated = change_user(&config, &email, |_| admin::UserChange {
+                disabled: Some(false),
+                ..Default::default()
+            })
             .await?;
             println!("enabled {} ({})", updated.email, updated.id);
         }

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use blog_svc::config::Config;
 use blog_svc::{telemetry, Application};
 use clap::{Parser, Subcommand};
@@ -51,17 +50,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("blog-svc stopped");
         }
         Command::Migrate => {
-            let mut db = signet_service::db::connect(
+            signet_service::db::migrate_command::<blog_svc::migration::Migrator>(
                 secrecy::ExposeSecret::expose_secret(&config.database_url),
-                1,
                 config.db_acquire_timeout,
+                "blog-svc",
             )
-            .await
-            .context("DATABASE_URL")?;
-            signet_service::db::migrate::<blog_svc::migration::Migrator>(&mut db, "blog-svc")
-                .await
-                .context("migrations failed")?;
-            println!("migrations applied");
+            .await?;
         }
     }
     Ok(())

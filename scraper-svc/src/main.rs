@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use scraper_svc::config::Config;
 use scraper_svc::{telemetry, Application};
@@ -53,17 +52,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate => {
             let (database_url, acquire_timeout) = scraper_svc::config::migration_settings()?;
-            let mut db = signet_service::db::connect(
+            signet_service::db::migrate_command::<scraper_svc::migration::Migrator>(
                 secrecy::ExposeSecret::expose_secret(&database_url),
-                1,
                 acquire_timeout,
+                "scraper-svc",
             )
-            .await
-            .context("DATABASE_URL")?;
-            signet_service::db::migrate::<scraper_svc::migration::Migrator>(&mut db, "scraper-svc")
-                .await
-                .context("migrations failed")?;
-            println!("migrations applied");
+            .await?;
         }
     }
     Ok(())

@@ -251,6 +251,24 @@ pub async fn migrate<M: MigratorTrait>(
     txn.commit().await
 }
 
+/// `migrate` as a command: connect with one connection, apply `M`'s
+/// migrations, say so on stdout. Errors name `DATABASE_URL`.
+pub async fn migrate_command<M: MigratorTrait>(
+    url: &str,
+    acquire_timeout: Duration,
+    service: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let mut db = connect(url, 1, acquire_timeout)
+        .await
+        .context("DATABASE_URL")?;
+    migrate::<M>(&mut db, service)
+        .await
+        .context("migrations failed")?;
+    println!("migrations applied");
+    Ok(())
+}
+
 /// A stable 64-bit lock id per service (FNV-1a of its name): replicas of one
 /// service contend, different services sharing a server do not.
 /// A PostgreSQL advisory-lock key for `name` (FNV-1a, stable across builds).
