@@ -120,6 +120,8 @@ pub struct Limits {
     pub login_per_ip: Rate,
     pub signup_per_ip: Rate,
     pub token_per_ip: Rate,
+    /// `/oauth/revoke` and `/oauth/introspect`, per (client, client IP).
+    pub revoke_per_client: Rate,
     /// Failures of one (account, client IP) pair before its back-off starts.
     pub account_free_failures: u32,
     /// Failures of one account from all clients together before the account
@@ -345,6 +347,7 @@ impl Config {
             login_per_ip: rate("RATE_LIMIT_LOGIN_PER_IP", "30/1m")?,
             signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
             token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
+            revoke_per_client: rate("RATE_LIMIT_REVOKE_PER_CLIENT", "120/1m")?,
             account_free_failures,
             account_ceiling_failures: env.positive(
                 "LOGIN_ACCOUNT_FAILURE_CEILING",

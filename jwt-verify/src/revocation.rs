@@ -16,8 +16,14 @@
 //! An entry is dropped once no token it could match can still be valid
 //! ([`VerifierBuilder::revocation_horizon`](crate::VerifierBuilder::revocation_horizon)).
 //! Each SET is verified with the verifier's own keys (`typ`
-//! `secevent+jwt`, the configured issuer); one that does not verify stops the
-//! follower at that point (it retries) rather than being skipped.
+//! `secevent+jwt`, the configured issuer). One that does not verify (signed
+//! by a key no longer published, say) is skipped: logged at WARN with its
+//! `jti`, counted in [`RevocationStatus::skipped`], and the follower moves
+//! on, so one bad event never stalls every later revocation. A page on
+//! which *no* SET verifies is different: the feed's signatures are
+//! untrusted as a whole (wrong issuer, wrong keys, a substituted feed). The
+//! follower then keeps its position, retries with back-off, and reports
+//! [`RevocationStatus::untrusted`] (services' `/readyz` shows it, unready).
 
 // Without `jwks` nothing fills the deny set (no feed can be configured).
 #![cfg_attr(not(feature = "jwks"), allow(dead_code))]
@@ -126,6 +132,11 @@ pub struct RevocationStatus {
     pub failures: u64,
     /// Silent longer than the staleness limit.
     pub stale: bool,
+    /// SETs skipped because they did not verify, since the follower started.
+    pub skipped: u64,
+    /// The last page read had SETs and none of them verified: the follower
+    /// is not moving until the feed's signatures verify again.
+    pub untrusted: bool,
 }
 
 /// The deny set and the follower's state, shared with the verifier.
@@ -201,6 +212,7 @@ impl Revocations {
             status.entries = entries;
             status.last_synced_at = Some(now);
             status.failures = 0;
+            status.untrusted = false;
             if let Some(newest) = events.iter().map(|(_, _, at)| *at).max() {
                 status.last_event_at = Some(status.last_event_at.map_or(newest, |l| l.max(newest)));
             }
@@ -212,6 +224,20 @@ impl Revocations {
             status.failures += 1;
             status.failures
         })
+    }
+
+    /// `count` SETs of a page did not verify and were skipped.
+    pub(crate) fn skipped(&self, count: u64) {
+        if let Ok(mut status) = self.status.lock() {
+            status.skipped += count;
+        }
+    }
+
+    /// A page none of whose SETs verified: the position is kept.
+    pub(crate) fn untrusted(&self) {
+        if let Ok(mut status) = self.status.lock() {
+            status.untrusted = true;
+        }
     }
 }
 
@@ -428,14 +454,17 @@ pub(crate) mod follow {
     #[derive(Debug)]
     enum ReadError {
         Http(String),
-        Unverified,
+        /// A page with SETs, none of which verified.
+        Untrusted,
     }
 
     impl std::fmt::Display for ReadError {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             match self {
                 Self::Http(reason) => write!(f, "feed read failed: {reason}"),
-                Self::Unverified => f.write_str("a security event did not verify"),
+                Self::Untrusted => {
+                    f.write_str("no security event on the page verified; the feed is not trusted")
+                }
             }
         }
     }
@@ -537,25 +566,40 @@ pub(crate) mod follow {
             set_validation
         };
         let mut events = Vec::new();
-        for set in page.sets.values() {
-            let set = set.as_str().ok_or(ReadError::Unverified)?;
-            let claims = match verifier.verify_set(set, &validation) {
-                Ok(claims) => claims,
-                // A key we do not hold yet: refetch once, then try again.
-                Err(crate::VerifyError::UnknownKid) => {
-                    verifier.refresh_for_unknown_kid().await;
-                    verifier
-                        .verify_set(set, &validation)
-                        .map_err(|_| ReadError::Unverified)?
-                }
-                Err(_) => return Err(ReadError::Unverified),
+        let mut skipped: u64 = 0;
+        let mut refreshed = false;
+        for (jti, set) in &page.sets {
+            let verified = match set.as_str() {
+                None => Err(crate::VerifyError::Malformed("a SET is not a string")),
+                Some(set) => match verifier.verify_set(set, &validation) {
+                    // A key we do not hold yet: refetch once per page, then try again.
+                    Err(crate::VerifyError::UnknownKid) if !refreshed => {
+                        refreshed = true;
+                        verifier.refresh_for_unknown_kid().await;
+                        verifier.verify_set(set, &validation)
+                    }
+                    other => other,
+                },
             };
-            events.extend(events_of(&claims, issuer.as_deref()));
+            match verified {
+                Ok(claims) => events.extend(events_of(&claims, issuer.as_deref())),
+                Err(error) => {
+                    skipped += 1;
+                    // The jti is the feed's own identifier, never a token.
+                    tracing::warn!(jti = %jti.chars().take(64).collect::<String>(), reason = error.reason(), "security event did not verify; skipped");
+                }
+            }
         }
+        let Some(revocations) = &verifier.inner.revocations else {
+            return Ok((cursor, page.more));
+        };
+        if skipped > 0 && skipped == page.sets.len() as u64 {
+            revocations.untrusted();
+            return Err(ReadError::Untrusted);
+        }
+        revocations.skipped(skipped);
         let now = unix_seconds(&*verifier.inner.clock);
-        if let Some(revocations) = &verifier.inner.revocations {
-            revocations.apply(&events, cursor, now);
-        }
+        revocations.apply(&events, cursor, now);
         Ok((cursor, page.more))
     }
 }

@@ -137,6 +137,43 @@ async fn a_set_signed_by_another_key_is_never_applied() {
         .expect("a forged revocation revokes nothing");
     let status = verifier.revocation_status().expect("following");
     assert_eq!((status.cursor, status.entries), (0, 0), "not past it");
+    assert!(
+        status.untrusted,
+        "a page none of whose SETs verify: {status:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_set_that_does_not_verify_is_skipped_and_the_follower_moves_on() {
+    // A SET signed by a key the verifier does not hold (retired before it
+    // started), then a good one: the first is skipped and counted, the
+    // second applies, and later revocations keep arriving.
+    let feed = Feed::default();
+    feed.sets.lock().expect("lock").push(set(key(1), "s-old"));
+    feed.sets.lock().expect("lock").push(set(key(0), "s-1"));
+    let url = feed_server(feed.clone()).await;
+    let verifier = follower(&url).await;
+    until(|| verifier.revocation_status().is_some_and(|s| s.cursor == 2)).await;
+    let status = verifier.revocation_status().expect("following");
+    assert_eq!((status.entries, status.skipped), (1, 1), "{status:?}");
+    assert!(!status.untrusted);
+    assert_eq!(
+        verifier.verify(&token_of_session("s-1")).await.err(),
+        Some(VerifyError::Revoked)
+    );
+    verifier
+        .verify(&token_of_session("s-old"))
+        .await
+        .expect("an unverified SET revokes nothing");
+
+    let later = token_of_session("s-2");
+    verifier.verify(&later).await.expect("valid");
+    feed.sets.lock().expect("lock").push(set(key(0), "s-2"));
+    until(|| verifier.revocation_status().is_some_and(|s| s.cursor == 3)).await;
+    assert_eq!(
+        verifier.verify(&later).await.err(),
+        Some(VerifyError::Revoked)
+    );
 }
 
 #[tokio::test]

@@ -157,7 +157,9 @@ async fn build_remote_verifier(options: &VerifierOptions<'_>) -> Result<Verifier
 /// `/readyz` for a service that verifies tokens: ready when the database
 /// answers and the verifier holds keys, and, when it follows the revocation
 /// feed and fails closed, while the feed is fresh (stale, it would refuse
-/// every token). The feed's position and health are reported either way.
+/// every token), and while the feed's events verify (`untrusted`: a page
+/// none of whose SETs verified; the follower is not moving). The feed's
+/// position and health, and how many SETs were skipped, are reported either way.
 pub async fn readiness(
     db: &sea_orm::DatabaseConnection,
     verifier: &Verifier,
@@ -170,7 +172,9 @@ pub async fn readiness(
     let revocations = verifier.revocation_status();
     let refusing_all =
         revocations.as_ref().is_some_and(|r| r.stale) && verifier.revocations_fail_closed();
-    let ready = database && keys.key_count > 0 && !refusing_all;
+    // A feed none of whose events verify is not being followed at all.
+    let untrusted = revocations.as_ref().is_some_and(|r| r.untrusted);
+    let ready = database && keys.key_count > 0 && !refusing_all && !untrusted;
     let feed = revocations.map(|r| {
         serde_json::json!({
             "cursor": r.cursor,
@@ -179,6 +183,8 @@ pub async fn readiness(
             "last_event_at": r.last_event_at,
             "failures": r.failures,
             "stale": r.stale,
+            "skipped": r.skipped,
+            "untrusted": r.untrusted,
         })
     });
     (

@@ -46,6 +46,25 @@ pub(crate) fn resolve(
     Some(last_trusted)
 }
 
+/// Every `X-Forwarded-For` line, joined in order (RFC 9110 §5.3): a proxy
+/// that appends a line of its own instead of extending the client's must not
+/// let the client's line stand for the whole list. A line that is not text
+/// makes the list unusable (`resolve` then stops at the peer's last hop).
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<String> {
+    let mut joined: Option<String> = None;
+    for line in headers.get_all("x-forwarded-for") {
+        let text = line.to_str().unwrap_or("unreadable");
+        match &mut joined {
+            None => joined = Some(text.to_owned()),
+            Some(list) => {
+                list.push(',');
+                list.push_str(text);
+            }
+        }
+    }
+    joined
+}
+
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
@@ -57,13 +76,10 @@ impl FromRequestParts<AppState> for ClientIp {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
-        let forwarded = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let forwarded = forwarded_for(&parts.headers);
         Ok(Self(resolve(
             peer,
-            forwarded,
+            forwarded.as_deref(),
             &state.config.trusted_proxies,
         )))
     }
@@ -83,6 +99,23 @@ mod tests {
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
+    }
+
+    #[test]
+    fn every_forwarded_for_line_counts_in_order() {
+        let trusted = [ip("127.0.0.1")];
+        let mut headers = axum::http::HeaderMap::new();
+        // The client's own line first; the proxy appended a line of its own.
+        headers.append("x-forwarded-for", "6.6.6.6".parse().expect("value"));
+        headers.append("x-forwarded-for", "198.51.100.7".parse().expect("value"));
+        let joined = forwarded_for(&headers);
+        assert_eq!(joined.as_deref(), Some("6.6.6.6,198.51.100.7"));
+        assert_eq!(
+            resolve(Some(ip("127.0.0.1")), joined.as_deref(), &trusted),
+            Some(ip("198.51.100.7")),
+            "the proxy's line names the client, not the client's own line"
+        );
+        assert_eq!(forwarded_for(&axum::http::HeaderMap::new()), None);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //!
 //! 1. the token was issued for auth-server itself (`aud` holds
 //!    `ACCOUNT_AUDIENCE`): a token meant for a service opens nothing here;
+//!    and it came from the first-party login or a first-party client, the
+//!    client its session was opened for (a token a service obtained by
+//!    exchange, or a third-party client's, opens nothing here either).
+//!    `POST /api/v1/auth/logout` alone takes any audience (`Door::OwnSession`);
 //! 2. the account exists and is not disabled;
 //! 3. the token's session (`sid`) is the account's and still active: logout,
 //!    a password change, revocation or an admin ending it close every door;
@@ -50,23 +54,58 @@ fn ended() -> ApiError {
     invalid_token("the token's account or session is no longer active")
 }
 
-/// The account and session a verified token stands for, if both are live and
-/// the token was issued for this server's own API.
+/// Which tokens a guarded router takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Door {
+    /// The account and admin API: `aud` holds `ACCOUNT_AUDIENCE`, and the
+    /// token came from the first-party login or a first-party client.
+    Account,
+    /// Ending one's own session (`POST /api/v1/auth/logout`): any audience
+    /// this server issues, from the client the session was opened for.
+    OwnSession,
+}
+
+/// The account and session a verified token stands for, if both are live,
+/// the token came from the client its session was opened for, and it may
+/// pass `door`.
 pub(crate) async fn live_user(
     state: &AppState,
     token: &VerifiedToken,
+    door: Door,
 ) -> Result<CurrentUser, ApiError> {
     let claims = token.claims();
-    if !claims
-        .aud
-        .iter()
-        .any(|aud| aud == &state.config.account_audience)
+    if door == Door::Account
+        && !claims
+            .aud
+            .iter()
+            .any(|aud| aud == &state.config.account_audience)
     {
         return Err(invalid_token("this token was not issued for this API"));
     }
     let (user, session) = sessions::live_account(&state.db, token, state.clock.now())
         .await?
         .ok_or_else(ended)?;
+    // A token another client obtained for this session (token exchange: a
+    // service acting for the user) is not the session holder's own.
+    let session_client = session
+        .client_id
+        .as_deref()
+        .unwrap_or(&state.config.first_party_client_id);
+    if claims.client_id.as_deref() != Some(session_client) {
+        return Err(invalid_token("this token was not issued for this API"));
+    }
+    if door == Door::Account {
+        if let Some(client_id) = session.client_id.as_deref() {
+            // Defence in depth: the token endpoint issues the account
+            // audience to first-party clients only.
+            let first_party = crate::clients::find_by_client_id(&state.db, client_id)
+                .await?
+                .is_some_and(|client| client.first_party);
+            if !first_party {
+                return Err(invalid_token("this token was not issued for this API"));
+            }
+        }
+    }
     Ok(CurrentUser {
         user,
         session_id: session.id,
@@ -76,13 +115,26 @@ pub(crate) async fn live_user(
 /// Middleware for the account routes: needs `JwtAuthLayer` outside it.
 pub(crate) async fn require_account(
     State(state): State<AppState>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
+    guarded(&state, Door::Account, request, next).await
+}
+
+/// Middleware for `POST /api/v1/auth/logout`: needs `JwtAuthLayer` outside it.
+pub(crate) async fn require_own_session(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    guarded(&state, Door::OwnSession, request, next).await
+}
+
+async fn guarded(state: &AppState, door: Door, mut request: Request, next: Next) -> Response {
     let Some(token) = request.extensions().get::<VerifiedToken>() else {
         return invalid_token("a bearer token is required").into_response();
     };
-    match live_user(&state, token).await {
+    match live_user(state, token, door).await {
         Ok(current) => {
             request.extensions_mut().insert(current);
             next.run(request).await

@@ -121,7 +121,6 @@ pub fn app(state: AppState) -> Router {
 
     // A signed-in user of a live account and session, with a token for this API.
     let account = Router::new()
-        .route("/api/v1/auth/logout", post(sessions::logout))
         .route("/api/v1/users/me/consents", get(oauth::list_consents))
         .route(
             "/api/v1/users/me/consents/{client_id}",
@@ -170,13 +169,30 @@ pub fn app(state: AppState) -> Router {
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("no-store"),
             ))
-            .layer(verified)
+            .layer(verified.clone())
             .layer(middleware::from_fn_with_state(
                 state.clone(),
                 guard::require_account,
             )),
     );
 
-    let routes = public.merge(protected).with_state(state);
+    // Ending one's own session: any of the user's own access tokens, whatever
+    // its audience (the default login's service token too).
+    let own_session = Router::new()
+        .route("/api/v1/auth/logout", post(sessions::logout))
+        .route_layer(
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
+                .layer(verified)
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    guard::require_own_session,
+                )),
+        );
+
+    let routes = public.merge(protected).merge(own_session).with_state(state);
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }

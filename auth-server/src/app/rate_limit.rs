@@ -314,6 +314,8 @@ pub struct Limiters {
     pub login_per_ip: Arc<Buckets>,
     pub signup_per_ip: Arc<Buckets>,
     pub token_per_ip: Arc<Buckets>,
+    /// Revocation and introspection, keyed by (client, client IP).
+    pub revoke_per_client: Arc<Buckets>,
     /// Keyed by (account, client IP).
     pub account_per_client: Arc<AccountBackoff>,
     /// Keyed by account alone, with the higher ceiling.
@@ -327,6 +329,7 @@ impl Limiters {
             login_per_ip: Arc::new(Buckets::new(limits.login_per_ip)),
             signup_per_ip: Arc::new(Buckets::new(limits.signup_per_ip)),
             token_per_ip: Arc::new(Buckets::new(limits.token_per_ip)),
+            revoke_per_client: Arc::new(Buckets::new(limits.revoke_per_client)),
             account_per_client: Arc::new(AccountBackoff::new(
                 limits.account_free_failures,
                 limits.account_max_backoff,
@@ -416,7 +419,25 @@ pub fn admit(
     metrics: &signet_service::metrics::Metrics,
     limit: &'static str,
 ) -> Result<(), Refused> {
-    buckets.take(ip_key(ip)).map_err(|wait| {
+    admit_key(buckets, ip_key(ip), metrics, limit)
+}
+
+/// The key of (client, client IP) for limits on client-authenticated
+/// endpoints (revocation, introspection): one client's flood does not slow
+/// another's, and one address cannot hide behind many client ids for long
+/// (each id's bucket is small). `None`: the first-party client.
+pub fn client_key(client_id: Option<&str>, ip: Option<IpAddr>) -> Key {
+    pair_key(&format!("client\0{}", client_id.unwrap_or_default()), ip)
+}
+
+/// Take one token for `key` from `buckets`, counting a refusal under `limit`.
+pub fn admit_key(
+    buckets: &Buckets,
+    key: Key,
+    metrics: &signet_service::metrics::Metrics,
+    limit: &'static str,
+) -> Result<(), Refused> {
+    buckets.take(key).map_err(|wait| {
         metrics
             .counter(&crate::app::metrics::RATE_LIMITED, &[("limit", limit)])
             .increment(1);

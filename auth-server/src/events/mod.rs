@@ -204,7 +204,11 @@ pub enum FeedError {
 
 /// The events after `cursor` that still matter at `now`, at most `limit`,
 /// each as its SET. Unsigned ones are signed with the active key and stored,
-/// so every replica serves the same bytes.
+/// so every replica serves the same bytes. A stored SET whose key is no
+/// longer published (retired after a rotation, or removed as compromised)
+/// is signed again with the active key and replaces the stored one: events
+/// are kept a day, keys only until `KEY_RETIRE_AFTER`, and a verifier that
+/// starts after a rotation must still be able to verify every event served.
 pub async fn page(
     db: &impl ConnectionTrait,
     keys: &KeyRing,
@@ -228,8 +232,8 @@ pub async fn page(
     for row in rows {
         last = row.id;
         let set = match row.signed_set.clone() {
-            Some(set) => set,
-            None => sign_and_store(db, keys, issuer, &row).await?,
+            Some(set) if signed_by_published_key(&set, keys) => set,
+            stale => sign_and_store(db, keys, issuer, &row, stale.as_deref()).await?,
         };
         sets.push((row.jti.to_string(), set));
     }
@@ -249,18 +253,33 @@ pub async fn newest_id(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
         .map_or(0, |row| row.id))
 }
 
+/// Whether `set` names (`kid`) a key this server publishes now.
+fn signed_by_published_key(set: &str, keys: &KeyRing) -> bool {
+    jsonwebtoken::decode_header(set)
+        .ok()
+        .and_then(|header| header.kid)
+        .is_some_and(|kid| keys.published().iter().any(|key| key.kid == kid))
+}
+
+/// Sign `row` and store the SET in place of `replacing` (`None`: it had none).
 async fn sign_and_store(
     db: &impl ConnectionTrait,
     keys: &KeyRing,
     issuer: &str,
     row: &event::Model,
+    replacing: Option<&str>,
 ) -> Result<String, FeedError> {
     let signed = sign(keys, issuer, row)?;
-    // The first signature stored wins; a replica racing us stores nothing.
+    // The first signature stored wins; a replica racing us stores nothing
+    // and serves the winner's bytes.
+    let unchanged = match replacing {
+        None => event::Column::SignedSet.is_null(),
+        Some(old) => event::Column::SignedSet.eq(old),
+    };
     event::Entity::update_many()
         .col_expr(event::Column::SignedSet, Expr::value(signed.clone()))
         .filter(event::Column::Id.eq(row.id))
-        .filter(event::Column::SignedSet.is_null())
+        .filter(unchanged)
         .exec(db)
         .await?;
     let stored = event::Entity::find_by_id(row.id)

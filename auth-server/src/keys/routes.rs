@@ -47,7 +47,8 @@ pub(crate) struct DiscoveryDocument {
     /// `client_secret_basic`/`client_secret_post` for API keys; `none` for
     /// the first-party client's refresh grant.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
-    /// Whoever holds a token may revoke it (RFC 7009 §2.1 for public clients).
+    /// The client a token was issued to may revoke it (RFC 7009 §2.1):
+    /// public clients name themselves, confidential ones authenticate.
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
     /// An API key with scope `introspect`.
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -69,7 +70,10 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
         userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
         end_session_endpoint: format!("{issuer}/oauth/logout"),
-        grant_types_supported: vec!["authorization_code", "client_credentials", "refresh_token"],
+        grant_types_supported: crate::oauth::Grant::ALL
+            .iter()
+            .map(|grant| grant.name())
+            .collect(),
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
         code_challenge_methods_supported: vec!["S256"],
@@ -82,7 +86,11 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
             "client_secret_post",
             "none",
         ],
-        revocation_endpoint_auth_methods_supported: vec!["none"],
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
         introspection_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",

@@ -175,11 +175,18 @@ pub(crate) const INTROSPECT_EMAIL_SCOPE: &str = "introspect:email";
               (status = 401, description = "invalid_client")))]
 pub(crate) async fn introspect(
     State(state): State<AppState>,
+    ip: crate::app::client_ip::ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
+    crate::app::rate_limit::admit_key(
+        &state.limiters.revoke_per_client,
+        crate::app::rate_limit::client_key(Some(&client_id), ip.0),
+        &state.metrics,
+        "introspect_per_client",
+    )?;
     let caller =
         match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await {
             Ok(caller) => Some(caller),

@@ -24,6 +24,39 @@ use serde_json::json;
 
 use crate::error::ApiError;
 
+/// The grants the token endpoint dispatches. Discovery lists exactly these
+/// (`Grant::ALL`), so the metadata cannot drift from the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grant {
+    AuthorizationCode,
+    ClientCredentials,
+    RefreshToken,
+    TokenExchange,
+}
+
+impl Grant {
+    pub const ALL: [Grant; 4] = [
+        Grant::AuthorizationCode,
+        Grant::ClientCredentials,
+        Grant::RefreshToken,
+        Grant::TokenExchange,
+    ];
+
+    /// The `grant_type` value (RFC 6749 §4, RFC 8693 §2.1).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Grant::AuthorizationCode => "authorization_code",
+            Grant::ClientCredentials => "client_credentials",
+            Grant::RefreshToken => "refresh_token",
+            Grant::TokenExchange => exchange::GRANT_TYPE,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|grant| grant.name() == name)
+    }
+}
+
 /// What an `Authorization` header holds, as far as HTTP Basic is concerned.
 pub enum BasicPair {
     /// `Basic base64(user:password)`, decoded (RFC 7617).
@@ -187,12 +220,12 @@ pub fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, Stri
             ))
         }
     };
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if pairs[..i].iter().any(|(other, _)| other == name) {
-            return Err(OAuthError::invalid_request(format!(
-                "parameter {name} is repeated"
-            )));
-        }
+    // Linear: a 64 KiB form of distinct names is one pass, not n² compares.
+    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+    if let Some((name, _)) = pairs.iter().find(|(name, _)| !seen.insert(name.as_str())) {
+        return Err(OAuthError::invalid_request(format!(
+            "parameter {name} is repeated"
+        )));
     }
     Ok(pairs)
 }

@@ -23,7 +23,7 @@ use crate::oauth::exchange::{self, ExchangeRequest};
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
-    client_credentials, client_grant, param, parameters, requested_audience, OAuthError,
+    client_credentials, client_grant, param, parameters, requested_audience, Grant, OAuthError,
     TokenEndpointError,
 };
 use crate::sessions::{self, RefreshError};
@@ -95,12 +95,12 @@ pub(crate) async fn token(
     let pairs = parameters(&headers, &body)?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
-    match grant_type {
-        "client_credentials" => {}
-        "refresh_token" => return refresh_grant(&state, &headers, &pairs, ip).await,
-        "authorization_code" => return code_grant(&state, &headers, &pairs, ip).await,
-        exchange::GRANT_TYPE => return exchange_grant(&state, &headers, &pairs).await,
-        _ => {
+    match Grant::from_name(grant_type) {
+        Some(Grant::ClientCredentials) => {}
+        Some(Grant::RefreshToken) => return refresh_grant(&state, &headers, &pairs, ip).await,
+        Some(Grant::AuthorizationCode) => return code_grant(&state, &headers, &pairs, ip).await,
+        Some(Grant::TokenExchange) => return exchange_grant(&state, &headers, &pairs).await,
+        None => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
@@ -305,7 +305,9 @@ async fn code_grant(
     dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
     let audience = match requested_audience(pairs)? {
         None => state.config.login_audience.clone(),
-        Some(requested) if state.config.user_may_request(requested) => requested.to_owned(),
+        Some(requested) if client_may_request(state, Some(&client), requested) => {
+            requested.to_owned()
+        }
         Some(_) => return Err(OAuthError::invalid_target().into()),
     };
     let invalid_grant = || {
@@ -438,6 +440,49 @@ fn registered_client_credentials(
     ))
 }
 
+/// Whether a user token for `audience` may go to `client` (`None`: the
+/// first-party login). auth-server's own account and admin API
+/// (`ACCOUNT_AUDIENCE`) is for the first-party login and first-party
+/// clients only: a third-party client the user consented to for "who you
+/// are" must never hold a token that lists users or creates API keys.
+fn client_may_request(
+    state: &AppState,
+    client: Option<&clients::entity::Model>,
+    audience: &str,
+) -> bool {
+    if audience == state.config.account_audience {
+        return client.is_none_or(|client| client.first_party);
+    }
+    state.config.user_may_request(audience)
+}
+
+/// The client a refresh or revocation request comes from: `None` for the
+/// first-party client (password login: public, sends no credentials or its
+/// own `client_id`), else a registered client that authenticates as at the
+/// code exchange (a public one by its `client_id` alone).
+async fn requesting_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<Option<clients::entity::Model>, TokenEndpointError> {
+    let registered = headers.contains_key(header::AUTHORIZATION)
+        || param(pairs, "client_id").is_some_and(|id| id.starts_with(clients::CLIENT_ID_PREFIX));
+    if !registered {
+        return match param(pairs, "client_id") {
+            Some(client_id) if client_id != state.config.first_party_client_id => {
+                Err(OAuthError::invalid_client().into())
+            }
+            _ => Ok(None),
+        };
+    }
+    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
+    match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
+        Ok(client) => Ok(Some(client)),
+        Err(clients::ClientAuthError::Store(error)) => Err(error.into()),
+        Err(_) => Err(OAuthError::invalid_client().into()),
+    }
+}
+
 /// RFC 6749 §6: exchange a refresh token (the first-party client is public,
 /// so no client authentication). Each use rotates it; see [`sessions`].
 async fn refresh_grant(
@@ -448,41 +493,21 @@ async fn refresh_grant(
 ) -> Result<Response, TokenEndpointError> {
     let presented = param(pairs, "refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    // The first-party client (password login) is public and unauthenticated;
-    // a registered client authenticates as at the code exchange, and may
-    // refresh only the sessions opened for it.
-    let registered = headers.contains_key(header::AUTHORIZATION)
-        || param(pairs, "client_id").is_some_and(|id| id.starts_with(clients::CLIENT_ID_PREFIX));
-    let client = if registered {
-        let (client_id, secret) = registered_client_credentials(headers, pairs)?;
-        match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
-            Ok(client)
-                if client
-                    .grant_type_list()
-                    .iter()
-                    .any(|g| g == "refresh_token") =>
-            {
-                Some(client)
-            }
-            Ok(_) => {
-                return Err(OAuthError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unauthorized_client",
-                    "this client may not use the refresh_token grant",
-                )
-                .into())
-            }
-            Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
-            Err(_) => return Err(OAuthError::invalid_client().into()),
-        }
-    } else {
-        if let Some(client_id) = param(pairs, "client_id") {
-            if client_id != state.config.first_party_client_id {
-                return Err(OAuthError::invalid_client().into());
-            }
-        }
-        None
-    };
+    // A registered client may refresh only the sessions opened for it.
+    let client = requesting_client(state, headers, pairs).await?;
+    if client.as_ref().is_some_and(|client| {
+        !client
+            .grant_type_list()
+            .iter()
+            .any(|g| g == "refresh_token")
+    }) {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client may not use the refresh_token grant",
+        )
+        .into());
+    }
     let invalid_grant = || {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -491,7 +516,7 @@ async fn refresh_grant(
         )
     };
     let requested = requested_audience(pairs)?;
-    if requested.is_some_and(|aud| !state.config.user_may_request(aud)) {
+    if requested.is_some_and(|aud| !client_may_request(state, client.as_ref(), aud)) {
         return Err(OAuthError::invalid_target().into());
     }
     let jkt =
@@ -529,7 +554,7 @@ async fn refresh_grant(
             let audience = requested
                 .map(str::to_owned)
                 .or_else(|| rotated.session.audience.clone())
-                .filter(|aud| state.config.user_may_request(aud))
+                .filter(|aud| client_may_request(state, client.as_ref(), aud))
                 .unwrap_or_else(|| state.config.login_audience.clone());
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");
@@ -590,6 +615,13 @@ async fn refresh_grant(
 /// A service token cannot be revoked here (`unsupported_token_type`): revoke
 /// its API key. Anything else — unknown, expired, forged — is 200 with no
 /// effect, so the answer reveals nothing about tokens.
+///
+/// RFC 7009 §2.1: only the client a token was issued to may revoke it. The
+/// client is identified as at the refresh grant (the first-party client
+/// sends nothing or its own `client_id`; a registered client authenticates,
+/// a public one names itself). A token issued to another client is left
+/// alone and the answer is the same 200, so revocation cannot be used to
+/// learn whether another client's token is valid.
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
     request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "token=…[&token_type_hint=refresh_token|access_token]"),
     responses((status = 200, description = "Revoked, or nothing to revoke"),
@@ -601,8 +633,24 @@ pub(crate) async fn revoke(
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
+    let requester = requesting_client(&state, &headers, &pairs).await?;
+    crate::app::rate_limit::admit_key(
+        &state.limiters.revoke_per_client,
+        crate::app::rate_limit::client_key(requester.as_ref().map(|c| c.client_id.as_str()), ip.0),
+        &state.metrics,
+        "revoke_per_client",
+    )?;
+    let requester_id = requester
+        .as_ref()
+        .map_or(state.config.first_party_client_id.as_str(), |c| {
+            c.client_id.as_str()
+        });
     let token =
         param(&pairs, "token").ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    // The session's client: `None` is the first-party client.
+    let issued_to_requester = |session: &sessions::entity::Model| {
+        session.client_id.as_deref() == requester.as_ref().map(|c| c.client_id.as_str())
+    };
     let session = if token.starts_with(sessions::REFRESH_PREFIX) {
         sessions::session_of(&state.db, token).await?
     } else {
@@ -617,8 +665,18 @@ pub(crate) async fn revoke(
                 )
                 .into())
             }
+            // An exchanged token names the service that asked for it: its
+            // user's session is not that service's to end.
+            Ok(verified) if verified.claims().client_id.as_deref() != Some(requester_id) => None,
             Ok(verified) => sessions::session_of_access_token(&state.db, &verified).await?,
         }
+    };
+    let session = match session {
+        Some(session) if !issued_to_requester(&session) => {
+            tracing::info!(outcome = "ignored", client = %requester_id, "revocation of another client's token");
+            None
+        }
+        session => session,
     };
     if let Some(session) = session {
         let (session_text, user_text) = (session.id.to_string(), session.user_id.to_string());

@@ -97,6 +97,7 @@ impl TestApp {
             ("RATE_LIMIT_LOGIN_PER_IP", "10000/1m"),
             ("RATE_LIMIT_SIGNUP_PER_IP", "10000/1m"),
             ("RATE_LIMIT_TOKEN_PER_IP", "10000/1m"),
+            ("RATE_LIMIT_REVOKE_PER_CLIENT", "10000/1m"),
             ("LOGIN_FAILURES_BEFORE_BACKOFF", "1000"),
             ("PASSWORD_HASH_QUEUE_PER_CLIENT", "1000"),
         ]

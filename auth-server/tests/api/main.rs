@@ -25,6 +25,7 @@ mod retention;
 mod rotation;
 mod security;
 mod security_events;
+mod security_round3;
 mod sessions;
 mod token_exchange;
 mod tokens;

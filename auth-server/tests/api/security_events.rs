@@ -263,15 +263,21 @@ async fn following_verifier(app: &TestApp, key: &(String, String)) -> Verifier {
     .build()
     .await
     .expect("verifier");
-    // Until it has loaded the current state.
-    while verifier
-        .revocation_status()
-        .and_then(|s| s.last_synced_at)
-        .is_none()
-    {
+    // Until it has loaded the current state (a follower that cannot is a failure, not a hang).
+    for _ in 0..1000 {
+        if verifier
+            .revocation_status()
+            .and_then(|s| s.last_synced_at)
+            .is_some()
+        {
+            return verifier;
+        }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    verifier
+    panic!(
+        "the verifier never loaded the feed: {:?}",
+        verifier.revocation_status()
+    );
 }
 
 /// Verify `token` until the verifier refuses it as revoked (bounded).
@@ -419,7 +425,55 @@ async fn a_compromised_signing_key_is_replaced_and_its_tokens_refused(backend: B
     ));
 }
 
+/// Issue 23, finding 2: SETs were signed once and stored, so after a
+/// rotation retired (here: removed) their key, a verifier started later
+/// could not verify the stored events and stalled at the first one, missing
+/// every later revocation for a day.
+async fn a_verifier_started_after_a_key_rotation_follows_every_revocation(backend: Backend) {
+    use base64::Engine as _;
+    let kek = base64::engine::general_purpose::STANDARD.encode([9u8; 32]);
+    let app = TestApp::spawn_with(backend, &[("KEY_ENCRYPTION_KEY", kek.as_str())]).await;
+    let key = receiver(&app).await;
+    let user = app.user("rotation@example.com").await;
+
+    // A revocation, read once: its SET is signed with the key of the day and stored.
+    let first = app.service_audience_token(&user.email).await;
+    assert_eq!(app.logout(&first).await.status(), StatusCode::NO_CONTENT);
+    let (before, _) = events_after(&app, &key, "0").await;
+    assert!(!before.is_empty());
+    let old_kid = app.state.keys.ring().active().kid.clone();
+
+    // The key leaves the JWKS (compromised: removed at once; a retirement
+    // after KEY_RETIRE_AFTER has the same effect on stored SETs).
+    let manager = app.state.keys.manager().expect("database key store");
+    manager
+        .compromise(&old_kid)
+        .await
+        .expect("compromised")
+        .expect("replaced");
+    let jwks = json_body(app.get("/.well-known/jwks.json").await).await;
+    assert!(!jwks.to_string().contains(&old_kid), "{jwks}");
+
+    // Every SET the feed serves verifies with the keys published now.
+    let (after, _) = events_after(&app, &key, "0").await;
+    assert!(after.len() > before.len(), "the key-revoked event too");
+
+    // A verifier started now loads everything, and hears of a new revocation.
+    let late = following_verifier(&app, &key).await;
+    assert!(matches!(
+        late.verify(&first).await.err(),
+        Some(jwt_verify::VerifyError::UnknownKid | jwt_verify::VerifyError::Revoked)
+    ));
+    let second = app.service_audience_token(&user.email).await;
+    late.verify(&second).await.expect("valid");
+    assert_eq!(app.logout(&second).await.status(), StatusCode::NO_CONTENT);
+    refused_soon(&late, &second).await;
+    let status = late.revocation_status().expect("following");
+    assert_eq!((status.skipped, status.untrusted), (0, false), "{status:?}");
+}
+
 backend_tests!(
+    a_verifier_started_after_a_key_rotation_follows_every_revocation,
     a_compromised_signing_key_is_replaced_and_its_tokens_refused,
     a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_ones,
     only_api_keys_with_events_read_may_read_the_feed,
