@@ -194,6 +194,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
+    pub server_limits: signet_service::http::ServerLimits,
     pub first_party_client_id: String,
     pub user_scope: String,
     /// `GATEWAY_PROTECTED_ORIGINS`: the origins (`scheme://host[:port]`)
@@ -464,6 +466,7 @@ impl Config {
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
+            server_limits: signet_service::http::ServerLimits::from_env(&env)?,
             first_party_client_id: env
                 .get("FIRST_PARTY_CLIENT_ID")
                 .unwrap_or_else(|| "signet".to_owned()),

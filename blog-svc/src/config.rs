@@ -78,6 +78,8 @@ pub struct Config {
     pub db_max_connections: u32,
     pub db_acquire_timeout: Duration,
     pub shutdown_grace: Duration,
+    /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
+    pub server_limits: signet_service::http::ServerLimits,
 }
 
 impl Config {
@@ -193,6 +195,7 @@ impl Config {
             db_max_connections: env.positive("DB_MAX_CONNECTIONS", 10)?,
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
+            server_limits: signet_service::http::ServerLimits::from_env(&env)?,
         })
     }
 }

@@ -136,6 +136,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let grace = self.state.config.shutdown_grace;
+        let limits = self.state.config.server_limits;
         let metrics = signet_service::http::metrics_router(
             crate::routes::health::metrics,
             self.state.clone(),
@@ -146,6 +147,7 @@ impl Application {
             Some((self.metrics_listener, metrics)),
             shutdown,
             grace,
+            limits,
         )
         .await
     }

@@ -116,7 +116,7 @@ pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};
 pub use rejection::AuthError;
 #[cfg(feature = "jwks")]
 pub use revocation::RevocationFeed;
-pub use revocation::RevocationStatus;
+pub use revocation::{RevocationStatus, SecurityEvent};
 pub use validation::Validation;
 pub use verifier::{CacheStatus, KeySource, VerifiedToken, Verifier, VerifierBuilder};
 

@@ -116,6 +116,36 @@ impl DenySet {
     }
 }
 
+/// One revocation, as a security event on the feed carries it: the event
+/// type URI (CAEP `session-revoked`, `credential-change`, RISC
+/// `account-disabled`, `account-purged`, or Signet's `client-revoked` and
+/// `key-revoked`), its subject (a session id, a user's `sub`, a `client_id`,
+/// a `kid`) and when it took effect. For an issuer that verifies its own
+/// tokens and learns of revocations itself
+/// ([`VerifierBuilder::local_revocations`](crate::VerifierBuilder::local_revocations),
+/// [`Verifier::apply_security_events`](crate::Verifier::apply_security_events)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SecurityEvent {
+    /// The event type URI; unknown types are ignored.
+    pub event_type: String,
+    /// What it names: a session id, a `sub`, a `client_id` or a `kid`.
+    pub subject: String,
+    /// When it took effect, in seconds since the epoch.
+    pub at: i64,
+}
+
+impl SecurityEvent {
+    /// An event of `event_type` naming `subject`, in effect from `at`.
+    pub fn new(event_type: impl Into<String>, subject: impl Into<String>, at: i64) -> Self {
+        Self {
+            event_type: event_type.into(),
+            subject: subject.into(),
+            at,
+        }
+    }
+}
+
 /// The follower's position and health, for `/readyz` and metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -249,11 +279,14 @@ pub(crate) struct RevocationSettings {
     pub(crate) max_staleness: Option<Duration>,
     pub(crate) fail_closed: bool,
     pub(crate) horizon: Duration,
+    /// A deny set filled by the application itself.
+    pub(crate) local: bool,
 }
 
 impl Default for RevocationSettings {
     fn default() -> Self {
         Self {
+            local: false,
             #[cfg(feature = "jwks")]
             feed: None,
             max_staleness: None,

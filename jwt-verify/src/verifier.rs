@@ -267,6 +267,15 @@ impl VerifierBuilder {
         self
     }
 
+    /// Keep a deny set that the application fills itself with
+    /// [`Verifier::apply_security_events`]: for an issuer verifying its own
+    /// tokens, which learns of revocations from its own store rather than
+    /// over the feed. Works with [`build_static`](Self::build_static).
+    pub fn local_revocations(mut self) -> Self {
+        self.revocation.local = true;
+        self
+    }
+
     /// How long after its event a revocation is kept (default 24 h 5 min,
     /// Signet's longest token lifetime and leeway): by then no token it
     /// could match is still valid.
@@ -335,7 +344,9 @@ impl VerifierBuilder {
                 self.validation.clone(),
                 self.token_cache,
                 self.clock.clone(),
-                None,
+                self.revocation
+                    .local
+                    .then(|| crate::revocation::Revocations::new(&self.revocation)),
                 self.dpop.clone().map(crate::dpop::DpopState::new),
             )),
             #[cfg(feature = "jwks")]
@@ -352,7 +363,9 @@ impl VerifierBuilder {
         if self.revocation.feed.is_some() {
             return Some(crate::revocation::Revocations::new(&self.revocation));
         }
-        None
+        self.revocation
+            .local
+            .then(|| crate::revocation::Revocations::new(&self.revocation))
     }
 
     async fn build_verifier(self) -> Result<Verifier, KeyError> {
@@ -722,6 +735,24 @@ impl Verifier {
                 .collect();
             revocations.apply(&events, count as i64, now);
         }
+    }
+
+    /// Apply revocations the application learned itself (see
+    /// [`VerifierBuilder::local_revocations`]) and record `cursor` as the
+    /// position reached: from the next verification on, tokens they name
+    /// are refused with [`VerifyError::Revoked`], from the token cache too.
+    /// Entries older than the horizon are dropped. `false` (nothing done)
+    /// without a deny set.
+    pub fn apply_security_events(&self, events: &[crate::SecurityEvent], cursor: i64) -> bool {
+        let Some(revocations) = &self.inner.revocations else {
+            return false;
+        };
+        let events: Vec<(String, String, i64)> = events
+            .iter()
+            .map(|event| (event.event_type.clone(), event.subject.clone(), event.at))
+            .collect();
+        revocations.apply(&events, cursor, unix_seconds(&*self.inner.clock));
+        true
     }
 
     /// Whether a stale feed makes this verifier refuse every token

@@ -170,6 +170,7 @@ impl Application {
             },
         );
         let grace = self.state.config.shutdown_grace;
+        let limits = self.state.config.server_limits;
         let shutdown = async move {
             shutdown.await;
             let _ = stop_tx.send(true);
@@ -182,6 +183,7 @@ impl Application {
             Some((self.metrics_listener, metrics)),
             shutdown,
             grace,
+            limits,
         )
         .await
     }

@@ -392,45 +392,197 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Serve until `shutdown` resolves, then stop accepting and let in-flight
-/// requests finish for at most `grace`. `metrics`, when given, is served on its
-/// own listener (`METRICS_ADDR`, loopback by default) until the same moment,
-/// so the public port never exposes it.
+/// How long a client may take and how many connections it may hold: the
+/// defence against slow clients (slowloris) that `axum::serve` lacks (it
+/// sets no timer, so a half-sent request header is kept open for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// A request's header must arrive within this (`HTTP_HEADER_READ_TIMEOUT`).
+    /// The clock also runs while a kept-alive connection waits for its next
+    /// request, so it is the idle timeout too.
+    pub header_read_timeout: Duration,
+    /// The longest wait for the next piece of a request body
+    /// (`HTTP_BODY_READ_TIMEOUT`); then the request is refused and the
+    /// connection closed.
+    pub body_read_timeout: Duration,
+    /// Connections served at once (`HTTP_MAX_CONNECTIONS`); further ones wait
+    /// in the listen queue until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 512,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
+    pub fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &crate::config::Env<F>,
+    ) -> Result<Self, crate::config::ConfigError> {
+        let default = Self::default();
+        Ok(Self {
+            header_read_timeout: env
+                .duration("HTTP_HEADER_READ_TIMEOUT", default.header_read_timeout)?,
+            body_read_timeout: env.duration("HTTP_BODY_READ_TIMEOUT", default.body_read_timeout)?,
+            max_connections: env.positive("HTTP_MAX_CONNECTIONS", default.max_connections)?,
+        })
+    }
+}
+
+/// Serve `router` on `listener` until `shutdown` resolves, then stop
+/// accepting and let in-flight requests finish for at most `grace`.
+/// `metrics`, when given, is served on its own listener (`METRICS_ADDR`,
+/// loopback by default) until the same moment, so the public port never
+/// exposes it. Each connection is HTTP/1.1 under `limits`.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     metrics: Option<(TcpListener, Router)>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     grace: Duration,
+    limits: ServerLimits,
 ) -> std::io::Result<()> {
-    let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     if let Some((metrics_listener, metrics_router)) = metrics {
-        let mut stopping = stopping_rx.clone();
-        let server =
-            axum::serve(metrics_listener, metrics_router).with_graceful_shutdown(async move {
-                let _ = stopping.wait_for(|stopping| *stopping).await;
-            });
+        let stopping = stopping_rx.clone();
         tokio::spawn(async move {
-            if let Err(error) = server.await {
+            if let Err(error) =
+                serve_connections(metrics_listener, metrics_router, limits, stopping, grace).await
+            {
                 tracing::error!(%error, "metrics listener failed");
             }
         });
     }
-    let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutdown requested; finishing in-flight requests");
         let _ = stopping_tx.send(true);
     });
-    let deadline = async move {
-        let _ = stopping_rx.wait_for(|stopping| *stopping).await;
-        tokio::time::sleep(grace).await;
-    };
+    serve_connections(listener, router, limits, stopping_rx, grace).await
+}
+
+/// Resolves once `stopping` is true (or its sender is gone).
+async fn stopped(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|stop| *stop).await;
+}
+
+/// The accept loop: at most `limits.max_connections` at once, each with the
+/// header timer on; when `stopping` turns true, no more accepts, and
+/// in-flight requests get `grace`.
+async fn serve_connections(
+    listener: TcpListener,
+    router: Router,
+    limits: ServerLimits,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+    grace: Duration,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let router = router.layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+        limits.body_read_timeout,
+    ));
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    loop {
+        // A free slot first: beyond the cap, clients wait in the listen queue.
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = stopped(&mut stopping) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before
+                    // accept: wait a moment rather than spin.
+                    tracing::warn!(%error, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stopping) => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut request: axum::extract::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                request
+            });
+        let connection = http
+            .serve_connection(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A timed-out or reset connection is the client's business.
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
     tokio::select! {
-        result = server => result,
-        () = deadline => {
+        () = graceful.shutdown() => Ok(()),
+        () = tokio::time::sleep(grace) => {
             tracing::warn!(?grace, "grace period elapsed; dropping remaining connections");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod limits_tests {
+    use super::ServerLimits;
+    use std::time::Duration;
+
+    fn limits(vars: &[(&str, &str)]) -> Result<ServerLimits, crate::config::ConfigError> {
+        let env = crate::config::Env::new(|name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (*v).to_owned())
+        });
+        ServerLimits::from_env(&env)
+    }
+
+    #[test]
+    fn server_limits_come_from_the_environment_and_bad_values_name_their_variable() {
+        assert_eq!(limits(&[]).expect("defaults"), ServerLimits::default());
+        let set = limits(&[
+            ("HTTP_HEADER_READ_TIMEOUT", "3s"),
+            ("HTTP_BODY_READ_TIMEOUT", "1m"),
+            ("HTTP_MAX_CONNECTIONS", "64"),
+        ])
+        .expect("valid");
+        assert_eq!(set.header_read_timeout, Duration::from_secs(3));
+        assert_eq!(set.body_read_timeout, Duration::from_secs(60));
+        assert_eq!(set.max_connections, 64);
+        for (name, value) in [
+            ("HTTP_HEADER_READ_TIMEOUT", "soon"),
+            ("HTTP_HEADER_READ_TIMEOUT", "0s"),
+            ("HTTP_BODY_READ_TIMEOUT", "-1"),
+            ("HTTP_MAX_CONNECTIONS", "0"),
+            ("HTTP_MAX_CONNECTIONS", "many"),
+        ] {
+            let error = limits(&[(name, value)]).expect_err(value);
+            assert_eq!(error.variable, name);
         }
     }
 }

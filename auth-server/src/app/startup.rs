@@ -133,12 +133,20 @@ impl Application {
         self.state
             .events
             .spawn(self.state.db.clone(), stop_purging.subscribe());
+        // This server's own verifier (forward-auth) refuses revoked tokens too.
+        crate::events::follow_locally(
+            self.state.db.clone(),
+            self.state.keys.verifier().clone(),
+            self.state.clock.clone(),
+            stop_purging.subscribe(),
+        );
         let shutdown = async move {
             shutdown.await;
             let _ = stop_purging.send(true);
         };
         let metrics =
             signet_service::http::metrics_router(crate::app::health::metrics, self.state.clone());
+        let limits = self.state.config.server_limits;
         let router = crate::app(self.state);
         signet_service::http::serve(
             self.listener,
@@ -146,6 +154,7 @@ impl Application {
             Some((self.metrics_listener, metrics)),
             shutdown,
             self.grace,
+            limits,
         )
         .await
     }

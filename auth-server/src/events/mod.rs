@@ -315,6 +315,72 @@ fn sign(keys: &KeyRing, issuer: &str, row: &event::Model) -> Result<String, Sign
     key.signer.sign_jws(&header, &set_claims(issuer, row))
 }
 
+/// Apply every event to this server's own verifier, as the feed's readers
+/// do: forward-auth (`/api/v1/auth/verify`) verifies bearer tokens without
+/// a database read, so without this it would accept a revoked session's or
+/// a disabled user's token until it expired. Reads the table (events of
+/// every replica) every [`HUB_TICK`], from the start at boot; ends when
+/// `stop` turns true.
+pub fn follow_locally(
+    db: sea_orm::DatabaseConnection,
+    verifier: jwt_verify::Verifier,
+    clock: crate::app::clock::Clock,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        let mut cursor = 0;
+        let mut tick = tokio::time::interval(HUB_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => return,
+            }
+            loop {
+                match local_batch(&db, cursor, clock.now()).await {
+                    Ok((events, next, more)) => {
+                        if next != cursor {
+                            verifier.apply_security_events(&events, next);
+                            cursor = next;
+                        }
+                        if !more {
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot read security events for forward-auth");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The events after `cursor` still in force at `now`, as the verifier takes them.
+async fn local_batch(
+    db: &impl ConnectionTrait,
+    cursor: i64,
+    now: DateTime<Utc>,
+) -> Result<(Vec<jwt_verify::SecurityEvent>, i64, bool), DbErr> {
+    let rows = event::Entity::find()
+        .filter(event::Column::Id.gt(cursor))
+        .filter(event::Column::ExpiresAt.gt(now))
+        .order_by_asc(event::Column::Id)
+        .limit(MAX_BATCH)
+        .all(db)
+        .await?;
+    let more = rows.len() as u64 == MAX_BATCH;
+    let next = rows.last().map_or(cursor, |row| row.id);
+    let events = rows
+        .into_iter()
+        .map(|row| {
+            jwt_verify::SecurityEvent::new(row.event_type, row.subject, row.effective_at.timestamp())
+        })
+        .collect();
+    Ok((events, next, more))
+}
+
 /// Tells long-polling feed readers that a newer event exists. One task per
 /// replica looks at the newest id every [`HUB_TICK`] while someone waits
 /// (events written by other replicas are seen the same way), so waiting

@@ -66,6 +66,8 @@ pub fn own_verifier(
         validation.clone(),
     )
     .dpop(jwt_verify::DpopSettings::new([origin]))
+    // Filled from the security-event table (`events::follow_locally`).
+    .local_revocations()
     .build_static()
     .unwrap_or_else(|_| jwt_verify::Verifier::from_key_set(keys, validation))
 }

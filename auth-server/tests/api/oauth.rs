@@ -260,7 +260,12 @@ async fn the_discovery_document_announces_client_credentials(backend: Backend) {
     let body = json_body(app.get("/.well-known/openid-configuration").await).await;
     assert_eq!(
         body["grant_types_supported"],
-        json!(["authorization_code", "client_credentials", "refresh_token"])
+        json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     assert_eq!(
         body["revocation_endpoint"],

@@ -384,7 +384,52 @@ async fn revocation_and_introspection_are_rate_limited_per_client(backend: Backe
     );
 }
 
+/// Forward-auth until it refuses `token` (the server applies its own
+/// events every 100 ms); panics if it never does.
+async fn forward_auth_refuses_soon(app: &TestApp, token: &str) {
+    for _ in 0..300 {
+        let response = app.get_with_token("/api/v1/auth/verify", token).await;
+        match response.status() {
+            StatusCode::UNAUTHORIZED => return,
+            StatusCode::OK => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            other => panic!("forward-auth answered {other}"),
+        }
+    }
+    panic!("forward-auth still accepts a revoked token");
+}
+
+async fn forward_auth_refuses_tokens_revoked_since_they_were_issued(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let user = app.user("gated@example.com").await;
+
+    // A session ended (logout): its tokens open nothing behind the gateway.
+    let signed_out = app.service_audience_token(&user.email).await;
+    let other_session = app.service_audience_token(&user.email).await;
+    for token in [&signed_out, &other_session] {
+        let response = app.get_with_token("/api/v1/auth/verify", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    assert_eq!(app.logout(&signed_out).await.status(), StatusCode::NO_CONTENT);
+    forward_auth_refuses_soon(&app, &signed_out).await;
+    let response = app.get_with_token("/api/v1/auth/verify", &other_session).await;
+    assert_eq!(response.status(), StatusCode::OK, "another session lives");
+
+    // An account disabled by an admin: every token of it, at once.
+    let response = app
+        .patch_user(&admin.token, &user.id, &json!({ "disabled": true }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    forward_auth_refuses_soon(&app, &other_session).await;
+
+    // A server started later loads the same state from the table.
+    let late = TestApp::spawn_on(&app.database_url, &[]).await;
+    forward_auth_refuses_soon(&late, &signed_out).await;
+    forward_auth_refuses_soon(&late, &other_session).await;
+}
+
 backend_tests!(
+    forward_auth_refuses_tokens_revoked_since_they_were_issued,
     third_party_clients_never_get_the_account_audience,
     a_client_cannot_revoke_another_clients_tokens,
     logout_takes_the_default_logins_service_token,
