@@ -11,7 +11,7 @@
 //! Proof keys may be ES256 (P-256), EdDSA (Ed25519), RS256 or PS256 (RSA of
 //! at least 2048 bits). A `jwk` with private members is refused.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -84,8 +84,9 @@ pub enum DpopError {
     /// the token is not bound to a key at all.
     #[error("DPoP proof key does not match the token's key")]
     KeyMismatch,
-    /// The replay cache is full of live entries; refused rather than
-    /// forgetting one (503).
+    /// The replay cache is full of live entries (503). No longer returned:
+    /// a full cache forgets its oldest entry instead (see
+    /// [`DpopSettings::replay_capacity`]); kept so matches stay valid.
     #[error("DPoP replay protection is saturated")]
     ReplayCacheFull,
 }
@@ -539,6 +540,7 @@ pub struct DpopSettings {
     pub(crate) max_age: Duration,
     pub(crate) leeway: Duration,
     pub(crate) replay_capacity: usize,
+    pub(crate) replay_capacity_per_key: usize,
     pub(crate) nonce: Option<NonceSettings>,
 }
 
@@ -566,6 +568,7 @@ impl DpopSettings {
             max_age: Duration::from_secs(60),
             leeway: Duration::from_secs(5),
             replay_capacity: 200_000,
+            replay_capacity_per_key: 10_000,
             nonce: None,
         }
     }
@@ -583,11 +586,20 @@ impl DpopSettings {
         self
     }
 
-    /// Most `jti`s remembered (default 200,000, about 10 MB). When every
-    /// entry is still live, new proofs are refused (503) rather than any
-    /// being forgotten.
+    /// Most `jti`s remembered (default 200,000, about 20 MB). Full, the
+    /// oldest entry is forgotten to make room: no client can make the
+    /// verifier refuse everyone else's proofs. A forgotten `jti` could be
+    /// replayed only while its proof is still within `max_age`.
     pub fn replay_capacity(mut self, capacity: usize) -> Self {
         self.replay_capacity = capacity.max(1);
+        self
+    }
+
+    /// Most `jti`s remembered for one key (default 10,000: 150 requests a
+    /// second over a 65 s window). Beyond it that key's own oldest entry is
+    /// forgotten, so one key cannot push other keys' entries out either.
+    pub fn replay_capacity_per_key(mut self, capacity: usize) -> Self {
+        self.replay_capacity_per_key = capacity.max(1);
         self
     }
 
@@ -620,24 +632,87 @@ pub(crate) struct DpopState {
     replay: Mutex<ReplayCache>,
 }
 
-/// Two generations of seen `jti`s: a key is remembered between one and two
-/// generation lengths (each at least `max_age` + `leeway`), with no
-/// per-entry timestamps.
+/// The `jti`s seen in the last `max_age` + `leeway` (after that a proof
+/// fails its `iat` check anyway), per key and in arrival order. Bounded as
+/// a whole and per key; full, the oldest entry goes first (of that key, or
+/// of all). `order` may hold entries already forgotten for their key; they
+/// are skipped when reached, and the queue is compacted when it doubles.
 struct ReplayCache {
-    current: HashSet<[u8; 16]>,
-    previous: HashSet<[u8; 16]>,
-    started: i64,
+    /// Replay key → (key thumbprint prefix, expiry).
+    live: HashMap<[u8; 16], ([u8; 16], i64)>,
+    /// Per key thumbprint prefix, its live replay keys oldest first.
+    per_key: HashMap<[u8; 16], VecDeque<[u8; 16]>>,
+    /// Every inserted replay key, oldest first.
+    order: VecDeque<[u8; 16]>,
+}
+
+impl ReplayCache {
+    fn new() -> Self {
+        Self {
+            live: HashMap::new(),
+            per_key: HashMap::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    fn forget(&mut self, replay: &[u8; 16]) {
+        if let Some((owner, _)) = self.live.remove(replay) {
+            if let Some(queue) = self.per_key.get_mut(&owner) {
+                // Almost always its key's oldest (entries expire and are
+                // evicted in arrival order).
+                if queue.front() == Some(replay) {
+                    queue.pop_front();
+                } else {
+                    queue.retain(|k| k != replay);
+                }
+                if queue.is_empty() {
+                    self.per_key.remove(&owner);
+                }
+            }
+        }
+    }
+
+    /// Drop expired entries, then the oldest while over `capacity`.
+    fn make_room(&mut self, now: i64, capacity: usize) {
+        while let Some(front) = self.order.front().copied() {
+            match self.live.get(&front) {
+                None => {
+                    self.order.pop_front();
+                }
+                Some((_, expires)) if *expires <= now || self.live.len() >= capacity => {
+                    self.order.pop_front();
+                    self.forget(&front);
+                }
+                Some(_) => break,
+            }
+        }
+        if self.order.len() > capacity.max(16).saturating_mul(2) {
+            let live = &self.live;
+            self.order.retain(|k| live.contains_key(k));
+        }
+    }
+
+    fn insert(&mut self, replay: [u8; 16], owner: [u8; 16], expires: i64, per_key: usize) {
+        let queue = self.per_key.entry(owner).or_default();
+        let evicted = if queue.len() >= per_key {
+            queue.pop_front()
+        } else {
+            None
+        };
+        queue.push_back(replay);
+        if let Some(evicted) = evicted {
+            self.live.remove(&evicted);
+        }
+        self.live.insert(replay, (owner, expires));
+        self.order.push_back(replay);
+    }
 }
 
 impl DpopState {
     pub(crate) fn new(settings: DpopSettings) -> Self {
         Self {
             settings,
-            replay: Mutex::new(ReplayCache {
-                current: HashSet::new(),
-                previous: HashSet::new(),
-                started: i64::MIN,
-            }),
+            replay: Mutex::new(ReplayCache::new()),
         }
     }
 
@@ -688,24 +763,26 @@ impl DpopState {
     }
 
     fn remember(&self, proof: &Proof, now: i64) -> Result<(), DpopError> {
-        let generation = (self.settings.max_age + self.settings.leeway).as_secs() as i64 + 1;
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&proof.replay_key()[..16]);
+        let lifetime = (self.settings.max_age + self.settings.leeway).as_secs() as i64 + 1;
+        let mut replay = [0u8; 16];
+        replay.copy_from_slice(&proof.replay_key()[..16]);
+        let mut owner = [0u8; 16];
+        owner.copy_from_slice(&Sha256::digest(proof.jkt.as_bytes())[..16]);
         let mut cache = self
             .replay
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if now.saturating_sub(cache.started) >= generation {
-            cache.previous = std::mem::take(&mut cache.current);
-            cache.started = now;
-        }
-        if cache.current.contains(&key) || cache.previous.contains(&key) {
+        cache.make_room(now, usize::MAX);
+        if cache.live.contains_key(&replay) {
             return Err(DpopError::Replayed);
         }
-        if cache.current.len() + cache.previous.len() >= self.settings.replay_capacity {
-            return Err(DpopError::ReplayCacheFull);
-        }
-        cache.current.insert(key);
+        cache.make_room(now, self.settings.replay_capacity);
+        cache.insert(
+            replay,
+            owner,
+            now.saturating_add(lifetime),
+            self.settings.replay_capacity_per_key,
+        );
         Ok(())
     }
 
@@ -823,35 +900,77 @@ mod tests {
         assert!(!nonce.accepts("not-a-nonce", 1000));
     }
 
-    #[test]
-    fn the_replay_cache_refuses_a_jti_twice_and_forgets_it_after_two_generations() {
-        let state = DpopState::new(DpopSettings::new(["https://api.example"]));
-        let proof = Proof {
-            jkt: "k".into(),
-            jti: "j".into(),
-            iat: 0,
-            nonce: None,
-        };
-        state.remember(&proof, 100).expect("first use");
-        assert_eq!(state.remember(&proof, 130), Err(DpopError::Replayed));
-        assert_eq!(state.remember(&proof, 170), Err(DpopError::Replayed));
-        // Two generations (66 s each) later it is gone; no proof that old passes iat.
-        state.remember(&proof, 240).expect("forgotten");
-    }
-
-    #[test]
-    fn a_full_replay_cache_refuses_instead_of_forgetting() {
-        let state = DpopState::new(DpopSettings::new(["https://api.example"]).replay_capacity(1));
-        let proof = |jti: &str| Proof {
-            jkt: "k".into(),
+    fn proof(jkt: &str, jti: &str) -> Proof {
+        Proof {
+            jkt: jkt.into(),
             jti: jti.into(),
             iat: 0,
             nonce: None,
-        };
-        state.remember(&proof("a"), 100).expect("first");
+        }
+    }
+
+    #[test]
+    fn the_replay_cache_refuses_a_jti_twice_while_a_proof_could_still_pass() {
+        let state = DpopState::new(DpopSettings::new(["https://api.example"]));
+        let used = proof("k", "j");
+        state.remember(&used, 100).expect("first use");
+        assert_eq!(state.remember(&used, 130), Err(DpopError::Replayed));
+        assert_eq!(state.remember(&used, 165), Err(DpopError::Replayed));
+        // The same jti under another key is another proof.
+        state
+            .remember(&proof("other", "j"), 130)
+            .expect("another key");
+        // 66 s later (max_age 60 + leeway 5 + 1) no proof that old passes iat.
+        state.remember(&used, 166).expect("forgotten");
+    }
+
+    #[test]
+    fn a_full_replay_cache_forgets_the_oldest_instead_of_refusing() {
+        let state = DpopState::new(DpopSettings::new(["https://api.example"]).replay_capacity(2));
+        state.remember(&proof("a", "1"), 100).expect("first");
+        state.remember(&proof("b", "2"), 101).expect("second");
+        // Full: the oldest goes, the newcomer is remembered.
+        state.remember(&proof("c", "3"), 102).expect("never 503");
         assert_eq!(
-            state.remember(&proof("b"), 101),
-            Err(DpopError::ReplayCacheFull)
+            state.remember(&proof("c", "3"), 103),
+            Err(DpopError::Replayed)
         );
+        assert_eq!(
+            state.remember(&proof("b", "2"), 103),
+            Err(DpopError::Replayed)
+        );
+        state
+            .remember(&proof("a", "1"), 103)
+            .expect("the oldest was forgotten");
+    }
+
+    #[test]
+    fn one_key_flooding_the_cache_pushes_out_only_its_own_entries() {
+        let state = DpopState::new(
+            DpopSettings::new(["https://api.example"])
+                .replay_capacity(1000)
+                .replay_capacity_per_key(10),
+        );
+        state.remember(&proof("victim", "v1"), 100).expect("victim");
+        for i in 0..5000 {
+            state
+                .remember(&proof("flooder", &i.to_string()), 100)
+                .expect("the flood is absorbed, not refused");
+        }
+        // The victim's proof is still remembered; the flooder keeps ten.
+        assert_eq!(
+            state.remember(&proof("victim", "v1"), 101),
+            Err(DpopError::Replayed)
+        );
+        assert_eq!(
+            state.remember(&proof("flooder", "4999"), 101),
+            Err(DpopError::Replayed)
+        );
+        state
+            .remember(&proof("flooder", "0"), 101)
+            .expect("its own oldest went first");
+        let cache = state.replay.lock().expect("lock");
+        assert!(cache.live.len() <= 12, "{}", cache.live.len());
+        assert!(cache.order.len() <= 2 * 1000, "{}", cache.order.len());
     }
 }

@@ -35,9 +35,11 @@ pub fn cookie(
 }
 
 /// A `Set-Cookie` that removes `name` (empty, `Max-Age=0`, expired, same
-/// path so the browser matches it): add it to a jar.
+/// path so the browser matches it, and `Secure` for a `__Host-` or
+/// `__Secure-` name, which browsers ignore otherwise): add it to a jar.
 pub fn removal(name: &'static str) -> Cookie<'static> {
-    let mut cookie = Cookie::build(name).path("/").build();
+    let secure = name.starts_with("__Host-") || name.starts_with("__Secure-");
+    let mut cookie = Cookie::build(name).path("/").secure(secure).build();
     cookie.make_removal();
     cookie
 }

@@ -79,7 +79,10 @@ async fn a_half_sent_header_is_closed_after_the_header_timeout() {
     );
     // hyper answers a header timeout with nothing, or with 408.
     let text = String::from_utf8_lossy(&answer);
-    assert!(answer.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        answer.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "{text}"
+    );
     assert!(healthz(address).await.starts_with("HTTP/1.1 200"));
 }
 
@@ -106,7 +109,10 @@ async fn a_stalled_body_is_refused_after_the_body_timeout() {
     let started = tokio::time::Instant::now();
     let answer = read_to_close(&mut slow).await;
     let waited = started.elapsed();
-    assert!(waited >= LIMITS.body_read_timeout, "closed after {waited:?}");
+    assert!(
+        waited >= LIMITS.body_read_timeout,
+        "closed after {waited:?}"
+    );
     let text = String::from_utf8_lossy(&answer);
     assert!(!text.starts_with("HTTP/1.1 200"), "{text}");
 }

@@ -375,7 +375,11 @@ async fn local_batch(
     let events = rows
         .into_iter()
         .map(|row| {
-            jwt_verify::SecurityEvent::new(row.event_type, row.subject, row.effective_at.timestamp())
+            jwt_verify::SecurityEvent::new(
+                row.event_type,
+                row.subject,
+                row.effective_at.timestamp(),
+            )
         })
         .collect();
     Ok((events, next, more))

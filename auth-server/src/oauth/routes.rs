@@ -519,6 +519,15 @@ async fn refresh_grant(
     if requested.is_some_and(|aud| !client_may_request(state, client.as_ref(), aud)) {
         return Err(OAuthError::invalid_target().into());
     }
+    // The token first: a proof's jti is recorded (a write shared by every
+    // replica) only for a refresh token of a live session, so guessing
+    // tokens cannot fill the replay table.
+    let Some(session) = sessions::session_of(&state.db, presented)
+        .await?
+        .filter(|session| session.is_active_at(state.clock.now()))
+    else {
+        return Err(invalid_grant().into());
+    };
     let jkt =
         dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
     if let Some(client) = &client {
@@ -526,10 +535,7 @@ async fn refresh_grant(
     }
     // A bound refresh token needs a proof by its key, checked before the
     // rotation so a thief's attempt does not spend the holder's token.
-    if let Some(bound) = sessions::session_of(&state.db, presented)
-        .await?
-        .and_then(|session| session.dpop_jkt)
-    {
+    if let Some(bound) = session.dpop_jkt {
         if jkt.as_deref() != Some(bound.as_str()) {
             let error = match jkt {
                 None => jwt_verify::DpopError::Missing,
@@ -877,7 +883,7 @@ pub(crate) async fn end_session(
                 .await?;
             }
         }
-        jar_out = jar_out.remove(axum_extra::extract::cookie::Cookie::from(names.session));
+        jar_out = jar_out.add(signet_service::web::removal(names.session));
     }
     let mut response = match back {
         Some(uri) => {

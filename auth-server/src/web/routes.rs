@@ -27,7 +27,9 @@ use crate::web::{
     cookie_names, describe_scope, error_page, random_token, ConsentPage, SignInPage, SignUpPage,
 };
 
-/// The authorization-request parameters a sign-in form carries back.
+/// The authorization-request parameters a sign-in form carries back: every
+/// one `authorize::check` reads, so the request after the form is the
+/// request before it (a `prompt=consent` still shows the consent page).
 const CARRIED: &[&str] = &[
     "response_type",
     "client_id",
@@ -37,6 +39,9 @@ const CARRIED: &[&str] = &[
     "nonce",
     "code_challenge",
     "code_challenge_method",
+    "prompt",
+    "max_age",
+    "login_hint",
 ];
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
@@ -332,7 +337,7 @@ pub(crate) async fn consent_post(
         );
     };
     let names = cookie_names(&state.config.issuer);
-    let jar = jar.remove(axum_extra::extract::cookie::Cookie::from(names.csrf));
+    let jar = jar.add(signet_service::web::removal(names.csrf));
     if params.get("decision").map(String::as_str) != Some("allow") {
         return (jar, redirect_error(&state, &request, "access_denied")).into_response();
     }

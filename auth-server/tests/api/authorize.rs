@@ -472,6 +472,8 @@ async fn signing_out_of_the_application_signs_out_of_signet(backend: Backend) {
         cleared.contains("Max-Age=0") || cleared.contains("Expires="),
         "{cleared}"
     );
+    // The same path as the cookie set, or the browser keeps the old one.
+    assert!(cleared.contains("Path=/"), "{cleared}");
     assert_eq!(
         get_authorize(&app, &request_params(&rp), Some(&cookie))
             .await
@@ -556,7 +558,78 @@ async fn a_new_user_signs_up_from_the_sign_in_page_and_continues(backend: Backen
     assert_eq!(app.count_rows("users").await, 1);
 }
 
+/// The hidden fields of the page's form, unescaped, as a browser posts them.
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&#38;", "&")
+            .replace("&#34;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    html.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.split_once('"')?.0;
+            Some((unescape(name), unescape(value)))
+        })
+        .collect()
+}
+
+/// Issue 23, finding 9: `prompt=consent` and `max_age` were dropped by the
+/// sign-in form, so a returning user who was to be asked again was not.
+async fn the_sign_in_form_carries_prompt_and_max_age_through(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, false).await;
+    let user = app.user("again@example.com").await;
+    auth_server::oauth::consent::grant(
+        &app.state.db,
+        uuid::Uuid::parse_str(&user.id).expect("uuid"),
+        &rp.id,
+        "openid email",
+        app.state.clock.now(),
+    )
+    .await
+    .expect("consent");
+    let mut params = request_params(&rp);
+    params.push(("prompt", "consent".into()));
+    params.push(("max_age", "0".into()));
+    let page = get_authorize(&app, &params, None).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf cookie"));
+    let form = hidden_fields(&page.text().await.expect("html"));
+    for (name, value) in &params {
+        assert!(
+            form.iter().any(|(n, v)| n == name && v == value),
+            "{name} is not carried: {form:?}"
+        );
+    }
+    let mut posted: Vec<(String, String)> = form;
+    posted.push(("email".into(), user.email.clone()));
+    posted.push(("password".into(), PASSWORD.into()));
+    let response = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", csrf_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&posted)
+        .send()
+        .await
+        .expect("request");
+    // The consent page again, although the user had allowed these scopes.
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("html");
+    assert!(html.contains("name=\"decision\""), "{html}");
+    let carried = hidden_fields(&html);
+    assert!(carried.iter().any(|(n, v)| n == "prompt" && v == "consent"));
+}
+
 backend_tests!(
+    the_sign_in_form_carries_prompt_and_max_age_through,
     a_new_user_signs_up_from_the_sign_in_page_and_continues,
     signing_out_of_the_application_signs_out_of_signet,
     the_sign_in_page_is_rate_limited_like_the_rest_login,

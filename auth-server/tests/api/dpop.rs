@@ -317,7 +317,34 @@ async fn a_public_clients_refresh_token_is_bound_to_the_key_of_the_code_exchange
     );
 }
 
+/// Issue 23, finding 11: the refresh grant recorded a proof's `jti` before
+/// it looked at the refresh token, so anyone could write rows into the
+/// shared replay table with made-up tokens.
+async fn a_proof_with_an_unknown_refresh_token_is_not_recorded(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let key = DpopKey::generate().expect("key");
+    for i in 0..5 {
+        let response = token_request(
+            &app,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &format!("sgr_made_up_{i}")),
+            ],
+            None,
+            &[proof_for(&app, &key)],
+        )
+        .await;
+        let (status, error) = error_of(response).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_grant")
+        );
+    }
+    assert_eq!(app.count_rows("dpop_proofs").await, 0);
+}
+
 backend_tests!(
+    a_proof_with_an_unknown_refresh_token_is_not_recorded,
     a_proof_at_the_token_endpoint_binds_the_service_token_to_its_key,
     every_crafted_proof_is_refused_with_invalid_dpop_proof,
     a_proof_used_at_one_replica_is_refused_at_another,

@@ -410,9 +410,14 @@ async fn forward_auth_refuses_tokens_revoked_since_they_were_issued(backend: Bac
         let response = app.get_with_token("/api/v1/auth/verify", token).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
-    assert_eq!(app.logout(&signed_out).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.logout(&signed_out).await.status(),
+        StatusCode::NO_CONTENT
+    );
     forward_auth_refuses_soon(&app, &signed_out).await;
-    let response = app.get_with_token("/api/v1/auth/verify", &other_session).await;
+    let response = app
+        .get_with_token("/api/v1/auth/verify", &other_session)
+        .await;
     assert_eq!(response.status(), StatusCode::OK, "another session lives");
 
     // An account disabled by an admin: every token of it, at once.
