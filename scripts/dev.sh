@@ -44,7 +44,9 @@ if ! ls "$KEYS_DIR"/*.pem >/dev/null 2>&1; then
     "$bin/auth-server" keys generate
 fi
 
-auth_env=(BIND_ADDR="$auth_addr" DATABASE_URL="sqlite://$data/auth.db?mode=rwc" JWT_ISSUER="http://$auth_addr")
+# Password logins get posts:write too, so demo.sh's user can post.
+auth_env=(BIND_ADDR="$auth_addr" DATABASE_URL="sqlite://$data/auth.db?mode=rwc" JWT_ISSUER="http://$auth_addr"
+          USER_TOKEN_SCOPE="openid profile email posts:write")
 
 if [ ! -s "$data/dev-admin.txt" ]; then
     password=$(openssl rand -base64 24)
@@ -66,7 +68,7 @@ if [ ! -s "$data/blog-client.secret" ]; then
     env "${auth_env[@]}" "$bin/auth-server" clients create --name Blog --first-party \
         --redirect-uri "http://$blog_addr/auth/callback" \
         --post-logout-redirect-uri "http://$blog_addr/" \
-        --scopes "openid profile email offline_access" > "$data/blog-client.json"
+        --scopes "openid profile email offline_access posts:write" > "$data/blog-client.json"
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["client_secret"])' \
         "$data/blog-client.json" > "$data/blog-client.secret"
 fi

@@ -256,6 +256,12 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
 }
 
 impl Config {
+    /// The audience of access tokens a client with no resource gets: good
+    /// at `/oauth/userinfo` only (no service and no account route takes it).
+    pub fn userinfo_audience(&self) -> String {
+        format!("{}/oauth/userinfo", self.issuer)
+    }
+
     /// Whether a signed-in user may ask for a token for `audience`.
     pub fn user_may_request(&self, audience: &str) -> bool {
         audience == self.account_audience || self.audiences.iter().any(|a| a == audience)

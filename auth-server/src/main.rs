@@ -82,6 +82,11 @@ enum ClientsCommand {
         /// proof; "allowed" (default) binds tokens only when one comes.
         #[arg(long, default_value = "allowed", value_parser = dpop_policy)]
         dpop: auth_server::oauth::dpop::DpopPolicy,
+        /// An audience (a JWT_AUDIENCE name) the client may ask user tokens
+        /// for (repeat for several). Default: all for a first-party client,
+        /// none for a third-party one (its tokens are for userinfo alone).
+        #[arg(long = "resource")]
+        resources: Vec<String>,
     },
     /// List clients (never their secrets), one JSON object per line.
     List,
@@ -487,7 +492,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&mut database)
                 .await
                 .context("migrations failed")?;
-            run_clients(&database, command).await?;
+            run_clients(&database, &config, command).await?;
         }
         Command::ApiKeys(command) => {
             let mut database = db::connect(&config).await.context("DATABASE_URL")?;
@@ -502,6 +507,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn run_clients(
     database: &sea_orm::DatabaseConnection,
+    config: &Config,
     command: ClientsCommand,
 ) -> anyhow::Result<()> {
     let actor = || clients::Actor {
@@ -517,8 +523,9 @@ async fn run_clients(
             scopes,
             first_party,
             dpop,
+            resources,
         } => {
-            let registered = clients::register(
+            let registered = clients::register_checked(
                 database,
                 clients::NewClient {
                     name,
@@ -534,7 +541,9 @@ async fn run_clients(
                     first_party,
                     created_by: None,
                     dpop,
+                    resources,
                 },
+                &clients::ResourceCatalog::of(config),
                 actor(),
                 chrono::Utc::now(),
             )
@@ -564,6 +573,7 @@ async fn run_clients(
                         "post_logout_redirect_uris": client.post_logout_redirect_uri_list(),
                         "scopes": client.scope_list(),
                         "grant_types": client.grant_type_list(),
+                        "resources": client.resource_list(),
                         "first_party": client.first_party,
                         "created_at": client.created_at,
                     })

@@ -81,9 +81,15 @@ pub async fn oidc_client(
                 .iter()
                 .map(|u| (*u).to_owned())
                 .collect(),
-            scopes: ["openid", "profile", "email", "offline_access"]
-                .map(str::to_owned)
-                .to_vec(),
+            scopes: [
+                "openid",
+                "profile",
+                "email",
+                "offline_access",
+                "posts:write",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             first_party: true,
             ..crate::clients::NewClient::default()
         },

@@ -42,6 +42,11 @@ async fn auth_server_with_user_and(
         ),
         ("KEYS_DIR", dir.path().join("keys").display().to_string()),
         ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+        // User tokens may write blog posts (blog-svc requires posts:write).
+        (
+            "USER_TOKEN_SCOPE",
+            "openid profile email posts:write".to_owned(),
+        ),
         ("ARGON2_ITERATIONS", "1".to_owned()),
     ]);
     vars.extend(extra.iter().cloned());
@@ -284,6 +289,40 @@ async fn a_browser_signs_in_through_the_gateway_and_reaches_the_application() {
         .expect("sign in");
     assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
     assert_eq!(signed_in.headers()["location"], rd.as_str());
+    let session = signed_in
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("signet_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+
+    // The application never sees Signet's cookies (issue 23, finding 3: it
+    // could replay them elsewhere); its own cookies pass, in order.
+    for cookies in [
+        format!("theme=dark; {session}; lang=en"),
+        format!("{session}; theme=dark; lang=en"),
+        format!("theme=dark; lang=en; {session}; signet_csrf=x"),
+    ] {
+        let seen: Value = reqwest::Client::new()
+            .get(&rd)
+            .header("cookie", cookies.as_str())
+            .send()
+            .await
+            .expect("app")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(seen["x-auth-email"], "gw@example.com", "{cookies}");
+        let forwarded = seen["cookie"].as_str().unwrap_or_default();
+        assert!(!forwarded.contains("signet_"), "{cookies} -> {forwarded}");
+        assert!(
+            forwarded.contains("theme=dark") && forwarded.contains("lang=en"),
+            "{cookies} -> {forwarded}"
+        );
+    }
 
     // Back at the application, with the identity nginx set.
     let seen: Value = browser

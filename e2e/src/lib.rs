@@ -270,10 +270,15 @@ pub fn key_encryption_key() -> String {
 /// tens of milliseconds per hash, which adds nothing to what these tests
 /// prove) and per-IP rate limits that every test client, all on 127.0.0.1,
 /// would otherwise share and exhaust.
-pub fn test_tuning() -> [(&'static str, String); 6] {
+pub fn test_tuning() -> [(&'static str, String); 7] {
     [
         ("PASSWORD_HASH_QUEUE_PER_CLIENT", "100000".to_owned()),
         ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+        // User tokens may write blog posts (blog-svc requires posts:write).
+        (
+            "USER_TOKEN_SCOPE",
+            "openid profile email posts:write".to_owned(),
+        ),
         ("ARGON2_ITERATIONS", "1".to_owned()),
         ("RATE_LIMIT_LOGIN_PER_IP", "100000/1m".to_owned()),
         ("RATE_LIMIT_SIGNUP_PER_IP", "100000/1m".to_owned()),

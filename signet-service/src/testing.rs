@@ -527,7 +527,7 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 
 /// An application on a loopback port that answers every request with the
 /// identity headers a gateway set (`x-auth-user`, `x-auth-email`,
-/// `x-auth-roles`) as JSON; its base URL.
+/// `x-auth-roles`) and the `cookie` header it received, as JSON; its base URL.
 pub async fn echo_identity_upstream() -> String {
     async fn echo(headers: axum::http::HeaderMap) -> axum::Json<serde_json::Value> {
         let get = |name: &str| {
@@ -540,6 +540,7 @@ pub async fn echo_identity_upstream() -> String {
             "x-auth-user": get("x-auth-user"),
             "x-auth-email": get("x-auth-email"),
             "x-auth-roles": get("x-auth-roles"),
+            "cookie": get("cookie"),
         }))
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -173,8 +173,8 @@ fn own_validation(config: &Config) -> Validation {
             config
                 .audiences
                 .iter()
-                .chain(std::iter::once(&config.account_audience))
-                .cloned(),
+                .cloned()
+                .chain([config.account_audience.clone(), config.userinfo_audience()]),
         )
         .require_type("at+jwt")
 }

@@ -29,6 +29,10 @@ pub struct Model {
     pub created_by: Option<Uuid>,
     /// DPoP policy (RFC 9449): `allowed` or `required`.
     pub dpop: String,
+    /// Space-separated resources (audiences) the client may ask tokens for;
+    /// empty: every configured audience for a first-party client, none for
+    /// a third-party one.
+    pub resources: String,
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -50,6 +54,10 @@ impl Model {
 
     pub fn dpop_policy(&self) -> crate::dpop_policy::DpopPolicy {
         crate::dpop_policy::DpopPolicy::from_column(&self.dpop)
+    }
+
+    pub fn resource_list(&self) -> Vec<String> {
+        words(&self.resources)
     }
 
     pub fn grant_type_list(&self) -> Vec<String> {

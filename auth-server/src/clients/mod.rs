@@ -58,6 +58,53 @@ pub struct NewClient {
     pub first_party: bool,
     pub created_by: Option<Uuid>,
     pub dpop: crate::dpop_policy::DpopPolicy,
+    /// The resources (audiences) the client may ask user tokens for; empty:
+    /// every configured one for a first-party client, none for a
+    /// third-party one (its access tokens are for userinfo alone).
+    pub resources: Vec<String>,
+}
+
+/// What a client's `resources` may name: the audiences this server issues
+/// user tokens for.
+pub struct ResourceCatalog<'a> {
+    /// `JWT_AUDIENCE`: the services.
+    pub services: &'a [String],
+    /// `ACCOUNT_AUDIENCE`: auth-server's own API, for first-party clients only.
+    pub account: &'a str,
+}
+
+impl<'a> ResourceCatalog<'a> {
+    /// What this server's configuration offers.
+    pub fn of(config: &'a crate::config::Config) -> Self {
+        Self {
+            services: &config.audiences,
+            account: &config.account_audience,
+        }
+    }
+
+    /// The first resource of `new` this server cannot give it, with why.
+    fn problem(&self, new: &NewClient) -> Option<FieldError> {
+        new.resources.iter().find_map(|resource| {
+            if resource == self.account {
+                (!new.first_party).then(|| {
+                    FieldError::new(
+                        "resources",
+                        "the account audience is for first-party clients only",
+                    )
+                })
+            } else if !self.services.contains(resource) {
+                Some(FieldError::new(
+                    "resources",
+                    format!(
+                        "{resource:?} is not an audience this server issues (JWT_AUDIENCE: {})",
+                        self.services.join(", ")
+                    ),
+                ))
+            } else {
+                None
+            }
+        })
+    }
 }
 
 /// A registered client and, for a confidential one, its secret: the only
@@ -217,10 +264,22 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         }
         grants.join(" ")
     };
+    let resources = dedup(&new.resources);
+    if resources.len() > MAX_URIS
+        || resources.iter().any(|r| {
+            r.is_empty() || r.len() > 200 || r.chars().any(|c| c.is_whitespace() || c.is_control())
+        })
+    {
+        errors.push(FieldError::new(
+            "resources",
+            format!("at most {MAX_URIS} audience names, each 1 to 200 characters without spaces"),
+        ));
+    }
     if !errors.is_empty() {
         return Err(RegistryError::Invalid(errors));
     }
     Ok(client::ActiveModel {
+        resources: Set(resources.join(" ")),
         id: Set(Uuid::now_v7()),
         client_id: Set(mint_client_id()),
         name: Set(name),
@@ -235,6 +294,21 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         created_by: Set(new.created_by),
         dpop: Set(new.dpop.as_str().to_owned()),
     })
+}
+
+/// [`register`], after checking that every resource asked for is one
+/// `catalog` offers to this kind of client: what the CLI and the admin API call.
+pub async fn register_checked(
+    db: &DatabaseConnection,
+    new: NewClient,
+    catalog: &ResourceCatalog<'_>,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Registered, RegistryError> {
+    if let Some(problem) = catalog.problem(&new) {
+        return Err(RegistryError::Invalid(vec![problem]));
+    }
+    register(db, new, actor, now).await
 }
 
 /// Register a client; the row and its `client.created` audit row are one
@@ -261,6 +335,7 @@ pub async fn register(
                 "public": client.public,
                 "redirect_uris": client.redirect_uri_list(),
                 "scopes": client.scope_list(),
+                "resources": client.resource_list(),
                 "first_party": client.first_party,
             })),
     )

@@ -27,6 +27,9 @@ pub(crate) struct ClientView {
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     pub grant_types: Vec<String>,
+    /// The audiences it may ask user tokens for (empty: all for a
+    /// first-party client, none for a third-party one).
+    pub resources: Vec<String>,
     /// Skips the consent page.
     pub first_party: bool,
     /// DPoP (RFC 9449): `allowed` or `required`.
@@ -42,6 +45,7 @@ impl From<client::Model> for ClientView {
             post_logout_redirect_uris: model.post_logout_redirect_uri_list(),
             scopes: model.scope_list(),
             grant_types: model.grant_type_list(),
+            resources: model.resource_list(),
             dpop: model.dpop_policy(),
             id: model.id,
             client_id: model.client_id,
@@ -86,6 +90,11 @@ pub(crate) struct RegisterClientRequest {
     /// `required`: every token request must carry a DPoP proof (default `allowed`).
     #[serde(default)]
     pub dpop: crate::dpop_policy::DpopPolicy,
+    /// Audiences (`JWT_AUDIENCE` names; `ACCOUNT_AUDIENCE` only with
+    /// `first_party`) the client may ask user tokens for. Default: all for a
+    /// first-party client, none for a third-party one.
+    #[serde(default)]
+    pub resources: Vec<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
@@ -100,7 +109,7 @@ pub(crate) async fn register_client(
     ApiJson(body): ApiJson<RegisterClientRequest>,
 ) -> Result<Response, ApiError> {
     let actor = admin.id_text();
-    let registered = clients::register(
+    let registered = clients::register_checked(
         &state.db,
         NewClient {
             name: body.name,
@@ -112,7 +121,9 @@ pub(crate) async fn register_client(
             first_party: body.first_party,
             created_by: Some(admin.user.id),
             dpop: body.dpop,
+            resources: body.resources,
         },
+        &clients::ResourceCatalog::of(&state.config),
         Actor {
             id: &actor,
             ip: ip.0,

@@ -15,6 +15,7 @@ mod m20261123_000010_create_consents;
 mod m20261123_000011_create_security_events;
 mod m20261123_000012_dpop;
 mod m20261123_000013_token_exchange;
+mod m20261203_000014_sites_and_resources;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_create_security_events::Migration),
             Box::new(m20261123_000012_dpop::Migration),
             Box::new(m20261123_000013_token_exchange::Migration),
+            Box::new(m20261203_000014_sites_and_resources::Migration),
         ]
     }
 }

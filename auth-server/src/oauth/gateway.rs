@@ -99,6 +99,7 @@ async fn browser(state: &AppState, headers: &HeaderMap) -> Response {
         match sessions::browser_session(
             &state.db,
             cookie.value(),
+            &original.origin,
             &state.config.sessions,
             state.clock.now(),
         )

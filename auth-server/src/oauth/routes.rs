@@ -304,7 +304,7 @@ async fn code_grant(
         dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
     dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
     let audience = match requested_audience(pairs)? {
-        None => state.config.login_audience.clone(),
+        None => client_default_audience(state, &client),
         Some(requested) if client_may_request(state, Some(&client), requested) => {
             requested.to_owned()
         }
@@ -445,15 +445,46 @@ fn registered_client_credentials(
 /// (`ACCOUNT_AUDIENCE`) is for the first-party login and first-party
 /// clients only: a third-party client the user consented to for "who you
 /// are" must never hold a token that lists users or creates API keys.
+///
+/// A registered client may ask only for the resources it was registered
+/// with (`clients create --resource`); with none listed, a first-party
+/// client may ask for every configured audience and a third-party one for
+/// none: its access tokens are for userinfo alone, so consenting to "who
+/// you are" never lets an application write in the user's name elsewhere.
 fn client_may_request(
     state: &AppState,
     client: Option<&clients::entity::Model>,
     audience: &str,
 ) -> bool {
+    let Some(client) = client else {
+        return state.config.user_may_request(audience);
+    };
     if audience == state.config.account_audience {
-        return client.is_none_or(|client| client.first_party);
+        return client.first_party;
     }
-    state.config.user_may_request(audience)
+    if audience == state.config.userinfo_audience() {
+        return true;
+    }
+    let listed = client.resource_list();
+    state.config.audiences.iter().any(|a| a == audience)
+        && (listed.iter().any(|r| r == audience) || (listed.is_empty() && client.first_party))
+}
+
+/// The audience of a registered client's user tokens when it names none:
+/// its first listed resource, else (first-party) `LOGIN_DEFAULT_AUDIENCE`,
+/// else (third-party) the userinfo audience.
+fn client_default_audience(state: &AppState, client: &clients::entity::Model) -> String {
+    client
+        .resource_list()
+        .into_iter()
+        .find(|resource| client_may_request(state, Some(client), resource))
+        .unwrap_or_else(|| {
+            if client.first_party {
+                state.config.login_audience.clone()
+            } else {
+                state.config.userinfo_audience()
+            }
+        })
 }
 
 /// The client a refresh or revocation request comes from: `None` for the
@@ -561,7 +592,10 @@ async fn refresh_grant(
                 .map(str::to_owned)
                 .or_else(|| rotated.session.audience.clone())
                 .filter(|aud| client_may_request(state, client.as_ref(), aud))
-                .unwrap_or_else(|| state.config.login_audience.clone());
+                .unwrap_or_else(|| match &client {
+                    None => state.config.login_audience.clone(),
+                    Some(client) => client_default_audience(state, client),
+                });
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");
             }
@@ -864,9 +898,14 @@ pub(crate) async fn end_session(
     if let Some(cookie) = jar.get(names.session) {
         let sub = verified.claims().sub.clone().unwrap_or_default();
         let now = state.clock.now();
-        if let Some((user, browser)) =
-            sessions::browser_session(&state.db, cookie.value(), &state.config.sessions, now)
-                .await?
+        if let Some((user, browser)) = sessions::browser_session(
+            &state.db,
+            cookie.value(),
+            &state.config.issuer,
+            &state.config.sessions,
+            now,
+        )
+        .await?
         {
             if user.id.to_string() == sub {
                 sessions::end_and_audit(

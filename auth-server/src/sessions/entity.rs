@@ -25,6 +25,10 @@ pub struct Model {
     pub scope: Option<String>,
     /// SHA-256 of the browser cookie naming this session (sign-in page).
     pub browser_token_hash: Option<String>,
+    /// The site (origin) that cookie was issued on: the issuer for the
+    /// authorization endpoint's pages, a protected origin for the gateway's.
+    /// The cookie is accepted on that site alone.
+    pub browser_site: Option<String>,
     /// The DPoP key a public client's session is bound to: its refresh
     /// token is accepted only with a proof by this key (RFC 9449 §5).
     pub dpop_jkt: Option<String>,

@@ -129,6 +129,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         client_id: Set(client.client_id),
         scope: Set(client.scope),
         browser_token_hash: Set(None),
+        browser_site: Set(None),
         dpop_jkt: Set(client.dpop_jkt),
     }
     .insert(&txn)
@@ -424,9 +425,13 @@ pub async fn revoke_all_for_user<C: ConnectionTrait + TransactionTrait>(
 
 pub const BROWSER_PREFIX: &str = "sgb_";
 
-/// Give `session` a browser cookie value (256 random bits, stored as SHA-256
-/// only); returned once, for the `Set-Cookie`.
-pub async fn attach_browser(db: &impl ConnectionTrait, session_id: Uuid) -> Result<String, DbErr> {
+/// Give `session` a browser cookie value for `site` (256 random bits,
+/// stored as SHA-256 only); returned once, for the `Set-Cookie`.
+pub async fn attach_browser(
+    db: &impl ConnectionTrait,
+    session_id: Uuid,
+    site: &str,
+) -> Result<String, DbErr> {
     let (value, _) = mint();
     let value = format!("{BROWSER_PREFIX}{}", &value[REFRESH_PREFIX.len()..]);
     session::Entity::update_many()
@@ -434,19 +439,24 @@ pub async fn attach_browser(db: &impl ConnectionTrait, session_id: Uuid) -> Resu
             session::Column::BrowserTokenHash,
             Expr::value(hash_token(&value)),
         )
+        .col_expr(session::Column::BrowserSite, Expr::value(site))
         .filter(session::Column::Id.eq(session_id))
         .exec(db)
         .await?;
     Ok(value)
 }
 
-/// The live account and session a browser cookie names, if both are live at
-/// `now` (ended by logout, password change, disable or delete like any
-/// session). Use keeps it alive: its idle deadline moves to `now` + the idle
-/// lifetime (never past the absolute one), written at most once a minute.
+/// The live account and session a browser cookie presented on `site`
+/// names, if both are live at `now` (ended by logout, password change,
+/// disable or delete like any session) and the cookie was issued on `site`:
+/// a cookie the application behind one gateway saw is no credential at
+/// another site, nor at the authorization endpoint. Use keeps it alive: its
+/// idle deadline moves to `now` + the idle lifetime (never past the absolute
+/// one), written at most once a minute.
 pub async fn browser_session(
     db: &impl ConnectionTrait,
     cookie: &str,
+    site: &str,
     policy: &SessionPolicy,
     now: DateTime<Utc>,
 ) -> Result<Option<(user::Model, session::Model)>, DbErr> {
@@ -458,6 +468,7 @@ pub async fn browser_session(
         .one(db)
         .await?
         .filter(|s| s.is_active_at(now))
+        .filter(|s| s.browser_site.as_deref() == Some(site))
     else {
         return Ok(None);
     };

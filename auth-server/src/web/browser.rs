@@ -154,6 +154,7 @@ pub(crate) async fn signed_in_browser(
         Some(cookie) => sessions::browser_session(
             &state.db,
             cookie.value(),
+            site,
             &state.config.sessions,
             state.clock.now(),
         )
@@ -171,7 +172,7 @@ pub(crate) async fn adopt_session(
     session: uuid::Uuid,
 ) -> Result<CookieJar, Response> {
     let names = cookie_names(site);
-    let value = sessions::attach_browser(&state.db, session)
+    let value = sessions::attach_browser(&state.db, session, site)
         .await
         .map_err(server_error)?;
     Ok(jar

@@ -54,6 +54,9 @@ pub(crate) struct ConsentPage<'a> {
     pub email: &'a str,
     /// Each requested scope and what it lets the client do.
     pub scopes: Vec<(String, &'static str)>,
+    /// The services the client may then call in the user's name (its
+    /// registered resources); empty: none, it only learns who they are.
+    pub resources: Vec<String>,
     pub csrf_token: &'a str,
     pub request: Vec<(String, String)>,
 }

@@ -129,6 +129,13 @@ async fn grant_or_ask(
             .split_ascii_whitespace()
             .map(|s| (s.to_owned(), describe_scope(s)))
             .collect(),
+        // Third-party clients reach only the resources listed for them.
+        resources: request
+            .client
+            .resource_list()
+            .into_iter()
+            .filter(|r| state.config.audiences.contains(r))
+            .collect(),
         csrf_token: &csrf,
         request: carried(params),
     }

@@ -105,7 +105,11 @@ async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(ba
     let access = body["access_token"].as_str().expect("access token");
     let access_claims = claims_of(access);
     assert_eq!(access_claims["client_id"], client.id.as_str());
-    assert_eq!(access_claims["aud"], "signet");
+    // A third-party client registered with no resources: userinfo alone.
+    assert_eq!(
+        access_claims["aud"],
+        app.state.config.userinfo_audience().as_str()
+    );
     assert_eq!(access_claims["scope"], "openid email profile");
 
     // The relying party's checks, from the JWKS alone (OIDC Core §3.1.3.7).

@@ -286,7 +286,81 @@ async fn the_gateway_form_needs_its_csrf_token_and_origin(backend: Backend) {
         .contains("Incorrect email or password."));
 }
 
+/// Issue 23, finding 3: the application behind gateway A sees the
+/// browser's `signet_session` cookie; replayed at gateway B, or at the
+/// authorization endpoint, it must open nothing.
+async fn a_gateway_cookie_is_a_credential_on_its_own_site_alone(backend: Backend) {
+    const OTHER: &str = "http://127.0.0.1:8099";
+    let app = TestApp::spawn_with(
+        backend,
+        &[("GATEWAY_PROTECTED_ORIGINS", &format!("{APP},{OTHER}"))],
+    )
+    .await;
+    let user = app.user("replayed@example.com").await;
+    let signed_in = gateway_sign_in(&app, &format!("{APP}/home"), &user.email).await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = value_of(&set_cookie(signed_in.headers(), "signet_session").expect("cookie"));
+
+    // Its own site: the user's identity.
+    let own = send(traefik(&app, "GET", "127.0.0.1:8088", "/home").header("cookie", &cookie)).await;
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(own.headers()["x-auth-user"], user.id.as_str());
+
+    // Another protected site, both conventions: not signed in.
+    let elsewhere = send(
+        traefik(&app, "GET", "127.0.0.1:8099", "/admin")
+            .header("cookie", &cookie)
+            .header("accept", PAGE),
+    )
+    .await;
+    assert_eq!(elsewhere.status(), StatusCode::FOUND, "sent to sign in");
+    assert!(!elsewhere.headers().contains_key("x-auth-user"));
+    let nginx = send(
+        app.client
+            .get(app.url("/api/v1/auth/verify"))
+            .header("x-original-url", format!("{OTHER}/admin"))
+            .header("x-original-method", "GET")
+            .header("cookie", &cookie),
+    )
+    .await;
+    assert_eq!(nginx.status(), StatusCode::UNAUTHORIZED);
+
+    // The authorization endpoint: the sign-in page, never a code.
+    let registered = auth_server::clients::register(
+        &app.state.db,
+        auth_server::clients::NewClient {
+            name: "Elsewhere".into(),
+            redirect_uris: vec![format!("{OTHER}/callback")],
+            first_party: true,
+            ..auth_server::clients::NewClient::default()
+        },
+        auth_server::clients::Actor {
+            id: "test",
+            ip: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("client");
+    let mut authorize = url::Url::parse(&app.url("/oauth/authorize")).expect("url");
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &registered.client.client_id)
+        .append_pair("redirect_uri", &format!("{OTHER}/callback"))
+        .append_pair("scope", "openid")
+        .append_pair(
+            "code_challenge",
+            &auth_server::oauth::codes::s256("v".repeat(43).as_str()),
+        )
+        .append_pair("code_challenge_method", "S256");
+    let response = send(app.client.get(authorize).header("cookie", &cookie)).await;
+    assert_eq!(response.status(), StatusCode::OK, "the sign-in page");
+    assert!(location(&response).is_none(), "no code");
+}
+
 backend_tests!(
+    a_gateway_cookie_is_a_credential_on_its_own_site_alone,
     a_page_load_without_a_session_is_sent_to_sign_in,
     scripts_api_clients_and_other_origins_get_401_without_a_redirect,
     signing_in_on_the_gateway_page_opens_the_protected_origin,

@@ -433,7 +433,110 @@ async fn forward_auth_refuses_tokens_revoked_since_they_were_issued(backend: Bac
     forward_auth_refuses_soon(&late, &other_session).await;
 }
 
+/// Issue 23, finding 6: a token the user consented to for "identity"
+/// could write blog posts, since the code grant defaulted to a service
+/// audience. Now a client reaches only the resources registered for it.
+async fn a_client_reaches_only_the_resources_registered_for_it(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("JWT_AUDIENCE", "signet,blog,scraper")]).await;
+    let user = app.user("resources@example.com").await;
+    let catalog = clients::ResourceCatalog::of(&app.state.config);
+    let register = |resources: Vec<String>, first_party: bool| {
+        clients::register_checked(
+            &app.state.db,
+            NewClient {
+                name: "Reader".into(),
+                redirect_uris: vec![REDIRECT.into()],
+                first_party,
+                resources,
+                ..NewClient::default()
+            },
+            &catalog,
+            Actor {
+                id: "test",
+                ip: None,
+            },
+            app.state.clock.now(),
+        )
+    };
+    // The catalogue: configured audiences only, the account one for first-party clients.
+    for (resources, first_party) in [
+        (vec!["nope".to_owned()], false),
+        (vec![app.state.config.account_audience.clone()], false),
+    ] {
+        assert!(matches!(
+            register(resources, first_party).await,
+            Err(clients::RegistryError::Invalid(_))
+        ));
+    }
+    let identity_only = register(Vec::new(), false).await.expect("registered");
+    let identity_only = Registered {
+        id: identity_only.client.client_id,
+        secret: identity_only.secret.expect("secret"),
+    };
+    let blog_reader = register(vec!["blog".into()], false)
+        .await
+        .expect("registered");
+    let blog_reader = Registered {
+        id: blog_reader.client.client_id,
+        secret: blog_reader.secret.expect("secret"),
+    };
+
+    // "Identity" only: a token good at userinfo, and for nothing else.
+    let code1 = code(&app, &identity_only, &user.id, "openid").await;
+    let body = json_body(redeem(&app, &identity_only, &code1, &[]).await).await;
+    let token = body["access_token"].as_str().expect("token");
+    assert_eq!(
+        claims_of(token)["aud"],
+        app.state.config.userinfo_audience().as_str()
+    );
+    assert_eq!(
+        app.get_with_token("/oauth/userinfo", token).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_with_token("/api/v1/auth/verify", token)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "no service behind a gateway takes it"
+    );
+    for service in ["signet", "blog", "scraper"] {
+        let code = code(&app, &identity_only, &user.id, "openid").await;
+        let (status, error) =
+            error_of(redeem(&app, &identity_only, &code, &[("resource", service)]).await).await;
+        assert_eq!(
+            (status, error.as_str()),
+            (StatusCode::BAD_REQUEST, "invalid_target"),
+            "{service}"
+        );
+    }
+
+    // Registered for the blog: the blog by default, and never the scraper.
+    let code2 = code(&app, &blog_reader, &user.id, "openid").await;
+    let body = json_body(redeem(&app, &blog_reader, &code2, &[]).await).await;
+    assert_eq!(
+        claims_of(body["access_token"].as_str().expect("token"))["aud"],
+        "blog"
+    );
+    let code3 = code(&app, &blog_reader, &user.id, "openid").await;
+    let (status, error) =
+        error_of(redeem(&app, &blog_reader, &code3, &[("resource", "scraper")]).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_target")
+    );
+    // Nor by refreshing.
+    let refresh = body["refresh_token"].as_str().expect("refresh");
+    let (status, error) =
+        error_of(refresh_as(&app, &blog_reader, refresh, &[("resource", "scraper")]).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_target")
+    );
+}
+
 backend_tests!(
+    a_client_reaches_only_the_resources_registered_for_it,
     forward_auth_refuses_tokens_revoked_since_they_were_issued,
     third_party_clients_never_get_the_account_audience,
     a_client_cannot_revoke_another_clients_tokens,

@@ -7,12 +7,15 @@ pub mod posts;
 
 use axum::routing::get;
 use axum::Router;
-use jwt_verify::{require_any_role, JwtAuthLayer};
+use jwt_verify::{require_any_role, require_scope, JwtAuthLayer};
 
 use crate::state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(posts::REALM);
+    // Every write needs `posts:write`, a user's token as much as a service's:
+    // a token a user gave an application for "who you are" writes nothing.
+    let may_write = require_scope(posts::WRITE_SCOPE).realm(posts::REALM);
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
@@ -21,14 +24,18 @@ pub fn app(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json))
         .route(
             "/api/v1/posts",
-            get(posts::list_posts)
-                .merge(axum::routing::post(posts::create_post).route_layer(authenticated.clone())),
+            get(posts::list_posts).merge(
+                axum::routing::post(posts::create_post)
+                    .route_layer(may_write.clone())
+                    .route_layer(authenticated.clone()),
+            ),
         )
         .route(
             "/api/v1/posts/{id}",
             get(posts::get_post).merge(
                 axum::routing::patch(posts::update_post)
                     .delete(posts::delete_post)
+                    .route_layer(may_write)
                     .route_layer(authenticated.clone()),
             ),
         )

@@ -436,11 +436,10 @@ pub(crate) async fn create(
     claims: &Claims<Writer>,
     new: NewPost,
 ) -> Result<Written, Rejection> {
-    if claims.standard().is_service() {
-        Requirement::Scope(WRITE_SCOPE.to_owned())
-            .check(claims.standard())
-            .map_err(Rejection::Auth)?;
-    }
+    // Users and services alike (the web pages come this way too).
+    Requirement::Scope(WRITE_SCOPE.to_owned())
+        .check(claims.standard())
+        .map_err(Rejection::Auth)?;
     if (new.source.is_some() || new.source_url.is_some())
         && !claims.standard().has_scope(IMPORT_SCOPE)
     {
@@ -493,6 +492,11 @@ pub(crate) async fn create(
 }
 
 pub(crate) fn may_modify(claims: &Claims<Writer>, post: &post::Model) -> Result<(), ApiError> {
+    if !claims.standard().has_scope(WRITE_SCOPE) {
+        return Err(ApiError::Forbidden(format!(
+            "the token lacks the {WRITE_SCOPE} scope"
+        )));
+    }
     if post.author_id == claims.sub || claims.standard().has_role("admin") {
         Ok(())
     } else {

@@ -18,7 +18,6 @@ pub mod oidc;
 pub(crate) mod routes;
 pub mod session;
 
-mod login_entity;
 mod session_entity;
 
 use std::time::Duration;

@@ -30,7 +30,9 @@ use tokio::sync::Mutex;
 pub const PROVIDER_TTL: Duration = Duration::from_secs(300);
 /// What the blog asks for: who you are, your name, and a refresh token so a
 /// session outlives one access token.
-const SCOPES: [&str; 3] = ["profile", "email", "offline_access"];
+/// Besides `openid`: the name and email shown, a refresh token, and
+/// `posts:write`, which every write of the blog's API needs.
+const SCOPES: [&str; 4] = ["profile", "email", "offline_access", "posts:write"];
 
 type Client = CoreClient<
     EndpointSet,
@@ -60,7 +62,7 @@ pub enum OidcError {
 }
 
 /// What a sign-in in progress must remember until the callback.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Pending {
     pub nonce: String,
     pub verifier: String,
@@ -118,6 +120,18 @@ impl Oidc {
             ),
             provider: Mutex::new(None),
         })
+    }
+
+    /// The key that seals sign-ins in progress into their cookie: derived
+    /// from the client secret (auth-server stores only a plain SHA-256 of
+    /// it, from which this cannot be computed), so no new secret to manage.
+    pub fn login_key(&self) -> [u8; 32] {
+        use secrecy::ExposeSecret as _;
+        use sha2::{Digest as _, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(b"blog-svc sign-in cookie v1\0");
+        hasher.update(self.client_secret.expose_secret().as_bytes());
+        hasher.finalize().into()
     }
 
     async fn provider(&self, force: bool) -> Result<Arc<Provider>, OidcError> {

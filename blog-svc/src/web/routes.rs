@@ -14,7 +14,7 @@ use axum_extra::extract::cookie::{CookieJar, SameSite};
 use chrono::Utc;
 use jwt_verify::{Claims, VerifyError};
 use serde::Deserialize;
-use signet_service::web::{cookie, random_token, removal, same_secret, same_site_post};
+use signet_service::web::{cookie, random_token, removal, same_site_post};
 use uuid::Uuid;
 
 use super::oidc::{Oidc, OidcError};
@@ -623,11 +623,13 @@ async fn login(
     let oidc = oidc(&state)?;
     let return_to = local_path(query.as_ref().ok().and_then(|q| q.0.return_to.as_deref()));
     let (url, oauth_state, pending) = oidc.begin(return_to).await?;
-    session::start_login(&state.db, &oauth_state, &pending, Utc::now()).await?;
+    // No row: the sign-in in progress is sealed into the cookie itself, so
+    // anonymous requests here store nothing.
+    let sealed = session::login_cookie(&oidc.login_key(), &oauth_state, &pending, Utc::now())?;
     let names = &state.web.cookies;
     // Lax: the callback is a top-level navigation back from the auth server.
-    // A browser-session cookie: the row it names expires after LOGIN_TTL anyway.
-    let binding = cookie(names.login, oauth_state, SameSite::Lax, names.secure);
+    // Sealed with its start time: worthless after LOGIN_TTL.
+    let binding = cookie(names.login, sealed, SameSite::Lax, names.secure);
     Ok((CookieJar::new().add(binding), see_other(url.as_str())).into_response())
 }
 
@@ -654,11 +656,10 @@ async fn callback(
     let bound = jar.get(names.login).map(|c| c.value().to_owned());
     let jar = jar.add(removal(names.login));
     let oauth_state = query.state.ok_or_else(bad_callback)?;
-    let same_browser = bound.is_some_and(|b| same_secret(&b, &oauth_state));
-    if !same_browser {
-        return Ok((jar, bad_callback()).into_response());
-    }
-    let Some(pending) = session::take_login(&state.db, &oauth_state, Utc::now()).await? else {
+    // This browser's own sign-in (the cookie it was given), unexpired.
+    let Some(pending) = bound.and_then(|cookie| {
+        session::open_login_cookie(&oidc.login_key(), &cookie, &oauth_state, Utc::now())
+    }) else {
         return Ok((jar, bad_callback()).into_response());
     };
     if query.error.is_some() {

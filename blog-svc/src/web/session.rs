@@ -4,8 +4,7 @@
 //! row is keyed by its SHA-256, and the tokens in the row are sealed
 //! (AES-256-GCM) under another hash of it: someone who reads the database
 //! learns neither a cookie nor a token. A sign-in in progress is handled the
-//! same way with the OAuth `state` as the secret, and is taken exactly once
-//! (a conditional DELETE decides who gets it).
+//! A sign-in in progress lives in its cookie, sealed (see [`login_cookie`]).
 
 use std::time::Duration;
 
@@ -19,7 +18,6 @@ use sea_orm::{
 use sha2::{Digest as _, Sha256};
 use signet_service::seal::Sealer;
 
-use super::login_entity as login;
 use super::oidc::{Pending, SignedIn, Tokens};
 use super::session_entity as session;
 
@@ -68,48 +66,55 @@ fn open<T: serde::de::DeserializeOwned>(secret: &str, id: &str, sealed: &str) ->
     serde_json::from_str(&json).ok()
 }
 
-/// Remember a sign-in in progress under its `state` (and forget the ones
-/// abandoned more than [`LOGIN_TTL`] ago).
-pub async fn start_login(
-    db: &DatabaseConnection,
+/// A sign-in in progress, as its cookie carries it: the OAuth `state`, then
+/// the nonce, PKCE verifier, return path and start time sealed (AES-256-GCM)
+/// under `key` with the `state` as associated data. Nothing is stored before
+/// the sign-in completes, so anonymous visits to `/auth/login` cost no row.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SealedLogin {
+    pending: Pending,
+    started: i64,
+}
+
+pub fn login_cookie(
+    key: &[u8; 32],
     state: &str,
     pending: &Pending,
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    login::Entity::delete_many()
-        .filter(login::Column::CreatedAt.lt(now - chrono(LOGIN_TTL)))
-        .exec(db)
-        .await?;
-    let id = row_id(state);
-    login::ActiveModel {
-        pending: Set(seal(state, &id, pending)?),
-        id: Set(id),
-        created_at: Set(now),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+) -> Result<String, StoreError> {
+    let json = serde_json::to_string(&SealedLogin {
+        pending: pending.clone(),
+        started: now.timestamp(),
+    })
+    .map_err(|_| StoreError::Seal)?;
+    let sealed = Sealer::new(key)
+        .seal(&format!("login:{state}"), &json)
+        .map_err(|_| StoreError::Seal)?;
+    Ok(format!("{state}.{sealed}"))
 }
 
-/// The sign-in started with `state`, once: a second callback with the same
-/// `state` (a replay) finds nothing.
-pub async fn take_login(
-    db: &DatabaseConnection,
-    state: &str,
+/// The sign-in a login cookie holds, if it was sealed by us for
+/// `presented_state` (the callback's) less than [`LOGIN_TTL`] ago. The
+/// callback removes the cookie, and the code it carries is good once at the
+/// auth server, so a sign-in completes once.
+pub fn open_login_cookie(
+    key: &[u8; 32],
+    cookie: &str,
+    presented_state: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Pending>, StoreError> {
-    let id = row_id(state);
-    let Some(row) = login::Entity::find_by_id(id.clone()).one(db).await? else {
-        return Ok(None);
-    };
-    let taken = login::Entity::delete_many()
-        .filter(login::Column::Id.eq(id.as_str()))
-        .exec(db)
-        .await?;
-    if taken.rows_affected != 1 || row.created_at + chrono(LOGIN_TTL) <= now {
-        return Ok(None);
+) -> Option<Pending> {
+    let (state, sealed) = cookie.split_once('.')?;
+    if !signet_service::web::same_secret(state, presented_state) {
+        return None;
     }
-    Ok(open(state, &id, &row.pending))
+    let json = Sealer::new(key)
+        .open(&format!("login:{state}"), sealed)
+        .ok()?;
+    let login: SealedLogin = serde_json::from_str(&json).ok()?;
+    let age = now.timestamp().saturating_sub(login.started);
+    (0..i64::try_from(LOGIN_TTL.as_secs()).unwrap_or(i64::MAX))
+        .contains(&age)
+        .then_some(login.pending)
 }
 
 /// A signed-in browser: its row and its tokens.

@@ -111,7 +111,7 @@ impl TestApp {
     pub fn base_claims(&self, sub: &str) -> Value {
         let now = chrono::Utc::now().timestamp();
         json!({ "iss": ISSUER, "aud": "signet", "sub": sub, "exp": now + 600, "iat": now, "nbf": now,
-                "jti": uuid::Uuid::new_v4().to_string(), "client_id": "signet", "scope": "openid profile email" })
+                "jti": uuid::Uuid::new_v4().to_string(), "client_id": "signet", "scope": "openid profile email posts:write" })
     }
 
     /// A signed-in user's token.

@@ -97,6 +97,43 @@ async fn a_service_needs_the_posts_write_scope(backend: Backend) {
     assert_eq!(json_body(response).await["author"]["kind"], "service");
 }
 
+/// Issue 23, finding 6: a user's token given to an application for "who
+/// you are" (scope `openid`, no `posts:write`) wrote, edited and deleted
+/// that user's posts.
+async fn a_users_token_without_posts_write_writes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let writer = app.user_token("u-1", "Ann", &[]);
+    let created = app
+        .create_post(Some(&writer), &json!({ "title": "mine", "body": "b" }))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = json_body(created).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let mut claims = app.base_claims("u-1");
+    claims["scope"] = json!("openid profile");
+    let identity_only = app.sign(&claims);
+    let refused = [
+        app.create_post(Some(&identity_only), &json!({ "title": "t", "body": "b" }))
+            .await,
+        app.patch_post(&identity_only, &id, &json!({ "title": "defaced" }))
+            .await,
+        app.delete_post(&identity_only, &id).await,
+    ];
+    for response in refused {
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(challenge.contains("scope=\"posts:write\""), "{challenge}");
+    }
+    let post = json_body(app.get(&format!("/api/v1/posts/{id}")).await).await;
+    assert_eq!(post["title"], "mine", "unchanged");
+}
+
 async fn importing_the_same_source_url_again_updates_instead_of_duplicating(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let scraper = app.service_token("sgn_scraper", "posts:write posts:import");
@@ -382,6 +419,7 @@ async fn imports_are_keyed_by_feed_and_link_and_need_the_import_scope(backend: B
 }
 
 backend_tests!(
+    a_users_token_without_posts_write_writes_nothing,
     imports_are_keyed_by_feed_and_link_and_need_the_import_scope,
     metrics_count_requests_and_verification_failures,
     health_and_readiness_answer,

@@ -486,7 +486,81 @@ async fn with_the_auth_server_down_reading_works_and_sign_in_says_so(backend: Ba
     assert!(html.contains("Sign-in unavailable"), "{html}");
 }
 
+/// Issue 23, finding 10: each anonymous `GET /auth/login` stored a row,
+/// without bound. Now the sign-in in progress is sealed into its cookie, and
+/// a cookie that was tampered with or is another sign-in's is refused.
+async fn starting_a_sign_in_stores_nothing_and_its_cookie_cannot_be_forged(backend: Backend) {
+    let stack = Stack::spawn(backend).await;
+    for _ in 0..50 {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+            .get(stack.blog_url("/auth/login"))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let rows = stack
+        .blog_db
+        .query_one_raw(Statement::from_string(
+            stack.blog_db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM web_logins",
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(rows, 0, "no row before a sign-in completes");
+
+    // A sign-in started, its cookie altered: the callback refuses it.
+    let start = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+        .get(stack.blog_url("/auth/login"))
+        .send()
+        .await
+        .expect("login");
+    let cookie = start
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("blog_login="))
+        .and_then(|c| c.split(';').next())
+        .expect("login cookie")
+        .to_owned();
+    let location = start.headers()[LOCATION].to_str().expect("loc").to_owned();
+    let oauth_state = url::Url::parse(&location)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .expect("state")
+        .1
+        .into_owned();
+    let (prefix, sealed) = cookie.split_once('.').expect("state.sealed");
+    let flipped: String = sealed.chars().rev().collect();
+    let forged = [
+        format!("{prefix}.{flipped}"),
+        format!("blog_login={oauth_state}"),
+        format!("blog_login=other.{sealed}"),
+    ];
+    for cookie in forged {
+        let response = reqwest::Client::new()
+            .get(stack.blog_url(&format!("/auth/callback?code=x&state={oauth_state}")))
+            .header("cookie", cookie.as_str())
+            .send()
+            .await
+            .expect("callback");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{cookie}");
+    }
+}
+
 backend_tests!(
+    starting_a_sign_in_stores_nothing_and_its_cookie_cannot_be_forged,
     with_the_auth_server_down_reading_works_and_sign_in_says_so,
     a_reader_signs_in_writes_edits_deletes_and_signs_out,
     the_session_cookie_is_http_only_and_the_tokens_are_sealed,

@@ -80,6 +80,11 @@ impl Stack {
                 auth_dir.path().join("keys").display().to_string(),
             ),
             ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+            // User tokens may write blog posts (blog-svc requires posts:write).
+            (
+                "USER_TOKEN_SCOPE",
+                "openid profile email posts:write".to_owned(),
+            ),
             ("ARGON2_ITERATIONS", "1".to_owned()),
         ]);
         auth_vars.extend(auth_extra.iter().cloned());
