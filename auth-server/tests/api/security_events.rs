@@ -472,7 +472,59 @@ async fn a_verifier_started_after_a_key_rotation_follows_every_revocation(backen
     assert_eq!((status.skipped, status.untrusted), (0, false), "{status:?}");
 }
 
+/// The same across a scheduled rotation: the next key is published, signs
+/// after `KEY_PUBLISH_DELAY`, and the old one is removed after
+/// `KEY_RETIRE_AFTER` (the clock is passed to the key manager, not waited).
+async fn a_verifier_started_after_a_retirement_follows_every_revocation(backend: Backend) {
+    use base64::Engine as _;
+    let kek = base64::engine::general_purpose::STANDARD.encode([11u8; 32]);
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("KEY_ENCRYPTION_KEY", kek.as_str()),
+            ("JWKS_MAX_AGE", "20s"),
+            ("KEY_PUBLISH_DELAY", "20s"),
+            ("KEY_RETIRE_AFTER", "20s"),
+            ("KEY_REFRESH_INTERVAL", "1h"),
+        ],
+    )
+    .await;
+    let key = receiver(&app).await;
+    let user = app.user("retired@example.com").await;
+    let first = app.service_audience_token(&user.email).await;
+    assert_eq!(app.logout(&first).await.status(), StatusCode::NO_CONTENT);
+    events_after(&app, &key, "0").await; // signed now, with the old key, and stored
+    let old_kid = app.state.keys.ring().active().kid.clone();
+
+    let manager = app.state.keys.manager().expect("database key store");
+    let new_kid = manager.rotate().await.expect("rotate");
+    let now = chrono::Utc::now();
+    manager
+        .tick_at(now + chrono::Duration::seconds(21))
+        .await
+        .expect("the new key signs");
+    assert_eq!(app.state.keys.ring().active().kid, new_kid);
+    // Retired after the longest token lifetime (ACCESS_TOKEN_TTL 15 min here).
+    manager
+        .tick_at(now + chrono::Duration::minutes(16) + chrono::Duration::seconds(42))
+        .await
+        .expect("the old key is removed");
+    let jwks = json_body(app.get("/.well-known/jwks.json").await).await;
+    assert!(!jwks.to_string().contains(&old_kid), "{jwks}");
+
+    let (after, _) = events_after(&app, &key, "0").await;
+    assert!(!after.is_empty(), "every SET verifies with today's keys");
+    let late = following_verifier(&app, &key).await;
+    let second = app.service_audience_token(&user.email).await;
+    late.verify(&second).await.expect("valid");
+    assert_eq!(app.logout(&second).await.status(), StatusCode::NO_CONTENT);
+    refused_soon(&late, &second).await;
+    let status = late.revocation_status().expect("following");
+    assert_eq!((status.skipped, status.untrusted), (0, false), "{status:?}");
+}
+
 backend_tests!(
+    a_verifier_started_after_a_retirement_follows_every_revocation,
     a_verifier_started_after_a_key_rotation_follows_every_revocation,
     a_compromised_signing_key_is_replaced_and_its_tokens_refused,
     a_verifier_following_the_feed_refuses_revoked_tokens_and_keeps_fresh_ones,
