@@ -122,6 +122,10 @@ pub struct Limits {
     pub token_per_ip: Rate,
     /// `/oauth/revoke` and `/oauth/introspect`, per (client, client IP).
     pub revoke_per_client: Rate,
+    /// Mails a stranger can cause to one address (sign-ups, reset requests).
+    pub mail_per_address: Rate,
+    /// Password-reset requests per client IP.
+    pub reset_per_ip: Rate,
     /// Failures of one (account, client IP) pair before its back-off starts.
     pub account_free_failures: u32,
     /// Failures of one account from all clients together before the account
@@ -196,6 +200,7 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
     pub server_limits: signet_service::http::ServerLimits,
+    pub mail: MailSettings,
     pub first_party_client_id: String,
     pub user_scope: String,
     /// `GATEWAY_PROTECTED_ORIGINS`: the origins (`scheme://host[:port]`)
@@ -253,6 +258,82 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// Outgoing mail and what depends on it.
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    /// `SMTP_URL` (or `SMTP_URL_FILE`): `smtp://user:pass@host:587`
+    /// (STARTTLS, required except to a loopback host) or `smtps://…`
+    /// (implicit TLS). `None`: mail goes to `outbox_dir` as `.eml` files.
+    pub smtp_url: Option<SecretString>,
+    /// `MAIL_FROM`: the sender, `Name <address>` or an address.
+    pub from: String,
+    /// `MAIL_OUTBOX_DIR` (default `data/outbox`).
+    pub outbox_dir: PathBuf,
+    /// `REQUIRE_VERIFIED_EMAIL`: refuse password sign-in until the address
+    /// is verified (default `false`: allowed, with `email_verified: false`).
+    pub require_verified_email: bool,
+}
+
+impl MailSettings {
+    fn from_env<F: Fn(&str) -> Option<String>>(
+        env: &Env<F>,
+        issuer: &str,
+    ) -> Result<Self, ConfigError> {
+        let smtp_url = env.secret("SMTP_URL", "SMTP_URL_FILE")?;
+        if let Some(url) = &smtp_url {
+            if let Some(problem) = smtp_url_problem(url) {
+                return Err(ConfigError::new("SMTP_URL", problem));
+            }
+        }
+        let from = match env.get("MAIL_FROM") {
+            Some(from) => from.trim().to_owned(),
+            None => {
+                let host = url::Url::parse(issuer)
+                    .ok()
+                    .and_then(|u| match u.host() {
+                        Some(url::Host::Domain(d)) => Some(d.to_owned()),
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "localhost".to_owned());
+                format!("Signet <noreply@{host}>")
+            }
+        };
+        if from.chars().any(char::is_control) || from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError::new(
+                "MAIL_FROM",
+                "must be an address, or Name <address>, on one line",
+            ));
+        }
+        Ok(Self {
+            smtp_url: smtp_url.map(SecretString::from),
+            from,
+            outbox_dir: PathBuf::from(
+                env.get("MAIL_OUTBOX_DIR")
+                    .unwrap_or_else(|| "data/outbox".to_owned()),
+            ),
+            require_verified_email: env.bool("REQUIRE_VERIFIED_EMAIL", false)?,
+        })
+    }
+}
+
+/// What is wrong with `raw` as an `SMTP_URL`, without echoing it (it may
+/// hold a password).
+pub fn smtp_url_problem(raw: &str) -> Option<&'static str> {
+    let Ok(url) = url::Url::parse(raw) else {
+        return Some("is not a URL (smtp://user:pass@host:587 or smtps://user:pass@host:465)");
+    };
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Some("must start with smtp:// (STARTTLS) or smtps:// (implicit TLS)");
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Some("names no host");
+    }
+    if url.path().len() > 1 || url.query().is_some() || url.fragment().is_some() {
+        return Some("must be scheme://[user:pass@]host[:port] with nothing after it");
+    }
+    None
 }
 
 impl Config {
@@ -356,6 +437,8 @@ impl Config {
             signup_per_ip: rate("RATE_LIMIT_SIGNUP_PER_IP", "10/1m")?,
             token_per_ip: rate("RATE_LIMIT_TOKEN_PER_IP", "300/1m")?,
             revoke_per_client: rate("RATE_LIMIT_REVOKE_PER_CLIENT", "120/1m")?,
+            mail_per_address: rate("RATE_LIMIT_MAIL_PER_ADDRESS", "5/1h")?,
+            reset_per_ip: rate("RATE_LIMIT_PASSWORD_RESET_PER_IP", "10/1m")?,
             account_free_failures,
             account_ceiling_failures: env.positive(
                 "LOGIN_ACCOUNT_FAILURE_CEILING",
@@ -440,6 +523,7 @@ impl Config {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2);
+        let mail = MailSettings::from_env(&env, &issuer)?;
         Ok(Self {
             bind_addr,
             metrics_addr,
@@ -473,6 +557,7 @@ impl Config {
             db_acquire_timeout: env.duration("DB_ACQUIRE_TIMEOUT", Duration::from_secs(5))?,
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
             server_limits: signet_service::http::ServerLimits::from_env(&env)?,
+            mail,
             first_party_client_id: env
                 .get("FIRST_PARTY_CLIENT_ID")
                 .unwrap_or_else(|| "signet".to_owned()),

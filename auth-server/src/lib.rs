@@ -15,6 +15,7 @@ pub mod config;
 pub mod dpop_policy;
 pub mod events;
 pub mod keys;
+pub mod mail;
 pub mod migration;
 pub mod oauth;
 pub mod sessions;

@@ -42,6 +42,11 @@ async fn auth_server_with_user_and(
         ),
         ("KEYS_DIR", dir.path().join("keys").display().to_string()),
         ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+        // Mail as .eml files in the test's own folder.
+        (
+            "MAIL_OUTBOX_DIR",
+            dir.path().join("outbox").display().to_string(),
+        ),
         // User tokens may write blog posts (blog-svc requires posts:write).
         (
             "USER_TOKEN_SCOPE",
@@ -64,7 +69,7 @@ async fn auth_server_with_user_and(
         .send()
         .await
         .expect("signup");
-    assert_eq!(signup.status(), StatusCode::CREATED);
+    assert_eq!(signup.status(), StatusCode::ACCEPTED);
     let login: Value = http
         .post(format!("{auth}/api/v1/auth/login"))
         .json(&json!({ "email": "gw@example.com", "password": "correct horse battery staple" }))

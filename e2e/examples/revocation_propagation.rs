@@ -58,7 +58,7 @@ async fn main() {
     blog.wait_ready().await;
     assert_eq!(
         sign_up(&http, &auth.url, "bench@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
 
     // Verified traffic on the blog meanwhile, from another session.

@@ -67,7 +67,7 @@ async fn killing_the_auth_server_under_load_loses_nothing_and_recovers(backend: 
 
     assert_eq!(
         sign_up(&http, &auth.url, "writer@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     let token = log_in(&http, &auth.url, "writer@example.com").await["access_token"]
         .as_str()

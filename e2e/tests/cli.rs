@@ -247,7 +247,7 @@ async fn recovery_commands_set_a_password_promote_disable_and_enable_a_user() {
     let email = "ada@example.com";
     assert_eq!(
         signet_e2e::sign_up(&http, &auth.url, email).await,
-        reqwest::StatusCode::CREATED
+        reqwest::StatusCode::ACCEPTED
     );
     let before =
         signet_e2e::log_in_for(&http, &auth.url, email, Some(signet_e2e::ACCOUNT_AUDIENCE)).await;

@@ -47,7 +47,7 @@ async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_wri
     auth.wait_ready().await;
     assert_eq!(
         sign_up(&http, &auth.url, "before@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     let before = log_in_for(
         &http,
@@ -178,7 +178,7 @@ async fn a_database_outage_gives_503s_then_service_resumes_with_nothing_half_wri
     );
     assert_eq!(
         sign_up(&http, &auth.url, "after@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     log_in(&http, &auth.url, "after@example.com").await;
     log_in(&http, &auth.url, "before@example.com").await;

@@ -33,7 +33,7 @@ async fn slow_login_server(dir: &std::path::Path, grace: &str) -> Service {
     let http = reqwest::Client::new();
     assert_eq!(
         sign_up(&http, &auth.url, "busy@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     auth
 }

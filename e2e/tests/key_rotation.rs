@@ -61,7 +61,7 @@ async fn the_first_token_of_a_rotated_key_is_accepted_by_a_running_service() {
     blog.wait_ready().await;
     assert_eq!(
         sign_up(&http, &auth.url, "rotate@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     let old_kid = kid_of(
         log_in(&http, &auth.url, "rotate@example.com").await["access_token"]

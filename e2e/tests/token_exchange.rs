@@ -135,7 +135,7 @@ async fn an_admin_action_on_the_blog_reaches_the_scraper_as_the_admin_via_the_bl
     // A signed-in user who is not an admin is stopped at the blog.
     assert_eq!(
         sign_up(&http, &auth.url, "writer@example.com").await,
-        StatusCode::CREATED
+        StatusCode::ACCEPTED
     );
     let writer = log_in(&http, &auth.url, "writer@example.com").await;
     let response = act(writer["access_token"].as_str().expect("token"))

@@ -94,6 +94,11 @@ impl Stack {
             ),
             ("KEYS_DIR", keys_dir.display().to_string()),
             ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+            // Mail as .eml files in the test's own folder.
+            (
+                "MAIL_OUTBOX_DIR",
+                auth_dir.path().join("outbox").display().to_string(),
+            ),
             // User tokens may write blog posts (blog-svc requires posts:write).
             (
                 "USER_TOKEN_SCOPE",
@@ -196,7 +201,7 @@ impl Stack {
             .send()
             .await
             .expect("sign up");
-        assert_eq!(response.status(), StatusCode::CREATED);
+        assert_eq!(response.status(), StatusCode::ACCEPTED);
     }
 
     async fn login(&self, email: &str) -> String {

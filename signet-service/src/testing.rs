@@ -772,3 +772,208 @@ impl Drop for PrivatePostgres {
             .status();
     }
 }
+
+/// One message an [`SmtpSink`] received: the envelope and the whole DATA.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// Headers and body as sent (dot-unstuffed), with CRLF line ends.
+    pub data: String,
+}
+
+impl ReceivedMail {
+    /// A header's value (the first of that name), unfolded.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next()?;
+        let mut value: Option<String> = None;
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(v) = value.as_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+                continue;
+            }
+            if value.is_some() {
+                break;
+            }
+            if let Some((n, v)) = line.split_once(':') {
+                if n.eq_ignore_ascii_case(name) {
+                    value = Some(v.trim().to_owned());
+                }
+            }
+        }
+        value
+    }
+
+    /// The body, with quoted-printable soft line breaks and `=XX` undone.
+    pub fn body(&self) -> String {
+        let raw = self.data.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        let quoted = self
+            .header("Content-Transfer-Encoding")
+            .is_some_and(|v| v.eq_ignore_ascii_case("quoted-printable"));
+        if !quoted {
+            return raw.replace("\r\n", "\n");
+        }
+        let joined = raw.replace("=\r\n", "");
+        let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+        let bytes = joined.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'=' && i + 2 < bytes.len() {
+                if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    out.push(high * 16 + low);
+                    i += 3;
+                    continue;
+                }
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).replace("\r\n", "\n")
+    }
+}
+
+/// An SMTP server on a loopback port that accepts every message (a real
+/// SMTP conversation: greeting, EHLO, MAIL, RCPT, DATA, QUIT; no TLS, no
+/// AUTH) and keeps what it received, for tests of outgoing mail.
+pub struct SmtpSink {
+    pub addr: std::net::SocketAddr,
+    received: std::sync::Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// On `addr` (to come back on the port of a sink that was stopped).
+    pub async fn start_on(addr: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .unwrap_or_else(|e| panic!("bind the SMTP sink: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"));
+        let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let store = received.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let _ = smtp_session(stream, store).await;
+                });
+            }
+        });
+        Self {
+            addr,
+            received,
+            task,
+        }
+    }
+
+    /// `smtp://127.0.0.1:PORT`, for `SMTP_URL`.
+    pub fn url(&self) -> String {
+        format!("smtp://{}", self.addr)
+    }
+
+    /// Everything received so far.
+    pub fn received(&self) -> Vec<ReceivedMail> {
+        self.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The messages to `to`, waiting (up to 10 s) until there are at least
+    /// `count`; panics with what arrived otherwise.
+    pub async fn wait_for(&self, to: &str, count: usize) -> Vec<ReceivedMail> {
+        for _ in 0..1000 {
+            let mine: Vec<ReceivedMail> = self
+                .received()
+                .into_iter()
+                .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(to)))
+                .collect();
+            if mine.len() >= count {
+                return mine;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!(
+            "expected {count} mail(s) to {to}; the sink has {:?}",
+            self.received()
+                .iter()
+                .map(|m| (m.to.clone(), m.header("Subject")))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// Stop listening (connections refused from now on); the address, to
+    /// start a sink there again.
+    pub async fn stop(self) -> std::net::SocketAddr {
+        self.task.abort();
+        let _ = self.task.await;
+        self.addr
+    }
+}
+
+async fn smtp_session(
+    stream: tokio::net::TcpStream,
+    store: std::sync::Arc<std::sync::Mutex<Vec<ReceivedMail>>>,
+) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if lines.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let command = line.trim_end().to_owned();
+        let upper = command.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            write
+                .write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                .await?;
+        } else if upper.starts_with("MAIL FROM:") {
+            from = command[10..].trim().trim_matches(['<', '>']).to_owned();
+            to.clear();
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(command[8..].trim().trim_matches(['<', '>']).to_owned());
+            write.write_all(b"250 OK\r\n").await?;
+        } else if upper == "DATA" {
+            write.write_all(b"354 end with .\r\n").await?;
+            let mut data = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).await? == 0 {
+                    return Ok(());
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                let unstuffed = line.strip_prefix('.').unwrap_or(&line);
+                data.push_str(unstuffed);
+            }
+            if let Ok(mut received) = store.lock() {
+                received.push(ReceivedMail {
+                    from: from.clone(),
+                    to: to.clone(),
+                    data,
+                });
+            }
+            write.write_all(b"250 OK queued\r\n").await?;
+        } else if upper == "QUIT" {
+            write.write_all(b"221 bye\r\n").await?;
+            return Ok(());
+        } else if upper == "RSET" || upper == "NOOP" {
+            write.write_all(b"250 OK\r\n").await?;
+        } else {
+            write.write_all(b"502 not implemented\r\n").await?;
+        }
+    }
+}

@@ -15,6 +15,9 @@ pub struct Model {
     /// Space-separated role names.
     pub roles: String,
     pub disabled: bool,
+    /// The owner proved they receive mail at `email` (a verification link,
+    /// an upstream provider that verified it, or the operator's CLI).
+    pub email_verified: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

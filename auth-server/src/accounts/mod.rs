@@ -2,6 +2,8 @@
 
 pub mod admin;
 pub(crate) mod admin_routes;
+pub mod email;
+pub mod email_token_entity;
 pub mod entity;
 pub mod password;
 pub(crate) mod routes;
@@ -41,7 +43,15 @@ pub fn validate_email(email: &str) -> Option<String> {
     if email.len() > MAX_EMAIL_LEN {
         return Some(format!("must be at most {MAX_EMAIL_LEN} characters"));
     }
-    if !email_address::EmailAddress::is_valid(email) || !email.contains('.') {
+    // A bare address (no display name, no spaces or line breaks): it goes
+    // into mail headers as it is.
+    if !email_address::EmailAddress::is_valid(email)
+        || !email.contains('.')
+        || email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
+        || email.parse::<lettre::Address>().is_err()
+    {
         return Some("is not a valid email address".into());
     }
     None
@@ -90,6 +100,9 @@ pub struct UserView {
     pub display_name: Option<String>,
     pub roles: Vec<String>,
     pub disabled: bool,
+    /// The owner confirmed the address (a mailed link, or an upstream
+    /// provider that verified it).
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -102,6 +115,7 @@ impl From<user::Model> for UserView {
             email: model.email,
             display_name: model.display_name,
             disabled: model.disabled,
+            email_verified: model.email_verified,
             created_at: model.created_at,
             updated_at: model.updated_at,
         }
@@ -179,11 +193,13 @@ async fn prepare_user(
     if !errors.is_empty() {
         return Err(AccountError::Invalid(errors));
     }
-    // Cheap pre-check so a taken email does not cost a hash; the unique index decides races.
+    // The hash first, taken or not: a sign-up with a registered address
+    // must take as long as one with a new address (its answer is the same).
+    // The unique index decides races.
+    let password_hash = hasher.hash(&new.password).await?;
     if find_by_email(db, &email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
-    let password_hash = hasher.hash(&new.password).await?;
     Ok(user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(email),
@@ -191,6 +207,7 @@ async fn prepare_user(
         display_name: Set(display_name),
         roles: Set(roles),
         disabled: Set(false),
+        email_verified: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -221,7 +238,11 @@ async fn create_audited(
     actor: Option<&str>,
     ip: Option<IpAddr>,
 ) -> Result<user::Model, AccountError> {
-    let row = prepare_user(db, hasher, new, now).await?;
+    let mut row = prepare_user(db, hasher, new, now).await?;
+    // The operator who creates an account from the command line vouches
+    // for its address (else REQUIRE_VERIFIED_EMAIL would lock the first
+    // admin out).
+    row.email_verified = Set(true);
     let txn = db.begin().await?;
     let created = insert_user(&txn, row).await?;
     let user_id = created.id.to_string();
@@ -236,18 +257,6 @@ async fn create_audited(
     .await?;
     txn.commit().await?;
     Ok(created)
-}
-
-/// Self-service sign-up: the account and its `user.signup` audit row are
-/// committed together.
-pub async fn sign_up(
-    db: &DatabaseConnection,
-    hasher: &PasswordHasher,
-    new: NewUser,
-    ip: Option<IpAddr>,
-    now: DateTime<Utc>,
-) -> Result<user::Model, AccountError> {
-    create_audited(db, hasher, new, now, "user.signup", None, ip).await
 }
 
 /// An administrator created from the command line (there is no API to
@@ -427,21 +436,42 @@ pub(crate) async fn set_password(
     change: NewPasswordFor<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
+    let hash = new_password_hash(hasher, &user, new, change.field).await?;
+    let txn = db.begin().await?;
+    apply_new_password(&txn, user, hash, &change, now).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The policy check and the hash of [`set_password`], before its transaction.
+pub(crate) async fn new_password_hash(
+    hasher: &PasswordHasher,
+    user: &user::Model,
+    new: &Password,
+    field: &'static str,
+) -> Result<String, AccountError> {
     if let Some(problem) = policy_violation(new.expose(), Some(&user.email)) {
-        return Err(AccountError::Invalid(vec![FieldError::new(
-            change.field,
-            problem,
-        )]));
+        return Err(AccountError::Invalid(vec![FieldError::new(field, problem)]));
     }
-    let hash = hasher.hash(new).await?;
+    Ok(hasher.hash(new).await?)
+}
+
+/// The writes of [`set_password`] inside `txn`: the hash, every session
+/// ended (announced on the feed), the audit row.
+pub(crate) async fn apply_new_password(
+    txn: &(impl ConnectionTrait + sea_orm::TransactionTrait),
+    user: user::Model,
+    hash: String,
+    change: &NewPasswordFor<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), AccountError> {
     let user_id = user.id;
     let mut active = user.into_active_model();
     active.password_hash = Set(hash);
     active.updated_at = Set(now);
-    let txn = db.begin().await?;
-    active.update(&txn).await?;
+    active.update(txn).await?;
     let ended = sessions::revoke_all_for_user(
-        &txn,
+        txn,
         user_id,
         crate::events::SubjectChange::CredentialChange,
         change.reason,
@@ -449,7 +479,7 @@ pub(crate) async fn set_password(
     )
     .await?;
     audit::write(
-        &txn,
+        txn,
         AuditEvent::new(change.event)
             .actor(change.actor)
             .subject(&user_id.to_string())
@@ -457,7 +487,6 @@ pub(crate) async fn set_password(
             .detail(serde_json::json!({ "sessions_revoked": ended })),
     )
     .await?;
-    txn.commit().await?;
     Ok(())
 }
 

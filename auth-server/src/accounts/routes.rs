@@ -22,13 +22,38 @@ pub(crate) struct SignupRequest {
     pub display_name: Option<String>,
 }
 
-/// Create an account. Roles cannot be chosen here (unknown fields are refused).
+/// The answer to a request whose outcome a stranger must not learn (sign-up,
+/// a reset request): `202` and the same body whatever happened.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Accepted {
+    /// Always `"accepted"`.
+    pub status: &'static str,
+    /// What happens next, the same text every time.
+    pub detail: &'static str,
+}
+
+fn accepted(detail: &'static str) -> (StatusCode, ApiJson<Accepted>) {
+    (
+        StatusCode::ACCEPTED,
+        ApiJson(Accepted {
+            status: "accepted",
+            detail,
+        }),
+    )
+}
+
+use crate::accounts::email::{RESET_ACCEPTED, SIGN_UP_ACCEPTED};
+
+/// Create an account. Roles cannot be chosen here (unknown fields are
+/// refused). The answer is the same `202` whether or not the address is
+/// registered: a new account is sent a verification link, an existing one
+/// a notice that someone tried.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users",
     request_body = SignupRequest,
     responses(
-        (status = 201, description = "Created", body = UserView),
-        (status = 409, description = "Email already registered", body = crate::error::Problem),
+        (status = 202, description = "Accepted (new or already registered: the same body)", body = Accepted),
         (status = 422, description = "Invalid fields", body = crate::error::Problem),
+        (status = 429, description = "Too many sign-ups from this address", body = crate::error::Problem),
     ))]
 pub(crate) async fn signup(
     State(state): State<AppState>,
@@ -41,9 +66,10 @@ pub(crate) async fn signup(
         &state.metrics,
         "signup_per_ip",
     )?;
-    let created = accounts::sign_up(
+    accounts::email::sign_up(
         &state.db,
         &state.hasher,
+        state.outgoing(),
         NewUser {
             email: body.email,
             password: body.password,
@@ -54,7 +80,163 @@ pub(crate) async fn signup(
         state.clock.now(),
     )
     .await?;
-    Ok((StatusCode::CREATED, ApiJson(UserView::from(created))))
+    Ok(accepted(SIGN_UP_ACCEPTED))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LinkTokenRequest {
+    /// The token from the mailed link (`sge_…`).
+    pub token: String,
+}
+
+/// Confirm an address with the token of a mailed link (a sign-up's
+/// verification, or a change to a new address). Single-use, 24 h.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth",
+    request_body = LinkTokenRequest,
+    responses((status = 204, description = "Verified (or changed to the new address)"),
+              (status = 400, description = "The link is invalid, used or expired", body = crate::error::Problem)))]
+pub(crate) async fn verify_email(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<LinkTokenRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::email::confirm_link(
+        &state.db,
+        state.outgoing(),
+        &body.token,
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordResetRequest {
+    pub email: String,
+}
+
+/// Ask for a password-reset link. The same `202` for every address, known or
+/// not; rate-limited per client IP and per address.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth",
+    request_body = PasswordResetRequest,
+    responses((status = 202, description = "Accepted (the same body for every address)", body = Accepted),
+              (status = 429, description = "Too many requests from this client", body = crate::error::Problem)))]
+pub(crate) async fn request_password_reset(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<PasswordResetRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    crate::app::rate_limit::admit(
+        &state.limiters.reset_per_ip,
+        ip.0,
+        &state.metrics,
+        "password_reset_per_ip",
+    )?;
+    accounts::email::request_password_reset(
+        &state.db,
+        state.outgoing(),
+        &body.email,
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(accepted(RESET_ACCEPTED))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordResetConfirm {
+    pub token: String,
+    #[schema(value_type = String, format = Password)]
+    pub new_password: Password,
+}
+
+/// Set a new password with a reset link's token (single-use, 30 min): every
+/// session of the account ends, and a notice is mailed.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses((status = 204, description = "Password set; every session ended"),
+              (status = 400, description = "The link is invalid, used or expired", body = crate::error::Problem),
+              (status = 422, description = "The new password breaks the policy (the link stays usable)", body = crate::error::Problem)))]
+pub(crate) async fn confirm_password_reset(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(body): ApiJson<PasswordResetConfirm>,
+) -> Result<StatusCode, ApiError> {
+    accounts::email::confirm_password_reset(
+        &state.db,
+        &state.hasher,
+        state.outgoing(),
+        &body.token,
+        &body.new_password,
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailChangeRequest {
+    pub new_email: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: Password,
+}
+
+/// Ask to use another address: a link goes to it, and the change happens
+/// when it is opened (the old address is told then). The current password
+/// is required.
+#[utoipa::path(post, path = "/api/v1/account/email", tag = "users", security(("bearer" = [])),
+    request_body = EmailChangeRequest,
+    responses((status = 202, description = "A confirmation link is on its way to the new address", body = Accepted),
+              (status = 403, description = "The password is wrong", body = crate::error::Problem),
+              (status = 422, description = "Not an email address", body = crate::error::Problem)))]
+pub(crate) async fn change_email(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<EmailChangeRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    accounts::email::request_email_change(
+        &state.db,
+        state.password_gate(),
+        state.outgoing(),
+        &current.user,
+        accounts::email::EmailChange {
+            new_email: &body.new_email,
+            password: &body.password,
+        },
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(accepted(
+        "A mail with a confirmation link is on its way to the new address.",
+    ))
+}
+
+/// Send the signed-in user a new verification link (when the address is
+/// not verified yet).
+#[utoipa::path(post, path = "/api/v1/account/email/verification", tag = "users", security(("bearer" = [])),
+    responses((status = 202, description = "A link is on its way (nothing is sent for a verified address)", body = Accepted)))]
+pub(crate) async fn resend_verification(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> Result<impl IntoResponse, ApiError> {
+    accounts::email::send_verification(
+        &state.db,
+        state.outgoing(),
+        &current.user,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(accepted(
+        "If the address is not verified yet, a new link is on its way.",
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),

@@ -78,6 +78,24 @@ impl From<AccountError> for ApiError {
     }
 }
 
+impl From<crate::accounts::email::EmailError> for ApiError {
+    fn from(error: crate::accounts::email::EmailError) -> Self {
+        use crate::accounts::email::EmailError;
+        match error {
+            EmailError::InvalidLink => ApiError::BadRequest(error.to_string()),
+            EmailError::Account(error) => error.into(),
+            EmailError::Queue(crate::mail::QueueError::Store(error)) => error.into(),
+            EmailError::Queue(crate::mail::QueueError::Refused) => {
+                ApiError::Validation(vec![crate::error::FieldError::new(
+                    "email",
+                    "is not a valid email address",
+                )])
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
 impl From<ApiKeyError> for ApiError {
     fn from(error: ApiKeyError) -> Self {
         match error {
@@ -101,6 +119,9 @@ impl From<SignInError> for ApiError {
     fn from(error: SignInError) -> Self {
         match error {
             SignInError::InvalidCredentials => invalid_credentials(),
+            SignInError::EmailNotVerified(_) => ApiError::Forbidden(
+                "confirm your email address first: a new link was mailed to it".into(),
+            ),
             SignInError::Refused(refused) => refused.into(),
             SignInError::Hash(error) => error.into(),
             SignInError::Store(error) => error.into(),

@@ -19,10 +19,15 @@ pub(crate) const RATE_LIMITED: CounterDef = CounterDef {
     name: "rate_limited_total",
     help: "Requests refused with 429, by limit.",
 };
+pub(crate) const MAILS: CounterDef = CounterDef {
+    name: "mails_total",
+    help: "Outgoing mail delivery attempts by outcome (sent, retry, failed).",
+};
 
 pub(crate) const CATALOG: &[Described] = &[
     Described::Counter(&LOGINS),
     Described::Counter(&TOKENS_ISSUED),
     Described::Counter(&REFRESH_REUSE),
     Described::Counter(&RATE_LIMITED),
+    Described::Counter(&MAILS),
 ];

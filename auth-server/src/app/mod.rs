@@ -24,6 +24,7 @@ use crate::events::routes as security_events;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::web::account as web_account;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
 
@@ -93,6 +94,15 @@ pub fn app(state: AppState) -> Router {
         .merge(cross_origin)
         .route("/api/v1/auth/login", post(sessions::login))
         .route("/api/v1/users", post(users::signup))
+        .route("/api/v1/auth/verify-email", post(users::verify_email))
+        .route(
+            "/api/v1/auth/password-reset",
+            post(users::request_password_reset),
+        )
+        .route(
+            "/api/v1/auth/password-reset/confirm",
+            post(users::confirm_password_reset),
+        )
         .route("/oauth/introspect", post(gateway::introspect))
         .route("/api/v1/security-events", get(security_events::feed))
         .route(
@@ -115,6 +125,19 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route(
+            "/account/verify-email",
+            get(web_account::verify_email_get).post(web_account::verify_email_post),
+        )
+        .route(
+            "/account/password-reset",
+            get(web_account::password_reset_get).post(web_account::password_reset_post),
+        )
+        .route(
+            "/account/password-reset/confirm",
+            get(web_account::password_reset_confirm_get)
+                .post(web_account::password_reset_confirm_post),
+        )
+        .route(
             "/oauth/logout",
             get(oauth::end_session).post(oauth::end_session),
         );
@@ -132,7 +155,12 @@ pub fn app(state: AppState) -> Router {
             axum::routing::delete(sessions::revoke_session),
         )
         .route("/api/v1/users/me", get(users::me).delete(users::delete_me))
-        .route("/api/v1/users/me/password", patch(users::change_password));
+        .route("/api/v1/users/me/password", patch(users::change_password))
+        .route("/api/v1/account/email", post(users::change_email))
+        .route(
+            "/api/v1/account/email/verification",
+            post(users::resend_verification),
+        );
 
     // The same, and the account holds `admin` now (the token's `roles` alone is not enough).
     let admin = Router::new()

@@ -316,6 +316,10 @@ pub struct Limiters {
     pub token_per_ip: Arc<Buckets>,
     /// Revocation and introspection, keyed by (client, client IP).
     pub revoke_per_client: Arc<Buckets>,
+    /// Mails strangers can cause to one address (sign-up, reset request).
+    pub mail_per_address: Arc<Buckets>,
+    /// Password-reset requests per client IP.
+    pub reset_per_ip: Arc<Buckets>,
     /// Keyed by (account, client IP).
     pub account_per_client: Arc<AccountBackoff>,
     /// Keyed by account alone, with the higher ceiling.
@@ -330,6 +334,8 @@ impl Limiters {
             signup_per_ip: Arc::new(Buckets::new(limits.signup_per_ip)),
             token_per_ip: Arc::new(Buckets::new(limits.token_per_ip)),
             revoke_per_client: Arc::new(Buckets::new(limits.revoke_per_client)),
+            mail_per_address: Arc::new(Buckets::new(limits.mail_per_address)),
+            reset_per_ip: Arc::new(Buckets::new(limits.reset_per_ip)),
             account_per_client: Arc::new(AccountBackoff::new(
                 limits.account_free_failures,
                 limits.account_max_backoff,

@@ -14,6 +14,8 @@
 //!   code is kept that long so that a late replay still ends its session.
 //! - Security events once no token they could match is still valid
 //!   ([`crate::events::KEEP_FOR`] after they took effect).
+//! - Mailed links (`email_tokens`) `SESSION_RETENTION` after they expired,
+//!   used or not; mails given up (`failed_at`) after `AUDIT_RETENTION`.
 //!
 //! Purges run in the background every `RETENTION_INTERVAL`, in batches, on
 //! one replica at a time (see [`signet_service::retention`]), and are
@@ -26,9 +28,11 @@ use sea_orm::sea_query::Query;
 use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr};
 use signet_service::retention::purge_in_batches;
 
+use crate::accounts::email_token_entity as email_token;
 use crate::audit::entity as audit_event;
 pub use crate::config::RetentionPolicy;
 use crate::events::entity as security_event;
+use crate::mail::entity as outbox;
 use crate::oauth::code_entity as code;
 use crate::oauth::dpop::entity as dpop_proof;
 use crate::sessions::{entity as session, refresh_token};
@@ -42,6 +46,8 @@ pub struct Purged {
     pub authorization_codes: u64,
     pub security_events: u64,
     pub dpop_proofs: u64,
+    pub email_tokens: u64,
+    pub failed_mails: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -137,6 +143,22 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let email_tokens = purge_in_batches::<email_token::Entity>(
+        db,
+        "auth-server:retention:email_tokens",
+        email_token::Column::TokenHash,
+        Condition::all().add(email_token::Column::ExpiresAt.lt(ended_before)),
+        policy.batch,
+    )
+    .await?;
+    let failed_mails = purge_in_batches::<outbox::Entity>(
+        db,
+        "auth-server:retention:mail_outbox",
+        outbox::Column::Id,
+        Condition::all().add(outbox::Column::FailedAt.lt(before(now, policy.audit_events))),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         sessions,
         refresh_tokens,
@@ -144,6 +166,8 @@ pub async fn purge(
         authorization_codes,
         security_events,
         dpop_proofs,
+        email_tokens,
+        failed_mails,
     })
 }
 
@@ -162,6 +186,8 @@ pub async fn run(
                 ("authorization_codes", purged.authorization_codes),
                 ("security_events", purged.security_events),
                 ("dpop_proofs", purged.dpop_proofs),
+                ("email_tokens", purged.email_tokens),
+                ("mail_outbox", purged.failed_mails),
             ] {
                 metrics
                     .counter(

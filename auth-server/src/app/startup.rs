@@ -21,6 +21,8 @@ use crate::keys::{self, Keys};
 use crate::oauth::tokens::TokenIssuer;
 
 pub struct Application {
+    mail_transport: Arc<crate::mail::Transport>,
+    mail_from: lettre::message::Mailbox,
     listener: TcpListener,
     metrics_listener: TcpListener,
     state: AppState,
@@ -59,7 +61,33 @@ impl Application {
             store = if keys.manager().is_some() { "database" } else { "files" },
             "signing keys loaded"
         );
+        let mail_transport = mail_transport(&config.mail)?;
+        let mail_from: lettre::message::Mailbox = config
+            .mail
+            .from
+            .parse()
+            .map_err(|_| anyhow::anyhow!("MAIL_FROM: not an address"))?;
+        if let crate::mail::Transport::Outbox(dir) = &mail_transport {
+            tracing::warn!(
+                outbox = %dir.display(),
+                "SMTP_URL is not set: mail is written as .eml files into MAIL_OUTBOX_DIR, not sent"
+            );
+        }
+        // Queued bodies may hold sign-in links: sealed at rest under a key
+        // derived from KEY_ENCRYPTION_KEY when there is one.
+        let mail_seal = config.key_encryption_key.as_ref().map(|kek| {
+            use sha2::{Digest as _, Sha256};
+            let mut key = [0u8; 32];
+            key.copy_from_slice(
+                &Sha256::new()
+                    .chain_update(b"signet mail outbox v1\0")
+                    .chain_update(kek.expose())
+                    .finalize(),
+            );
+            key
+        });
         let state = AppState {
+            mail: crate::mail::MailQueue::new(mail_seal),
             clock: crate::app::clock::Clock::system(),
             db: database,
             tokens: TokenIssuer {
@@ -78,6 +106,8 @@ impl Application {
         };
         Ok(Self {
             key_source,
+            mail_transport: Arc::new(mail_transport),
+            mail_from,
             grace: state.config.shutdown_grace,
             listener,
             metrics_listener,
@@ -133,6 +163,16 @@ impl Application {
         self.state
             .events
             .spawn(self.state.db.clone(), stop_purging.subscribe());
+        // Outgoing mail, delivered off the request path.
+        crate::mail::Sender {
+            db: self.state.db.clone(),
+            queue: self.state.mail.clone(),
+            transport: self.mail_transport.clone(),
+            from: self.mail_from.clone(),
+            clock: self.state.clock.clone(),
+            metrics: self.state.metrics.clone(),
+        }
+        .spawn(stop_purging.subscribe());
         // This server's own verifier (forward-auth) refuses revoked tokens too.
         crate::events::follow_locally(
             self.state.db.clone(),
@@ -162,6 +202,20 @@ impl Application {
 
 async fn shutdown_signal() {
     signet_service::http::shutdown_signal().await;
+}
+
+/// Where mail goes: the SMTP server of `SMTP_URL`, else `.eml` files.
+fn mail_transport(
+    settings: &crate::config::MailSettings,
+) -> anyhow::Result<crate::mail::Transport> {
+    use secrecy::ExposeSecret as _;
+    match &settings.smtp_url {
+        None => Ok(crate::mail::Transport::Outbox(settings.outbox_dir.clone())),
+        Some(url) => {
+            crate::mail::Transport::smtp(url.expose_secret(), crate::mail::PlainSmtp::LoopbackOnly)
+                .map_err(|problem| anyhow::anyhow!("SMTP_URL: {problem}"))
+        }
+    }
 }
 
 /// The verification rules for this server's own tokens.

@@ -26,9 +26,23 @@ pub struct AppState {
     pub metrics: signet_service::metrics::Metrics,
     /// Wakes long-polling readers of the security-event feed.
     pub events: crate::events::EventsHub,
+    /// Outgoing mail: queued in transactions, delivered by the sender task.
+    pub mail: crate::mail::MailQueue,
 }
 
 impl AppState {
+    /// What the account mail flows need: the queue, the links' base URL and
+    /// the per-address mail limit.
+    pub fn outgoing(&self) -> crate::accounts::email::Outgoing<'_> {
+        crate::accounts::email::Outgoing {
+            queue: &self.mail,
+            links: crate::accounts::email::Links {
+                base: &self.config.issuer,
+            },
+            mail_limit: &self.limiters.mail_per_address,
+        }
+    }
+
     /// The abuse-limited password check, for the domain functions that need one.
     pub fn password_gate(&self) -> crate::accounts::PasswordGate<'_> {
         crate::accounts::PasswordGate {

@@ -16,6 +16,7 @@ mod m20261123_000011_create_security_events;
 mod m20261123_000012_dpop;
 mod m20261123_000013_token_exchange;
 mod m20261203_000014_sites_and_resources;
+mod m20261203_000015_mail_and_email_tokens;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_dpop::Migration),
             Box::new(m20261123_000013_token_exchange::Migration),
             Box::new(m20261203_000014_sites_and_resources::Migration),
+            Box::new(m20261203_000015_mail_and_email_tokens::Migration),
         ]
     }
 }

@@ -38,7 +38,7 @@ fn set(headers: &mut HeaderMap, name: &'static str, value: &str) {
 /// 401 carrying `Location`) and anything else gets `401`.
 #[utoipa::path(get, path = "/api/v1/auth/verify", tag = "gateway", security(("bearer" = [])),
     responses(
-        (status = 200, description = "Valid: X-Auth-User, X-Auth-Email, X-Auth-Roles, X-Auth-Scopes, X-Auth-Client-Id"),
+        (status = 200, description = "Valid: X-Auth-User, X-Auth-Email, X-Auth-Email-Verified (users), X-Auth-Roles, X-Auth-Scopes, X-Auth-Client-Id"),
         (status = 302, description = "Browser mode, Traefik convention: to the sign-in page (303 for other methods than GET/HEAD)"),
         (status = 401, description = "Missing or invalid token, with WWW-Authenticate (browser mode, nginx convention: and Location)"),
     ))]
@@ -64,20 +64,43 @@ fn bearer_identity(state: &AppState, token: &VerifiedToken) -> Response {
     {
         return invalid_token("this token was not issued for these services").into_response();
     }
+    #[derive(serde::Deserialize)]
+    struct Verified {
+        email_verified: Option<bool>,
+    }
+    let verified = token
+        .deserialize::<Verified>()
+        .ok()
+        .and_then(|v| v.email_verified);
     identity(
         claims.sub.as_deref().unwrap_or_default(),
         claims.email.as_deref().unwrap_or_default(),
+        verified,
         &claims.roles.join(","),
         claims.scope.as_deref().unwrap_or_default(),
         claims.client_id.as_deref().unwrap_or_default(),
     )
 }
 
-fn identity(user: &str, email: &str, roles: &str, scopes: &str, client_id: &str) -> Response {
+fn identity(
+    user: &str,
+    email: &str,
+    email_verified: Option<bool>,
+    roles: &str,
+    scopes: &str,
+    client_id: &str,
+) -> Response {
     let mut response = StatusCode::OK.into_response();
     let headers = response.headers_mut();
     set(headers, "x-auth-user", user);
     set(headers, "x-auth-email", email);
+    if let Some(verified) = email_verified {
+        set(
+            headers,
+            "x-auth-email-verified",
+            if verified { "true" } else { "false" },
+        );
+    }
     set(headers, "x-auth-roles", roles);
     set(headers, "x-auth-scopes", scopes);
     set(headers, "x-auth-client-id", client_id);
@@ -109,6 +132,7 @@ async fn browser(state: &AppState, headers: &HeaderMap) -> Response {
                 return identity(
                     &user.id.to_string(),
                     &user.email,
+                    Some(user.email_verified),
                     &user.role_list().join(","),
                     "",
                     "",

@@ -132,6 +132,7 @@ pub(crate) async fn token(
                 scope: &scope,
                 roles: &[],
                 email: None,
+                email_verified: None,
                 name: Some(&key.name),
                 sid: None,
                 jkt: jkt.as_deref(),
@@ -233,6 +234,7 @@ async fn exchange_grant(
                 scope: &exchanged.scope,
                 roles: &roles,
                 email: Some(&exchanged.user.email),
+                email_verified: Some(exchanged.user.email_verified),
                 name: exchanged.user.display_name.as_deref(),
                 sid: exchanged.session.as_deref(),
                 jkt: jkt.as_deref(),
@@ -773,7 +775,7 @@ pub(crate) async fn userinfo(
     }
     if claims.has_scope("email") {
         body.insert("email".into(), json!(user.email));
-        body.insert("email_verified".into(), json!(false));
+        body.insert("email_verified".into(), json!(user.email_verified));
     }
     let mut response = axum::Json(serde_json::Value::Object(body)).into_response();
     response

@@ -29,6 +29,9 @@ struct AccessClaims<'a> {
     roles: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
+    /// Whether the user confirmed `email` (user tokens only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_verified: Option<bool>,
     /// The session (refresh-token family) a user token belongs to.
     #[serde(skip_serializing_if = "Option::is_none")]
     sid: Option<&'a str>,
@@ -66,6 +69,8 @@ pub struct Subject<'a> {
     pub scope: &'a str,
     pub roles: &'a [String],
     pub email: Option<&'a str>,
+    /// Whether the user confirmed `email` (`None` for service tokens).
+    pub email_verified: Option<bool>,
     pub name: Option<&'a str>,
     pub sid: Option<&'a str>,
     /// The DPoP key thumbprint to bind the token to.
@@ -138,6 +143,7 @@ impl TokenIssuer {
                 scope: grant.scope,
                 roles: &roles,
                 email: Some(&grant.user.email),
+                email_verified: Some(grant.user.email_verified),
                 name: grant.user.display_name.as_deref(),
                 sid: Some(&sid),
                 jkt: grant.jkt,
@@ -180,8 +186,7 @@ impl TokenIssuer {
             sid: &id.session.to_string(),
             amr: &["pwd"],
             email: id.scope_has("email").then_some(id.user.email.as_str()),
-            // Signet sends no verification mail yet: the address is not verified.
-            email_verified: id.scope_has("email").then_some(false),
+            email_verified: id.scope_has("email").then_some(id.user.email_verified),
             name: id
                 .scope_has("profile")
                 .then_some(id.user.display_name.as_deref())
@@ -215,6 +220,7 @@ impl TokenIssuer {
             scope: subject.scope,
             roles: subject.roles,
             email: subject.email,
+            email_verified: subject.email_verified,
             name: subject.name,
             sid: subject.sid,
             cnf: subject.jkt.map(|jkt| Confirmation { jkt }),

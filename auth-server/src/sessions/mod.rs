@@ -16,7 +16,7 @@ use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    Set, TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -335,25 +335,23 @@ async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
     let txn = db.begin().await?;
-    let ids: Vec<Uuid> = session::Entity::find()
-        .select_only()
-        .column(session::Column::Id)
+    // The write first, with RETURNING: on SQLite a transaction that reads
+    // before it writes fails at once (SQLITE_BUSY_SNAPSHOT) when another
+    // connection committed in between, whatever the busy timeout; one that
+    // starts by writing waits for the lock instead.
+    let ended = session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
         .filter(which)
         .filter(session::Column::RevokedAt.is_null())
-        .into_tuple()
-        .all(&txn)
+        .exec_with_returning(&txn)
         .await?;
+    let ids: Vec<Uuid> = ended.iter().map(|session| session.id).collect();
     if ids.is_empty() && extra.is_none() {
         txn.rollback().await?;
         return Ok(0);
     }
-    let result = session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::value(now))
-        .col_expr(session::Column::RevokedReason, Expr::value(reason))
-        .filter(session::Column::Id.is_in(ids.iter().copied()))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
+    let rows_affected = ids.len() as u64;
     let mut revocations: Vec<events::Revocation<'_>> = ids
         .iter()
         .map(|id| events::Revocation::Session(*id))
@@ -361,7 +359,7 @@ async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
     revocations.extend(extra);
     events::record_all(&txn, &revocations, now).await?;
     txn.commit().await?;
-    Ok(result.rows_affected)
+    Ok(rows_affected)
 }
 
 /// End one session; its refresh tokens stop working at once. Idempotent.

@@ -107,17 +107,30 @@ pub(crate) async fn login(
             ip: ip.0,
             user_agent,
             audience: &audience,
+            require_verified_email: state.config.mail.require_verified_email,
         },
         state.clock.now(),
     )
-    .await
-    .map_err(|error| match error {
+    .await;
+    let signed_in = match signed_in {
+        Ok(signed_in) => signed_in,
         // Only a Basic login is challenged with Basic.
-        crate::sessions::sign_in::SignInError::InvalidCredentials if !via_basic => {
-            crate::app::errors::invalid_json_credentials()
+        Err(crate::sessions::sign_in::SignInError::InvalidCredentials) if !via_basic => {
+            return Err(crate::app::errors::invalid_json_credentials())
         }
-        other => other.into(),
-    })?;
+        Err(crate::sessions::sign_in::SignInError::EmailNotVerified(user)) => {
+            // The owner (the password was right) gets a fresh link.
+            crate::accounts::email::send_verification(
+                &state.db,
+                state.outgoing(),
+                &user,
+                state.clock.now(),
+            )
+            .await?;
+            return Err(crate::sessions::sign_in::SignInError::EmailNotVerified(user).into());
+        }
+        Err(other) => return Err(other.into()),
+    };
     let tokens = state
         .tokens
         .issue_user_tokens(

@@ -28,6 +28,9 @@ pub struct Credentials<'a> {
     pub user_agent: Option<String>,
     /// The resource the session's tokens are for (already checked by the caller).
     pub audience: &'a str,
+    /// `REQUIRE_VERIFIED_EMAIL`: a right password of an account whose
+    /// address is not verified opens no session.
+    pub require_verified_email: bool,
 }
 
 /// A signed-in user and the session just opened.
@@ -42,6 +45,10 @@ pub enum SignInError {
     /// accounts cannot be enumerated.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// The password was right, but the address is not verified and
+    /// `REQUIRE_VERIFIED_EMAIL` is set. Only the account's owner learns this.
+    #[error("the account's email address is not verified yet")]
+    EmailNotVerified(Box<user::Model>),
     #[error(transparent)]
     Refused(#[from] Refused),
     #[error(transparent)]
@@ -104,6 +111,18 @@ pub async fn password_sign_in(
         return Err(SignInError::InvalidCredentials);
     };
     check.succeeded();
+    if credentials.require_verified_email && !user.email_verified {
+        let user_id = user.id.to_string();
+        audit::record(
+            db,
+            AuditEvent::new("login.unverified")
+                .actor(&user_id)
+                .subject(&user_id)
+                .ip(ip.as_deref()),
+        )
+        .await;
+        return Err(SignInError::EmailNotVerified(Box::new(user)));
+    }
     if verdict.needs_rehash {
         upgrade_hash(db, gate, &user, credentials.password).await;
     }

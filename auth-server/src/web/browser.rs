@@ -218,12 +218,29 @@ pub(crate) async fn form_sign_in(
             ip: ip.0,
             user_agent: crate::app::client_ip::user_agent(headers),
             audience: &state.config.account_audience,
+            require_verified_email: state.config.mail.require_verified_email,
         },
         state.clock.now(),
     )
     .await;
     match signed_in {
         Ok(signed_in) => Ok(signed_in),
+        Err(SignInError::EmailNotVerified(user)) => {
+            if let Err(error) = crate::accounts::email::send_verification(
+                &state.db,
+                state.outgoing(),
+                &user,
+                state.clock.now(),
+            )
+            .await
+            {
+                return Err(FormRefusal::Failed(server_error(error)));
+            }
+            Err(FormRefusal::Again(
+                StatusCode::FORBIDDEN,
+                "Confirm your email address first: we mailed you a new link.",
+            ))
+        }
         Err(SignInError::InvalidCredentials) => Err(FormRefusal::Again(
             StatusCode::UNAUTHORIZED,
             "Incorrect email or password.",

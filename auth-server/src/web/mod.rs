@@ -9,6 +9,7 @@
 //! (double submit), and the browser's `Sec-Fetch-Site`/`Origin` saying the
 //! post comes from this site.
 
+pub(crate) mod account;
 pub(crate) mod browser;
 pub(crate) mod gateway;
 pub(crate) mod routes;
@@ -102,6 +103,34 @@ pub(crate) fn cookie_names(issuer: &str) -> CookieNames {
             csrf: "signet_csrf",
             secure: false,
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+pub(crate) struct NoticePage<'a> {
+    pub title: &'a str,
+    pub message: &'a str,
+    /// A link onwards: (href, text).
+    pub link: Option<(&'a str, &'a str)>,
+}
+
+/// A page that says what happened, with an optional link onwards.
+pub(crate) fn notice_page(
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    match (NoticePage {
+        title,
+        message,
+        link,
+    })
+    .render()
+    {
+        Ok(html) => page(status, html, None),
+        Err(_) => error_page(status, title, message),
     }
 }
 

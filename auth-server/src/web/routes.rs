@@ -18,7 +18,6 @@ use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Prompt
 use crate::oauth::codes::{self, NewCode};
 use crate::oauth::consent;
 use crate::sessions;
-use crate::sessions::sign_in::{password_sign_in, Credentials};
 use crate::web::browser::{
     adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
     signed_in_browser, trusted_form, FormRefusal,
@@ -415,8 +414,10 @@ pub(crate) async fn signup_get(
 }
 
 /// `POST /oauth/signup`: CSRF-checked, the same rules and per-IP limit as
-/// the REST sign-up; then the new user is signed in and the authorization
-/// continues (consent for a third-party client, else back with a code).
+/// the REST sign-up, and the same outcome whether or not the address is
+/// registered: a page that says to check the mailbox, with a link back to
+/// sign in and continue the authorization request. (Signing a new account
+/// straight in would tell a stranger that the address was free.)
 pub(crate) async fn signup_post(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -452,23 +453,25 @@ pub(crate) async fn signup_post(
         );
     }
     let email = params.get("email").cloned().unwrap_or_default();
-    let now = state.clock.now();
-    let created = crate::accounts::sign_up(
+    let signed_up = crate::accounts::email::sign_up(
         &state.db,
         &state.hasher,
+        state.outgoing(),
         crate::accounts::NewUser {
-            email: email.clone(),
-            password: password.clone(),
+            email,
+            password,
             display_name: params.get("display_name").cloned(),
             roles: Vec::new(),
         },
         ip.0,
-        now,
+        state.clock.now(),
     )
     .await;
-    match created {
-        Ok(_) => {}
-        Err(crate::accounts::AccountError::Invalid(fields)) => {
+    match signed_up {
+        Ok(()) => {}
+        Err(crate::accounts::email::EmailError::Account(
+            crate::accounts::AccountError::Invalid(fields),
+        )) => {
             let errors = fields
                 .iter()
                 .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
@@ -482,42 +485,13 @@ pub(crate) async fn signup_post(
                 errors,
             );
         }
-        Err(crate::accounts::AccountError::EmailTaken) => {
-            let errors =
-                vec!["An account with this email already exists: sign in instead.".to_owned()];
-            return sign_up_page(&state, jar, &request, &params, StatusCode::CONFLICT, errors);
-        }
         Err(error) => return server_error(error),
     }
-    let user_agent = crate::app::client_ip::user_agent(&headers);
-    let signed_in = match password_sign_in(
-        &state.db,
-        state.password_gate(),
-        &state.config.sessions,
-        Credentials {
-            email: &email,
-            password: &password,
-            ip: ip.0,
-            user_agent,
-            audience: &state.config.account_audience,
-        },
-        now,
+    let sign_in = format!("/oauth/authorize?{}", query_of(&params));
+    crate::web::notice_page(
+        StatusCode::OK,
+        "Check your inbox",
+        crate::accounts::email::SIGN_UP_ACCEPTED,
+        Some((&sign_in, "Sign in")),
     )
-    .await
-    {
-        Ok(signed_in) => signed_in,
-        Err(error) => return server_error(error),
-    };
-    let jar = match adopt_session(
-        &state,
-        &state.config.issuer,
-        jar,
-        signed_in.started.session.id,
-    )
-    .await
-    {
-        Ok(jar) => jar,
-        Err(response) => return response,
-    };
-    grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
 }

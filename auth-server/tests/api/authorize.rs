@@ -538,24 +538,61 @@ async fn a_new_user_signs_up_from_the_sign_in_page_and_continues(backend: Backen
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.count_rows("users").await, 0);
 
+    // Created: a page that says to check the mailbox (the same page as for
+    // a registered address), never signed in at once, with a link back to
+    // sign in that carries the authorization request.
     let created = post("new@example.com", "a long new password", None)
         .await
         .expect("request");
-    assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    assert!(
-        set_cookie(created.headers(), "signet_session").is_some(),
-        "signed in"
-    );
-    let query = query_of(created.headers()[LOCATION].to_str().expect("loc"));
-    assert!(query.contains_key("code"));
-    assert_eq!(query["state"], "st&te=1");
+    assert_eq!(created.status(), StatusCode::OK);
+    assert!(set_cookie(created.headers(), "signet_session").is_none());
+    let page = created.text().await.expect("html");
+    assert!(page.contains("Check your inbox"), "{page}");
     assert_eq!(app.count_rows("users").await, 1);
-
-    let again = post("new@example.com", "a long new password", None)
+    let again = post("new@example.com", "another long password", None)
         .await
         .expect("request");
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.status(), StatusCode::OK);
+    let strip = |html: &str| html.split("<footer").next().unwrap_or(html).to_owned();
+    assert_eq!(
+        strip(&again.text().await.expect("html")),
+        strip(&page),
+        "a registered address gets the very same page"
+    );
     assert_eq!(app.count_rows("users").await, 1);
+
+    // The link back signs in and the request continues with a code.
+    let link = page
+        .split("href=\"")
+        .find(|rest| rest.starts_with("/oauth/authorize?"))
+        .and_then(|rest| rest.split('"').next())
+        .expect("a sign-in link")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&");
+    let sign_in_page = app
+        .client
+        .get(app.url(&link))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(sign_in_page.status(), StatusCode::OK);
+    let csrf_cookie = value_of(&set_cookie(sign_in_page.headers(), "signet_csrf").expect("csrf"));
+    let mut form = hidden_fields(&sign_in_page.text().await.expect("html"));
+    form.push(("email".into(), "new@example.com".into()));
+    form.push(("password".into(), "a long new password".into()));
+    let signed_in = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", csrf_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let query = query_of(signed_in.headers()[LOCATION].to_str().expect("loc"));
+    assert!(query.contains_key("code"));
+    assert_eq!(query["state"], "st&te=1");
 }
 
 /// The hidden fields of the page's form, unescaped, as a browser posts them.

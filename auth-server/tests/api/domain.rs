@@ -45,39 +45,52 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> Result<SignedIn,
             ip: IP,
             user_agent: None,
             audience: &state.config.login_audience,
+            require_verified_email: false,
         },
         state.clock.now(),
     )
     .await
 }
 
-async fn sign_up_writes_the_account_and_its_audit_row_and_refuses_a_taken_email(backend: Backend) {
+async fn sign_up_writes_the_account_its_audit_row_and_its_mail_and_a_taken_email_changes_nothing(
+    backend: Backend,
+) {
     let app = TestApp::spawn(backend).await;
     let state = &app.state;
-    let created = accounts::sign_up(
+    accounts::email::sign_up(
         &state.db,
         &state.hasher,
+        state.outgoing(),
         new_user("Ann@Example.com"),
         IP,
         state.clock.now(),
     )
     .await
     .expect("signed up");
-    assert_eq!(created.email, "ann@example.com");
+    let created = accounts::find_by_email(&state.db, "ann@example.com")
+        .await
+        .expect("query")
+        .expect("created, normalised");
+    assert!(!created.email_verified);
     assert_eq!(events(&app, "user.signup").await, 1);
+    let queued = app.count_rows("mail_outbox").await + app.count_rows("email_tokens").await;
+    assert!(queued >= 1, "a verification link was issued");
 
-    let again = accounts::sign_up(
+    accounts::email::sign_up(
         &state.db,
         &state.hasher,
+        state.outgoing(),
         new_user("ann@example.com"),
         IP,
         state.clock.now(),
     )
-    .await;
-    assert!(matches!(again, Err(AccountError::EmailTaken)), "{again:?}");
-    let invalid = accounts::sign_up(
+    .await
+    .expect("the same answer for a taken address");
+    assert_eq!(events(&app, "user.signup").await, 1, "no second account");
+    let invalid = accounts::email::sign_up(
         &state.db,
         &state.hasher,
+        state.outgoing(),
         NewUser {
             email: "not an email".into(),
             password: Password::new("short"),
@@ -88,7 +101,7 @@ async fn sign_up_writes_the_account_and_its_audit_row_and_refuses_a_taken_email(
         state.clock.now(),
     )
     .await;
-    let Err(AccountError::Invalid(fields)) = invalid else {
+    let Err(accounts::email::EmailError::Account(AccountError::Invalid(fields))) = invalid else {
         panic!("expected Invalid, got {invalid:?}");
     };
     let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
@@ -288,7 +301,7 @@ async fn api_key_authentication_names_each_failure_at_the_time_given(backend: Ba
 }
 
 backend_tests!(
-    sign_up_writes_the_account_and_its_audit_row_and_refuses_a_taken_email,
+    sign_up_writes_the_account_its_audit_row_and_its_mail_and_a_taken_email_changes_nothing,
     password_sign_in_opens_a_session_or_answers_one_error_for_every_failure,
     a_detected_refresh_reuse_ends_the_session_with_exactly_one_audit_row,
     changing_the_password_needs_the_old_one_and_ends_every_session,

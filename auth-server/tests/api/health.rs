@@ -117,7 +117,7 @@ async fn metrics_count_requests_logins_tokens_and_rejections(backend: Backend) {
         "logins_total{outcome=\"success\"} 1",
         "tokens_issued_total{grant=\"password\"} 1",
         "http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"401\"} 1",
-        "http_requests_total{method=\"POST\",route=\"/api/v1/users\",status=\"201\"} 1",
+        "http_requests_total{method=\"POST\",route=\"/api/v1/users\",status=\"202\"} 1",
         "token_verification_failures_total{reason=\"malformed\"} 1",
         "# TYPE http_requests_total counter",
     ] {

@@ -82,6 +82,7 @@ impl TestApp {
 
     async fn spawn_in(dir: TempDir, database_url: String, overrides: &[(&str, &str)]) -> Self {
         let keys_dir = dir.path().join("keys");
+        let outbox = dir.path().join("outbox");
         std::fs::create_dir_all(&keys_dir).expect("keys dir");
         std::fs::write(keys_dir.join("signet-test.pem"), test_key_pem()).expect("write key");
         let mut vars: HashMap<String, String> = [
@@ -89,6 +90,7 @@ impl TestApp {
             ("METRICS_ADDR", "127.0.0.1:0"),
             ("KEYS_DIR", keys_dir.to_str().expect("utf-8 path")),
             ("DATABASE_URL", database_url.as_str()),
+            ("MAIL_OUTBOX_DIR", outbox.to_str().expect("utf-8 path")),
             ("GENERATE_DEV_KEY", "false"),
             // Cheap Argon2 keeps the suite fast; the production parameters are unit-tested.
             ("ARGON2_MEMORY_KIB", "4096"),
@@ -386,12 +388,9 @@ impl TestApp {
         let response = self
             .signup(&json!({ "email": email, "password": PASSWORD }))
             .await;
-        assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
-        let id = json_body(response).await["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "signup of {email}");
         let token = self.token_for(email, PASSWORD).await;
+        let id = claims_of(&token)["sub"].as_str().expect("sub").to_owned();
         TestUser {
             id,
             email: email.to_owned(),

@@ -18,6 +18,7 @@ mod health;
 mod hostile_input;
 mod keys;
 mod login;
+mod mail;
 mod oauth;
 mod rate_limits;
 mod relying_party;

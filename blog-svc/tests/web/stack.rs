@@ -80,6 +80,11 @@ impl Stack {
                 auth_dir.path().join("keys").display().to_string(),
             ),
             ("ARGON2_MEMORY_KIB", "4096".to_owned()),
+            // Mail as .eml files in the test's own folder.
+            (
+                "MAIL_OUTBOX_DIR",
+                auth_dir.path().join("outbox").display().to_string(),
+            ),
             // User tokens may write blog posts (blog-svc requires posts:write).
             (
                 "USER_TOKEN_SCOPE",
@@ -151,7 +156,7 @@ impl Stack {
             .send()
             .await
             .expect("signup");
-        assert_eq!(response.status(), StatusCode::CREATED, "signup of {email}");
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "signup of {email}");
     }
 
     pub fn blog_url(&self, path: &str) -> String {
