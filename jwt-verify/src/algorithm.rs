@@ -4,9 +4,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// An RSA JWS algorithm (RFC 7518 §3.3, §3.5). Keys are RSA, so these are
-/// the only algorithms that can ever verify; the default allow-list is
-/// [`Algorithm::RS256`] alone.
+/// A JWS signature algorithm (RFC 7518 §3.3–§3.5): RSA, and ECDSA on P-256
+/// for upstream providers that sign with it. The default allow-list is
+/// [`Algorithm::RS256`] alone; a key only ever verifies the family it is
+/// (an RSA key never an `ES256` token, an EC key never an `RS256` one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Algorithm {
@@ -22,6 +23,8 @@ pub enum Algorithm {
     PS384,
     /// RSASSA-PSS with SHA-512.
     PS512,
+    /// ECDSA with P-256 and SHA-256 (an `EC` JWK with `crv` `P-256`).
+    ES256,
 }
 
 impl Algorithm {
@@ -34,7 +37,13 @@ impl Algorithm {
             Self::PS256 => "PS256",
             Self::PS384 => "PS384",
             Self::PS512 => "PS512",
+            Self::ES256 => "ES256",
         }
+    }
+
+    /// Whether a key of the EC family verifies it (else RSA).
+    pub(crate) fn is_ecdsa(self) -> bool {
+        matches!(self, Self::ES256)
     }
 
     /// The algorithm named exactly `name` (JOSE names are case-sensitive).
@@ -46,6 +55,7 @@ impl Algorithm {
             "PS256" => Self::PS256,
             "PS384" => Self::PS384,
             "PS512" => Self::PS512,
+            "ES256" => Self::ES256,
             _ => return None,
         })
     }
@@ -59,6 +69,7 @@ impl Algorithm {
             Self::PS256 => jsonwebtoken::Algorithm::PS256,
             Self::PS384 => jsonwebtoken::Algorithm::PS384,
             Self::PS512 => jsonwebtoken::Algorithm::PS512,
+            Self::ES256 => jsonwebtoken::Algorithm::ES256,
         }
     }
 }
@@ -69,9 +80,9 @@ impl fmt::Display for Algorithm {
     }
 }
 
-/// The name is not an RSA JWS algorithm.
+/// The name is not a JWS algorithm this crate verifies.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not an RSA JWS algorithm (RS256, RS384, RS512, PS256, PS384, PS512)")]
+#[error("not a supported JWS algorithm (RS256, RS384, RS512, PS256, PS384, PS512, ES256)")]
 pub struct UnknownAlgorithm;
 
 impl FromStr for Algorithm {

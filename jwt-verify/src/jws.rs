@@ -111,6 +111,10 @@ impl<'a> Jws<'a> {
         if key.alg.is_some_and(|pinned| pinned != self.alg) {
             return Err(VerifyError::AlgorithmMismatch);
         }
+        // A key verifies its own family only (RFC 8725 §3.1).
+        if self.alg.is_ecdsa() != key.es256.is_some() {
+            return Err(VerifyError::AlgorithmMismatch);
+        }
         Ok(key)
     }
 
@@ -118,8 +122,16 @@ impl<'a> Jws<'a> {
     pub(crate) fn verify_signature(&self, key: &VerifyKey) -> Result<(), VerifyError> {
         let signing_input_len = self.header64_len + 1 + self.payload64.len();
         let signing_input = &self.token.as_bytes()[..signing_input_len];
-        match (&key.rs256, self.alg) {
-            (Some(parsed), Algorithm::RS256) => {
+        match (&key.rs256, &key.es256, self.alg) {
+            (_, Some(parsed), Algorithm::ES256) => {
+                let signature = URL_SAFE_NO_PAD
+                    .decode(self.signature64)
+                    .map_err(|_| VerifyError::Malformed("signature is not base64url"))?;
+                parsed
+                    .verify_sig(signing_input, &signature)
+                    .map_err(|_| VerifyError::InvalidSignature)
+            }
+            (Some(parsed), _, Algorithm::RS256) => {
                 let signature = URL_SAFE_NO_PAD
                     .decode(self.signature64)
                     .map_err(|_| VerifyError::Malformed("signature is not base64url"))?;

@@ -24,14 +24,17 @@ pub(crate) struct VerifyKey {
     /// The same key parsed once by aws-lc for RS256, the algorithm Signet signs
     /// with: the hot path skips rebuilding the key from `n` and `e` per token.
     pub(crate) rs256: Option<aws_lc_rs::signature::ParsedPublicKey>,
+    /// An EC P-256 key, parsed (and its point checked) once for ES256.
+    pub(crate) es256: Option<aws_lc_rs::signature::ParsedPublicKey>,
     /// The JWK's `alg`, when it pins one: a token must then use exactly that.
     pub(crate) alg: Option<Algorithm>,
 }
 
-/// An immutable set of RSA public keys indexed by `kid`.
+/// An immutable set of public keys (RSA, and EC P-256) indexed by `kid`.
 ///
-/// Keys that a JWKS lists but that must not be used (not RSA, `use` other than
-/// `sig`, an `alg` that is not RSA, a modulus under 2048 bits) are remembered by
+/// Keys that a JWKS lists but that must not be used (neither RSA nor EC
+/// P-256, `use` other than `sig`, an `alg` of another family, a modulus under
+/// 2048 bits, a point not on the curve) are remembered by
 /// `kid` so a token naming them gets [`VerifyError::UnusableKey`](crate::VerifyError::UnusableKey)
 /// rather than triggering a refetch.
 #[derive(Clone, Default)]
@@ -64,6 +67,9 @@ struct RawJwk {
     key_ops: Option<Vec<String>>,
     n: Option<String>,
     e: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
 }
 
 impl KeySet {
@@ -135,6 +141,7 @@ impl KeySet {
                 Arc::new(VerifyKey {
                     key: DecodingKey::from_rsa_raw_components(n, e),
                     rs256: parse_rs256(n, e),
+                    es256: None,
                     alg: None,
                 }),
             );
@@ -146,8 +153,10 @@ impl KeySet {
     }
 
     fn accept_jwk(raw: RawJwk) -> Result<(String, VerifyKey), &'static str> {
-        if raw.kty.as_deref() != Some("RSA") {
-            return Err("kty is not RSA");
+        match raw.kty.as_deref() {
+            Some("RSA") => {}
+            Some("EC") => return Self::accept_ec_jwk(raw),
+            _ => return Err("kty is neither RSA nor EC"),
         }
         if raw.use_.as_deref().is_some_and(|u| u != "sig") {
             return Err("use is not sig");
@@ -159,9 +168,11 @@ impl KeySet {
         }
         let alg = match raw.alg.as_deref() {
             None => None,
-            Some(name) => {
-                Some(Algorithm::from_name(name).ok_or("alg is not an RSA signature algorithm")?)
-            }
+            Some(name) => Some(
+                Algorithm::from_name(name)
+                    .filter(|alg| !alg.is_ecdsa())
+                    .ok_or("alg is not an RSA signature algorithm")?,
+            ),
         };
         let (Some(n64), Some(e64)) = (raw.n.as_deref(), raw.e.as_deref()) else {
             return Err("missing n or e");
@@ -185,7 +196,57 @@ impl KeySet {
             VerifyKey {
                 key: DecodingKey::from_rsa_raw_components(n, e),
                 rs256: parse_rs256(n, e),
+                es256: None,
                 alg,
+            },
+        ))
+    }
+
+    /// An `EC` JWK: P-256 only (for ES256), its point checked on the curve.
+    fn accept_ec_jwk(raw: RawJwk) -> Result<(String, VerifyKey), &'static str> {
+        if raw.use_.as_deref().is_some_and(|u| u != "sig") {
+            return Err("use is not sig");
+        }
+        if let Some(ops) = &raw.key_ops {
+            if !ops.iter().any(|op| op == "verify") {
+                return Err("key_ops does not allow verify");
+            }
+        }
+        if raw.crv.as_deref() != Some("P-256") {
+            return Err("crv is not P-256");
+        }
+        if raw.alg.as_deref().is_some_and(|alg| alg != "ES256") {
+            return Err("alg is not ES256");
+        }
+        let (Some(x64), Some(y64)) = (raw.x.as_deref(), raw.y.as_deref()) else {
+            return Err("missing x or y");
+        };
+        let x = URL_SAFE_NO_PAD
+            .decode(x64)
+            .map_err(|_| "x is not base64url")?;
+        let y = URL_SAFE_NO_PAD
+            .decode(y64)
+            .map_err(|_| "y is not base64url")?;
+        if x.len() != 32 || y.len() != 32 {
+            return Err("x or y is not 32 bytes");
+        }
+        let mut point = Vec::with_capacity(65);
+        point.push(0x04);
+        point.extend_from_slice(&x);
+        point.extend_from_slice(&y);
+        let parsed = aws_lc_rs::signature::ParsedPublicKey::new(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED,
+            &point,
+        )
+        .map_err(|_| "the point is not on P-256")?;
+        let key = DecodingKey::from_ec_components(x64, y64).map_err(|_| "x or y is unusable")?;
+        Ok((
+            ec_thumbprint(x64, y64),
+            VerifyKey {
+                key,
+                rs256: None,
+                es256: Some(parsed),
+                alg: Some(Algorithm::ES256),
             },
         ))
     }
@@ -211,6 +272,12 @@ impl KeySet {
     pub fn contains(&self, kid: &str) -> bool {
         self.keys.contains_key(kid)
     }
+}
+
+/// The RFC 7638 thumbprint of a P-256 key (its members in lexical order).
+fn ec_thumbprint(x64: &str, y64: &str) -> String {
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x64}","y":"{y64}"}}"#);
+    URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// PKCS#1 `RSAPublicKey` DER of (n, e), parsed by aws-lc for RS256. `None`
