@@ -201,6 +201,8 @@ pub struct Config {
     /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
     pub server_limits: signet_service::http::ServerLimits,
     pub mail: MailSettings,
+    /// `UPSTREAM_PROVIDERS`: who people may sign in with besides a password.
+    pub upstream: Vec<UpstreamProvider>,
     pub first_party_client_id: String,
     pub user_scope: String,
     /// `GATEWAY_PROTECTED_ORIGINS`: the origins (`scheme://host[:port]`)
@@ -213,7 +215,15 @@ pub struct Config {
 /// accepted for (redirect URIs, gateway origins).
 pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
     match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        // A URL of a scheme the url crate does not know (smtp://) leaves an
+        // IP address as text.
+        url::Host::Domain(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         url::Host::Ipv4(ip) => ip.is_loopback(),
         url::Host::Ipv6(ip) => ip.is_loopback(),
     }
@@ -245,7 +255,11 @@ fn parse_origins(variable: &'static str, values: Vec<String>) -> Result<Vec<Stri
 }
 
 fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
-    let variable = "JWT_ISSUER";
+    parse_issuer_named("JWT_ISSUER", raw)
+}
+
+/// An issuer URL read from `variable`.
+fn parse_issuer_named(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
     let url = url::Url::parse(raw)
         .map_err(|e| ConfigError::new(variable, format!("not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https")
@@ -258,6 +272,169 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// An upstream OpenID provider people may sign in with ("Sign in with
+/// Google"): `UPSTREAM_PROVIDERS=google,corp`, then per provider, its name
+/// upper-cased with `-` as `_`: `UPSTREAM_<NAME>_ISSUER`, `_CLIENT_ID`,
+/// `_CLIENT_SECRET` (or `_CLIENT_SECRET_FILE`), `_DISPLAY_NAME`, `_SCOPES`,
+/// `_ALLOWED_DOMAINS`.
+#[derive(Clone)]
+pub struct UpstreamProvider {
+    /// Lower-case, as in `UPSTREAM_PROVIDERS` and the callback path.
+    pub name: String,
+    /// Discovery is read from `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    /// "Sign in with {display_name}".
+    pub display_name: String,
+    /// Space-separated; `openid` always among them.
+    pub scopes: String,
+    /// Email domains allowed (lower-case); empty: any. For Google, checked
+    /// against the `hd` claim as well as the address.
+    pub allowed_domains: Vec<String>,
+}
+
+impl std::fmt::Debug for UpstreamProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("display_name", &self.display_name)
+            .field("scopes", &self.scopes)
+            .field("allowed_domains", &self.allowed_domains)
+            .finish()
+    }
+}
+
+/// The variable name for `provider`'s `suffix`, kept for the process's
+/// life (a start-up error names it, then the process ends).
+fn upstream_variable(provider: &str, suffix: &str) -> &'static str {
+    let name = format!(
+        "UPSTREAM_{}_{suffix}",
+        provider.to_ascii_uppercase().replace('-', "_")
+    );
+    Box::leak(name.into_boxed_str())
+}
+
+/// `UPSTREAM_PROVIDERS` and each provider's variables. A provider named but
+/// half-configured stops start-up, naming the missing variable.
+fn upstream_providers<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Vec<UpstreamProvider>, ConfigError> {
+    let Some(list) = env.get("UPSTREAM_PROVIDERS") else {
+        return Ok(Vec::new());
+    };
+    let mut providers: Vec<UpstreamProvider> = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let valid = name.len() <= 32
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && name.starts_with(|c: char| c.is_ascii_lowercase());
+        if !valid {
+            return Err(ConfigError::new(
+                "UPSTREAM_PROVIDERS",
+                "names are lower-case letters, digits and '-', starting with a letter (at most 32)",
+            ));
+        }
+        if providers.iter().any(|p| p.name == name) {
+            return Err(ConfigError::new(
+                "UPSTREAM_PROVIDERS",
+                format!("{name} is listed twice"),
+            ));
+        }
+        let google = name == "google";
+        let var = |suffix| upstream_variable(name, suffix);
+        let issuer = match env.get(var("ISSUER")) {
+            Some(raw) => {
+                let issuer = parse_issuer_named(var("ISSUER"), raw.trim())?;
+                let loopback = url::Url::parse(&issuer)
+                    .ok()
+                    .and_then(|u| u.host().map(|h| is_loopback_host(&h)))
+                    .unwrap_or(false);
+                if !issuer.starts_with("https://") && !loopback {
+                    return Err(ConfigError::new(
+                        var("ISSUER"),
+                        "must be https (http only on a loopback address)",
+                    ));
+                }
+                issuer
+            }
+            None if google => "https://accounts.google.com".to_owned(),
+            None => {
+                return Err(ConfigError::new(
+                    var("ISSUER"),
+                    "is required for this provider",
+                ))
+            }
+        };
+        let client_id = env
+            .get(var("CLIENT_ID"))
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| ConfigError::new(var("CLIENT_ID"), "is required for this provider"))?;
+        let client_secret = env
+            .secret(var("CLIENT_SECRET"), var("CLIENT_SECRET_FILE"))?
+            .ok_or_else(|| {
+                ConfigError::new(
+                    var("CLIENT_SECRET"),
+                    format!(
+                        "is required for this provider (or {})",
+                        var("CLIENT_SECRET_FILE")
+                    ),
+                )
+            })?;
+        let display_name = match env.get(var("DISPLAY_NAME")) {
+            Some(display) if !display.trim().is_empty() && display.trim().chars().count() <= 40 => {
+                display.trim().to_owned()
+            }
+            Some(_) => {
+                return Err(ConfigError::new(
+                    var("DISPLAY_NAME"),
+                    "must be 1 to 40 characters",
+                ))
+            }
+            None if google => "Google".to_owned(),
+            None => {
+                let mut chars = name.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            }
+        };
+        let scopes: Vec<String> = env
+            .get(var("SCOPES"))
+            .unwrap_or_else(|| "openid email profile".to_owned())
+            .split([' ', ','])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !scopes.iter().any(|s| s == "openid") {
+            return Err(ConfigError::new(var("SCOPES"), "must include openid"));
+        }
+        let allowed_domains = env
+            .get(var("ALLOWED_DOMAINS"))
+            .unwrap_or_default()
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        providers.push(UpstreamProvider {
+            name: name.to_owned(),
+            issuer,
+            client_id,
+            client_secret: SecretString::from(client_secret),
+            display_name,
+            scopes: scopes.join(" "),
+            allowed_domains,
+        });
+    }
+    Ok(providers)
 }
 
 /// Outgoing mail and what depends on it.
@@ -524,6 +701,7 @@ impl Config {
             .map(|n| n.get())
             .unwrap_or(2);
         let mail = MailSettings::from_env(&env, &issuer)?;
+        let upstream = upstream_providers(&env)?;
         Ok(Self {
             bind_addr,
             metrics_addr,
@@ -558,6 +736,7 @@ impl Config {
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
             server_limits: signet_service::http::ServerLimits::from_env(&env)?,
             mail,
+            upstream,
             first_party_client_id: env
                 .get("FIRST_PARTY_CLIENT_ID")
                 .unwrap_or_else(|| "signet".to_owned()),
@@ -610,6 +789,93 @@ mod tests {
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn upstream_providers_are_configured_per_name_and_half_configured_ones_refused() {
+        let google = config(&[
+            ("UPSTREAM_PROVIDERS", "google, corp-sso"),
+            (
+                "UPSTREAM_GOOGLE_CLIENT_ID",
+                "1234.apps.googleusercontent.com",
+            ),
+            ("UPSTREAM_GOOGLE_CLIENT_SECRET", "g-secret-value"),
+            (
+                "UPSTREAM_GOOGLE_ALLOWED_DOMAINS",
+                "Example.com, @corp.example",
+            ),
+            ("UPSTREAM_CORP_SSO_ISSUER", "https://sso.corp.example/"),
+            ("UPSTREAM_CORP_SSO_CLIENT_ID", "signet"),
+            ("UPSTREAM_CORP_SSO_CLIENT_SECRET", "c-secret-value"),
+            ("UPSTREAM_CORP_SSO_SCOPES", "openid email"),
+        ])
+        .expect("valid");
+        let [g, corp] = &google.upstream[..] else {
+            panic!("two providers: {:?}", google.upstream);
+        };
+        assert_eq!(
+            (
+                g.issuer.as_str(),
+                g.display_name.as_str(),
+                g.scopes.as_str()
+            ),
+            (
+                "https://accounts.google.com",
+                "Google",
+                "openid email profile"
+            ),
+            "the google preset"
+        );
+        assert_eq!(g.allowed_domains, vec!["example.com", "corp.example"]);
+        assert_eq!(
+            (corp.issuer.as_str(), corp.display_name.as_str()),
+            ("https://sso.corp.example", "Corp-sso")
+        );
+        let shown = format!("{google:?}");
+        assert!(!shown.contains("secret-value"), "{shown}");
+
+        let base = [
+            ("UPSTREAM_PROVIDERS", "corp"),
+            ("UPSTREAM_CORP_ISSUER", "https://sso.corp.example"),
+            ("UPSTREAM_CORP_CLIENT_ID", "signet"),
+            ("UPSTREAM_CORP_CLIENT_SECRET", "s"),
+        ];
+        assert!(config(&base).is_ok());
+        for (name, value, blamed) in [
+            ("UPSTREAM_CORP_ISSUER", "", "UPSTREAM_CORP_ISSUER"),
+            ("UPSTREAM_CORP_CLIENT_ID", "", "UPSTREAM_CORP_CLIENT_ID"),
+            (
+                "UPSTREAM_CORP_CLIENT_SECRET",
+                "",
+                "UPSTREAM_CORP_CLIENT_SECRET",
+            ),
+            (
+                "UPSTREAM_CORP_ISSUER",
+                "http://sso.corp.example",
+                "UPSTREAM_CORP_ISSUER",
+            ),
+            ("UPSTREAM_CORP_ISSUER", "not a url", "UPSTREAM_CORP_ISSUER"),
+            (
+                "UPSTREAM_CORP_SCOPES",
+                "email profile",
+                "UPSTREAM_CORP_SCOPES",
+            ),
+            ("UPSTREAM_PROVIDERS", "Corp", "UPSTREAM_PROVIDERS"),
+            ("UPSTREAM_PROVIDERS", "corp,corp", "UPSTREAM_PROVIDERS"),
+        ] {
+            let vars: Vec<(&str, &str)> = base
+                .iter()
+                .copied()
+                .filter(|(n, _)| *n != name)
+                .chain((!value.is_empty()).then_some((name, value)))
+                .collect();
+            let error = config(&vars).expect_err(name);
+            assert_eq!(error.variable, blamed, "{name}={value:?}: {error:?}");
+        }
+        // http is fine on loopback (development, tests).
+        let mut local = base.to_vec();
+        local[1] = ("UPSTREAM_CORP_ISSUER", "http://127.0.0.1:9000");
+        assert!(config(&local).is_ok());
     }
 
     #[test]

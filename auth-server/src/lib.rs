@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod sessions;
 pub mod terminal;
 pub mod testing;
+pub mod upstream;
 pub(crate) mod web;
 
 pub use app::app;

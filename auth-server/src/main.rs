@@ -54,6 +54,17 @@ enum Command {
     /// Manage OpenID Connect clients (relying parties).
     #[command(subcommand)]
     Clients(ClientsCommand),
+    /// Upstream OpenID providers (UPSTREAM_PROVIDERS).
+    #[command(subcommand)]
+    Upstream(UpstreamCommand),
+}
+
+#[derive(Subcommand)]
+enum UpstreamCommand {
+    /// One JSON object per configured provider: its name, issuer, the
+    /// redirect URI to register at the provider, and whether its discovery
+    /// document can be read now.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -486,6 +497,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 hashes += 1;
             }
             println!("{:.1}", hashes as f64 / started.elapsed().as_secs_f64());
+        }
+        Command::Upstream(UpstreamCommand::List) => {
+            let http = auth_server::upstream::http_client().context("an http client")?;
+            if config.upstream.is_empty() {
+                eprintln!("no upstream providers: set UPSTREAM_PROVIDERS (see docs/FEDERATION.md)");
+            }
+            for provider in &config.upstream {
+                let discovery = match auth_server::upstream::discover(&http, &provider.issuer).await
+                {
+                    Ok(_) => "ok".to_owned(),
+                    Err(reason) => format!("unavailable: {reason}"),
+                };
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "name": provider.name,
+                        "display_name": provider.display_name,
+                        "issuer": provider.issuer,
+                        "client_id": provider.client_id,
+                        "scopes": provider.scopes,
+                        "allowed_domains": provider.allowed_domains,
+                        "redirect_uri": auth_server::upstream::redirect_uri(&config.issuer, &provider.name),
+                        "discovery": discovery,
+                    })
+                );
+            }
         }
         Command::Clients(command) => {
             let mut database = db::connect(&config).await.context("DATABASE_URL")?;

@@ -328,3 +328,45 @@ fn a_compromised_key_file_is_announced_and_an_unknown_kid_refused() {
         "{said}"
     );
 }
+
+#[test]
+fn upstream_list_prints_each_provider_with_the_redirect_uri_to_register() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Nothing listens there: discovery is reported unavailable, not fatal.
+    let down = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let issuer = format!("http://{}", down.local_addr().expect("addr"));
+    drop(down);
+    let output = auth_server(dir.path())
+        .args(["upstream", "list"])
+        .env("JWT_ISSUER", "https://auth.example.com")
+        .env("UPSTREAM_PROVIDERS", "corp")
+        .env("UPSTREAM_CORP_ISSUER", &issuer)
+        .env("UPSTREAM_CORP_CLIENT_ID", "signet")
+        .env("UPSTREAM_CORP_CLIENT_SECRET", "a-hidden-secret")
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("a-hidden-secret"), "{stdout}");
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
+    assert_eq!(
+        line["redirect_uri"],
+        "https://auth.example.com/oauth/upstream/corp/callback"
+    );
+    assert_eq!(line["display_name"], "Corp");
+    assert!(line["discovery"]
+        .as_str()
+        .is_some_and(|d| d.starts_with("unavailable")));
+
+    // Half-configured: one line naming the variable, at once.
+    let output = auth_server(dir.path())
+        .args(["upstream", "list"])
+        .env("UPSTREAM_PROVIDERS", "corp")
+        .env("UPSTREAM_CORP_ISSUER", &issuer)
+        .output()
+        .expect("run");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("UPSTREAM_CORP_CLIENT_ID"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+}

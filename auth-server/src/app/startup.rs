@@ -88,6 +88,7 @@ impl Application {
         });
         let state = AppState {
             mail: crate::mail::MailQueue::new(mail_seal),
+            upstreams: crate::upstream::Upstreams::new(&config.upstream),
             clock: crate::app::clock::Clock::system(),
             db: database,
             tokens: TokenIssuer {
@@ -173,6 +174,16 @@ impl Application {
             metrics: self.state.metrics.clone(),
         }
         .spawn(stop_purging.subscribe());
+        // Upstream providers' discovery, retried with back-off while one is down.
+        if !self.state.upstreams.all().is_empty() {
+            match crate::upstream::http_client() {
+                Ok(http) => self
+                    .state
+                    .upstreams
+                    .spawn_discovery(http, stop_purging.subscribe()),
+                Err(error) => tracing::error!(%error, "no http client for upstream providers"),
+            }
+        }
         // This server's own verifier (forward-auth) refuses revoked tokens too.
         crate::events::follow_locally(
             self.state.db.clone(),

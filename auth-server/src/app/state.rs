@@ -28,6 +28,8 @@ pub struct AppState {
     pub events: crate::events::EventsHub,
     /// Outgoing mail: queued in transactions, delivered by the sender task.
     pub mail: crate::mail::MailQueue,
+    /// Upstream OpenID providers and their discovery state.
+    pub upstreams: crate::upstream::Upstreams,
 }
 
 impl AppState {

@@ -48,22 +48,7 @@ impl std::fmt::Debug for Transport {
     }
 }
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        // smtp:// is not a special scheme: the url crate leaves an IP
-        // address as text.
-        url::Host::Domain(name) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name
-                    .trim_matches(['[', ']'])
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback())
-        }
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
-
+use crate::config::is_loopback_host as is_loopback;
 pub use crate::config::smtp_url_problem;
 
 impl Transport {

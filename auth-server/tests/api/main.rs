@@ -30,4 +30,5 @@ mod security_round3;
 mod sessions;
 mod token_exchange;
 mod tokens;
+mod upstream;
 mod users;
