@@ -27,6 +27,7 @@ use crate::sessions::routes as sessions;
 use crate::web::account as web_account;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
+use crate::web::upstream as web_upstream;
 
 use axum::http::{header, HeaderValue};
 use axum::middleware;
@@ -124,6 +125,12 @@ pub fn app(state: AppState) -> Router {
             get(web_gateway::sign_in_get).post(web_gateway::sign_in_post),
         )
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
+        .route("/oauth/upstream/{name}/start", get(web_upstream::start))
+        .route(
+            "/oauth/upstream/{name}/callback",
+            get(web_upstream::callback),
+        )
+        .route("/oauth/upstream/{name}/link", post(web_upstream::link))
         .route(
             "/account/verify-email",
             get(web_account::verify_email_get).post(web_account::verify_email_post),

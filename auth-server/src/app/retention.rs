@@ -16,6 +16,7 @@
 //!   ([`crate::events::KEEP_FOR`] after they took effect).
 //! - Mailed links (`email_tokens`) `SESSION_RETENTION` after they expired,
 //!   used or not; mails given up (`failed_at`) after `AUDIT_RETENTION`.
+//! - Upstream sign-ins in progress once they expired (10 minutes).
 //!
 //! Purges run in the background every `RETENTION_INTERVAL`, in batches, on
 //! one replica at a time (see [`signet_service::retention`]), and are
@@ -36,6 +37,7 @@ use crate::mail::entity as outbox;
 use crate::oauth::code_entity as code;
 use crate::oauth::dpop::entity as dpop_proof;
 use crate::sessions::{entity as session, refresh_token};
+use crate::upstream::entity as upstream_login;
 
 /// Rows deleted by one purge run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,7 @@ pub struct Purged {
     pub dpop_proofs: u64,
     pub email_tokens: u64,
     pub failed_mails: u64,
+    pub upstream_logins: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -159,7 +162,16 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let upstream_logins = purge_in_batches::<upstream_login::Entity>(
+        db,
+        "auth-server:retention:upstream_logins",
+        upstream_login::Column::StateHash,
+        Condition::all().add(upstream_login::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
+        upstream_logins,
         sessions,
         refresh_tokens,
         audit_events,
@@ -188,6 +200,7 @@ pub async fn run(
                 ("dpop_proofs", purged.dpop_proofs),
                 ("email_tokens", purged.email_tokens),
                 ("mail_outbox", purged.failed_mails),
+                ("upstream_logins", purged.upstream_logins),
             ] {
                 metrics
                     .counter(

@@ -17,6 +17,7 @@ mod m20261123_000012_dpop;
 mod m20261123_000013_token_exchange;
 mod m20261203_000014_sites_and_resources;
 mod m20261203_000015_mail_and_email_tokens;
+mod m20261203_000016_upstream_identities;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_token_exchange::Migration),
             Box::new(m20261203_000014_sites_and_resources::Migration),
             Box::new(m20261203_000015_mail_and_email_tokens::Migration),
+            Box::new(m20261203_000016_upstream_identities::Migration),
         ]
     }
 }

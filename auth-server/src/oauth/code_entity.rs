@@ -22,6 +22,8 @@ pub struct Model {
     pub redeemed_at: Option<DateTimeUtc>,
     /// The session its tokens belong to, so a replay can end it.
     pub issued_session_id: Option<Uuid>,
+    /// The upstream issuer the browser signed in through, if any.
+    pub idp: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

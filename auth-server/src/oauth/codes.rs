@@ -68,6 +68,8 @@ pub struct NewCode<'a> {
     /// S256, checked with [`challenge_is_valid`] by the caller.
     pub code_challenge: &'a str,
     pub auth_time: DateTime<Utc>,
+    /// The upstream issuer the browser signed in through (`None`: a password).
+    pub idp: Option<&'a str>,
 }
 
 /// Mint and store a code; the code itself is returned once.
@@ -92,6 +94,7 @@ pub async fn issue(
         expires_at: Set(now + chrono::Duration::from_std(CODE_TTL).unwrap_or_default()),
         redeemed_at: Set(None),
         issued_session_id: Set(None),
+        idp: Set(new.idp.map(str::to_owned)),
     }
     .insert(db)
     .await?;
@@ -195,6 +198,7 @@ pub async fn redeem(
     let client = sessions::Client {
         client_id: Some(row.client_id.clone()),
         scope: Some(row.scope.clone()),
+        idp: row.idp.clone(),
         ..client
     };
     let started = sessions::start(&txn, row.user_id, policy, client, now).await?;

@@ -44,6 +44,12 @@ struct AccessClaims<'a> {
     /// RFC 8693 §4.1: the service acting for `sub` (exchanged tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<&'a serde_json::Value>,
+    /// RFC 8176: `["fed"]` for a sign-in through an upstream provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amr: Option<&'a [&'a str]>,
+    /// The upstream provider's issuer (a sign-in through it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idp: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -77,6 +83,8 @@ pub struct Subject<'a> {
     pub jkt: Option<&'a str>,
     /// The acting party (token exchange).
     pub act: Option<&'a serde_json::Value>,
+    /// The upstream issuer the user's sign-in came through.
+    pub idp: Option<&'a str>,
 }
 
 pub struct IssuedToken {
@@ -117,6 +125,7 @@ impl TokenIssuer {
                 client_id: &self.first_party_client_id,
                 scope: &self.user_scope,
                 jkt: None,
+                idp: None,
             },
             Some(refresh_token),
             now,
@@ -148,6 +157,7 @@ impl TokenIssuer {
                 sid: Some(&sid),
                 jkt: grant.jkt,
                 act: None,
+                idp: grant.idp,
             },
             self.access_ttl,
             now,
@@ -184,7 +194,8 @@ impl TokenIssuer {
             nonce: id.nonce,
             at_hash: at_hash(id.access_token),
             sid: &id.session.to_string(),
-            amr: &["pwd"],
+            amr: if id.idp.is_some() { &["fed"] } else { &["pwd"] },
+            idp: id.idp,
             email: id.scope_has("email").then_some(id.user.email.as_str()),
             email_verified: id.scope_has("email").then_some(id.user.email_verified),
             name: id
@@ -225,6 +236,8 @@ impl TokenIssuer {
             sid: subject.sid,
             cnf: subject.jkt.map(|jkt| Confirmation { jkt }),
             act: subject.act,
+            amr: subject.idp.map(|_| &["fed"][..]),
+            idp: subject.idp,
         };
         let key = keys.active();
         let mut header = Header::new(Algorithm::RS256);
@@ -248,6 +261,8 @@ pub struct UserGrant<'a> {
     pub scope: &'a str,
     /// The DPoP key thumbprint to bind the access token to.
     pub jkt: Option<&'a str>,
+    /// The upstream issuer the session's sign-in came through.
+    pub idp: Option<&'a str>,
 }
 
 /// What an ID token is about.
@@ -260,6 +275,8 @@ pub struct IdTokenFor<'a> {
     pub auth_time: chrono::DateTime<chrono::Utc>,
     /// The access token issued with it.
     pub access_token: &'a str,
+    /// The upstream issuer the sign-in came through (`amr: ["fed"]`, `idp`).
+    pub idp: Option<&'a str>,
 }
 
 impl IdTokenFor<'_> {
@@ -281,6 +298,9 @@ struct IdClaims<'a> {
     at_hash: String,
     sid: &'a str,
     amr: &'a [&'a str],
+    /// The upstream provider's issuer, for a sign-in through it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idp: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]

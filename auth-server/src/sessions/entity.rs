@@ -29,6 +29,9 @@ pub struct Model {
     /// authorization endpoint's pages, a protected origin for the gateway's.
     /// The cookie is accepted on that site alone.
     pub browser_site: Option<String>,
+    /// The upstream provider's issuer the sign-in came through (`None`: a
+    /// password); its tokens carry `amr: ["fed"]` and `idp`.
+    pub idp: Option<String>,
     /// The DPoP key a public client's session is bound to: its refresh
     /// token is accepted only with a proof by this key (RFC 9449 §5).
     pub dpop_jkt: Option<String>,

@@ -95,6 +95,8 @@ pub struct Client {
     pub scope: Option<String>,
     /// The DPoP key its refresh token is bound to (public clients).
     pub dpop_jkt: Option<String>,
+    /// The upstream provider's issuer the sign-in came through.
+    pub idp: Option<String>,
 }
 
 pub struct Started {
@@ -130,6 +132,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         scope: Set(client.scope),
         browser_token_hash: Set(None),
         browser_site: Set(None),
+        idp: Set(client.idp),
         dpop_jkt: Set(client.dpop_jkt),
     }
     .insert(&txn)

@@ -9,6 +9,9 @@
 //! configured one exactly (OIDC Discovery §4.3), and the endpoints it names
 //! must be https (or http on loopback, for development and tests).
 
+pub mod entity;
+pub mod flow;
+
 use std::sync::Arc;
 use std::time::Duration;
 

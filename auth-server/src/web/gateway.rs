@@ -57,6 +57,7 @@ fn sign_in_page(
         email,
         action: SIGN_IN_PATH,
         signup_query: None,
+        upstreams: Vec::new(),
     }
     .render();
     form_page(site, jar, status, html, csrf, None)

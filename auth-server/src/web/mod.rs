@@ -13,6 +13,7 @@ pub(crate) mod account;
 pub(crate) mod browser;
 pub(crate) mod gateway;
 pub(crate) mod routes;
+pub(crate) mod upstream;
 
 use askama::Template;
 use axum::http::StatusCode;
@@ -33,6 +34,16 @@ pub(crate) struct SignInPage<'a> {
     /// The authorization request as a query string, for the sign-up link;
     /// `None`: no sign-up link (the gateway's sign-in).
     pub signup_query: Option<String>,
+    /// "Sign in with …" buttons, one per upstream provider.
+    pub upstreams: Vec<UpstreamButton>,
+}
+
+/// One "Sign in with {label}" button.
+pub(crate) struct UpstreamButton {
+    pub label: String,
+    pub href: String,
+    /// Its discovery answered; otherwise shown as unavailable.
+    pub available: bool,
 }
 
 #[derive(Template)]
@@ -156,6 +167,11 @@ mod tests {
             email: "a@b.c\"onfocus=\"x",
             action: "/oauth/authorize",
             signup_query: Some("state=%22%3E%3Cscript%3E&x=\"><b>".into()),
+            upstreams: vec![UpstreamButton {
+                label: "<script>evil</script>".into(),
+                href: "/oauth/upstream/x/start?a=\"><script>".into(),
+                available: true,
+            }],
         }
         .render()
         .expect("render");

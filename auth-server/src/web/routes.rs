@@ -74,7 +74,7 @@ fn redirect_error(state: &AppState, request: &AuthorizationRequest, error: &str)
     ))
 }
 
-async fn checked(
+pub(crate) async fn checked(
     state: &AppState,
     params: &HashMap<String, String>,
 ) -> Result<AuthorizationRequest, Response> {
@@ -87,20 +87,28 @@ async fn checked(
     authorize::check(params, client).map_err(|e| refuse(state, e))
 }
 
+/// How the browser's user signed in: when, and through which upstream
+/// provider (`None`: a password); the code and its tokens say so.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Authenticated<'a> {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub idp: Option<&'a str>,
+}
+
 /// A signed-in user's request: a first-party client, or a third-party one
 /// the user already allowed these scopes (and `prompt` is not `consent`),
 /// gets its code; otherwise the consent page (or, with `prompt=none`,
 /// `consent_required`).
-async fn grant_or_ask(
+pub(crate) async fn grant_or_ask(
     state: &AppState,
     jar: CookieJar,
     request: &AuthorizationRequest,
     params: &HashMap<String, String>,
     user: &crate::accounts::entity::Model,
-    auth_time: chrono::DateTime<chrono::Utc>,
+    auth: Authenticated<'_>,
 ) -> Response {
     if request.client.first_party {
-        return (jar, grant(state, request, user.id, auth_time).await).into_response();
+        return (jar, grant(state, request, user.id, auth).await).into_response();
     }
     let allowed = match consent::covers(
         &state.db,
@@ -114,7 +122,7 @@ async fn grant_or_ask(
         Err(error) => return server_error(error),
     };
     if allowed && request.prompt != Prompt::Consent {
-        return (jar, grant(state, request, user.id, auth_time).await).into_response();
+        return (jar, grant(state, request, user.id, auth).await).into_response();
     }
     if request.prompt == Prompt::None {
         return redirect_error(state, request, "consent_required");
@@ -168,7 +176,7 @@ async fn grant(
     state: &AppState,
     request: &AuthorizationRequest,
     user_id: uuid::Uuid,
-    auth_time: chrono::DateTime<chrono::Utc>,
+    auth: Authenticated<'_>,
 ) -> Response {
     let issued = codes::issue(
         &state.db,
@@ -179,7 +187,8 @@ async fn grant(
             scope: &request.scope,
             nonce: request.nonce.as_deref(),
             code_challenge: &request.code_challenge,
-            auth_time,
+            auth_time: auth.at,
+            idp: auth.idp,
         },
         state.clock.now(),
     )
@@ -213,6 +222,20 @@ fn sign_in_page(
         email,
         action: "/oauth/authorize",
         signup_query: Some(query_of(params)),
+        upstreams: state
+            .upstreams
+            .all()
+            .iter()
+            .map(|upstream| crate::web::UpstreamButton {
+                label: upstream.provider.display_name.clone(),
+                href: format!(
+                    "/oauth/upstream/{}/start?{}",
+                    upstream.provider.name,
+                    query_of(params)
+                ),
+                available: matches!(*upstream.discovery(), crate::upstream::Discovery::Ready(_)),
+            })
+            .collect(),
     }
     .render();
     form_page(
@@ -253,7 +276,11 @@ pub(crate) async fn authorize_get(
     };
     match signed_in {
         Some((user, session)) if request.prompt != Prompt::Login && fresh_enough(&session) => {
-            grant_or_ask(&state, jar, &request, &params, &user, session.created_at).await
+            let auth = Authenticated {
+                at: session.created_at,
+                idp: session.idp.as_deref(),
+            };
+            grant_or_ask(&state, jar, &request, &params, &user, auth).await
         }
         _ if request.prompt == Prompt::None => redirect_error(&state, &request, "login_required"),
         _ => {
@@ -310,7 +337,8 @@ pub(crate) async fn authorize_post(
         Ok(jar) => jar,
         Err(response) => return response,
     };
-    grant_or_ask(&state, jar, &request, &params, &signed_in.user, now).await
+    let auth = Authenticated { at: now, idp: None };
+    grant_or_ask(&state, jar, &request, &params, &signed_in.user, auth).await
 }
 
 /// `POST /oauth/consent`: the consent form. CSRF-checked; the browser must
@@ -360,7 +388,16 @@ pub(crate) async fn consent_post(
     }
     (
         jar,
-        grant(&state, &request, user.id, session.created_at).await,
+        grant(
+            &state,
+            &request,
+            user.id,
+            Authenticated {
+                at: session.created_at,
+                idp: session.idp.as_deref(),
+            },
+        )
+        .await,
     )
         .into_response()
 }

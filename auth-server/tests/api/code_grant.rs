@@ -65,6 +65,7 @@ pub(crate) async fn code_for(
             nonce: Some(NONCE),
             code_challenge: &codes::s256(VERIFIER),
             auth_time: app.state.clock.now(),
+            idp: None,
         },
         app.state.clock.now(),
     )

@@ -29,6 +29,7 @@ async fn code_for(app: &TestApp, email: &str) -> (String, uuid::Uuid) {
             nonce: Some("n-0S6_WzA2Mj"),
             code_challenge: &challenge,
             auth_time: app.state.clock.now(),
+            idp: None,
         },
         app.state.clock.now(),
     )

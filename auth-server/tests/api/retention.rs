@@ -159,6 +159,7 @@ async fn authorization_codes_are_kept_a_week_past_expiry_then_purged(backend: Ba
             nonce: None,
             code_challenge: &challenge,
             auth_time: Utc::now(),
+            idp: None,
         },
         Utc::now(),
     )

@@ -49,6 +49,7 @@ async fn code(app: &TestApp, client: &Registered, user_id: &str, scope: &str) ->
             nonce: None,
             code_challenge: &codes::s256(VERIFIER),
             auth_time: app.state.clock.now(),
+            idp: None,
         },
         app.state.clock.now(),
     )

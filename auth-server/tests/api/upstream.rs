@@ -6,7 +6,13 @@ use std::time::Duration;
 use auth_server::upstream::Discovery;
 use reqwest::StatusCode;
 
-use crate::helpers::{backend_tests, Backend, TestApp, PASSWORD};
+use auth_server::clients::{self, Actor, NewClient};
+use reqwest::header::LOCATION;
+
+use crate::helpers::{
+    backend_tests, claims_of, csrf_field, json_body, set_cookie, value_of, Backend, TestApp,
+    PASSWORD,
+};
 
 async fn discovery_of(app: &TestApp, name: &str) -> std::sync::Arc<Discovery> {
     for _ in 0..500 {
@@ -85,7 +91,373 @@ async fn a_discovery_document_for_another_issuer_is_refused(backend: Backend) {
     );
 }
 
+const RP_REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+/// A real upstream provider (a second auth-server with this server
+/// registered as its client), this server configured to use it as `corp`,
+/// and a first-party relying party here.
+struct Federation {
+    upstream: TestApp,
+    app: TestApp,
+    rp_id: String,
+    rp_secret: String,
+}
+
+async fn register(app: &TestApp, redirect: &str) -> (String, String) {
+    let registered = clients::register(
+        &app.state.db,
+        NewClient {
+            name: "Relying party".into(),
+            redirect_uris: vec![redirect.into()],
+            first_party: true,
+            ..NewClient::default()
+        },
+        Actor {
+            id: "test",
+            ip: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("registered");
+    (
+        registered.client.client_id,
+        registered.secret.expect("confidential"),
+    )
+}
+
+async fn federation(backend: Backend, extra: &[(&str, &str)]) -> Federation {
+    let upstream = TestApp::spawn(backend).await;
+    let port = signet_service::testing::free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let callback = format!("http://{bind}/oauth/upstream/corp/callback");
+    let (client_id, secret) = register(&upstream, &callback).await;
+    let mut vars = vec![
+        ("BIND_ADDR", bind.as_str()),
+        ("UPSTREAM_PROVIDERS", "corp"),
+        ("UPSTREAM_CORP_ISSUER", upstream.address.as_str()),
+        ("UPSTREAM_CORP_CLIENT_ID", client_id.as_str()),
+        ("UPSTREAM_CORP_CLIENT_SECRET", secret.as_str()),
+        ("UPSTREAM_CORP_DISPLAY_NAME", "Corp SSO"),
+    ];
+    vars.extend_from_slice(extra);
+    let app = TestApp::spawn_with(backend, &vars).await;
+    assert!(matches!(
+        *discovery_of(&app, "corp").await,
+        Discovery::Ready(_)
+    ));
+    let (rp_id, rp_secret) = register(&app, RP_REDIRECT).await;
+    Federation {
+        upstream,
+        app,
+        rp_id,
+        rp_secret,
+    }
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&#38;", "&").replace("&amp;", "&")
+}
+
+fn location(response: &reqwest::Response) -> String {
+    response.headers()[LOCATION]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// The browser's trip: this server's sign-in page, its "Sign in with Corp
+/// SSO" button, the provider's sign-in form as `email`, and back to the
+/// callback. The callback's answer, and the callback URL with the cookie it
+/// was sent with (for replay attacks).
+async fn through_the_provider(
+    fed: &Federation,
+    email: &str,
+) -> (reqwest::Response, String, String) {
+    let app = &fed.app;
+    let mut authorize = url::Url::parse(&app.url("/oauth/authorize")).expect("url");
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &fed.rp_id)
+        .append_pair("redirect_uri", RP_REDIRECT)
+        .append_pair("scope", "openid email")
+        .append_pair("state", "rp-state")
+        .append_pair("code_challenge", &auth_server::oauth::codes::s256(VERIFIER))
+        .append_pair("code_challenge_method", "S256");
+    let page = app.client.get(authorize).send().await.expect("page");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Sign in with Corp SSO"), "{html}");
+    let href = html
+        .split("href=\"")
+        .find(|rest| rest.starts_with("/oauth/upstream/corp/start?"))
+        .and_then(|rest| rest.split('"').next())
+        .map(unescape)
+        .expect("the provider's button");
+    let started = app.client.get(app.url(&href)).send().await.expect("start");
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let flow_cookie = value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
+    let at_provider = location(&started);
+    assert!(at_provider.starts_with(&format!("{}/oauth/authorize?", fed.upstream.address)));
+    let query: std::collections::HashMap<String, String> = url::Url::parse(&at_provider)
+        .expect("url")
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(query["code_challenge_method"], "S256");
+    assert!(query.contains_key("nonce") && query.contains_key("state"));
+
+    // The provider's own sign-in form.
+    let upstream = &fed.upstream;
+    let form_page = upstream
+        .client
+        .get(&at_provider)
+        .send()
+        .await
+        .expect("provider page");
+    assert_eq!(form_page.status(), StatusCode::OK);
+    let csrf_cookie = value_of(&set_cookie(form_page.headers(), "signet_csrf").expect("csrf"));
+    let form_html = form_page.text().await.expect("html");
+    let mut form: Vec<(String, String)> = form_html
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|rest| {
+            let (name, rest) = rest.split_once('"')?;
+            let value = rest.split_once("value=\"")?.1.split_once('"')?.0;
+            Some((name.to_owned(), unescape(value)))
+        })
+        .collect();
+    assert!(form
+        .iter()
+        .any(|(n, v)| n == "csrf_token" && *v == csrf_field(&form_html)));
+    form.push(("email".into(), email.into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let signed_in = upstream
+        .client
+        .post(upstream.url("/oauth/authorize"))
+        .header("cookie", csrf_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("provider sign-in");
+    assert_eq!(
+        signed_in.status(),
+        StatusCode::SEE_OTHER,
+        "the provider signed in"
+    );
+    let callback = location(&signed_in);
+    assert!(callback.starts_with(&format!("{}/oauth/upstream/corp/callback?", app.address)));
+    let answer = app
+        .client
+        .get(&callback)
+        .header("cookie", &flow_cookie)
+        .send()
+        .await
+        .expect("callback");
+    (answer, callback, flow_cookie)
+}
+
+/// The relying party's code from a final redirect, exchanged for tokens.
+async fn tokens_from(fed: &Federation, response: &reqwest::Response) -> serde_json::Value {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let back = location(response);
+    assert!(back.starts_with(RP_REDIRECT), "{back}");
+    let code = url::Url::parse(&back)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+        .into_owned();
+    let exchanged = fed
+        .app
+        .oauth_token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", RP_REDIRECT),
+                ("code_verifier", VERIFIER),
+            ],
+            Some((&fed.rp_id, &fed.rp_secret)),
+        )
+        .await;
+    assert_eq!(exchanged.status(), StatusCode::OK);
+    json_body(exchanged).await
+}
+
+async fn a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it(backend: Backend) {
+    let fed = federation(backend, &[]).await;
+    // At the provider: a verified address (the operator made the account).
+    fed.upstream.admin_named("ann@corp.example").await;
+    let (answer, _, _) = through_the_provider(&fed, "ann@corp.example").await;
+    assert!(
+        set_cookie(answer.headers(), "signet_session").is_some(),
+        "signed in here"
+    );
+    let tokens = tokens_from(&fed, &answer).await;
+    let claims = claims_of(tokens["id_token"].as_str().expect("id token"));
+    assert_eq!(claims["email"], "ann@corp.example");
+    assert_eq!(claims["email_verified"], true);
+    // RFC 8176: a federated sign-in, and through whom.
+    assert_eq!(claims["amr"], serde_json::json!(["fed"]));
+    assert_eq!(claims["idp"], fed.upstream.address.as_str());
+    let access = claims_of(tokens["access_token"].as_str().expect("access token"));
+    assert_eq!(access["amr"], serde_json::json!(["fed"]));
+    assert_eq!(access["idp"], fed.upstream.address.as_str());
+    // Refreshed tokens keep saying so.
+    let refreshed = fed
+        .app
+        .oauth_token(
+            &[
+                ("grant_type", "refresh_token"),
+                (
+                    "refresh_token",
+                    tokens["refresh_token"].as_str().expect("rt"),
+                ),
+            ],
+            Some((&fed.rp_id, &fed.rp_secret)),
+        )
+        .await;
+    let refreshed = json_body(refreshed).await;
+    let access = claims_of(refreshed["access_token"].as_str().expect("access token"));
+    assert_eq!(access["idp"], fed.upstream.address.as_str());
+    assert_eq!(fed.app.count_rows("users").await, 1);
+    assert_eq!(fed.app.count_rows("upstream_identities").await, 1);
+    let sub = claims["sub"].clone();
+
+    // The second time: the same user, linked by (issuer, sub).
+    let (again, _, _) = through_the_provider(&fed, "ann@corp.example").await;
+    let tokens = tokens_from(&fed, &again).await;
+    let claims = claims_of(tokens["id_token"].as_str().expect("id token"));
+    assert_eq!(claims["sub"], sub);
+    assert_eq!(fed.app.count_rows("users").await, 1);
+    let admin = fed.app.admin_named("ops@example.com").await;
+    let signups = fed.app.audit(&admin, "user.signup").await;
+    assert!(
+        signups.iter().any(|e| e["detail"]["via"] == "corp"),
+        "{signups:?}"
+    );
+}
+
+async fn an_unverified_upstream_address_creates_no_account(backend: Backend) {
+    let fed = federation(backend, &[]).await;
+    fed.upstream.user("plain@corp.example").await; // signed up, never verified
+    let (answer, _, _) = through_the_provider(&fed, "plain@corp.example").await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert!(answer.text().await.expect("html").contains("not verified"));
+    assert_eq!(fed.app.count_rows("users").await, 0);
+}
+
+async fn a_domain_outside_the_allow_list_is_refused(backend: Backend) {
+    let fed = federation(
+        backend,
+        &[("UPSTREAM_CORP_ALLOWED_DOMAINS", "corp.example")],
+    )
+    .await;
+    fed.upstream.admin_named("eve@elsewhere.example").await;
+    let (answer, _, _) = through_the_provider(&fed, "eve@elsewhere.example").await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert!(answer.text().await.expect("html").contains("domain"));
+    assert_eq!(fed.app.count_rows("users").await, 0);
+}
+
+async fn an_existing_account_is_linked_only_with_its_password(backend: Backend) {
+    let fed = federation(backend, &[]).await;
+    fed.app.user("both@corp.example").await;
+    fed.upstream.admin_named("both@corp.example").await;
+    let (answer, _, _) = through_the_provider(&fed, "both@corp.example").await;
+    assert_eq!(answer.status(), StatusCode::OK, "the link page");
+    let link_cookie = value_of(&set_cookie(answer.headers(), "signet_upstream").expect("cookie"));
+    let csrf_cookie = value_of(&set_cookie(answer.headers(), "signet_csrf").expect("csrf"));
+    let html = answer.text().await.expect("html");
+    assert!(html.contains("both@corp.example"));
+    let post = |password: &'static str, csrf: String| {
+        fed.app
+            .client
+            .post(fed.app.url("/oauth/upstream/corp/link"))
+            .header("cookie", format!("{link_cookie}; {csrf_cookie}"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("csrf_token", csrf.as_str()), ("password", password)])
+            .send()
+    };
+    let wrong = post("not the password at all", csrf_field(&html))
+        .await
+        .expect("post");
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        fed.app.count_rows("upstream_identities").await,
+        0,
+        "not linked"
+    );
+    let failures = {
+        let admin = fed.app.admin_named("ops@example.com").await;
+        fed.app.audit(&admin, "login.failure").await.len()
+    };
+    assert!(
+        failures >= 1,
+        "the wrong password counted like a failed sign-in"
+    );
+    let right = post(PASSWORD, csrf_field(&html)).await.expect("post");
+    tokens_from(&fed, &right).await;
+    assert_eq!(fed.app.count_rows("upstream_identities").await, 1);
+    assert_eq!(
+        fed.app.count_rows("users").await,
+        2,
+        "no new account (and the admin)"
+    );
+
+    // From now on the provider alone signs in.
+    let (again, _, _) = through_the_provider(&fed, "both@corp.example").await;
+    tokens_from(&fed, &again).await;
+}
+
+async fn a_callback_from_another_browser_replayed_or_with_a_wrong_state_issues_nothing(
+    backend: Backend,
+) {
+    let fed = federation(backend, &[]).await;
+    fed.upstream.admin_named("victim@corp.example").await;
+    let (answer, callback, cookie) = through_the_provider(&fed, "victim@corp.example").await;
+    tokens_from(&fed, &answer).await;
+    // Replayed: the same URL and cookie again.
+    let replay = fed
+        .app
+        .client
+        .get(&callback)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("replay");
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(replay.headers().get(LOCATION).is_none(), "no code");
+
+    // Another browser (no cookie), and a state from elsewhere: a second
+    // flow's callback URL, intercepted. (The trip above delivered it once
+    // with the cookie; that first use already spent the flow, so both are
+    // refused whatever they carry.)
+    let (_, callback2, cookie2) = through_the_provider(&fed, "victim@corp.example").await;
+    let no_cookie = fed.app.client.get(&callback2).send().await.expect("cb");
+    assert_eq!(no_cookie.status(), StatusCode::BAD_REQUEST);
+    let wrong_state = callback2.replace("state=", "state=x");
+    let forged = fed
+        .app
+        .client
+        .get(&wrong_state)
+        .header("cookie", &cookie2)
+        .send()
+        .await
+        .expect("cb");
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.headers().get(LOCATION).is_none());
+}
+
 backend_tests!(
+    a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it,
+    an_unverified_upstream_address_creates_no_account,
+    a_domain_outside_the_allow_list_is_refused,
+    an_existing_account_is_linked_only_with_its_password,
+    a_callback_from_another_browser_replayed_or_with_a_wrong_state_issues_nothing,
     an_upstream_provider_is_discovered_and_one_that_is_down_stops_nothing,
     a_discovery_document_for_another_issuer_is_refused,
 );
