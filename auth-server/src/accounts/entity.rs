@@ -23,6 +23,14 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether the account has a password one can sign in with (accounts
+    /// made by an upstream sign-in have none until a reset sets one).
+    pub fn has_password(&self) -> bool {
+        !self
+            .password_hash
+            .starts_with(crate::accounts::password::NO_PASSWORD_PREFIX)
+    }
+
     pub fn role_list(&self) -> Vec<String> {
         self.roles
             .split_ascii_whitespace()

@@ -111,6 +111,10 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
 /// `None` if acceptable, or the reason.
+/// What the stored hash of an account without a password starts with (it
+/// can never match; a reset link sets a real one).
+pub const NO_PASSWORD_PREFIX: &str = "!";
+
 pub fn policy_violation(password: &str, email: Option<&str>) -> Option<String> {
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
@@ -207,8 +211,12 @@ impl PasswordHasher {
     ) -> Result<Verification, HashError> {
         let argon2 = self.argon2();
         let password = password.clone();
-        let known = stored.is_some();
-        let hash = stored
+        // An account without a password (`!…`, made by an upstream sign-in)
+        // is checked against the dummy hash like an unknown one: the same
+        // time, and never a match.
+        let usable = stored.filter(|h| !h.starts_with(NO_PASSWORD_PREFIX));
+        let known = usable.is_some();
+        let hash = usable
             .map(str::to_owned)
             .unwrap_or_else(|| self.dummy_hash.as_str().to_owned());
         let current = self.params.clone();

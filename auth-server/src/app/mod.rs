@@ -24,6 +24,7 @@ use crate::events::routes as security_events;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
@@ -164,6 +165,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/users/me", get(users::me).delete(users::delete_me))
         .route("/api/v1/users/me/password", patch(users::change_password))
         .route("/api/v1/account/email", post(users::change_email))
+        .route(
+            "/api/v1/account/identities",
+            get(upstream_identities::list_identities),
+        )
+        .route(
+            "/api/v1/account/identities/{provider}",
+            axum::routing::delete(upstream_identities::unlink_identity),
+        )
         .route(
             "/api/v1/account/email/verification",
             post(users::resend_verification),

@@ -12,6 +12,7 @@ use crate::clients::routes as clients;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::upstream::routes as upstream_identities;
 
 /// The authentication methods: `bearer` (an access token) and `basic`
 /// (email and password at login; an API key's client id and secret, or a
@@ -60,6 +61,8 @@ impl Modify for SecuritySchemes {
         users::confirm_password_reset,
         users::change_email,
         users::resend_verification,
+        upstream_identities::list_identities,
+        upstream_identities::unlink_identity,
         users::me,
         users::change_password,
         users::delete_me,

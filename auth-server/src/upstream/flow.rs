@@ -29,7 +29,6 @@ use super::entity as login;
 use super::entity::identity;
 use super::{Discovered, Upstream};
 use crate::accounts::entity as user;
-use crate::accounts::password::{Password, PasswordHasher};
 use crate::audit::{self, AuditEvent};
 
 /// A flow must come back within this long.
@@ -302,7 +301,6 @@ pub enum Resolution {
 /// Find or create the user behind `person` (see the module notes).
 pub async fn resolve(
     db: &DatabaseConnection,
-    hasher: &PasswordHasher,
     upstream: &Upstream,
     person: &UpstreamPerson,
     now: DateTime<Utc>,
@@ -342,13 +340,13 @@ pub async fn resolve(
     if crate::accounts::find_by_email(db, &email).await?.is_some() {
         return Ok(Resolution::NeedsLink { email });
     }
-    // A new user: the address is the provider's verified one. The password
-    // is random and never shown (a reset link sets one).
-    let unusable = Password::new(signet_service::web::random_token());
-    let password_hash = hasher
-        .hash(&unusable)
-        .await
-        .map_err(|_| FlowError::Unavailable)?;
+    // A new user: the address is the provider's verified one. No password
+    // (a reset link sets one); the marker can never match.
+    let password_hash = format!(
+        "{}{}",
+        crate::accounts::password::NO_PASSWORD_PREFIX,
+        signet_service::web::random_token()
+    );
     let txn = db.begin().await?;
     let created = user::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
@@ -463,4 +461,62 @@ pub async fn spend_parked(db: &impl ConnectionTrait, row: &login::Model) -> Resu
         .await?
         .rows_affected
         == 1)
+}
+
+/// The identities linked to `user_id`, oldest first.
+pub async fn identities_of(
+    db: &impl ConnectionTrait,
+    user_id: uuid::Uuid,
+) -> Result<Vec<identity::Model>, DbErr> {
+    use sea_orm::QueryOrder as _;
+    identity::Entity::find()
+        .filter(identity::Column::UserId.eq(user_id))
+        .order_by_asc(identity::Column::CreatedAt)
+        .all(db)
+        .await
+}
+
+/// Why an identity was not unlinked.
+#[derive(Debug, thiserror::Error)]
+pub enum UnlinkError {
+    #[error("no identity of this provider is linked")]
+    NotLinked,
+    /// Without a password and without another identity, nobody could sign in.
+    #[error("this is the account's last way to sign in: set a password first")]
+    LastWayIn,
+    #[error("identity store: {0}")]
+    Store(#[from] DbErr),
+}
+
+/// Unlink `account`'s identity at `provider`, unless it is the last way to
+/// sign in; audited as `upstream.unlinked`.
+pub async fn unlink(
+    db: &DatabaseConnection,
+    account: &user::Model,
+    provider: &str,
+    ip: Option<std::net::IpAddr>,
+) -> Result<(), UnlinkError> {
+    let txn = db.begin().await?;
+    let linked = identities_of(&txn, account.id).await?;
+    let Some(target) = linked.iter().find(|i| i.provider == provider) else {
+        return Err(UnlinkError::NotLinked);
+    };
+    if !account.has_password() && linked.len() == 1 {
+        return Err(UnlinkError::LastWayIn);
+    }
+    identity::Entity::delete_by_id((target.issuer.clone(), target.subject.clone()))
+        .exec(&txn)
+        .await?;
+    let user_text = account.id.to_string();
+    audit::write(
+        &txn,
+        AuditEvent::new("upstream.unlinked")
+            .actor(&user_text)
+            .subject(&user_text)
+            .ip(ip.map(|ip| ip.to_string()).as_deref())
+            .detail(serde_json::json!({ "provider": provider })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
 }

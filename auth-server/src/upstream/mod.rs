@@ -11,6 +11,7 @@
 
 pub mod entity;
 pub mod flow;
+pub(crate) mod routes;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -191,7 +191,7 @@ pub(crate) async fn callback(
             Ok(person) => person,
             Err(error) => return (jar, refused(&error)).into_response(),
         };
-    match flow::resolve(&state.db, &state.hasher, upstream, &person, now).await {
+    match flow::resolve(&state.db, upstream, &person, now).await {
         Ok(Resolution::User(user, how)) => {
             signed_in(
                 &state,

@@ -452,7 +452,119 @@ async fn a_callback_from_another_browser_replayed_or_with_a_wrong_state_issues_n
     assert!(forged.headers().get(LOCATION).is_none());
 }
 
+/// An account token (`ACCOUNT_AUDIENCE`) for the person behind a final
+/// redirect: the first-party relying party asks for that resource.
+async fn account_token_from(fed: &Federation, response: &reqwest::Response) -> String {
+    let back = location(response);
+    let code = url::Url::parse(&back)
+        .expect("url")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .expect("a code")
+        .1
+        .into_owned();
+    let account = fed.app.state.config.account_audience.clone();
+    let exchanged = fed
+        .app
+        .oauth_token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", RP_REDIRECT),
+                ("code_verifier", VERIFIER),
+                ("resource", &account),
+            ],
+            Some((&fed.rp_id, &fed.rp_secret)),
+        )
+        .await;
+    assert_eq!(exchanged.status(), StatusCode::OK);
+    json_body(exchanged).await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
+async fn linked_identities_are_listed_and_unlinked_except_the_last_way_in(backend: Backend) {
+    let fed = federation(backend, &[]).await;
+    fed.upstream.admin_named("solo@corp.example").await;
+    let (answer, _, _) = through_the_provider(&fed, "solo@corp.example").await;
+    let token = account_token_from(&fed, &answer).await;
+    let listed = json_body(
+        fed.app
+            .get_with_token("/api/v1/account/identities", &token)
+            .await,
+    )
+    .await;
+    let listed = listed.as_array().expect("a list").clone();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["provider"], "corp");
+    assert_eq!(listed[0]["issuer"], fed.upstream.address.as_str());
+    // No password: the provider is the only way in, and stays.
+    let unlink = || {
+        fed.app
+            .client
+            .delete(fed.app.url("/api/v1/account/identities/corp"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(unlink().await.expect("r").status(), StatusCode::CONFLICT);
+    assert_eq!(
+        fed.app.login("solo@corp.example", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "an account made by the provider has no password"
+    );
+    let missing = fed
+        .app
+        .client
+        .delete(fed.app.url("/api/v1/account/identities/nobody"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // An account with a password may unlink.
+    fed.app.user("pw@corp.example").await;
+    fed.upstream.admin_named("pw@corp.example").await;
+    let (link_page, _, _) = through_the_provider(&fed, "pw@corp.example").await;
+    let link_cookie =
+        value_of(&set_cookie(link_page.headers(), "signet_upstream").expect("cookie"));
+    let csrf_cookie = value_of(&set_cookie(link_page.headers(), "signet_csrf").expect("csrf"));
+    let html = link_page.text().await.expect("html");
+    let linked = fed
+        .app
+        .client
+        .post(fed.app.url("/oauth/upstream/corp/link"))
+        .header("cookie", format!("{link_cookie}; {csrf_cookie}"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("csrf_token", csrf_field(&html).as_str()),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("link");
+    let token = account_token_from(&fed, &linked).await;
+    let unlinked = fed
+        .app
+        .client
+        .delete(fed.app.url("/api/v1/account/identities/corp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("r");
+    assert_eq!(unlinked.status(), StatusCode::NO_CONTENT);
+    let listed = json_body(
+        fed.app
+            .get_with_token("/api/v1/account/identities", &token)
+            .await,
+    )
+    .await;
+    assert_eq!(listed, serde_json::json!([]));
+}
+
 backend_tests!(
+    linked_identities_are_listed_and_unlinked_except_the_last_way_in,
     a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it,
     an_unverified_upstream_address_creates_no_account,
     a_domain_outside_the_allow_list_is_refused,
