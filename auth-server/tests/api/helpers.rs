@@ -21,7 +21,7 @@ pub use signet_service::testing::Backend;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// One RSA key for the whole test process: generating one per test is slow.
-fn test_key_pem() -> &'static str {
+pub fn test_key_pem() -> &'static str {
     static PEM: OnceLock<String> = OnceLock::new();
     PEM.get_or_init(|| {
         let key = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect("generate RSA key");

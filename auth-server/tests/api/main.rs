@@ -31,4 +31,5 @@ mod sessions;
 mod token_exchange;
 mod tokens;
 mod upstream;
+mod upstream_tokens;
 mod users;
