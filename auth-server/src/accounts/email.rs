@@ -319,27 +319,61 @@ pub async fn sign_up(
     )
     .await?;
     if out.may_mail(&created.email) {
-        let token = issue(&txn, created.id, Purpose::VerifyEmail, &created.email, now).await?;
-        let link = out.links.verify(&token);
-        let body = render(VerifyMail {
-            email: &created.email,
-            link: &link,
-        })?;
-        out.queue
-            .enqueue(
-                &txn,
-                Mail {
-                    to: created.email.clone(),
-                    kind: Kind::VerifyEmail,
-                    subject: "Confirm your email address".into(),
-                    body,
-                },
-                now,
-            )
-            .await?;
+        queue_verification(out, &txn, created.id, &created.email, now).await?;
     }
     txn.commit().await?;
     out.queue.wake();
+    Ok(())
+}
+
+/// A new verification link for `address`, mailed to it (in `txn`).
+async fn queue_verification(
+    out: Outgoing<'_>,
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), EmailError> {
+    let token = issue(txn, user_id, Purpose::VerifyEmail, address, now).await?;
+    let link = out.links.verify(&token);
+    let body = render(VerifyMail {
+        email: address,
+        link: &link,
+    })?;
+    queue_mail(
+        out,
+        txn,
+        address,
+        Kind::VerifyEmail,
+        "Confirm your email address",
+        body,
+        now,
+    )
+    .await
+}
+
+/// Queue one mail in `txn` (sent if and only if it commits).
+async fn queue_mail(
+    out: Outgoing<'_>,
+    txn: &impl ConnectionTrait,
+    to: impl Into<String>,
+    kind: Kind,
+    subject: &str,
+    body: String,
+    now: DateTime<Utc>,
+) -> Result<(), EmailError> {
+    out.queue
+        .enqueue(
+            txn,
+            Mail {
+                to: to.into(),
+                kind,
+                subject: subject.to_owned(),
+                body,
+            },
+            now,
+        )
+        .await?;
     Ok(())
 }
 
@@ -354,18 +388,16 @@ async fn notify_existing(
     }
     let link = out.links.sign_in();
     let body = render(AttemptMail { email, link: &link })?;
-    out.queue
-        .enqueue(
-            db,
-            Mail {
-                to: email.to_owned(),
-                kind: Kind::SignUpAttempt,
-                subject: "Someone tried to sign up with your address".into(),
-                body,
-            },
-            now,
-        )
-        .await?;
+    queue_mail(
+        out,
+        db,
+        email.to_owned(),
+        Kind::SignUpAttempt,
+        "Someone tried to sign up with your address",
+        body,
+        now,
+    )
+    .await?;
     out.queue.wake();
     Ok(())
 }
@@ -381,24 +413,7 @@ pub async fn send_verification(
         return Ok(());
     }
     let txn = db.begin().await?;
-    let token = issue(&txn, user.id, Purpose::VerifyEmail, &user.email, now).await?;
-    let link = out.links.verify(&token);
-    let body = render(VerifyMail {
-        email: &user.email,
-        link: &link,
-    })?;
-    out.queue
-        .enqueue(
-            &txn,
-            Mail {
-                to: user.email.clone(),
-                kind: Kind::VerifyEmail,
-                subject: "Confirm your email address".into(),
-                body,
-            },
-            now,
-        )
-        .await?;
+    queue_verification(out, &txn, user.id, &user.email, now).await?;
     txn.commit().await?;
     out.queue.wake();
     Ok(())
@@ -466,18 +481,16 @@ pub async fn confirm_link(
             old_email: &old,
             email: &address,
         })?;
-        out.queue
-            .enqueue(
-                &txn,
-                Mail {
-                    to: old,
-                    kind: Kind::EmailChanged,
-                    subject: "Your account's address changed".into(),
-                    body,
-                },
-                now,
-            )
-            .await?;
+        queue_mail(
+            out,
+            &txn,
+            old,
+            Kind::EmailChanged,
+            "Your account's address changed",
+            body,
+            now,
+        )
+        .await?;
         Verified::Changed {
             user_id: link.user_id,
             email: address,
@@ -541,18 +554,16 @@ pub async fn request_password_reset(
         email: &account.email,
         link: &link,
     })?;
-    out.queue
-        .enqueue(
-            &txn,
-            Mail {
-                to: account.email.clone(),
-                kind: Kind::PasswordReset,
-                subject: "Reset your password".into(),
-                body,
-            },
-            now,
-        )
-        .await?;
+    queue_mail(
+        out,
+        &txn,
+        account.email.clone(),
+        Kind::PasswordReset,
+        "Reset your password",
+        body,
+        now,
+    )
+    .await?;
     let user_text = account.id.to_string();
     audit::write(
         &txn,
@@ -624,18 +635,16 @@ pub async fn confirm_password_reset(
         .exec(&txn)
         .await?;
     let body = render(ChangedMail { email: &email })?;
-    out.queue
-        .enqueue(
-            &txn,
-            Mail {
-                to: email,
-                kind: Kind::PasswordChanged,
-                subject: "Your password was reset".into(),
-                body,
-            },
-            now,
-        )
-        .await?;
+    queue_mail(
+        out,
+        &txn,
+        email,
+        Kind::PasswordChanged,
+        "Your password was reset",
+        body,
+        now,
+    )
+    .await?;
     txn.commit().await?;
     out.queue.wake();
     Ok(())
@@ -681,18 +690,16 @@ pub async fn request_email_change(
         email: &new_email,
         link: &link,
     })?;
-    out.queue
-        .enqueue(
-            &txn,
-            Mail {
-                to: new_email.clone(),
-                kind: Kind::ConfirmNewEmail,
-                subject: "Confirm your new email address".into(),
-                body,
-            },
-            now,
-        )
-        .await?;
+    queue_mail(
+        out,
+        &txn,
+        new_email.clone(),
+        Kind::ConfirmNewEmail,
+        "Confirm your new email address",
+        body,
+        now,
+    )
+    .await?;
     let user_text = account.id.to_string();
     audit::write(
         &txn,

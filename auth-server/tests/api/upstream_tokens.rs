@@ -183,7 +183,8 @@ async fn every_crafted_id_token_is_refused_and_no_code_issued(backend: Backend) 
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let p = provider.clone();
-    let attacks: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
+    type Craft = Box<dyn Fn(&str) -> String>;
+    let attacks: Vec<(&str, Craft)> = vec![
         (
             "signed by a key the provider does not publish",
             Box::new(move |nonce| signed(foreign_key_pem(), "published", &claims(&p, nonce))),
