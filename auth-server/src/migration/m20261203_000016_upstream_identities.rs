@@ -12,6 +12,7 @@ pub struct Migration;
 enum UpstreamLogins {
     Table,
     StateHash,
+    Kind,
     Provider,
     Nonce,
     Verifier,
@@ -68,6 +69,11 @@ impl MigrationTrait for Migration {
                             .string_len(64)
                             .not_null()
                             .primary_key(),
+                    )
+                    .col(
+                        ColumnDef::new(UpstreamLogins::Kind)
+                            .string_len(16)
+                            .not_null(),
                     )
                     .col(
                         ColumnDef::new(UpstreamLogins::Provider)

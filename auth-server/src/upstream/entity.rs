@@ -1,14 +1,19 @@
 use sea_orm::entity::prelude::*;
 
-/// A sign-in through an upstream provider, in progress: started (with the
-/// nonce and PKCE verifier sent upstream), or waiting for the password of
-/// an existing account to link the identity to (`subject` and `email` set).
-/// Keyed by SHA-256 of the random value the browser holds in a cookie.
+/// A sign-in through an upstream provider, in progress, keyed by SHA-256 of
+/// the random value the browser holds (a cookie, or for a hand-off the
+/// URL): `start` (the nonce and PKCE verifier sent upstream), `link`
+/// (waiting for the password of the account with `email`, to link
+/// `subject` to), `handoff` (a gateway sign-in done on the issuer's origin:
+/// `subject` is the session to give the protected site, `request` its
+/// return URL).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "upstream_logins")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub state_hash: String,
+    /// `start`, `link` or `handoff`.
+    pub kind: String,
     pub provider: String,
     pub nonce: Option<String>,
     pub verifier: Option<String>,

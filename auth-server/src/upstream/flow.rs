@@ -88,6 +88,7 @@ pub async fn begin(
     let verifier = signet_service::web::random_token();
     login::ActiveModel {
         state_hash: Set(hash(&state)),
+        kind: Set("start".to_owned()),
         provider: Set(upstream.provider.name.clone()),
         nonce: Set(Some(nonce.clone())),
         verifier: Set(Some(verifier.clone())),
@@ -143,7 +144,7 @@ pub async fn take(
     if taken.rows_affected != 1
         || row.expires_at <= now
         || row.provider != provider
-        || row.nonce.is_none()
+        || row.kind != "start"
     {
         return Err(FlowError::InvalidState);
     }
@@ -421,6 +422,7 @@ pub async fn park_link(
     let value = signet_service::web::random_token();
     login::ActiveModel {
         state_hash: Set(hash(&value)),
+        kind: Set("link".to_owned()),
         provider: Set(upstream.provider.name.clone()),
         nonce: Set(None),
         verifier: Set(None),
@@ -449,7 +451,7 @@ pub async fn parked(
     login::Entity::find_by_id(hash(bound))
         .one(db)
         .await?
-        .filter(|row| row.provider == provider && row.subject.is_some() && row.expires_at > now)
+        .filter(|row| row.provider == provider && row.kind == "link" && row.expires_at > now)
         .ok_or(FlowError::InvalidState)
 }
 
@@ -519,4 +521,65 @@ pub async fn unlink(
     .await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A gateway hand-off is good this long: the browser goes straight on.
+pub const HANDOFF_TTL: Duration = Duration::from_secs(60);
+
+/// A gateway sign-in finished on the issuer's origin: a one-time value that
+/// gives `session` to the protected site of `back` (its sign-in page
+/// redeems it there and sets that site's cookie).
+pub async fn handoff(
+    db: &impl ConnectionTrait,
+    provider: &str,
+    session: uuid::Uuid,
+    back: &str,
+    now: DateTime<Utc>,
+) -> Result<String, DbErr> {
+    let value = signet_service::web::random_token();
+    login::ActiveModel {
+        state_hash: Set(hash(&value)),
+        kind: Set("handoff".to_owned()),
+        provider: Set(provider.to_owned()),
+        nonce: Set(None),
+        verifier: Set(None),
+        request: Set(back.to_owned()),
+        subject: Set(Some(session.to_string())),
+        email: Set(None),
+        created_at: Set(now),
+        expires_at: Set(now + chrono_of(HANDOFF_TTL)),
+    }
+    .insert(db)
+    .await?;
+    Ok(value)
+}
+
+/// Spend a hand-off on `site` (the protected origin asking): once, in
+/// time, and only for the site it was made for. The session it gives.
+pub async fn take_handoff(
+    db: &impl ConnectionTrait,
+    presented: &str,
+    site: &str,
+    now: DateTime<Utc>,
+) -> Result<uuid::Uuid, FlowError> {
+    if presented.is_empty() || presented.len() > 100 {
+        return Err(FlowError::InvalidState);
+    }
+    let key = hash(presented);
+    let Some(row) = login::Entity::find_by_id(key.clone()).one(db).await? else {
+        return Err(FlowError::InvalidState);
+    };
+    let taken = login::Entity::delete_many()
+        .filter(login::Column::StateHash.eq(key))
+        .exec(db)
+        .await?;
+    let for_site =
+        url::Url::parse(&row.request).is_ok_and(|back| back.origin().ascii_serialization() == site);
+    if taken.rows_affected != 1 || row.kind != "handoff" || row.expires_at <= now || !for_site {
+        return Err(FlowError::InvalidState);
+    }
+    row.subject
+        .as_deref()
+        .and_then(|s| uuid::Uuid::parse_str(s).ok())
+        .ok_or(FlowError::InvalidState)
 }

@@ -41,6 +41,7 @@ fn return_to(state: &AppState, rd: Option<&String>) -> Option<(Url, String)> {
 }
 
 fn sign_in_page(
+    state: &AppState,
     site: &str,
     jar: CookieJar,
     back: &Url,
@@ -57,7 +58,25 @@ fn sign_in_page(
         email,
         action: SIGN_IN_PATH,
         signup_query: None,
-        upstreams: Vec::new(),
+        // Started on the issuer's origin (where the provider returns), so
+        // the links are absolute; the hand-off comes back here.
+        upstreams: state
+            .upstreams
+            .all()
+            .iter()
+            .map(|upstream| crate::web::UpstreamButton {
+                label: upstream.provider.display_name.clone(),
+                href: format!(
+                    "{}/oauth/upstream/{}/start?{}",
+                    state.config.issuer,
+                    upstream.provider.name,
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("rd", back.as_str())
+                        .finish()
+                ),
+                available: matches!(*upstream.discovery(), crate::upstream::Discovery::Ready(_)),
+            })
+            .collect(),
     }
     .render();
     form_page(site, jar, status, html, csrf, None)
@@ -76,9 +95,29 @@ pub(crate) async fn sign_in_get(
     let Some((back, site)) = return_to(&state, params.get("rd")) else {
         return refused();
     };
+    // Back from an upstream provider: the one-time hand-off of the session
+    // made on the issuer's origin, for this site only.
+    if let Some(handoff) = params.get("handoff") {
+        let now = state.clock.now();
+        let session =
+            match crate::upstream::flow::take_handoff(&state.db, handoff, &site, now).await {
+                Ok(session) => session,
+                Err(_) => {
+                    return error_page(
+                        StatusCode::BAD_REQUEST,
+                        "This sign-in link cannot be used",
+                        "It was used already or has expired. Open the site you wanted again.",
+                    )
+                }
+            };
+        return match adopt_session(&state, &site, jar, session).await {
+            Ok(jar) => (jar, redirect(StatusCode::FOUND, back.as_str())).into_response(),
+            Err(response) => response,
+        };
+    }
     match signed_in_browser(&state, &site, &jar).await {
         Ok(Some(_)) => redirect(StatusCode::FOUND, back.as_str()),
-        Ok(None) => sign_in_page(&site, jar, &back, StatusCode::OK, None, ""),
+        Ok(None) => sign_in_page(&state, &site, jar, &back, StatusCode::OK, None, ""),
         Err(response) => response,
     }
 }
@@ -107,7 +146,7 @@ pub(crate) async fn sign_in_post(
     let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
         Ok(signed_in) => signed_in,
         Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&site, jar, &back, status, Some(message), &email)
+            return sign_in_page(&state, &site, jar, &back, status, Some(message), &email)
         }
         Err(FormRefusal::Failed(response)) => return response,
     };

@@ -91,7 +91,17 @@ pub(crate) async fn start(
         Ok(params) => params,
         Err(response) => return response,
     };
-    if let Err(response) = checked(&state, &params).await {
+    // The gateway's sign-in page sends `rd` (a page on a protected origin);
+    // the authorization endpoint's sends its request.
+    if params.contains_key("rd") {
+        if continuation(&state, query.as_deref().unwrap_or_default()).is_none() {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "This sign-in link cannot be used",
+                "It does not lead back to a site protected here.",
+            );
+        }
+    } else if let Err(response) = checked(&state, &params).await {
         return response;
     }
     // Each start writes a row: as limited as password sign-ins.
@@ -172,7 +182,10 @@ pub(crate) async fn callback(
     };
     if params.contains_key("error") {
         // The person declined at the provider: back to the sign-in page.
-        let back = format!("/oauth/authorize?{}", flow_row.request);
+        let back = match continuation(&state, &flow_row.request) {
+            Some(Continuation::Gateway(back)) => gateway_page(&back, None),
+            _ => format!("/oauth/authorize?{}", flow_row.request),
+        };
         return (jar, see_other(&back)).into_response();
     }
     let Some(code) = params.get("code") else {
@@ -326,15 +339,12 @@ pub(crate) async fn link(
     )
     .await;
     let jar = jar.add(signet_service::web::removal(cookie_name));
-    let jar =
-        match adopt_session(&state, &state.config.issuer, jar, signed.started.session.id).await {
-            Ok(jar) => jar,
-            Err(response) => return response,
-        };
-    go_on(
+    continue_to(
         &state,
         jar,
+        upstream,
         &signed.user,
+        signed.started.session.id,
         &parked.request,
         // This sign-in proved the account's password (the link's condition).
         Authenticated { at: now, idp: None },
@@ -389,15 +399,99 @@ async fn signed_in(
             })),
     )
     .await;
-    let jar = match adopt_session(state, &state.config.issuer, jar, started.session.id).await {
-        Ok(jar) => jar,
-        Err(response) => return response,
-    };
     let auth = Authenticated {
         at: now,
         idp: Some(&upstream.provider.issuer),
     };
-    go_on(state, jar, user, request, auth).await
+    continue_to(
+        state,
+        jar,
+        upstream,
+        user,
+        started.session.id,
+        request,
+        auth,
+    )
+    .await
+}
+
+/// Where a finished upstream sign-in goes on.
+enum Continuation {
+    /// The authorization request (its query string).
+    Authorize(String),
+    /// The gateway's sign-in: back to this page on a protected origin.
+    Gateway(url::Url),
+}
+
+/// What `request` (a flow's stored query) continues, if it is usable.
+fn continuation(state: &AppState, request: &str) -> Option<Continuation> {
+    let params = parse(request.as_bytes())?;
+    match params.get("rd") {
+        Some(rd) if !params.contains_key("client_id") => {
+            crate::oauth::forward::allowed_return(&state.config.gateway_origins, rd)
+                .map(Continuation::Gateway)
+        }
+        Some(_) => None,
+        None => Some(Continuation::Authorize(request.to_owned())),
+    }
+}
+
+/// The gateway sign-in page of `back`'s origin, with `extra` in its query.
+fn gateway_page(back: &url::Url, extra: Option<(&str, &str)>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if let Some((name, value)) = extra {
+        query.append_pair(name, value);
+    }
+    query.append_pair("rd", back.as_str());
+    format!(
+        "{}{}?{}",
+        back.origin().ascii_serialization(),
+        crate::oauth::forward::SIGN_IN_PATH,
+        query.finish()
+    )
+}
+
+/// The signed-in `session` of `user` goes on: the authorization request
+/// (this browser's session cookie here, then consent or a code), or, for
+/// the gateway, a one-time hand-off that the protected site's sign-in page
+/// redeems to set that site's own cookie.
+#[allow(clippy::too_many_arguments)]
+async fn continue_to(
+    state: &AppState,
+    jar: CookieJar,
+    upstream: &Upstream,
+    user: &crate::accounts::entity::Model,
+    session: uuid::Uuid,
+    request: &str,
+    auth: Authenticated<'_>,
+) -> Response {
+    match continuation(state, request) {
+        None => refused(&FlowError::InvalidState),
+        Some(Continuation::Gateway(back)) => {
+            match flow::handoff(
+                &state.db,
+                &upstream.provider.name,
+                session,
+                back.as_str(),
+                state.clock.now(),
+            )
+            .await
+            {
+                Ok(handoff) => {
+                    let location = gateway_page(&back, Some(("handoff", &handoff)));
+                    (jar, see_other(&location)).into_response()
+                }
+                Err(error) => server_error(error),
+            }
+        }
+        Some(Continuation::Authorize(request)) => {
+            let jar = match adopt_session(state, &state.config.issuer, jar, session).await {
+                Ok(jar) => jar,
+                Err(response) => return response,
+            };
+            go_on(state, jar, user, &request, auth).await
+        }
+    }
 }
 
 async fn go_on(

@@ -208,11 +208,26 @@ async fn through_the_provider(
     assert_eq!(query["code_challenge_method"], "S256");
     assert!(query.contains_key("nonce") && query.contains_key("state"));
 
+    let callback = at_the_provider(fed, &at_provider, email).await;
+    assert!(callback.starts_with(&format!("{}/oauth/upstream/corp/callback?", app.address)));
+    let answer = app
+        .client
+        .get(&callback)
+        .header("cookie", &flow_cookie)
+        .send()
+        .await
+        .expect("callback");
+    (answer, callback, flow_cookie)
+}
+
+/// At the provider: its sign-in form, filled in as `email`; the callback
+/// URL it sends the browser back to.
+async fn at_the_provider(fed: &Federation, at_provider: &str, email: &str) -> String {
     // The provider's own sign-in form.
     let upstream = &fed.upstream;
     let form_page = upstream
         .client
-        .get(&at_provider)
+        .get(at_provider)
         .send()
         .await
         .expect("provider page");
@@ -247,16 +262,7 @@ async fn through_the_provider(
         StatusCode::SEE_OTHER,
         "the provider signed in"
     );
-    let callback = location(&signed_in);
-    assert!(callback.starts_with(&format!("{}/oauth/upstream/corp/callback?", app.address)));
-    let answer = app
-        .client
-        .get(&callback)
-        .header("cookie", &flow_cookie)
-        .send()
-        .await
-        .expect("callback");
-    (answer, callback, flow_cookie)
+    location(&signed_in)
 }
 
 /// The relying party's code from a final redirect, exchanged for tokens.
@@ -563,7 +569,109 @@ async fn linked_identities_are_listed_and_unlinked_except_the_last_way_in(backen
     assert_eq!(listed, serde_json::json!([]));
 }
 
+async fn the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_site(
+    backend: Backend,
+) {
+    const APP: &str = "http://127.0.0.1:8088";
+    const OTHER: &str = "http://127.0.0.1:8099";
+    let fed = federation(
+        backend,
+        &[(
+            "GATEWAY_PROTECTED_ORIGINS",
+            "http://127.0.0.1:8088,http://127.0.0.1:8099",
+        )],
+    )
+    .await;
+    fed.upstream.admin_named("gw@corp.example").await;
+    let app = &fed.app;
+    let rd = format!("{APP}/home?x=1");
+    let mut page_url = url::Url::parse(&app.url("/oauth/gateway/sign-in")).expect("url");
+    page_url.query_pairs_mut().append_pair("rd", &rd);
+    let html = app
+        .client
+        .get(page_url)
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    // The button starts on the issuer's origin, where the provider returns.
+    let href = html
+        .split("href=\"")
+        .find(|rest| rest.starts_with(&format!("{}/oauth/upstream/corp/start?", app.address)))
+        .and_then(|rest| rest.split('"').next())
+        .map(unescape)
+        .expect("the provider's button on the gateway page");
+    let started = app.client.get(&href).send().await.expect("start");
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let flow_cookie = value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
+    let callback = at_the_provider(&fed, &location(&started), "gw@corp.example").await;
+    let answer = app
+        .client
+        .get(&callback)
+        .header("cookie", &flow_cookie)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert!(
+        set_cookie(answer.headers(), "signet_session").is_none(),
+        "no session cookie on the issuer's origin for a gateway sign-in"
+    );
+    let handoff_url = location(&answer);
+    assert!(
+        handoff_url.starts_with(&format!("{APP}/oauth/gateway/sign-in?handoff=")),
+        "{handoff_url}"
+    );
+    // The gateway proxies its sign-in path to auth-server: call it directly.
+    let on_site = |url: &str| url.replacen(APP, &app.address, 1);
+    // A hand-off presented for another site is refused (and spent).
+    let stolen = on_site(&handoff_url).replace(
+        &url::form_urlencoded::byte_serialize(rd.as_bytes()).collect::<String>(),
+        &url::form_urlencoded::byte_serialize(format!("{OTHER}/").as_bytes()).collect::<String>(),
+    );
+    assert_ne!(stolen, on_site(&handoff_url));
+    let elsewhere = app.client.get(&stolen).send().await.expect("other site");
+    assert_eq!(elsewhere.status(), StatusCode::BAD_REQUEST);
+    assert!(set_cookie(elsewhere.headers(), "signet_session").is_none());
+
+    // A fresh trip, its hand-off used on its own site: the site's cookie.
+    let started = app.client.get(&href).send().await.expect("start");
+    let flow_cookie = value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
+    let callback = at_the_provider(&fed, &location(&started), "gw@corp.example").await;
+    let answer = app
+        .client
+        .get(&callback)
+        .header("cookie", &flow_cookie)
+        .send()
+        .await
+        .expect("callback");
+    let handoff_url = on_site(&location(&answer));
+    let landed = app.client.get(&handoff_url).send().await.expect("hand-off");
+    assert_eq!(landed.status(), StatusCode::FOUND);
+    assert_eq!(location(&landed), rd);
+    let session = value_of(&set_cookie(landed.headers(), "signet_session").expect("site cookie"));
+    let verified = app
+        .client
+        .get(app.url("/api/v1/auth/verify"))
+        .header("x-forwarded-proto", "http")
+        .header("x-forwarded-host", "127.0.0.1:8088")
+        .header("x-forwarded-uri", "/home")
+        .header("x-forwarded-method", "GET")
+        .header("cookie", &session)
+        .send()
+        .await
+        .expect("forward-auth");
+    assert_eq!(verified.status(), StatusCode::OK);
+    assert!(verified.headers().contains_key("x-auth-user"));
+    // Once only.
+    let again = app.client.get(&handoff_url).send().await.expect("replay");
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+}
+
 backend_tests!(
+    the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_site,
     linked_identities_are_listed_and_unlinked_except_the_last_way_in,
     a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it,
     an_unverified_upstream_address_creates_no_account,
