@@ -155,7 +155,11 @@ enum KeysCommand {
     /// A key leaked: announce it on the security-event feed (verifiers that
     /// follow it refuse every token it signed) and, in database mode, remove
     /// it at once (a new key signs at once if it was the signing key).
-    Compromise { kid: String },
+    Compromise {
+        /// The key's `kid` (an RFC 7638 thumbprint, which may start with `-`).
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
 }
 
 #[derive(Subcommand)]

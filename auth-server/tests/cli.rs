@@ -313,6 +313,16 @@ fn a_compromised_key_file_is_announced_and_an_unknown_kid_refused() {
         .expect("run");
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key no-such-kid"));
+    // A thumbprint may start with '-' (one kid in 64): a kid, not a flag.
+    let hyphen = auth_server(dir.path())
+        .args(["keys", "compromise", "-8no-such-kid"])
+        .output()
+        .expect("run");
+    assert!(
+        String::from_utf8_lossy(&hyphen.stderr).contains("no key -8no-such-kid"),
+        "{}",
+        String::from_utf8_lossy(&hyphen.stderr)
+    );
     let output = auth_server(dir.path())
         .args(["keys", "compromise", &kid])
         .output()
