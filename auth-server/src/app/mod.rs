@@ -125,6 +125,7 @@ pub fn app(state: AppState) -> Router {
             crate::oauth::forward::SIGN_IN_PATH,
             get(web_gateway::sign_in_get).post(web_gateway::sign_in_post),
         )
+        .route(crate::web::STYLESHEET_HREF, get(crate::web::stylesheet))
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route("/oauth/upstream/{name}/start", get(web_upstream::start))
         .route(

@@ -20,6 +20,29 @@ use axum::http::StatusCode;
 use axum::response::Response;
 pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
 
+/// The pages' one stylesheet, and the path it is served at (its content's
+/// hash in the name: cached for a year, a new version is a new path).
+pub(crate) const STYLESHEET: &str = include_str!("../../assets/signet.css");
+pub(crate) const STYLESHEET_HREF: &str =
+    concat!("/assets/signet.", env!("SIGNET_CSS_VERSION"), ".css");
+
+/// `GET` [`STYLESHEET_HREF`].
+pub(crate) async fn stylesheet() -> Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse as _;
+    let mut response = STYLESHEET.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    response
+}
+
 #[derive(Template)]
 #[template(path = "signin.html")]
 pub(crate) struct SignInPage<'a> {

@@ -665,7 +665,60 @@ async fn the_sign_in_form_carries_prompt_and_max_age_through(backend: Backend) {
     assert!(carried.iter().any(|(n, v)| n == "prompt" && v == "consent"));
 }
 
+async fn every_page_links_the_one_stylesheet_served_for_a_year(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let rp = rp(&app, false).await;
+    let pages = [
+        get_authorize(&app, &request_params(&rp), None).await,
+        app.get("/account/password-reset").await,
+        app.get("/oauth/authorize").await, // an error page
+    ];
+    let mut hrefs = Vec::new();
+    for page in pages {
+        let csp = page.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(csp.contains("style-src 'self'"), "{csp}");
+        let html = page.text().await.expect("html");
+        assert!(
+            !html.contains("style="),
+            "no inline styles (the CSP forbids them)"
+        );
+        let href = html
+            .split("<link rel=\"stylesheet\" href=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a stylesheet link")
+            .to_owned();
+        hrefs.push(href);
+    }
+    hrefs.dedup();
+    assert_eq!(hrefs.len(), 1, "one stylesheet: {hrefs:?}");
+    let href = &hrefs[0];
+    assert!(
+        href.starts_with("/assets/signet.") && href.ends_with(".css") && href.len() > 25,
+        "a content-hashed name: {href}"
+    );
+    let css = app.get(href).await;
+    assert_eq!(css.status(), StatusCode::OK);
+    assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(
+        css.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let text = css.text().await.expect("css");
+    assert!(text.contains("prefers-color-scheme: dark"));
+    assert!(text.contains(":focus-visible"));
+    // Another version's name is not served.
+    assert_eq!(
+        app.get("/assets/signet.000000000000.css").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
 backend_tests!(
+    every_page_links_the_one_stylesheet_served_for_a_year,
     the_sign_in_form_carries_prompt_and_max_age_through,
     a_new_user_signs_up_from_the_sign_in_page_and_continues,
     signing_out_of_the_application_signs_out_of_signet,
