@@ -13,16 +13,12 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
     IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
-use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 use super::email_token_entity as token;
@@ -32,7 +28,9 @@ use super::{
     apply_new_password, find_by_email, ip_text, new_password_hash, normalize_email, reauthenticate,
     validate_email, AccountError, NewPasswordFor, NewUser, PasswordGate,
 };
+use crate::app::clock::span;
 use crate::audit::{self, AuditEvent};
+use crate::digest::sha256_hex;
 use crate::error::FieldError;
 use crate::mail::{Kind, Mail, MailQueue, QueueError};
 
@@ -162,17 +160,6 @@ fn render(template: impl Template) -> Result<String, EmailError> {
     template.render().map_err(|_| EmailError::Render)
 }
 
-fn hash_token(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn chrono_of(duration: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
 /// A new link token for `user_id` and `purpose`, stored hashed; earlier
 /// unused links of the same purpose stop working (the newest mail wins).
 async fn issue(
@@ -189,16 +176,14 @@ async fn issue(
         .filter(token::Column::UsedAt.is_null())
         .exec(txn)
         .await?;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let value = format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let value = format!("{TOKEN_PREFIX}{}", signet_service::web::random_token());
     token::ActiveModel {
-        token_hash: Set(hash_token(&value)),
+        token_hash: Set(sha256_hex(&value)),
         user_id: Set(user_id),
         purpose: Set(purpose.as_str().to_owned()),
         new_email: Set(Some(address.to_owned())),
         created_at: Set(now),
-        expires_at: Set(now + chrono_of(purpose.ttl())),
+        expires_at: Set(now + span(purpose.ttl())),
         used_at: Set(None),
     }
     .insert(txn)
@@ -216,7 +201,7 @@ async fn spend(
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 100 {
         return Err(EmailError::InvalidLink);
     }
-    let hash = hash_token(presented);
+    let hash = sha256_hex(presented);
     let spent = token::Entity::update_many()
         .col_expr(token::Column::UsedAt, Expr::value(now))
         .filter(token::Column::TokenHash.eq(hash.as_str()))
@@ -245,7 +230,7 @@ pub async fn link_is_live(
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 100 {
         return Ok(false);
     }
-    Ok(token::Entity::find_by_id(hash_token(presented))
+    Ok(token::Entity::find_by_id(sha256_hex(presented))
         .one(db)
         .await?
         .is_some_and(|t| {
@@ -595,7 +580,7 @@ pub async fn confirm_password_reset(
     if !link_is_live(db, presented, &[Purpose::ResetPassword], now).await? {
         return Err(EmailError::InvalidLink);
     }
-    let hash_of = |t: &str| hash_token(t);
+    let hash_of = |t: &str| sha256_hex(t);
     let account_id = token::Entity::find_by_id(hash_of(presented))
         .one(db)
         .await?

@@ -21,12 +21,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::accounts::validate_roles;
 use crate::audit::{self, AuditEvent};
+use crate::digest::sha256_hex;
 use crate::error::FieldError;
 use entity as api_key;
 
@@ -39,10 +39,6 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub struct MintedKey {
     pub model: api_key::Model,
     pub secret: String,
-}
-
-fn hash_key(full_key: &str) -> String {
-    format!("{:x}", Sha256::digest(full_key.as_bytes()))
 }
 
 fn mint() -> (String, String) {
@@ -162,7 +158,7 @@ pub async fn create(
         key_id: Set(key_id),
         name: Set(name),
         scopes: Set(scopes),
-        secret_hash: Set(hash_key(&secret)),
+        secret_hash: Set(sha256_hex(&secret)),
         created_at: Set(now),
         created_by: Set(new.created_by),
         last_used_at: Set(None),
@@ -295,7 +291,7 @@ pub async fn authenticate(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<api_key::Model, ClientAuthError> {
-    let presented = hash_key(secret);
+    let presented = sha256_hex(secret);
     let key = find_by_client_id(db, client_id).await?;
     let Some(key) = key else {
         return Err(ClientAuthError::Unknown);

@@ -31,6 +31,12 @@ impl Clock {
     }
 }
 
+/// `d` as a `chrono` span for date arithmetic; a span too long for chrono
+/// (never one this server configures) saturates rather than wraps.
+pub fn span(d: Duration) -> chrono::Duration {
+    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -54,7 +54,7 @@ pub struct Purged {
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
-    now - chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX)
+    now - super::clock::span(age)
 }
 
 /// Delete everything the policy says is no longer needed as of `now`.

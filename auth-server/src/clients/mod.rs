@@ -23,12 +23,12 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
     ModelTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::accounts::{ip_text, validate_roles};
 use crate::audit::{self, AuditEvent};
+use crate::digest::sha256_hex;
 use crate::error::FieldError;
 use entity as client;
 
@@ -129,10 +129,6 @@ pub enum RegistryError {
 pub struct Actor<'a> {
     pub id: &'a str,
     pub ip: Option<IpAddr>,
-}
-
-fn hash_secret(secret: &str) -> String {
-    format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 
 fn mint_client_id() -> String {
@@ -321,7 +317,7 @@ pub async fn register(
 ) -> Result<Registered, RegistryError> {
     let mut row = validate(&new, now)?;
     let secret = (!new.public).then(mint_secret);
-    row.secret_hash = Set(secret.as_deref().map(hash_secret));
+    row.secret_hash = Set(secret.as_deref().map(sha256_hex));
     let txn = db.begin().await?;
     let client = row.insert(&txn).await?;
     audit::write(
@@ -422,7 +418,7 @@ pub async fn authenticate(
         (None, Some(_)) => Err(ClientAuthError::UnexpectedSecret),
         (Some(_), None) => Err(ClientAuthError::SecretRequired),
         (Some(stored), Some(secret)) => {
-            if bool::from(stored.as_bytes().ct_eq(hash_secret(secret).as_bytes())) {
+            if bool::from(stored.as_bytes().ct_eq(sha256_hex(secret).as_bytes())) {
                 Ok(client)
             } else {
                 Err(ClientAuthError::WrongSecret)
@@ -481,6 +477,6 @@ mod tests {
                 .len(),
             32
         );
-        assert_eq!(hash_secret(&secret).len(), 64);
+        assert_eq!(sha256_hex(&secret).len(), 64);
     }
 }

@@ -113,7 +113,7 @@ impl Revocation<'_> {
 }
 
 fn keep_until(now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::from_std(KEEP_FOR).unwrap_or(chrono::Duration::MAX)
+    now + crate::app::clock::span(KEEP_FOR)
 }
 
 /// Record `what` as of `now`, inside the caller's transaction `txn` (the one

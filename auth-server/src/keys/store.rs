@@ -25,6 +25,7 @@ use sea_orm::{
     Set, TransactionTrait,
 };
 
+use crate::app::clock::span;
 use crate::audit::{self, AuditEvent};
 pub use crate::config::RotationPolicy;
 use crate::keys::entity as signing_key;
@@ -85,10 +86,6 @@ async fn generate() -> Result<SigningKey, KeyStoreError> {
         .await
         .map_err(KeyStoreError::Generation)?
         .map_err(KeyStoreError::NewKey)
-}
-
-fn chrono(d: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
 /// Loads the key ring from the store, applies due transitions, and keeps the
@@ -184,7 +181,7 @@ impl KeyManager {
             state: Set(NEXT.to_owned()),
             private_key: Set(self.encryption.seal(&key.kid, key.pkcs8_pem())?),
             created_at: Set(now),
-            activate_after: Set(Some(now + chrono(self.policy.publish_delay))),
+            activate_after: Set(Some(now + span(self.policy.publish_delay))),
             activated_at: Set(None),
             retired_at: Set(None),
             remove_after: Set(None),
@@ -280,7 +277,7 @@ impl KeyManager {
                 .one(&self.db)
                 .await?;
             if newest.is_some_and(|k| {
-                k.state == ACTIVE && now - k.created_at >= chrono(self.policy.rotation_interval)
+                k.state == ACTIVE && now - k.created_at >= span(self.policy.rotation_interval)
             }) {
                 self.rotate_at(now).await?;
             }
@@ -316,7 +313,7 @@ impl KeyManager {
             .col_expr(signing_key::Column::RetiredAt, Expr::value(now))
             .col_expr(
                 signing_key::Column::RemoveAfter,
-                Expr::value(now + chrono(self.policy.retire_after)),
+                Expr::value(now + span(self.policy.retire_after)),
             )
             .filter(signing_key::Column::State.eq(ACTIVE))
             .filter(signing_key::Column::Kid.ne(due.kid.as_str()))

@@ -24,6 +24,7 @@ use sea_orm::{
 use signet_service::seal::Sealer;
 use uuid::Uuid;
 
+use crate::app::clock::span;
 use entity as outbox;
 pub use transport::{DeliveryError, PlainSmtp, Transport};
 
@@ -154,10 +155,6 @@ pub fn acceptable_recipient(address: &str) -> bool {
         && address.parse::<lettre::Address>().is_ok()
 }
 
-fn chrono_of(duration: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
-
 /// The wait after the `attempts`-th failure: 30 s, doubling, at most 1 h.
 pub fn backoff(attempts: i32) -> Duration {
     let exponent = u32::try_from(attempts.saturating_sub(1))
@@ -215,7 +212,7 @@ impl Sender {
                 let claimed = outbox::Entity::update_many()
                     .col_expr(
                         outbox::Column::NextAttemptAt,
-                        Expr::value(now + chrono_of(LEASE)),
+                        Expr::value(now + span(LEASE)),
                     )
                     .col_expr(
                         outbox::Column::Attempts,
@@ -274,7 +271,7 @@ impl Sender {
                 } else {
                     update.col_expr(
                         outbox::Column::NextAttemptAt,
-                        Expr::value(now + chrono_of(backoff(attempts))),
+                        Expr::value(now + span(backoff(attempts))),
                     )
                 };
                 update.exec(&self.db).await?;

@@ -25,6 +25,7 @@ use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
 use crate::audit::AuditEvent;
+use crate::digest::sha256_hex;
 use crate::oauth::code_entity as code;
 use crate::sessions::{self, SessionPolicy, Started};
 
@@ -32,10 +33,6 @@ pub const CODE_PREFIX: &str = "sgac_";
 /// OAuth 2.1 §4.1.2 recommends at most 10 minutes; one is plenty for a
 /// redirect and a back-channel request.
 pub const CODE_TTL: Duration = Duration::from_secs(60);
-
-fn hash(code: &str) -> String {
-    format!("{:x}", Sha256::digest(code.as_bytes()))
-}
 
 /// `BASE64URL(SHA256(verifier))` (RFC 7636 §4.2, S256).
 pub fn s256(verifier: &str) -> String {
@@ -82,7 +79,7 @@ pub async fn issue(
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     let value = format!("{CODE_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes));
     code::ActiveModel {
-        code_hash: Set(hash(&value)),
+        code_hash: Set(sha256_hex(&value)),
         client_id: Set(new.client_id.to_owned()),
         user_id: Set(new.user_id),
         redirect_uri: Set(new.redirect_uri.to_owned()),
@@ -151,7 +148,7 @@ pub async fn redeem(
     if !redemption.code.starts_with(CODE_PREFIX) || redemption.code.len() > 128 {
         return Err(CodeError::Unknown);
     }
-    let code_hash = hash(redemption.code);
+    let code_hash = sha256_hex(redemption.code);
     // Read and check outside the transaction: its first statement is then
     // the claim (a write), which SQLite and PostgreSQL both serialise.
     let row = code::Entity::find_by_id(code_hash.as_str())

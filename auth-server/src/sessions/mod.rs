@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Utc};
 use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -31,19 +31,13 @@ pub mod sign_in;
 
 use std::net::IpAddr;
 
+use crate::app::clock::span;
 use crate::audit::{self, AuditEvent};
+use crate::digest::sha256_hex;
 use crate::events;
 use entity as session;
 
 pub const REFRESH_PREFIX: &str = "sgr_";
-
-fn chrono(d: std::time::Duration) -> ChronoDuration {
-    ChronoDuration::from_std(d).unwrap_or(ChronoDuration::MAX)
-}
-
-pub fn hash_token(token: &str) -> String {
-    format!("{:x}", Sha256::digest(token.as_bytes()))
-}
 
 fn mint() -> (String, [u8; 32]) {
     let mut bytes = [0u8; 32];
@@ -114,14 +108,14 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     client: Client,
     now: DateTime<Utc>,
 ) -> Result<Started, DbErr> {
-    let absolute = now + chrono(policy.absolute);
+    let absolute = now + span(policy.absolute);
     let txn = db.begin().await?;
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
         created_at: Set(now),
         last_used_at: Set(now),
-        idle_expires_at: Set((now + chrono(policy.idle)).min(absolute)),
+        idle_expires_at: Set((now + span(policy.idle)).min(absolute)),
         absolute_expires_at: Set(absolute),
         revoked_at: Set(None),
         revoked_reason: Set(None),
@@ -141,7 +135,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         session_id: Set(session.id),
-        token_hash: Set(hash_token(&token)),
+        token_hash: Set(sha256_hex(&token)),
         created_at: Set(now),
         rotated_at: Set(None),
         successor_id: Set(None),
@@ -201,7 +195,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     if !presented.starts_with(REFRESH_PREFIX) || presented.len() > 128 {
         return Err(RefreshError::Unknown);
     }
-    let hash = hash_token(presented);
+    let hash = sha256_hex(presented);
     // Two rounds at most: a lost race re-reads the row, which is then rotated.
     for _ in 0..2 {
         let Some(row) = refresh_token::Entity::find()
@@ -230,7 +224,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         };
 
         if let Some(rotated_at) = row.rotated_at {
-            let within_grace = now.signed_duration_since(rotated_at) <= chrono(policy.reuse_grace);
+            let within_grace = now.signed_duration_since(rotated_at) <= span(policy.reuse_grace);
             let successor = match (within_grace, &row.successor_sealed, row.successor_id) {
                 (true, Some(sealed), Some(successor_id)) => {
                     let candidate = unseal(sealed, presented);
@@ -239,7 +233,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
                         .await?;
                     match (candidate, stored) {
                         (Some(candidate), Some(stored))
-                            if stored.token_hash == hash_token(&candidate) =>
+                            if stored.token_hash == sha256_hex(&candidate) =>
                         {
                             Some(candidate)
                         }
@@ -302,7 +296,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         refresh_token::ActiveModel {
             id: Set(successor_id),
             session_id: Set(family.id),
-            token_hash: Set(hash_token(&successor)),
+            token_hash: Set(sha256_hex(&successor)),
             created_at: Set(now),
             rotated_at: Set(None),
             successor_id: Set(None),
@@ -310,7 +304,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         }
         .insert(&txn)
         .await?;
-        let idle_until = (now + chrono(policy.idle)).min(family.absolute_expires_at);
+        let idle_until = (now + span(policy.idle)).min(family.absolute_expires_at);
         let mut touched: session::ActiveModel = family.into();
         touched.last_used_at = Set(now);
         touched.idle_expires_at = Set(idle_until);
@@ -438,7 +432,7 @@ pub async fn attach_browser(
     session::Entity::update_many()
         .col_expr(
             session::Column::BrowserTokenHash,
-            Expr::value(hash_token(&value)),
+            Expr::value(sha256_hex(&value)),
         )
         .col_expr(session::Column::BrowserSite, Expr::value(site))
         .filter(session::Column::Id.eq(session_id))
@@ -465,7 +459,7 @@ pub async fn browser_session(
         return Ok(None);
     }
     let Some(found) = session::Entity::find()
-        .filter(session::Column::BrowserTokenHash.eq(hash_token(cookie)))
+        .filter(session::Column::BrowserTokenHash.eq(sha256_hex(cookie)))
         .one(db)
         .await?
         .filter(|s| s.is_active_at(now))
@@ -481,7 +475,7 @@ pub async fn browser_session(
         return Ok(None);
     };
     if now - found.last_used_at >= chrono::Duration::minutes(1) {
-        let idle = (now + chrono(policy.idle)).min(found.absolute_expires_at);
+        let idle = (now + span(policy.idle)).min(found.absolute_expires_at);
         session::Entity::update_many()
             .col_expr(session::Column::LastUsedAt, Expr::value(now))
             .col_expr(session::Column::IdleExpiresAt, Expr::value(idle))
@@ -499,7 +493,7 @@ pub async fn session_of(
     presented: &str,
 ) -> Result<Option<session::Model>, DbErr> {
     let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash_token(presented)))
+        .filter(refresh_token::Column::TokenHash.eq(sha256_hex(presented)))
         .one(db)
         .await?
     else {

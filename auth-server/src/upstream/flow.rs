@@ -23,27 +23,17 @@ use sea_orm::{
     QueryFilter, Set, TransactionTrait,
 };
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 
 use super::entity as login;
 use super::entity::identity;
 use super::{Discovered, Upstream};
 use crate::accounts::entity as user;
+use crate::app::clock::span;
 use crate::audit::{self, AuditEvent};
+use crate::digest::sha256_hex;
 
 /// A flow must come back within this long.
 pub const FLOW_TTL: Duration = Duration::from_secs(600);
-
-fn hash(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn chrono_of(duration: Duration) -> chrono::Duration {
-    chrono::Duration::from_std(duration).unwrap_or(chrono::Duration::MAX)
-}
 
 /// Why an upstream sign-in ended without one. The texts are the error
 /// page's; none echoes what the provider or the browser sent.
@@ -87,7 +77,7 @@ pub async fn begin(
     let nonce = signet_service::web::random_token();
     let verifier = signet_service::web::random_token();
     login::ActiveModel {
-        state_hash: Set(hash(&state)),
+        state_hash: Set(sha256_hex(&state)),
         kind: Set("start".to_owned()),
         provider: Set(upstream.provider.name.clone()),
         nonce: Set(Some(nonce.clone())),
@@ -96,7 +86,7 @@ pub async fn begin(
         subject: Set(None),
         email: Set(None),
         created_at: Set(now),
-        expires_at: Set(now + chrono_of(FLOW_TTL)),
+        expires_at: Set(now + span(FLOW_TTL)),
     }
     .insert(db)
     .await?;
@@ -133,7 +123,7 @@ pub async fn take(
     if presented.is_empty() || !signet_service::web::same_secret(bound, presented) {
         return Err(FlowError::InvalidState);
     }
-    let key = hash(presented);
+    let key = sha256_hex(presented);
     let Some(row) = login::Entity::find_by_id(key.clone()).one(db).await? else {
         return Err(FlowError::InvalidState);
     };
@@ -421,7 +411,7 @@ pub async fn park_link(
 ) -> Result<String, DbErr> {
     let value = signet_service::web::random_token();
     login::ActiveModel {
-        state_hash: Set(hash(&value)),
+        state_hash: Set(sha256_hex(&value)),
         kind: Set("link".to_owned()),
         provider: Set(upstream.provider.name.clone()),
         nonce: Set(None),
@@ -430,7 +420,7 @@ pub async fn park_link(
         subject: Set(Some(person.subject.clone())),
         email: Set(Some(email.to_owned())),
         created_at: Set(now),
-        expires_at: Set(now + chrono_of(FLOW_TTL)),
+        expires_at: Set(now + span(FLOW_TTL)),
     }
     .insert(db)
     .await?;
@@ -448,7 +438,7 @@ pub async fn parked(
     let Some(bound) = bound else {
         return Err(FlowError::InvalidState);
     };
-    login::Entity::find_by_id(hash(bound))
+    login::Entity::find_by_id(sha256_hex(bound))
         .one(db)
         .await?
         .filter(|row| row.provider == provider && row.kind == "link" && row.expires_at > now)
@@ -538,7 +528,7 @@ pub async fn handoff(
 ) -> Result<String, DbErr> {
     let value = signet_service::web::random_token();
     login::ActiveModel {
-        state_hash: Set(hash(&value)),
+        state_hash: Set(sha256_hex(&value)),
         kind: Set("handoff".to_owned()),
         provider: Set(provider.to_owned()),
         nonce: Set(None),
@@ -547,7 +537,7 @@ pub async fn handoff(
         subject: Set(Some(session.to_string())),
         email: Set(None),
         created_at: Set(now),
-        expires_at: Set(now + chrono_of(HANDOFF_TTL)),
+        expires_at: Set(now + span(HANDOFF_TTL)),
     }
     .insert(db)
     .await?;
@@ -565,7 +555,7 @@ pub async fn take_handoff(
     if presented.is_empty() || presented.len() > 100 {
         return Err(FlowError::InvalidState);
     }
-    let key = hash(presented);
+    let key = sha256_hex(presented);
     let Some(row) = login::Entity::find_by_id(key.clone()).one(db).await? else {
         return Err(FlowError::InvalidState);
     };
