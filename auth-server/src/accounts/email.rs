@@ -227,13 +227,24 @@ pub async fn link_is_live(
     purposes: &[Purpose],
     now: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
+    Ok(live_link(db, presented, purposes, now).await?.is_some())
+}
+
+/// The unspent, unexpired link `presented` names, if it has one of
+/// `purposes`; nothing is spent.
+async fn live_link(
+    db: &impl ConnectionTrait,
+    presented: &str,
+    purposes: &[Purpose],
+    now: DateTime<Utc>,
+) -> Result<Option<token::Model>, sea_orm::DbErr> {
     if !presented.starts_with(TOKEN_PREFIX) || presented.len() > 100 {
-        return Ok(false);
+        return Ok(None);
     }
     Ok(token::Entity::find_by_id(sha256_hex(presented))
         .one(db)
         .await?
-        .is_some_and(|t| {
+        .filter(|t| {
             t.used_at.is_none()
                 && t.expires_at > now
                 && purposes.iter().any(|p| p.as_str() == t.purpose)
@@ -577,12 +588,7 @@ pub async fn confirm_password_reset(
     ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<(), EmailError> {
-    if !link_is_live(db, presented, &[Purpose::ResetPassword], now).await? {
-        return Err(EmailError::InvalidLink);
-    }
-    let hash_of = |t: &str| sha256_hex(t);
-    let account_id = token::Entity::find_by_id(hash_of(presented))
-        .one(db)
+    let account_id = live_link(db, presented, &[Purpose::ResetPassword], now)
         .await?
         .map(|t| t.user_id)
         .ok_or(EmailError::InvalidLink)?;
