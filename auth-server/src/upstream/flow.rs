@@ -170,6 +170,51 @@ struct IdClaims {
     hd: Option<String>,
 }
 
+/// `upstream`'s ID-token verifier for `discovered`: the kept one, or a new
+/// one (fetching the provider's keys) when there is none yet or the
+/// document changed. A build that fails is not kept.
+async fn id_token_verifier(
+    upstream: &Upstream,
+    discovered: &Discovered,
+) -> Result<jwt_verify::Verifier, FlowError> {
+    if let Some((built_from, verifier)) =
+        &*upstream.id_tokens.lock().unwrap_or_else(|e| e.into_inner())
+    {
+        if built_from == discovered {
+            return Ok(verifier.clone());
+        }
+    }
+    let provider = &upstream.provider;
+    let algorithms: Vec<jwt_verify::Algorithm> =
+        if discovered.id_token_signing_alg_values_supported.is_empty() {
+            vec![jwt_verify::Algorithm::RS256]
+        } else {
+            discovered
+                .id_token_signing_alg_values_supported
+                .iter()
+                .filter_map(|name| name.parse().ok())
+                .collect()
+        };
+    if algorithms.is_empty() {
+        return Err(FlowError::InvalidIdToken);
+    }
+    let verifier = jwt_verify::Verifier::builder(
+        jwt_verify::KeySource::jwks(discovered.jwks_uri.clone()),
+        jwt_verify::Validation::new(provider.issuer.clone())
+            .audience(provider.client_id.clone())
+            .algorithms(algorithms),
+    )
+    .build()
+    .await
+    .map_err(|error| {
+        tracing::warn!(provider = %provider.name, %error, "upstream keys unavailable");
+        FlowError::Unavailable
+    })?;
+    *upstream.id_tokens.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((discovered.clone(), verifier.clone()));
+    Ok(verifier)
+}
+
 /// Exchange the callback's `code` and verify the ID token.
 pub async fn finish(
     http: &reqwest::Client,
@@ -211,31 +256,7 @@ pub async fn finish(
     }
     let answer: TokenAnswer = response.json().await.map_err(|_| FlowError::Refused)?;
     let id_token = answer.id_token.ok_or(FlowError::InvalidIdToken)?;
-    let algorithms: Vec<jwt_verify::Algorithm> =
-        if discovered.id_token_signing_alg_values_supported.is_empty() {
-            vec![jwt_verify::Algorithm::RS256]
-        } else {
-            discovered
-                .id_token_signing_alg_values_supported
-                .iter()
-                .filter_map(|name| name.parse().ok())
-                .collect()
-        };
-    if algorithms.is_empty() {
-        return Err(FlowError::InvalidIdToken);
-    }
-    let verifier = jwt_verify::Verifier::builder(
-        jwt_verify::KeySource::jwks(discovered.jwks_uri.clone()),
-        jwt_verify::Validation::new(provider.issuer.clone())
-            .audience(provider.client_id.clone())
-            .algorithms(algorithms),
-    )
-    .build()
-    .await
-    .map_err(|error| {
-        tracing::warn!(provider = %provider.name, %error, "upstream keys unavailable");
-        FlowError::Unavailable
-    })?;
+    let verifier = id_token_verifier(upstream, discovered).await?;
     let verified = verifier.verify(&id_token).await.map_err(|error| {
         tracing::info!(provider = %provider.name, reason = error.reason(), "upstream ID token refused");
         FlowError::InvalidIdToken

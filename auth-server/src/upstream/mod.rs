@@ -70,6 +70,10 @@ impl Discovery {
 pub struct Upstream {
     pub provider: UpstreamProvider,
     state: ArcSwap<Discovery>,
+    /// The ID-token verifier and the document it was built from: built on
+    /// the first callback and kept (its key cache follows the provider's
+    /// rotation), rebuilt when a refreshed document differs.
+    id_tokens: std::sync::Mutex<Option<(Discovered, jwt_verify::Verifier)>>,
 }
 
 impl Upstream {
@@ -103,6 +107,7 @@ impl Upstreams {
                     .map(|provider| Upstream {
                         provider: provider.clone(),
                         state: ArcSwap::from_pointee(Discovery::Pending),
+                        id_tokens: std::sync::Mutex::default(),
                     })
                     .collect(),
             ),
