@@ -163,7 +163,7 @@ pub(crate) async fn password_reset_post(
             &state,
             jar,
             StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many attempts. Wait a minute and try again."),
+            Some(super::TOO_MANY_ATTEMPTS),
         );
     }
     let typed = params.get("email").map(String::as_str).unwrap_or_default();

@@ -197,7 +197,6 @@ pub(crate) async fn form_sign_in(
     email: &str,
     password: &Password,
 ) -> Result<SignedIn, FormRefusal> {
-    const TOO_MANY: &str = "Too many attempts. Wait a minute and try again.";
     if crate::app::rate_limit::admit(
         &state.limiters.login_per_ip,
         ip.0,
@@ -206,7 +205,10 @@ pub(crate) async fn form_sign_in(
     )
     .is_err()
     {
-        return Err(FormRefusal::Again(StatusCode::TOO_MANY_REQUESTS, TOO_MANY));
+        return Err(FormRefusal::Again(
+            StatusCode::TOO_MANY_REQUESTS,
+            super::TOO_MANY_ATTEMPTS,
+        ));
     }
     let signed_in = password_sign_in(
         &state.db,
@@ -245,9 +247,10 @@ pub(crate) async fn form_sign_in(
             StatusCode::UNAUTHORIZED,
             "Incorrect email or password.",
         )),
-        Err(SignInError::Refused(_)) => {
-            Err(FormRefusal::Again(StatusCode::TOO_MANY_REQUESTS, TOO_MANY))
-        }
+        Err(SignInError::Refused(_)) => Err(FormRefusal::Again(
+            StatusCode::TOO_MANY_REQUESTS,
+            super::TOO_MANY_ATTEMPTS,
+        )),
         Err(error) => Err(FormRefusal::Failed(server_error(error))),
     }
 }

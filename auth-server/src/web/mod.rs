@@ -22,6 +22,9 @@ pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post}
 
 /// The pages' one stylesheet, and the path it is served at (its content's
 /// hash in the name: cached for a year, a new version is a new path).
+/// The answer to a form posted past its rate limit.
+pub(crate) const TOO_MANY_ATTEMPTS: &str = "Too many attempts. Wait a minute and try again.";
+
 pub(crate) const STYLESHEET: &str = include_str!("../../assets/signet.css");
 pub(crate) const STYLESHEET_HREF: &str =
     concat!("/assets/signet.", env!("SIGNET_CSS_VERSION"), ".css");

@@ -479,7 +479,7 @@ pub(crate) async fn signup_post(
     )
     .is_err()
     {
-        let errors = vec!["Too many attempts. Wait a minute and try again.".to_owned()];
+        let errors = vec![super::TOO_MANY_ATTEMPTS.to_owned()];
         return sign_up_page(
             &state,
             jar,
