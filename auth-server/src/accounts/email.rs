@@ -88,7 +88,8 @@ impl Links<'_> {
         format!("{}/account/password-reset/confirm?token={token}", self.base)
     }
 
-    pub fn sign_in(&self) -> String {
+    /// The page that asks for a reset link.
+    pub fn reset_request(&self) -> String {
         format!("{}/account/password-reset", self.base)
     }
 }
@@ -382,7 +383,7 @@ async fn notify_existing(
     if !out.may_mail(email) {
         return Ok(());
     }
-    let link = out.links.sign_in();
+    let link = out.links.reset_request();
     let body = render(AttemptMail { email, link: &link })?;
     queue_mail(
         out,
