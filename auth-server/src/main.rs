@@ -508,11 +508,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 eprintln!("no upstream providers: set UPSTREAM_PROVIDERS (see docs/FEDERATION.md)");
             }
             for provider in &config.upstream {
-                let discovery = match auth_server::upstream::discover(&http, &provider.issuer).await
-                {
-                    Ok(_) => "ok".to_owned(),
-                    Err(reason) => format!("unavailable: {reason}"),
-                };
+                let discovery =
+                    match auth_server::upstream::discover(&http, &provider.issuer).await {
+                        Ok(found) => auth_server::upstream::Discovery::Ready(found),
+                        Err(reason) => auth_server::upstream::Discovery::Failed(reason),
+                    }
+                    .label();
                 println!(
                     "{}",
                     serde_json::json!({
