@@ -66,37 +66,33 @@ impl Transport {
             .unwrap_or_default()
             .trim_matches(['[', ']'])
             .to_owned();
-        let builder = match (url.scheme(), plain, is_loopback(&host)) {
-            ("smtps", _, _) => AsyncSmtpTransport::<Tokio1Executor>::relay(&host_text)
-                .map_err(|e| e.to_string())?
-                .port(url.port().unwrap_or(465)),
-            ("smtp", PlainSmtp::LoopbackOnly, true) => {
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host_text)
-                    .port(url.port().unwrap_or(25))
-            }
-            _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host_text)
-                .map_err(|e| e.to_string())?
-                .port(url.port().unwrap_or(587)),
+        let (builder, default_port) = match (url.scheme(), plain, is_loopback(&host)) {
+            ("smtps", _, _) => (
+                AsyncSmtpTransport::<Tokio1Executor>::relay(&host_text)
+                    .map_err(|e| e.to_string())?,
+                465,
+            ),
+            ("smtp", PlainSmtp::LoopbackOnly, true) => (
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host_text),
+                25,
+            ),
+            _ => (
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&host_text)
+                    .map_err(|e| e.to_string())?,
+                587,
+            ),
         };
+        let port = url.port().unwrap_or(default_port);
+        let builder = builder.port(port);
         let builder = if url.username().is_empty() {
             builder
         } else {
-            let decode = |s: &str| percent_decode(s);
             builder.credentials(Credentials::new(
-                decode(url.username()),
-                decode(url.password().unwrap_or_default()),
+                percent_decode(url.username()),
+                percent_decode(url.password().unwrap_or_default()),
             ))
         };
-        let shown = format!(
-            "{}://{}:{}",
-            url.scheme(),
-            host,
-            url.port().unwrap_or(match url.scheme() {
-                "smtps" => 465,
-                _ if plain == PlainSmtp::LoopbackOnly && is_loopback(&host) => 25,
-                _ => 587,
-            })
-        );
+        let shown = format!("{}://{host}:{port}", url.scheme());
         Ok(Self::Smtp {
             transport: builder.timeout(Some(SMTP_TIMEOUT)).build(),
             shown,
@@ -141,10 +137,9 @@ impl Transport {
 }
 
 fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("v={}", text.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// One `.eml` file per mail, named so that a listing is in sending order;
@@ -176,6 +171,13 @@ async fn write_eml(dir: &Path, bytes: &[u8]) -> Result<(), DeliveryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn smtp_credentials_are_percent_decoded_and_plus_stays_literal() {
+        assert_eq!(percent_decode("me%40example.com"), "me@example.com");
+        assert_eq!(percent_decode("p%3Ass+w%2Fd"), "p:ss+w/d");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
 
     #[test]
     fn smtp_urls_are_checked_without_echoing_them() {
