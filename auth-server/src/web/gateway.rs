@@ -60,23 +60,13 @@ fn sign_in_page(
         signup_query: None,
         // Started on the issuer's origin (where the provider returns), so
         // the links are absolute; the hand-off comes back here.
-        upstreams: state
-            .upstreams
-            .all()
-            .iter()
-            .map(|upstream| crate::web::UpstreamButton {
-                label: upstream.provider.display_name.clone(),
-                href: format!(
-                    "{}/oauth/upstream/{}/start?{}",
-                    state.config.issuer,
-                    upstream.provider.name,
-                    url::form_urlencoded::Serializer::new(String::new())
-                        .append_pair("rd", back.as_str())
-                        .finish()
-                ),
-                available: matches!(*upstream.discovery(), crate::upstream::Discovery::Ready(_)),
-            })
-            .collect(),
+        upstreams: crate::web::upstream_buttons(
+            &state.upstreams,
+            &state.config.issuer,
+            &url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("rd", back.as_str())
+                .finish(),
+        ),
     }
     .render();
     form_page(site, jar, status, html, csrf, None)

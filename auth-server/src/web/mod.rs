@@ -72,6 +72,28 @@ pub(crate) struct UpstreamButton {
     pub available: bool,
 }
 
+/// One button per configured provider, in `UPSTREAM_PROVIDERS` order, each
+/// starting at `{origin}/oauth/upstream/{name}/start?{query}` (`origin` is
+/// empty on the issuer's own pages, the issuer on a gateway's).
+pub(crate) fn upstream_buttons(
+    upstreams: &crate::upstream::Upstreams,
+    origin: &str,
+    query: &str,
+) -> Vec<UpstreamButton> {
+    upstreams
+        .all()
+        .iter()
+        .map(|upstream| UpstreamButton {
+            label: upstream.provider.display_name.clone(),
+            href: format!(
+                "{origin}/oauth/upstream/{}/start?{query}",
+                upstream.provider.name
+            ),
+            available: matches!(*upstream.discovery(), crate::upstream::Discovery::Ready(_)),
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "signup.html")]
 pub(crate) struct SignUpPage<'a> {

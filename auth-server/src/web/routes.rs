@@ -222,20 +222,7 @@ fn sign_in_page(
         email,
         action: "/oauth/authorize",
         signup_query: Some(query_of(params)),
-        upstreams: state
-            .upstreams
-            .all()
-            .iter()
-            .map(|upstream| crate::web::UpstreamButton {
-                label: upstream.provider.display_name.clone(),
-                href: format!(
-                    "/oauth/upstream/{}/start?{}",
-                    upstream.provider.name,
-                    query_of(params)
-                ),
-                available: matches!(*upstream.discovery(), crate::upstream::Discovery::Ready(_)),
-            })
-            .collect(),
+        upstreams: crate::web::upstream_buttons(&state.upstreams, "", &query_of(params)),
     }
     .render();
     form_page(
