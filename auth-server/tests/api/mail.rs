@@ -397,6 +397,56 @@ async fn a_mail_server_that_is_down_fails_no_sign_up_and_the_mail_follows_later(
     panic!("a sent mail stays in the queue");
 }
 
+async fn a_mail_the_server_never_takes_is_given_up_after_the_last_attempt_and_kept(
+    backend: Backend,
+) {
+    use auth_server::mail::{entity as outbox, Sender, MAX_ATTEMPTS};
+    use sea_orm::EntityTrait;
+    let sink = SmtpSink::start().await;
+    let url = sink.url();
+    sink.stop().await;
+    let app = TestApp::spawn_with(backend, &[("SMTP_URL", url.as_str())]).await;
+    assert_eq!(
+        sign_up(&app, "unlucky@example.com").await.status(),
+        StatusCode::ACCEPTED
+    );
+    // A sender driven by hand over the same queue (the app's own competes
+    // for each attempt through the same claim, so the count stays exact).
+    let sender = Sender {
+        db: app.state.db.clone(),
+        queue: app.state.mail.clone(),
+        transport: std::sync::Arc::new(
+            Transport::smtp(&url, PlainSmtp::LoopbackOnly).expect("transport"),
+        ),
+        from: "signet@example.com".parse().expect("mailbox"),
+        clock: app.state.clock.clone(),
+        metrics: app.state.metrics.clone(),
+    };
+    let row = || async {
+        outbox::Entity::find()
+            .one(&app.state.db)
+            .await
+            .expect("query")
+            .expect("the mail is kept")
+    };
+    for _ in 0..=MAX_ATTEMPTS {
+        if row().await.failed_at.is_some() {
+            break;
+        }
+        sender.send_due().await.expect("queue");
+        // Past the longest back-off (an hour).
+        app.state.clock.advance(Duration::from_secs(3601));
+    }
+    let given_up = row().await;
+    assert!(given_up.failed_at.is_some(), "never given up");
+    assert_eq!(given_up.attempts, MAX_ATTEMPTS);
+    assert!(given_up.last_error.is_some());
+    // A given-up mail is not tried again, however long one waits.
+    app.state.clock.advance(Duration::from_secs(24 * 3600));
+    assert_eq!(sender.send_due().await.expect("queue"), 0);
+    assert_eq!(row().await.attempts, MAX_ATTEMPTS);
+}
+
 async fn without_smtp_mail_is_written_to_the_outbox_folder(backend: Backend) {
     let dir = tempfile::tempdir().expect("dir");
     let outbox = dir.path().join("outbox");
@@ -644,6 +694,7 @@ backend_tests!(
     strangers_cannot_flood_one_address_with_mail,
     an_address_change_takes_effect_when_the_new_address_confirms,
     a_mail_server_that_is_down_fails_no_sign_up_and_the_mail_follows_later,
+    a_mail_the_server_never_takes_is_given_up_after_the_last_attempt_and_kept,
     without_smtp_mail_is_written_to_the_outbox_folder,
     addresses_that_could_inject_a_header_are_refused,
     with_require_verified_email_an_unverified_account_cannot_sign_in,
