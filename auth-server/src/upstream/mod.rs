@@ -16,7 +16,6 @@ pub(crate) mod routes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use serde::Deserialize;
 
 use crate::config::{is_loopback_host, UpstreamProvider};
@@ -69,7 +68,8 @@ impl Discovery {
 /// A configured provider and its discovery state.
 pub struct Upstream {
     pub provider: UpstreamProvider,
-    state: ArcSwap<Discovery>,
+    /// Read on every sign-in page; waited on by [`Upstream::settled`].
+    state: tokio::sync::watch::Sender<Arc<Discovery>>,
     /// The ID-token verifier and the document it was built from: built on
     /// the first callback and kept (its key cache follows the provider's
     /// rotation), rebuilt when a refreshed document differs.
@@ -78,7 +78,20 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn discovery(&self) -> Arc<Discovery> {
-        self.state.load_full()
+        self.state.borrow().clone()
+    }
+
+    /// The discovery state once the first attempt has ended (ready or
+    /// failed), awaited rather than polled: for callers (tests) that must
+    /// not race the background task.
+    pub async fn settled(&self) -> Arc<Discovery> {
+        let mut changes = self.state.subscribe();
+        let settled = changes
+            .wait_for(|state| !matches!(**state, Discovery::Pending))
+            .await
+            .map(|state| state.clone());
+        // The sender is `self.state`, alive while `self` is borrowed.
+        settled.unwrap_or_else(|_| self.discovery())
     }
 
     /// The redirect URI to register at the provider.
@@ -106,7 +119,7 @@ impl Upstreams {
                     .iter()
                     .map(|provider| Upstream {
                         provider: provider.clone(),
-                        state: ArcSwap::from_pointee(Discovery::Pending),
+                        state: tokio::sync::watch::Sender::new(Arc::new(Discovery::Pending)),
                         id_tokens: std::sync::Mutex::default(),
                     })
                     .collect(),
@@ -136,7 +149,9 @@ impl Upstreams {
                             if !matches!(*upstream.discovery(), Discovery::Ready(_)) {
                                 tracing::info!(provider = %upstream.provider.name, "upstream provider discovered");
                             }
-                            upstream.state.store(Arc::new(Discovery::Ready(found)));
+                            upstream
+                                .state
+                                .send_replace(Arc::new(Discovery::Ready(found)));
                             wait = RETRY_MIN;
                             REFRESH_EVERY
                         }
@@ -144,7 +159,9 @@ impl Upstreams {
                             tracing::warn!(provider = %upstream.provider.name, %reason, retry_in = ?wait, "upstream provider discovery failed");
                             // A document read before stays in use.
                             if !matches!(*upstream.discovery(), Discovery::Ready(_)) {
-                                upstream.state.store(Arc::new(Discovery::Failed(reason)));
+                                upstream
+                                    .state
+                                    .send_replace(Arc::new(Discovery::Failed(reason)));
                             }
                             let this = wait;
                             wait = (wait * 2).min(RETRY_MAX);

@@ -173,73 +173,56 @@ async fn every_crafted_id_token_is_refused_and_no_code_issued(backend: Backend) 
         ],
     )
     .await;
-    for _ in 0..500 {
-        if matches!(
-            *app.state.upstreams.get("corp").expect("corp").discovery(),
-            auth_server::upstream::Discovery::Ready(_)
-        ) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    let p = provider.clone();
-    type Craft = Box<dyn Fn(&str) -> String>;
-    let attacks: Vec<(&str, Craft)> = vec![
+    let discovered = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        app.state.upstreams.get("corp").expect("corp").settled(),
+    )
+    .await
+    .expect("discovery never finished");
+    assert!(matches!(
+        *discovered,
+        auth_server::upstream::Discovery::Ready(_)
+    ));
+    type Mutation = fn(&mut Value);
+    let attacks: [(&str, &str, &str, Mutation); 8] = [
         (
             "signed by a key the provider does not publish",
-            Box::new(move |nonce| signed(foreign_key_pem(), "published", &claims(&p, nonce))),
+            foreign_key_pem(),
+            "published",
+            |_| {},
         ),
-        ("an unpublished kid", {
-            let p = provider.clone();
-            Box::new(move |nonce| signed(foreign_key_pem(), "unpublished", &claims(&p, nonce)))
+        (
+            "an unpublished kid",
+            foreign_key_pem(),
+            "unpublished",
+            |_| {},
+        ),
+        ("another nonce", test_key_pem(), "published", |c| {
+            c["nonce"] = json!("not-the-nonce");
         }),
-        ("another nonce", {
-            let p = provider.clone();
-            Box::new(move |_| signed(test_key_pem(), "published", &claims(&p, "not-the-nonce")))
+        ("no nonce", test_key_pem(), "published", |c| {
+            c.as_object_mut().expect("object").remove("nonce");
         }),
-        ("no nonce", {
-            let p = provider.clone();
-            Box::new(move |nonce| {
-                let mut c = claims(&p, nonce);
-                c.as_object_mut().expect("object").remove("nonce");
-                signed(test_key_pem(), "published", &c)
-            })
+        ("another azp", test_key_pem(), "published", |c| {
+            c["azp"] = json!("someone-else");
         }),
-        ("another azp", {
-            let p = provider.clone();
-            Box::new(move |nonce| {
-                let mut c = claims(&p, nonce);
-                c["azp"] = json!("someone-else");
-                signed(test_key_pem(), "published", &c)
-            })
+        ("another audience", test_key_pem(), "published", |c| {
+            c["aud"] = json!("another-client");
         }),
-        ("another audience", {
-            let p = provider.clone();
-            Box::new(move |nonce| {
-                let mut c = claims(&p, nonce);
-                c["aud"] = json!("another-client");
-                signed(test_key_pem(), "published", &c)
-            })
+        ("another issuer", test_key_pem(), "published", |c| {
+            c["iss"] = json!("https://evil.example");
         }),
-        ("another issuer", {
-            let p = provider.clone();
-            Box::new(move |nonce| {
-                let mut c = claims(&p, nonce);
-                c["iss"] = json!("https://evil.example");
-                signed(test_key_pem(), "published", &c)
-            })
-        }),
-        ("expired", {
-            let p = provider.clone();
-            Box::new(move |nonce| {
-                let mut c = claims(&p, nonce);
-                c["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
-                signed(test_key_pem(), "published", &c)
-            })
+        ("expired", test_key_pem(), "published", |c| {
+            c["exp"] = json!(chrono::Utc::now().timestamp() - 3600);
         }),
     ];
-    for (attack, craft) in &attacks {
-        let answer = sign_in_with(&app, &provider, craft).await;
+    for (attack, pem, kid, mutate) in attacks {
+        let answer = sign_in_with(&app, &provider, |nonce| {
+            let mut c = claims(&provider, nonce);
+            mutate(&mut c);
+            signed(pem, kid, &c)
+        })
+        .await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{attack}");
         assert!(
             answer.headers().get(LOCATION).is_none(),
