@@ -202,14 +202,37 @@ async fn through_the_provider(
 
     let callback = at_the_provider(fed, &at_provider, email).await;
     assert!(callback.starts_with(&format!("{}/oauth/upstream/corp/callback?", app.address)));
-    let answer = app
-        .client
-        .get(&callback)
-        .header("cookie", &flow_cookie)
+    let answer = get_with_cookie(app, &callback, &flow_cookie).await;
+    (answer, callback, flow_cookie)
+}
+
+/// `GET url` from the browser that holds `cookie`.
+async fn get_with_cookie(app: &TestApp, url: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(url)
+        .header("cookie", cookie)
         .send()
         .await
-        .expect("callback");
-    (answer, callback, flow_cookie)
+        .expect("request")
+}
+
+/// The link page's form, posted from its browser (`cookies`: the flow's
+/// and the CSRF cookie) with `password`.
+async fn link_with_password(
+    fed: &Federation,
+    cookies: &str,
+    csrf: &str,
+    password: &str,
+) -> reqwest::Response {
+    fed.app
+        .client
+        .post(fed.app.url("/oauth/upstream/corp/link"))
+        .header("cookie", cookies)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("csrf_token", csrf), ("password", password)])
+        .send()
+        .await
+        .expect("link")
 }
 
 /// At the provider: its sign-in form, filled in as `email`; the callback
@@ -371,18 +394,14 @@ async fn an_existing_account_is_linked_only_with_its_password(backend: Backend) 
     let csrf_cookie = value_of(&set_cookie(answer.headers(), "signet_csrf").expect("csrf"));
     let html = answer.text().await.expect("html");
     assert!(html.contains("both@corp.example"));
-    let post = |password: &'static str, csrf: String| {
-        fed.app
-            .client
-            .post(fed.app.url("/oauth/upstream/corp/link"))
-            .header("cookie", format!("{link_cookie}; {csrf_cookie}"))
-            .header("sec-fetch-site", "same-origin")
-            .form(&[("csrf_token", csrf.as_str()), ("password", password)])
-            .send()
-    };
-    let wrong = post("not the password at all", csrf_field(&html))
-        .await
-        .expect("post");
+    let cookies = format!("{link_cookie}; {csrf_cookie}");
+    let wrong = link_with_password(
+        &fed,
+        &cookies,
+        &csrf_field(&html),
+        "not the password at all",
+    )
+    .await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         fed.app.count_rows("upstream_identities").await,
@@ -397,7 +416,7 @@ async fn an_existing_account_is_linked_only_with_its_password(backend: Backend) 
         failures >= 1,
         "the wrong password counted like a failed sign-in"
     );
-    let right = post(PASSWORD, csrf_field(&html)).await.expect("post");
+    let right = link_with_password(&fed, &cookies, &csrf_field(&html), PASSWORD).await;
     tokens_from(&fed, &right).await;
     assert_eq!(fed.app.count_rows("upstream_identities").await, 1);
     assert_eq!(
@@ -419,14 +438,7 @@ async fn a_callback_from_another_browser_replayed_or_with_a_wrong_state_issues_n
     let (answer, callback, cookie) = through_the_provider(&fed, "victim@corp.example").await;
     tokens_from(&fed, &answer).await;
     // Replayed: the same URL and cookie again.
-    let replay = fed
-        .app
-        .client
-        .get(&callback)
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .expect("replay");
+    let replay = get_with_cookie(&fed.app, &callback, &cookie).await;
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     assert!(replay.headers().get(LOCATION).is_none(), "no code");
 
@@ -438,14 +450,7 @@ async fn a_callback_from_another_browser_replayed_or_with_a_wrong_state_issues_n
     let no_cookie = fed.app.client.get(&callback2).send().await.expect("cb");
     assert_eq!(no_cookie.status(), StatusCode::BAD_REQUEST);
     let wrong_state = callback2.replace("state=", "state=x");
-    let forged = fed
-        .app
-        .client
-        .get(&wrong_state)
-        .header("cookie", &cookie2)
-        .send()
-        .await
-        .expect("cb");
+    let forged = get_with_cookie(&fed.app, &wrong_state, &cookie2).await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     assert!(forged.headers().get(LOCATION).is_none());
 }
@@ -529,19 +534,13 @@ async fn linked_identities_are_listed_and_unlinked_except_the_last_way_in(backen
         value_of(&set_cookie(link_page.headers(), "signet_upstream").expect("cookie"));
     let csrf_cookie = value_of(&set_cookie(link_page.headers(), "signet_csrf").expect("csrf"));
     let html = link_page.text().await.expect("html");
-    let linked = fed
-        .app
-        .client
-        .post(fed.app.url("/oauth/upstream/corp/link"))
-        .header("cookie", format!("{link_cookie}; {csrf_cookie}"))
-        .header("sec-fetch-site", "same-origin")
-        .form(&[
-            ("csrf_token", csrf_field(&html).as_str()),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .expect("link");
+    let linked = link_with_password(
+        &fed,
+        &format!("{link_cookie}; {csrf_cookie}"),
+        &csrf_field(&html),
+        PASSWORD,
+    )
+    .await;
     let token = account_token_from(&fed, &linked).await;
     let unlinked = fed
         .app
@@ -599,13 +598,7 @@ async fn the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_sit
     assert_eq!(started.status(), StatusCode::SEE_OTHER);
     let flow_cookie = value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
     let callback = at_the_provider(&fed, &location(&started), "gw@corp.example").await;
-    let answer = app
-        .client
-        .get(&callback)
-        .header("cookie", &flow_cookie)
-        .send()
-        .await
-        .expect("callback");
+    let answer = get_with_cookie(app, &callback, &flow_cookie).await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     assert!(
         set_cookie(answer.headers(), "signet_session").is_none(),
@@ -632,13 +625,7 @@ async fn the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_sit
     let started = app.client.get(&href).send().await.expect("start");
     let flow_cookie = value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
     let callback = at_the_provider(&fed, &location(&started), "gw@corp.example").await;
-    let answer = app
-        .client
-        .get(&callback)
-        .header("cookie", &flow_cookie)
-        .send()
-        .await
-        .expect("callback");
+    let answer = get_with_cookie(app, &callback, &flow_cookie).await;
     let handoff_url = on_site(&location(&answer));
     let landed = app.client.get(&handoff_url).send().await.expect("hand-off");
     assert_eq!(landed.status(), StatusCode::FOUND);
