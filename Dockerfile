@@ -20,6 +20,8 @@ COPY blog-svc blog-svc
 COPY scraper-svc scraper-svc
 COPY signet-service signet-service
 COPY e2e e2e
+# The binaries compile their --help text in from docs/CONFIGURATION.md.
+COPY docs/CONFIGURATION.md docs/CONFIGURATION.md
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked --bin auth-server --bin blog-svc --bin scraper-svc \

@@ -1,6 +1,6 @@
 //! Configuration from the environment (and `.env`), validated once at start.
 //!
-//! Every variable is documented in the README with its default. A bad value
+//! Every variable is documented in docs/CONFIGURATION.md with its default. A bad value
 //! fails start-up with one line naming the variable.
 
 use std::net::SocketAddr;
@@ -201,6 +201,8 @@ pub struct Config {
     /// `HTTP_HEADER_READ_TIMEOUT`, `HTTP_BODY_READ_TIMEOUT`, `HTTP_MAX_CONNECTIONS`.
     pub server_limits: signet_service::http::ServerLimits,
     pub mail: MailSettings,
+    /// `BRAND_NAME`, `BRAND_ACCENT_COLOR`, `BRAND_LOGO_FILE`: how the pages look.
+    pub brand: BrandSettings,
     /// `UPSTREAM_PROVIDERS`: who people may sign in with besides a password.
     pub upstream: Vec<UpstreamProvider>,
     pub first_party_client_id: String,
@@ -495,6 +497,90 @@ impl MailSettings {
     }
 }
 
+/// How the pages look (the logo file is read at start-up, see
+/// `web::brand`).
+#[derive(Debug, Clone)]
+pub struct BrandSettings {
+    /// `BRAND_NAME` (default `Signet`): page titles and the header.
+    pub name: String,
+    /// `BRAND_ACCENT_COLOR`: `#rrggbb` for buttons, links and focus rings;
+    /// `None`: Signet's blue.
+    pub accent: Option<[u8; 3]>,
+    /// `BRAND_LOGO_FILE`: an SVG, PNG, JPEG or WebP image shown beside the
+    /// name; `None`: Signet's mark.
+    pub logo_file: Option<PathBuf>,
+}
+
+/// The lightest page background the accent is shown on (the cards of the
+/// light theme): links in the accent colour need 4.5:1 against it.
+const LIGHT_CARD: [u8; 3] = [0xff, 0xff, 0xff];
+
+impl BrandSettings {
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let name = env
+            .get("BRAND_NAME")
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_else(|| "Signet".to_owned());
+        if name.is_empty() || name.chars().count() > 60 || name.chars().any(char::is_control) {
+            return Err(ConfigError::new(
+                "BRAND_NAME",
+                "must be 1 to 60 characters on one line",
+            ));
+        }
+        let accent = match env.get("BRAND_ACCENT_COLOR") {
+            None => None,
+            Some(raw) => {
+                let rgb = parse_hex_color(raw.trim()).ok_or_else(|| {
+                    ConfigError::new("BRAND_ACCENT_COLOR", "must be a colour as #rrggbb")
+                })?;
+                if contrast(rgb, LIGHT_CARD) < 4.5 {
+                    return Err(ConfigError::new(
+                        "BRAND_ACCENT_COLOR",
+                        "is too light: links in it need a contrast of 4.5:1 on white (WCAG 2.1 AA); choose a darker shade",
+                    ));
+                }
+                Some(rgb)
+            }
+        };
+        let logo_file = env.get("BRAND_LOGO_FILE").map(PathBuf::from);
+        Ok(Self {
+            name,
+            accent,
+            logo_file,
+        })
+    }
+}
+
+/// `#rrggbb`.
+pub fn parse_hex_color(raw: &str) -> Option<[u8; 3]> {
+    let hex = raw.strip_prefix('#')?;
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// WCAG 2.1 relative luminance of an sRGB colour.
+pub fn luminance(rgb: [u8; 3]) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
+}
+
+/// WCAG 2.1 contrast ratio of two colours (1 to 21).
+pub fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    let (light, dark) = if la > lb { (la, lb) } else { (lb, la) };
+    (light + 0.05) / (dark + 0.05)
+}
+
 /// What is wrong with `raw` as an `SMTP_URL`, without echoing it (it may
 /// hold a password).
 pub fn smtp_url_problem(raw: &str) -> Option<&'static str> {
@@ -702,6 +788,7 @@ impl Config {
             .unwrap_or(2);
         let mail = MailSettings::from_env(&env, &issuer)?;
         let upstream = upstream_providers(&env)?;
+        let brand = BrandSettings::from_env(&env)?;
         Ok(Self {
             bind_addr,
             metrics_addr,
@@ -736,6 +823,7 @@ impl Config {
             shutdown_grace: env.duration("SHUTDOWN_GRACE_PERIOD", Duration::from_secs(30))?,
             server_limits: signet_service::http::ServerLimits::from_env(&env)?,
             mail,
+            brand,
             upstream,
             first_party_client_id: env
                 .get("FIRST_PARTY_CLIENT_ID")

@@ -16,7 +16,7 @@ use clap::{Parser, Subcommand};
     name = "auth-server",
     version,
     about = "Signet RS256 token authority",
-    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "Configuration")
+    after_help = signet_service::config::environment_help(include_str!("../../docs/CONFIGURATION.md"), "auth-server")
 )]
 struct Cli {
     #[command(subcommand)]

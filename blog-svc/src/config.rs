@@ -1,4 +1,4 @@
-//! blog-svc configuration (see the README's table).
+//! blog-svc configuration (see docs/CONFIGURATION.md).
 
 use std::net::SocketAddr;
 use std::time::Duration;

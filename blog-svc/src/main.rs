@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
     name = "blog-svc",
     version,
     about = "Signet demo blog",
-    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "blog-svc")
+    after_help = signet_service::config::environment_help(include_str!("../../docs/CONFIGURATION.md"), "blog-svc")
 )]
 struct Cli {
     #[command(subcommand)]

@@ -28,7 +28,7 @@ fn every_binary_answers_help_and_version_without_any_configuration() {
             text.contains("Usage:") && text.contains("migrate"),
             "{name}: {text}"
         );
-        // The environment, with defaults, from the README's table.
+        // The environment, with defaults, from docs/CONFIGURATION.md.
         for variable in ["BIND_ADDR", "DATABASE_URL", "METRICS_ADDR"] {
             assert!(
                 text.contains(&format!("  {variable}")),

@@ -165,7 +165,7 @@ fn each_service_connects_to_postgres_as_a_role_of_its_own() {
 #[test]
 fn every_variable_compose_sets_is_a_documented_setting() {
     let compose = compose();
-    let readme = read("README.md");
+    let reference = read("docs/CONFIGURATION.md");
     for service in SERVICES {
         for (name, _) in compose["services"][service]["environment"]
             .as_mapping()
@@ -173,8 +173,8 @@ fn every_variable_compose_sets_is_a_documented_setting() {
         {
             let name = name.as_str().expect("name");
             assert!(
-                readme.contains(&format!("`{name}`")),
-                "{service}: {name} is not in the README's configuration tables"
+                reference.contains(&format!("`{name}`")),
+                "{service}: {name} is not in docs/CONFIGURATION.md"
             );
         }
     }

@@ -1,4 +1,4 @@
-//! scraper-svc configuration (see the README's table).
+//! scraper-svc configuration (see docs/CONFIGURATION.md).
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -11,7 +11,7 @@ use scraper_svc::{telemetry, Application};
     name = "scraper-svc",
     version,
     about = "Signet demo scraper: imports feeds and pages into blog-svc with a service token",
-    after_help = signet_service::config::environment_help(include_str!("../../README.md"), "scraper-svc")
+    after_help = signet_service::config::environment_help(include_str!("../../docs/CONFIGURATION.md"), "scraper-svc")
 )]
 struct Cli {
     #[command(subcommand)]

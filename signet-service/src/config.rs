@@ -304,16 +304,16 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
 }
 
 /// The "Environment" part of a binary's `--help`: the variables of the
-/// README's configuration table under the heading `## {section}`, one per
-/// line with its default and the first sentence of its meaning. The README is
-/// the one place they are described (compiled in with `include_str!`), so the
-/// help cannot drift from it.
-pub fn environment_help(readme: &str, section: &str) -> String {
+/// configuration table under the heading `## {section}` of
+/// `docs/CONFIGURATION.md`, one per line with its default and the first
+/// sentence of its meaning. That file is the one place they are described
+/// (compiled in with `include_str!`), so the help cannot drift from it.
+pub fn environment_help(reference: &str, section: &str) -> String {
     let heading = format!("## {section}");
-    let Some(start) = readme.lines().position(|line| line.trim() == heading) else {
+    let Some(start) = reference.lines().position(|line| line.trim() == heading) else {
         return String::new();
     };
-    let rows = readme
+    let rows = reference
         .lines()
         .skip(start + 1)
         .take_while(|line| !line.starts_with("## "))
@@ -321,7 +321,7 @@ pub fn environment_help(readme: &str, section: &str) -> String {
         .skip(2)
         .take_while(|line| line.starts_with('|'));
     let mut out = format!(
-        "Environment (also read from ./.env; *_FILE variants read secrets from files; see README.md, \"{section}\"):\n"
+        "Environment (also read from ./.env; *_FILE variants read secrets from files; see docs/CONFIGURATION.md, \"{section}\"):\n"
     );
     for row in rows {
         let cells: Vec<&str> = row.trim_matches('|').split(" | ").map(str::trim).collect();

@@ -21,6 +21,7 @@ pub const TOOL_VARIABLES: &[&str] = &[
     "CHROMEDRIVER_BIN",
     "CHROMIUM_BIN",
     "OPENAPI_VALIDATOR",
+    "AXE_CORE_JS",
 ];
 
 /// A variable's value, when it is set and not blank.
@@ -160,6 +161,31 @@ pub fn openapi_validator() -> Option<std::path::PathBuf> {
         .status()
         .is_ok_and(|status| status.success())
         .then_some(python)
+}
+
+/// axe-core's `axe.min.js` (the npm package `axe-core`): `AXE_CORE_JS`, or
+/// where `.ci/run` installs it (`~/.cache/signet/axe-core`), or a global
+/// npm install.
+pub fn axe_core_js() -> Option<std::path::PathBuf> {
+    if let Some(path) = tool_variable("AXE_CORE_JS") {
+        return Some(std::path::PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache"))
+        });
+    cache
+        .map(|dir| dir.join("signet/axe-core/node_modules/axe-core/axe.min.js"))
+        .into_iter()
+        .chain(
+            [
+                "/usr/local/lib/node_modules/axe-core/axe.min.js",
+                "/usr/lib/node_modules/axe-core/axe.min.js",
+            ]
+            .map(std::path::PathBuf::from),
+        )
+        .find(|path| path.is_file())
 }
 
 /// For a build script: declare `cfg`, and set it when `available`.

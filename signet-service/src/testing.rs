@@ -81,6 +81,11 @@ pub async fn fresh_database(backend: Backend, dir: &TempDir, prefix: &str) -> St
 #[path = "test_tools.rs"]
 pub mod tools;
 
+/// A real Chromium for page tests.
+#[cfg(feature = "browser")]
+#[path = "testing_browser.rs"]
+pub mod browser;
+
 /// The PostgreSQL server the PostgreSQL half of the suite creates its
 /// databases on: `TEST_DATABASE_URL` (whose role needs `CREATEDB`) when set;
 /// otherwise a private cluster this test process starts on first use, in a

@@ -101,7 +101,7 @@ pub fn page(status: StatusCode, html: String, form_target: Option<&str>) -> Resp
         None => "'self'".to_owned(),
     };
     let csp = format!(
-        "default-src 'none'; style-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();

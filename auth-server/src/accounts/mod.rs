@@ -389,6 +389,39 @@ pub async fn reauthenticate(
     Err(AccountError::WrongPassword)
 }
 
+/// The signed-in user's own profile change: the display name (blank
+/// clears it), audited as `user.profile_changed` in the same transaction. A
+/// name that changes nothing records nothing.
+pub async fn update_profile(
+    db: &DatabaseConnection,
+    user: user::Model,
+    display_name: Option<&str>,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<user::Model, AccountError> {
+    let name = validate_display_name(display_name)
+        .map_err(|problem| AccountError::Invalid(vec![FieldError::new("display_name", problem)]))?;
+    if name == user.display_name {
+        return Ok(user);
+    }
+    let (actor, ip) = (user.id.to_string(), ip_text(ip));
+    let mut active = user.into_active_model();
+    active.display_name = Set(name);
+    active.updated_at = Set(now);
+    let txn = db.begin().await?;
+    let updated = active.update(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("user.profile_changed")
+            .actor(&actor)
+            .subject(&actor)
+            .ip(ip.as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
 /// Change the signed-in user's password after checking the old one. The new
 /// hash, the end of every session (perhaps the reason for the change) and the
 /// audit row are one transaction.

@@ -248,6 +248,35 @@ pub(crate) async fn me(current: CurrentUser) -> ApiJson<UserView> {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+pub(crate) struct ProfileChange {
+    /// The new display name; blank or absent clears it.
+    pub display_name: Option<String>,
+}
+
+/// Change one's own profile (the account page's "Profile" form does the same).
+#[utoipa::path(patch, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    request_body = ProfileChange,
+    responses((status = 200, description = "The profile as it is now", body = UserView),
+              (status = 422, description = "The name is too long or holds control characters", body = crate::error::Problem)))]
+pub(crate) async fn update_me(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<ProfileChange>,
+) -> Result<ApiJson<UserView>, ApiError> {
+    let user = accounts::update_profile(
+        &state.db,
+        current.user,
+        body.display_name.as_deref(),
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(ApiJson(user.into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ChangePasswordRequest {
     #[schema(value_type = String, format = Password)]
     pub old_password: Password,

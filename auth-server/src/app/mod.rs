@@ -26,6 +26,7 @@ use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
 use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
+use crate::web::account_pages as web_account_pages;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
 use crate::web::upstream as web_upstream;
@@ -125,7 +126,7 @@ pub fn app(state: AppState) -> Router {
             crate::oauth::forward::SIGN_IN_PATH,
             get(web_gateway::sign_in_get).post(web_gateway::sign_in_post),
         )
-        .route(crate::web::STYLESHEET_HREF, get(crate::web::stylesheet))
+        .route("/assets/{file}", get(crate::web::brand::asset))
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route("/oauth/upstream/{name}/start", get(web_upstream::start))
         .route(
@@ -133,6 +134,24 @@ pub fn app(state: AppState) -> Router {
             get(web_upstream::callback),
         )
         .route("/oauth/upstream/{name}/link", post(web_upstream::link))
+        .route("/account", get(web_account_pages::home))
+        .route(
+            crate::web::account_pages::SIGN_IN_PATH,
+            get(web_account_pages::sign_in_get).post(web_account_pages::sign_in_post),
+        )
+        .route("/account/sign-out", post(web_account_pages::sign_out))
+        .route("/account/profile", post(web_account_pages::profile))
+        .route("/account/password", post(web_account_pages::password))
+        .route("/account/email", post(web_account_pages::change_email))
+        .route(
+            "/account/sessions/end",
+            post(web_account_pages::end_session),
+        )
+        .route(
+            "/account/sessions/end-others",
+            post(web_account_pages::end_other_sessions),
+        )
+        .route("/account/apps/remove", post(web_account_pages::remove_app))
         .route(
             "/account/verify-email",
             get(web_account::verify_email_get).post(web_account::verify_email_post),
@@ -163,7 +182,12 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/users/me/sessions/{id}",
             axum::routing::delete(sessions::revoke_session),
         )
-        .route("/api/v1/users/me", get(users::me).delete(users::delete_me))
+        .route(
+            "/api/v1/users/me",
+            get(users::me)
+                .patch(users::update_me)
+                .delete(users::delete_me),
+        )
         .route("/api/v1/users/me/password", patch(users::change_password))
         .route("/api/v1/account/email", post(users::change_email))
         .route(
@@ -238,6 +262,15 @@ pub fn app(state: AppState) -> Router {
                 )),
         );
 
-    let routes = public.merge(protected).merge(own_session).with_state(state);
+    let brand = state.brand.clone();
+    let routes = public
+        .merge(protected)
+        .merge(own_session)
+        .with_state(state)
+        // Every page rendered for a request wears this server's brand.
+        .layer(middleware::from_fn_with_state(
+            brand,
+            crate::web::brand::scope,
+        ));
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }

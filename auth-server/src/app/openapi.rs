@@ -64,6 +64,7 @@ impl Modify for SecuritySchemes {
         upstream_identities::list_identities,
         upstream_identities::unlink_identity,
         users::me,
+        users::update_me,
         users::change_password,
         users::delete_me,
         admin::list_users,

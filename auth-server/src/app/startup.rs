@@ -61,6 +61,7 @@ impl Application {
             store = if keys.manager().is_some() { "database" } else { "files" },
             "signing keys loaded"
         );
+        let brand = Arc::new(crate::web::brand::Brand::load(&config.brand)?);
         let mail_transport = mail_transport(&config.mail)?;
         let mail_from: lettre::message::Mailbox = config
             .mail
@@ -87,6 +88,7 @@ impl Application {
             key
         });
         let state = AppState {
+            brand,
             mail: crate::mail::MailQueue::new(mail_seal),
             upstreams: crate::upstream::Upstreams::new(&config.upstream),
             clock: crate::app::clock::Clock::system(),

@@ -30,6 +30,8 @@ pub struct AppState {
     pub mail: crate::mail::MailQueue,
     /// Upstream OpenID providers and their discovery state.
     pub upstreams: crate::upstream::Upstreams,
+    /// The pages' name, stylesheet and logo (`BRAND_*`).
+    pub brand: Arc<crate::web::brand::Brand>,
 }
 
 impl AppState {

@@ -114,3 +114,27 @@ pub async fn throttled(
         }
     }
 }
+
+/// The latest `limit` events about or by `user_id` (the account page's
+/// security events), newest first.
+pub async fn recent_for_user(
+    db: &impl ConnectionTrait,
+    user_id: Uuid,
+    limit: u64,
+) -> Result<Vec<audit_event::Model>, sea_orm::DbErr> {
+    use sea_orm::{
+        ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
+        QuerySelect as _,
+    };
+    let id = user_id.to_string();
+    audit_event::Entity::find()
+        .filter(
+            Condition::any()
+                .add(audit_event::Column::Subject.eq(id.as_str()))
+                .add(audit_event::Column::Actor.eq(id.as_str())),
+        )
+        .order_by_desc(audit_event::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

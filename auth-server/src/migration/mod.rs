@@ -18,6 +18,7 @@ mod m20261123_000013_token_exchange;
 mod m20261203_000014_sites_and_resources;
 mod m20261203_000015_mail_and_email_tokens;
 mod m20261203_000016_upstream_identities;
+mod m20261203_000017_audit_by_account;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_sites_and_resources::Migration),
             Box::new(m20261203_000015_mail_and_email_tokens::Migration),
             Box::new(m20261203_000016_upstream_identities::Migration),
+            Box::new(m20261203_000017_audit_by_account::Migration),
         ]
     }
 }

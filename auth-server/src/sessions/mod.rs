@@ -403,6 +403,69 @@ pub async fn end_and_audit<C: ConnectionTrait + TransactionTrait>(
     Ok(ended)
 }
 
+/// End `user_id`'s own session `session_id` (the account API and the
+/// account page), audited as `session.revoked` by the user. `None`: no
+/// such session of theirs; `Some(false)`: it had ended already.
+pub async fn end_own<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    user_id: Uuid,
+    session_id: Uuid,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, DbErr> {
+    let Some(session) = session::Entity::find_by_id(session_id)
+        .one(db)
+        .await?
+        .filter(|s| s.user_id == user_id)
+    else {
+        return Ok(None);
+    };
+    let (user_text, session_text) = (user_id.to_string(), session.id.to_string());
+    end_and_audit(
+        db,
+        session.id,
+        "revoked by user",
+        AuditEvent::new("session.revoked")
+            .actor(&user_text)
+            .subject(&session_text)
+            .ip(ip),
+        now,
+    )
+    .await
+    .map(Some)
+}
+
+/// End every session of `user_id` but `keep` ("sign out everywhere
+/// else"), with one `session.revoked_others` audit row counting them, in
+/// one transaction. Returns how many ended.
+pub async fn end_others<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    user_id: Uuid,
+    keep: Uuid,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let txn = db.begin().await?;
+    let which = sea_orm::Condition::all()
+        .add(session::Column::UserId.eq(user_id))
+        .add(session::Column::Id.ne(keep));
+    let ended = revoke_where(&txn, which, "signed out elsewhere by user", None, now).await?;
+    if ended > 0 {
+        let user_text = user_id.to_string();
+        audit::write(
+            &txn,
+            AuditEvent::new("session.revoked_others")
+                .actor(&user_text)
+                .subject(&user_text)
+                .ip(ip)
+                .detail(serde_json::json!({ "sessions_revoked": ended })),
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(ended)
+}
+
 /// End every session of a user (password change, disable, delete), and
 /// announce `change` for the user: verifiers refuse every token of theirs
 /// issued before now, with or without a session.

@@ -5,7 +5,6 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
-use sea_orm::EntityTrait;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -228,23 +227,14 @@ pub(crate) async fn revoke_session(
     current: CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let user = current.user;
-    let session = session::Entity::find_by_id(id)
-        .one(&state.db)
-        .await?
-        .filter(|s| s.user_id == user.id)
-        .ok_or(ApiError::NotFound("session"))?;
-    let (user_text, session_text) = (user.id.to_string(), session.id.to_string());
-    sessions::end_and_audit(
+    sessions::end_own(
         &state.db,
-        session.id,
-        "revoked by user",
-        AuditEvent::new("session.revoked")
-            .actor(&user_text)
-            .subject(&session_text)
-            .ip(ip.to_string_opt().as_deref()),
+        current.user.id,
+        id,
+        ip.to_string_opt().as_deref(),
         state.clock.now(),
     )
-    .await?;
+    .await?
+    .ok_or(ApiError::NotFound("session"))?;
     Ok(StatusCode::NO_CONTENT)
 }

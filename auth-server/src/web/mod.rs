@@ -10,6 +10,8 @@
 //! post comes from this site.
 
 pub(crate) mod account;
+pub(crate) mod account_pages;
+pub mod brand;
 pub(crate) mod browser;
 pub(crate) mod gateway;
 pub(crate) mod routes;
@@ -20,30 +22,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
 
-/// The pages' one stylesheet, and the path it is served at (its content's
-/// hash in the name: cached for a year, a new version is a new path).
 /// The answer to a form posted past its rate limit.
 pub(crate) const TOO_MANY_ATTEMPTS: &str = "Too many attempts. Wait a minute and try again.";
 
-pub(crate) const STYLESHEET: &str = include_str!("../../assets/signet.css");
-pub(crate) const STYLESHEET_HREF: &str =
-    concat!("/assets/signet.", env!("SIGNET_CSS_VERSION"), ".css");
-
-/// `GET` [`STYLESHEET_HREF`].
-pub(crate) async fn stylesheet() -> Response {
-    use axum::http::{header, HeaderValue};
-    use axum::response::IntoResponse as _;
-    let mut response = STYLESHEET.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    response
+/// The look of the page being rendered (see [`brand`]).
+pub(crate) fn brand() -> std::sync::Arc<brand::Brand> {
+    brand::current()
 }
 
 #[derive(Template)]
@@ -224,7 +208,7 @@ mod tests {
         .render()
         .expect("render");
         assert!(!html.contains("<script>"), "{html}");
-        assert!(!html.contains("<img"), "{html}");
+        assert!(!html.contains("<img src=x"), "{html}");
         assert!(!html.contains("\"onfocus"), "{html}");
         assert!(html.contains("name=\"email\"") && html.contains("name=\"password\""));
     }

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod account_pages;
 mod admin;
 mod api_keys;
 mod authorize;
@@ -20,6 +21,7 @@ mod keys;
 mod login;
 mod mail;
 mod oauth;
+mod pages_browser;
 mod rate_limits;
 mod relying_party;
 mod retention;

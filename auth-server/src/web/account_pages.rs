@@ -1,0 +1,758 @@
+//! `/account`: the signed-in person's own page. Profile, password, email
+//! address, sessions, the apps they allowed, linked sign-ins and recent
+//! activity. Signing in at `/account/sign-in` (no client) comes back here.
+//!
+//! Every change goes through the domain function the account API calls
+//! (`accounts::update_profile`, `change_password`, `request_email_change`,
+//! `sessions::end_own`, `end_others`, `consent::revoke`), so the page and
+//! the REST clients share one set of rules, limits and audit rows. Each
+//! form is CSRF-checked like the sign-in form. The password and the email
+//! address are changed only with the current password, whatever the age of
+//! the sign-in.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
+use axum_extra::extract::cookie::CookieJar;
+use uuid::Uuid;
+
+use crate::accounts::email::{self, EmailError};
+use crate::accounts::entity as user;
+use crate::accounts::password::Password;
+use crate::accounts::{self, AccountError};
+use crate::app::client_ip::ClientIp;
+use crate::app::state::AppState;
+use crate::audit::{self, AuditEvent};
+use crate::sessions::entity as session;
+use crate::web::browser::{
+    adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
+    signed_in_browser, trusted_form, FormRefusal,
+};
+use crate::web::{
+    cookie_names, describe_scope, error_page, notice_page, random_token, SignInPage,
+    TOO_MANY_ATTEMPTS,
+};
+
+pub(crate) const ACCOUNT_PATH: &str = "/account";
+pub(crate) const SIGN_IN_PATH: &str = "/account/sign-in";
+/// How many audit rows the activity list shows.
+const RECENT_EVENTS: u64 = 15;
+
+/// Each form's message under its field, when it is shown again.
+#[derive(Default)]
+struct FieldErrors {
+    display_name: Option<String>,
+    current_password: Option<String>,
+    new_password: Option<String>,
+    new_email: Option<String>,
+    email_password: Option<String>,
+}
+
+struct SessionRow {
+    id: String,
+    device: String,
+    ip: String,
+    last_used: String,
+    started: String,
+    current: bool,
+}
+
+struct AppRow {
+    client_id: String,
+    name: String,
+    abilities: Vec<&'static str>,
+    granted: String,
+}
+
+struct IdentityRow {
+    provider: String,
+    email: Option<String>,
+    linked: String,
+    last_used: String,
+}
+
+struct EventRow {
+    what: &'static str,
+    at: String,
+    ip: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    csrf_token: &'a str,
+    email: &'a str,
+    email_verified: bool,
+    display_name: &'a str,
+    new_email: &'a str,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+    sessions: Vec<SessionRow>,
+    apps: Vec<AppRow>,
+    identities: Vec<IdentityRow>,
+    events: Vec<EventRow>,
+}
+
+fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// "Firefox on Linux" from a `User-Agent`; a person's words for a session.
+pub(crate) fn device(user_agent: Option<&str>) -> String {
+    let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
+        return "Unknown device".to_owned();
+    };
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Chrome (headless)"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| *name);
+    let system = [
+        ("Windows", "Windows"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Mac OS X", "macOS"),
+        ("Android", "Android"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(marker, _)| ua.contains(marker))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser.to_owned(),
+        // Not a browser we know: its first word, shortened.
+        _ => ua
+            .split_whitespace()
+            .next()
+            .unwrap_or("Unknown device")
+            .chars()
+            .take(40)
+            .collect(),
+    }
+}
+
+/// An audit event in a person's words; `None`: not shown on the page.
+fn describe_event(event: &str) -> Option<&'static str> {
+    Some(match event {
+        "user.signup" => "Account created",
+        "login.success" => "Signed in",
+        "session.logout" => "Signed out",
+        "session.revoked" => "A session was signed out",
+        "session.revoked_others" => "Signed out everywhere else",
+        "password.changed" => "Password changed",
+        "password.change_failed" => "A password change failed: wrong current password",
+        "password.reset" | "password.reset_completed" => "Password reset",
+        "password.reset_requested" => "Password reset requested",
+        "email.change_requested" => "Email change requested",
+        "email.changed" => "Email address changed",
+        "email.verified" => "Email address verified",
+        "user.profile_changed" => "Profile changed",
+        "user.roles_changed" => "Roles changed by an administrator",
+        "user.disabled" => "Account disabled by an administrator",
+        "user.enabled" => "Account enabled by an administrator",
+        "consent.granted" => "An app was allowed access",
+        "consent.revoked" => "An app's access was removed",
+        "upstream.linked" => "A sign-in provider was linked",
+        "upstream.unlinked" => "A sign-in provider was unlinked",
+        "refresh.reuse_detected" => "A stolen refresh token was refused; that session ended",
+        "code.replay_detected" => "A sign-in code was used twice; that session ended",
+        _ => return None,
+    })
+}
+
+/// The notice after a change, from a closed set (never echoed input).
+fn notice(done: Option<&String>) -> Option<&'static str> {
+    Some(match done?.as_str() {
+        "profile" => "Your profile is saved.",
+        "email" => "We mailed a link to the new address. Open it to finish the change.",
+        "session" => "That session is signed out.",
+        "others" => "Every other session is signed out.",
+        "app" => "The app's access is removed, and its sessions have ended.",
+        _ => return None,
+    })
+}
+
+type SignedIn = (user::Model, session::Model);
+
+/// The person this browser is signed in as on the issuer's site.
+async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Option<SignedIn>, Response> {
+    signed_in_browser(state, &state.config.issuer, jar).await
+}
+
+/// A form posted from the account page by a signed-in browser: parsed,
+/// CSRF-checked, and its person; a browser signed in no more goes to the
+/// sign-in page.
+async fn account_form(
+    state: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(HashMap<String, String>, SignedIn), Response> {
+    let params = trusted_form(&state.config.issuer, jar, headers, body)?;
+    match signed_in(state, jar).await? {
+        Some(signed_in) => Ok((params, signed_in)),
+        None => Err(see_other(SIGN_IN_PATH)),
+    }
+}
+
+/// The account page, with `notice` at the top or `errors` beside their fields.
+async fn account_page(
+    state: &AppState,
+    jar: CookieJar,
+    (user, current): &SignedIn,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    errors: FieldErrors,
+    new_email: &str,
+) -> Response {
+    let now = state.clock.now();
+    let loaded = async {
+        let sessions = crate::sessions::active_for_user(&state.db, user.id, now).await?;
+        let consents = crate::oauth::consent::list_for_user(&state.db, user.id).await?;
+        let clients = crate::clients::list(&state.db).await?;
+        let identities = crate::upstream::flow::identities_of(&state.db, user.id).await?;
+        let events = audit::recent_for_user(&state.db, user.id, RECENT_EVENTS).await?;
+        Ok::<_, sea_orm::DbErr>((sessions, consents, clients, identities, events))
+    };
+    let (sessions, consents, clients, identities, events) = match loaded.await {
+        Ok(loaded) => loaded,
+        Err(error) => return server_error(error),
+    };
+    let client_name = |client_id: &str| {
+        clients
+            .iter()
+            .find(|c| c.client_id == client_id)
+            .map(|c| c.name.clone())
+    };
+    let sessions = sessions
+        .into_iter()
+        .map(|s| {
+            let mut device = device(s.user_agent.as_deref());
+            if let Some(name) = s.client_id.as_deref().and_then(client_name) {
+                device = format!("{device}, {name}");
+            }
+            SessionRow {
+                id: s.id.to_string(),
+                device,
+                ip: s.ip.unwrap_or_else(|| "unknown address".to_owned()),
+                last_used: when(s.last_used_at),
+                started: when(s.created_at),
+                current: s.id == current.id,
+            }
+        })
+        .collect();
+    let apps = consents
+        .into_iter()
+        .map(|c| AppRow {
+            name: client_name(&c.client_id).unwrap_or_else(|| c.client_id.clone()),
+            abilities: c
+                .scope
+                .split_ascii_whitespace()
+                .map(describe_scope)
+                .collect(),
+            granted: when(c.granted_at),
+            client_id: c.client_id,
+        })
+        .collect();
+    let providers = &state.config.upstream;
+    let identities = identities
+        .into_iter()
+        .map(|i| IdentityRow {
+            provider: providers
+                .iter()
+                .find(|p| p.name == i.provider)
+                .map_or_else(|| i.provider.clone(), |p| p.display_name.clone()),
+            email: i.email,
+            linked: when(i.created_at),
+            last_used: when(i.last_used_at),
+        })
+        .collect();
+    let events = events
+        .into_iter()
+        .filter_map(|e| {
+            describe_event(&e.event).map(|what| EventRow {
+                what,
+                at: when(e.at),
+                ip: e.ip,
+            })
+        })
+        .collect();
+    let csrf = random_token();
+    let html = AccountPage {
+        csrf_token: &csrf,
+        email: &user.email,
+        email_verified: user.email_verified,
+        display_name: user.display_name.as_deref().unwrap_or(""),
+        new_email,
+        notice,
+        errors,
+        sessions,
+        apps,
+        identities,
+        events,
+    }
+    .render();
+    form_page(&state.config.issuer, jar, status, html, csrf, None)
+}
+
+/// `GET /account`: the page, or the sign-in page first.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match query_params(query) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    match signed_in(&state, &jar).await {
+        Ok(Some(signed_in)) => {
+            let notice = notice(params.get("done"));
+            account_page(
+                &state,
+                jar,
+                &signed_in,
+                StatusCode::OK,
+                notice,
+                FieldErrors::default(),
+                "",
+            )
+            .await
+        }
+        Ok(None) => see_other(SIGN_IN_PATH),
+        Err(response) => response,
+    }
+}
+
+fn sign_in_page(
+    state: &AppState,
+    jar: CookieJar,
+    status: StatusCode,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
+    let csrf = random_token();
+    let html = SignInPage {
+        client_name: "your account",
+        error,
+        csrf_token: &csrf,
+        request: Vec::new(),
+        email,
+        action: SIGN_IN_PATH,
+        signup_query: None,
+        upstreams: Vec::new(),
+    }
+    .render();
+    form_page(&state.config.issuer, jar, status, html, csrf, None)
+}
+
+/// `GET /account/sign-in`.
+pub(crate) async fn sign_in_get(State(state): State<AppState>, jar: CookieJar) -> Response {
+    match signed_in(&state, &jar).await {
+        Ok(Some(_)) => see_other(ACCOUNT_PATH),
+        Ok(None) => sign_in_page(&state, jar, StatusCode::OK, None, ""),
+        Err(response) => response,
+    }
+}
+
+/// `POST /account/sign-in`: the sign-in form's checks, limits and audit;
+/// then the account page.
+pub(crate) async fn sign_in_post(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut params = match trusted_form(&state.config.issuer, &jar, &headers, &body) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let email = params.remove("email").unwrap_or_default();
+    let password = Password::new(params.remove("password").unwrap_or_default());
+    let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
+        Ok(signed_in) => signed_in,
+        Err(FormRefusal::Again(status, message)) => {
+            return sign_in_page(&state, jar, status, Some(message), &email)
+        }
+        Err(FormRefusal::Failed(response)) => return response,
+    };
+    match adopt_session(
+        &state,
+        &state.config.issuer,
+        jar,
+        signed_in.started.session.id,
+    )
+    .await
+    {
+        Ok(jar) => (jar, see_other(ACCOUNT_PATH)).into_response(),
+        Err(response) => response,
+    }
+}
+
+/// The browser's session cookie removed, and a page saying so.
+fn signed_out(state: &AppState, jar: CookieJar, title: &str, message: &str) -> Response {
+    let names = cookie_names(&state.config.issuer);
+    let jar = jar.add(signet_service::web::removal(names.session));
+    (
+        jar,
+        notice_page(
+            StatusCode::OK,
+            title,
+            message,
+            Some((SIGN_IN_PATH, "Sign in again")),
+        ),
+    )
+        .into_response()
+}
+
+/// `POST /account/sign-out`: this browser's session ends.
+pub(crate) async fn sign_out(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, (user, session)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let (user_text, session_text) = (user.id.to_string(), session.id.to_string());
+    let ip_text = ip.to_string_opt();
+    let ended = crate::sessions::end_and_audit(
+        &state.db,
+        session.id,
+        "signed out",
+        AuditEvent::new("session.logout")
+            .actor(&user_text)
+            .subject(&session_text)
+            .ip(ip_text.as_deref()),
+        state.clock.now(),
+    )
+    .await;
+    match ended {
+        Ok(_) => signed_out(
+            &state,
+            jar,
+            "You are signed out",
+            "This browser's session has ended.",
+        ),
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/profile`: the display name.
+pub(crate) async fn profile(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (params, (user, session)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let name = params.get("display_name").map(String::as_str);
+    match accounts::update_profile(&state.db, user.clone(), name, ip.0, state.clock.now()).await {
+        Ok(_) => see_other("/account?done=profile"),
+        Err(AccountError::Invalid(fields)) => {
+            let errors = FieldErrors {
+                display_name: fields.into_iter().next().map(|f| f.message),
+                ..FieldErrors::default()
+            };
+            let mut shown = user;
+            shown.display_name = name.map(str::to_owned);
+            account_page(
+                &state,
+                jar,
+                &(shown, session),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                errors,
+                "",
+            )
+            .await
+        }
+        Err(error) => server_error(error),
+    }
+}
+
+/// Whether a password check may run now: each costs a hash, and comes out
+/// of the client's login bucket (as over the API).
+fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
+    crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )
+    .is_ok()
+}
+
+/// `POST /account/password`: the current password, then the new one.
+/// Every session ends (this one too), as over the API.
+pub(crate) async fn password(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let again = |errors: FieldErrors, status: StatusCode| {
+        let jar = jar.clone();
+        let state = &state;
+        let signed_in = &signed_in;
+        async move { account_page(state, jar, signed_in, status, None, errors, "").await }
+    };
+    if !admit_password_check(&state, ip) {
+        let errors = FieldErrors {
+            current_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+            ..FieldErrors::default()
+        };
+        return again(errors, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let current = Password::new(params.remove("current_password").unwrap_or_default());
+    let new = Password::new(params.remove("new_password").unwrap_or_default());
+    let changed = accounts::change_password(
+        &state.db,
+        state.password_gate(),
+        signed_in.0.clone(),
+        &current,
+        &new,
+        ip.0,
+        state.clock.now(),
+    )
+    .await;
+    match changed {
+        Ok(()) => signed_out(
+            &state,
+            jar,
+            "Your password is changed",
+            "Every session has ended, this one too. Sign in with the new password.",
+        ),
+        Err(AccountError::WrongPassword) => {
+            let errors = FieldErrors {
+                current_password: Some("This is not your current password.".to_owned()),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::FORBIDDEN).await
+        }
+        Err(AccountError::Invalid(fields)) => {
+            let errors = FieldErrors {
+                new_password: Some(
+                    fields
+                        .into_iter()
+                        .map(|f| f.message)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(AccountError::Refused(_)) => {
+            let errors = FieldErrors {
+                current_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::TOO_MANY_REQUESTS).await
+        }
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/email`: a link to the new address (the change flow of
+/// the mail feature), with the current password.
+pub(crate) async fn change_email(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (mut params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let new_email = params.remove("new_email").unwrap_or_default();
+    let again = |errors: FieldErrors, status: StatusCode| {
+        let jar = jar.clone();
+        let (state, signed_in, new_email) = (&state, &signed_in, new_email.as_str());
+        async move { account_page(state, jar, signed_in, status, None, errors, new_email).await }
+    };
+    if !admit_password_check(&state, ip) {
+        let errors = FieldErrors {
+            email_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+            ..FieldErrors::default()
+        };
+        return again(errors, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let password = Password::new(params.remove("password").unwrap_or_default());
+    let requested = email::request_email_change(
+        &state.db,
+        state.password_gate(),
+        state.outgoing(),
+        &signed_in.0,
+        email::EmailChange {
+            new_email: &new_email,
+            password: &password,
+        },
+        ip.0,
+        state.clock.now(),
+    )
+    .await;
+    match requested {
+        Ok(()) => see_other("/account?done=email"),
+        Err(EmailError::Account(AccountError::WrongPassword)) => {
+            let errors = FieldErrors {
+                email_password: Some("This is not your password.".to_owned()),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::FORBIDDEN).await
+        }
+        Err(EmailError::Account(AccountError::Invalid(fields))) => {
+            let errors = FieldErrors {
+                new_email: fields.into_iter().next().map(|f| f.message),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(EmailError::Account(AccountError::Refused(_))) => {
+            let errors = FieldErrors {
+                email_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                ..FieldErrors::default()
+            };
+            again(errors, StatusCode::TOO_MANY_REQUESTS).await
+        }
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/sessions/end`: sign out one of one's other sessions.
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (params, (user, _)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let nothing = || {
+        error_page(
+            StatusCode::NOT_FOUND,
+            "No such session",
+            "It is not one of your sessions. Go back to your account and try again.",
+        )
+    };
+    let Some(id) = params.get("session").and_then(|s| Uuid::parse_str(s).ok()) else {
+        return nothing();
+    };
+    let ip = ip.to_string_opt();
+    match crate::sessions::end_own(&state.db, user.id, id, ip.as_deref(), state.clock.now()).await {
+        Ok(Some(_)) => see_other("/account?done=session#sessions"),
+        Ok(None) => nothing(),
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/sessions/end-others`: every session but this browser's.
+pub(crate) async fn end_other_sessions(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, (user, session)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let ip = ip.to_string_opt();
+    match crate::sessions::end_others(
+        &state.db,
+        user.id,
+        session.id,
+        ip.as_deref(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => see_other("/account?done=others#sessions"),
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/apps/remove`: withdraw the consent to one app; its
+/// sessions and refresh tokens end with it.
+pub(crate) async fn remove_app(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (params, (user, _)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let client_id = params.get("client_id").map(String::as_str).unwrap_or("");
+    match crate::oauth::consent::revoke(&state.db, user.id, client_id, state.clock.now()).await {
+        Ok(true) => see_other("/account?done=app#apps"),
+        Ok(false) => error_page(
+            StatusCode::NOT_FOUND,
+            "Nothing to remove",
+            "That app has no access to your account.",
+        ),
+        Err(error) => server_error(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_agent_reads_as_a_browser_and_a_system() {
+        let cases = [
+            (Some("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"), "Firefox on Linux"),
+            (Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Safari/605.1.15"), "Safari on macOS"),
+            (Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36 Edg/131.0"), "Edge on Windows"),
+            (Some("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/156.0 Safari/537.36"), "Chrome (headless) on Linux"),
+            (Some("curl/8.5.0"), "curl"),
+            (Some("reqwest"), "reqwest"),
+            (None, "Unknown device"),
+            (Some("   "), "Unknown device"),
+        ];
+        for (ua, expected) in cases {
+            assert_eq!(device(ua), expected, "{ua:?}");
+        }
+    }
+
+    #[test]
+    fn a_notice_comes_from_a_closed_set() {
+        assert!(notice(Some(&"profile".to_owned())).is_some());
+        assert_eq!(notice(Some(&"<script>".to_owned())), None);
+        assert_eq!(notice(None), None);
+    }
+}

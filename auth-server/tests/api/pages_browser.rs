@@ -1,0 +1,218 @@
+//! auth-server's pages in a real headless Chromium: every page passes
+//! axe-core (no serious or critical WCAG 2.1 A/AA violation), has no
+//! horizontal scrolling at 320 px, and turns dark under
+//! `prefers-color-scheme: dark`; a person manages their account with it.
+//! With `SCREENSHOT_DIR` set (`scripts/screenshots.sh`), the pages are
+//! saved as PNGs for docs/screenshots.
+
+use fantoccini::{Client, Locator};
+use reqwest::StatusCode;
+use serde_json::json;
+use signet_service::testing::browser::{
+    accessibility_violations, arrive, background_of, browser, click, emulate_dark, emulate_width,
+    fill, horizontal_overflow, screenshot, text_of,
+};
+
+use crate::helpers::{json_body, Backend, TestApp, PASSWORD};
+
+/// The page background of the light and the dark theme (`--bg`).
+const LIGHT_BG: &str = "rgb(244, 245, 248)";
+const DARK_BG: &str = "rgb(18, 20, 26)";
+
+/// The checks every page gets, on the page the browser shows now.
+async fn check_page(client: &Client, name: &str) {
+    let url = client.current_url().await.expect("url").to_string();
+    let violations = accessibility_violations(client).await;
+    assert!(violations.is_empty(), "{name} ({url}): {violations:#?}");
+    assert_eq!(
+        background_of(client, "body").await,
+        LIGHT_BG,
+        "{name}: light"
+    );
+    screenshot(client, &format!("{name}-light")).await;
+
+    emulate_dark(client, true).await;
+    assert_eq!(background_of(client, "body").await, DARK_BG, "{name}: dark");
+    let violations = accessibility_violations(client).await;
+    assert!(violations.is_empty(), "{name} (dark): {violations:#?}");
+    screenshot(client, &format!("{name}-dark")).await;
+    emulate_dark(client, false).await;
+
+    emulate_width(client, Some(320)).await;
+    client.refresh().await.expect("reload at 320 px");
+    assert_eq!(
+        horizontal_overflow(client).await,
+        0,
+        "{name}: scrolls sideways at 320 px"
+    );
+    screenshot(client, &format!("{name}-320")).await;
+    emulate_width(client, None).await;
+    client.refresh().await.expect("reload");
+}
+
+/// A third-party client, and an authorization request of it.
+async fn third_party_request(app: &TestApp, admin_token: &str) -> String {
+    let registered = app
+        .client
+        .post(app.url("/api/v1/clients"))
+        .bearer_auth(admin_token)
+        .json(&json!({
+            "name": "Photo Printer",
+            "redirect_uris": ["http://127.0.0.1:9/callback"],
+        }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let client_id = json_body(registered).await["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).expect("url");
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", &client_id)
+        .append_pair("redirect_uri", "http://127.0.0.1:9/callback")
+        .append_pair("scope", "openid email profile")
+        .append_pair("state", "s1")
+        .append_pair("nonce", "n1")
+        .append_pair(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+        .append_pair("code_challenge_method", "S256");
+    url.to_string()
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(all(signet_browser, signet_axe)),
+    ignore = "needs Chromium, chromedriver and axe-core: install them (Debian: chromium, chromium-driver; npm: axe-core, as .ci/run does) or set CHROMIUM_BIN, CHROMEDRIVER_BIN and AXE_CORE_JS"
+)]
+async fn chromium_finds_every_page_accessible_narrow_and_dark() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let admin = app.admin().await;
+    let user = app.user("ada@example.com").await;
+    let request = third_party_request(&app, &admin.token).await;
+    let (client, _driver) = browser().await;
+
+    client
+        .goto(&app.url("/account/sign-in"))
+        .await
+        .expect("sign-in");
+    check_page(&client, "signin").await;
+    // A wrong password: the page again, with its announced error.
+    fill(&client, "email", &user.email).await;
+    fill(&client, "password", "not the password").await;
+    click(&client, "button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .expect("the error");
+    check_page(&client, "signin-error").await;
+
+    client
+        .goto(&app.url("/account/password-reset"))
+        .await
+        .expect("reset");
+    check_page(&client, "password-reset").await;
+
+    client
+        .goto(&app.url("/oauth/authorize"))
+        .await
+        .expect("error page");
+    check_page(&client, "error").await;
+
+    // The authorization endpoint's sign-in, sign-up and consent pages.
+    client.goto(&request).await.expect("authorize");
+    check_page(&client, "authorize-signin").await;
+    click(&client, "a[href^='/oauth/signup?']").await;
+    arrive(&client, &app.url("/oauth/signup?")).await;
+    check_page(&client, "signup").await;
+    client.goto(&request).await.expect("authorize");
+    fill(&client, "email", &user.email).await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Css("button[value=allow]"))
+        .await
+        .expect("the consent page");
+    check_page(&client, "consent").await;
+
+    // Signed in (the authorization's sign-in is this site's): the account page.
+    client.goto(&app.url("/account")).await.expect("account");
+    arrive(&client, &app.url("/account")).await;
+    check_page(&client, "account").await;
+
+    click(&client, ".sign-out button").await;
+    client
+        .wait()
+        .for_element(Locator::Id("notice"))
+        .await
+        .expect("signed out");
+    check_page(&client, "signed-out").await;
+    client.close().await.expect("close");
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(signet_browser),
+    ignore = "needs Chromium and chromedriver: install them (Debian: chromium, chromium-driver) or set CHROMIUM_BIN and CHROMEDRIVER_BIN"
+)]
+async fn chromium_changes_the_display_name_and_signs_another_browser_out() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let user = app.user("ada@example.com").await;
+    let (laptop, _laptop_driver) = browser().await;
+    let (phone, _phone_driver) = browser().await;
+    for browser in [&laptop, &phone] {
+        browser.goto(&app.url("/account")).await.expect("account");
+        arrive(browser, &app.url("/account/sign-in")).await;
+        fill(browser, "email", &user.email).await;
+        fill(browser, "password", PASSWORD).await;
+        click(browser, "button[type=submit]").await;
+        browser
+            .wait()
+            .for_element(Locator::Id("profile"))
+            .await
+            .expect("the account page");
+    }
+
+    fill(&laptop, "display_name", "Ada <Lovelace>").await;
+    click(&laptop, "#profile button[type=submit]").await;
+    arrive(&laptop, &app.url("/account?done=profile")).await;
+    assert_eq!(text_of(&laptop, "#notice").await, "Your profile is saved.");
+    let shown = laptop
+        .find(Locator::Id("display_name"))
+        .await
+        .expect("field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(shown.as_deref(), Some("Ada <Lovelace>"));
+
+    // The laptop lists three sessions (the REST login, itself, the phone)
+    // and signs the phone out: the newest other one.
+    let others = laptop
+        .find_all(Locator::Css(
+            "#sessions form[action='/account/sessions/end'] button",
+        ))
+        .await
+        .expect("buttons");
+    assert_eq!(others.len(), 2, "two other sessions");
+    others[0].click().await.expect("sign the phone out");
+    arrive(&laptop, &app.url("/account?done=session")).await;
+    assert_eq!(
+        text_of(&laptop, "#notice").await,
+        "That session is signed out."
+    );
+    phone.refresh().await.expect("reload");
+    arrive(&phone, &app.url("/account/sign-in")).await;
+    // The laptop and the REST login live on.
+    laptop.refresh().await.expect("reload");
+    arrive(&laptop, &app.url("/account")).await;
+    assert_eq!(app.me(&user.token).await.status(), StatusCode::OK);
+    laptop.close().await.expect("close");
+    phone.close().await.expect("close");
+}
