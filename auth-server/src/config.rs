@@ -852,6 +852,28 @@ mod tests {
     use secrecy::ExposeSecret as _;
 
     #[test]
+    fn a_brand_that_would_be_unreadable_or_malformed_stops_start_up() {
+        for (name, value) in [
+            ("BRAND_ACCENT_COLOR", "blue"),
+            ("BRAND_ACCENT_COLOR", "#12345"),
+            ("BRAND_ACCENT_COLOR", "#gg0000"),
+            // 1.07:1 on white: links would be unreadable.
+            ("BRAND_ACCENT_COLOR", "#f5f5f5"),
+            ("BRAND_NAME", &"n".repeat(61)),
+            ("BRAND_NAME", "two\nlines"),
+        ] {
+            let error = config(&[(name, value)]).expect_err(value);
+            assert_eq!(error.variable, name, "{value:?}: {error}");
+        }
+        let brand = config(&[("BRAND_NAME", " Acme "), ("BRAND_ACCENT_COLOR", "#1A6B35")])
+            .expect("valid")
+            .brand;
+        assert_eq!(brand.name, "Acme");
+        assert_eq!(brand.accent, Some([0x1a, 0x6b, 0x35]));
+        assert!((contrast([0, 0, 0], [255, 255, 255]) - 21.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn debug_output_never_shows_secrets() {
         let config = config(&[
             (

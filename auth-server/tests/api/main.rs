@@ -7,6 +7,7 @@ mod admin;
 mod api_keys;
 mod authorize;
 mod bad_input;
+mod branding;
 mod clients;
 mod code_grant;
 mod codes;
