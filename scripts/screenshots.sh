@@ -9,7 +9,7 @@ shots=$(mktemp -d)
 trap 'rm -rf "$shots"' EXIT
 SCREENSHOT_DIR="$shots" cargo test -p auth-server --test api --locked \
     pages_browser::chromium_finds_every_page_accessible_narrow_and_dark -- --exact
-for page in signin account consent; do
+for page in signin account consent console-users console-audit; do
     for theme in light dark 320; do
         cp "$shots/$page-$theme.png" "docs/screenshots/$page-$theme.png"
     done

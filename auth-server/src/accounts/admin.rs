@@ -16,15 +16,36 @@ use crate::audit::{self, AuditEvent};
 use crate::error::FieldError;
 use crate::sessions;
 
-/// One page of users, oldest first, after `cursor`; the next cursor if more.
+/// One page of users, oldest first, after `cursor`, whose email or display
+/// name contains `search` (case-insensitive; `None`: everyone); the next
+/// cursor if there are more.
 pub async fn page(
     db: &impl ConnectionTrait,
+    search: Option<&str>,
     limit: u64,
     cursor: Option<Uuid>,
 ) -> Result<(Vec<user::Model>, Option<Uuid>), DbErr> {
+    use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LikeExpr};
     let mut query = user::Entity::find().order_by_asc(user::Column::Id);
     if let Some(cursor) = cursor {
         query = query.filter(user::Column::Id.gt(cursor));
+    }
+    if let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        // The typed text matched literally: `%`, `_` and `\` escaped.
+        let mut escaped = String::with_capacity(search.len() + 2);
+        for c in search.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        let pattern = || LikeExpr::new(format!("%{escaped}%")).escape('\\');
+        let lower = |column: user::Column| Expr::expr(Func::lower(Expr::col(column)));
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(lower(user::Column::Email).like(pattern()))
+                .add(lower(user::Column::DisplayName).like(pattern())),
+        );
     }
     let mut rows = query.limit(limit + 1).all(db).await?;
     let next_cursor = if rows.len() as u64 > limit {
@@ -34,6 +55,35 @@ pub async fn page(
         None
     };
     Ok((rows, next_cursor))
+}
+
+/// End every session of account `id` as `operator` (a stolen device, a
+/// leaving employee): refresh tokens die at once, verifiers following the
+/// feed refuse the tokens of those sessions; audited `user.sessions_ended`.
+/// Returns how many sessions ended.
+pub async fn end_sessions(
+    db: &DatabaseConnection,
+    operator: Operator<'_>,
+    id: Uuid,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<u64, AccountError> {
+    find(db, id).await?;
+    let (actor, subject) = (operator.actor(), id.to_string());
+    let txn = db.begin().await?;
+    let ended =
+        sessions::end_all_for_user(&txn, id, "sessions ended by an administrator", now).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("user.sessions_ended")
+            .actor(&actor)
+            .subject(&subject)
+            .ip(ip_text(ip).as_deref())
+            .detail(serde_json::json!({ "sessions_revoked": ended })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(ended)
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<user::Model, AccountError> {

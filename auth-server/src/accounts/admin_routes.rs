@@ -23,6 +23,8 @@ pub(crate) struct PageParams {
     pub limit: Option<u64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<Uuid>,
+    /// Only users whose email or display name contains this text (any case).
+    pub q: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -32,7 +34,7 @@ pub(crate) struct UserPage {
     pub next_cursor: Option<Uuid>,
 }
 
-fn parse_page(params: PageParams) -> Result<(u64, Option<Uuid>), ApiError> {
+fn parse_page(params: &PageParams) -> Result<(u64, Option<Uuid>), ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::Validation(vec![FieldError::new(
@@ -51,8 +53,8 @@ pub(crate) async fn list_users(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<PageParams>,
 ) -> Result<ApiJson<UserPage>, ApiError> {
-    let (limit, cursor) = parse_page(params)?;
-    let (rows, next_cursor) = admin::page(&state.db, limit, cursor).await?;
+    let (limit, cursor) = parse_page(&params)?;
+    let (rows, next_cursor) = admin::page(&state.db, params.q.as_deref(), limit, cursor).await?;
     Ok(ApiJson(UserPage {
         items: rows.into_iter().map(UserView::from).collect(),
         next_cursor,
@@ -116,4 +118,32 @@ pub(crate) async fn delete_user(
 ) -> Result<StatusCode, ApiError> {
     admin::delete_user(&state.db, &caller.user, id, ip.0, state.clock.now()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/users/{id}/sessions", tag = "admin", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "User id")),
+    responses((status = 200, description = "Every session of the user ended", body = SessionsEnded),
+              (status = 404, description = "No such user")))]
+pub(crate) async fn end_user_sessions(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    caller: CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<ApiJson<SessionsEnded>, ApiError> {
+    let ended = admin::end_sessions(
+        &state.db,
+        admin::Operator::Admin(&caller.user),
+        id,
+        ip.0,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(ApiJson(SessionsEnded {
+        sessions_ended: ended,
+    }))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionsEnded {
+    pub sessions_ended: u64,
 }

@@ -27,6 +27,7 @@ use crate::sessions::routes as sessions;
 use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
 use crate::web::account_pages as web_account_pages;
+use crate::web::admin_pages as web_admin;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
 use crate::web::upstream as web_upstream;
@@ -152,6 +153,11 @@ pub fn app(state: AppState) -> Router {
             post(web_account_pages::end_other_sessions),
         )
         .route("/account/apps/remove", post(web_account_pages::remove_app))
+        .route("/admin", get(web_admin::home))
+        .route("/admin/users", get(web_admin::users))
+        .route("/admin/users/{id}", get(web_admin::user))
+        .route("/admin/users/{id}/{action}", post(web_admin::user_action))
+        .route("/admin/audit", get(web_admin::audit))
         .route(
             "/account/verify-email",
             get(web_account::verify_email_get).post(web_account::verify_email_post),
@@ -228,6 +234,10 @@ pub fn app(state: AppState) -> Router {
             get(admin::get_user)
                 .patch(admin::update_user)
                 .delete(admin::delete_user),
+        )
+        .route(
+            "/api/v1/users/{id}/sessions",
+            axum::routing::delete(admin::end_user_sessions),
         )
         .route_layer(middleware::from_fn(guard::require_admin));
 

@@ -71,6 +71,7 @@ impl Modify for SecuritySchemes {
         admin::get_user,
         admin::update_user,
         admin::delete_user,
+        admin::end_user_sessions,
         api_keys::create_api_key,
         api_keys::list_api_keys,
         api_keys::revoke_api_key,

@@ -122,19 +122,66 @@ pub async fn recent_for_user(
     user_id: Uuid,
     limit: u64,
 ) -> Result<Vec<audit_event::Model>, sea_orm::DbErr> {
+    let filter = Filter {
+        user: Some(user_id),
+        ..Filter::default()
+    };
+    Ok(search(db, &filter, limit, None).await?.0)
+}
+
+/// Which audit rows to show (all of them: `Filter::default()`).
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    /// Rows by or about this account (`actor` or `subject`).
+    pub user: Option<Uuid>,
+    /// Only this event (e.g. `login.failure`).
+    pub event: Option<String>,
+    /// At or after this time.
+    pub from: Option<chrono::DateTime<Utc>>,
+    /// Before this time.
+    pub to: Option<chrono::DateTime<Utc>>,
+}
+
+/// One page of the audit trail under `filter`, newest first, after
+/// `cursor` (an id of the previous page); the next cursor if there is more.
+/// The admin API and the console both read it here.
+pub async fn search(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    limit: u64,
+    cursor: Option<Uuid>,
+) -> Result<(Vec<audit_event::Model>, Option<Uuid>), sea_orm::DbErr> {
     use sea_orm::{
         ColumnTrait as _, Condition, EntityTrait as _, QueryFilter as _, QueryOrder as _,
         QuerySelect as _,
     };
-    let id = user_id.to_string();
-    audit_event::Entity::find()
-        .filter(
+    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
+    if let Some(cursor) = cursor {
+        query = query.filter(audit_event::Column::Id.lt(cursor));
+    }
+    if let Some(user) = filter.user {
+        let id = user.to_string();
+        query = query.filter(
             Condition::any()
                 .add(audit_event::Column::Subject.eq(id.as_str()))
                 .add(audit_event::Column::Actor.eq(id.as_str())),
-        )
-        .order_by_desc(audit_event::Column::Id)
-        .limit(limit)
-        .all(db)
-        .await
+        );
+    }
+    if let Some(event) = &filter.event {
+        query = query.filter(audit_event::Column::Event.eq(event.as_str()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::At.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::At.lt(to));
+    }
+    let mut rows = query.limit(limit + 1).all(db).await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok((rows, next))
 }

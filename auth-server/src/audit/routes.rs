@@ -2,12 +2,10 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::state::AppState;
-use crate::audit::entity as audit_event;
 use crate::error::{ApiError, ApiJson, ApiQuery, FieldError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -20,6 +18,12 @@ pub(crate) struct AuditParams {
     pub cursor: Option<Uuid>,
     /// Only this event (e.g. `login.failure`).
     pub event: Option<String>,
+    /// Only rows by or about this account (its id as `actor` or `subject`).
+    pub user: Option<Uuid>,
+    /// At or after this time (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Before this time (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -55,20 +59,14 @@ pub(crate) async fn list_audit(
             "must be between 1 and 200",
         )]));
     }
-    let mut query = audit_event::Entity::find().order_by_desc(audit_event::Column::Id);
-    if let Some(cursor) = params.cursor {
-        query = query.filter(audit_event::Column::Id.lt(cursor));
-    }
-    if let Some(event) = params.event {
-        query = query.filter(audit_event::Column::Event.eq(event));
-    }
-    let mut rows = query.limit(limit + 1).all(&state.db).await?;
-    let next_cursor = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(|e| e.id)
-    } else {
-        None
+    let filter = crate::audit::Filter {
+        user: params.user,
+        event: params.event,
+        from: params.from,
+        to: params.to,
     };
+    let (rows, next_cursor) =
+        crate::audit::search(&state.db, &filter, limit, params.cursor).await?;
     Ok(ApiJson(AuditPage {
         items: rows
             .into_iter()

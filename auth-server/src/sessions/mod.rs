@@ -466,6 +466,19 @@ pub async fn end_others<C: ConnectionTrait + TransactionTrait>(
     Ok(ended)
 }
 
+/// End every session of a user, each announced on the feed as a session
+/// revocation; the account itself stays as it is (an admin's "end
+/// sessions").
+pub async fn end_all_for_user<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    user_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    let which = sea_orm::Condition::all().add(session::Column::UserId.eq(user_id));
+    revoke_where(db, which, reason, None, now).await
+}
+
 /// End every session of a user (password change, disable, delete), and
 /// announce `change` for the user: verifiers refuse every token of theirs
 /// issued before now, with or without a session.

@@ -337,19 +337,46 @@ pub(crate) async fn home(
     }
 }
 
+/// Where a sign-in at `/account/sign-in` may lead: the account pages or
+/// the console, on this site; anything else is the account page.
+pub(crate) fn after_sign_in(next: Option<&String>) -> &str {
+    let Some(next) = next else {
+        return ACCOUNT_PATH;
+    };
+    let ours = ["/account", "/admin"].iter().any(|base| {
+        next.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
+    });
+    if ours && !next.contains("//") && !next.contains('\\') && !next.chars().any(char::is_control) {
+        next
+    } else {
+        ACCOUNT_PATH
+    }
+}
+
 fn sign_in_page(
     state: &AppState,
     jar: CookieJar,
     status: StatusCode,
     error: Option<&str>,
     email: &str,
+    next: &str,
 ) -> Response {
     let csrf = random_token();
+    let request = if next == ACCOUNT_PATH {
+        Vec::new()
+    } else {
+        vec![("next".to_owned(), next.to_owned())]
+    };
     let html = SignInPage {
-        client_name: "your account",
+        client_name: if next.starts_with("/admin") {
+            "the admin console"
+        } else {
+            "your account"
+        },
         error,
         csrf_token: &csrf,
-        request: Vec::new(),
+        request,
         email,
         action: SIGN_IN_PATH,
         signup_query: None,
@@ -359,11 +386,20 @@ fn sign_in_page(
     form_page(&state.config.issuer, jar, status, html, csrf, None)
 }
 
-/// `GET /account/sign-in`.
-pub(crate) async fn sign_in_get(State(state): State<AppState>, jar: CookieJar) -> Response {
+/// `GET /account/sign-in?next=…`.
+pub(crate) async fn sign_in_get(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match query_params(query) {
+        Ok(params) => params,
+        Err(response) => return response,
+    };
+    let next = after_sign_in(params.get("next"));
     match signed_in(&state, &jar).await {
-        Ok(Some(_)) => see_other(ACCOUNT_PATH),
-        Ok(None) => sign_in_page(&state, jar, StatusCode::OK, None, ""),
+        Ok(Some(_)) => see_other(next),
+        Ok(None) => sign_in_page(&state, jar, StatusCode::OK, None, "", next),
         Err(response) => response,
     }
 }
@@ -383,10 +419,11 @@ pub(crate) async fn sign_in_post(
     };
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
+    let next = after_sign_in(params.get("next")).to_owned();
     let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
         Ok(signed_in) => signed_in,
         Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&state, jar, status, Some(message), &email)
+            return sign_in_page(&state, jar, status, Some(message), &email, &next)
         }
         Err(FormRefusal::Failed(response)) => return response,
     };
@@ -398,7 +435,7 @@ pub(crate) async fn sign_in_post(
     )
     .await
     {
-        Ok(jar) => (jar, see_other(ACCOUNT_PATH)).into_response(),
+        Ok(jar) => (jar, see_other(&next)).into_response(),
         Err(response) => response,
     }
 }
@@ -747,6 +784,31 @@ mod tests {
         for (ua, expected) in cases {
             assert_eq!(device(ua), expected, "{ua:?}");
         }
+    }
+
+    #[test]
+    fn a_sign_in_leads_only_to_the_account_pages_or_the_console() {
+        let next = |raw: &str| after_sign_in(Some(&raw.to_owned())).to_owned();
+        for ours in [
+            "/admin",
+            "/admin/users?q=ada",
+            "/account",
+            "/account?done=profile",
+        ] {
+            assert_eq!(next(ours), ours);
+        }
+        for theirs in [
+            "https://evil.example/admin",
+            "//evil.example/admin",
+            "/admin//evil.example",
+            "/administrator",
+            "/admin\\evil",
+            "/oauth/authorize",
+            "",
+        ] {
+            assert_eq!(next(theirs), ACCOUNT_PATH, "{theirs}");
+        }
+        assert_eq!(after_sign_in(None), ACCOUNT_PATH);
     }
 
     #[test]

@@ -12,20 +12,20 @@ use serde_json::json;
 use crate::helpers::{backend_tests, csrf_field, json_body, Backend, TestApp, TestUser, PASSWORD};
 
 /// A browser: its cookies for the issuer, and the last page it was shown.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
     cookies: HashMap<String, String>,
-    page: String,
+    pub page: String,
 }
 
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    html: String,
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub html: String,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: HashMap::new(),
@@ -33,7 +33,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -72,7 +72,7 @@ impl<'a> Browser<'a> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
         let response = self
             .app
             .client
@@ -90,14 +90,14 @@ impl<'a> Browser<'a> {
 
     /// Post `fields` with the CSRF token of the page last shown, as that
     /// page's form would.
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
         let csrf = csrf_field(&self.page);
         let mut form: Vec<(&str, &str)> = vec![("csrf_token", csrf.as_str())];
         form.extend_from_slice(fields);
         self.post_raw(path, &form).await
     }
 
-    async fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post_raw(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
         let response = self
             .app
             .client
@@ -117,7 +117,7 @@ impl<'a> Browser<'a> {
     }
 
     /// Sign in at `/account/sign-in`; the account page is then shown.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
+    pub(crate) async fn sign_in(&mut self, email: &str, password: &str) -> Answer {
         let form = self.get("/account/sign-in").await;
         assert_eq!(form.status, StatusCode::OK);
         let done = self

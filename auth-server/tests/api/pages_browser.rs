@@ -153,6 +153,32 @@ async fn chromium_finds_every_page_accessible_narrow_and_dark() {
         .await
         .expect("signed out");
     check_page(&client, "signed-out").await;
+
+    // The console, as the admin: the sign-in leads back to it.
+    client
+        .goto(&app.url("/admin/users"))
+        .await
+        .expect("console");
+    arrive(&client, &app.url("/account/sign-in?next=")).await;
+    fill(&client, "email", &admin.email).await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "button[type=submit]").await;
+    arrive(&client, &app.url("/admin/users")).await;
+    check_page(&client, "console-users").await;
+    click(&client, &format!("a[href='/admin/users/{}']", user.id)).await;
+    arrive(&client, &app.url(&format!("/admin/users/{}", user.id))).await;
+    check_page(&client, "console-user").await;
+    // Disabling the user in the console refuses their next request.
+    assert_eq!(app.me(&user.token).await.status(), StatusCode::OK);
+    click(&client, "button.danger").await;
+    arrive(
+        &client,
+        &app.url(&format!("/admin/users/{}?done=disabled", user.id)),
+    )
+    .await;
+    assert_eq!(app.me(&user.token).await.status(), StatusCode::UNAUTHORIZED);
+    client.goto(&app.url("/admin/audit")).await.expect("audit");
+    check_page(&client, "console-audit").await;
     client.close().await.expect("close");
 }
 
