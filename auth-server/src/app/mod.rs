@@ -127,7 +127,7 @@ pub fn app(state: AppState) -> Router {
             crate::oauth::forward::SIGN_IN_PATH,
             get(web_gateway::sign_in_get).post(web_gateway::sign_in_post),
         )
-        .route("/assets/{file}", get(crate::web::brand::asset))
+        .route("/assets/{file}", get(crate::web::asset))
         .route("/oauth/signup", get(web::signup_get).post(web::signup_post))
         .route("/oauth/upstream/{name}/start", get(web_upstream::start))
         .route(

@@ -11,10 +11,9 @@
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
-use axum::extract::{Path as UrlPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse as _, Response};
+use axum::response::Response;
 
 use crate::config::{contrast, BrandSettings};
 
@@ -193,41 +192,21 @@ pub(crate) async fn scope(
     CURRENT.scope(brand, next.run(request)).await
 }
 
-/// `GET /assets/{file}`: the stylesheet and the logo at their hashed
-/// paths, cached for a year; anything else is a 404.
-pub(crate) async fn asset(
-    State(state): State<crate::app::state::AppState>,
-    UrlPath(file): UrlPath<String>,
-) -> Response {
-    let brand = &state.brand;
-    let path = format!("/assets/{file}");
-    let (body, kind): (Vec<u8>, &'static str) = if path == brand.stylesheet_href {
-        (
-            brand.stylesheet.clone().into_bytes(),
-            "text/css; charset=utf-8",
-        )
-    } else if path == brand.logo_href {
-        (brand.logo.clone(), brand.logo_type)
-    } else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    // An SVG opened on its own is a document: it may run nothing.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
-    );
-    response
+impl Brand {
+    /// The body and content type served at `path`: the stylesheet or the
+    /// logo at its hashed path; `None` for anything else.
+    pub fn asset(&self, path: &str) -> Option<(Vec<u8>, &'static str)> {
+        if path == self.stylesheet_href {
+            Some((
+                self.stylesheet.clone().into_bytes(),
+                "text/css; charset=utf-8",
+            ))
+        } else if path == self.logo_href {
+            Some((self.logo.clone(), self.logo_type))
+        } else {
+            None
+        }
+    }
 }
 
 #[cfg(test)]

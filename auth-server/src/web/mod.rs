@@ -26,6 +26,36 @@ pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post}
 /// The answer to a form posted past its rate limit.
 pub(crate) const TOO_MANY_ATTEMPTS: &str = "Too many attempts. Wait a minute and try again.";
 
+/// `GET /assets/{file}`: the stylesheet and the logo at their hashed
+/// paths, cached for a year; anything else is a 404.
+pub(crate) async fn asset(
+    axum::extract::State(state): axum::extract::State<crate::app::state::AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse as _;
+    let Some((body, kind)) = state.brand.asset(&format!("/assets/{file}")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    // An SVG opened on its own is a document: it may run nothing.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+    );
+    response
+}
+
 /// The look of the page being rendered (see [`brand`]).
 pub(crate) fn brand() -> std::sync::Arc<brand::Brand> {
     brand::current()
