@@ -29,8 +29,8 @@ use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
 use crate::sessions::entity as session;
 use crate::web::browser::{
-    adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
-    signed_in_browser, trusted_form, FormRefusal,
+    admit_password_check, adopt_session, form_page, form_sign_in, query_params, see_other,
+    server_error, signed_in_browser, trusted_form, FormRefusal,
 };
 use crate::web::{
     cookie_names, describe_scope, error_page, notice_page, random_token, SignInPage,
@@ -527,18 +527,6 @@ pub(crate) async fn profile(
         }
         Err(error) => server_error(error),
     }
-}
-
-/// Whether a password check may run now: each costs a hash, and comes out
-/// of the client's login bucket (as over the API).
-fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )
-    .is_ok()
 }
 
 /// `POST /account/password`: the current password, then the new one.

@@ -28,7 +28,8 @@ use crate::accounts::{self, AccountError};
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::web::browser::{
-    form_page, query_params, see_other, server_error, signed_in_browser, trusted_form,
+    admit_password_check, form_page, query_params, see_other, server_error, signed_in_browser,
+    trusted_form,
 };
 use crate::web::{error_page, random_token, TOO_MANY_ATTEMPTS};
 
@@ -307,14 +308,7 @@ pub(crate) async fn user_action(
             "sessions",
         ),
         "delete" => {
-            if crate::app::rate_limit::admit(
-                &state.limiters.login_per_ip,
-                ip.0,
-                &state.metrics,
-                "login_per_ip",
-            )
-            .is_err()
-            {
+            if !admit_password_check(&state, ip) {
                 let errors = UserErrors {
                     delete_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
                     ..UserErrors::default()

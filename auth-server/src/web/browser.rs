@@ -180,6 +180,18 @@ pub(crate) async fn adopt_session(
         .add(signet_service::web::removal(names.csrf)))
 }
 
+/// Whether a password check may run now: each costs a hash, and comes out
+/// of the client's login bucket (as over the API).
+pub(crate) fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
+    crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )
+    .is_ok()
+}
+
 /// Why a sign-in form is shown again, or the response to give instead.
 pub(crate) enum FormRefusal {
     /// Re-render the form with this status and message.
