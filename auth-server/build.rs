@@ -15,4 +15,32 @@ fn main() {
         chromedriver_bin().is_some() && chromium_bin().is_some(),
     );
     emit_cfg("signet_axe", axe_core_js().is_some());
+    list_locales();
+}
+
+/// The languages of `locales/` (one folder each, holding `main.ftl`), as
+/// `LOCALES` in `$OUT_DIR/locales.rs`: the configuration checks
+/// `DEFAULT_LOCALE` against it without importing the catalogues.
+fn list_locales() {
+    println!("cargo::rerun-if-changed=locales");
+    let mut locales: Vec<String> = std::fs::read_dir("locales")
+        .expect("auth-server/locales")
+        .filter_map(|entry| {
+            let path = entry.ok()?.path();
+            path.join("main.ftl").is_file().then(|| {
+                println!(
+                    "cargo::rerun-if-changed={}",
+                    path.join("main.ftl").display()
+                );
+                path.file_name()?.to_str().map(str::to_owned)
+            })?
+        })
+        .collect();
+    locales.sort();
+    let out = std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("locales.rs");
+    std::fs::write(
+        out,
+        format!("/// The languages with a catalogue in `auth-server/locales/`.\npub const LOCALES: &[&str] = &{locales:?};\n"),
+    )
+    .expect("write locales.rs");
 }

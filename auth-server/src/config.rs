@@ -509,7 +509,13 @@ pub struct BrandSettings {
     /// `BRAND_LOGO_FILE`: an SVG, PNG, JPEG or WebP image shown beside the
     /// name; `None`: Signet's mark.
     pub logo_file: Option<PathBuf>,
+    /// `DEFAULT_LOCALE` (default `en`): the language of pages and mails when
+    /// neither `ui_locales` nor the browser's `Accept-Language` names one
+    /// with a catalogue; one of [`LOCALES`].
+    pub default_locale: String,
 }
+
+include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
 /// The lightest page background the accent is shown on (the cards of the
 /// light theme): links in the accent colour need 4.5:1 against it.
@@ -543,10 +549,24 @@ impl BrandSettings {
             }
         };
         let logo_file = env.get("BRAND_LOGO_FILE").map(PathBuf::from);
+        let default_locale = env
+            .get("DEFAULT_LOCALE")
+            .map(|l| l.trim().to_owned())
+            .unwrap_or_else(|| "en".to_owned());
+        if !LOCALES.contains(&default_locale.as_str()) {
+            return Err(ConfigError::new(
+                "DEFAULT_LOCALE",
+                format!(
+                    "must be a language with a catalogue: {}",
+                    LOCALES.join(", ")
+                ),
+            ));
+        }
         Ok(Self {
             name,
             accent,
             logo_file,
+            default_locale,
         })
     }
 }

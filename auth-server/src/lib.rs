@@ -15,6 +15,7 @@ pub mod config;
 pub mod digest;
 pub mod dpop_policy;
 pub mod events;
+pub mod i18n;
 pub mod keys;
 pub mod mail;
 pub mod migration;

@@ -812,6 +812,57 @@ impl ReceivedMail {
         value
     }
 
+    /// The `Subject`, its RFC 2047 encoded words (`=?utf-8?b?…?=`, as a
+    /// mailer writes text that is not ASCII) decoded.
+    pub fn subject(&self) -> Option<String> {
+        use base64::Engine as _;
+        let raw = self.header("Subject")?;
+        let mut out = String::new();
+        for word in raw.split_whitespace() {
+            let decoded = word
+                .strip_prefix("=?")
+                .and_then(|w| w.strip_suffix("?="))
+                .and_then(|w| {
+                    let mut parts = w.splitn(3, '?');
+                    let (_charset, encoding, text) = (parts.next()?, parts.next()?, parts.next()?);
+                    let bytes = match encoding {
+                        "b" | "B" => base64::engine::general_purpose::STANDARD
+                            .decode(text)
+                            .ok()?,
+                        "q" | "Q" => {
+                            let text = text.replace('_', " ");
+                            let mut bytes = Vec::new();
+                            let mut rest = text.as_bytes();
+                            while let Some((&first, tail)) = rest.split_first() {
+                                if first == b'=' && tail.len() >= 2 {
+                                    let hex = std::str::from_utf8(&tail[..2]).ok()?;
+                                    bytes.push(u8::from_str_radix(hex, 16).ok()?);
+                                    rest = &tail[2..];
+                                } else {
+                                    bytes.push(first);
+                                    rest = tail;
+                                }
+                            }
+                            bytes
+                        }
+                        _ => return None,
+                    };
+                    String::from_utf8(bytes).ok()
+                });
+            match decoded {
+                // Adjacent encoded words join without the space between.
+                Some(text) => out.push_str(&text),
+                None => {
+                    if !out.is_empty() {
+                        out.push(' ');
+                    }
+                    out.push_str(word);
+                }
+            }
+        }
+        Some(out)
+    }
+
     /// The body, with quoted-printable soft line breaks and `=XX` undone.
     pub fn body(&self) -> String {
         let raw = self.data.split_once("\r\n\r\n").map_or("", |(_, b)| b);

@@ -342,7 +342,7 @@ async fn queue_verification(
         txn,
         address,
         Kind::VerifyEmail,
-        "Confirm your email address",
+        &crate::i18n::t("mail-verify-subject"),
         body,
         now,
     )
@@ -390,7 +390,7 @@ async fn notify_existing(
         db,
         email.to_owned(),
         Kind::SignUpAttempt,
-        "Someone tried to sign up with your address",
+        &crate::i18n::t("mail-attempt-subject"),
         body,
         now,
     )
@@ -483,7 +483,7 @@ pub async fn confirm_link(
             &txn,
             old,
             Kind::EmailChanged,
-            "Your account's address changed",
+            &crate::i18n::t("mail-email-changed-subject"),
             body,
             now,
         )
@@ -556,7 +556,7 @@ pub async fn request_password_reset(
         &txn,
         account.email.clone(),
         Kind::PasswordReset,
-        "Reset your password",
+        &crate::i18n::t("mail-reset-subject"),
         body,
         now,
     )
@@ -632,7 +632,7 @@ pub async fn confirm_password_reset(
         &txn,
         email,
         Kind::PasswordChanged,
-        "Your password was reset",
+        &crate::i18n::t("mail-password-changed-subject"),
         body,
         now,
     )
@@ -687,7 +687,7 @@ pub async fn request_email_change(
         &txn,
         new_email.clone(),
         Kind::ConfirmNewEmail,
-        "Confirm your new email address",
+        &crate::i18n::t("mail-confirm-new-subject"),
         body,
         now,
     )

@@ -273,6 +273,10 @@ pub fn app(state: AppState) -> Router {
         );
 
     let brand = state.brand.clone();
+    let locale = crate::web::locale::LocaleSettings::new(
+        &state.config.issuer,
+        &state.config.brand.default_locale,
+    );
     let routes = public
         .merge(protected)
         .merge(own_session)
@@ -281,6 +285,11 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             brand,
             crate::web::brand::scope,
+        ))
+        // … and speaks the language chosen for it.
+        .layer(middleware::from_fn_with_state(
+            locale,
+            crate::web::locale::scope,
         ));
     signet_service::http::standard_layers(routes, max_body_bytes, access_log, &cors, &metrics)
 }

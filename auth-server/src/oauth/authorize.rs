@@ -41,7 +41,8 @@ pub enum Prompt {
 
 #[derive(Debug)]
 pub enum AuthorizeError {
-    /// Shown on an error page: the client or redirect URI is not trusted.
+    /// Shown on an error page: the client or redirect URI is not trusted
+    /// (the catalogue key of the message).
     Page(&'static str),
     /// Sent back to the client's redirect URI.
     Redirect {
@@ -61,16 +62,12 @@ pub fn check(
     params: &HashMap<String, String>,
     client: Option<client::Model>,
 ) -> Result<AuthorizationRequest, AuthorizeError> {
-    let client = client.ok_or(AuthorizeError::Page(
-        "This application is not registered here.",
-    ))?;
+    let client = client.ok_or(AuthorizeError::Page("authorize-unknown-client"))?;
     let redirect_uri = params
         .get("redirect_uri")
         .filter(|uri| client.has_redirect_uri(uri))
         .cloned()
-        .ok_or(AuthorizeError::Page(
-            "The application asked to send you to an address it has not registered.",
-        ))?;
+        .ok_or(AuthorizeError::Page("authorize-unknown-redirect"))?;
     let state = params.get("state").cloned();
     let redirect = |error: &'static str, description: &'static str| AuthorizeError::Redirect {
         redirect_uri: redirect_uri.clone(),

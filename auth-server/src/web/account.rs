@@ -15,6 +15,7 @@ use crate::accounts::password::Password;
 use crate::accounts::AccountError;
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
+use crate::i18n::{t, t1};
 use crate::web::browser::{form_page, query_params, server_error, trusted_form};
 use crate::web::{notice_page, random_token};
 
@@ -43,9 +44,8 @@ struct ResetConfirmPage<'a> {
 fn dead_link() -> Response {
     notice_page(
         StatusCode::BAD_REQUEST,
-        "This link cannot be used",
-        "It was used already, has expired, or is not complete. Ask for a new one.",
-        Some(("/account/password-reset", "Forgot your password?")),
+        "dead-link",
+        Some(("/account/password-reset", &t("forgot-title"))),
     )
 }
 
@@ -102,18 +102,8 @@ pub(crate) async fn verify_email_post(
     };
     let token = params.get("token").map(String::as_str).unwrap_or_default();
     match email::confirm_link(&state.db, state.outgoing(), token, ip.0, state.clock.now()).await {
-        Ok(email::Verified::Address { .. }) => notice_page(
-            StatusCode::OK,
-            "Your address is confirmed",
-            "Thank you. Applications you sign in to now see it as verified.",
-            None,
-        ),
-        Ok(email::Verified::Changed { .. }) => notice_page(
-            StatusCode::OK,
-            "Your new address is confirmed",
-            "Mail for your account now goes to it; the old address was told.",
-            None,
-        ),
+        Ok(email::Verified::Address { .. }) => notice_page(StatusCode::OK, "verify-done", None),
+        Ok(email::Verified::Changed { .. }) => notice_page(StatusCode::OK, "verify-changed", None),
         Err(EmailError::InvalidLink) => dead_link(),
         Err(error) => server_error(error),
     }
@@ -163,19 +153,14 @@ pub(crate) async fn password_reset_post(
             &state,
             jar,
             StatusCode::TOO_MANY_REQUESTS,
-            Some(super::TOO_MANY_ATTEMPTS),
+            Some(&super::too_many_attempts()),
         );
     }
     let typed = params.get("email").map(String::as_str).unwrap_or_default();
     match email::request_password_reset(&state.db, state.outgoing(), typed, ip.0, state.clock.now())
         .await
     {
-        Ok(()) => notice_page(
-            StatusCode::OK,
-            "Check your inbox",
-            email::RESET_ACCEPTED,
-            None,
-        ),
+        Ok(()) => notice_page(StatusCode::OK, "forgot-sent", None),
         Err(error) => server_error(error),
     }
 }
@@ -247,18 +232,13 @@ pub(crate) async fn password_reset_confirm_post(
     )
     .await
     {
-        Ok(()) => notice_page(
-            StatusCode::OK,
-            "Your password is set",
-            "Every device was signed out. Sign in again with the new password.",
-            None,
-        ),
+        Ok(()) => notice_page(StatusCode::OK, "reset-done", None),
         Err(EmailError::InvalidLink) => dead_link(),
         Err(EmailError::Account(AccountError::Invalid(fields))) => {
             let message = fields
                 .first()
-                .map(|f| format!("The new password {}.", f.message))
-                .unwrap_or_else(|| "The new password cannot be used.".to_owned());
+                .map(|f| t1("reset-field-error", "message", &f.message))
+                .unwrap_or_else(|| t("reset-unusable"));
             reset_confirm_page(
                 &state,
                 jar,

@@ -27,14 +27,15 @@ use crate::accounts::{self, AccountError};
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::audit::{self, AuditEvent};
+use crate::i18n::{t, t2};
 use crate::sessions::entity as session;
 use crate::web::browser::{
     admit_password_check, adopt_session, form_page, form_sign_in, query_params, see_other,
     server_error, signed_in_browser, trusted_form, FormRefusal,
 };
 use crate::web::{
-    cookie_names, describe_scope, error_page, notice_page, random_token, SignInPage,
-    TOO_MANY_ATTEMPTS,
+    cookie_names, describe_scope, error_page, notice_page, random_token, too_many_attempts,
+    SignInPage,
 };
 
 pub(crate) const ACCOUNT_PATH: &str = "/account";
@@ -64,7 +65,7 @@ struct SessionRow {
 struct AppRow {
     client_id: String,
     name: String,
-    abilities: Vec<&'static str>,
+    abilities: Vec<String>,
     granted: String,
 }
 
@@ -76,7 +77,7 @@ struct IdentityRow {
 }
 
 struct EventRow {
-    what: &'static str,
+    what: String,
     at: String,
     ip: Option<String>,
 }
@@ -89,7 +90,7 @@ struct AccountPage<'a> {
     email_verified: bool,
     display_name: &'a str,
     new_email: &'a str,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     errors: FieldErrors,
     sessions: Vec<SessionRow>,
     apps: Vec<AppRow>,
@@ -104,7 +105,7 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
 /// "Firefox on Linux" from a `User-Agent`; a person's words for a session.
 pub(crate) fn device(user_agent: Option<&str>) -> String {
     let Some(ua) = user_agent.filter(|ua| !ua.trim().is_empty()) else {
-        return "Unknown device".to_owned();
+        return t("device-unknown");
     };
     let browser = [
         ("Edg/", "Edge"),
@@ -131,13 +132,14 @@ pub(crate) fn device(user_agent: Option<&str>) -> String {
     .find(|(marker, _)| ua.contains(marker))
     .map(|(_, name)| *name);
     match (browser, system) {
-        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), Some(system)) => t2("device-on", ("browser", browser), ("system", system)),
         (Some(browser), None) => browser.to_owned(),
         // Not a browser we know: its first word, shortened.
         _ => ua
             .split_whitespace()
             .next()
-            .unwrap_or("Unknown device")
+            .map(str::to_owned)
+            .unwrap_or_else(|| t("device-unknown"))
             .chars()
             .take(40)
             .collect(),
@@ -145,42 +147,42 @@ pub(crate) fn device(user_agent: Option<&str>) -> String {
 }
 
 /// An audit event in a person's words; `None`: not shown on the page.
-fn describe_event(event: &str) -> Option<&'static str> {
+fn describe_event(event: &str) -> Option<String> {
     Some(match event {
-        "user.signup" => "Account created",
-        "login.success" => "Signed in",
-        "session.logout" => "Signed out",
-        "session.revoked" => "A session was signed out",
-        "session.revoked_others" => "Signed out everywhere else",
-        "password.changed" => "Password changed",
-        "password.change_failed" => "A password change failed: wrong current password",
-        "password.reset" | "password.reset_completed" => "Password reset",
-        "password.reset_requested" => "Password reset requested",
-        "email.change_requested" => "Email change requested",
-        "email.changed" => "Email address changed",
-        "email.verified" => "Email address verified",
-        "user.profile_changed" => "Profile changed",
-        "user.roles_changed" => "Roles changed by an administrator",
-        "user.disabled" => "Account disabled by an administrator",
-        "user.enabled" => "Account enabled by an administrator",
-        "consent.granted" => "An app was allowed access",
-        "consent.revoked" => "An app's access was removed",
-        "upstream.linked" => "A sign-in provider was linked",
-        "upstream.unlinked" => "A sign-in provider was unlinked",
-        "refresh.reuse_detected" => "A stolen refresh token was refused; that session ended",
-        "code.replay_detected" => "A sign-in code was used twice; that session ended",
+        "user.signup" => t("event-user-signup"),
+        "login.success" => t("event-login-success"),
+        "session.logout" => t("event-session-logout"),
+        "session.revoked" => t("event-session-revoked"),
+        "session.revoked_others" => t("event-session-revoked-others"),
+        "password.changed" => t("event-password-changed"),
+        "password.change_failed" => t("event-password-change-failed"),
+        "password.reset" | "password.reset_completed" => t("event-password-reset"),
+        "password.reset_requested" => t("event-password-reset-requested"),
+        "email.change_requested" => t("event-email-change-requested"),
+        "email.changed" => t("event-email-changed"),
+        "email.verified" => t("event-email-verified"),
+        "user.profile_changed" => t("event-user-profile-changed"),
+        "user.roles_changed" => t("event-user-roles-changed"),
+        "user.disabled" => t("event-user-disabled"),
+        "user.enabled" => t("event-user-enabled"),
+        "consent.granted" => t("event-consent-granted"),
+        "consent.revoked" => t("event-consent-revoked"),
+        "upstream.linked" => t("event-upstream-linked"),
+        "upstream.unlinked" => t("event-upstream-unlinked"),
+        "refresh.reuse_detected" => t("event-refresh-reuse-detected"),
+        "code.replay_detected" => t("event-code-replay-detected"),
         _ => return None,
     })
 }
 
 /// The notice after a change, from a closed set (never echoed input).
-fn notice(done: Option<&String>) -> Option<&'static str> {
+fn notice(done: Option<&String>) -> Option<String> {
     Some(match done?.as_str() {
-        "profile" => "Your profile is saved.",
-        "email" => "We mailed a link to the new address. Open it to finish the change.",
-        "session" => "That session is signed out.",
-        "others" => "Every other session is signed out.",
-        "app" => "The app's access is removed, and its sessions have ended.",
+        "profile" => t("account-notice-profile"),
+        "email" => t("account-notice-email"),
+        "session" => t("account-notice-session"),
+        "others" => t("account-notice-others"),
+        "app" => t("account-notice-app"),
         _ => return None,
     })
 }
@@ -214,7 +216,7 @@ async fn account_page(
     jar: CookieJar,
     (user, current): &SignedIn,
     status: StatusCode,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     errors: FieldErrors,
     new_email: &str,
 ) -> Response {
@@ -368,12 +370,13 @@ fn sign_in_page(
     } else {
         vec![("next".to_owned(), next.to_owned())]
     };
+    let target = if next.starts_with("/admin") {
+        t("sign-in-target-admin")
+    } else {
+        t("sign-in-target-account")
+    };
     let html = SignInPage {
-        client_name: if next.starts_with("/admin") {
-            "the admin console"
-        } else {
-            "your account"
-        },
+        client_name: &target,
         error,
         csrf_token: &csrf,
         request,
@@ -423,7 +426,7 @@ pub(crate) async fn sign_in_post(
     let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
         Ok(signed_in) => signed_in,
         Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&state, jar, status, Some(message), &email, &next)
+            return sign_in_page(&state, jar, status, Some(&message), &email, &next)
         }
         Err(FormRefusal::Failed(response)) => return response,
     };
@@ -441,16 +444,15 @@ pub(crate) async fn sign_in_post(
 }
 
 /// The browser's session cookie removed, and a page saying so.
-fn signed_out(state: &AppState, jar: CookieJar, title: &str, message: &str) -> Response {
+fn signed_out(key: &str, state: &AppState, jar: CookieJar) -> Response {
     let names = cookie_names(&state.config.issuer);
     let jar = jar.add(signet_service::web::removal(names.session));
     (
         jar,
         notice_page(
             StatusCode::OK,
-            title,
-            message,
-            Some((SIGN_IN_PATH, "Sign in again")),
+            key,
+            Some((SIGN_IN_PATH, &t("sign-in-again"))),
         ),
     )
         .into_response()
@@ -482,12 +484,7 @@ pub(crate) async fn sign_out(
     )
     .await;
     match ended {
-        Ok(_) => signed_out(
-            &state,
-            jar,
-            "You are signed out",
-            "This browser's session has ended.",
-        ),
+        Ok(_) => signed_out("account-signed-out", &state, jar),
         Err(error) => server_error(error),
     }
 }
@@ -550,7 +547,7 @@ pub(crate) async fn password(
     };
     if !admit_password_check(&state, ip) {
         let errors = FieldErrors {
-            current_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+            current_password: Some(too_many_attempts()),
             ..FieldErrors::default()
         };
         return again(errors, StatusCode::TOO_MANY_REQUESTS).await;
@@ -568,15 +565,10 @@ pub(crate) async fn password(
     )
     .await;
     match changed {
-        Ok(()) => signed_out(
-            &state,
-            jar,
-            "Your password is changed",
-            "Every session has ended, this one too. Sign in with the new password.",
-        ),
+        Ok(()) => signed_out("account-password-changed", &state, jar),
         Err(AccountError::WrongPassword) => {
             let errors = FieldErrors {
-                current_password: Some("This is not your current password.".to_owned()),
+                current_password: Some(t("account-wrong-current-password")),
                 ..FieldErrors::default()
             };
             again(errors, StatusCode::FORBIDDEN).await
@@ -596,7 +588,7 @@ pub(crate) async fn password(
         }
         Err(AccountError::Refused(_)) => {
             let errors = FieldErrors {
-                current_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                current_password: Some(too_many_attempts()),
                 ..FieldErrors::default()
             };
             again(errors, StatusCode::TOO_MANY_REQUESTS).await
@@ -626,7 +618,7 @@ pub(crate) async fn change_email(
     };
     if !admit_password_check(&state, ip) {
         let errors = FieldErrors {
-            email_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+            email_password: Some(too_many_attempts()),
             ..FieldErrors::default()
         };
         return again(errors, StatusCode::TOO_MANY_REQUESTS).await;
@@ -649,7 +641,7 @@ pub(crate) async fn change_email(
         Ok(()) => see_other("/account?done=email"),
         Err(EmailError::Account(AccountError::WrongPassword)) => {
             let errors = FieldErrors {
-                email_password: Some("This is not your password.".to_owned()),
+                email_password: Some(t("wrong-password")),
                 ..FieldErrors::default()
             };
             again(errors, StatusCode::FORBIDDEN).await
@@ -663,7 +655,7 @@ pub(crate) async fn change_email(
         }
         Err(EmailError::Account(AccountError::Refused(_))) => {
             let errors = FieldErrors {
-                email_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                email_password: Some(too_many_attempts()),
                 ..FieldErrors::default()
             };
             again(errors, StatusCode::TOO_MANY_REQUESTS).await
@@ -684,13 +676,7 @@ pub(crate) async fn end_session(
         Ok(form) => form,
         Err(response) => return response,
     };
-    let nothing = || {
-        error_page(
-            StatusCode::NOT_FOUND,
-            "No such session",
-            "It is not one of your sessions. Go back to your account and try again.",
-        )
-    };
+    let nothing = || error_page(StatusCode::NOT_FOUND, "error-not-your-session");
     let Some(id) = params.get("session").and_then(|s| Uuid::parse_str(s).ok()) else {
         return nothing();
     };
@@ -744,11 +730,7 @@ pub(crate) async fn remove_app(
     let client_id = params.get("client_id").map(String::as_str).unwrap_or("");
     match crate::oauth::consent::revoke(&state.db, user.id, client_id, state.clock.now()).await {
         Ok(true) => see_other("/account?done=app#apps"),
-        Ok(false) => error_page(
-            StatusCode::NOT_FOUND,
-            "Nothing to remove",
-            "That app has no access to your account.",
-        ),
+        Ok(false) => error_page(StatusCode::NOT_FOUND, "error-no-app"),
         Err(error) => server_error(error),
     }
 }

@@ -27,11 +27,12 @@ use crate::accounts::password::Password;
 use crate::accounts::{self, AccountError};
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
+use crate::i18n::t;
 use crate::web::browser::{
     admit_password_check, form_page, query_params, see_other, server_error, signed_in_browser,
     trusted_form,
 };
-use crate::web::{error_page, random_token, TOO_MANY_ATTEMPTS};
+use crate::web::{error_page, random_token, too_many_attempts};
 
 const PAGE_SIZE: u64 = 50;
 
@@ -49,11 +50,7 @@ async fn admin_of(state: &AppState, jar: &CookieJar, back: &str) -> Result<user:
             Err(see_other(&url))
         }
         Some((user, _)) if user.role_list().iter().any(|r| r == "admin") => Ok(user),
-        Some(_) => Err(error_page(
-            StatusCode::FORBIDDEN,
-            "This page is for administrators",
-            "Your account does not have the admin role. Ask an administrator if you need it.",
-        )),
+        Some(_) => Err(error_page(StatusCode::FORBIDDEN, "error-not-admin")),
     }
 }
 
@@ -75,21 +72,17 @@ fn when(at: chrono::DateTime<Utc>) -> String {
 }
 
 fn no_user() -> Response {
-    error_page(
-        StatusCode::NOT_FOUND,
-        "No such user",
-        "The account may have been deleted. Go back to the list of users.",
-    )
+    error_page(StatusCode::NOT_FOUND, "error-no-user")
 }
 
 /// The notice after a change, from a closed set (never echoed input).
-fn notice(done: Option<&String>) -> Option<&'static str> {
+fn notice(done: Option<&String>) -> Option<String> {
     Some(match done?.as_str() {
-        "roles" => "The roles are saved.",
-        "disabled" => "The account is disabled, and its sessions have ended.",
-        "enabled" => "The account is enabled.",
-        "sessions" => "Every session of the account has ended.",
-        "deleted" => "The account is deleted.",
+        "roles" => t("admin-notice-roles"),
+        "disabled" => t("admin-notice-disabled"),
+        "enabled" => t("admin-notice-enabled"),
+        "sessions" => t("admin-notice-sessions"),
+        "deleted" => t("admin-notice-deleted"),
         _ => return None,
     })
 }
@@ -123,7 +116,7 @@ impl From<&user::Model> for UserRow {
 struct UsersPage<'a> {
     section: &'static str,
     csrf_token: &'a str,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     query: &'a str,
     users: Vec<UserRow>,
     next_page: Option<String>,
@@ -185,7 +178,7 @@ struct UserErrors {
 struct UserPage<'a> {
     section: &'static str,
     csrf_token: &'a str,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     user: UserRow,
     roles_text: String,
     sessions: usize,
@@ -197,7 +190,7 @@ async fn user_page(
     jar: CookieJar,
     id: Uuid,
     status: StatusCode,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     errors: UserErrors,
 ) -> Response {
     let user = match admin::find(&state.db, id).await {
@@ -310,7 +303,7 @@ pub(crate) async fn user_action(
         "delete" => {
             if !admit_password_check(&state, ip) {
                 let errors = UserErrors {
-                    delete_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                    delete_password: Some(too_many_attempts()),
                     ..UserErrors::default()
                 };
                 return user_page(&state, jar, id, StatusCode::TOO_MANY_REQUESTS, None, errors)
@@ -371,14 +364,14 @@ pub(crate) async fn user_action(
         }
         Err(AccountError::WrongPassword) => {
             let errors = UserErrors {
-                delete_password: Some("This is not your password.".to_owned()),
+                delete_password: Some(t("wrong-password")),
                 ..UserErrors::default()
             };
             user_page(&state, jar, id, StatusCode::FORBIDDEN, None, errors).await
         }
         Err(AccountError::Refused(_)) => {
             let errors = UserErrors {
-                delete_password: Some(TOO_MANY_ATTEMPTS.to_owned()),
+                delete_password: Some(too_many_attempts()),
                 ..UserErrors::default()
             };
             user_page(&state, jar, id, StatusCode::TOO_MANY_REQUESTS, None, errors).await
@@ -398,9 +391,9 @@ struct AuditRow {
 
 #[derive(Default)]
 struct AuditErrors {
-    user: Option<&'static str>,
-    from: Option<&'static str>,
-    to: Option<&'static str>,
+    user: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
 }
 
 #[derive(Template)]
@@ -408,7 +401,7 @@ struct AuditErrors {
 struct AuditPage<'a> {
     section: &'static str,
     csrf_token: &'a str,
-    notice: Option<&'static str>,
+    notice: Option<String>,
     filter_user: &'a str,
     filter_event: &'a str,
     filter_from: &'a str,
@@ -467,8 +460,7 @@ pub(crate) async fn audit(
     let user = match text("user") {
         "" => None,
         raw => Uuid::parse_str(raw).map(Some).unwrap_or_else(|_| {
-            errors.user =
-                Some("Not a user id (open a user and follow “Audit trail of this user”).");
+            errors.user = Some(t("admin-audit-bad-user"));
             None
         }),
     };
@@ -476,7 +468,7 @@ pub(crate) async fn audit(
         ("", _) => None,
         (_, Some(day)) => Some(Utc.from_utc_datetime(&day.and_time(chrono::NaiveTime::MIN))),
         (_, None) => {
-            errors.from = Some("Not a date (YYYY-MM-DD).");
+            errors.from = Some(t("admin-audit-bad-date"));
             None
         }
     };
@@ -487,7 +479,7 @@ pub(crate) async fn audit(
             .succ_opt()
             .map(|next| Utc.from_utc_datetime(&next.and_time(chrono::NaiveTime::MIN))),
         (_, None) => {
-            errors.to = Some("Not a date (YYYY-MM-DD).");
+            errors.to = Some(t("admin-audit-bad-date"));
             None
         }
     };

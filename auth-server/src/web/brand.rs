@@ -167,6 +167,7 @@ static DEFAULT: LazyLock<Arc<Brand>> = LazyLock::new(|| {
             name: "Signet".to_owned(),
             accent: None,
             logo_file: None,
+            default_locale: "en".to_owned(),
         })
         .expect("the built-in brand"),
     )
@@ -218,6 +219,7 @@ mod tests {
             name: "Acme".to_owned(),
             accent,
             logo_file,
+            default_locale: "en".to_owned(),
         }
     }
 

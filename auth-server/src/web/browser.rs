@@ -14,6 +14,7 @@ use axum_extra::extract::cookie::{CookieJar, SameSite};
 use crate::accounts::password::Password;
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
+use crate::i18n::t;
 use crate::sessions;
 use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError, SignedIn};
 use crate::web::{cookie, cookie_names, error_page, page, same_site_post};
@@ -53,11 +54,7 @@ pub(crate) fn redirect(status: StatusCode, location: &str) -> Response {
 
 pub(crate) fn server_error(error: impl std::fmt::Display) -> Response {
     tracing::error!(%error, "a sign-in page failed");
-    error_page(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "Something went wrong",
-        "Please try again in a moment.",
-    )
+    error_page(StatusCode::SERVICE_UNAVAILABLE, "error-server")
 }
 
 /// A page holding a form: the HTML, with a fresh CSRF cookie matching the
@@ -82,13 +79,8 @@ pub(crate) fn form_page(
 /// The query of a GET, each parameter once; else an error page.
 #[allow(clippy::result_large_err)] // the error is the finished response
 pub(crate) fn query_params(query: Option<String>) -> Result<HashMap<String, String>, Response> {
-    parse(query.unwrap_or_default().as_bytes()).ok_or_else(|| {
-        error_page(
-            StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            "A parameter was given more than once.",
-        )
-    })
+    parse(query.unwrap_or_default().as_bytes())
+        .ok_or_else(|| error_page(StatusCode::BAD_REQUEST, "error-repeated-parameter"))
 }
 
 /// Whether a parsed form came from this site's own page (CSRF cookie and
@@ -109,21 +101,13 @@ pub(crate) fn check_form(
     ) {
         Ok(())
     } else {
-        Err(error_page(
-            StatusCode::FORBIDDEN,
-            "This form has expired",
-            "Go back to the application and try again.",
-        ))
+        Err(error_page(StatusCode::FORBIDDEN, "error-form-expired"))
     }
 }
 
 /// A form field sent more than once.
 pub(crate) fn repeated_field() -> Response {
-    error_page(
-        StatusCode::BAD_REQUEST,
-        "This form cannot be used",
-        "A field was sent more than once.",
-    )
+    error_page(StatusCode::BAD_REQUEST, "error-repeated-field")
 }
 
 /// A posted form this site's own page sent: parsed (each field once) and
@@ -195,7 +179,7 @@ pub(crate) fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
 /// Why a sign-in form is shown again, or the response to give instead.
 pub(crate) enum FormRefusal {
     /// Re-render the form with this status and message.
-    Again(StatusCode, &'static str),
+    Again(StatusCode, String),
     Failed(Response),
 }
 
@@ -219,7 +203,7 @@ pub(crate) async fn form_sign_in(
     {
         return Err(FormRefusal::Again(
             StatusCode::TOO_MANY_REQUESTS,
-            super::TOO_MANY_ATTEMPTS,
+            super::too_many_attempts(),
         ));
     }
     let signed_in = password_sign_in(
@@ -252,16 +236,16 @@ pub(crate) async fn form_sign_in(
             }
             Err(FormRefusal::Again(
                 StatusCode::FORBIDDEN,
-                "Confirm your email address first: we mailed you a new link.",
+                t("sign-in-confirm-email-first"),
             ))
         }
         Err(SignInError::InvalidCredentials) => Err(FormRefusal::Again(
             StatusCode::UNAUTHORIZED,
-            "Incorrect email or password.",
+            t("sign-in-wrong"),
         )),
         Err(SignInError::Refused(_)) => Err(FormRefusal::Again(
             StatusCode::TOO_MANY_REQUESTS,
-            super::TOO_MANY_ATTEMPTS,
+            super::too_many_attempts(),
         )),
         Err(error) => Err(FormRefusal::Failed(server_error(error))),
     }

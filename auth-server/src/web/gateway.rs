@@ -26,11 +26,7 @@ use crate::web::browser::{
 use crate::web::{error_page, random_token, SignInPage};
 
 fn refused() -> Response {
-    error_page(
-        StatusCode::BAD_REQUEST,
-        "This sign-in link cannot be used",
-        "It does not lead back to a site protected here. Open the site you wanted again.",
-    )
+    error_page(StatusCode::BAD_REQUEST, "error-gateway-link")
 }
 
 /// Where to return to, if `rd` is on a protected origin; and that origin.
@@ -92,13 +88,7 @@ pub(crate) async fn sign_in_get(
         let session =
             match crate::upstream::flow::take_handoff(&state.db, handoff, &site, now).await {
                 Ok(session) => session,
-                Err(_) => {
-                    return error_page(
-                        StatusCode::BAD_REQUEST,
-                        "This sign-in link cannot be used",
-                        "It was used already or has expired. Open the site you wanted again.",
-                    )
-                }
+                Err(_) => return error_page(StatusCode::BAD_REQUEST, "error-gateway-handoff"),
             };
         return match adopt_session(&state, &site, jar, session).await {
             Ok(jar) => (jar, redirect(StatusCode::FOUND, back.as_str())).into_response(),
@@ -136,7 +126,7 @@ pub(crate) async fn sign_in_post(
     let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
         Ok(signed_in) => signed_in,
         Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&state, &site, jar, &back, status, Some(message), &email)
+            return sign_in_page(&state, &site, jar, &back, status, Some(&message), &email)
         }
         Err(FormRefusal::Failed(response)) => return response,
     };

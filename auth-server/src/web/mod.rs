@@ -15,16 +15,21 @@ pub(crate) mod admin_pages;
 pub mod brand;
 pub(crate) mod browser;
 pub(crate) mod gateway;
+pub(crate) mod locale;
 pub(crate) mod routes;
 pub(crate) mod upstream;
 
 use askama::Template;
+
+use crate::i18n::t;
 use axum::http::StatusCode;
 use axum::response::Response;
 pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
 
 /// The answer to a form posted past its rate limit.
-pub(crate) const TOO_MANY_ATTEMPTS: &str = "Too many attempts. Wait a minute and try again.";
+pub(crate) fn too_many_attempts() -> String {
+    t("too-many-attempts")
+}
 
 /// `GET /assets/{file}`: the stylesheet and the logo at their hashed
 /// paths, cached for a year; anything else is a 404.
@@ -128,7 +133,7 @@ pub(crate) struct ConsentPage<'a> {
     pub client_name: &'a str,
     pub email: &'a str,
     /// Each requested scope and what it lets the client do.
-    pub scopes: Vec<(String, &'static str)>,
+    pub scopes: Vec<(String, String)>,
     /// The services the client may then call in the user's name (its
     /// registered resources); empty: none, it only learns who they are.
     pub resources: Vec<String>,
@@ -137,13 +142,13 @@ pub(crate) struct ConsentPage<'a> {
 }
 
 /// What a scope lets a client do, in words for the consent page.
-pub(crate) fn describe_scope(scope: &str) -> &'static str {
+pub(crate) fn describe_scope(scope: &str) -> String {
     match scope {
-        "openid" => "know who you are (your account id)",
-        "profile" => "see your display name",
-        "email" => "see your email address",
-        "offline_access" => "keep access while you are away",
-        _ => "use this permission on your behalf",
+        "openid" => t("scope-openid"),
+        "profile" => t("scope-profile"),
+        "email" => t("scope-email"),
+        "offline_access" => t("scope-offline-access"),
+        _ => t("scope-other"),
     }
 }
 
@@ -189,8 +194,14 @@ pub(crate) struct NoticePage<'a> {
     pub link: Option<(&'a str, &'a str)>,
 }
 
-/// A page that says what happened, with an optional link onwards.
-pub(crate) fn notice_page(
+/// A page that says what happened, with an optional link onwards: the
+/// catalogue's message `key` is its title, the message's `.text` under it.
+pub(crate) fn notice_page(status: StatusCode, key: &str, link: Option<(&str, &str)>) -> Response {
+    notice_page_with(status, &t(key), &t(&format!("{key}.text")), link)
+}
+
+/// [`notice_page`] with a text of its own (translated already).
+pub(crate) fn notice_page_with(
     status: StatusCode,
     title: &str,
     message: &str,
@@ -204,12 +215,18 @@ pub(crate) fn notice_page(
     .render()
     {
         Ok(html) => page(status, html, None),
-        Err(_) => error_page(status, title, message),
+        Err(_) => error_page_with(status, title, message),
     }
 }
 
-/// An error page (never a redirect).
-pub(crate) fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+/// An error page (never a redirect): the catalogue's message `key` is its
+/// title, the message's `.text` under it.
+pub(crate) fn error_page(status: StatusCode, key: &str) -> Response {
+    error_page_with(status, &t(key), &t(&format!("{key}.text")))
+}
+
+/// [`error_page`] with a title and text of its own (translated already).
+pub(crate) fn error_page_with(status: StatusCode, title: &str, message: &str) -> Response {
     let html = ErrorPage { title, message }
         .render()
         .unwrap_or_else(|_| "<!doctype html><title>Error</title><p>Error</p>".to_owned());

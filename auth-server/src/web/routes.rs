@@ -14,6 +14,7 @@ use crate::accounts::password::Password;
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::clients;
+use crate::i18n::{t, t2};
 use crate::oauth::authorize::{self, AuthorizationRequest, AuthorizeError, Prompt};
 use crate::oauth::codes::{self, NewCode};
 use crate::oauth::consent;
@@ -23,7 +24,8 @@ use crate::web::browser::{
     signed_in_browser, trusted_form, FormRefusal,
 };
 use crate::web::{
-    cookie_names, describe_scope, error_page, random_token, ConsentPage, SignInPage, SignUpPage,
+    cookie_names, describe_scope, error_page, error_page_with, random_token, ConsentPage,
+    SignInPage, SignUpPage,
 };
 
 /// The authorization-request parameters a sign-in form carries back: every
@@ -41,14 +43,15 @@ const CARRIED: &[&str] = &[
     "prompt",
     "max_age",
     "login_hint",
+    "ui_locales",
 ];
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
     match error {
-        AuthorizeError::Page(message) => error_page(
+        AuthorizeError::Page(key) => error_page_with(
             StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
-            message,
+            &t("error-bad-sign-in-request"),
+            &t(key),
         ),
         AuthorizeError::Redirect {
             redirect_uri,
@@ -307,7 +310,7 @@ pub(crate) async fn authorize_post(
                 &request,
                 &params,
                 status,
-                Some(message),
+                Some(&message),
                 &email,
             )
         }
@@ -351,11 +354,7 @@ pub(crate) async fn consent_post(
         Err(response) => return response,
     };
     let Some((user, session)) = signed_in else {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "You are signed out",
-            "Go back to the application and sign in again.",
-        );
+        return error_page(StatusCode::FORBIDDEN, "error-signed-out");
     };
     let names = cookie_names(&state.config.issuer);
     let jar = jar.add(signet_service::web::removal(names.csrf));
@@ -466,7 +465,7 @@ pub(crate) async fn signup_post(
     )
     .is_err()
     {
-        let errors = vec![super::TOO_MANY_ATTEMPTS.to_owned()];
+        let errors = vec![super::too_many_attempts()];
         return sign_up_page(
             &state,
             jar,
@@ -498,7 +497,13 @@ pub(crate) async fn signup_post(
         )) => {
             let errors = fields
                 .iter()
-                .map(|f| format!("{}: {}", f.field.replace('_', " "), f.message))
+                .map(|f| {
+                    t2(
+                        "sign-up-field-error",
+                        ("field", f.field.replace('_', " ")),
+                        ("message", &f.message),
+                    )
+                })
                 .collect();
             return sign_up_page(
                 &state,
@@ -512,10 +517,10 @@ pub(crate) async fn signup_post(
         Err(error) => return server_error(error),
     }
     let sign_in = format!("/oauth/authorize?{}", query_of(&params));
-    crate::web::notice_page(
+    crate::web::notice_page_with(
         StatusCode::OK,
-        "Check your inbox",
-        crate::accounts::email::SIGN_UP_ACCEPTED,
-        Some((&sign_in, "Sign in")),
+        &t("check-inbox"),
+        &t("sign-up-sent"),
+        Some((&sign_in, &t("sign-in-submit"))),
     )
 }

@@ -18,6 +18,7 @@ use crate::accounts::password::Password;
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::audit::AuditEvent;
+use crate::i18n::{t, t1};
 use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
 use crate::upstream::flow::{self, FlowError, Resolution, UpstreamPerson};
 use crate::upstream::{Discovery, Upstream};
@@ -25,7 +26,7 @@ use crate::web::browser::{
     adopt_session, form_page, parse, query_params, see_other, server_error, trusted_form,
 };
 use crate::web::routes::{checked, grant_or_ask, Authenticated};
-use crate::web::{cookie, cookie_names, error_page, random_token};
+use crate::web::{cookie, cookie_names, error_page, error_page_with, random_token};
 
 #[derive(Template)]
 #[template(path = "upstream_link.html")]
@@ -47,32 +48,29 @@ fn flow_cookie(issuer: &str) -> &'static str {
 }
 
 fn refused(error: &FlowError) -> Response {
-    let status = match error {
+    let (status, reason) = match error {
         FlowError::Store(_) => return server_error(error),
-        FlowError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        FlowError::EmailNotVerified | FlowError::DomainNotAllowed | FlowError::Disabled => {
-            StatusCode::FORBIDDEN
-        }
-        _ => StatusCode::BAD_REQUEST,
+        FlowError::InvalidState => (StatusCode::BAD_REQUEST, t("upstream-invalid-state")),
+        FlowError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, t("upstream-unavailable")),
+        FlowError::Refused => (StatusCode::BAD_REQUEST, t("upstream-refused")),
+        FlowError::InvalidIdToken => (StatusCode::BAD_REQUEST, t("upstream-invalid-id-token")),
+        FlowError::EmailNotVerified => (StatusCode::FORBIDDEN, t("upstream-email-not-verified")),
+        FlowError::DomainNotAllowed => (StatusCode::FORBIDDEN, t("upstream-domain-not-allowed")),
+        FlowError::Disabled => (StatusCode::FORBIDDEN, t("upstream-disabled")),
     };
-    let message = error.to_string();
-    let message = format!(
-        "{}{} Go back to the application and try again, or sign in with a password.",
-        message[..1].to_uppercase(),
-        &message[1..]
-    );
-    error_page(status, "This sign-in did not work", &message)
+    error_page_with(
+        status,
+        &t("upstream-failed"),
+        &t1("upstream-failed.text", "reason", reason),
+    )
 }
 
 #[allow(clippy::result_large_err)] // the error is the finished response
 fn provider<'a>(state: &'a AppState, name: &str) -> Result<&'a Upstream, Response> {
-    state.upstreams.get(name).ok_or_else(|| {
-        error_page(
-            StatusCode::NOT_FOUND,
-            "This sign-in cannot be used",
-            "No such provider is configured here.",
-        )
-    })
+    state
+        .upstreams
+        .get(name)
+        .ok_or_else(|| error_page(StatusCode::NOT_FOUND, "upstream-unknown"))
 }
 
 /// `GET /oauth/upstream/{name}/start?{the authorization request}`.
@@ -95,11 +93,7 @@ pub(crate) async fn start(
     // the authorization endpoint's sends its request.
     if params.contains_key("rd") {
         if continuation(&state, query.as_deref().unwrap_or_default()).is_none() {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "This sign-in link cannot be used",
-                "It does not lead back to a site protected here.",
-            );
+            return error_page(StatusCode::BAD_REQUEST, "error-gateway-link");
         }
     } else if let Err(response) = checked(&state, &params).await {
         return response;
@@ -113,11 +107,7 @@ pub(crate) async fn start(
     )
     .is_err()
     {
-        return error_page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "Wait a minute and try again.",
-        );
+        return error_page(StatusCode::TOO_MANY_REQUESTS, "upstream-too-many");
     }
     let Discovery::Ready(discovered) = &*upstream.discovery() else {
         return refused(&FlowError::Unavailable);
@@ -298,19 +288,20 @@ pub(crate) async fn link(
         now,
     )
     .await;
-    let signed =
-        match signed_in_result {
-            Ok(signed) => signed,
-            Err(SignInError::InvalidCredentials | SignInError::Refused(_)) => return link_page(
+    let signed = match signed_in_result {
+        Ok(signed) => signed,
+        Err(SignInError::InvalidCredentials | SignInError::Refused(_)) => {
+            return link_page(
                 &state,
                 jar,
                 upstream,
                 &email,
                 StatusCode::UNAUTHORIZED,
-                Some("That is not the password of this account, or there were too many attempts."),
-            ),
-            Err(error) => return server_error(error),
-        };
+                Some(&t("upstream-link-wrong")),
+            )
+        }
+        Err(error) => return server_error(error),
+    };
     match flow::spend_parked(&state.db, &parked).await {
         Ok(true) => {}
         Ok(false) => return refused(&FlowError::InvalidState),

@@ -20,6 +20,7 @@ mod gateway_browser;
 mod health;
 mod hostile_input;
 mod keys;
+mod languages;
 mod login;
 mod mail;
 mod oauth;

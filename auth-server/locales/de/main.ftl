@@ -1,0 +1,313 @@
+# Signets Seiten und Mails auf Deutsch. Die Anrede ist „Sie“.
+# Jede Nachricht des englischen Katalogs steht auch hier (die Tests prüfen es).
+
+## Gemeinsam
+
+field-email = E-Mail-Adresse
+field-password = Passwort
+field-your-password = Ihr Passwort
+field-new-password = Neues Passwort
+forgot-password = Passwort vergessen?
+sign-out = Abmelden
+sign-in-again = Erneut anmelden
+too-many-attempts = Zu viele Versuche. Bitte warten Sie eine Minute und versuchen Sie es erneut.
+badge-verified = bestätigt
+badge-not-verified = nicht bestätigt
+password-hint = mindestens { $min } Zeichen
+
+## Anmelden, Registrieren, Zustimmung
+
+sign-in-title = Anmelden
+sign-in-to = Bei { $client } anmelden
+continue-to = weiter zu
+sign-in-submit = Anmelden
+sign-in-with = Mit { $provider } anmelden
+sign-in-with-unavailable = Mit { $provider } anmelden (gerade nicht verfügbar)
+no-account-yet = Noch kein Konto?
+create-one = Jetzt registrieren
+sign-in-wrong = E-Mail-Adresse oder Passwort ist falsch.
+sign-in-confirm-email-first = Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse: Wir haben Ihnen einen neuen Link geschickt.
+sign-up-title = Konto erstellen
+field-display-name-optional = Name (freiwillig)
+field-password-with-hint = Passwort ({ $hint })
+sign-up-submit = Konto erstellen
+have-an-account = Ich habe schon ein Konto
+sign-up-field-error = { $field }: { $message }
+check-inbox = Sehen Sie in Ihr Postfach
+sign-up-sent = Wenn die Adresse verwendet werden kann, ist eine Mail an sie unterwegs: Öffnen Sie den Link darin, um die Adresse zu bestätigen.
+consent-title = { $client } zulassen?
+consent-signed-in-as = Angemeldet als
+consent-asks = möchte:
+consent-no-services = Es kann keinen Dienst in Ihrem Namen nutzen.
+consent-services = Es darf danach diese Dienste in Ihrem Namen nutzen:
+consent-allow = Zulassen
+consent-deny = Ablehnen
+consent-withdraw = Sie können dies später widerrufen, in
+consent-withdraw-link = Ihrem Konto
+scope-openid = wissen, wer Sie sind (Ihre Konto-ID)
+scope-profile = Ihren Anzeigenamen sehen
+scope-email = Ihre E-Mail-Adresse sehen
+scope-offline-access = Zugriff behalten, während Sie nicht da sind
+scope-other = diese Berechtigung in Ihrem Namen nutzen
+
+## Anmeldung über einen Anbieter
+
+upstream-link-title = Anmeldung mit { $provider } verknüpfen
+upstream-link-exists = Ein Konto mit dieser Adresse gibt es hier schon:
+upstream-link-explain = Geben Sie einmal sein Passwort ein, um sich künftig mit { $provider } anzumelden.
+upstream-link-password = Passwort von { $email }
+upstream-link-submit = Verknüpfen und anmelden
+upstream-link-wrong = Das ist nicht das Passwort dieses Kontos, oder es gab zu viele Versuche.
+upstream-failed = Diese Anmeldung hat nicht funktioniert
+    .text = { $reason } Gehen Sie zurück zur Anwendung und versuchen Sie es erneut, oder melden Sie sich mit einem Passwort an.
+upstream-invalid-state = Diese Anmeldung wurde nicht in diesem Browser begonnen, schon verwendet oder ist abgelaufen.
+upstream-unavailable = Der Anbieter ist gerade nicht erreichbar.
+upstream-refused = Der Anbieter hat die Anmeldung abgelehnt.
+upstream-invalid-id-token = Die Antwort des Anbieters ließ sich nicht prüfen.
+upstream-email-not-verified = Der Anbieter hat diese E-Mail-Adresse nicht bestätigt.
+upstream-domain-not-allowed = Konten dieser E-Mail-Domain dürfen sich hier nicht anmelden.
+upstream-disabled = Dieses Konto ist gesperrt.
+upstream-unknown = Diese Anmeldung kann nicht verwendet werden
+    .text = Ein solcher Anbieter ist hier nicht eingerichtet.
+upstream-too-many = Zu viele Versuche
+    .text = Bitte warten Sie eine Minute und versuchen Sie es erneut.
+
+## Fehlerseiten (ein Titel, darunter .text)
+
+error-server = Etwas ist schiefgegangen
+    .text = Bitte versuchen Sie es gleich noch einmal.
+error-repeated-parameter = Diese Anmeldeanfrage kann nicht verwendet werden
+    .text = Ein Parameter wurde mehr als einmal angegeben.
+error-form-expired = Dieses Formular ist abgelaufen
+    .text = Gehen Sie zurück zur Anwendung und versuchen Sie es erneut.
+error-repeated-field = Dieses Formular kann nicht verwendet werden
+    .text = Ein Feld wurde mehr als einmal gesendet.
+error-signed-out = Sie sind abgemeldet
+    .text = Gehen Sie zurück zur Anwendung und melden Sie sich erneut an.
+error-bad-sign-in-request = Diese Anmeldeanfrage kann nicht verwendet werden
+authorize-unknown-client = Diese Anwendung ist hier nicht registriert.
+authorize-unknown-redirect = Die Anwendung wollte Sie an eine Adresse schicken, die sie nicht registriert hat.
+error-gateway-link = Dieser Anmeldelink kann nicht verwendet werden
+    .text = Er führt nicht zurück zu einer hier geschützten Seite. Öffnen Sie die gewünschte Seite erneut.
+error-gateway-handoff = Dieser Anmeldelink kann nicht verwendet werden
+    .text = Er wurde schon verwendet oder ist abgelaufen. Öffnen Sie die gewünschte Seite erneut.
+error-not-admin = Diese Seite ist für Administratoren
+    .text = Ihr Konto hat die Rolle admin nicht. Fragen Sie einen Administrator, wenn Sie sie brauchen.
+error-no-user = Kein solches Konto
+    .text = Das Konto wurde vielleicht gelöscht. Gehen Sie zurück zur Liste der Konten.
+error-not-your-session = Keine solche Sitzung
+    .text = Sie gehört nicht zu Ihren Sitzungen. Gehen Sie zurück zu Ihrem Konto und versuchen Sie es erneut.
+error-no-app = Nichts zu entfernen
+    .text = Diese App hat keinen Zugriff auf Ihr Konto.
+
+## Links aus Mails und Passwörter
+
+dead-link = Dieser Link kann nicht verwendet werden
+    .text = Er wurde schon verwendet, ist abgelaufen oder unvollständig. Fordern Sie einen neuen an.
+forgot-title = Passwort vergessen?
+forgot-explain = Geben Sie die Adresse Ihres Kontos ein. Gibt es ein Konto mit ihr, schicken wir einen Link, mit dem Sie ein neues Passwort wählen.
+forgot-submit = Link senden
+forgot-sent = Sehen Sie in Ihr Postfach
+    .text = Gibt es ein Konto mit dieser Adresse, ist eine Mail mit einem Link für ein neues Passwort unterwegs.
+reset-title = Neues Passwort wählen
+reset-explain = Jedes Gerät, das bei Ihrem Konto angemeldet ist, wird abgemeldet.
+field-new-password-with-hint = Neues Passwort ({ $hint })
+reset-submit = Neues Passwort speichern
+reset-done = Ihr Passwort ist gesetzt
+    .text = Alle Geräte wurden abgemeldet. Melden Sie sich mit dem neuen Passwort wieder an.
+reset-unusable = Das neue Passwort kann nicht verwendet werden.
+reset-field-error = Das neue Passwort: { $message }.
+verify-title = E-Mail-Adresse bestätigen
+verify-explain = Drücken Sie den Knopf, um zu bestätigen, dass diese Adresse Ihnen gehört.
+verify-submit = Meine Adresse bestätigen
+verify-done = Ihre Adresse ist bestätigt
+    .text = Danke. Anwendungen, bei denen Sie sich anmelden, sehen sie jetzt als bestätigt.
+verify-changed = Ihre neue Adresse ist bestätigt
+    .text = Mails für Ihr Konto gehen jetzt an sie; die alte Adresse wurde benachrichtigt.
+
+## Die Kontoseite
+
+account-title = Ihr Konto
+account-nav = Konto
+account-nav-profile = Profil
+account-nav-security = Passwort und E-Mail
+account-nav-sessions = Sitzungen
+account-nav-apps = Verbundene Apps
+account-nav-activity = Aktivität
+account-signed-in-as = Angemeldet als
+account-profile = Profil
+field-display-name = Anzeigename
+save = Speichern
+account-security = Passwort und E-Mail
+account-change-password = Passwort ändern
+field-current-password = Aktuelles Passwort
+account-password-hint = Alle Sitzungen enden, auch diese: Sie melden sich mit dem neuen Passwort wieder an.
+account-change-password-submit = Passwort ändern
+account-change-email = Eine andere E-Mail-Adresse verwenden
+field-new-email = Neue E-Mail-Adresse
+account-email-hint = Wir schicken einen Link an die neue Adresse; die Änderung gilt, sobald Sie ihn öffnen.
+account-sessions = Sitzungen
+badge-this-browser = dieser Browser
+account-session-facts = { $ip } · zuletzt genutzt { $used } · angemeldet { $started }
+account-session-end-label = { $device }, zuletzt genutzt { $used }
+account-sign-out-others = Überall sonst abmelden
+account-apps = Verbundene Apps
+account-no-apps = Sie haben noch keiner App erlaubt, Ihr Konto zu nutzen.
+account-app-since = seit { $date }
+account-remove-access = Zugriff entfernen
+account-remove-access-label = von { $app }
+account-identities = Verknüpfte Anmeldungen
+account-identity-facts = verknüpft { $linked } · zuletzt genutzt { $used }
+account-activity = Letzte Aktivität
+account-notice-profile = Ihr Profil ist gespeichert.
+account-notice-email = Wir haben einen Link an die neue Adresse geschickt. Öffnen Sie ihn, um die Änderung abzuschließen.
+account-notice-session = Diese Sitzung ist abgemeldet.
+account-notice-others = Alle anderen Sitzungen sind abgemeldet.
+account-notice-app = Der Zugriff der App ist entfernt, und ihre Sitzungen sind beendet.
+account-wrong-current-password = Das ist nicht Ihr aktuelles Passwort.
+wrong-password = Das ist nicht Ihr Passwort.
+account-password-changed = Ihr Passwort ist geändert
+    .text = Alle Sitzungen sind beendet, auch diese. Melden Sie sich mit dem neuen Passwort an.
+account-signed-out = Sie sind abgemeldet
+    .text = Die Sitzung dieses Browsers ist beendet.
+sign-in-target-account = Ihrem Konto
+sign-in-target-admin = der Verwaltung
+device-unknown = Unbekanntes Gerät
+device-on = { $browser } unter { $system }
+event-user-signup = Konto erstellt
+event-login-success = Angemeldet
+event-session-logout = Abgemeldet
+event-session-revoked = Eine Sitzung wurde abgemeldet
+event-session-revoked-others = Überall sonst abgemeldet
+event-password-changed = Passwort geändert
+event-password-change-failed = Eine Passwortänderung ist fehlgeschlagen: falsches aktuelles Passwort
+event-password-reset = Passwort zurückgesetzt
+event-password-reset-requested = Zurücksetzen des Passworts angefordert
+event-email-change-requested = Änderung der E-Mail-Adresse angefordert
+event-email-changed = E-Mail-Adresse geändert
+event-email-verified = E-Mail-Adresse bestätigt
+event-user-profile-changed = Profil geändert
+event-user-roles-changed = Rollen von einem Administrator geändert
+event-user-disabled = Konto von einem Administrator gesperrt
+event-user-enabled = Konto von einem Administrator entsperrt
+event-consent-granted = Einer App wurde Zugriff erlaubt
+event-consent-revoked = Der Zugriff einer App wurde entfernt
+event-upstream-linked = Ein Anmeldeanbieter wurde verknüpft
+event-upstream-unlinked = Die Verknüpfung mit einem Anmeldeanbieter wurde gelöst
+event-refresh-reuse-detected = Ein gestohlenes Refresh-Token wurde abgewiesen; die Sitzung ist beendet
+event-code-replay-detected = Ein Anmeldecode wurde zweimal verwendet; die Sitzung ist beendet
+
+## Die Verwaltung
+
+admin = Verwaltung
+admin-nav = Verwaltung
+admin-nav-users = Konten
+admin-nav-api-keys = API-Schlüssel
+admin-nav-clients = Anwendungen
+admin-nav-keys = Signaturschlüssel
+admin-nav-audit = Protokoll
+admin-nav-account = Ihr Konto
+admin-users = Konten
+admin-search-label = E-Mail-Adresse oder Name enthält
+admin-search = Suchen
+admin-no-users = Kein Konto passt.
+badge-disabled = gesperrt
+badge-active = aktiv
+badge-email-verified = E-Mail bestätigt
+badge-email-not-verified = E-Mail nicht bestätigt
+admin-since = seit { $date }
+next-page = Nächste Seite
+admin-all-users = Alle Konten
+admin-user-name = Name
+admin-none = keiner
+admin-user-id = ID
+admin-created = Erstellt
+admin-active-sessions = Aktive Sitzungen
+admin-user-audit = Protokoll dieses Kontos
+admin-roles = Rollen
+admin-roles-label = Rollen, durch Leerzeichen getrennt
+admin-roles-save = Rollen speichern
+admin-access = Zugang
+admin-enable = Dieses Konto entsperren
+admin-disable-hint = Ein gesperrtes Konto kann sich nicht anmelden, und alle Sitzungen enden sofort.
+admin-disable = Dieses Konto sperren
+admin-end-sessions = Alle Sitzungen beenden
+admin-delete = Löschen
+admin-delete-hint = Das Konto und seine Sitzungen sind endgültig weg. Bestätigen Sie mit Ihrem eigenen Passwort.
+admin-delete-submit = Dieses Konto löschen
+admin-notice-roles = Die Rollen sind gespeichert.
+admin-notice-disabled = Das Konto ist gesperrt, und seine Sitzungen sind beendet.
+admin-notice-enabled = Das Konto ist entsperrt.
+admin-notice-sessions = Alle Sitzungen des Kontos sind beendet.
+admin-notice-deleted = Das Konto ist gelöscht.
+admin-audit = Protokoll
+admin-audit-user = Konto-ID
+admin-audit-event = Ereignis
+admin-audit-from = Von (Tag, UTC)
+admin-audit-to = Bis (Tag, UTC, einschließlich)
+admin-audit-filter = Filtern
+admin-audit-none = Kein Ereignis passt.
+admin-audit-table = Protokollereignisse
+admin-audit-when = Wann (UTC)
+admin-audit-by = Von
+admin-audit-about = Betrifft
+admin-audit-ip = IP
+admin-audit-details = Details
+admin-audit-older = Ältere Ereignisse
+admin-audit-bad-user = Keine Konto-ID (öffnen Sie ein Konto und folgen Sie „Protokoll dieses Kontos“).
+admin-audit-bad-date = Kein Datum (JJJJ-MM-TT).
+
+## Mails: der Betreff, dann der Text ($link auf einer eigenen Zeile)
+
+mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse
+mail-verify =
+    Hallo,
+
+    bitte bestätigen Sie, dass { $email } Ihre Adresse ist, damit sich die Anwendungen, bei denen Sie sich anmelden, darauf verlassen können:
+
+    { $link }
+
+    Der Link gilt 24 Stunden und funktioniert einmal. Haben Sie kein Konto erstellt, ignorieren Sie diese Mail: Ohne Bestätigung geschieht nichts.
+mail-attempt-subject = Jemand wollte sich mit Ihrer Adresse registrieren
+mail-attempt =
+    Hallo,
+
+    jemand wollte ein Konto mit Ihrer Adresse { $email } erstellen, die schon eines hat. Nichts wurde geändert.
+
+    Waren Sie es, melden Sie sich mit Ihrem Passwort an; haben Sie es vergessen, nutzen Sie „Passwort vergessen?“ auf der Anmeldeseite:
+
+    { $link }
+
+    Waren Sie es nicht, können Sie diese Mail ignorieren.
+mail-reset-subject = Setzen Sie Ihr Passwort zurück
+mail-reset =
+    Hallo,
+
+    jemand hat darum gebeten, das Passwort des Kontos { $email } zurückzusetzen. Waren Sie es, wählen Sie hier ein neues Passwort:
+
+    { $link }
+
+    Der Link gilt 30 Minuten und funktioniert einmal. Haben Sie nicht darum gebeten, ignorieren Sie diese Mail: Ihr Passwort bleibt, wie es ist.
+mail-password-changed-subject = Ihr Passwort wurde zurückgesetzt
+mail-password-changed =
+    Hallo,
+
+    das Passwort des Kontos { $email } wurde gerade mit einem Link zurückgesetzt, der an diese Adresse ging. Alle Sitzungen des Kontos wurden abgemeldet.
+
+    Waren Sie es nicht, setzen Sie das Passwort sofort erneut zurück und informieren Sie Ihren Administrator.
+mail-confirm-new-subject = Bestätigen Sie Ihre neue E-Mail-Adresse
+mail-confirm-new =
+    Hallo,
+
+    das Konto { $old } möchte künftig { $email } als Adresse verwenden. Zur Bestätigung öffnen Sie:
+
+    { $link }
+
+    Der Link gilt 24 Stunden und funktioniert einmal. Haben Sie nicht darum gebeten, ignorieren Sie diese Mail.
+mail-email-changed-subject = Die Adresse Ihres Kontos wurde geändert
+mail-email-changed =
+    Hallo,
+
+    die Adresse Ihres Kontos wurde von { $old } zu { $email } geändert. Mails für das Konto gehen jetzt dorthin.
+
+    Waren Sie es nicht, informieren Sie sofort Ihren Administrator.

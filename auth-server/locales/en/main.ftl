@@ -1,0 +1,315 @@
+# Signet's pages and mails in English: the reference catalogue.
+# Every other catalogue has the same messages (the tests check it).
+# A message's variables ($client, $provider …) are text; the pages escape
+# them, so no message carries HTML.
+
+## Shared
+
+field-email = Email
+field-password = Password
+field-your-password = Your password
+field-new-password = New password
+forgot-password = Forgot password?
+sign-out = Sign out
+sign-in-again = Sign in again
+too-many-attempts = Too many attempts. Wait a minute and try again.
+badge-verified = verified
+badge-not-verified = not verified
+password-hint = at least { $min } characters
+
+## Sign-in, sign-up, consent
+
+sign-in-title = Sign in
+sign-in-to = Sign in to { $client }
+continue-to = to continue to
+sign-in-submit = Sign in
+sign-in-with = Sign in with { $provider }
+sign-in-with-unavailable = Sign in with { $provider } (unavailable just now)
+no-account-yet = No account yet?
+create-one = Create one
+sign-in-wrong = Incorrect email or password.
+sign-in-confirm-email-first = Confirm your email address first: we mailed you a new link.
+sign-up-title = Create an account
+field-display-name-optional = Name (optional)
+field-password-with-hint = Password ({ $hint })
+sign-up-submit = Create account
+have-an-account = I already have an account
+sign-up-field-error = { $field }: { $message }
+check-inbox = Check your inbox
+consent-title = Allow { $client }?
+consent-signed-in-as = Signed in as
+consent-asks = asks to:
+consent-no-services = It cannot use any service in your name.
+consent-services = It may then use these services in your name:
+consent-allow = Allow
+consent-deny = Deny
+consent-withdraw = You can withdraw this later from
+consent-withdraw-link = your account
+scope-openid = know who you are (your account id)
+scope-profile = see your display name
+scope-email = see your email address
+scope-offline-access = keep access while you are away
+scope-other = use this permission on your behalf
+
+## Upstream sign-in
+
+upstream-link-title = Link your { $provider } sign-in
+upstream-link-exists = An account with this address exists here already:
+upstream-link-explain = Enter its password once to sign in with { $provider } from now on.
+upstream-link-password = Password of { $email }
+upstream-link-submit = Link and sign in
+upstream-link-wrong = That is not the password of this account, or there were too many attempts.
+upstream-failed = This sign-in did not work
+    .text = { $reason } Go back to the application and try again, or sign in with a password.
+upstream-invalid-state = This sign-in was not started in this browser, was used already or has expired.
+upstream-unavailable = The provider cannot be reached just now.
+upstream-refused = The provider refused the sign-in.
+upstream-invalid-id-token = The provider's answer could not be verified.
+upstream-email-not-verified = The provider has not verified this email address.
+upstream-domain-not-allowed = Accounts of this email domain may not sign in here.
+upstream-disabled = This account is disabled.
+upstream-unknown = This sign-in cannot be used
+    .text = No such provider is configured here.
+upstream-too-many = Too many attempts
+    .text = Wait a minute and try again.
+
+## Error pages (a title, and .text under it)
+
+error-server = Something went wrong
+    .text = Please try again in a moment.
+error-repeated-parameter = This sign-in request cannot be used
+    .text = A parameter was given more than once.
+error-form-expired = This form has expired
+    .text = Go back to the application and try again.
+error-repeated-field = This form cannot be used
+    .text = A field was sent more than once.
+error-signed-out = You are signed out
+    .text = Go back to the application and sign in again.
+error-bad-sign-in-request = This sign-in request cannot be used
+authorize-unknown-client = This application is not registered here.
+authorize-unknown-redirect = The application asked to send you to an address it has not registered.
+error-gateway-link = This sign-in link cannot be used
+    .text = It does not lead back to a site protected here. Open the site you wanted again.
+error-gateway-handoff = This sign-in link cannot be used
+    .text = It was used already or has expired. Open the site you wanted again.
+error-not-admin = This page is for administrators
+    .text = Your account does not have the admin role. Ask an administrator if you need it.
+error-no-user = No such user
+    .text = The account may have been deleted. Go back to the list of users.
+error-not-your-session = No such session
+    .text = It is not one of your sessions. Go back to your account and try again.
+error-no-app = Nothing to remove
+    .text = That app has no access to your account.
+
+## Mail links and passwords
+
+dead-link = This link cannot be used
+    .text = It was used already, has expired, or is not complete. Ask for a new one.
+forgot-title = Forgot your password?
+forgot-explain = Enter the address of your account. If it has one, we mail it a link to choose a new password.
+forgot-submit = Send the link
+forgot-sent = Check your inbox
+    .text = If an account has this address, a mail with a link to choose a new password is on its way.
+sign-up-sent = If the address can be used, a mail is on its way to it: open its link to confirm the address.
+reset-title = Choose a new password
+reset-explain = Every device signed in to your account will be signed out.
+field-new-password-with-hint = New password ({ $hint })
+reset-submit = Set the new password
+reset-done = Your password is set
+    .text = Every device was signed out. Sign in again with the new password.
+reset-unusable = The new password cannot be used.
+reset-field-error = The new password { $message }.
+verify-title = Confirm your email address
+verify-explain = Press the button to confirm that this address is yours.
+verify-submit = Confirm my address
+verify-done = Your address is confirmed
+    .text = Thank you. Applications you sign in to now see it as verified.
+verify-changed = Your new address is confirmed
+    .text = Mail for your account now goes to it; the old address was told.
+
+## The account page
+
+account-title = Your account
+account-nav = Account
+account-nav-profile = Profile
+account-nav-security = Password and email
+account-nav-sessions = Sessions
+account-nav-apps = Connected apps
+account-nav-activity = Activity
+account-signed-in-as = Signed in as
+account-profile = Profile
+field-display-name = Display name
+save = Save
+account-security = Password and email
+account-change-password = Change your password
+field-current-password = Current password
+account-password-hint = Every session ends, this one too: you sign in again with the new password.
+account-change-password-submit = Change password
+account-change-email = Use another email address
+field-new-email = New email address
+account-email-hint = We mail a link to the new address; the change happens when you open it.
+account-sessions = Sessions
+badge-this-browser = this browser
+account-session-facts = { $ip } · last used { $used } · signed in { $started }
+account-session-end-label = { $device }, last used { $used }
+account-sign-out-others = Sign out everywhere else
+account-apps = Connected apps
+account-no-apps = You have not allowed any app to use your account.
+account-app-since = since { $date }
+account-remove-access = Remove access
+account-remove-access-label = of { $app }
+account-identities = Linked sign-ins
+account-identity-facts = linked { $linked } · last used { $used }
+account-activity = Recent activity
+account-notice-profile = Your profile is saved.
+account-notice-email = We mailed a link to the new address. Open it to finish the change.
+account-notice-session = That session is signed out.
+account-notice-others = Every other session is signed out.
+account-notice-app = The app's access is removed, and its sessions have ended.
+account-wrong-current-password = This is not your current password.
+wrong-password = This is not your password.
+account-password-changed = Your password is changed
+    .text = Every session has ended, this one too. Sign in with the new password.
+account-signed-out = You are signed out
+    .text = This browser's session has ended.
+sign-in-target-account = your account
+sign-in-target-admin = the admin console
+device-unknown = Unknown device
+device-on = { $browser } on { $system }
+event-user-signup = Account created
+event-login-success = Signed in
+event-session-logout = Signed out
+event-session-revoked = A session was signed out
+event-session-revoked-others = Signed out everywhere else
+event-password-changed = Password changed
+event-password-change-failed = A password change failed: wrong current password
+event-password-reset = Password reset
+event-password-reset-requested = Password reset requested
+event-email-change-requested = Email change requested
+event-email-changed = Email address changed
+event-email-verified = Email address verified
+event-user-profile-changed = Profile changed
+event-user-roles-changed = Roles changed by an administrator
+event-user-disabled = Account disabled by an administrator
+event-user-enabled = Account enabled by an administrator
+event-consent-granted = An app was allowed access
+event-consent-revoked = An app's access was removed
+event-upstream-linked = A sign-in provider was linked
+event-upstream-unlinked = A sign-in provider was unlinked
+event-refresh-reuse-detected = A stolen refresh token was refused; that session ended
+event-code-replay-detected = A sign-in code was used twice; that session ended
+
+## The admin console
+
+admin = Admin
+admin-nav = Admin console
+admin-nav-users = Users
+admin-nav-api-keys = API keys
+admin-nav-clients = Applications
+admin-nav-keys = Signing keys
+admin-nav-audit = Audit trail
+admin-nav-account = Your account
+admin-users = Users
+admin-search-label = Email or name contains
+admin-search = Search
+admin-no-users = No user matches.
+badge-disabled = disabled
+badge-active = active
+badge-email-verified = email verified
+badge-email-not-verified = email not verified
+admin-since = since { $date }
+next-page = Next page
+admin-all-users = All users
+admin-user-name = Name
+admin-none = none
+admin-user-id = Id
+admin-created = Created
+admin-active-sessions = Active sessions
+admin-user-audit = Audit trail of this user
+admin-roles = Roles
+admin-roles-label = Roles, separated by spaces
+admin-roles-save = Save roles
+admin-access = Access
+admin-enable = Enable this account
+admin-disable-hint = A disabled account cannot sign in, and every session ends at once.
+admin-disable = Disable this account
+admin-end-sessions = End every session
+admin-delete = Delete
+admin-delete-hint = The account and its sessions are gone for good. Confirm with your own password.
+admin-delete-submit = Delete this account
+admin-notice-roles = The roles are saved.
+admin-notice-disabled = The account is disabled, and its sessions have ended.
+admin-notice-enabled = The account is enabled.
+admin-notice-sessions = Every session of the account has ended.
+admin-notice-deleted = The account is deleted.
+admin-audit = Audit trail
+admin-audit-user = User id
+admin-audit-event = Event
+admin-audit-from = From (UTC day)
+admin-audit-to = Until (UTC day, included)
+admin-audit-filter = Filter
+admin-audit-none = No event matches.
+admin-audit-table = Audit events
+admin-audit-when = When (UTC)
+admin-audit-by = By
+admin-audit-about = About
+admin-audit-ip = IP
+admin-audit-details = Details
+admin-audit-older = Older events
+admin-audit-bad-user = Not a user id (open a user and follow “Audit trail of this user”).
+admin-audit-bad-date = Not a date (YYYY-MM-DD).
+
+## Mails: the subject, then the body ($link on a line of its own)
+
+mail-verify-subject = Confirm your email address
+mail-verify =
+    Hello,
+
+    please confirm that { $email } is your address, so that the applications you sign in to can rely on it:
+
+    { $link }
+
+    The link is valid for 24 hours and works once. If you did not create an account, ignore this mail: nothing happens without the confirmation.
+mail-attempt-subject = Someone tried to sign up with your address
+mail-attempt =
+    Hello,
+
+    someone tried to create an account with your address, { $email }, which already has one. Nothing was changed.
+
+    If it was you, sign in with your password; if you forgot it, use "Forgot password?" on the sign-in page:
+
+    { $link }
+
+    If it was not you, you can ignore this mail.
+mail-reset-subject = Reset your password
+mail-reset =
+    Hello,
+
+    someone asked to reset the password of the account { $email }. If it was you, choose a new password here:
+
+    { $link }
+
+    The link is valid for 30 minutes and works once. If you did not ask, ignore this mail: your password stays as it is.
+mail-password-changed-subject = Your password was reset
+mail-password-changed =
+    Hello,
+
+    the password of the account { $email } was just reset with a link sent to this address. Every session of the account was signed out.
+
+    If this was not you, reset the password again at once and tell your administrator.
+mail-confirm-new-subject = Confirm your new email address
+mail-confirm-new =
+    Hello,
+
+    the account { $old } asked to use { $email } as its address from now on. To confirm, open:
+
+    { $link }
+
+    The link is valid for 24 hours and works once. If you did not ask for this, ignore this mail.
+mail-email-changed-subject = Your account's address changed
+mail-email-changed =
+    Hello,
+
+    the address of your account changed from { $old } to { $email }. Mail for the account now goes there.
+
+    If this was not you, tell your administrator at once.
