@@ -203,7 +203,6 @@ admin = Verwaltung
 admin-nav = Verwaltung
 admin-nav-users = Konten
 admin-nav-api-keys = API-Schlüssel
-admin-nav-clients = Anwendungen
 admin-nav-keys = Signaturschlüssel
 admin-nav-audit = Protokoll
 admin-nav-account = Ihr Konto
@@ -256,6 +255,51 @@ admin-audit-details = Details
 admin-audit-older = Ältere Ereignisse
 admin-audit-bad-user = Keine Konto-ID (öffnen Sie ein Konto und folgen Sie „Protokoll dieses Kontos“).
 admin-audit-bad-date = Kein Datum (JJJJ-MM-TT).
+
+## Die Schlüssel der Verwaltung
+
+admin-api-keys = API-Schlüssel
+admin-api-key-created = Der Schlüssel „{ $name }“ ist erstellt
+admin-api-key-secret-once = Kopieren Sie sein Geheimnis jetzt: Es steht nur auf dieser Seite, und Signet behält nichts, womit es sich erneut zeigen ließe.
+admin-api-key-create = Schlüssel erstellen
+admin-api-key-name = Name
+admin-api-key-scopes = Scopes, durch Leerzeichen getrennt
+admin-api-key-expires = Gültig bis (Tag, UTC, freiwillig)
+admin-api-key-create-submit = Schlüssel erstellen
+admin-api-key-list = Schlüssel
+admin-api-key-none = Es gibt noch keinen API-Schlüssel.
+admin-api-key-revoked-at = widerrufen { $date }
+admin-api-key-last-used = zuletzt genutzt { $date }
+admin-api-key-expires-at = läuft ab { $date }
+admin-api-key-revoke = Einen Schlüssel widerrufen
+admin-api-key-revoke-hint = Der Schlüssel bekommt kein neues Token mehr, und Dienste, die dem Widerrufs-Feed folgen, weisen seine Tokens ab. Bestätigen Sie mit Ihrem eigenen Passwort.
+admin-api-key-which = Schlüssel
+admin-api-key-revoke-submit = Schlüssel widerrufen
+admin-api-key-revoked = Der Schlüssel ist widerrufen.
+admin-api-key-choose = Wählen Sie einen der aufgeführten Schlüssel.
+admin-keys = Signaturschlüssel
+admin-keys-explain = Die Schlüssel, deren öffentliche Hälften das JWKS veröffentlicht. Einer signiert; ein neuer wird veröffentlicht, bevor er signiert, und ein alter bleibt veröffentlicht, bis seine Tokens abgelaufen sind.
+admin-key-kid = Schlüssel-ID
+admin-key-state = Zustand
+admin-key-since = Seit (UTC)
+admin-key-origin = Datei
+admin-key-until = Nächste Änderung (UTC)
+admin-key-next = veröffentlicht, signiert bald
+admin-key-active = signiert
+admin-key-retired = veröffentlicht, signiert nicht mehr
+admin-key-rotate = Wechseln
+admin-key-rotate-hint = Veröffentlicht einen neuen Schlüssel; er signiert nach KEY_PUBLISH_DELAY, wenn jeder Prüfer ihn geholt hat.
+admin-key-rotate-submit = Neuen Schlüssel veröffentlichen
+admin-key-rotated = Ein neuer Schlüssel ist veröffentlicht. Er signiert nach der Wartezeit.
+admin-key-compromise = Ein Schlüssel ist kompromittiert
+admin-key-compromise-hint = Der Schlüssel wird sofort entfernt und im Widerrufs-Feed gemeldet: Jedes Token, das er signiert hat, wird ungültig, und alle damit Angemeldeten müssen sich neu anmelden. Hat er signiert, signiert sofort ein neuer.
+admin-key-which = Schlüssel
+admin-key-confirm = Mir ist klar, dass jedes Token dieses Schlüssels ungültig wird.
+admin-key-confirm-missing = Setzen Sie zur Bestätigung das Häkchen.
+admin-key-choose = Wählen Sie einen der aufgeführten Schlüssel.
+admin-key-compromise-submit = Schlüssel jetzt entfernen
+admin-key-compromised = Der Schlüssel ist entfernt und als kompromittiert gemeldet.
+admin-keys-files-mode = Diese Schlüssel sind Dateien (KEYS_DIR). Sie hier zu wechseln oder zu entfernen braucht den Schlüsselspeicher in der Datenbank (KEY_ENCRYPTION_KEY); mit Dateien nutzen Sie die Befehle auth-server keys (docs/KEYS.md).
 
 ## Mails: der Betreff, dann der Text ($link auf einer eigenen Zeile)
 

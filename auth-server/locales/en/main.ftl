@@ -101,6 +101,51 @@ error-not-your-session = No such session
 error-no-app = Nothing to remove
     .text = That app has no access to your account.
 
+## The console's keys
+
+admin-api-keys = API keys
+admin-api-key-created = The key “{ $name }” is made
+admin-api-key-secret-once = Copy its secret now: it is shown on this page only, and Signet keeps nothing it could show again.
+admin-api-key-create = Make a key
+admin-api-key-name = Name
+admin-api-key-scopes = Scopes, separated by spaces
+admin-api-key-expires = Stops working on (UTC day, optional)
+admin-api-key-create-submit = Make the key
+admin-api-key-list = Keys
+admin-api-key-none = No API key exists yet.
+admin-api-key-revoked-at = revoked { $date }
+admin-api-key-last-used = last used { $date }
+admin-api-key-expires-at = expires { $date }
+admin-api-key-revoke = Revoke a key
+admin-api-key-revoke-hint = The key gets no new token, and services following the revocation feed refuse the tokens it has. Confirm with your own password.
+admin-api-key-which = Key
+admin-api-key-revoke-submit = Revoke the key
+admin-api-key-revoked = The key is revoked.
+admin-api-key-choose = Choose one of the keys listed.
+admin-keys = Signing keys
+admin-keys-explain = The keys whose public halves the JWKS publishes. One signs; a new one is published before it signs, and an old one stays published until its tokens have expired.
+admin-key-kid = Key id
+admin-key-state = State
+admin-key-since = Since (UTC)
+admin-key-origin = File
+admin-key-until = Next change (UTC)
+admin-key-next = published, signs soon
+admin-key-active = signing
+admin-key-retired = published, no longer signing
+admin-key-rotate = Rotate
+admin-key-rotate-hint = Publishes a new key; it starts signing after KEY_PUBLISH_DELAY, when every verifier has fetched it.
+admin-key-rotate-submit = Publish a new key
+admin-key-rotated = A new key is published. It signs after the publish delay.
+admin-key-compromise = A key is compromised
+admin-key-compromise-hint = The key is removed at once and announced on the revocation feed: every token it signed stops working, and everyone signed in with them must sign in again. If it was signing, a new key signs at once.
+admin-key-which = Key
+admin-key-confirm = I understand that every token this key signed stops working.
+admin-key-confirm-missing = Tick the box to confirm.
+admin-key-choose = Choose one of the keys listed.
+admin-key-compromise-submit = Remove the key now
+admin-key-compromised = The key is removed and announced as compromised.
+admin-keys-files-mode = These keys are files (KEYS_DIR). Rotating and removing them here needs the database key store (KEY_ENCRYPTION_KEY); with files, use the auth-server keys commands (docs/KEYS.md).
+
 ## Mail links and passwords
 
 dead-link = This link cannot be used
@@ -205,7 +250,6 @@ admin = Admin
 admin-nav = Admin console
 admin-nav-users = Users
 admin-nav-api-keys = API keys
-admin-nav-clients = Applications
 admin-nav-keys = Signing keys
 admin-nav-audit = Audit trail
 admin-nav-account = Your account

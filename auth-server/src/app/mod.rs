@@ -27,6 +27,7 @@ use crate::sessions::routes as sessions;
 use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
 use crate::web::account_pages as web_account_pages;
+use crate::web::admin_keys as web_keys;
 use crate::web::admin_pages as web_admin;
 use crate::web::gateway as web_gateway;
 use crate::web::routes as web;
@@ -158,6 +159,15 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/users/{id}", get(web_admin::user))
         .route("/admin/users/{id}/{action}", post(web_admin::user_action))
         .route("/admin/audit", get(web_admin::audit))
+        .route("/admin/api-keys", get(web_keys::api_keys))
+        .route("/admin/api-keys/create", post(web_keys::api_key_create))
+        .route("/admin/api-keys/revoke", post(web_keys::api_key_revoke))
+        .route("/admin/keys", get(web_keys::signing_keys))
+        .route("/admin/keys/rotate", post(web_keys::signing_key_rotate))
+        .route(
+            "/admin/keys/compromise",
+            post(web_keys::signing_key_compromise),
+        )
         .route(
             "/account/verify-email",
             get(web_account::verify_email_get).post(web_account::verify_email_post),

@@ -170,10 +170,15 @@ impl KeyManager {
     /// Publish a new key as `next`; it starts signing after the publish
     /// delay. The row and its `key.rotated` audit row are one transaction.
     pub async fn rotate(&self) -> Result<String, KeyStoreError> {
-        self.rotate_at(Utc::now()).await
+        self.rotate_at(Utc::now(), "system").await
     }
 
-    async fn rotate_at(&self, now: DateTime<Utc>) -> Result<String, KeyStoreError> {
+    /// [`rotate`](Self::rotate), audited with `actor` (the console's admin).
+    pub async fn rotate_by(&self, actor: &str) -> Result<String, KeyStoreError> {
+        self.rotate_at(Utc::now(), actor).await
+    }
+
+    async fn rotate_at(&self, now: DateTime<Utc>, actor: &str) -> Result<String, KeyStoreError> {
         let key = generate().await?;
         let txn = self.db.begin().await?;
         signing_key::ActiveModel {
@@ -191,7 +196,7 @@ impl KeyManager {
         audit::write(
             &txn,
             AuditEvent::new("key.rotated")
-                .actor("system")
+                .actor(actor)
                 .subject(&key.kid)
                 .detail(serde_json::json!({ "state": NEXT, "activates_in_seconds": self.policy.publish_delay.as_secs() })),
         )
@@ -210,6 +215,15 @@ impl KeyManager {
     /// the `key.compromised` audit row. Returns the new signing key's kid,
     /// if one was made.
     pub async fn compromise(&self, kid: &str) -> Result<Option<String>, KeyStoreError> {
+        self.compromise_by(kid, "operator").await
+    }
+
+    /// [`compromise`](Self::compromise), audited with `actor`.
+    pub async fn compromise_by(
+        &self,
+        kid: &str,
+        actor: &str,
+    ) -> Result<Option<String>, KeyStoreError> {
         let now = Utc::now();
         let Some(row) = signing_key::Entity::find_by_id(kid.to_owned())
             .one(&self.db)
@@ -244,7 +258,7 @@ impl KeyManager {
         audit::write(
             &txn,
             AuditEvent::new("key.compromised")
-                .actor("operator")
+                .actor(actor)
                 .subject(kid)
                 .detail(serde_json::json!({
                     "state": row.state,
@@ -279,7 +293,7 @@ impl KeyManager {
             if newest.is_some_and(|k| {
                 k.state == ACTIVE && now - k.created_at >= span(self.policy.rotation_interval)
             }) {
-                self.rotate_at(now).await?;
+                self.rotate_at(now, "system").await?;
             }
         }
         self.reload().await

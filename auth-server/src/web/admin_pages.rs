@@ -36,9 +36,58 @@ use crate::web::{error_page, random_token, too_many_attempts};
 
 const PAGE_SIZE: u64 = 50;
 
+/// Why the admin's password did not confirm a destructive action.
+pub(crate) enum Reauth {
+    /// Show the form again: this status, this message by the password field.
+    Again(StatusCode, String),
+    Failed(Response),
+}
+
+/// The admin's password, asked again before a destructive action: out of
+/// the login bucket, a wrong one audited as `admin.reauth_failed`.
+pub(crate) async fn confirm_password(
+    state: &AppState,
+    ip: ClientIp,
+    admin: &user::Model,
+    password: Option<String>,
+) -> Result<(), Reauth> {
+    if !admit_password_check(state, ip) {
+        return Err(Reauth::Again(
+            StatusCode::TOO_MANY_REQUESTS,
+            too_many_attempts(),
+        ));
+    }
+    let password = Password::new(password.unwrap_or_default());
+    match accounts::reauthenticate(
+        &state.db,
+        state.password_gate(),
+        admin,
+        &password,
+        ip.0,
+        "admin.reauth_failed",
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        Err(AccountError::WrongPassword) => {
+            Err(Reauth::Again(StatusCode::FORBIDDEN, t("wrong-password")))
+        }
+        Err(AccountError::Refused(_)) => Err(Reauth::Again(
+            StatusCode::TOO_MANY_REQUESTS,
+            too_many_attempts(),
+        )),
+        Err(error) => Err(Reauth::Failed(server_error(error))),
+    }
+}
+
 /// The admin this browser is signed in as, checked against the database
 /// now; else the response: the sign-in page, or a 403 page.
-async fn admin_of(state: &AppState, jar: &CookieJar, back: &str) -> Result<user::Model, Response> {
+pub(crate) async fn admin_of(
+    state: &AppState,
+    jar: &CookieJar,
+    back: &str,
+) -> Result<user::Model, Response> {
     match signed_in_browser(state, &state.config.issuer, jar).await? {
         None => {
             let mut url = String::from("/account/sign-in?");
@@ -55,7 +104,7 @@ async fn admin_of(state: &AppState, jar: &CookieJar, back: &str) -> Result<user:
 }
 
 /// A form of the console: parsed, CSRF-checked, and its admin.
-async fn admin_form(
+pub(crate) async fn admin_form(
     state: &AppState,
     jar: &CookieJar,
     headers: &HeaderMap,
@@ -67,7 +116,7 @@ async fn admin_form(
     Ok((params, admin))
 }
 
-fn when(at: chrono::DateTime<Utc>) -> String {
+pub(crate) fn when(at: chrono::DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
 
@@ -300,32 +349,20 @@ pub(crate) async fn user_action(
                 .map(drop),
             "sessions",
         ),
-        "delete" => {
-            if !admit_password_check(&state, ip) {
+        "delete" => match confirm_password(&state, ip, &admin, params.remove("password")).await {
+            Ok(()) => (
+                admin::delete_user(&state.db, &admin, id, ip.0, now).await,
+                "deleted",
+            ),
+            Err(Reauth::Again(status, message)) => {
                 let errors = UserErrors {
-                    delete_password: Some(too_many_attempts()),
+                    delete_password: Some(message),
                     ..UserErrors::default()
                 };
-                return user_page(&state, jar, id, StatusCode::TOO_MANY_REQUESTS, None, errors)
-                    .await;
+                return user_page(&state, jar, id, status, None, errors).await;
             }
-            let password = Password::new(params.remove("password").unwrap_or_default());
-            let checked = accounts::reauthenticate(
-                &state.db,
-                state.password_gate(),
-                &admin,
-                &password,
-                ip.0,
-                "admin.reauth_failed",
-                now,
-            )
-            .await;
-            let outcome = match checked {
-                Ok(()) => admin::delete_user(&state.db, &admin, id, ip.0, now).await,
-                Err(error) => Err(error),
-            };
-            (outcome, "deleted")
-        }
+            Err(Reauth::Failed(response)) => return response,
+        },
         _ => return no_user(),
     };
     match outcome {

@@ -9,7 +9,7 @@ use crate::account_pages::Browser;
 use crate::helpers::{backend_tests, json_body, Backend, TestApp, TestUser, PASSWORD};
 
 /// A browser signed in to the console as `admin`.
-async fn console<'a>(app: &'a TestApp, admin: &TestUser) -> Browser<'a> {
+pub(crate) async fn console<'a>(app: &'a TestApp, admin: &TestUser) -> Browser<'a> {
     let mut browser = Browser::new(app);
     browser.sign_in(&admin.email, PASSWORD).await;
     let users = browser.get("/admin/users").await;

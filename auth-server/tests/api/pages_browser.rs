@@ -179,6 +179,22 @@ async fn chromium_finds_every_page_accessible_narrow_and_dark() {
     assert_eq!(app.me(&user.token).await.status(), StatusCode::UNAUTHORIZED);
     client.goto(&app.url("/admin/audit")).await.expect("audit");
     check_page(&client, "console-audit").await;
+    client
+        .goto(&app.url("/admin/api-keys"))
+        .await
+        .expect("api keys");
+    check_page(&client, "console-api-keys").await;
+    fill(&client, "name", "Scraper").await;
+    fill(&client, "scopes", "posts:read").await;
+    click(&client, "form[action='/admin/api-keys/create'] button").await;
+    client
+        .wait()
+        .for_element(Locator::Id("new-secret"))
+        .await
+        .expect("the new key's secret");
+    check_page(&client, "console-api-key-made").await;
+    client.goto(&app.url("/admin/keys")).await.expect("keys");
+    check_page(&client, "console-keys").await;
     client.close().await.expect("close");
 }
 
