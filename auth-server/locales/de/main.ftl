@@ -301,6 +301,38 @@ admin-key-compromise-submit = Schlüssel jetzt entfernen
 admin-key-compromised = Der Schlüssel ist entfernt und als kompromittiert gemeldet.
 admin-keys-files-mode = Diese Schlüssel sind Dateien (KEYS_DIR). Sie hier zu wechseln oder zu entfernen braucht den Schlüsselspeicher in der Datenbank (KEY_ENCRYPTION_KEY); mit Dateien nutzen Sie die Befehle auth-server keys (docs/KEYS.md).
 
+## Die Anwendungen der Verwaltung
+
+admin-clients = Anwendungen
+admin-client-registered = „{ $name }“ ist registriert
+admin-client-secret-once = Kopieren Sie das Geheimnis jetzt: Es steht nur auf dieser Seite, und Signet behält nichts, womit es sich erneut zeigen ließe.
+admin-client-none = Es ist noch keine Anwendung registriert.
+admin-client-public = öffentlich (PKCE, kein Geheimnis)
+admin-client-confidential = vertraulich
+admin-client-first-party = eigene
+admin-client-register = Eine Anwendung registrieren
+admin-client-name = Name
+admin-client-redirect-uris = Weiterleitungs-URIs, eine je Zeile (exakt; https, oder http auf Loopback)
+admin-client-logout-uris = Weiterleitungs-URIs nach dem Abmelden, eine je Zeile (freiwillig)
+admin-client-resources = Dienste, die sie im Namen einer Person aufrufen darf (Audiences, durch Leerzeichen getrennt)
+admin-client-public-label = Öffentlich: Sie läuft im Browser oder auf einem Gerät und bewahrt kein Geheimnis
+admin-client-first-party-label = Eigene Anwendung: Personen werden nicht um Zustimmung gefragt
+admin-client-register-submit = Registrieren
+admin-client-all = Alle Anwendungen
+admin-client-edit = Einstellungen
+admin-client-saved = Die Einstellungen sind gespeichert.
+admin-client-rotate = Geheimnis
+admin-client-rotate-hint = Ein neues Geheimnis ersetzt das alte sofort: Die Anwendung muss das neue bekommen, bevor sie wieder Tokens anfordert. Bestätigen Sie mit Ihrem eigenen Passwort.
+admin-client-rotate-submit = Neues Geheimnis erzeugen
+admin-client-secret-rotated = Ein neues Geheimnis ist erzeugt
+admin-client-public-no-secret = Eine öffentliche Anwendung hat kein Geheimnis.
+admin-client-delete-hint = Die Anwendung kann danach niemanden mehr anmelden und keine Tokens mehr bekommen. Bestätigen Sie mit Ihrem eigenen Passwort.
+admin-client-delete-submit = Diese Anwendung löschen
+admin-client-deleted = Die Anwendung ist gelöscht.
+error-no-client = Keine solche Anwendung
+    .text = Sie wurde vielleicht gelöscht. Gehen Sie zurück zur Liste der Anwendungen.
+admin-nav-clients = Anwendungen
+
 ## Mails: der Betreff, dann der Text ($link auf einer eigenen Zeile)
 
 mail-verify-subject = Bestätigen Sie Ihre E-Mail-Adresse

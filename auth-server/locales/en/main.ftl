@@ -146,6 +146,38 @@ admin-key-compromise-submit = Remove the key now
 admin-key-compromised = The key is removed and announced as compromised.
 admin-keys-files-mode = These keys are files (KEYS_DIR). Rotating and removing them here needs the database key store (KEY_ENCRYPTION_KEY); with files, use the auth-server keys commands (docs/KEYS.md).
 
+## The console's applications
+
+admin-clients = Applications
+admin-client-registered = “{ $name }” is registered
+admin-client-secret-once = Copy the secret now: it is shown on this page only, and Signet keeps nothing it could show again.
+admin-client-none = No application is registered yet.
+admin-client-public = public (PKCE, no secret)
+admin-client-confidential = confidential
+admin-client-first-party = first-party
+admin-client-register = Register an application
+admin-client-name = Name
+admin-client-redirect-uris = Redirect URIs, one a line (exact; https, or http on loopback)
+admin-client-logout-uris = Sign-out redirect URIs, one a line (optional)
+admin-client-resources = Services it may call in a person's name (audiences, separated by spaces)
+admin-client-public-label = Public: it runs in a browser or on a device and keeps no secret
+admin-client-first-party-label = First-party: your own application; people are not asked for consent
+admin-client-register-submit = Register
+admin-client-all = All applications
+admin-client-edit = Settings
+admin-client-saved = The settings are saved.
+admin-client-rotate = Secret
+admin-client-rotate-hint = A new secret replaces the old one at once: the application must be given the new one before it next asks for tokens. Confirm with your own password.
+admin-client-rotate-submit = Make a new secret
+admin-client-secret-rotated = A new secret is made
+admin-client-public-no-secret = A public application has no secret.
+admin-client-delete-hint = The application can no longer sign anyone in or get tokens. Confirm with your own password.
+admin-client-delete-submit = Delete this application
+admin-client-deleted = The application is deleted.
+error-no-client = No such application
+    .text = It may have been deleted. Go back to the list of applications.
+admin-nav-clients = Applications
+
 ## Mail links and passwords
 
 dead-link = This link cannot be used

@@ -27,6 +27,7 @@ use crate::sessions::routes as sessions;
 use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
 use crate::web::account_pages as web_account_pages;
+use crate::web::admin_clients as web_clients;
 use crate::web::admin_keys as web_keys;
 use crate::web::admin_pages as web_admin;
 use crate::web::gateway as web_gateway;
@@ -162,6 +163,16 @@ pub fn app(state: AppState) -> Router {
         .route("/admin/api-keys", get(web_keys::api_keys))
         .route("/admin/api-keys/create", post(web_keys::api_key_create))
         .route("/admin/api-keys/revoke", post(web_keys::api_key_revoke))
+        .route("/admin/clients", get(web_clients::clients_list))
+        .route(
+            "/admin/clients/register",
+            post(web_clients::client_register),
+        )
+        .route("/admin/clients/{client_id}", get(web_clients::client_view))
+        .route(
+            "/admin/clients/{client_id}/{action}",
+            post(web_clients::client_action),
+        )
         .route("/admin/keys", get(web_keys::signing_keys))
         .route("/admin/keys/rotate", post(web_keys::signing_key_rotate))
         .route(
@@ -236,7 +247,11 @@ pub fn app(state: AppState) -> Router {
         )
         .route(
             "/api/v1/clients/{client_id}",
-            axum::routing::delete(clients::delete_client),
+            axum::routing::delete(clients::delete_client).patch(clients::update_client),
+        )
+        .route(
+            "/api/v1/clients/{client_id}/secret",
+            post(clients::rotate_client_secret),
         )
         .route("/api/v1/users", get(admin::list_users))
         .route(

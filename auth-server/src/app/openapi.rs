@@ -78,6 +78,8 @@ impl Modify for SecuritySchemes {
         clients::register_client,
         clients::list_clients,
         clients::delete_client,
+        clients::update_client,
+        clients::rotate_client_secret,
         oauth::token,
         oauth::revoke,
         oauth::userinfo,

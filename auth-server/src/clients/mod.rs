@@ -361,6 +361,113 @@ pub async fn find_by_client_id(
         .await
 }
 
+/// What an admin may change on a registered client; `None` keeps the value.
+#[derive(Debug, Default)]
+pub struct ClientChange {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub resources: Option<Vec<String>>,
+}
+
+/// Change a client by the same rules as a registration (exact redirect
+/// URIs, resources the catalogue offers to its kind); the row and its
+/// `client.updated` audit row are one transaction. Codes and tokens issued
+/// before stay valid; the next authorization request meets the new rules.
+pub async fn update(
+    db: &DatabaseConnection,
+    client_id: &str,
+    change: ClientChange,
+    catalog: &ResourceCatalog<'_>,
+    actor: Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<client::Model, RegistryError> {
+    let txn = db.begin().await?;
+    let Some(client) = find_by_client_id(&txn, client_id).await? else {
+        return Err(RegistryError::NotFound);
+    };
+    let new = NewClient {
+        name: change.name.unwrap_or_else(|| client.name.clone()),
+        public: client.public,
+        redirect_uris: change
+            .redirect_uris
+            .unwrap_or_else(|| client.redirect_uri_list()),
+        post_logout_redirect_uris: change
+            .post_logout_redirect_uris
+            .unwrap_or_else(|| client.post_logout_redirect_uri_list()),
+        scopes: client.scope_list(),
+        grant_types: client
+            .grant_types
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
+        first_party: client.first_party,
+        created_by: client.created_by,
+        dpop: client.dpop_policy(),
+        resources: change.resources.unwrap_or_else(|| client.resource_list()),
+    };
+    if let Some(problem) = catalog.problem(&new) {
+        return Err(RegistryError::Invalid(vec![problem]));
+    }
+    let checked = validate(&new, now)?;
+    let mut row: client::ActiveModel = client.into();
+    row.name = checked.name;
+    row.redirect_uris = checked.redirect_uris;
+    row.post_logout_redirect_uris = checked.post_logout_redirect_uris;
+    row.resources = checked.resources;
+    let client = row.update(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("client.updated")
+            .actor(actor.id)
+            .subject(&client.client_id)
+            .ip(ip_text(actor.ip).as_deref())
+            .detail(serde_json::json!({
+                "name": client.name,
+                "redirect_uris": client.redirect_uri_list(),
+                "post_logout_redirect_uris": client.post_logout_redirect_uri_list(),
+                "resources": client.resource_list(),
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(client)
+}
+
+/// A new secret for a confidential client, returned once; the old one stops
+/// working at once. The row and its `client.secret_rotated` audit row are
+/// one transaction. A public client has no secret: `Invalid`.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    client_id: &str,
+    actor: Actor<'_>,
+) -> Result<String, RegistryError> {
+    let txn = db.begin().await?;
+    let Some(client) = find_by_client_id(&txn, client_id).await? else {
+        return Err(RegistryError::NotFound);
+    };
+    if client.public {
+        return Err(RegistryError::Invalid(vec![FieldError::new(
+            "client_id",
+            "a public client has no secret",
+        )]));
+    }
+    let secret = mint_secret();
+    let mut row: client::ActiveModel = client.into();
+    row.secret_hash = Set(Some(sha256_hex(&secret)));
+    let client = row.update(&txn).await?;
+    audit::write(
+        &txn,
+        AuditEvent::new("client.secret_rotated")
+            .actor(actor.id)
+            .subject(&client.client_id)
+            .ip(ip_text(actor.ip).as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(secret)
+}
+
 /// Delete a client (by `client_id`); the row and its `client.deleted` audit
 /// row are one transaction.
 pub async fn delete(

@@ -180,3 +180,84 @@ pub(crate) async fn delete_client(
     .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The fields a `PATCH` changes; those absent stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UpdateClientRequest {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub resources: Option<Vec<String>>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/clients/{client_id}", tag = "clients", security(("bearer" = [])),
+    params(("client_id" = String, Path, description = "The client's `client_id` (sgc_…)")),
+    request_body = UpdateClientRequest,
+    responses((status = 200, description = "Changed, by the rules of a registration", body = ClientView),
+              (status = 404, description = "No such client"),
+              (status = 422, description = "Invalid fields", body = crate::error::Problem)))]
+pub(crate) async fn update_client(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    admin: CurrentUser,
+    ApiPath(client_id): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateClientRequest>,
+) -> Result<ApiJson<ClientView>, ApiError> {
+    let actor = admin.id_text();
+    let client = clients::update(
+        &state.db,
+        &client_id,
+        clients::ClientChange {
+            name: body.name,
+            redirect_uris: body.redirect_uris,
+            post_logout_redirect_uris: body.post_logout_redirect_uris,
+            resources: body.resources,
+        },
+        &clients::ResourceCatalog::of(&state.config),
+        Actor {
+            id: &actor,
+            ip: ip.0,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    Ok(ApiJson(client.into()))
+}
+
+/// A confidential client's new secret, shown once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct RotatedSecret {
+    pub client_secret: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/clients/{client_id}/secret", tag = "clients", security(("bearer" = [])),
+    params(("client_id" = String, Path, description = "The client's `client_id` (sgc_…)")),
+    responses((status = 200, description = "The new secret, shown once; the old one no longer authenticates", body = RotatedSecret),
+              (status = 404, description = "No such client"),
+              (status = 422, description = "A public client has no secret", body = crate::error::Problem)))]
+pub(crate) async fn rotate_client_secret(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    admin: CurrentUser,
+    ApiPath(client_id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let actor = admin.id_text();
+    let secret = clients::rotate_secret(
+        &state.db,
+        &client_id,
+        Actor {
+            id: &actor,
+            ip: ip.0,
+        },
+    )
+    .await?;
+    let mut response = ApiJson(RotatedSecret {
+        client_secret: secret,
+    })
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}

@@ -11,6 +11,7 @@
 
 pub(crate) mod account;
 pub(crate) mod account_pages;
+pub(crate) mod admin_clients;
 pub(crate) mod admin_keys;
 pub(crate) mod admin_pages;
 pub mod brand;

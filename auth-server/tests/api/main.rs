@@ -4,6 +4,7 @@ mod helpers;
 
 mod account_pages;
 mod admin;
+mod admin_clients;
 mod admin_keys;
 mod admin_pages;
 mod api_keys;

@@ -195,6 +195,18 @@ async fn chromium_finds_every_page_accessible_narrow_and_dark() {
     check_page(&client, "console-api-key-made").await;
     client.goto(&app.url("/admin/keys")).await.expect("keys");
     check_page(&client, "console-keys").await;
+    client
+        .goto(&app.url("/admin/clients"))
+        .await
+        .expect("clients");
+    check_page(&client, "console-clients").await;
+    click(&client, "a[href^='/admin/clients/sgc_']").await;
+    client
+        .wait()
+        .for_element(Locator::Css("form[action$='/edit']"))
+        .await
+        .expect("an application's page");
+    check_page(&client, "console-client").await;
     client.close().await.expect("close");
 }
 
