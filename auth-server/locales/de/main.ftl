@@ -230,6 +230,9 @@ admin-access = Zugang
 admin-enable = Dieses Konto entsperren
 admin-disable-hint = Ein gesperrtes Konto kann sich nicht anmelden, und alle Sitzungen enden sofort.
 admin-disable = Dieses Konto sperren
+admin-reset-hint = Das Passwort gilt nicht mehr, und alle Sitzungen enden; ein Link für ein neues geht an die Adresse des Kontos.
+admin-reset = Zurücksetzen des Passworts erzwingen
+admin-notice-reset = Das Passwort ist zurückgesetzt: Ein Link für ein neues ist an die Adresse des Kontos unterwegs.
 admin-end-sessions = Alle Sitzungen beenden
 admin-delete = Löschen
 admin-delete-hint = Das Konto und seine Sitzungen sind endgültig weg. Bestätigen Sie mit Ihrem eigenen Passwort.
@@ -387,3 +390,12 @@ mail-email-changed =
     die Adresse Ihres Kontos wurde von { $old } zu { $email } geändert. Mails für das Konto gehen jetzt dorthin.
 
     Waren Sie es nicht, informieren Sie sofort Ihren Administrator.
+mail-reset-forced-subject = Wählen Sie ein neues Passwort
+mail-reset-forced =
+    Hallo,
+
+    ein Administrator hat das Passwort des Kontos { $email } zurückgesetzt: Das alte Passwort gilt nicht mehr, und alle Sitzungen wurden abgemeldet. Wählen Sie hier ein neues Passwort:
+
+    { $link }
+
+    Der Link gilt 30 Minuten und funktioniert einmal. Danach nutzen Sie „Passwort vergessen?“ auf der Anmeldeseite für einen neuen.

@@ -309,6 +309,9 @@ admin-access = Access
 admin-enable = Enable this account
 admin-disable-hint = A disabled account cannot sign in, and every session ends at once.
 admin-disable = Disable this account
+admin-reset-hint = The password stops working and every session ends; a link to choose a new one goes to the account's address.
+admin-reset = Force a password reset
+admin-notice-reset = The password is reset: a link to choose a new one is on its way to the account's address.
 admin-end-sessions = End every session
 admin-delete = Delete
 admin-delete-hint = The account and its sessions are gone for good. Confirm with your own password.
@@ -389,3 +392,12 @@ mail-email-changed =
     the address of your account changed from { $old } to { $email }. Mail for the account now goes there.
 
     If this was not you, tell your administrator at once.
+mail-reset-forced-subject = Choose a new password
+mail-reset-forced =
+    Hello,
+
+    an administrator reset the password of the account { $email }: the old password no longer works, and every session was signed out. Choose a new password here:
+
+    { $link }
+
+    The link is valid for 30 minutes and works once. After that, use "Forgot password?" on the sign-in page for a new one.

@@ -116,6 +116,13 @@ struct ResetMail<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/password_reset_forced.txt")]
+struct ForcedResetMail<'a> {
+    email: &'a str,
+    link: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/password_changed.txt")]
 struct ChangedMail<'a> {
     email: &'a str,
@@ -568,6 +575,75 @@ pub async fn request_password_reset(
             .actor("anonymous")
             .subject(&user_text)
             .ip(ip_text(ip).as_deref()),
+    )
+    .await?;
+    txn.commit().await?;
+    out.queue.wake();
+    Ok(())
+}
+
+/// An administrator forces a new password on `account`: its password is
+/// replaced by one nobody knows, every session ends (announced on the
+/// feed), and a reset link goes to its address, all in one transaction,
+/// audited as `password.reset_forced` with `actor`. Refused (`Invalid`,
+/// field `email`) when the address is over its mail limit: the account
+/// would be locked out with no link on its way.
+pub async fn force_password_reset(
+    db: &DatabaseConnection,
+    hasher: &PasswordHasher,
+    out: Outgoing<'_>,
+    account: user::Model,
+    actor: &str,
+    ip: Option<IpAddr>,
+    now: DateTime<Utc>,
+) -> Result<(), EmailError> {
+    if !out.may_mail(&account.email) {
+        return Err(AccountError::Invalid(vec![FieldError::new(
+            "email",
+            "was mailed too often just now; try again in a while",
+        )])
+        .into());
+    }
+    // A password nobody knows, hashed as any other: nothing else in the
+    // sign-in path changes, and the old password no longer works.
+    let unknown = {
+        use base64::Engine as _;
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
+        Password::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    };
+    let hash = hasher.hash(&unknown).await.map_err(AccountError::from)?;
+    let txn = db.begin().await?;
+    let email = account.email.clone();
+    let user_id = account.id;
+    apply_new_password(
+        &txn,
+        account,
+        hash,
+        &NewPasswordFor {
+            field: "password",
+            event: "password.reset_forced",
+            actor,
+            reason: "password reset forced by an administrator",
+            ip,
+        },
+        now,
+    )
+    .await?;
+    let token = issue(&txn, user_id, Purpose::ResetPassword, &email, now).await?;
+    let link = out.links.reset(&token);
+    let body = render(ForcedResetMail {
+        email: &email,
+        link: &link,
+    })?;
+    queue_mail(
+        out,
+        &txn,
+        email,
+        Kind::PasswordReset,
+        &crate::i18n::t("mail-reset-forced-subject"),
+        body,
+        now,
     )
     .await?;
     txn.commit().await?;

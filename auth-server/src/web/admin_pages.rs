@@ -131,6 +131,7 @@ fn notice(done: Option<&String>) -> Option<String> {
         "disabled" => t("admin-notice-disabled"),
         "enabled" => t("admin-notice-enabled"),
         "sessions" => t("admin-notice-sessions"),
+        "reset" => t("admin-notice-reset"),
         "deleted" => t("admin-notice-deleted"),
         _ => return None,
     })
@@ -296,7 +297,7 @@ pub(crate) async fn user(
 }
 
 /// `POST /admin/users/{id}/{action}`: `roles`, `disable`, `enable`,
-/// `sessions-end` or `delete`.
+/// `sessions-end`, `password-reset` or `delete`.
 pub(crate) async fn user_action(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -349,6 +350,29 @@ pub(crate) async fn user_action(
                 .map(drop),
             "sessions",
         ),
+        "password-reset" => {
+            let account = match admin::find(&state.db, id).await {
+                Ok(account) => account,
+                Err(AccountError::NotFound) => return no_user(),
+                Err(error) => return server_error(error),
+            };
+            let forced = crate::accounts::email::force_password_reset(
+                &state.db,
+                &state.hasher,
+                state.outgoing(),
+                account,
+                &admin.id.to_string(),
+                ip.0,
+                now,
+            )
+            .await;
+            let outcome = match forced {
+                Ok(()) => Ok(()),
+                Err(crate::accounts::email::EmailError::Account(error)) => Err(error),
+                Err(error) => return server_error(error),
+            };
+            (outcome, "reset")
+        }
         "delete" => match confirm_password(&state, ip, &admin, params.remove("password")).await {
             Ok(()) => (
                 admin::delete_user(&state.db, &admin, id, ip.0, now).await,

@@ -341,11 +341,12 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token(backend: Backe
     let user = app.user("ada@example.com").await;
     let mut browser = console(&app, &admin).await;
     let base = format!("/admin/users/{}", user.id);
-    let forms: [(&str, &[(&str, &str)]); 5] = [
+    let forms: [(&str, &[(&str, &str)]); 6] = [
         ("roles", &[("roles", "admin")]),
         ("disable", &[]),
         ("enable", &[]),
         ("sessions-end", &[]),
+        ("password-reset", &[]),
         ("delete", &[("password", PASSWORD)]),
     ];
     for (action, fields) in forms {
@@ -357,7 +358,59 @@ async fn every_console_form_refuses_a_post_without_its_csrf_token(backend: Backe
     assert_eq!(me["roles"], json!([]), "nothing changed");
 }
 
+async fn a_forced_password_reset_ends_the_old_password_and_mails_a_link(backend: Backend) {
+    let sink = signet_service::testing::SmtpSink::start().await;
+    let url = sink.url();
+    let app = TestApp::spawn_with(backend, &[("SMTP_URL", url.as_str())]).await;
+    let admin = app.admin().await;
+    let user = app.user("reset-me@example.com").await;
+    let mut browser = console(&app, &admin).await;
+    browser.get(&format!("/admin/users/{}", user.id)).await;
+    let forced = browser
+        .post(&format!("/admin/users/{}/password-reset", user.id), &[])
+        .await;
+    assert_eq!(
+        forced.location.as_deref(),
+        Some(&*format!("/admin/users/{}?done=reset", user.id))
+    );
+    assert_eq!(app.me(&user.token).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let rows = app.audit(&admin, "password.reset_forced").await;
+    assert_eq!(rows[0]["actor"], admin.id.as_str());
+    // The first mail is the sign-up's confirmation.
+    let mail = sink
+        .wait_for(&user.email, 2)
+        .await
+        .into_iter()
+        .find(|m| m.subject().as_deref() == Some("Choose a new password"))
+        .expect("the reset mail");
+    let body = mail.body();
+    let at = body.find("token=sge_").expect("a link") + "token=".len();
+    let token: String = body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let done = app
+        .post_json(
+            "/api/v1/auth/password-reset/confirm",
+            &json!({ "token": token, "new_password": "a brand new passphrase" }),
+        )
+        .await;
+    assert_eq!(done.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.login(&user.email, "a brand new passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+}
+
 backend_tests!(
+    a_forced_password_reset_ends_the_old_password_and_mails_a_link,
     the_console_asks_for_a_sign_in_and_refuses_people_without_the_admin_role,
     an_admin_finds_users_by_part_of_their_email_or_name,
     a_user_disabled_in_the_console_is_refused_at_their_next_request,
