@@ -7,9 +7,8 @@
 //! application: both ask for the admin's password again.
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 
@@ -18,8 +17,8 @@ use crate::app::state::AppState;
 use crate::clients::entity as client;
 use crate::clients::{self, Actor, ClientChange, NewClient, RegistryError, ResourceCatalog};
 use crate::i18n::t;
-use crate::web::admin_pages::{admin_form, admin_of, confirm_password, when, Reauth};
-use crate::web::browser::{form_page, query_params, see_other, server_error};
+use crate::web::admin_pages::{confirm_password, when, ConsoleForm, ConsolePage, Reauth};
+use crate::web::browser::{form_page, see_other, server_error};
 use crate::web::{error_page, random_token};
 
 /// The lines or words of a form field.
@@ -162,15 +161,8 @@ fn admin_actor(admin: &crate::accounts::entity::Model) -> String {
 pub(crate) async fn clients_list(
     State(state): State<AppState>,
     jar: CookieJar,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, "/admin/clients").await {
-        return response;
-    }
     let notice = match params.get("done").map(String::as_str) {
         Some("deleted") => Some(t("admin-client-deleted")),
         _ => None,
@@ -185,13 +177,8 @@ pub(crate) async fn client_register(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    ConsoleForm { admin, params }: ConsoleForm,
 ) -> Response {
-    let (params, admin) = match admin_form(&state, &jar, &headers, &body, "/admin/clients").await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
     let form = ClientForm::posted(&params);
     let actor = admin_actor(&admin);
     let registered = clients::register_checked(
@@ -285,16 +272,8 @@ pub(crate) async fn client_view(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(client_id): Path<String>,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    let back = format!("/admin/clients/{client_id}");
-    if let Err(response) = admin_of(&state, &jar, &back).await {
-        return response;
-    }
     let notice = match params.get("done").map(String::as_str) {
         Some("saved") => Some(t("admin-client-saved")),
         _ => None,
@@ -318,15 +297,10 @@ pub(crate) async fn client_action(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
     Path((client_id, action)): Path<(String, String)>,
-    body: Bytes,
+    ConsoleForm { admin, mut params }: ConsoleForm,
 ) -> Response {
     let back = format!("/admin/clients/{client_id}");
-    let (mut params, admin) = match admin_form(&state, &jar, &headers, &body, &back).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
     let actor = admin_actor(&admin);
     let by = || Actor {
         id: &actor,

@@ -6,9 +6,8 @@
 //! compromise also for a confirmation.
 
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::cookie::CookieJar;
 use chrono::{NaiveDate, TimeZone as _, Utc};
@@ -18,8 +17,8 @@ use crate::api_keys::{self, ApiKeyError, NewApiKey};
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::i18n::t;
-use crate::web::admin_pages::{admin_form, admin_of, confirm_password, when, Reauth};
-use crate::web::browser::{form_page, query_params, see_other, server_error};
+use crate::web::admin_pages::{confirm_password, when, ConsoleForm, ConsolePage, Reauth};
+use crate::web::browser::{form_page, see_other, server_error};
 use crate::web::random_token;
 
 struct ApiKeyRow {
@@ -114,15 +113,8 @@ async fn api_keys_page(
 pub(crate) async fn api_keys(
     State(state): State<AppState>,
     jar: CookieJar,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, "/admin/api-keys").await {
-        return response;
-    }
     let notice = match params.get("done").map(String::as_str) {
         Some("revoked") => Some(t("admin-api-key-revoked")),
         _ => None,
@@ -145,14 +137,8 @@ pub(crate) async fn api_key_create(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    ConsoleForm { admin, mut params }: ConsoleForm,
 ) -> Response {
-    let (mut params, admin) =
-        match admin_form(&state, &jar, &headers, &body, "/admin/api-keys").await {
-            Ok(form) => form,
-            Err(response) => return response,
-        };
     let form = ApiKeyForm {
         name: params.remove("name").unwrap_or_default(),
         scopes: params.remove("scopes").unwrap_or_default(),
@@ -248,14 +234,8 @@ pub(crate) async fn api_key_revoke(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    ConsoleForm { admin, mut params }: ConsoleForm,
 ) -> Response {
-    let (mut params, admin) =
-        match admin_form(&state, &jar, &headers, &body, "/admin/api-keys").await {
-            Ok(form) => form,
-            Err(response) => return response,
-        };
     let again = |errors: ApiKeyErrors, status: StatusCode, jar: CookieJar| {
         let state = state.clone();
         async move {
@@ -404,15 +384,8 @@ async fn signing_keys_page(
 pub(crate) async fn signing_keys(
     State(state): State<AppState>,
     jar: CookieJar,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, "/admin/keys").await {
-        return response;
-    }
     let notice = match params.get("done").map(String::as_str) {
         Some("rotated") => Some(t("admin-key-rotated")),
         Some("compromised") => Some(t("admin-key-compromised")),
@@ -427,13 +400,8 @@ pub(crate) async fn signing_keys(
 pub(crate) async fn signing_key_rotate(
     State(state): State<AppState>,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    ConsoleForm { admin, .. }: ConsoleForm,
 ) -> Response {
-    let (_, admin) = match admin_form(&state, &jar, &headers, &body, "/admin/keys").await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
     let Some(manager) = state.keys.manager() else {
         return signing_keys_page(
             &state,
@@ -456,13 +424,8 @@ pub(crate) async fn signing_key_compromise(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
+    ConsoleForm { admin, mut params }: ConsoleForm,
 ) -> Response {
-    let (mut params, admin) = match admin_form(&state, &jar, &headers, &body, "/admin/keys").await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
     let Some(manager) = state.keys.manager() else {
         return signing_keys_page(
             &state,

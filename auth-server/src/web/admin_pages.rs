@@ -14,9 +14,10 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use chrono::{NaiveDate, TimeZone as _, Utc};
 use uuid::Uuid;
@@ -83,11 +84,7 @@ pub(crate) async fn confirm_password(
 
 /// The admin this browser is signed in as, checked against the database
 /// now; else the response: the sign-in page, or a 403 page.
-pub(crate) async fn admin_of(
-    state: &AppState,
-    jar: &CookieJar,
-    back: &str,
-) -> Result<user::Model, Response> {
+async fn admin_of(state: &AppState, jar: &CookieJar, back: &str) -> Result<user::Model, Response> {
     match signed_in_browser(state, &state.config.issuer, jar).await? {
         None => {
             let mut url = String::from("/account/sign-in?");
@@ -103,17 +100,56 @@ pub(crate) async fn admin_of(
     }
 }
 
-/// A form of the console: parsed, CSRF-checked, and its admin.
-pub(crate) async fn admin_form(
-    state: &AppState,
-    jar: &CookieJar,
-    headers: &HeaderMap,
-    body: &[u8],
-    back: &str,
-) -> Result<(HashMap<String, String>, user::Model), Response> {
-    let params = trusted_form(&state.config.issuer, jar, headers, body)?;
-    let admin = admin_of(state, jar, back).await?;
-    Ok((params, admin))
+/// A console page's request from an admin, checked against the database
+/// now, and its query (each parameter once). Anything else is answered for
+/// the handler: the sign-in page (coming back to this path), or a 403 or
+/// 400 page.
+pub(crate) struct ConsolePage {
+    pub params: HashMap<String, String>,
+    /// The query as sent, for the links to further pages.
+    pub query: String,
+}
+
+impl FromRequestParts<AppState> for ConsolePage {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let query = parts.uri.query().unwrap_or_default().to_owned();
+        let params = query_params(Some(query.clone()))?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        admin_of(state, &jar, parts.uri.path()).await?;
+        Ok(Self { params, query })
+    }
+}
+
+/// A form posted to the console: parsed (each field once), CSRF-checked,
+/// and the admin posting it, checked against the database now. A browser
+/// signed in no more goes to the sign-in page, and from there back to the
+/// page the form was on (the path without its last segment, the action).
+pub(crate) struct ConsoleForm {
+    pub admin: user::Model,
+    pub params: HashMap<String, String>,
+}
+
+impl FromRequest<AppState> for ConsoleForm {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Response> {
+        let headers = request.headers().clone();
+        let page = request
+            .uri()
+            .path()
+            .rsplit_once('/')
+            .map_or("/admin", |(page, _)| page)
+            .to_owned();
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let jar = CookieJar::from_headers(&headers);
+        let params = trusted_form(&state.config.issuer, &jar, &headers, &body)?;
+        let admin = admin_of(state, &jar, &page).await?;
+        Ok(Self { admin, params })
+    }
 }
 
 pub(crate) fn when(at: chrono::DateTime<Utc>) -> String {
@@ -181,15 +217,8 @@ pub(crate) async fn home() -> Response {
 pub(crate) async fn users(
     State(state): State<AppState>,
     jar: CookieJar,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, "/admin/users").await {
-        return response;
-    }
     let search = params.get("q").map(String::as_str).unwrap_or("");
     let cursor = params.get("cursor").and_then(|c| Uuid::parse_str(c).ok());
     let (rows, next) = match admin::page(&state.db, Some(search), PAGE_SIZE, cursor).await {
@@ -272,15 +301,8 @@ pub(crate) async fn user(
     State(state): State<AppState>,
     jar: CookieJar,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
+    ConsolePage { params, .. }: ConsolePage,
 ) -> Response {
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, &format!("/admin/users/{id}")).await {
-        return response;
-    }
     let Ok(id) = Uuid::parse_str(&id) else {
         return no_user();
     };
@@ -302,15 +324,9 @@ pub(crate) async fn user_action(
     State(state): State<AppState>,
     ip: ClientIp,
     jar: CookieJar,
-    headers: HeaderMap,
     Path((id, action)): Path<(String, String)>,
-    body: Bytes,
+    ConsoleForm { admin, mut params }: ConsoleForm,
 ) -> Response {
-    let back = format!("/admin/users/{id}");
-    let (mut params, admin) = match admin_form(&state, &jar, &headers, &body, &back).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
     let Ok(id) = Uuid::parse_str(&id) else {
         return no_user();
     };
@@ -505,16 +521,10 @@ const KNOWN_EVENTS: &[&str] = &[
 pub(crate) async fn audit(
     State(state): State<AppState>,
     jar: CookieJar,
-    RawQuery(query): RawQuery,
+    ConsolePage {
+        params, query: raw, ..
+    }: ConsolePage,
 ) -> Response {
-    let raw = query.clone().unwrap_or_default();
-    let params = match query_params(query) {
-        Ok(params) => params,
-        Err(response) => return response,
-    };
-    if let Err(response) = admin_of(&state, &jar, "/admin/audit").await {
-        return response;
-    }
     let text = |name: &str| params.get(name).map(|v| v.trim()).unwrap_or("");
     let day = |name: &str| NaiveDate::parse_from_str(text(name), "%Y-%m-%d").ok();
     let mut errors = AuditErrors::default();
