@@ -12,6 +12,12 @@ use base64::Engine as _;
 use rand::RngCore as _;
 use subtle::ConstantTimeEq as _;
 
+/// The design system every Signet service's pages use: colours (light and
+/// dark), type, the card and header layouts, forms, buttons and focus. One
+/// source, built into auth-server (which adds the brand's accent) and into
+/// each service (which adds its own few rules after it).
+pub const STYLESHEET: &str = include_str!("../assets/signet.css");
+
 /// Whether cookies for pages served at `public_url` are `__Host-` and
 /// `Secure` (https), or plain (http on a development machine, where browsers
 /// refuse both).

@@ -18,7 +18,7 @@ use axum::response::Response;
 use crate::config::{contrast, BrandSettings};
 
 /// Signet's own look; the accent of the light theme is this colour.
-const BASE_STYLESHEET: &str = include_str!("../../assets/signet.css");
+const BASE_STYLESHEET: &str = signet_service::web::STYLESHEET;
 /// Signet's mark, shown when no `BRAND_LOGO_FILE` is set.
 const DEFAULT_LOGO: &[u8] = include_bytes!("../../assets/signet-mark.svg");
 /// The largest logo accepted: it is sent with every page view.

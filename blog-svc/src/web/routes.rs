@@ -29,7 +29,14 @@ type FormResult<T> = Result<Form<T>, axum::extract::rejection::FormRejection>;
 
 /// Refresh the access token this long before it expires.
 const REFRESH_MARGIN: Duration = Duration::from_secs(30);
-const STYLESHEET: &str = include_str!("../../static/blog.css");
+/// Signet's design system, then the blog's own rules.
+static STYLESHEET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{}\n{}",
+        signet_service::web::STYLESHEET,
+        include_str!("../../static/blog.css")
+    )
+});
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
@@ -711,7 +718,7 @@ async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        STYLESHEET,
+        STYLESHEET.as_str(),
     )
         .into_response()
 }
