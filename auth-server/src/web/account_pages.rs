@@ -375,6 +375,9 @@ fn sign_in_page(
     } else {
         t("sign-in-target-account")
     };
+    let upstream_query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
     let html = SignInPage {
         client_name: &target,
         error,
@@ -383,7 +386,7 @@ fn sign_in_page(
         email,
         action: SIGN_IN_PATH,
         signup_query: None,
-        upstreams: Vec::new(),
+        upstreams: crate::web::upstream_buttons(&state.upstreams, "", &upstream_query),
     }
     .render();
     form_page(&state.config.issuer, jar, status, html, csrf, None)

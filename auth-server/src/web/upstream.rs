@@ -22,6 +22,7 @@ use crate::i18n::{t, t1};
 use crate::sessions::sign_in::{password_sign_in, Credentials, SignInError};
 use crate::upstream::flow::{self, FlowError, Resolution, UpstreamPerson};
 use crate::upstream::{Discovery, Upstream};
+use crate::web::account_pages::{after_sign_in, SIGN_IN_PATH};
 use crate::web::browser::{
     adopt_session, form_page, parse, query_params, see_other, server_error, trusted_form,
 };
@@ -89,9 +90,10 @@ pub(crate) async fn start(
         Ok(params) => params,
         Err(response) => return response,
     };
-    // The gateway's sign-in page sends `rd` (a page on a protected origin);
+    // The gateway's sign-in page sends `rd` (a page on a protected origin),
+    // the account sign-in `next` (a page of this site's account or console);
     // the authorization endpoint's sends its request.
-    if params.contains_key("rd") {
+    if params.contains_key("rd") || params.contains_key("next") {
         if continuation(&state, query.as_deref().unwrap_or_default()).is_none() {
             return error_page(StatusCode::BAD_REQUEST, "error-gateway-link");
         }
@@ -174,6 +176,7 @@ pub(crate) async fn callback(
         // The person declined at the provider: back to the sign-in page.
         let back = match continuation(&state, &flow_row.request) {
             Some(Continuation::Gateway(back)) => gateway_page(&back, None),
+            Some(Continuation::Account(next)) => account_sign_in(&next),
             _ => format!("/oauth/authorize?{}", flow_row.request),
         };
         return (jar, see_other(&back)).into_response();
@@ -412,11 +415,20 @@ enum Continuation {
     Authorize(String),
     /// The gateway's sign-in: back to this page on a protected origin.
     Gateway(url::Url),
+    /// The account sign-in: on to this page of the account or the console.
+    Account(String),
 }
 
 /// What `request` (a flow's stored query) continues, if it is usable.
 fn continuation(state: &AppState, request: &str) -> Option<Continuation> {
     let params = parse(request.as_bytes())?;
+    if let Some(next) = params.get("next") {
+        if params.contains_key("client_id") || params.contains_key("rd") {
+            return None;
+        }
+        // Only the account pages and the console; anything else is /account.
+        return Some(Continuation::Account(after_sign_in(Some(next)).to_owned()));
+    }
     match params.get("rd") {
         Some(rd) if !params.contains_key("client_id") => {
             crate::oauth::forward::allowed_return(&state.config.gateway_origins, rd)
@@ -425,6 +437,14 @@ fn continuation(state: &AppState, request: &str) -> Option<Continuation> {
         Some(_) => None,
         None => Some(Continuation::Authorize(request.to_owned())),
     }
+}
+
+/// The account sign-in page, leading to `next` afterwards.
+fn account_sign_in(next: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", next)
+        .finish();
+    format!("{SIGN_IN_PATH}?{query}")
 }
 
 /// The gateway sign-in page of `back`'s origin, with `extra` in its query.
@@ -473,6 +493,12 @@ async fn continue_to(
                     (jar, see_other(&location)).into_response()
                 }
                 Err(error) => server_error(error),
+            }
+        }
+        Some(Continuation::Account(next)) => {
+            match adopt_session(state, &state.config.issuer, jar, session).await {
+                Ok(jar) => (jar, see_other(&next)).into_response(),
+                Err(response) => response,
             }
         }
         Some(Continuation::Authorize(request)) => {

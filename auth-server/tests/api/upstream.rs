@@ -649,7 +649,58 @@ async fn the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_sit
     assert_eq!(again.status(), StatusCode::BAD_REQUEST);
 }
 
+async fn the_account_sign_in_offers_the_provider_and_lands_on_the_page_asked_for(backend: Backend) {
+    let fed = federation(backend, &[]).await;
+    fed.upstream.admin_named("acc@corp.example").await;
+    let app = &fed.app;
+    let html = app
+        .get("/account/sign-in?next=%2Fadmin%2Fusers")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("Sign in with Corp SSO"), "{html}");
+    let href = html
+        .split("href=\"")
+        .find(|rest| rest.starts_with("/oauth/upstream/corp/start?"))
+        .and_then(|rest| rest.split('"').next())
+        .map(unescape)
+        .expect("the provider's button");
+    assert_eq!(href, "/oauth/upstream/corp/start?next=%2Fadmin%2Fusers");
+
+    // A `next` off the account pages is not followed: the trip ends at /account.
+    for (next, lands) in [
+        ("%2Fadmin%2Fusers", "/admin/users"),
+        ("https%3A%2F%2Fevil.example%2F", "/account"),
+        ("%2F%2Fevil.example", "/account"),
+    ] {
+        let started = app
+            .client
+            .get(app.url(&format!("/oauth/upstream/corp/start?next={next}")))
+            .send()
+            .await
+            .expect("start");
+        assert_eq!(started.status(), StatusCode::SEE_OTHER, "{next}");
+        let flow_cookie =
+            value_of(&set_cookie(started.headers(), "signet_upstream").expect("cookie"));
+        let callback = at_the_provider(&fed, &location(&started), "acc@corp.example").await;
+        let answer = get_with_cookie(app, &callback, &flow_cookie).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(location(&answer), lands, "{next}");
+        assert!(set_cookie(answer.headers(), "signet_session").is_some());
+    }
+    // `next` with a client or a gateway return is no request at all.
+    let mixed = app
+        .get(&format!(
+            "/oauth/upstream/corp/start?next=%2Faccount&client_id={}",
+            fed.rp_id
+        ))
+        .await;
+    assert_eq!(mixed.status(), StatusCode::BAD_REQUEST);
+}
+
 backend_tests!(
+    the_account_sign_in_offers_the_provider_and_lands_on_the_page_asked_for,
     the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_site,
     linked_identities_are_listed_and_unlinked_except_the_last_way_in,
     a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it,
