@@ -7,9 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shots=$(mktemp -d)
 trap 'rm -rf "$shots"' EXIT
-SCREENSHOT_DIR="$shots" cargo test -p auth-server --test api --locked \
-    pages_browser::chromium_finds_every_page_accessible_narrow_and_dark -- --exact
-for page in signin account consent console-users console-audit; do
+SCREENSHOT_DIR="$shots" cargo test -p auth-server --test api --locked -- --exact \
+    pages_browser::chromium_finds_every_page_accessible_narrow_and_dark \
+    pages_browser::chromium_speaks_german_through_a_sign_in_asked_for_with_ui_locales_de
+for page in signin account consent console-users console-audit console-api-key-made \
+    console-client console-keys de-authorize-signin de-account; do
     for theme in light dark 320; do
         cp "$shots/$page-$theme.png" "docs/screenshots/$page-$theme.png"
     done
