@@ -582,15 +582,14 @@ pub async fn request_password_reset(
     Ok(())
 }
 
-/// An administrator forces a new password on `account`: its password is
-/// replaced by one nobody knows, every session ends (announced on the
+/// An administrator forces a new password on `account`: it is left with no
+/// password (the state an upstream sign-up starts in), every session ends (announced on the
 /// feed), and a reset link goes to its address, all in one transaction,
 /// audited as `password.reset_forced` with `actor`. Refused (`Invalid`,
 /// field `email`) when the address is over its mail limit: the account
 /// would be locked out with no link on its way.
 pub async fn force_password_reset(
     db: &DatabaseConnection,
-    hasher: &PasswordHasher,
     out: Outgoing<'_>,
     account: user::Model,
     actor: &str,
@@ -604,15 +603,13 @@ pub async fn force_password_reset(
         )])
         .into());
     }
-    // A password nobody knows, hashed as any other: nothing else in the
-    // sign-in path changes, and the old password no longer works.
-    let unknown = {
-        use base64::Engine as _;
-        let mut bytes = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
-        Password::new(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
-    };
-    let hash = hasher.hash(&unknown).await.map_err(AccountError::from)?;
+    // The account's no-password state (as after an upstream sign-up): the
+    // marker never matches, and the sign-in spends the same work on it.
+    let hash = format!(
+        "{}{}",
+        super::password::NO_PASSWORD_PREFIX,
+        signet_service::web::random_token()
+    );
     let txn = db.begin().await?;
     let email = account.email.clone();
     let user_id = account.id;

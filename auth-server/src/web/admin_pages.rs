@@ -374,7 +374,6 @@ pub(crate) async fn user_action(
             };
             let forced = crate::accounts::email::force_password_reset(
                 &state.db,
-                &state.hasher,
                 state.outgoing(),
                 account,
                 &admin.id.to_string(),

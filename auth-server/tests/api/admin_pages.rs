@@ -379,6 +379,16 @@ async fn a_forced_password_reset_ends_the_old_password_and_mails_a_link(backend:
         StatusCode::UNAUTHORIZED,
         "the old password is gone"
     );
+    let account = auth_server::accounts::admin::find(
+        &app.state.db,
+        uuid::Uuid::parse_str(&user.id).expect("uuid"),
+    )
+    .await
+    .expect("account");
+    assert!(
+        !account.has_password(),
+        "no password until the link sets one"
+    );
     let rows = app.audit(&admin, "password.reset_forced").await;
     assert_eq!(rows[0]["actor"], admin.id.as_str());
     // The first mail is the sign-up's confirmation.
