@@ -19,6 +19,12 @@ use serde::Serialize;
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// A stable label of the problem (`password_too_short` …), where one
+    /// is defined: what programs and translated pages match on, instead of
+    /// the English message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub code: Option<&'static str>,
 }
 
 impl FieldError {
@@ -26,6 +32,15 @@ impl FieldError {
         Self {
             field: field.to_owned(),
             message: message.into(),
+            code: None,
+        }
+    }
+
+    /// A problem with a stable `code`.
+    pub fn coded(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code: Some(code),
+            ..Self::new(field, message)
         }
     }
 }

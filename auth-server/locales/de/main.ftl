@@ -15,6 +15,15 @@ badge-verified = bestätigt
 badge-not-verified = nicht bestätigt
 password-hint = mindestens { $min } Zeichen
 
+## Warum ein Feld abgewiesen wurde (nach seinem Namen)
+
+reason-required = fehlt
+reason-too-long = darf höchstens { $max } Zeichen haben
+reason-too-short = braucht mindestens { $min } Zeichen
+reason-email-invalid = ist keine gültige E-Mail-Adresse
+reason-control-characters = darf keine Steuerzeichen enthalten
+reason-password-is-email = darf nicht die E-Mail-Adresse sein
+
 ## Anmelden, Registrieren, Zustimmung
 
 sign-in-title = Anmelden
@@ -116,7 +125,7 @@ reset-submit = Neues Passwort speichern
 reset-done = Ihr Passwort ist gesetzt
     .text = Alle Geräte wurden abgemeldet. Melden Sie sich mit dem neuen Passwort wieder an.
 reset-unusable = Das neue Passwort kann nicht verwendet werden.
-reset-field-error = Das neue Passwort: { $message }.
+reset-field-error = Das neue Passwort { $message }.
 verify-title = E-Mail-Adresse bestätigen
 verify-explain = Drücken Sie den Knopf, um zu bestätigen, dass diese Adresse Ihnen gehört.
 verify-submit = Meine Adresse bestätigen

@@ -17,6 +17,15 @@ badge-verified = verified
 badge-not-verified = not verified
 password-hint = at least { $min } characters
 
+## Why a field was refused (after its name)
+
+reason-required = is required
+reason-too-long = must be at most { $max } characters
+reason-too-short = must be at least { $min } characters
+reason-email-invalid = is not a valid email address
+reason-control-characters = must not contain control characters
+reason-password-is-email = must not be the email address
+
 ## Sign-in, sign-up, consent
 
 sign-in-title = Sign in

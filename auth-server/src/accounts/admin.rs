@@ -164,7 +164,7 @@ pub async fn update_user(
     if change.display_name.is_some() {
         match validate_display_name(change.display_name.as_deref()) {
             Ok(name) => active.display_name = Set(name),
-            Err(problem) => errors.push(FieldError::new("display_name", problem)),
+            Err(problem) => errors.push(problem.on("display_name")),
         }
     }
     if !errors.is_empty() {

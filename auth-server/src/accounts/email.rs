@@ -738,7 +738,7 @@ pub async fn request_email_change(
     let password = change.password;
     let new_email = normalize_email(change.new_email);
     if let Some(problem) = validate_email(&new_email) {
-        return Err(AccountError::Invalid(vec![FieldError::new("new_email", problem)]).into());
+        return Err(AccountError::Invalid(vec![problem.on("new_email")]).into());
     }
     reauthenticate(db, gate, account, password, ip, "email.change_failed", now).await?;
     if new_email == account.email

@@ -36,12 +36,37 @@ pub fn normalize_email(raw: &str) -> String {
     raw.trim().to_lowercase()
 }
 
-pub fn validate_email(email: &str) -> Option<String> {
+/// Why a value was refused: a stable code, which the pages translate, and
+/// the English message the API answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// This refusal as the problem of `field`.
+    pub fn on(self, field: &str) -> FieldError {
+        FieldError::coded(field, self.code, self.message)
+    }
+}
+
+pub fn validate_email(email: &str) -> Option<Refusal> {
     if email.is_empty() {
-        return Some("is required".into());
+        return Some(Refusal::new("required", "is required"));
     }
     if email.len() > MAX_EMAIL_LEN {
-        return Some(format!("must be at most {MAX_EMAIL_LEN} characters"));
+        return Some(Refusal::new(
+            "email_too_long",
+            format!("must be at most {MAX_EMAIL_LEN} characters"),
+        ));
     }
     // A bare address (no display name, no spaces or line breaks): it goes
     // into mail headers as it is.
@@ -52,23 +77,30 @@ pub fn validate_email(email: &str) -> Option<String> {
             .any(|c| c.is_whitespace() || c.is_control() || "<>\"".contains(c))
         || email.parse::<lettre::Address>().is_err()
     {
-        return Some("is not a valid email address".into());
+        return Some(Refusal::new(
+            "email_invalid",
+            "is not a valid email address",
+        ));
     }
     None
 }
 
 /// `Ok(None)` for an absent or blank name, the trimmed name if valid.
-pub fn validate_display_name(raw: Option<&str>) -> Result<Option<String>, String> {
+pub fn validate_display_name(raw: Option<&str>) -> Result<Option<String>, Refusal> {
     let Some(name) = raw.map(str::trim).filter(|n| !n.is_empty()) else {
         return Ok(None);
     };
     if name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-        return Err(format!(
-            "must be at most {MAX_DISPLAY_NAME_CHARS} characters"
+        return Err(Refusal::new(
+            "name_too_long",
+            format!("must be at most {MAX_DISPLAY_NAME_CHARS} characters"),
         ));
     }
     if name.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+        return Err(Refusal::new(
+            "name_control_characters",
+            "must not contain control characters",
+        ));
     }
     Ok(Some(name.to_owned()))
 }
@@ -171,15 +203,15 @@ async fn prepare_user(
     let email = normalize_email(&new.email);
     let mut errors = Vec::new();
     if let Some(problem) = validate_email(&email) {
-        errors.push(FieldError::new("email", problem));
+        errors.push(problem.on("email"));
     }
     if let Some(problem) = policy_violation(new.password.expose(), Some(&email)) {
-        errors.push(FieldError::new("password", problem));
+        errors.push(problem.on("password"));
     }
     let display_name = match validate_display_name(new.display_name.as_deref()) {
         Ok(name) => name,
         Err(problem) => {
-            errors.push(FieldError::new("display_name", problem));
+            errors.push(problem.on("display_name"));
             None
         }
     };
@@ -400,7 +432,7 @@ pub async fn update_profile(
     now: DateTime<Utc>,
 ) -> Result<user::Model, AccountError> {
     let name = validate_display_name(display_name)
-        .map_err(|problem| AccountError::Invalid(vec![FieldError::new("display_name", problem)]))?;
+        .map_err(|problem| AccountError::Invalid(vec![problem.on("display_name")]))?;
     if name == user.display_name {
         return Ok(user);
     }
@@ -484,7 +516,7 @@ pub(crate) async fn new_password_hash(
     field: &'static str,
 ) -> Result<String, AccountError> {
     if let Some(problem) = policy_violation(new.expose(), Some(&user.email)) {
-        return Err(AccountError::Invalid(vec![FieldError::new(field, problem)]));
+        return Err(AccountError::Invalid(vec![problem.on(field)]));
     }
     Ok(hasher.hash(new).await?)
 }

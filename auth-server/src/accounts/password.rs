@@ -115,16 +115,26 @@ pub const MAX_PASSWORD_CHARS: usize = 256;
 /// can never match; a reset link sets a real one).
 pub const NO_PASSWORD_PREFIX: &str = "!";
 
-pub fn policy_violation(password: &str, email: Option<&str>) -> Option<String> {
+pub fn policy_violation(password: &str, email: Option<&str>) -> Option<super::Refusal> {
+    use super::Refusal;
     let chars = password.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Some(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
+        return Some(Refusal::new(
+            "password_too_short",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if chars > MAX_PASSWORD_CHARS {
-        return Some(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+        return Some(Refusal::new(
+            "password_too_long",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
     }
     if email.is_some_and(|email| email.eq_ignore_ascii_case(password)) {
-        return Some("must not be the email address".to_owned());
+        return Some(Refusal::new(
+            "password_is_email",
+            "must not be the email address",
+        ));
     }
     None
 }

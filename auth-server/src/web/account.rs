@@ -237,7 +237,7 @@ pub(crate) async fn password_reset_confirm_post(
         Err(EmailError::Account(AccountError::Invalid(fields))) => {
             let message = fields
                 .first()
-                .map(|f| t1("reset-field-error", "message", &f.message))
+                .map(|f| t1("reset-field-error", "message", crate::web::field_reason(f)))
                 .unwrap_or_else(|| t("reset-unusable"));
             reset_confirm_page(
                 &state,

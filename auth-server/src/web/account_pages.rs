@@ -509,7 +509,7 @@ pub(crate) async fn profile(
         Ok(_) => see_other("/account?done=profile"),
         Err(AccountError::Invalid(fields)) => {
             let errors = FieldErrors {
-                display_name: fields.into_iter().next().map(|f| f.message),
+                display_name: fields.first().map(crate::web::field_reason),
                 ..FieldErrors::default()
             };
             let mut shown = user;
@@ -580,8 +580,8 @@ pub(crate) async fn password(
             let errors = FieldErrors {
                 new_password: Some(
                     fields
-                        .into_iter()
-                        .map(|f| f.message)
+                        .iter()
+                        .map(crate::web::field_reason)
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
@@ -651,7 +651,7 @@ pub(crate) async fn change_email(
         }
         Err(EmailError::Account(AccountError::Invalid(fields))) => {
             let errors = FieldErrors {
-                new_email: fields.into_iter().next().map(|f| f.message),
+                new_email: fields.first().map(crate::web::field_reason),
                 ..FieldErrors::default()
             };
             again(errors, StatusCode::UNPROCESSABLE_ENTITY).await

@@ -23,7 +23,7 @@ pub(crate) mod upstream;
 
 use askama::Template;
 
-use crate::i18n::t;
+use crate::i18n::{t, t1};
 use axum::http::StatusCode;
 use axum::response::Response;
 pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
@@ -141,6 +141,36 @@ pub(crate) struct ConsentPage<'a> {
     pub resources: Vec<String>,
     pub csrf_token: &'a str,
     pub request: Vec<(String, String)>,
+}
+
+/// A refused field's reason in the page's language: the catalogue's words
+/// for a problem with a known code, else the domain's (English) message.
+pub(crate) fn field_reason(field: &signet_service::error::FieldError) -> String {
+    use crate::accounts::password::{MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
+    use crate::accounts::{MAX_DISPLAY_NAME_CHARS, MAX_EMAIL_LEN};
+    match field.code {
+        Some("required") => t("reason-required"),
+        Some("email_too_long") => t1("reason-too-long", "max", MAX_EMAIL_LEN),
+        Some("email_invalid") => t("reason-email-invalid"),
+        Some("name_too_long") => t1("reason-too-long", "max", MAX_DISPLAY_NAME_CHARS),
+        Some("name_control_characters") => t("reason-control-characters"),
+        Some("password_too_short") => t1("reason-too-short", "min", MIN_PASSWORD_CHARS),
+        Some("password_too_long") => t1("reason-too-long", "max", MAX_PASSWORD_CHARS),
+        Some("password_is_email") => t("reason-password-is-email"),
+        _ => field.message.clone(),
+    }
+}
+
+/// A form field's name in the page's language.
+pub(crate) fn field_label(field: &str) -> String {
+    match field {
+        "email" => t("field-email"),
+        "password" => t("field-password"),
+        "display_name" => t("field-display-name"),
+        "new_password" => t("field-new-password"),
+        "new_email" => t("field-new-email"),
+        other => other.replace('_', " "),
+    }
 }
 
 /// What a scope lets a client do, in words for the consent page.

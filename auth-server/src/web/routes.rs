@@ -500,8 +500,8 @@ pub(crate) async fn signup_post(
                 .map(|f| {
                     t2(
                         "sign-up-field-error",
-                        ("field", f.field.replace('_', " ")),
-                        ("message", &f.message),
+                        ("field", crate::web::field_label(&f.field)),
+                        ("message", crate::web::field_reason(f)),
                     )
                 })
                 .collect();

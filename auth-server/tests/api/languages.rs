@@ -159,7 +159,43 @@ fn a_default_locale_without_a_catalogue_fails_start_up_naming_it() {
     assert!(error.message.contains("de, en"), "{}", error.message);
 }
 
+async fn a_refused_field_is_explained_in_the_pages_language_and_coded_for_programs(
+    backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, &[("DEFAULT_LOCALE", "de")]).await;
+    let user = app.user("lang@example.com").await;
+    let mut browser = crate::account_pages::Browser::new(&app);
+    browser.sign_in(&user.email, PASSWORD).await;
+    let long = "n".repeat(101);
+    let refused = browser
+        .post("/account/profile", &[("display_name", long.as_str())])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("darf höchstens 100 Zeichen haben"),
+        "{}",
+        refused.html
+    );
+    // The API keeps English, and names the problem by a stable code.
+    let api = app
+        .client
+        .patch(app.url("/api/v1/users/me"))
+        .bearer_auth(&user.token)
+        .json(&json!({ "display_name": long }))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(api.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = api.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["code"], "name_too_long", "{problem}");
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "must be at most 100 characters"
+    );
+}
+
 backend_tests!(
+    a_refused_field_is_explained_in_the_pages_language_and_coded_for_programs,
     ui_locales_chooses_the_language_and_the_browser_keeps_it,
     accept_language_decides_without_ui_locales_and_unknown_tags_fall_back,
     default_locale_speaks_when_nothing_else_does_and_mails_follow_the_request,
