@@ -1,4 +1,4 @@
-//! Per-route scope and role guards, as tower layers.
+//! Per-route scope, role and step-up guards, as tower layers.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -17,6 +17,10 @@ pub enum Requirement {
     Scope(String),
     /// At least one of these roles must be held.
     AnyRole(Vec<String>),
+    /// The user must have signed in with one of these `acr` classes
+    /// (RFC 9470 step-up): otherwise `401 insufficient_user_authentication`
+    /// with `acr_values`, so the client signs the user in again, harder.
+    AnyAcr(Vec<String>),
 }
 
 impl Requirement {
@@ -27,6 +31,10 @@ impl Requirement {
             Self::Scope(scope) => Err(AuthError::InsufficientScope(scope.clone())),
             Self::AnyRole(roles) if roles.iter().any(|r| claims.has_role(r)) => Ok(()),
             Self::AnyRole(roles) => Err(AuthError::InsufficientRole(roles.clone())),
+            Self::AnyAcr(accepted) if claims.has_acr(accepted) => Ok(()),
+            Self::AnyAcr(accepted) => {
+                Err(AuthError::InsufficientUserAuthentication(accepted.clone()))
+            }
         }
     }
 }
@@ -48,7 +56,14 @@ where
     ))
 }
 
-/// Layer form of a [`Requirement`]; see [`require_scope`] and [`require_any_role`].
+/// A layer that answers `401 insufficient_user_authentication` (RFC 9470)
+/// unless the user signed in with the `acr` class `acr` (for Signet: `mfa`).
+pub fn require_acr(acr: impl Into<String>) -> RequireLayer {
+    RequireLayer::new(Requirement::AnyAcr(vec![acr.into()]))
+}
+
+/// Layer form of a [`Requirement`]; see [`require_scope`], [`require_any_role`]
+/// and [`require_acr`].
 #[derive(Debug, Clone)]
 pub struct RequireLayer {
     requirement: Arc<Requirement>,

@@ -61,6 +61,13 @@ pub struct StandardClaims {
     /// before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
+    /// Authentication context class (OpenID Connect Core §2): how strongly
+    /// the user signed in (Signet: `pwd`, `fed`, later `mfa`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    /// Authentication methods (RFC 8176: `pwd`, `otp`, `hwk`, `fed` …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
 }
 
 /// An `act` claim: who acts for the token's subject.
@@ -91,6 +98,13 @@ impl StandardClaims {
     /// Whether `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|granted| granted == scope)
+    }
+
+    /// Whether the sign-in behind the token is of one of these `acr` classes.
+    pub fn has_acr(&self, accepted: &[String]) -> bool {
+        self.acr
+            .as_deref()
+            .is_some_and(|acr| accepted.iter().any(|a| a == acr))
     }
 
     /// Whether the token carries `role`.
@@ -151,6 +165,10 @@ struct WireClaims {
     sid: Option<Value>,
     #[serde(default)]
     email: Option<Value>,
+    #[serde(default)]
+    acr: Option<Value>,
+    #[serde(default)]
+    amr: Option<Value>,
     #[serde(default)]
     cnf: Option<Value>,
     #[serde(default)]
@@ -249,6 +267,8 @@ pub(crate) fn parse_standard_claims(payload: &[u8]) -> Result<(StandardClaims, b
         email: string_claim(wire.email, "email")?,
         sid: string_claim(wire.sid, "sid")?,
         cnf: confirmation_claim(wire.cnf)?,
+        acr: string_claim(wire.acr, "acr")?,
+        amr: string_list_claim(wire.amr, "amr")?,
         act: match wire.act {
             None | Some(Value::Null) => None,
             Some(value) => Some(actor_claim(value, 0)?),

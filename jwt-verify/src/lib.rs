@@ -106,7 +106,9 @@ mod extract;
 #[cfg(feature = "client")]
 mod client;
 
-pub use authorize::{require_any_role, require_scope, Require, RequireLayer, Requirement};
+pub use authorize::{
+    require_acr, require_any_role, require_scope, Require, RequireLayer, Requirement,
+};
 pub use claims::{Actor, Confirmation, StandardClaims};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dpop::{DpopError, DpopKey, DpopSettings};

@@ -24,6 +24,11 @@ pub enum AuthError {
     /// The token has none of the roles: `403 insufficient_scope`.
     #[error("the token has none of the required roles")]
     InsufficientRole(Vec<String>),
+    /// The sign-in behind the token is weaker than the route asks (RFC
+    /// 9470): `401 insufficient_user_authentication`, with the `acr_values`
+    /// that would do in the challenge.
+    #[error("a stronger sign-in is required")]
+    InsufficientUserAuthentication(Vec<String>),
     /// The claims do not fit the handler's claims type: `401 invalid_token`.
     #[error("token claims do not have the expected shape")]
     ClaimsShape,
@@ -64,9 +69,10 @@ impl AuthError {
     /// The HTTP status of this rejection.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) | Self::ClaimsShape => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::InvalidToken(_)
+            | Self::ClaimsShape
+            | Self::InsufficientUserAuthentication(_) => StatusCode::UNAUTHORIZED,
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope(_) | Self::InsufficientRole(_) => StatusCode::FORBIDDEN,
             Self::Unavailable | Self::InvalidDpopProof(DpopError::ReplayCacheFull) => {
@@ -84,6 +90,7 @@ impl AuthError {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) | Self::ClaimsShape => Some("invalid_token"),
             Self::InsufficientScope(_) | Self::InsufficientRole(_) => Some("insufficient_scope"),
+            Self::InsufficientUserAuthentication(_) => Some("insufficient_user_authentication"),
             Self::InvalidDpopProof(DpopError::ReplayCacheFull) => None,
             Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
             Self::UseDpopNonce(_) => Some("use_dpop_nonce"),
@@ -123,6 +130,10 @@ impl AuthError {
             )),
             Self::InsufficientRole(_) => Some(format!(
                 r#"Bearer realm="{realm}", error="insufficient_scope", error_description="{description}""#
+            )),
+            Self::InsufficientUserAuthentication(accepted) => Some(format!(
+                r#"Bearer realm="{realm}", error="insufficient_user_authentication", error_description="{description}", acr_values="{}""#,
+                quoted(&accepted.join(" "))
             )),
             Self::Unavailable | Self::LayerMissing => None,
             Self::InvalidDpopProof(_) | Self::UseDpopNonce(_) => None,
@@ -216,6 +227,7 @@ mod tests {
             AuthError::InvalidToken(VerifyError::Expired),
             AuthError::InsufficientScope("posts:write".into()),
             AuthError::InsufficientRole(vec!["admin".into()]),
+            AuthError::InsufficientUserAuthentication(vec!["mfa".into()]),
             AuthError::ClaimsShape,
             AuthError::Unavailable,
             AuthError::LayerMissing,

@@ -8,7 +8,8 @@ use axum::routing::get;
 use axum::Router;
 use common::{claims, key, static_verifier, validation};
 use jwt_verify::{
-    require_any_role, require_scope, Claims, JwtAuthLayer, KeySet, OptionalClaims, Verifier,
+    require_acr, require_any_role, require_scope, Claims, JwtAuthLayer, KeySet, OptionalClaims,
+    Verifier,
 };
 use serde::Deserialize;
 use tower::ServiceExt as _;
@@ -56,6 +57,10 @@ fn app(verifier: Verifier) -> Router {
         .route(
             "/admin",
             get(|| async { "admin" }).route_layer(require_any_role(["admin"]).realm("blog")),
+        )
+        .route(
+            "/payouts",
+            get(|| async { "payouts" }).route_layer(require_acr("mfa").realm("blog")),
         )
         .layer(JwtAuthLayer::new(verifier.clone()).realm("blog"));
     let optional = Router::new()
@@ -210,6 +215,44 @@ async fn a_missing_scope_is_403_insufficient_scope_naming_it() {
         call(&app, "/posts", None).await.status,
         StatusCode::UNAUTHORIZED,
         "auth runs before the guard"
+    );
+}
+
+#[tokio::test]
+async fn a_weaker_sign_in_gets_401_insufficient_user_authentication_with_acr_values() {
+    let app = app(static_verifier(&[key(0)]));
+    // No acr at all, a password-only one, and a forged list in its place.
+    for acr in [
+        None,
+        Some(serde_json::json!("pwd")),
+        Some(serde_json::json!(["mfa"])),
+    ] {
+        let mut weak = claims();
+        if let Some(acr) = &acr {
+            weak["acr"] = acr.clone();
+        }
+        let answer = call(&app, "/payouts", Some(&bearer(&key(0).sign(&weak)))).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{acr:?}");
+        let challenge = answer.challenge.expect("challenge");
+        let expected = if acr.as_ref().is_some_and(|a| a.is_array()) {
+            // Not a string: the token is malformed, not merely weak.
+            r#"error="invalid_token""#
+        } else {
+            r#"error="insufficient_user_authentication""#
+        };
+        assert!(challenge.contains(expected), "{acr:?}: {challenge}");
+        if expected.contains("insufficient_user_authentication") {
+            assert!(challenge.ends_with(r#"acr_values="mfa""#), "{challenge}");
+        }
+    }
+    let mut strong = claims();
+    strong["acr"] = serde_json::json!("mfa");
+    strong["amr"] = serde_json::json!(["pwd", "otp"]);
+    assert_eq!(
+        call(&app, "/payouts", Some(&bearer(&key(0).sign(&strong))))
+            .await
+            .status,
+        StatusCode::OK
     );
 }
 

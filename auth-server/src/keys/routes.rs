@@ -54,6 +54,9 @@ pub(crate) struct DiscoveryDocument {
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
     pub scopes_supported: Vec<String>,
     pub claims_supported: Vec<&'static str>,
+    /// The `acr` values tokens carry: `pwd` (a password), `fed` (an
+    /// upstream provider).
+    pub acr_values_supported: Vec<&'static str>,
     /// RFC 9449 §5.1: proof algorithms the token endpoint accepts.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }
@@ -101,6 +104,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
+        acr_values_supported: vec!["pwd", "fed"],
         claims_supported: vec![
             "iss",
             "sub",
@@ -120,6 +124,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
             "nonce",
             "at_hash",
             "amr",
+            "acr",
         ],
         issuer,
     };

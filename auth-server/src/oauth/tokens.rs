@@ -47,6 +47,9 @@ struct AccessClaims<'a> {
     /// RFC 8176: `["fed"]` for a sign-in through an upstream provider.
     #[serde(skip_serializing_if = "Option::is_none")]
     amr: Option<&'a [&'a str]>,
+    /// How the user signed in (a user's token only): `pwd` or `fed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'static str>,
     /// The upstream provider's issuer (a sign-in through it).
     #[serde(skip_serializing_if = "Option::is_none")]
     idp: Option<&'a str>,
@@ -55,6 +58,17 @@ struct AccessClaims<'a> {
 #[derive(Serialize)]
 struct Confirmation<'a> {
     jkt: &'a str,
+}
+
+/// The authentication context class of a sign-in (OpenID Connect Core
+/// §2): `fed` through an upstream provider, `pwd` with a password. (A
+/// second factor, when there is one, will be `mfa`.)
+pub fn acr(idp: Option<&str>) -> &'static str {
+    if idp.is_some() {
+        "fed"
+    } else {
+        "pwd"
+    }
 }
 
 /// `token_type` of a token bound to `jkt` (or a bearer token).
@@ -195,6 +209,7 @@ impl TokenIssuer {
             at_hash: at_hash(id.access_token),
             sid: &id.session.to_string(),
             amr: if id.idp.is_some() { &["fed"] } else { &["pwd"] },
+            acr: acr(id.idp),
             idp: id.idp,
             email: id.scope_has("email").then_some(id.user.email.as_str()),
             email_verified: id.scope_has("email").then_some(id.user.email_verified),
@@ -237,6 +252,7 @@ impl TokenIssuer {
             cnf: subject.jkt.map(|jkt| Confirmation { jkt }),
             act: subject.act,
             amr: subject.idp.map(|_| &["fed"][..]),
+            acr: subject.sid.map(|_| acr(subject.idp)),
             idp: subject.idp,
         };
         let key = keys.active();
@@ -298,6 +314,7 @@ struct IdClaims<'a> {
     at_hash: String,
     sid: &'a str,
     amr: &'a [&'a str],
+    acr: &'static str,
     /// The upstream provider's issuer, for a sign-in through it.
     #[serde(skip_serializing_if = "Option::is_none")]
     idp: Option<&'a str>,

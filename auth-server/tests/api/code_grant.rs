@@ -129,6 +129,11 @@ async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(ba
     assert_eq!(claims["nonce"], NONCE);
     assert_eq!(claims["sid"], access_claims["sid"]);
     assert_eq!(claims["amr"], serde_json::json!(["pwd"]));
+    assert_eq!(claims["acr"], "pwd");
+    assert_eq!(
+        access_claims["acr"], "pwd",
+        "a user's access token says how too"
+    );
     assert_eq!(claims["email"], "rp@example.com");
     assert_eq!(claims["email_verified"], false);
     assert!(claims["auth_time"].is_i64());

@@ -46,6 +46,7 @@ async fn an_api_key_gets_a_service_token_with_basic_authentication(backend: Back
     assert_eq!(claims["client_id"], client_id.as_str());
     assert_eq!(claims["name"], "scraper");
     assert!(claims.get("email").is_none());
+    assert!(claims.get("acr").is_none(), "no person signed in: no acr");
     assert_eq!(claims["iss"], app.address.as_str());
 }
 

@@ -326,6 +326,8 @@ async fn a_first_upstream_sign_in_creates_the_user_and_the_next_finds_it(backend
     assert_eq!(claims["idp"], fed.upstream.address.as_str());
     let access = claims_of(tokens["access_token"].as_str().expect("access token"));
     assert_eq!(access["amr"], serde_json::json!(["fed"]));
+    assert_eq!(claims["acr"], "fed");
+    assert_eq!(access["acr"], "fed");
     assert_eq!(access["idp"], fed.upstream.address.as_str());
     // Refreshed tokens keep saying so.
     let refreshed = fed
