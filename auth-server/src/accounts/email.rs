@@ -527,6 +527,39 @@ pub async fn confirm_link(
     Ok(outcome)
 }
 
+/// Why a reset link is mailed: its mail says so.
+#[derive(Clone, Copy)]
+enum ResetCause {
+    /// Someone asked (perhaps not the owner): "ignore this if it was not you".
+    Asked,
+    /// An administrator reset the password: the old one no longer works.
+    Forced,
+}
+
+/// A new reset link for `user_id`, mailed to `email` (in `txn`).
+async fn queue_reset_link(
+    out: Outgoing<'_>,
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    email: &str,
+    cause: ResetCause,
+    now: DateTime<Utc>,
+) -> Result<(), EmailError> {
+    let token = issue(txn, user_id, Purpose::ResetPassword, email, now).await?;
+    let link = out.links.reset(&token);
+    let (body, subject) = match cause {
+        ResetCause::Asked => (
+            render(ResetMail { email, link: &link })?,
+            crate::i18n::t("mail-reset-subject"),
+        ),
+        ResetCause::Forced => (
+            render(ForcedResetMail { email, link: &link })?,
+            crate::i18n::t("mail-reset-forced-subject"),
+        ),
+    };
+    queue_mail(out, txn, email, Kind::PasswordReset, &subject, body, now).await
+}
+
 /// A stranger asks to reset the password of `typed`: a link goes to the
 /// account if there is one (and it is enabled); the caller answers the
 /// same either way.
@@ -545,26 +578,12 @@ pub async fn request_password_reset(
         return Ok(());
     };
     let txn = db.begin().await?;
-    let token = issue(
-        &txn,
-        account.id,
-        Purpose::ResetPassword,
-        &account.email,
-        now,
-    )
-    .await?;
-    let link = out.links.reset(&token);
-    let body = render(ResetMail {
-        email: &account.email,
-        link: &link,
-    })?;
-    queue_mail(
+    queue_reset_link(
         out,
         &txn,
-        account.email.clone(),
-        Kind::PasswordReset,
-        &crate::i18n::t("mail-reset-subject"),
-        body,
+        account.id,
+        &account.email,
+        ResetCause::Asked,
         now,
     )
     .await?;
@@ -627,22 +646,7 @@ pub async fn force_password_reset(
         now,
     )
     .await?;
-    let token = issue(&txn, user_id, Purpose::ResetPassword, &email, now).await?;
-    let link = out.links.reset(&token);
-    let body = render(ForcedResetMail {
-        email: &email,
-        link: &link,
-    })?;
-    queue_mail(
-        out,
-        &txn,
-        email,
-        Kind::PasswordReset,
-        &crate::i18n::t("mail-reset-forced-subject"),
-        body,
-        now,
-    )
-    .await?;
+    queue_reset_link(out, &txn, user_id, &email, ResetCause::Forced, now).await?;
     txn.commit().await?;
     out.queue.wake();
     Ok(())

@@ -438,20 +438,6 @@ pub(crate) async fn user_action(
             )
             .await
         }
-        Err(AccountError::WrongPassword) => {
-            let errors = UserErrors {
-                delete_password: Some(t("wrong-password")),
-                ..UserErrors::default()
-            };
-            user_page(&state, jar, id, StatusCode::FORBIDDEN, None, errors).await
-        }
-        Err(AccountError::Refused(_)) => {
-            let errors = UserErrors {
-                delete_password: Some(too_many_attempts()),
-                ..UserErrors::default()
-            };
-            user_page(&state, jar, id, StatusCode::TOO_MANY_REQUESTS, None, errors).await
-        }
         Err(error) => server_error(error),
     }
 }

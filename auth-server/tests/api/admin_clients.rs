@@ -225,6 +225,57 @@ async fn the_admin_api_changes_a_client_and_rotates_its_secret_by_the_same_rules
     assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
 }
 
+async fn an_unknown_application_is_a_404_and_a_public_one_gets_no_secret(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let admin = app.admin().await;
+    let mut browser = console(&app, &admin).await;
+    assert_eq!(
+        browser.get("/admin/clients/sgc_nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    browser.get("/admin/clients").await;
+    let edit = browser
+        .post(
+            "/admin/clients/sgc_nope/edit",
+            &[("name", "x"), ("redirect_uris", "https://a.example/cb")],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::NOT_FOUND);
+    browser.get("/admin/clients").await;
+    let made = browser
+        .post(
+            "/admin/clients/register",
+            &[
+                ("name", "Phone app"),
+                ("redirect_uris", "com.example.app:/cb"),
+                ("public", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.html);
+    assert!(
+        !made.html.contains("class=\"secret\""),
+        "a public client has no secret"
+    );
+    let client_id = text_in(&made.html, "<code id=\"new-client-id\">");
+    let page = browser.get(&format!("/admin/clients/{client_id}")).await;
+    assert!(!page.html.contains("/secret\""), "no secret form for it");
+    // A forged post for one: refused, and the client still has no secret.
+    let forged = browser
+        .post(
+            &format!("/admin/clients/{client_id}/secret"),
+            &[("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(forged.html.contains("A public application has no secret."));
+    assert!(
+        auth_server::clients::authenticate(&app.state.db, &client_id, None)
+            .await
+            .is_ok()
+    );
+}
+
 async fn the_application_forms_refuse_posts_without_their_csrf_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
@@ -252,6 +303,7 @@ async fn the_application_forms_refuse_posts_without_their_csrf_token(backend: Ba
 }
 
 backend_tests!(
+    an_unknown_application_is_a_404_and_a_public_one_gets_no_secret,
     the_application_forms_refuse_posts_without_their_csrf_token,
     an_application_is_registered_changed_given_a_new_secret_and_deleted_in_the_console,
     the_admin_api_changes_a_client_and_rotates_its_secret_by_the_same_rules,

@@ -57,6 +57,15 @@ async fn an_api_key_made_in_the_console_shows_its_secret_once_and_revoking_it_as
         .await;
     assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(past.html.contains("must be in the future"), "{}", past.html);
+    let unnamed = browser
+        .post("/admin/api-keys/create", &[("scopes", "posts:read")])
+        .await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unnamed.html.contains("id=\"name-error\""),
+        "{}",
+        unnamed.html
+    );
 
     let made = browser
         .post(
@@ -133,6 +142,22 @@ async fn key_files_are_listed_and_managed_elsewhere(backend: Backend) {
     assert!(page.html.contains("id=\"files-mode\""));
     let rotate = browser.post("/admin/keys/rotate", &[]).await;
     assert_eq!(rotate.status, StatusCode::CONFLICT);
+    let compromise = browser
+        .post(
+            "/admin/keys/compromise",
+            &[
+                ("kid", kid.as_str()),
+                ("confirm", "yes"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(compromise.status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.state.keys.ring().active().kid,
+        kid,
+        "the key file signs on"
+    );
 }
 
 async fn signing_keys_rotate_and_a_compromised_one_goes_after_a_confirmation_and_the_password(
