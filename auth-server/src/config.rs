@@ -185,6 +185,9 @@ pub struct Config {
     pub keys_dir: PathBuf,
     pub private_key: PrivateKeySource,
     pub generate_dev_key: bool,
+    /// `MFA_REQUIRED_ROLES`: accounts with one of these roles must sign in
+    /// with a second factor (set one up at their next sign-in).
+    pub mfa_required_roles: Vec<String>,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
@@ -831,6 +834,14 @@ impl Config {
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,
+            mfa_required_roles: env
+                .get("MFA_REQUIRED_ROLES")
+                .unwrap_or_default()
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|role| !role.is_empty())
+                .map(str::to_owned)
+                .collect(),
             log_format,
             max_body_bytes: env.positive("MAX_BODY_BYTES", 64 * 1024)?,
             access_log: env.bool("ACCESS_LOG", false)?,

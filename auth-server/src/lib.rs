@@ -18,6 +18,7 @@ pub mod events;
 pub mod i18n;
 pub mod keys;
 pub mod mail;
+pub mod mfa;
 pub mod migration;
 pub mod oauth;
 pub mod sessions;

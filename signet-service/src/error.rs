@@ -179,6 +179,44 @@ pub fn problem_response(
     response
 }
 
+/// A problem+json response with extension members (RFC 9457 §3.2) beside
+/// the standard ones, and the `WWW-Authenticate` challenge a 401 needs.
+/// `detail` is fixed text of the caller's, never input.
+pub fn problem_with(
+    status: StatusCode,
+    slug: &str,
+    detail: &'static str,
+    members: serde_json::Map<String, serde_json::Value>,
+    challenge: Option<HeaderValue>,
+) -> Response {
+    let mut body = serde_json::Map::new();
+    body.insert(
+        "type".to_owned(),
+        format!("https://signet.dev/problems/{slug}").into(),
+    );
+    body.insert(
+        "title".to_owned(),
+        status.canonical_reason().unwrap_or("Error").into(),
+    );
+    body.insert("status".to_owned(), status.as_u16().into());
+    body.insert("detail".to_owned(), detail.into());
+    for (name, value) in members {
+        body.entry(name).or_insert(value);
+    }
+    let bytes = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut response = (status, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(challenge) = challenge {
+        headers.insert(header::WWW_AUTHENTICATE, challenge);
+    }
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();

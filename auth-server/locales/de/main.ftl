@@ -408,3 +408,67 @@ mail-reset-forced =
     { $link }
 
     Der Link gilt 30 Minuten und funktioniert einmal. Danach nutzen Sie „Passwort vergessen?“ auf der Anmeldeseite für einen neuen.
+
+## Zweite Faktoren: der zweite Schritt der Anmeldung, die Sicherheitsseite, Wiederherstellungscodes
+
+second-factor-title = Bestätigung in zwei Schritten
+second-factor-intro = Geben Sie den 6-stelligen Code Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.
+second-factor-step-up = Dafür ist eine stärkere Anmeldung nötig. Geben Sie den 6-stelligen Code Ihrer Authenticator-App oder einen Ihrer Wiederherstellungscodes ein.
+second-factor-enrol-intro = Ihr Konto muss mit einem zweiten Faktor geschützt werden. Scannen Sie diesen QR-Code mit einer Authenticator-App (oder tippen Sie das Geheimnis ein) und geben Sie dann den Code der App ein.
+totp-secret-label = Geheimnis:
+field-totp-code = Code aus der App
+field-second-factor-code = Code
+totp-code-hint = Sechs Ziffern; alle 30 Sekunden ein neuer Code.
+second-factor-code-hint = Sechs Ziffern aus der App oder ein Wiederherstellungscode wie abcd-efgh-jkmn-pqrs.
+second-factor-submit = Bestätigen
+second-factor-wrong = Dieser Code stimmt nicht. Versuchen Sie den neuesten Code oder einen Wiederherstellungscode.
+error-second-factor-expired = Diese Anmeldung ist abgelaufen
+    .text = Sie hat zu lange gewartet oder zu viele falsche Codes erhalten. Melden Sie sich erneut an.
+error-mfa-unavailable = Authenticator-Apps sind nicht verfügbar
+    .text = Dieser Server hat keinen Schlüssel, um ihre Geheimnisse zu schützen. Wenden Sie sich an Ihre Administration.
+error-upstream-link-mfa = Dieses Konto kann so nicht verknüpft werden
+    .text = Es ist mit einem zweiten Faktor geschützt, den eine Verknüpfung nur mit dem Passwort umgehen würde. Melden Sie sich stattdessen mit Passwort und Code an.
+recovery-codes-title = Ihre Wiederherstellungscodes
+recovery-codes-intro = Jeder Code meldet Sie einmal an, falls Sie Ihre Authenticator-App verlieren. Bewahren Sie sie jetzt sicher auf: Sie werden nicht noch einmal angezeigt.
+recovery-codes-continue = Ich habe sie gespeichert, weiter
+account-two-step = Bestätigung in zwei Schritten: Authenticator-App und Wiederherstellungscodes
+security-title = Bestätigung in zwei Schritten
+security-intro = Mit einem zweiten Faktor öffnet ein gestohlenes Passwort allein Ihr Konto nicht mehr.
+security-required-badge = für Ihr Konto vorgeschrieben
+security-app = Authenticator-App
+security-on = an
+security-app-since = Eingerichtet { $since }, zuletzt verwendet { $used }.
+security-never-used = nie
+security-app-intro = Scannen Sie diesen QR-Code mit einer Authenticator-App (oder tippen Sie das Geheimnis ein) und geben Sie dann den Code der App ein, um sie einzuschalten.
+security-app-submit = Einschalten
+security-app-unavailable = Authenticator-Apps sind auf diesem Server nicht verfügbar: Er hat keinen Schlüssel, um ihre Geheimnisse zu schützen.
+security-app-remove = App entfernen
+security-app-remove-submit = App und Wiederherstellungscodes entfernen
+security-required-keep = Ihr Konto erfordert einen zweiten Faktor, daher kann die App nicht entfernt werden.
+security-recovery = Wiederherstellungscodes
+security-recovery-left = Noch { $left } von 10 Wiederherstellungscodes.
+security-recovery-replace = Neue Wiederherstellungscodes
+security-recovery-hint = Die neuen Codes ersetzen alle alten.
+security-recovery-submit = Neue Codes erstellen
+security-codes-need-app = Wiederherstellungscodes gehören zu einer Authenticator-App: Richten Sie zuerst eine ein.
+security-notice-totp = Die Authenticator-App ist eingeschaltet.
+security-notice-totp-removed = Die Authenticator-App und ihre Wiederherstellungscodes wurden entfernt.
+event-mfa-totp-enrolled = Authenticator-App eingerichtet
+event-mfa-totp-removed = Authenticator-App entfernt
+event-mfa-recovery-code-used = Mit einem Wiederherstellungscode angemeldet
+event-mfa-recovery-codes-replaced = Neue Wiederherstellungscodes erstellt
+event-mfa-failure = Falscher Code für den zweiten Faktor
+mail-recovery-code-used-subject = Ein Wiederherstellungscode wurde verwendet
+mail-recovery-code-used =
+    Hallo,
+
+    mit einem Wiederherstellungscode des Kontos { $email } wurde gerade angemeldet. Es bleiben { $left } Codes.
+
+    Falls Sie das nicht waren, melden Sie sich an, entfernen Sie die Authenticator-App, erstellen Sie neue Wiederherstellungscodes und ändern Sie sofort Ihr Passwort.
+admin-mfa-required = zweiter Faktor vorgeschrieben
+admin-mfa-hint = Einen zweiten Faktor vorschreiben: Die Person richtet bei der nächsten Anmeldung eine Authenticator-App ein.
+admin-mfa-required-submit = Zweiten Faktor vorschreiben
+admin-mfa-optional-submit = Zweiten Faktor nicht mehr vorschreiben
+admin-notice-mfa-required = Für dieses Konto ist jetzt ein zweiter Faktor vorgeschrieben.
+admin-notice-mfa-optional = Für dieses Konto ist kein zweiter Faktor mehr vorgeschrieben (Rollen können weiterhin einen verlangen).
+event-user-mfa-required = Ein zweiter Faktor wurde vorgeschrieben

@@ -410,3 +410,67 @@ mail-reset-forced =
     { $link }
 
     The link is valid for 30 minutes and works once. After that, use "Forgot password?" on the sign-in page for a new one.
+
+## Second factors: the sign-in's second step, the security page, recovery codes
+
+second-factor-title = Two-step verification
+second-factor-intro = Enter the 6-digit code your authenticator app shows, or one of your recovery codes.
+second-factor-step-up = This needs a stronger sign-in. Enter the 6-digit code your authenticator app shows, or one of your recovery codes.
+second-factor-enrol-intro = Your account must be protected by a second factor. Scan this QR code with an authenticator app (or type the secret into it), then enter the code the app shows.
+totp-secret-label = Secret:
+field-totp-code = Code from the app
+field-second-factor-code = Code
+totp-code-hint = Six digits; a new code every 30 seconds.
+second-factor-code-hint = Six digits from the app, or a recovery code such as abcd-efgh-jkmn-pqrs.
+second-factor-submit = Verify
+second-factor-wrong = This code is not right. Try the newest code, or a recovery code.
+error-second-factor-expired = This sign-in has expired
+    .text = It waited too long or had too many wrong codes. Sign in again.
+error-mfa-unavailable = Authenticator apps are not available
+    .text = This server has no key to protect their secrets. Ask your administrator.
+error-upstream-link-mfa = This account cannot be linked this way
+    .text = It is protected by a second factor, which linking with a password alone would bypass. Sign in with your password and your code instead.
+recovery-codes-title = Your recovery codes
+recovery-codes-intro = Each code signs you in once if you lose your authenticator app. Save them somewhere safe now: they are not shown again.
+recovery-codes-continue = I have saved them, continue
+account-two-step = Two-step verification: authenticator app and recovery codes
+security-title = Two-step verification
+security-intro = With a second factor, a stolen password alone no longer opens your account.
+security-required-badge = required for your account
+security-app = Authenticator app
+security-on = on
+security-app-since = Set up { $since }, last used { $used }.
+security-never-used = never
+security-app-intro = Scan this QR code with an authenticator app (or type the secret into it), then enter the code the app shows to turn it on.
+security-app-submit = Turn on
+security-app-unavailable = Authenticator apps are not available on this server: it has no key to protect their secrets.
+security-app-remove = Remove the app
+security-app-remove-submit = Remove the app and its recovery codes
+security-required-keep = Your account requires a second factor, so the app cannot be removed.
+security-recovery = Recovery codes
+security-recovery-left = { $left } of 10 recovery codes left.
+security-recovery-replace = New recovery codes
+security-recovery-hint = The new codes replace all the old ones.
+security-recovery-submit = Make new codes
+security-codes-need-app = Recovery codes come with an authenticator app: set one up first.
+security-notice-totp = The authenticator app is on.
+security-notice-totp-removed = The authenticator app and its recovery codes were removed.
+event-mfa-totp-enrolled = Authenticator app set up
+event-mfa-totp-removed = Authenticator app removed
+event-mfa-recovery-code-used = Signed in with a recovery code
+event-mfa-recovery-codes-replaced = New recovery codes made
+event-mfa-failure = Wrong second-factor code
+mail-recovery-code-used-subject = A recovery code was used
+mail-recovery-code-used =
+    Hello,
+
+    a recovery code of the account { $email } was just used to sign in. { $left } codes are left.
+
+    If this was not you, sign in, remove the authenticator app, make new recovery codes and change your password at once.
+admin-mfa-required = second factor required
+admin-mfa-hint = Require a second factor: the person sets up an authenticator app at their next sign-in.
+admin-mfa-required-submit = Require a second factor
+admin-mfa-optional-submit = Stop requiring a second factor
+admin-notice-mfa-required = A second factor is now required for this account.
+admin-notice-mfa-optional = A second factor is no longer required for this account (roles may still require one).
+event-user-mfa-required = A second factor became required

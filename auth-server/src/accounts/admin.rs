@@ -100,6 +100,8 @@ pub struct UserChange {
     pub disabled: Option<bool>,
     /// `Some("")` clears the name.
     pub display_name: Option<String>,
+    /// Require a second factor: the account sets one up at its next sign-in.
+    pub mfa_required: Option<bool>,
 }
 
 /// Who administers an account: a signed-in admin over the API, or the
@@ -137,7 +139,8 @@ pub async fn update_user(
 ) -> Result<user::Model, AccountError> {
     let user = find(db, id).await?;
     let is_self = operator.is(id);
-    let (was_disabled, old_roles) = (user.disabled, user.role_list());
+    let (was_disabled, old_roles, was_required) =
+        (user.disabled, user.role_list(), user.mfa_required);
     let mut errors = Vec::new();
     let mut active = user.into_active_model();
     if let Some(roles) = &change.roles {
@@ -160,6 +163,9 @@ pub async fn update_user(
             ));
         }
         active.disabled = Set(disabled);
+    }
+    if let Some(required) = change.mfa_required {
+        active.mfa_required = Set(required);
     }
     if change.display_name.is_some() {
         match validate_display_name(change.display_name.as_deref()) {
@@ -194,6 +200,14 @@ pub async fn update_user(
     }
     if change.disabled == Some(false) && was_disabled {
         audit::write(&txn, event("user.enabled")).await?;
+    }
+    if updated.mfa_required != was_required {
+        let name = if updated.mfa_required {
+            "user.mfa_required"
+        } else {
+            "user.mfa_not_required"
+        };
+        audit::write(&txn, event(name)).await?;
     }
     if change.roles.is_some() && updated.role_list() != old_roles {
         let detail = serde_json::json!({ "roles": updated.role_list() });

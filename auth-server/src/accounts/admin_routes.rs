@@ -77,6 +77,8 @@ pub(crate) struct UpdateUserRequest {
     pub roles: Option<Vec<String>>,
     pub disabled: Option<bool>,
     pub display_name: Option<String>,
+    /// Require a second factor for the account.
+    pub mfa_required: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])),
@@ -99,6 +101,7 @@ pub(crate) async fn update_user(
             roles: body.roles,
             disabled: body.disabled,
             display_name: body.display_name,
+            mfa_required: body.mfa_required,
         },
         ip.0,
         state.clock.now(),

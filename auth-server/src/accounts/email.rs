@@ -129,6 +129,13 @@ struct ChangedMail<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/recovery_code_used.txt")]
+struct RecoveryCodeUsedMail<'a> {
+    email: &'a str,
+    left: u64,
+}
+
+#[derive(Template)]
 #[template(path = "mail/confirm_new_email.txt")]
 struct ConfirmNewMail<'a> {
     old_email: &'a str,
@@ -780,6 +787,34 @@ pub async fn request_email_change(
     )
     .await?;
     txn.commit().await?;
+    out.queue.wake();
+    Ok(())
+}
+
+/// Tell the owner that a recovery code of theirs signed the account in,
+/// and how many are left. A security notice: not subject to the per-address
+/// mail limit (ten codes make at most ten of these).
+pub async fn notify_recovery_code_used(
+    db: &DatabaseConnection,
+    out: Outgoing<'_>,
+    user: &user::Model,
+    left: u64,
+    now: DateTime<Utc>,
+) -> Result<(), EmailError> {
+    let body = render(RecoveryCodeUsedMail {
+        email: &user.email,
+        left,
+    })?;
+    queue_mail(
+        out,
+        db,
+        user.email.clone(),
+        Kind::RecoveryCodeUsed,
+        &crate::i18n::t("mail-recovery-code-used-subject"),
+        body,
+        now,
+    )
+    .await?;
     out.queue.wake();
     Ok(())
 }

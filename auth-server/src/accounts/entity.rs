@@ -18,6 +18,8 @@ pub struct Model {
     /// The owner proved they receive mail at `email` (a verification link,
     /// an upstream provider that verified it, or the operator's CLI).
     pub email_verified: bool,
+    /// An administrator requires a second factor for this account.
+    pub mfa_required: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

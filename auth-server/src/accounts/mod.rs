@@ -135,6 +135,9 @@ pub struct UserView {
     /// The owner confirmed the address (a mailed link, or an upstream
     /// provider that verified it).
     pub email_verified: bool,
+    /// An administrator requires a second factor for this account (a role
+    /// in `MFA_REQUIRED_ROLES` requires one too).
+    pub mfa_required: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -148,6 +151,7 @@ impl From<user::Model> for UserView {
             display_name: model.display_name,
             disabled: model.disabled,
             email_verified: model.email_verified,
+            mfa_required: model.mfa_required,
             created_at: model.created_at,
             updated_at: model.updated_at,
         }
@@ -240,6 +244,7 @@ async fn prepare_user(
         roles: Set(roles),
         disabled: Set(false),
         email_verified: Set(false),
+        mfa_required: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     })

@@ -29,7 +29,7 @@ pub(crate) fn invalid_credentials() -> ApiError {
 /// The challenge of a failed JSON login: every 401 names a scheme (RFC
 /// 9110 §11.6.1), but not `Basic`, which would make a browser calling the
 /// API from a page pop up its password dialog.
-const FORM_CHALLENGE: &str = r#"FormBased realm="signet""#;
+pub(crate) const FORM_CHALLENGE: &str = r#"FormBased realm="signet""#;
 
 /// 401 for a failed JSON login: the same text as [`invalid_credentials`].
 pub(crate) fn invalid_json_credentials() -> ApiError {
@@ -123,6 +123,24 @@ impl From<SignInError> for ApiError {
                 "confirm your email address first: a new link was mailed to it".into(),
             ),
             SignInError::Refused(refused) => refused.into(),
+            SignInError::SecondFactor(_) => {
+                ApiError::Forbidden("a second factor is required".into())
+            }
+            SignInError::Mfa(crate::mfa::MfaError::WrongCode) => ApiError::unauthorized(
+                "invalid-code",
+                "the code is not right",
+                HeaderValue::from_static(FORM_CHALLENGE),
+            ),
+            SignInError::Mfa(crate::mfa::MfaError::Expired) => ApiError::unauthorized(
+                "invalid-mfa-token",
+                "the mfa_token is unknown or has expired: sign in again",
+                HeaderValue::from_static(FORM_CHALLENGE),
+            ),
+            SignInError::Mfa(crate::mfa::MfaError::Unavailable) => {
+                ApiError::Forbidden("authenticator apps are not available on this server".into())
+            }
+            SignInError::Mfa(error) => ApiError::internal(error),
+            SignInError::Mail(error) => ApiError::internal(error),
             SignInError::Hash(error) => error.into(),
             SignInError::Store(error) => error.into(),
         }

@@ -99,6 +99,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .merge(cross_origin)
         .route("/api/v1/auth/login", post(sessions::login))
+        .route("/api/v1/auth/login/mfa", post(sessions::login_mfa))
         .route("/api/v1/users", post(users::signup))
         .route("/api/v1/auth/verify-email", post(users::verify_email))
         .route(
@@ -144,6 +145,22 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/account/sign-out", post(web_account_pages::sign_out))
         .route("/account/profile", post(web_account_pages::profile))
+        .route(
+            crate::web::account_security::SECURITY_PATH,
+            get(crate::web::account_security::page),
+        )
+        .route(
+            "/account/security/totp",
+            post(crate::web::account_security::confirm_totp),
+        )
+        .route(
+            "/account/security/totp/remove",
+            post(crate::web::account_security::remove_totp),
+        )
+        .route(
+            "/account/security/recovery-codes",
+            post(crate::web::account_security::replace_recovery_codes),
+        )
         .route("/account/password", post(web_account_pages::password))
         .route("/account/email", post(web_account_pages::change_email))
         .route(

@@ -55,6 +55,7 @@ impl Modify for SecuritySchemes {
         well_known::jwks,
         well_known::openid_configuration,
         sessions::login,
+        sessions::login_mfa,
         users::signup,
         users::verify_email,
         users::request_password_reset,

@@ -34,6 +34,7 @@ use crate::audit::entity as audit_event;
 pub use crate::config::RetentionPolicy;
 use crate::events::entity as security_event;
 use crate::mail::entity as outbox;
+use crate::mfa::challenge_entity as mfa_challenge;
 use crate::oauth::code_entity as code;
 use crate::oauth::dpop::entity as dpop_proof;
 use crate::sessions::{entity as session, refresh_token};
@@ -51,6 +52,7 @@ pub struct Purged {
     pub email_tokens: u64,
     pub failed_mails: u64,
     pub upstream_logins: u64,
+    pub mfa_challenges: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -170,8 +172,17 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let mfa_challenges = purge_in_batches::<mfa_challenge::Entity>(
+        db,
+        "auth-server:retention:mfa_challenges",
+        mfa_challenge::Column::TokenHash,
+        Condition::all().add(mfa_challenge::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         upstream_logins,
+        mfa_challenges,
         sessions,
         refresh_tokens,
         audit_events,
@@ -201,6 +212,7 @@ pub async fn run(
                 ("email_tokens", purged.email_tokens),
                 ("mail_outbox", purged.failed_mails),
                 ("upstream_logins", purged.upstream_logins),
+                ("mfa_challenges", purged.mfa_challenges),
             ] {
                 metrics
                     .counter(

@@ -87,7 +87,9 @@ impl Application {
             );
             key
         });
+        let factor_seal = factor_seal(&config)?;
         let state = AppState {
+            factor_seal,
             brand,
             mail: crate::mail::MailQueue::new(mail_seal),
             upstreams: crate::upstream::Upstreams::new(&config.upstream),
@@ -244,6 +246,70 @@ fn own_validation(config: &Config) -> Validation {
                 .chain([config.account_audience.clone(), config.userinfo_audience()]),
         )
         .require_type("at+jwt")
+}
+
+/// The key authenticator-app secrets are sealed under: derived from
+/// `KEY_ENCRYPTION_KEY`; without one, and with `GENERATE_DEV_KEY`, a
+/// random key in `KEYS_DIR/factor-seal.key` made on first run (development;
+/// a warning says so); otherwise none, and no one can set up an app.
+fn factor_seal(config: &Config) -> anyhow::Result<Option<Arc<crate::mfa::FactorSeal>>> {
+    use sha2::{Digest as _, Sha256};
+    let derive = |secret: &[u8]| {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(
+            &Sha256::new()
+                .chain_update(b"signet authenticator secrets v1\0")
+                .chain_update(secret)
+                .finalize(),
+        );
+        Some(Arc::new(crate::mfa::FactorSeal::new(&key)))
+    };
+    if let Some(kek) = config.key_encryption_key.as_ref() {
+        return Ok(derive(kek.expose()));
+    }
+    let required = !config.mfa_required_roles.is_empty();
+    if !config.generate_dev_key {
+        if required {
+            anyhow::bail!(
+                "MFA_REQUIRED_ROLES: needs KEY_ENCRYPTION_KEY to seal authenticator secrets"
+            );
+        }
+        tracing::warn!(
+            "KEY_ENCRYPTION_KEY is not set: authenticator apps (TOTP) are not available"
+        );
+        return Ok(None);
+    }
+    let path = config.keys_dir.join("factor-seal.key");
+    let secret = match std::fs::read(&path) {
+        Ok(secret) if secret.len() == 32 => secret,
+        Ok(_) => anyhow::bail!("KEYS_DIR: {} is not a 32-byte key", path.display()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let mut secret = vec![0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+            std::fs::create_dir_all(&config.keys_dir)
+                .and_then(|()| write_private(&path, &secret))
+                .with_context(|| format!("KEYS_DIR: cannot write {}", path.display()))?;
+            secret
+        }
+        Err(error) => {
+            return Err(error).with_context(|| format!("KEYS_DIR: cannot read {}", path.display()))
+        }
+    };
+    tracing::warn!(
+        file = %path.display(),
+        "KEY_ENCRYPTION_KEY is not set: authenticator secrets are sealed under a development key file"
+    );
+    Ok(derive(&secret))
+}
+
+/// Write `bytes` to a new file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
 }
 
 /// Files mode (no `KEY_ENCRYPTION_KEY`): keys from `JWT_PRIVATE_KEY*` or

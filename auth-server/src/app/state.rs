@@ -32,6 +32,8 @@ pub struct AppState {
     pub upstreams: crate::upstream::Upstreams,
     /// The pages' name, stylesheet and logo (`BRAND_*`).
     pub brand: Arc<crate::web::brand::Brand>,
+    /// Seals authenticator-app secrets (`None`: no key, no apps).
+    pub factor_seal: Option<Arc<crate::mfa::FactorSeal>>,
 }
 
 impl AppState {
@@ -44,6 +46,16 @@ impl AppState {
                 base: &self.config.issuer,
             },
             mail_limit: &self.limiters.mail_per_address,
+        }
+    }
+
+    /// What completing a sign-in with its second factor needs.
+    pub fn second_factor(&self) -> crate::sessions::sign_in::SecondFactorDeps<'_> {
+        crate::sessions::sign_in::SecondFactorDeps {
+            gate: self.password_gate(),
+            seal: self.factor_seal.as_deref(),
+            outgoing: self.outgoing(),
+            policy: &self.config.sessions,
         }
     }
 

@@ -55,7 +55,7 @@ pub(crate) struct DiscoveryDocument {
     pub scopes_supported: Vec<String>,
     pub claims_supported: Vec<&'static str>,
     /// The `acr` values tokens carry: `pwd` (a password), `fed` (an
-    /// upstream provider).
+    /// upstream provider), `mfa` (two factors; `acr_values=mfa` asks for it).
     pub acr_values_supported: Vec<&'static str>,
     /// RFC 9449 §5.1: proof algorithms the token endpoint accepts.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
@@ -104,7 +104,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
             .split_whitespace()
             .map(str::to_owned)
             .collect(),
-        acr_values_supported: vec!["pwd", "fed"],
+        acr_values_supported: crate::sessions::methods::ACR_VALUES.to_vec(),
         claims_supported: vec![
             "iss",
             "sub",

@@ -46,6 +46,7 @@ pub enum Kind {
     PasswordChanged,
     ConfirmNewEmail,
     EmailChanged,
+    RecoveryCodeUsed,
 }
 
 impl Kind {
@@ -57,6 +58,7 @@ impl Kind {
             Kind::PasswordChanged => "password_changed",
             Kind::ConfirmNewEmail => "confirm_new_email",
             Kind::EmailChanged => "email_changed",
+            Kind::RecoveryCodeUsed => "recovery_code_used",
         }
     }
 }

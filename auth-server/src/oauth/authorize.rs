@@ -24,6 +24,9 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
+    /// `acr_values` (Core §3.1.2.1) asks for `mfa`: a browser signed in
+    /// with one factor is asked for its second (a step-up).
+    pub wants_mfa: bool,
 }
 
 /// OpenID Connect `prompt` (only one value at a time is supported).
@@ -159,6 +162,13 @@ pub fn check(
                 .map_err(|_| redirect("invalid_request", "max_age must be a number of seconds"))?,
         ),
     };
+    // Voluntary claims (Core §5.5.1.1): values this server does not know
+    // are ignored; only `mfa` changes what the sign-in asks for.
+    let wants_mfa = params.get("acr_values").is_some_and(|values| {
+        values
+            .split_ascii_whitespace()
+            .any(|v| v == crate::sessions::methods::ACR_MFA)
+    });
     let nonce = params.get("nonce").cloned();
     let login_hint = params.get("login_hint").cloned();
     if nonce
@@ -181,6 +191,7 @@ pub fn check(
         prompt,
         max_age,
         login_hint,
+        wants_mfa,
     })
 }
 

@@ -24,6 +24,14 @@ pub struct Model {
     pub issued_session_id: Option<Uuid>,
     /// The upstream issuer the browser signed in through, if any.
     pub idp: Option<String>,
+    /// How the browser's sign-in was authenticated (RFC 8176 values).
+    pub amr: Option<String>,
+}
+
+impl Model {
+    pub fn methods(&self) -> crate::sessions::methods::Methods {
+        crate::sessions::methods::Methods::stored(self.amr.as_deref(), self.idp.as_deref())
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

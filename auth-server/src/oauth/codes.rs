@@ -67,6 +67,8 @@ pub struct NewCode<'a> {
     pub auth_time: DateTime<Utc>,
     /// The upstream issuer the browser signed in through (`None`: a password).
     pub idp: Option<&'a str>,
+    /// How the browser's sign-in was authenticated.
+    pub methods: &'a crate::sessions::methods::Methods,
 }
 
 /// Mint and store a code; the code itself is returned once.
@@ -92,6 +94,7 @@ pub async fn issue(
         redeemed_at: Set(None),
         issued_session_id: Set(None),
         idp: Set(new.idp.map(str::to_owned)),
+        amr: Set(Some(new.methods.to_stored())),
     }
     .insert(db)
     .await?;
@@ -196,6 +199,7 @@ pub async fn redeem(
         client_id: Some(row.client_id.clone()),
         scope: Some(row.scope.clone()),
         idp: row.idp.clone(),
+        methods: Some(row.methods()),
         ..client
     };
     let started = sessions::start(&txn, row.user_id, policy, client, now).await?;

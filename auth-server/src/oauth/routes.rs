@@ -138,6 +138,7 @@ pub(crate) async fn token(
                 jkt: jkt.as_deref(),
                 act: None,
                 idp: None,
+                methods: None,
             },
             state.config.service_token_ttl,
             state.clock.now(),
@@ -241,6 +242,7 @@ async fn exchange_grant(
                 jkt: jkt.as_deref(),
                 act: Some(&exchanged.act),
                 idp: None,
+                methods: None,
             },
             ttl,
             now,
@@ -369,6 +371,7 @@ async fn code_grant(
     };
     let keys = state.keys.ring();
     let scope = redeemed.code.scope.as_str();
+    let methods = redeemed.code.methods();
     let mut tokens = state
         .tokens
         .issue_for_client(
@@ -381,6 +384,7 @@ async fn code_grant(
                 scope,
                 jkt: jkt.as_deref(),
                 idp: redeemed.code.idp.as_deref(),
+                methods: &methods,
             },
             refresh_token,
             now,
@@ -401,6 +405,7 @@ async fn code_grant(
                         auth_time: redeemed.code.auth_time,
                         access_token: &tokens.access_token,
                         idp: redeemed.code.idp.as_deref(),
+                        methods: &methods,
                     },
                     now,
                 )
@@ -633,6 +638,7 @@ async fn refresh_grant(
                         scope,
                         jkt: jkt.as_deref(),
                         idp: rotated.session.idp.as_deref(),
+                        methods: &rotated.session.methods(),
                     },
                     Some(rotated.refresh_token),
                     state.clock.now(),

@@ -44,10 +44,12 @@ struct AccessClaims<'a> {
     /// RFC 8693 §4.1: the service acting for `sub` (exchanged tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     act: Option<&'a serde_json::Value>,
-    /// RFC 8176: `["fed"]` for a sign-in through an upstream provider.
+    /// RFC 8176: how the user signed in (a user's token only), e.g.
+    /// `["pwd"]`, `["pwd", "otp", "mfa"]`, `["fed"]`.
     #[serde(skip_serializing_if = "Option::is_none")]
     amr: Option<&'a [&'a str]>,
-    /// How the user signed in (a user's token only): `pwd` or `fed`.
+    /// The class those methods add up to (a user's token only): `pwd`,
+    /// `fed` or `mfa`.
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'static str>,
     /// The upstream provider's issuer (a sign-in through it).
@@ -60,16 +62,7 @@ struct Confirmation<'a> {
     jkt: &'a str,
 }
 
-/// The authentication context class of a sign-in (OpenID Connect Core
-/// §2): `fed` through an upstream provider, `pwd` with a password. (A
-/// second factor, when there is one, will be `mfa`.)
-pub fn acr(idp: Option<&str>) -> &'static str {
-    if idp.is_some() {
-        "fed"
-    } else {
-        "pwd"
-    }
-}
+pub use crate::sessions::methods::Methods;
 
 /// `token_type` of a token bound to `jkt` (or a bearer token).
 pub fn token_type(jkt: Option<&str>) -> &'static str {
@@ -99,6 +92,8 @@ pub struct Subject<'a> {
     pub act: Option<&'a serde_json::Value>,
     /// The upstream issuer the user's sign-in came through.
     pub idp: Option<&'a str>,
+    /// How the user signed in (`None`: not a user's token).
+    pub methods: Option<&'a Methods>,
 }
 
 pub struct IssuedToken {
@@ -125,21 +120,23 @@ impl TokenIssuer {
         &self,
         keys: &KeyRing,
         user: &user::Model,
-        session: Uuid,
+        session: &crate::sessions::entity::Model,
         audience: &str,
         refresh_token: String,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<TokenResponse, SignError> {
+        let methods = &session.methods();
         self.issue_for_client(
             keys,
             &UserGrant {
                 user,
-                session,
+                session: session.id,
                 audience,
                 client_id: &self.first_party_client_id,
                 scope: &self.user_scope,
                 jkt: None,
                 idp: None,
+                methods,
             },
             Some(refresh_token),
             now,
@@ -172,6 +169,7 @@ impl TokenIssuer {
                 jkt: grant.jkt,
                 act: None,
                 idp: grant.idp,
+                methods: Some(grant.methods),
             },
             self.access_ttl,
             now,
@@ -208,8 +206,8 @@ impl TokenIssuer {
             nonce: id.nonce,
             at_hash: at_hash(id.access_token),
             sid: &id.session.to_string(),
-            amr: if id.idp.is_some() { &["fed"] } else { &["pwd"] },
-            acr: acr(id.idp),
+            amr: id.methods.values(),
+            acr: id.methods.acr(),
             idp: id.idp,
             email: id.scope_has("email").then_some(id.user.email.as_str()),
             email_verified: id.scope_has("email").then_some(id.user.email_verified),
@@ -251,8 +249,8 @@ impl TokenIssuer {
             sid: subject.sid,
             cnf: subject.jkt.map(|jkt| Confirmation { jkt }),
             act: subject.act,
-            amr: subject.idp.map(|_| &["fed"][..]),
-            acr: subject.sid.map(|_| acr(subject.idp)),
+            amr: subject.methods.map(Methods::values),
+            acr: subject.methods.map(Methods::acr),
             idp: subject.idp,
         };
         let key = keys.active();
@@ -279,6 +277,8 @@ pub struct UserGrant<'a> {
     pub jkt: Option<&'a str>,
     /// The upstream issuer the session's sign-in came through.
     pub idp: Option<&'a str>,
+    /// How the session's sign-in was authenticated.
+    pub methods: &'a Methods,
 }
 
 /// What an ID token is about.
@@ -291,8 +291,10 @@ pub struct IdTokenFor<'a> {
     pub auth_time: chrono::DateTime<chrono::Utc>,
     /// The access token issued with it.
     pub access_token: &'a str,
-    /// The upstream issuer the sign-in came through (`amr: ["fed"]`, `idp`).
+    /// The upstream issuer the sign-in came through (`idp`).
     pub idp: Option<&'a str>,
+    /// How the sign-in was authenticated (`amr`, `acr`).
+    pub methods: &'a Methods,
 }
 
 impl IdTokenFor<'_> {

@@ -35,9 +35,17 @@ pub struct Model {
     /// The DPoP key a public client's session is bound to: its refresh
     /// token is accepted only with a proof by this key (RFC 9449 §5).
     pub dpop_jkt: Option<String>,
+    /// How the sign-in was authenticated (RFC 8176 values, space-separated;
+    /// `None` on rows from before it was stored).
+    pub amr: Option<String>,
 }
 
 impl Model {
+    /// How the sign-in was authenticated.
+    pub fn methods(&self) -> crate::sessions::methods::Methods {
+        crate::sessions::methods::Methods::stored(self.amr.as_deref(), self.idp.as_deref())
+    }
+
     pub fn is_active_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
         self.revoked_at.is_none() && now < self.idle_expires_at && now < self.absolute_expires_at
     }

@@ -25,6 +25,7 @@ use crate::accounts::entity as user;
 pub use crate::config::SessionPolicy;
 
 pub mod entity;
+pub mod methods;
 pub mod refresh_token;
 pub(crate) mod routes;
 pub mod sign_in;
@@ -91,6 +92,9 @@ pub struct Client {
     pub dpop_jkt: Option<String>,
     /// The upstream provider's issuer the sign-in came through.
     pub idp: Option<String>,
+    /// How the sign-in was authenticated (`None`: a password, or `fed`
+    /// with `idp`).
+    pub methods: Option<methods::Methods>,
 }
 
 pub struct Started {
@@ -126,6 +130,12 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         scope: Set(client.scope),
         browser_token_hash: Set(None),
         browser_site: Set(None),
+        amr: Set(Some(
+            client
+                .methods
+                .unwrap_or_else(|| methods::Methods::stored(None, client.idp.as_deref()))
+                .to_stored(),
+        )),
         idp: Set(client.idp),
         dpop_jkt: Set(client.dpop_jkt),
     }

@@ -18,7 +18,9 @@ use crate::oauth::tokens::{token_response, TokenResponse};
 use crate::oauth::{basic_pair, BasicPair};
 use crate::sessions;
 use crate::sessions::entity as session;
-use crate::sessions::sign_in::{password_sign_in, Credentials};
+use crate::sessions::sign_in::{
+    password_sign_in, second_factor_sign_in, Credentials, Pending, SecondFactorAttempt, SignedIn,
+};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +109,8 @@ pub(crate) async fn login(
             user_agent,
             audience: &audience,
             require_verified_email: state.config.mail.require_verified_email,
+            mfa_required_roles: &state.config.mfa_required_roles,
+            site: None,
         },
         state.clock.now(),
     )
@@ -128,15 +132,27 @@ pub(crate) async fn login(
             .await?;
             return Err(crate::sessions::sign_in::SignInError::EmailNotVerified(user).into());
         }
+        Err(crate::sessions::sign_in::SignInError::SecondFactor(pending)) => {
+            return Ok(second_factor_needed(&pending))
+        }
         Err(other) => return Err(other.into()),
     };
+    answer_signed_in(&state, signed_in, &audience)
+}
+
+/// The tokens of a finished sign-in.
+fn answer_signed_in(
+    state: &AppState,
+    signed_in: SignedIn,
+    audience: &str,
+) -> Result<Response, ApiError> {
     let tokens = state
         .tokens
         .issue_user_tokens(
             &state.keys.ring(),
             &signed_in.user,
-            signed_in.started.session.id,
-            &audience,
+            &signed_in.started.session,
+            audience,
             signed_in.started.refresh_token,
             state.clock.now(),
         )
@@ -149,6 +165,93 @@ pub(crate) async fn login(
         )
         .increment(1);
     Ok(token_response(tokens))
+}
+
+/// The password was right and a second factor must follow: `401` with
+/// problem type `…/mfa_required` and the `mfa_token` that
+/// `POST /api/v1/auth/login/mfa` takes; or, for an account that must set up
+/// a factor first (which takes a browser: the QR code), `403`
+/// `…/mfa_enrollment_required`.
+fn second_factor_needed(pending: &Pending) -> Response {
+    if pending.enrol {
+        return signet_service::error::problem_with(
+            StatusCode::FORBIDDEN,
+            "mfa_enrollment_required",
+            "this account must set up a second factor: sign in once on the account pages",
+            serde_json::Map::new(),
+            None,
+        );
+    }
+    let mut members = serde_json::Map::new();
+    members.insert("mfa_token".to_owned(), pending.token.clone().into());
+    members.insert(
+        "mfa_token_expires_in".to_owned(),
+        crate::mfa::challenge::TTL.as_secs().into(),
+    );
+    signet_service::error::problem_with(
+        StatusCode::UNAUTHORIZED,
+        "mfa_required",
+        "a second factor is required: send a code from the authenticator app or a recovery code",
+        members,
+        Some(header::HeaderValue::from_static(
+            crate::app::errors::FORM_CHALLENGE,
+        )),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MfaLoginRequest {
+    /// From the `mfa_required` answer of `POST /api/v1/auth/login`.
+    pub mfa_token: String,
+    /// Six digits from the authenticator app, or a recovery code.
+    pub code: String,
+}
+
+/// Complete a sign-in that needs a second factor.
+///
+/// The `mfa_token` lives five minutes and takes five wrong codes; wrong
+/// codes also count against the account's sign-in back-off. A code of the
+/// app is accepted once; a recovery code once ever (its use is mailed to
+/// the owner).
+#[utoipa::path(post, path = "/api/v1/auth/login/mfa", tag = "auth",
+    request_body = MfaLoginRequest,
+    responses(
+        (status = 200, description = "Signed in with two factors", body = TokenResponse),
+        (status = 401, description = "Unknown or expired `mfa_token`, or a wrong code", body = crate::error::Problem),
+        (status = 422, description = "Malformed body", body = crate::error::Problem),
+        (status = 429, description = "Too many attempts", body = crate::error::Problem),
+    ))]
+pub(crate) async fn login_mfa(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(request): ApiJson<MfaLoginRequest>,
+) -> Result<Response, ApiError> {
+    crate::app::rate_limit::admit(
+        &state.limiters.login_per_ip,
+        ip.0,
+        &state.metrics,
+        "login_per_ip",
+    )?;
+    let signed_in = second_factor_sign_in(
+        &state.db,
+        state.second_factor(),
+        SecondFactorAttempt {
+            token: &request.mfa_token,
+            site: None,
+            code: &request.code,
+            ip: ip.0,
+        },
+        state.clock.now(),
+    )
+    .await?;
+    let audience = signed_in
+        .started
+        .session
+        .audience
+        .clone()
+        .unwrap_or_else(|| state.config.login_audience.clone());
+    answer_signed_in(&state, signed_in, &audience)
 }
 
 /// End the session the presented access token belongs to: its refresh token

@@ -6,7 +6,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, IntoActiveModel, Set, TransactionTrait,
+    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set,
+    TransactionTrait,
 };
 
 use crate::accounts::entity as user;
@@ -17,6 +18,9 @@ use crate::accounts::{
 };
 use crate::app::rate_limit::Refused;
 use crate::audit::{self, AuditEvent};
+use crate::mfa::challenge::{self, Purpose};
+use crate::mfa::{self, FactorSeal, MfaError};
+use crate::sessions::methods::{self, Methods};
 use crate::sessions::{self, SessionPolicy, Started};
 
 /// One sign-in attempt.
@@ -31,12 +35,31 @@ pub struct Credentials<'a> {
     /// `REQUIRE_VERIFIED_EMAIL`: a right password of an account whose
     /// address is not verified opens no session.
     pub require_verified_email: bool,
+    /// `MFA_REQUIRED_ROLES`.
+    pub mfa_required_roles: &'a [String],
+    /// The origin of the sign-in page (its cookie will hold a second-factor
+    /// challenge); `None` for the REST login.
+    pub site: Option<&'a str>,
 }
 
 /// A signed-in user and the session just opened.
 pub struct SignedIn {
     pub user: user::Model,
     pub started: Started,
+    /// Recovery codes made by this sign-in (an enrolment it required), to
+    /// be shown once.
+    pub recovery_codes: Vec<String>,
+}
+
+/// A right password of an account that needs a second factor: no session
+/// yet, a challenge for the code instead.
+#[derive(Debug)]
+pub struct Pending {
+    pub user: user::Model,
+    /// Names the challenge: the browser's cookie, or the REST `mfa_token`.
+    pub token: String,
+    /// The account must set up an authenticator app first.
+    pub enrol: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +72,29 @@ pub enum SignInError {
     /// `REQUIRE_VERIFIED_EMAIL` is set. Only the account's owner learns this.
     #[error("the account's email address is not verified yet")]
     EmailNotVerified(Box<user::Model>),
+    /// The password was right; the second factor must follow.
+    #[error("a second factor is required")]
+    SecondFactor(Box<Pending>),
+    #[error(transparent)]
+    Mfa(MfaError),
+    #[error(transparent)]
+    Mail(#[from] crate::accounts::email::EmailError),
     #[error(transparent)]
     Refused(#[from] Refused),
     #[error(transparent)]
     Hash(#[from] HashError),
     #[error("sign-in store: {0}")]
     Store(#[from] DbErr),
+}
+
+impl From<MfaError> for SignInError {
+    fn from(error: MfaError) -> Self {
+        match error {
+            MfaError::Refused(refused) => Self::Refused(refused),
+            MfaError::Store(error) => Self::Store(error),
+            other => Self::Mfa(other),
+        }
+    }
 }
 
 impl From<PasswordCheckError> for SignInError {
@@ -126,6 +166,43 @@ pub async fn password_sign_in(
     if verdict.needs_rehash {
         upgrade_hash(db, gate, &user, credentials.password).await;
     }
+    let has_factor = mfa::factors(db, user.id).await?.any();
+    if has_factor || mfa::required(&user, credentials.mfa_required_roles) {
+        let purpose = if has_factor {
+            Purpose::SignIn
+        } else {
+            Purpose::Enrol
+        };
+        let token = challenge::open(
+            db,
+            user.id,
+            purpose,
+            challenge::Context {
+                site: credentials.site.map(str::to_owned),
+                audience: Some(credentials.audience.to_owned()),
+                user_agent: credentials.user_agent,
+                ip: ip.clone(),
+                session_id: None,
+            },
+            now,
+        )
+        .await?;
+        let user_id = user.id.to_string();
+        audit::record(
+            db,
+            AuditEvent::new("login.second_factor_needed")
+                .actor(&user_id)
+                .subject(&user_id)
+                .ip(ip.as_deref())
+                .detail(serde_json::json!({ "purpose": purpose.as_str() })),
+        )
+        .await;
+        return Err(SignInError::SecondFactor(Box::new(Pending {
+            user,
+            token,
+            enrol: !has_factor,
+        })));
+    }
     count(gate, "success");
     let txn = db.begin().await?;
     let started = sessions::start(
@@ -152,7 +229,11 @@ pub async fn password_sign_in(
     )
     .await?;
     txn.commit().await?;
-    Ok(SignedIn { user, started })
+    Ok(SignedIn {
+        user,
+        started,
+        recovery_codes: Vec::new(),
+    })
 }
 
 fn count(gate: PasswordGate<'_>, outcome: &'static str) {
@@ -181,4 +262,131 @@ async fn upgrade_hash(
     if let Err(error) = active.update(db).await {
         tracing::warn!(%error, user_id = %user.id, "could not upgrade password hash");
     }
+}
+
+/// The code that completes a pending sign-in.
+pub struct SecondFactorAttempt<'a> {
+    /// The challenge's token (cookie or `mfa_token`).
+    pub token: &'a str,
+    /// The origin whose cookie held it (`None`: the REST login).
+    pub site: Option<&'a str>,
+    pub code: &'a str,
+    pub ip: Option<IpAddr>,
+}
+
+/// What the second half of a sign-in needs besides the database.
+#[derive(Clone, Copy)]
+pub struct SecondFactorDeps<'a> {
+    pub gate: PasswordGate<'a>,
+    pub seal: Option<&'a FactorSeal>,
+    pub outgoing: crate::accounts::email::Outgoing<'a>,
+    pub policy: &'a SessionPolicy,
+}
+
+/// Complete a pending sign-in (or step-up) with its second factor: the
+/// challenge must be live and opened for this site, the code right (wrong
+/// codes count against the challenge and the account's back-off). The
+/// session starts with `amr` `pwd otp mfa` (a step-up adds `otp mfa` to
+/// the session it replaces); `login.success` names the factor.
+pub async fn second_factor_sign_in(
+    db: &DatabaseConnection,
+    deps: SecondFactorDeps<'_>,
+    attempt: SecondFactorAttempt<'_>,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SignInError> {
+    let expired = || SignInError::Mfa(MfaError::Expired);
+    let Some(pending) = challenge::live(db, attempt.token, attempt.site, now).await? else {
+        return Err(expired());
+    };
+    let row = pending.row;
+    let user = user::Entity::find_by_id(row.user_id)
+        .one(db)
+        .await?
+        .filter(|u| !u.disabled)
+        .ok_or_else(expired)?;
+    let checked = match pending.purpose {
+        Purpose::Enrol => match deps.seal {
+            None => Err(MfaError::Unavailable),
+            Some(seal) => {
+                mfa::confirm_enrolment(db, deps.gate, seal, &user, attempt.code, attempt.ip, now)
+                    .await
+                    .map(|codes| (mfa::Proved::Totp, codes))
+            }
+        },
+        Purpose::SignIn | Purpose::StepUp => mfa::check_code(
+            db,
+            deps.gate,
+            deps.seal,
+            &user,
+            attempt.code,
+            attempt.ip,
+            now,
+        )
+        .await
+        .map(|proved| (proved, Vec::new())),
+    };
+    let (proved, recovery_codes) = match checked {
+        Ok(done) => done,
+        Err(MfaError::WrongCode) => {
+            challenge::failed(db, &row).await?;
+            return Err(SignInError::Mfa(MfaError::WrongCode));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    if !challenge::finish(db, &row, now).await? {
+        return Err(expired());
+    }
+    if proved == mfa::Proved::RecoveryCode {
+        let left = mfa::recovery::left(db, user.id).await?;
+        crate::accounts::email::notify_recovery_code_used(db, deps.outgoing, &user, left, now)
+            .await?;
+    }
+    let replaced = match row.session_id {
+        Some(id) => sessions::entity::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let methods = replaced
+        .as_ref()
+        .map_or_else(Methods::password, |s| s.methods())
+        .and(methods::ONE_TIME_CODE);
+    count(deps.gate, "success");
+    let txn = db.begin().await?;
+    if let Some(old) = &replaced {
+        sessions::revoke(&txn, old.id, "stepped_up", now).await?;
+    }
+    let started = sessions::start(
+        &txn,
+        user.id,
+        deps.policy,
+        sessions::Client {
+            user_agent: row.user_agent.clone(),
+            ip: row.ip.clone(),
+            audience: row.audience.clone(),
+            idp: replaced.as_ref().and_then(|s| s.idp.clone()),
+            methods: Some(methods),
+            ..sessions::Client::default()
+        },
+        now,
+    )
+    .await?;
+    let user_id = user.id.to_string();
+    audit::write(
+        &txn,
+        AuditEvent::new("login.success")
+            .actor(&user_id)
+            .subject(&user_id)
+            .ip(ip_text(attempt.ip).as_deref())
+            .detail(serde_json::json!({
+                "session": started.session.id,
+                "second_factor": proved.as_str(),
+                "step_up": replaced.is_some(),
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user,
+        started,
+        recovery_codes,
+    })
 }

@@ -372,6 +372,7 @@ pub async fn resolve(
         roles: Set(String::new()),
         disabled: Set(false),
         email_verified: Set(true),
+        mfa_required: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -33,6 +33,7 @@ use crate::web::browser::{
     admit_password_check, adopt_session, form_page, form_sign_in, query_params, see_other,
     server_error, signed_in_browser, trusted_form, FormRefusal,
 };
+use crate::web::second_factor::{recovery_codes_page, SecondFactorForm};
 use crate::web::{
     cookie_names, describe_scope, error_page, notice_page, random_token, too_many_attempts,
     SignInPage,
@@ -98,7 +99,7 @@ struct AccountPage<'a> {
     events: Vec<EventRow>,
 }
 
-fn when(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -171,6 +172,12 @@ fn describe_event(event: &str) -> Option<String> {
         "upstream.unlinked" => t("event-upstream-unlinked"),
         "refresh.reuse_detected" => t("event-refresh-reuse-detected"),
         "code.replay_detected" => t("event-code-replay-detected"),
+        "mfa.totp_enrolled" => t("event-mfa-totp-enrolled"),
+        "mfa.totp_removed" => t("event-mfa-totp-removed"),
+        "mfa.recovery_code_used" => t("event-mfa-recovery-code-used"),
+        "mfa.recovery_codes_replaced" => t("event-mfa-recovery-codes-replaced"),
+        "mfa.failure" | "mfa.code_replayed" => t("event-mfa-failure"),
+        "user.mfa_required" => t("event-user-mfa-required"),
         _ => return None,
     })
 }
@@ -187,17 +194,20 @@ fn notice(done: Option<&String>) -> Option<String> {
     })
 }
 
-type SignedIn = (user::Model, session::Model);
+pub(crate) type SignedIn = (user::Model, session::Model);
 
 /// The person this browser is signed in as on the issuer's site.
-async fn signed_in(state: &AppState, jar: &CookieJar) -> Result<Option<SignedIn>, Response> {
+pub(crate) async fn signed_in(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<Option<SignedIn>, Response> {
     signed_in_browser(state, &state.config.issuer, jar).await
 }
 
 /// A form posted from the account page by a signed-in browser: parsed,
 /// CSRF-checked, and its person; a browser signed in no more goes to the
 /// sign-in page.
-async fn account_form(
+pub(crate) async fn account_form(
     state: &AppState,
     jar: &CookieJar,
     headers: &HeaderMap,
@@ -423,15 +433,45 @@ pub(crate) async fn sign_in_post(
         Ok(params) => params,
         Err(response) => return response,
     };
+    let code = params.remove("code");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let next = after_sign_in(params.get("next")).to_owned();
-    let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
-        Ok(signed_in) => signed_in,
-        Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&state, jar, status, Some(&message), &email, &next)
-        }
-        Err(FormRefusal::Failed(response)) => return response,
+    let form = second_factor_form(&state, &next);
+    let (jar, signed_in) = match code {
+        Some(code) => match form.complete(&state, ip, jar, &code).await {
+            Ok(done) => done,
+            Err(response) => return response,
+        },
+        None => match form_sign_in(
+            &state,
+            ip,
+            &headers,
+            &state.config.issuer,
+            &email,
+            &password,
+        )
+        .await
+        {
+            Ok(signed_in) => (jar, signed_in),
+            Err(FormRefusal::Again(status, message)) => {
+                return sign_in_page(&state, jar, status, Some(&message), &email, &next)
+            }
+            Err(FormRefusal::SecondFactor(pending)) => {
+                return form
+                    .show(
+                        &state,
+                        jar,
+                        Some(&pending.token),
+                        &pending.user,
+                        crate::web::second_factor::purpose_of(&pending),
+                        StatusCode::OK,
+                        None,
+                    )
+                    .await
+            }
+            Err(FormRefusal::Failed(response)) => return response,
+        },
     };
     match adopt_session(
         &state,
@@ -441,8 +481,25 @@ pub(crate) async fn sign_in_post(
     )
     .await
     {
+        Ok(jar) if !signed_in.recovery_codes.is_empty() => {
+            recovery_codes_page(jar, &signed_in.recovery_codes, &next)
+        }
         Ok(jar) => (jar, see_other(&next)).into_response(),
         Err(response) => response,
+    }
+}
+
+/// The second-factor page of the account sign-in, leading to `next`.
+pub(crate) fn second_factor_form<'a>(state: &'a AppState, next: &str) -> SecondFactorForm<'a> {
+    SecondFactorForm {
+        site: &state.config.issuer,
+        action: SIGN_IN_PATH,
+        request: if next == ACCOUNT_PATH {
+            Vec::new()
+        } else {
+            vec![("next".to_owned(), next.to_owned())]
+        },
+        form_target: None,
     }
 }
 

@@ -95,9 +95,38 @@ async fn admin_of(state: &AppState, jar: &CookieJar, back: &str) -> Result<user:
             );
             Err(see_other(&url))
         }
-        Some((user, _)) if user.role_list().iter().any(|r| r == "admin") => Ok(user),
+        Some((user, session)) if user.role_list().iter().any(|r| r == "admin") => {
+            console_strength(state, jar, &user, &session, back).await?;
+            Ok(user)
+        }
         Some(_) => Err(error_page(StatusCode::FORBIDDEN, "error-not-admin")),
     }
+}
+
+/// An admin with a second factor (or who must have one) works in the
+/// console only in a session signed in with it: a weaker session is asked
+/// for the code first (the page leads back to `back`), or, with no factor
+/// set up yet, sent to set one up.
+async fn console_strength(
+    state: &AppState,
+    jar: &CookieJar,
+    admin: &user::Model,
+    session: &crate::sessions::entity::Model,
+    back: &str,
+) -> Result<(), Response> {
+    if session.methods().is_multi_factor() {
+        return Ok(());
+    }
+    let form = crate::web::account_pages::second_factor_form(state, back);
+    if let Some(page) =
+        crate::web::second_factor::step_up(state, jar.clone(), admin, session, &form).await
+    {
+        return Err(page);
+    }
+    if crate::mfa::required(admin, &state.config.mfa_required_roles) {
+        return Err(see_other(crate::web::account_security::SECURITY_PATH));
+    }
+    Ok(())
 }
 
 /// A console page's request from an admin, checked against the database
@@ -168,6 +197,8 @@ fn notice(done: Option<&String>) -> Option<String> {
         "enabled" => t("admin-notice-enabled"),
         "sessions" => t("admin-notice-sessions"),
         "reset" => t("admin-notice-reset"),
+        "mfa-required" => t("admin-notice-mfa-required"),
+        "mfa-optional" => t("admin-notice-mfa-optional"),
         "deleted" => t("admin-notice-deleted"),
         _ => return None,
     })
@@ -180,6 +211,7 @@ struct UserRow {
     roles: Vec<String>,
     disabled: bool,
     email_verified: bool,
+    mfa_required: bool,
     created: String,
 }
 
@@ -192,6 +224,7 @@ impl From<&user::Model> for UserRow {
             roles: user.role_list(),
             disabled: user.disabled,
             email_verified: user.email_verified,
+            mfa_required: user.mfa_required,
             created: when(user.created_at),
         }
     }
@@ -319,7 +352,8 @@ pub(crate) async fn user(
 }
 
 /// `POST /admin/users/{id}/{action}`: `roles`, `disable`, `enable`,
-/// `sessions-end`, `password-reset` or `delete`.
+/// `mfa-required`, `mfa-optional`, `sessions-end`, `password-reset` or
+/// `delete`.
 pub(crate) async fn user_action(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -359,6 +393,21 @@ pub(crate) async fn user_action(
             };
             let done = if disabled { "disabled" } else { "enabled" };
             (change(access).await.map(drop), done)
+        }
+        "mfa-required" | "mfa-optional" => {
+            let required = action == "mfa-required";
+            let change_it = UserChange {
+                mfa_required: Some(required),
+                ..UserChange::default()
+            };
+            (
+                change(change_it).await.map(drop),
+                if required {
+                    "mfa-required"
+                } else {
+                    "mfa-optional"
+                },
+            )
         }
         "sessions-end" => (
             admin::end_sessions(&state.db, operator, id, ip.0, now)

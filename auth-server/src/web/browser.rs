@@ -180,6 +180,8 @@ pub(crate) fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
 pub(crate) enum FormRefusal {
     /// Re-render the form with this status and message.
     Again(StatusCode, String),
+    /// The password was right: show the second-factor page.
+    SecondFactor(Box<crate::sessions::sign_in::Pending>),
     Failed(Response),
 }
 
@@ -190,6 +192,7 @@ pub(crate) async fn form_sign_in(
     state: &AppState,
     ip: ClientIp,
     headers: &HeaderMap,
+    site: &str,
     email: &str,
     password: &Password,
 ) -> Result<SignedIn, FormRefusal> {
@@ -217,6 +220,8 @@ pub(crate) async fn form_sign_in(
             user_agent: crate::app::client_ip::user_agent(headers),
             audience: &state.config.account_audience,
             require_verified_email: state.config.mail.require_verified_email,
+            mfa_required_roles: &state.config.mfa_required_roles,
+            site: Some(site),
         },
         state.clock.now(),
     )
@@ -239,6 +244,7 @@ pub(crate) async fn form_sign_in(
                 t("sign-in-confirm-email-first"),
             ))
         }
+        Err(SignInError::SecondFactor(pending)) => Err(FormRefusal::SecondFactor(pending)),
         Err(SignInError::InvalidCredentials) => Err(FormRefusal::Again(
             StatusCode::UNAUTHORIZED,
             t("sign-in-wrong"),

@@ -23,6 +23,7 @@ use crate::web::browser::{
     adopt_session, check_form, form_page, form_sign_in, parse, query_params, redirect,
     repeated_field, see_other, signed_in_browser, FormRefusal,
 };
+use crate::web::second_factor::{recovery_codes_page, SecondFactorForm};
 use crate::web::{error_page, random_token, SignInPage};
 
 fn refused() -> Response {
@@ -121,16 +122,45 @@ pub(crate) async fn sign_in_post(
     if let Err(response) = check_form(&site, &jar, &headers, &params) {
         return response;
     }
+    let code = params.remove("code");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
-    let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
-        Ok(signed_in) => signed_in,
-        Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(&state, &site, jar, &back, status, Some(&message), &email)
-        }
-        Err(FormRefusal::Failed(response)) => return response,
+    let form = SecondFactorForm {
+        site: &site,
+        action: SIGN_IN_PATH,
+        request: vec![("rd".to_owned(), back.to_string())],
+        form_target: None,
+    };
+    let (jar, signed_in) = match code {
+        Some(code) => match form.complete(&state, ip, jar, &code).await {
+            Ok(done) => done,
+            Err(response) => return response,
+        },
+        None => match form_sign_in(&state, ip, &headers, &site, &email, &password).await {
+            Ok(signed_in) => (jar, signed_in),
+            Err(FormRefusal::Again(status, message)) => {
+                return sign_in_page(&state, &site, jar, &back, status, Some(&message), &email)
+            }
+            Err(FormRefusal::SecondFactor(pending)) => {
+                return form
+                    .show(
+                        &state,
+                        jar,
+                        Some(&pending.token),
+                        &pending.user,
+                        crate::web::second_factor::purpose_of(&pending),
+                        StatusCode::OK,
+                        None,
+                    )
+                    .await
+            }
+            Err(FormRefusal::Failed(response)) => return response,
+        },
     };
     match adopt_session(&state, &site, jar, signed_in.started.session.id).await {
+        Ok(jar) if !signed_in.recovery_codes.is_empty() => {
+            recovery_codes_page(jar, &signed_in.recovery_codes, back.as_str())
+        }
         Ok(jar) => {
             tracing::info!(user = %signed_in.user.id, origin = %site, "gateway sign-in");
             (jar, see_other(back.as_str())).into_response()

@@ -11,6 +11,7 @@
 
 pub(crate) mod account;
 pub(crate) mod account_pages;
+pub(crate) mod account_security;
 pub(crate) mod admin_clients;
 pub(crate) mod admin_keys;
 pub(crate) mod admin_pages;
@@ -19,6 +20,7 @@ pub(crate) mod browser;
 pub(crate) mod gateway;
 pub(crate) mod locale;
 pub(crate) mod routes;
+pub(crate) mod second_factor;
 pub(crate) mod upstream;
 
 use askama::Template;
@@ -198,6 +200,8 @@ pub(crate) struct ErrorPage<'a> {
 pub(crate) struct CookieNames {
     pub session: &'static str,
     pub csrf: &'static str,
+    /// A sign-in waiting for its second factor.
+    pub second_factor: &'static str,
     pub secure: bool,
 }
 
@@ -206,12 +210,14 @@ pub(crate) fn cookie_names(issuer: &str) -> CookieNames {
         CookieNames {
             session: "__Host-signet_session",
             csrf: "__Host-signet_csrf",
+            second_factor: "__Host-signet_mfa",
             secure: true,
         }
     } else {
         CookieNames {
             session: "signet_session",
             csrf: "signet_csrf",
+            second_factor: "signet_mfa",
             secure: false,
         }
     }

@@ -23,6 +23,7 @@ use crate::web::browser::{
     adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
     signed_in_browser, trusted_form, FormRefusal,
 };
+use crate::web::second_factor::{purpose_of, recovery_codes_page, step_up, SecondFactorForm};
 use crate::web::{
     cookie_names, describe_scope, error_page, error_page_with, random_token, ConsentPage,
     SignInPage, SignUpPage,
@@ -44,6 +45,7 @@ const CARRIED: &[&str] = &[
     "max_age",
     "login_hint",
     "ui_locales",
+    "acr_values",
 ];
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
@@ -90,12 +92,28 @@ pub(crate) async fn checked(
     authorize::check(params, client).map_err(|e| refuse(state, e))
 }
 
-/// How the browser's user signed in: when, and through which upstream
-/// provider (`None`: a password); the code and its tokens say so.
+/// How the browser's user signed in: when, through which upstream
+/// provider (`None`: none) and with which methods; the code and its tokens
+/// say so.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Authenticated<'a> {
     pub at: chrono::DateTime<chrono::Utc>,
     pub idp: Option<&'a str>,
+    pub methods: &'a crate::sessions::methods::Methods,
+}
+
+impl<'a> Authenticated<'a> {
+    /// The sign-in of a live browser session.
+    pub(crate) fn of(
+        session: &'a sessions::entity::Model,
+        methods: &'a crate::sessions::methods::Methods,
+    ) -> Self {
+        Self {
+            at: session.created_at,
+            idp: session.idp.as_deref(),
+            methods,
+        }
+    }
 }
 
 /// A signed-in user's request: a first-party client, or a third-party one
@@ -192,6 +210,7 @@ async fn grant(
             code_challenge: &request.code_challenge,
             auth_time: auth.at,
             idp: auth.idp,
+            methods: auth.methods,
         },
         state.clock.now(),
     )
@@ -266,11 +285,29 @@ pub(crate) async fn authorize_get(
     };
     match signed_in {
         Some((user, session)) if request.prompt != Prompt::Login && fresh_enough(&session) => {
-            let auth = Authenticated {
-                at: session.created_at,
-                idp: session.idp.as_deref(),
-            };
-            grant_or_ask(&state, jar, &request, &params, &user, auth).await
+            let methods = session.methods();
+            if request.wants_mfa && !methods.is_multi_factor() {
+                if let Some(response) = step_up(
+                    &state,
+                    jar.clone(),
+                    &user,
+                    &session,
+                    &second_factor_form(&state, &request, &params),
+                )
+                .await
+                {
+                    return response;
+                }
+            }
+            grant_or_ask(
+                &state,
+                jar,
+                &request,
+                &params,
+                &user,
+                Authenticated::of(&session, &methods),
+            )
+            .await
         }
         _ if request.prompt == Prompt::None => redirect_error(&state, &request, "login_required"),
         _ => {
@@ -294,6 +331,7 @@ pub(crate) async fn authorize_post(
         Ok(params) => params,
         Err(response) => return response,
     };
+    let code = params.remove("code");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let request = match checked(&state, &params).await {
@@ -301,20 +339,50 @@ pub(crate) async fn authorize_post(
         Err(response) => return response,
     };
     let now = state.clock.now();
-    let signed_in = match form_sign_in(&state, ip, &headers, &email, &password).await {
-        Ok(signed_in) => signed_in,
-        Err(FormRefusal::Again(status, message)) => {
-            return sign_in_page(
-                &state,
-                jar,
-                &request,
-                &params,
-                status,
-                Some(&message),
-                &email,
-            )
-        }
-        Err(FormRefusal::Failed(response)) => return response,
+    let form = second_factor_form(&state, &request, &params);
+    let (jar, signed_in) = match code {
+        // The second-factor page's post.
+        Some(code) => match form.complete(&state, ip, jar, &code).await {
+            Ok(done) => done,
+            Err(response) => return response,
+        },
+        None => match form_sign_in(
+            &state,
+            ip,
+            &headers,
+            &state.config.issuer,
+            &email,
+            &password,
+        )
+        .await
+        {
+            Ok(signed_in) => (jar, signed_in),
+            Err(FormRefusal::SecondFactor(pending)) => {
+                return form
+                    .show(
+                        &state,
+                        jar,
+                        Some(&pending.token),
+                        &pending.user,
+                        purpose_of(&pending),
+                        StatusCode::OK,
+                        None,
+                    )
+                    .await
+            }
+            Err(FormRefusal::Again(status, message)) => {
+                return sign_in_page(
+                    &state,
+                    jar,
+                    &request,
+                    &params,
+                    status,
+                    Some(&message),
+                    &email,
+                )
+            }
+            Err(FormRefusal::Failed(response)) => return response,
+        },
     };
     let jar = match adopt_session(
         &state,
@@ -327,8 +395,43 @@ pub(crate) async fn authorize_post(
         Ok(jar) => jar,
         Err(response) => return response,
     };
-    let auth = Authenticated { at: now, idp: None };
+    if !signed_in.recovery_codes.is_empty() {
+        // An enrolment this sign-in required: its codes, shown once, then
+        // the request goes on (signed in now, so without `prompt=login`).
+        let next = format!("/oauth/authorize?{}", query_of(&signed_in_again(&params)));
+        return recovery_codes_page(jar, &signed_in.recovery_codes, &next);
+    }
+    let methods = signed_in.started.session.methods();
+    let auth = Authenticated {
+        at: now,
+        idp: signed_in.started.session.idp.as_deref(),
+        methods: &methods,
+    };
     grant_or_ask(&state, jar, &request, &params, &signed_in.user, auth).await
+}
+
+/// The second-factor page of the authorization endpoint's sign-in.
+fn second_factor_form<'a>(
+    state: &'a AppState,
+    request: &'a AuthorizationRequest,
+    params: &HashMap<String, String>,
+) -> SecondFactorForm<'a> {
+    SecondFactorForm {
+        site: &state.config.issuer,
+        action: "/oauth/authorize",
+        request: carried(params),
+        form_target: Some(&request.redirect_uri),
+    }
+}
+
+/// The request's parameters once the browser has signed in: `prompt=login`
+/// is satisfied and dropped, so going on does not ask again.
+fn signed_in_again(params: &HashMap<String, String>) -> HashMap<String, String> {
+    let mut params = params.clone();
+    if params.get("prompt").map(String::as_str) == Some("login") {
+        params.remove("prompt");
+    }
+    params
 }
 
 /// `POST /oauth/consent`: the consent form. CSRF-checked; the browser must
@@ -372,16 +475,14 @@ pub(crate) async fn consent_post(
     {
         return server_error(error);
     }
+    let methods = session.methods();
     (
         jar,
         grant(
             &state,
             &request,
             user.id,
-            Authenticated {
-                at: session.created_at,
-                idp: session.idp.as_deref(),
-            },
+            Authenticated::of(&session, &methods),
         )
         .await,
     )

@@ -287,6 +287,8 @@ pub(crate) async fn link(
             user_agent: crate::app::client_ip::user_agent(&headers),
             audience: &state.config.account_audience,
             require_verified_email: false,
+            mfa_required_roles: &state.config.mfa_required_roles,
+            site: None,
         },
         now,
     )
@@ -302,6 +304,11 @@ pub(crate) async fn link(
                 StatusCode::UNAUTHORIZED,
                 Some(&t("upstream-link-wrong")),
             )
+        }
+        // Linking is one proof; an account with a second factor links
+        // from its security page, signed in with both.
+        Err(SignInError::SecondFactor(_)) => {
+            return error_page(StatusCode::FORBIDDEN, "error-upstream-link-mfa")
         }
         Err(error) => return server_error(error),
     };
@@ -341,7 +348,11 @@ pub(crate) async fn link(
         signed.started.session.id,
         &parked.request,
         // This sign-in proved the account's password (the link's condition).
-        Authenticated { at: now, idp: None },
+        Authenticated {
+            at: now,
+            idp: None,
+            methods: &crate::sessions::methods::Methods::password(),
+        },
     )
     .await
 }
@@ -393,9 +404,11 @@ async fn signed_in(
             })),
     )
     .await;
+    let methods = crate::sessions::methods::Methods::federated(false);
     let auth = Authenticated {
         at: now,
         idp: Some(&upstream.provider.issuer),
+        methods: &methods,
     };
     continue_to(
         state,

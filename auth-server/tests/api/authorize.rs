@@ -12,15 +12,15 @@ use crate::helpers::{
     backend_tests, csrf_field, json_body, set_cookie, value_of, Backend, TestApp, PASSWORD,
 };
 
-const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
+pub(crate) const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct Rp {
-    id: String,
-    secret: String,
+pub(crate) struct Rp {
+    pub id: String,
+    pub secret: String,
 }
 
-async fn rp(app: &TestApp, first_party: bool) -> Rp {
+pub(crate) async fn rp(app: &TestApp, first_party: bool) -> Rp {
     let registered = clients::register(
         &app.state.db,
         NewClient {
@@ -43,7 +43,7 @@ async fn rp(app: &TestApp, first_party: bool) -> Rp {
     }
 }
 
-fn request_params(rp: &Rp) -> Vec<(&'static str, String)> {
+pub(crate) fn request_params(rp: &Rp) -> Vec<(&'static str, String)> {
     vec![
         ("response_type", "code".into()),
         ("client_id", rp.id.clone()),
@@ -93,7 +93,7 @@ async fn sign_in(app: &TestApp, rp: &Rp, email: &str, password: &str) -> reqwest
 }
 
 /// The client's back-channel exchange of `code` (secret and PKCE verifier).
-async fn exchange_code(app: &TestApp, rp: &Rp, code: &str) -> reqwest::Response {
+pub(crate) async fn exchange_code(app: &TestApp, rp: &Rp, code: &str) -> reqwest::Response {
     app.oauth_token(
         &[
             ("grant_type", "authorization_code"),
@@ -106,7 +106,7 @@ async fn exchange_code(app: &TestApp, rp: &Rp, code: &str) -> reqwest::Response 
     .await
 }
 
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     url::Url::parse(location)
         .expect("absolute")
         .query_pairs()
@@ -596,7 +596,7 @@ async fn a_new_user_signs_up_from_the_sign_in_page_and_continues(backend: Backen
 }
 
 /// The hidden fields of the page's form, unescaped, as a browser posts them.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     let unescape = |v: &str| {
         v.replace("&quot;", "\"")
             .replace("&#x27;", "'")

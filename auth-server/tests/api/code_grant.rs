@@ -66,6 +66,7 @@ pub(crate) async fn code_for(
             code_challenge: &codes::s256(VERIFIER),
             auth_time: app.state.clock.now(),
             idp: None,
+            methods: &auth_server::sessions::methods::Methods::password(),
         },
         app.state.clock.now(),
     )

@@ -30,6 +30,7 @@ async fn code_for(app: &TestApp, email: &str) -> (String, uuid::Uuid) {
             code_challenge: &challenge,
             auth_time: app.state.clock.now(),
             idp: None,
+            methods: &auth_server::sessions::methods::Methods::password(),
         },
         app.state.clock.now(),
     )

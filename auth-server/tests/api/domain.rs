@@ -46,6 +46,8 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> Result<SignedIn,
             user_agent: None,
             audience: &state.config.login_audience,
             require_verified_email: false,
+            mfa_required_roles: &[],
+            site: None,
         },
         state.clock.now(),
     )

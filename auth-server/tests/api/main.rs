@@ -25,6 +25,7 @@ mod keys;
 mod languages;
 mod login;
 mod mail;
+mod mfa;
 mod oauth;
 mod pages_browser;
 mod rate_limits;

@@ -160,6 +160,7 @@ async fn authorization_codes_are_kept_a_week_past_expiry_then_purged(backend: Ba
             code_challenge: &challenge,
             auth_time: Utc::now(),
             idp: None,
+            methods: &auth_server::sessions::methods::Methods::password(),
         },
         Utc::now(),
     )

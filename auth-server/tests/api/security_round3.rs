@@ -50,6 +50,7 @@ async fn code(app: &TestApp, client: &Registered, user_id: &str, scope: &str) ->
             code_challenge: &codes::s256(VERIFIER),
             auth_time: app.state.clock.now(),
             idp: None,
+            methods: &auth_server::sessions::methods::Methods::password(),
         },
         app.state.clock.now(),
     )
