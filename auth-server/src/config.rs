@@ -188,6 +188,8 @@ pub struct Config {
     /// `MFA_REQUIRED_ROLES`: accounts with one of these roles must sign in
     /// with a second factor (set one up at their next sign-in).
     pub mfa_required_roles: Vec<String>,
+    /// Passkeys: the relying party (`WEBAUTHN_RP_ID`, `WEBAUTHN_ORIGIN`).
+    pub passkeys: PasskeySettings,
     pub log_format: LogFormat,
     pub max_body_bytes: usize,
     /// `ACCESS_LOG`: one INFO line per request (method, route, status, duration).
@@ -622,6 +624,99 @@ pub fn smtp_url_problem(raw: &str) -> Option<&'static str> {
     None
 }
 
+/// Where passkeys work: the relying party id (a domain: browsers refuse an
+/// IP address) and the one origin the pages are served on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeySettings {
+    On {
+        rp_id: String,
+        origin: url::Url,
+    },
+    /// Derived from a `JWT_ISSUER` whose host is an IP address (the
+    /// development default): passkeys are off, with a warning at start.
+    Off {
+        reason: String,
+    },
+}
+
+fn passkey_settings<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    issuer: &str,
+) -> Result<PasskeySettings, ConfigError> {
+    let explicit_origin = env.get("WEBAUTHN_ORIGIN").map(|o| o.trim().to_owned());
+    let explicit_rp = env.get("WEBAUTHN_RP_ID").map(|r| r.trim().to_owned());
+    let rp_is_domain = |rp_id: &str| {
+        matches!(url::Host::parse(rp_id), Ok(url::Host::Domain(_))) && !rp_id.contains(':')
+    };
+    if explicit_rp
+        .as_deref()
+        .is_some_and(|rp| !rp_is_domain(&rp.to_ascii_lowercase()))
+    {
+        return Err(ConfigError::new(
+            "WEBAUTHN_RP_ID",
+            "must be a domain such as auth.example.com or localhost, without scheme or port (not an IP address)",
+        ));
+    }
+    let origin_text = explicit_origin.clone().unwrap_or_else(|| issuer.to_owned());
+    let name = if explicit_origin.is_some() {
+        "WEBAUTHN_ORIGIN"
+    } else {
+        "JWT_ISSUER"
+    };
+    let origin = url::Url::parse(&origin_text).map_err(|_| {
+        ConfigError::new(
+            "WEBAUTHN_ORIGIN",
+            "must be an origin such as https://auth.example.com",
+        )
+    })?;
+    let origin_host = match origin.host() {
+        Some(url::Host::Domain(domain)) => domain.to_ascii_lowercase(),
+        Some(_) if explicit_origin.is_none() && explicit_rp.is_none() => {
+            return Ok(PasskeySettings::Off {
+                reason: format!(
+                    "JWT_ISSUER {issuer} names an IP address, which browsers refuse as a WebAuthn relying party: use http://localhost:<port> or set WEBAUTHN_RP_ID"
+                ),
+            })
+        }
+        _ => {
+            return Err(ConfigError::new(
+                name,
+                "must name a host by domain (browsers refuse an IP address for passkeys; use localhost in development)",
+            ))
+        }
+    };
+    let local = origin_host == "localhost" || origin_host.ends_with(".localhost");
+    if origin.scheme() != "https" && !(origin.scheme() == "http" && local) {
+        if explicit_origin.is_none() && explicit_rp.is_none() {
+            return Ok(PasskeySettings::Off {
+                reason: format!(
+                    "JWT_ISSUER {issuer} is plain http on a host other than localhost, where browsers offer no passkeys: serve it over https"
+                ),
+            });
+        }
+        return Err(ConfigError::new(
+            name,
+            "must be https (plain http only on localhost) for passkeys",
+        ));
+    }
+    let rp_id = match explicit_rp {
+        None => origin_host.clone(),
+        Some(rp_id) => {
+            let rp_id = rp_id.to_ascii_lowercase();
+            if origin_host != rp_id && !origin_host.ends_with(&format!(".{rp_id}")) {
+                return Err(ConfigError::new(
+                    "WEBAUTHN_RP_ID",
+                    "must be the host of WEBAUTHN_ORIGIN or a parent domain of it",
+                ));
+            }
+            rp_id
+        }
+    };
+    let origin = url::Url::parse(&origin.origin().ascii_serialization())
+        .map_err(|_| ConfigError::new(name, "must be an origin"))?;
+    Ok(PasskeySettings::On { rp_id, origin })
+}
+
 impl Config {
     /// The audience of access tokens a client with no resource gets: good
     /// at `/oauth/userinfo` only (no service and no account route takes it).
@@ -651,6 +746,7 @@ impl Config {
             Some(raw) => parse_issuer(raw.trim())?,
             None => format!("http://{bind_addr}"),
         };
+        let passkeys = passkey_settings(&env, &issuer)?;
         let audiences = env.list("JWT_AUDIENCE", "signet")?;
         let account_audience = env
             .get("ACCOUNT_AUDIENCE")
@@ -834,6 +930,7 @@ impl Config {
             keys_dir: PathBuf::from(env.get("KEYS_DIR").unwrap_or_else(|| "keys".to_owned())),
             private_key,
             generate_dev_key: env.bool("GENERATE_DEV_KEY", true)?,
+            passkeys,
             mfa_required_roles: env
                 .get("MFA_REQUIRED_ROLES")
                 .unwrap_or_default()
@@ -1027,6 +1124,71 @@ mod tests {
         assert!(config.database_url.expose_secret().starts_with("sqlite:"));
         assert_eq!(config.access_token_ttl, Duration::from_secs(900));
         assert_eq!(config.audiences, vec!["signet"]);
+    }
+
+    #[test]
+    fn passkeys_follow_the_issuer_and_refuse_what_browsers_refuse() {
+        let on = |rp: &str, origin: &str| PasskeySettings::On {
+            rp_id: rp.to_owned(),
+            origin: url::Url::parse(origin).expect("url"),
+        };
+        let settings = |vars: &[(&str, &str)]| config(vars).map(|c| c.passkeys);
+        // The development default (an IP address) and plain http elsewhere
+        // than localhost: off, and the server still starts.
+        assert!(matches!(settings(&[]), Ok(PasskeySettings::Off { .. })));
+        assert!(matches!(
+            settings(&[("JWT_ISSUER", "http://auth.example.com")]),
+            Ok(PasskeySettings::Off { .. })
+        ));
+        assert_eq!(
+            settings(&[("JWT_ISSUER", "http://localhost:8080")]).expect("ok"),
+            on("localhost", "http://localhost:8080")
+        );
+        assert_eq!(
+            settings(&[("JWT_ISSUER", "https://auth.example.com/realm")]).expect("ok"),
+            on("auth.example.com", "https://auth.example.com")
+        );
+        assert_eq!(
+            settings(&[
+                ("JWT_ISSUER", "https://auth.example.com"),
+                ("WEBAUTHN_RP_ID", "example.com")
+            ])
+            .expect("a parent domain"),
+            on("example.com", "https://auth.example.com")
+        );
+        // What was asked for explicitly and cannot work refuses to start.
+        for (vars, blamed) in [
+            (vec![("WEBAUTHN_RP_ID", "127.0.0.1")], "WEBAUTHN_RP_ID"),
+            (
+                vec![("WEBAUTHN_ORIGIN", "http://127.0.0.1:8080")],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                vec![("WEBAUTHN_ORIGIN", "http://auth.example.com")],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                vec![("WEBAUTHN_ORIGIN", "not an origin")],
+                "WEBAUTHN_ORIGIN",
+            ),
+            (
+                vec![
+                    ("WEBAUTHN_ORIGIN", "https://auth.example.com"),
+                    ("WEBAUTHN_RP_ID", "other.com"),
+                ],
+                "WEBAUTHN_RP_ID",
+            ),
+            (
+                vec![
+                    ("WEBAUTHN_ORIGIN", "https://auth.example.com"),
+                    ("WEBAUTHN_RP_ID", "https://example.com"),
+                ],
+                "WEBAUTHN_RP_ID",
+            ),
+        ] {
+            let error = config(&vars).expect_err("refused");
+            assert_eq!(error.variable, blamed, "{vars:?}: {error:?}");
+        }
     }
 
     #[test]

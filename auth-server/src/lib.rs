@@ -21,6 +21,7 @@ pub mod mail;
 pub mod mfa;
 pub mod migration;
 pub mod oauth;
+pub mod passkeys;
 pub mod sessions;
 pub mod terminal;
 pub mod testing;

@@ -269,3 +269,85 @@ pub async fn screenshot(client: &Client, name: &str) {
     std::fs::create_dir_all(&dir).expect("screenshot dir");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
 }
+
+/// A W3C WebDriver extension command (`session/{id}/{path}`) with a JSON body.
+#[derive(Debug)]
+struct Extension {
+    path: String,
+    method: Method,
+    body: Option<Value>,
+}
+
+impl WebDriverCompatibleCommand for Extension {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        (
+            self.method.clone(),
+            self.body.as_ref().map(ToString::to_string),
+        )
+    }
+}
+
+/// Give the browser a virtual passkey authenticator (WebAuthn §11.3): a
+/// platform authenticator that keeps discoverable credentials and verifies
+/// its user. Returns its id.
+pub async fn virtual_authenticator(client: &Client) -> String {
+    let answer = client
+        .issue_cmd(Extension {
+            path: "webauthn/authenticator".to_owned(),
+            method: Method::POST,
+            body: Some(json!({
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": true,
+                "hasUserVerification": true,
+                "isUserVerified": true,
+                "automaticPresenceSimulation": true,
+            })),
+        })
+        .await
+        .expect("a virtual authenticator");
+    answer
+        .as_str()
+        .map(str::to_owned)
+        .or_else(|| answer["authenticatorId"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("an authenticator id in {answer}"))
+}
+
+/// The credentials the virtual authenticator `id` holds.
+pub async fn virtual_credentials(client: &Client, id: &str) -> Vec<Value> {
+    let answer = client
+        .issue_cmd(Extension {
+            path: format!("webauthn/authenticator/{id}/credentials"),
+            method: Method::GET,
+            body: None,
+        })
+        .await
+        .expect("the credentials");
+    answer.as_array().cloned().unwrap_or_default()
+}
+
+/// Make every page this browser opens from now on see a browser without
+/// conditional mediation (passkey autofill), as older browsers are: the
+/// pages must then offer their button.
+pub async fn without_passkey_autofill(client: &Client) {
+    devtools(
+        client,
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({
+            "source": "if (window.PublicKeyCredential) { PublicKeyCredential.isConditionalMediationAvailable = async () => false; }"
+        }),
+    )
+    .await;
+}

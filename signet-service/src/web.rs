@@ -107,7 +107,7 @@ pub fn page(status: StatusCode, html: String, form_target: Option<&str>) -> Resp
         None => "'self'".to_owned(),
     };
     let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();

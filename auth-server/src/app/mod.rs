@@ -158,6 +158,22 @@ pub fn app(state: AppState) -> Router {
             post(crate::web::account_security::remove_totp),
         )
         .route(
+            "/account/security/passkeys/options",
+            post(crate::web::account_security::passkey_options),
+        )
+        .route(
+            "/account/security/passkeys",
+            post(crate::web::account_security::add_passkey),
+        )
+        .route(
+            "/account/security/passkeys/remove",
+            post(crate::web::account_security::remove_passkey),
+        )
+        .route(
+            crate::web::passkeys::SIGN_IN_OPTIONS_PATH,
+            post(crate::web::passkeys::sign_in_options),
+        )
+        .route(
             "/account/security/recovery-codes",
             post(crate::web::account_security::replace_recovery_codes),
         )

@@ -37,6 +37,7 @@ use crate::mail::entity as outbox;
 use crate::mfa::challenge_entity as mfa_challenge;
 use crate::oauth::code_entity as code;
 use crate::oauth::dpop::entity as dpop_proof;
+use crate::passkeys::ceremony_entity as webauthn_ceremony;
 use crate::sessions::{entity as session, refresh_token};
 use crate::upstream::entity as upstream_login;
 
@@ -53,6 +54,7 @@ pub struct Purged {
     pub failed_mails: u64,
     pub upstream_logins: u64,
     pub mfa_challenges: u64,
+    pub webauthn_ceremonies: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -180,9 +182,18 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let webauthn_ceremonies = purge_in_batches::<webauthn_ceremony::Entity>(
+        db,
+        "auth-server:retention:webauthn_ceremonies",
+        webauthn_ceremony::Column::TokenHash,
+        Condition::all().add(webauthn_ceremony::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
         upstream_logins,
         mfa_challenges,
+        webauthn_ceremonies,
         sessions,
         refresh_tokens,
         audit_events,
@@ -213,6 +224,7 @@ pub async fn run(
                 ("mail_outbox", purged.failed_mails),
                 ("upstream_logins", purged.upstream_logins),
                 ("mfa_challenges", purged.mfa_challenges),
+                ("webauthn_ceremonies", purged.webauthn_ceremonies),
             ] {
                 metrics
                     .counter(

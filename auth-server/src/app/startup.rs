@@ -43,6 +43,16 @@ impl Application {
         if config.issuer == format!("http://{}", config.bind_addr) {
             config.issuer = format!("http://{local}");
         }
+        // So does `http://localhost:0`: a port-0 server on a domain, as
+        // passkeys need (tests in a real browser).
+        if config.issuer == "http://localhost:0" {
+            config.issuer = format!("http://localhost:{}", local.port());
+        }
+        if let crate::config::PasskeySettings::On { origin, .. } = &mut config.passkeys {
+            if origin.port() == Some(0) {
+                let _ = origin.set_port(Some(local.port()));
+            }
+        }
         let metrics_listener = signet_service::http::bind_metrics(config.metrics_addr).await?;
         let mut database = db::connect(&config)
             .await
@@ -88,7 +98,9 @@ impl Application {
             key
         });
         let factor_seal = factor_seal(&config)?;
+        let webauthn = relying_party(&config, &brand.name)?;
         let state = AppState {
+            webauthn,
             factor_seal,
             brand,
             mail: crate::mail::MailQueue::new(mail_seal),
@@ -300,6 +312,29 @@ fn factor_seal(config: &Config) -> anyhow::Result<Option<Arc<crate::mfa::FactorS
         "KEY_ENCRYPTION_KEY is not set: authenticator secrets are sealed under a development key file"
     );
     Ok(derive(&secret))
+}
+
+/// The passkey relying party of `PasskeySettings`, or none (with the
+/// reason in a warning).
+fn relying_party(
+    config: &Config,
+    name: &str,
+) -> anyhow::Result<Option<Arc<webauthn_rs::Webauthn>>> {
+    match &config.passkeys {
+        crate::config::PasskeySettings::Off { reason } => {
+            tracing::warn!("passkeys are off: {reason}");
+            Ok(None)
+        }
+        crate::config::PasskeySettings::On { rp_id, origin } => {
+            let webauthn = webauthn_rs::WebauthnBuilder::new(rp_id, origin)
+                .and_then(|builder| builder.rp_name(name).build())
+                .map_err(|_| {
+                    anyhow::anyhow!("WEBAUTHN_RP_ID: {rp_id} is not a domain of {origin}")
+                })?;
+            tracing::info!(rp_id = %rp_id, origin = %origin, "passkeys on");
+            Ok(Some(Arc::new(webauthn)))
+        }
+    }
 }
 
 /// Write `bytes` to a new file only its owner can read.

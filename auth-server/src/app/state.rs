@@ -34,6 +34,8 @@ pub struct AppState {
     pub brand: Arc<crate::web::brand::Brand>,
     /// Seals authenticator-app secrets (`None`: no key, no apps).
     pub factor_seal: Option<Arc<crate::mfa::FactorSeal>>,
+    /// The passkey relying party (`None`: passkeys are off).
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
 }
 
 impl AppState {

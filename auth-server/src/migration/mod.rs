@@ -20,6 +20,7 @@ mod m20261203_000015_mail_and_email_tokens;
 mod m20261203_000016_upstream_identities;
 mod m20261203_000017_audit_by_account;
 mod m20261203_000018_second_factors;
+mod m20261203_000019_passkeys;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_upstream_identities::Migration),
             Box::new(m20261203_000017_audit_by_account::Migration),
             Box::new(m20261203_000018_second_factors::Migration),
+            Box::new(m20261203_000019_passkeys::Migration),
         ]
     }
 }

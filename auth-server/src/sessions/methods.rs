@@ -42,6 +42,16 @@ impl Methods {
         methods
     }
 
+    /// A passkey with user verification: `hwk` (device-bound) or `swk`
+    /// (synced), `user`, and two factors.
+    pub fn passkey(synced: bool) -> Self {
+        Self(vec![
+            if synced { "swk" } else { "hwk" },
+            "user",
+            MULTI_FACTOR,
+        ])
+    }
+
     /// These methods and a second factor `method` (`otp`): a step-up or the
     /// second half of a password sign-in.
     pub fn and(mut self, method: &'static str) -> Self {

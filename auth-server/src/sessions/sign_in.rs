@@ -264,6 +264,51 @@ async fn upgrade_hash(
     }
 }
 
+/// Open the session of a passkey sign-in that passed (`amr` `hwk`/`swk`,
+/// `user`, `mfa`), audited as `login.success` with the passkey's id.
+pub async fn passkey_sign_in(
+    db: &DatabaseConnection,
+    gate: PasswordGate<'_>,
+    policy: &SessionPolicy,
+    verified: crate::passkeys::Verified,
+    client: sessions::Client,
+    now: DateTime<Utc>,
+) -> Result<SignedIn, SignInError> {
+    count(gate, "success");
+    let ip = client.ip.clone();
+    let txn = db.begin().await?;
+    let started = sessions::start(
+        &txn,
+        verified.user.id,
+        policy,
+        sessions::Client {
+            methods: Some(crate::passkeys::methods(&verified.passkey)),
+            ..client
+        },
+        now,
+    )
+    .await?;
+    let user_id = verified.user.id.to_string();
+    audit::write(
+        &txn,
+        AuditEvent::new("login.success")
+            .actor(&user_id)
+            .subject(&user_id)
+            .ip(ip.as_deref())
+            .detail(serde_json::json!({
+                "session": started.session.id,
+                "passkey": verified.passkey.id,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SignedIn {
+        user: verified.user,
+        started,
+        recovery_codes: Vec::new(),
+    })
+}
+
 /// The code that completes a pending sign-in.
 pub struct SecondFactorAttempt<'a> {
     /// The challenge's token (cookie or `mfa_token`).

@@ -178,6 +178,9 @@ fn describe_event(event: &str) -> Option<String> {
         "mfa.recovery_codes_replaced" => t("event-mfa-recovery-codes-replaced"),
         "mfa.failure" | "mfa.code_replayed" => t("event-mfa-failure"),
         "user.mfa_required" => t("event-user-mfa-required"),
+        "passkey.registered" => t("event-passkey-registered"),
+        "passkey.removed" => t("event-passkey-removed"),
+        "passkey.clone_suspected" => t("event-passkey-clone-suspected"),
         _ => return None,
     })
 }
@@ -397,6 +400,7 @@ fn sign_in_page(
         action: SIGN_IN_PATH,
         signup_query: None,
         upstreams: crate::web::upstream_buttons(&state.upstreams, "", &upstream_query),
+        passkeys: state.webauthn.is_some(),
     }
     .render();
     form_page(&state.config.issuer, jar, status, html, csrf, None)
@@ -434,10 +438,35 @@ pub(crate) async fn sign_in_post(
         Err(response) => return response,
     };
     let code = params.remove("code");
+    let passkey = params.remove("passkey");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let next = after_sign_in(params.get("next")).to_owned();
     let form = second_factor_form(&state, &next);
+    if let Some(answer) = passkey {
+        return match crate::web::passkeys::complete(&state, ip, &headers, jar.clone(), &answer)
+            .await
+        {
+            Ok((jar, signed_in)) => {
+                match adopt_session(
+                    &state,
+                    &state.config.issuer,
+                    jar,
+                    signed_in.started.session.id,
+                )
+                .await
+                {
+                    Ok(jar) => (jar, see_other(&next)).into_response(),
+                    Err(response) => response,
+                }
+            }
+            Err(FormRefusal::Again(status, message)) => {
+                sign_in_page(&state, jar, status, Some(&message), "", &next)
+            }
+            Err(FormRefusal::SecondFactor(_)) => server_error("a passkey is two factors"),
+            Err(FormRefusal::Failed(response)) => response,
+        };
+    }
     let (jar, signed_in) = match code {
         Some(code) => match form.complete(&state, ip, jar, &code).await {
             Ok(done) => done,

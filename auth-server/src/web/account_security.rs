@@ -28,6 +28,7 @@ pub(crate) const SECURITY_PATH: &str = "/account/security";
 
 #[derive(Default)]
 struct FieldErrors {
+    passkey: Option<String>,
     code: Option<String>,
     remove_password: Option<String>,
     codes_password: Option<String>,
@@ -49,12 +50,24 @@ struct SecurityPage<'a> {
     recovery_codes_left: u64,
     /// The account must keep a second factor (an admin, or a role).
     required: bool,
+    passkeys_on: bool,
+    passkeys: Vec<PasskeyRow>,
+}
+
+struct PasskeyRow {
+    id: String,
+    name: String,
+    created: String,
+    used: String,
+    synced: bool,
 }
 
 fn notice(done: Option<&String>) -> Option<String> {
     Some(match done?.as_str() {
         "totp-removed" => t("security-notice-totp-removed"),
         "totp" => t("security-notice-totp"),
+        "passkey" => t("security-notice-passkey"),
+        "passkey-removed" => t("security-notice-passkey-removed"),
         _ => return None,
     })
 }
@@ -71,9 +84,10 @@ async fn security_page(
     let loaded = async {
         let row = mfa::totp::find(&state.db, user.id).await?;
         let left = mfa::recovery::left(&state.db, user.id).await?;
-        Ok::<_, MfaError>((row, left))
+        let keys = crate::passkeys::list(&state.db, user.id).await?;
+        Ok::<_, MfaError>((row, left, keys))
     };
-    let (row, left) = match loaded.await {
+    let (row, left, keys) = match loaded.await {
         Ok(loaded) => loaded,
         Err(error) => return server_error(error),
     };
@@ -106,6 +120,20 @@ async fn security_page(
         enrolment,
         recovery_codes_left: left,
         required: mfa::required(user, &state.config.mfa_required_roles),
+        passkeys_on: state.webauthn.is_some(),
+        passkeys: keys
+            .into_iter()
+            .map(|k| PasskeyRow {
+                id: k.id.to_string(),
+                name: k.name,
+                created: when(k.created_at),
+                used: k
+                    .last_used_at
+                    .map(when)
+                    .unwrap_or_else(|| t("security-never-used")),
+                synced: k.backup_eligible,
+            })
+            .collect(),
     }
     .render();
     form_page(&state.config.issuer, jar, status, html, csrf, None)
@@ -311,6 +339,129 @@ pub(crate) async fn replace_recovery_codes(
                 field(t("security-codes-need-app")),
             )
             .await
+        }
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/security/passkeys/options`: the options for a new
+/// passkey of the signed-in account (JSON), its ceremony in a cookie.
+pub(crate) async fn passkey_options(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (_, (user, _)) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let Some(webauthn) = state.webauthn.as_deref() else {
+        return axum::response::IntoResponse::into_response(StatusCode::NOT_FOUND);
+    };
+    let site = &state.config.issuer;
+    match crate::passkeys::registration_options(&state.db, webauthn, &user, site, state.clock.now())
+        .await
+    {
+        Ok((token, options)) => crate::web::passkeys::options_answer(jar, site, token, options),
+        Err(error) => server_error(error),
+    }
+}
+
+/// `POST /account/security/passkeys`: the browser's answer (`credential`)
+/// and the passkey's `name`.
+pub(crate) async fn add_passkey(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let site = &state.config.issuer;
+    let names = crate::web::cookie_names(site);
+    let token = jar
+        .get(names.webauthn)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let jar = jar.add(signet_service::web::removal(names.webauthn));
+    let again = |message: String, status| {
+        let errors = FieldErrors {
+            passkey: Some(message),
+            ..FieldErrors::default()
+        };
+        security_page(&state, jar.clone(), &signed_in, status, None, errors)
+    };
+    let Some(webauthn) = state.webauthn.as_deref() else {
+        return again(t("passkey-off"), StatusCode::NOT_FOUND).await;
+    };
+    let answer = params
+        .get("credential")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if answer.is_empty() {
+        return again(t("passkey-needs-script"), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let name = params.get("name").map(String::as_str).unwrap_or_default();
+    let registered = crate::passkeys::register(
+        &state.db,
+        webauthn,
+        &signed_in.0,
+        crate::passkeys::Registration {
+            token: &token,
+            site,
+            answer,
+            name,
+        },
+        state.clock.now(),
+    )
+    .await;
+    use crate::passkeys::PasskeyError;
+    match registered {
+        Ok(_) => see_other(&format!("{SECURITY_PATH}?done=passkey")),
+        Err(PasskeyError::BadName) => {
+            again(t("passkey-bad-name"), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(PasskeyError::Duplicate) => again(t("passkey-duplicate"), StatusCode::CONFLICT).await,
+        Err(PasskeyError::Expired) => again(t("passkey-expired"), StatusCode::BAD_REQUEST).await,
+        Err(PasskeyError::Store(error)) => server_error(error),
+        Err(error) => {
+            tracing::info!(%error, reason = ?error, "a passkey registration was refused");
+            again(t("passkey-refused"), StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// `POST /account/security/passkeys/remove`: one of the account's
+/// passkeys (`id`), unless it is the last way to sign in.
+pub(crate) async fn remove_passkey(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let id = params
+        .get("id")
+        .and_then(|id| uuid::Uuid::parse_str(id).ok())
+        .unwrap_or_default();
+    use crate::passkeys::PasskeyError;
+    match crate::passkeys::remove(&state.db, &signed_in.0, id).await {
+        Ok(()) => see_other(&format!("{SECURITY_PATH}?done=passkey-removed")),
+        Err(PasskeyError::LastMethod) => {
+            let errors = FieldErrors {
+                passkey: Some(t("passkey-last-method")),
+                ..FieldErrors::default()
+            };
+            security_page(&state, jar, &signed_in, StatusCode::CONFLICT, None, errors).await
+        }
+        Err(PasskeyError::NotFound) => {
+            crate::web::error_page(StatusCode::NOT_FOUND, "error-no-passkey")
         }
         Err(error) => server_error(error),
     }

@@ -20,6 +20,8 @@ use crate::config::{contrast, BrandSettings};
 /// Signet's own look; the accent of the light theme is this colour.
 const BASE_STYLESHEET: &str = signet_service::web::STYLESHEET;
 /// Signet's mark, shown when no `BRAND_LOGO_FILE` is set.
+/// The pages' one script: passkeys (WebAuthn needs the browser API).
+const PASSKEY_SCRIPT: &str = include_str!("../../assets/passkeys.js");
 const DEFAULT_LOGO: &[u8] = include_bytes!("../../assets/signet-mark.svg");
 /// The largest logo accepted: it is sent with every page view.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
@@ -35,6 +37,8 @@ pub struct Brand {
     stylesheet: String,
     /// `/assets/signet.<hash>.css`.
     pub stylesheet_href: String,
+    /// `/assets/signet.passkeys.<hash>.js`.
+    pub script_href: String,
     logo: Vec<u8>,
     logo_type: &'static str,
     /// `/assets/signet.logo.<hash>.<ext>`.
@@ -153,6 +157,10 @@ impl Brand {
             name: settings.name.clone(),
             stylesheet_href: format!("/assets/signet.{}.css", content_hash(stylesheet.as_bytes())),
             stylesheet,
+            script_href: format!(
+                "/assets/signet.passkeys.{}.js",
+                content_hash(PASSKEY_SCRIPT.as_bytes())
+            ),
             logo_href: format!("/assets/signet.logo.{}.{ext}", content_hash(&logo)),
             logo,
             logo_type,
@@ -201,6 +209,11 @@ impl Brand {
             Some((
                 self.stylesheet.clone().into_bytes(),
                 "text/css; charset=utf-8",
+            ))
+        } else if path == self.script_href {
+            Some((
+                PASSKEY_SCRIPT.as_bytes().to_vec(),
+                "text/javascript; charset=utf-8",
             ))
         } else if path == self.logo_href {
             Some((self.logo.clone(), self.logo_type))

@@ -64,6 +64,8 @@ fn sign_in_page(
                 .append_pair("rd", back.as_str())
                 .finish(),
         ),
+        // Passkeys are bound to the issuer's origin, not a protected one.
+        passkeys: false,
     }
     .render();
     form_page(site, jar, status, html, csrf, None)

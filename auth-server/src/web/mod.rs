@@ -19,6 +19,7 @@ pub mod brand;
 pub(crate) mod browser;
 pub(crate) mod gateway;
 pub(crate) mod locale;
+pub(crate) mod passkeys;
 pub(crate) mod routes;
 pub(crate) mod second_factor;
 pub(crate) mod upstream;
@@ -86,6 +87,8 @@ pub(crate) struct SignInPage<'a> {
     pub signup_query: Option<String>,
     /// "Sign in with …" buttons, one per upstream provider.
     pub upstreams: Vec<UpstreamButton>,
+    /// "Sign in with a passkey" (passkeys on, and the issuer's own page).
+    pub passkeys: bool,
 }
 
 /// One "Sign in with {label}" button.
@@ -202,6 +205,8 @@ pub(crate) struct CookieNames {
     pub csrf: &'static str,
     /// A sign-in waiting for its second factor.
     pub second_factor: &'static str,
+    /// A passkey ceremony in progress.
+    pub webauthn: &'static str,
     pub secure: bool,
 }
 
@@ -211,6 +216,7 @@ pub(crate) fn cookie_names(issuer: &str) -> CookieNames {
             session: "__Host-signet_session",
             csrf: "__Host-signet_csrf",
             second_factor: "__Host-signet_mfa",
+            webauthn: "__Host-signet_webauthn",
             secure: true,
         }
     } else {
@@ -218,6 +224,7 @@ pub(crate) fn cookie_names(issuer: &str) -> CookieNames {
             session: "signet_session",
             csrf: "signet_csrf",
             second_factor: "signet_mfa",
+            webauthn: "signet_webauthn",
             secure: false,
         }
     }
@@ -290,6 +297,7 @@ mod tests {
                 href: "/oauth/upstream/x/start?a=\"><script>".into(),
                 available: true,
             }],
+            passkeys: true,
         }
         .render()
         .expect("render");

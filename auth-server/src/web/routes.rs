@@ -245,6 +245,7 @@ fn sign_in_page(
         action: "/oauth/authorize",
         signup_query: Some(query_of(params)),
         upstreams: crate::web::upstream_buttons(&state.upstreams, "", &query_of(params)),
+        passkeys: state.webauthn.is_some(),
     }
     .render();
     form_page(
@@ -332,6 +333,7 @@ pub(crate) async fn authorize_post(
         Err(response) => return response,
     };
     let code = params.remove("code");
+    let passkey = params.remove("passkey");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let request = match checked(&state, &params).await {
@@ -340,48 +342,62 @@ pub(crate) async fn authorize_post(
     };
     let now = state.clock.now();
     let form = second_factor_form(&state, &request, &params);
-    let (jar, signed_in) = match code {
-        // The second-factor page's post.
-        Some(code) => match form.complete(&state, ip, jar, &code).await {
-            Ok(done) => done,
-            Err(response) => return response,
-        },
-        None => match form_sign_in(
-            &state,
-            ip,
-            &headers,
-            &state.config.issuer,
-            &email,
-            &password,
-        )
-        .await
-        {
-            Ok(signed_in) => (jar, signed_in),
-            Err(FormRefusal::SecondFactor(pending)) => {
-                return form
-                    .show(
+    let (jar, signed_in) = match (passkey, code) {
+        (Some(answer), _) => {
+            match crate::web::passkeys::complete(&state, ip, &headers, jar.clone(), &answer).await {
+                Ok(done) => done,
+                Err(FormRefusal::Again(status, message)) => {
+                    return sign_in_page(&state, jar, &request, &params, status, Some(&message), "")
+                }
+                Err(FormRefusal::SecondFactor(_)) => {
+                    return server_error("a passkey is two factors")
+                }
+                Err(FormRefusal::Failed(response)) => return response,
+            }
+        }
+        (None, code) => match code {
+            // The second-factor page's post.
+            Some(code) => match form.complete(&state, ip, jar, &code).await {
+                Ok(done) => done,
+                Err(response) => return response,
+            },
+            None => match form_sign_in(
+                &state,
+                ip,
+                &headers,
+                &state.config.issuer,
+                &email,
+                &password,
+            )
+            .await
+            {
+                Ok(signed_in) => (jar, signed_in),
+                Err(FormRefusal::SecondFactor(pending)) => {
+                    return form
+                        .show(
+                            &state,
+                            jar,
+                            Some(&pending.token),
+                            &pending.user,
+                            purpose_of(&pending),
+                            StatusCode::OK,
+                            None,
+                        )
+                        .await
+                }
+                Err(FormRefusal::Again(status, message)) => {
+                    return sign_in_page(
                         &state,
                         jar,
-                        Some(&pending.token),
-                        &pending.user,
-                        purpose_of(&pending),
-                        StatusCode::OK,
-                        None,
+                        &request,
+                        &params,
+                        status,
+                        Some(&message),
+                        &email,
                     )
-                    .await
-            }
-            Err(FormRefusal::Again(status, message)) => {
-                return sign_in_page(
-                    &state,
-                    jar,
-                    &request,
-                    &params,
-                    status,
-                    Some(&message),
-                    &email,
-                )
-            }
-            Err(FormRefusal::Failed(response)) => return response,
+                }
+                Err(FormRefusal::Failed(response)) => return response,
+            },
         },
     };
     let jar = match adopt_session(

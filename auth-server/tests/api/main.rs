@@ -28,6 +28,8 @@ mod mail;
 mod mfa;
 mod oauth;
 mod pages_browser;
+mod passkeys;
+mod passkeys_browser;
 mod rate_limits;
 mod relying_party;
 mod retention;
