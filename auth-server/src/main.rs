@@ -194,6 +194,13 @@ enum UsersCommand {
         #[arg(long)]
         email: String,
     },
+    /// Remove a user's second factors and passkeys (a lost device): the
+    /// password stays, and a user who must have MFA sets it up again at
+    /// the next sign-in.
+    ResetMfa {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// The database (migrated) and the user with `email`, or a line saying there is none.
@@ -451,6 +458,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "disabled {} ({}); their sessions are ended",
                 updated.email, updated.id
+            );
+        }
+        Command::Users(UsersCommand::ResetMfa { email }) => {
+            let (database, user) = user_by_email(&config, &email).await?;
+            let reset = auth_server::mfa::reset_by_operator(&database, "cli", &user, None)
+                .await
+                .context("DATABASE_URL")?;
+            println!(
+                "second factors of {} ({}) removed: authenticator app {}, {} recovery codes, {} passkeys",
+                user.email,
+                user.id,
+                if reset.totp { "yes" } else { "none" },
+                reset.recovery_codes,
+                reset.passkeys
             );
         }
         Command::Users(UsersCommand::Enable { email }) => {

@@ -257,3 +257,57 @@ pub async fn regenerate_recovery_codes(
     .await;
     Ok(codes)
 }
+
+/// What an operator's reset removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reset {
+    pub totp: bool,
+    pub recovery_codes: u64,
+    pub passkeys: u64,
+}
+
+/// An operator's recovery path for a person who lost their devices: the
+/// account's authenticator app, recovery codes and passkeys go, in one
+/// transaction with the `mfa.reset` audit row (actor: the admin's id, or
+/// `cli`). The password stays; an account that must have a second factor
+/// sets one up again at its next sign-in.
+pub async fn reset_by_operator(
+    db: &sea_orm::DatabaseConnection,
+    actor: &str,
+    user: &user::Model,
+    ip: Option<IpAddr>,
+) -> Result<Reset, MfaError> {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
+    let txn = db.begin().await?;
+    let totp = totp::remove(&txn, user.id).await?;
+    let recovery_codes = recovery_entity::Entity::delete_many()
+        .filter(recovery_entity::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let passkeys = crate::passkeys::entity::Entity::delete_many()
+        .filter(crate::passkeys::entity::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let reset = Reset {
+        totp,
+        recovery_codes,
+        passkeys,
+    };
+    audit::write(
+        &txn,
+        AuditEvent::new("mfa.reset")
+            .actor(actor)
+            .subject(&user.id.to_string())
+            .ip(ip_text(ip).as_deref())
+            .detail(serde_json::json!({
+                "totp": reset.totp,
+                "recovery_codes": reset.recovery_codes,
+                "passkeys": reset.passkeys,
+            })),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(reset)
+}

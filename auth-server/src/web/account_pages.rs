@@ -179,6 +179,7 @@ fn describe_event(event: &str) -> Option<String> {
         "mfa.failure" | "mfa.code_replayed" => t("event-mfa-failure"),
         "user.mfa_required" => t("event-user-mfa-required"),
         "passkey.registered" => t("event-passkey-registered"),
+        "mfa.reset" => t("event-mfa-reset"),
         "passkey.removed" => t("event-passkey-removed"),
         "passkey.clone_suspected" => t("event-passkey-clone-suspected"),
         _ => return None,

@@ -199,6 +199,7 @@ fn notice(done: Option<&String>) -> Option<String> {
         "reset" => t("admin-notice-reset"),
         "mfa-required" => t("admin-notice-mfa-required"),
         "mfa-optional" => t("admin-notice-mfa-optional"),
+        "mfa-reset" => t("admin-notice-mfa-reset"),
         "deleted" => t("admin-notice-deleted"),
         _ => return None,
     })
@@ -283,6 +284,7 @@ struct UserErrors {
     roles: Option<String>,
     disabled: Option<String>,
     delete_password: Option<String>,
+    mfa_password: Option<String>,
 }
 
 #[derive(Template)]
@@ -436,6 +438,36 @@ pub(crate) async fn user_action(
                 Err(error) => return server_error(error),
             };
             (outcome, "reset")
+        }
+        "mfa-reset" => {
+            match confirm_password(&state, ip, &admin, params.remove("password")).await {
+                Ok(()) => {
+                    let account = match admin::find(&state.db, id).await {
+                        Ok(account) => account,
+                        Err(AccountError::NotFound) => return no_user(),
+                        Err(error) => return server_error(error),
+                    };
+                    match crate::mfa::reset_by_operator(
+                        &state.db,
+                        &admin.id.to_string(),
+                        &account,
+                        ip.0,
+                    )
+                    .await
+                    {
+                        Ok(_) => (Ok(()), "mfa-reset"),
+                        Err(error) => return server_error(error),
+                    }
+                }
+                Err(Reauth::Again(status, message)) => {
+                    let errors = UserErrors {
+                        mfa_password: Some(message),
+                        ..UserErrors::default()
+                    };
+                    return user_page(&state, jar, id, status, None, errors).await;
+                }
+                Err(Reauth::Failed(response)) => return response,
+            }
         }
         "delete" => match confirm_password(&state, ip, &admin, params.remove("password")).await {
             Ok(()) => (

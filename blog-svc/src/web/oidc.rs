@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{CoreClient, CoreIdToken, CoreResponseType};
 use openidconnect::{
-    AccessTokenHash, AsyncHttpClient, AuthenticationFlow, AuthorizationCode, ClientId,
-    ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    HttpRequest, HttpResponse, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
-    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
-    RedirectUrl, RefreshToken, Scope, TokenResponse as _,
+    AccessTokenHash, AsyncHttpClient, AuthenticationContextClass, AuthenticationFlow,
+    AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndSessionUrl, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl, LogoutRequest, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl,
+    ProviderMetadataWithLogout, RedirectUrl, RefreshToken, Scope, TokenResponse as _,
 };
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
@@ -68,6 +68,10 @@ pub struct Pending {
     pub verifier: String,
     /// A path on this blog to return to.
     pub return_to: String,
+    /// The `acr` asked for (`mfa`: a step-up), so that a sign-in that did
+    /// not reach it is not sent back to the page that asked (a loop).
+    #[serde(default)]
+    pub acr: Option<String>,
 }
 
 /// The tokens a session holds (never sent to the browser).
@@ -86,6 +90,8 @@ pub struct SignedIn {
     pub sub: String,
     pub display_name: String,
     pub tokens: Tokens,
+    /// How the user signed in (the ID token's `acr`).
+    pub acr: Option<String>,
 }
 
 pub struct Oidc {
@@ -176,7 +182,13 @@ impl Oidc {
     }
 
     /// Where to send the browser, and what to remember until it comes back.
-    pub async fn begin(&self, return_to: String) -> Result<(url::Url, String, Pending), OidcError> {
+    /// `acr`: the class to ask for (`acr_values`, OpenID Connect Core
+    /// §3.1.2.1), for a page that needs a stronger sign-in.
+    pub async fn begin(
+        &self,
+        return_to: String,
+        acr: Option<&str>,
+    ) -> Result<(url::Url, String, Pending), OidcError> {
         let provider = self.provider(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = provider.client.authorize_url(
@@ -187,6 +199,10 @@ impl Oidc {
         for scope in SCOPES {
             request = request.add_scope(Scope::new(scope.to_owned()));
         }
+        if let Some(acr) = acr {
+            request =
+                request.add_auth_context_value(AuthenticationContextClass::new(acr.to_owned()));
+        }
         let (url, state, nonce) = request.set_pkce_challenge(challenge).url();
         Ok((
             url,
@@ -195,6 +211,7 @@ impl Oidc {
                 nonce: nonce.secret().clone(),
                 verifier: verifier.into_secret(),
                 return_to,
+                acr: acr.map(str::to_owned),
             },
         ))
     }
@@ -246,6 +263,7 @@ impl Oidc {
             return Err(OidcError::InvalidIdToken);
         }
         let sub = claims.subject().to_string();
+        let acr = claims.auth_context_ref().map(|acr| acr.as_str().to_owned());
         let display_name = claims
             .name()
             .and_then(|name| name.get(None))
@@ -265,6 +283,7 @@ impl Oidc {
                 id_token: id_token.to_string(),
                 expires_in: response.expires_in().map(|d| d.as_secs()),
             },
+            acr,
         })
     }
 

@@ -42,6 +42,7 @@ pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
         .route("/my", get(my_posts))
+        .route("/admin", get(admin_page))
         .route("/posts/{id}", get(show))
         .route("/write", get(write_form).post(write))
         .route("/posts/{id}/edit", get(edit_form).post(edit))
@@ -59,6 +60,9 @@ pub(crate) enum WebError {
     Internal(anyhow::Error),
     /// Not signed in (or the session just ended): go and sign in.
     SignIn(String),
+    /// Signed in, but the page needs a sign-in with two factors (`acr`
+    /// `mfa`): sign in again, asking for it.
+    StepUp(String),
 }
 
 impl From<StoreError> for WebError {
@@ -133,6 +137,9 @@ impl IntoResponse for WebError {
         match self {
             Self::Page(status, title, text) => message(status, title, text),
             Self::SignIn(return_to) => see_other(&sign_in_path(&return_to)),
+            Self::StepUp(return_to) => {
+                see_other(&format!("{}&acr={STEP_UP_ACR}", sign_in_path(&return_to)))
+            }
             Self::Internal(cause) => {
                 let api = ApiError::internal(cause).into_response();
                 let status = api.status();
@@ -148,6 +155,9 @@ impl IntoResponse for WebError {
         }
     }
 }
+
+/// The `acr` class the administration page needs: two factors.
+const STEP_UP_ACR: &str = "mfa";
 
 fn see_other(location: &str) -> Response {
     Redirect::to(location).into_response()
@@ -368,6 +378,39 @@ async fn my_posts(
 ) -> Result<Response, WebError> {
     let sub = visitor.signed_in()?.sub().to_owned();
     listing(&state, &visitor, query, Some(sub), "My posts".into(), "/my").await
+}
+
+/// `GET /admin`: every post, for an admin who signed in with two factors
+/// (`acr` `mfa`, RFC 9470's step-up): a weaker session is sent to sign in
+/// again asking for it, the way a service protects one route with
+/// jwt-verify's `require_acr`.
+async fn admin_page(
+    State(state): State<AppState>,
+    mut visitor: Visitor,
+    query: QueryResult<ListQuery>,
+) -> Result<Response, WebError> {
+    visitor.here = "/admin".to_owned();
+    let claims = writer(&state, &mut visitor).await?;
+    let standard = claims.standard();
+    if !standard.has_role("admin") {
+        return Err(WebError::Page(
+            StatusCode::FORBIDDEN,
+            "For administrators",
+            "This page is for the blog's administrators.",
+        ));
+    }
+    if !standard.has_acr(&[STEP_UP_ACR.to_owned()]) {
+        return Err(WebError::StepUp(visitor.here.clone()));
+    }
+    listing(
+        &state,
+        &visitor,
+        query,
+        None,
+        "Administration: every post".into(),
+        "/admin",
+    )
+    .await
 }
 
 async fn show(
@@ -611,6 +654,8 @@ async fn delete(
 #[derive(Deserialize)]
 pub(crate) struct LoginQuery {
     return_to: Option<String>,
+    /// `mfa`: the page that sent the browser here needs two factors.
+    acr: Option<String>,
 }
 
 fn oidc(state: &AppState) -> Result<&Oidc, WebError> {
@@ -628,8 +673,14 @@ async fn login(
     query: QueryResult<LoginQuery>,
 ) -> Result<Response, WebError> {
     let oidc = oidc(&state)?;
-    let return_to = local_path(query.as_ref().ok().and_then(|q| q.0.return_to.as_deref()));
-    let (url, oauth_state, pending) = oidc.begin(return_to).await?;
+    let query = query.ok().map(|q| q.0);
+    let return_to = local_path(query.as_ref().and_then(|q| q.return_to.as_deref()));
+    // Only the class this blog knows is passed on.
+    let acr = query
+        .as_ref()
+        .and_then(|q| q.acr.as_deref())
+        .filter(|acr| *acr == STEP_UP_ACR);
+    let (url, oauth_state, pending) = oidc.begin(return_to, acr).await?;
     // No row: the sign-in in progress is sealed into the cookie itself, so
     // anonymous requests here store nothing.
     let sealed = session::login_cookie(&oidc.login_key(), &oauth_state, &pending, Utc::now())?;
@@ -676,8 +727,18 @@ async fn callback(
     let code = query.code.ok_or_else(bad_callback)?;
     let signed_in = oidc.finish(code, &pending).await?;
     let secret = session::create(&state.db, &signed_in, state.web.lifetime, Utc::now()).await?;
-    tracing::info!(sub = %signed_in.sub, "signed in to the blog");
+    tracing::info!(sub = %signed_in.sub, acr = ?signed_in.acr, "signed in to the blog");
     let jar = jar.add(cookie(names.session, secret, SameSite::Lax, names.secure));
+    if pending.acr.is_some() && signed_in.acr != pending.acr {
+        // Asked for two factors and got fewer (no second factor set up):
+        // going back would only ask again.
+        let page = message(
+            StatusCode::FORBIDDEN,
+            "A second factor is needed",
+            "This page needs a sign-in with two factors. Set up a passkey or an authenticator app on your account's security page at the sign-in service, then try again.",
+        );
+        return Ok((jar, page).into_response());
+    }
     Ok((jar, see_other(&pending.return_to)).into_response())
 }
 
