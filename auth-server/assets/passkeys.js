@@ -95,12 +95,13 @@
       request.mediation = "conditional";
     }
     const used = await navigator.credentials.get(request);
-    form.elements.passkey.value = assertion(used);
+    form.elements[form.dataset.field || "passkey"].value = assertion(used);
     form.submit();
   };
   for (const form of document.querySelectorAll("form[data-passkey]")) {
     form.addEventListener("submit", (event) => {
-      if (form.elements.credential?.value || form.elements.passkey?.value) {
+      const field = form.dataset.field || (form.dataset.passkey === "register" ? "credential" : "passkey");
+      if (form.elements[field]?.value) {
         return;
       }
       event.preventDefault();

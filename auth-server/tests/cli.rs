@@ -121,6 +121,37 @@ fn create_admin_reads_the_password_from_stdin_never_argv() {
 }
 
 #[test]
+fn reset_mfa_removes_a_users_second_factors_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let created = auth_server(dir.path())
+        .args(["users", "create-admin", "--email", "lost@example.com"])
+        .env("ADMIN_PASSWORD", "a long admin passphrase")
+        .output()
+        .expect("run");
+    assert!(created.status.success());
+    let reset = auth_server(dir.path())
+        .args(["users", "reset-mfa", "--email", "Lost@Example.com"])
+        .output()
+        .expect("run");
+    assert!(
+        reset.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reset.stderr)
+    );
+    let said = String::from_utf8_lossy(&reset.stdout);
+    assert!(
+        said.contains("second factors of lost@example.com") && said.contains("0 passkeys"),
+        "{said}"
+    );
+    let unknown = auth_server(dir.path())
+        .args(["users", "reset-mfa", "--email", "nobody@example.com"])
+        .output()
+        .expect("run");
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user with the email"));
+}
+
+#[test]
 fn api_keys_can_be_created_listed_and_revoked_from_the_command_line() {
     let dir = tempfile::tempdir().expect("temp dir");
     let output = auth_server(dir.path())

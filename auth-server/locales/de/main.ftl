@@ -505,3 +505,4 @@ admin-mfa-reset-hint = Für eine Person, die ihre Geräte verloren hat: entfernt
 admin-mfa-reset-submit = Zweite Faktoren und Passkeys entfernen
 admin-notice-mfa-reset = Ihre zweiten Faktoren und Passkeys wurden entfernt.
 event-mfa-reset = Zweite Faktoren und Passkeys von der Administration entfernt
+second-factor-passkey = Stattdessen einen Passkey verwenden

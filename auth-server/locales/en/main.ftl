@@ -507,3 +507,4 @@ admin-mfa-reset-hint = For a person who lost their devices: removes their authen
 admin-mfa-reset-submit = Remove their second factors and passkeys
 admin-notice-mfa-reset = Their second factors and passkeys were removed.
 event-mfa-reset = Second factors and passkeys removed by an administrator
+second-factor-passkey = Use a passkey instead

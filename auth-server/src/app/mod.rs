@@ -170,6 +170,10 @@ pub fn app(state: AppState) -> Router {
             post(crate::web::account_security::remove_passkey),
         )
         .route(
+            "/sign-in/passkey/second-factor/options",
+            post(crate::web::second_factor::passkey_options),
+        )
+        .route(
             crate::web::passkeys::SIGN_IN_OPTIONS_PATH,
             post(crate::web::passkeys::sign_in_options),
         )

@@ -58,6 +58,7 @@ impl AppState {
             seal: self.factor_seal.as_deref(),
             outgoing: self.outgoing(),
             policy: &self.config.sessions,
+            webauthn: self.webauthn.as_deref(),
         }
     }
 

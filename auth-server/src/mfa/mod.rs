@@ -58,12 +58,14 @@ pub struct Factors {
     /// A confirmed authenticator app.
     pub totp: bool,
     pub recovery_codes_left: u64,
+    /// Registered passkeys (a second factor after a password too).
+    pub passkeys: u64,
 }
 
 impl Factors {
     /// Whether a password alone no longer signs the account in.
     pub fn any(&self) -> bool {
-        self.totp
+        self.totp || self.passkeys > 0
     }
 }
 
@@ -71,9 +73,15 @@ pub async fn factors(db: &impl sea_orm::ConnectionTrait, user: Uuid) -> Result<F
     let totp = totp::find(db, user)
         .await?
         .is_some_and(|row| row.confirmed_at.is_some());
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, PaginatorTrait as _, QueryFilter as _};
+    let passkeys = crate::passkeys::entity::Entity::find()
+        .filter(crate::passkeys::entity::Column::UserId.eq(user))
+        .count(db)
+        .await?;
     Ok(Factors {
         totp,
         recovery_codes_left: recovery::left(db, user).await?,
+        passkeys,
     })
 }
 
@@ -92,6 +100,10 @@ pub fn required(user: &user::Model, required_roles: &[String]) -> bool {
 pub enum Proved {
     Totp,
     RecoveryCode,
+    /// A passkey after the password: device-bound (`hwk`) or synced (`swk`).
+    Passkey {
+        synced: bool,
+    },
 }
 
 impl Proved {
@@ -99,6 +111,16 @@ impl Proved {
         match self {
             Proved::Totp => "totp",
             Proved::RecoveryCode => "recovery_code",
+            Proved::Passkey { .. } => "passkey",
+        }
+    }
+
+    /// Its RFC 8176 method value.
+    pub fn method(self) -> &'static str {
+        match self {
+            Proved::Totp | Proved::RecoveryCode => crate::sessions::methods::ONE_TIME_CODE,
+            Proved::Passkey { synced: true } => "swk",
+            Proved::Passkey { synced: false } => "hwk",
         }
     }
 }

@@ -278,6 +278,82 @@ pub async fn sign_in_options(
     Ok((token, options))
 }
 
+/// Options for a passkey of `user` as the second factor after the
+/// password (the account is known: its passkeys are named).
+pub async fn second_factor_options(
+    db: &impl ConnectionTrait,
+    webauthn: &Webauthn,
+    user: Uuid,
+    site: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, RequestChallengeResponse), PasskeyError> {
+    let keys = list(db, user)
+        .await?
+        .iter()
+        .map(stored)
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Err(PasskeyError::Unknown);
+    }
+    let (options, state) = webauthn
+        .start_passkey_authentication(&keys)
+        .map_err(PasskeyError::Refused)?;
+    let state = serde_json::to_string(&state).map_err(|_| PasskeyError::Malformed)?;
+    let token = store_ceremony(db, "second_factor", Some(user), site, state, now).await?;
+    Ok((token, options))
+}
+
+/// Check a passkey answer to [`second_factor_options`] for `user`: the
+/// passkey it used (its counter and backup state stored).
+pub async fn second_factor(
+    db: &impl ConnectionTrait,
+    webauthn: &Webauthn,
+    user: Uuid,
+    token: &str,
+    site: &str,
+    answer: &str,
+    now: DateTime<Utc>,
+) -> Result<passkey::Model, PasskeyError> {
+    let row = take_ceremony(db, token, "second_factor", site, now).await?;
+    if row.user_id != Some(user) {
+        return Err(PasskeyError::Expired);
+    }
+    if answer.len() > MAX_ANSWER {
+        return Err(PasskeyError::Malformed);
+    }
+    let answer: PublicKeyCredential =
+        serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
+    let state: webauthn_rs::prelude::PasskeyAuthentication =
+        serde_json::from_str(&row.state).map_err(|_| PasskeyError::Malformed)?;
+    let result = match webauthn.finish_passkey_authentication(&answer, &state) {
+        Ok(result) => result,
+        Err(WebauthnError::CredentialPossibleCompromise) => {
+            let user_text = user.to_string();
+            audit::record(
+                db,
+                AuditEvent::new("passkey.clone_suspected")
+                    .actor(&user_text)
+                    .subject(&user_text),
+            )
+            .await;
+            return Err(PasskeyError::Cloned);
+        }
+        Err(error) => return Err(PasskeyError::Refused(error)),
+    };
+    let found = passkey::Entity::find()
+        .filter(passkey::Column::CredentialId.eq(credential_text(result.cred_id())))
+        .filter(passkey::Column::UserId.eq(user))
+        .one(db)
+        .await?
+        .ok_or(PasskeyError::Unknown)?;
+    let mut key = stored(&found)?;
+    key.update_credential(&result);
+    let mut active: passkey::ActiveModel = found.into();
+    active.credential = Set(serde_json::to_string(&key).map_err(|_| PasskeyError::Malformed)?);
+    active.last_used_at = Set(Some(now));
+    Ok(active.update(db).await?)
+}
+
 /// A passkey sign-in that passed: the account and the passkey used.
 pub struct Verified {
     pub user: user::Model,

@@ -239,7 +239,7 @@ pub(crate) async fn login_mfa(
         SecondFactorAttempt {
             token: &request.mfa_token,
             site: None,
-            code: &request.code,
+            proof: crate::sessions::sign_in::Proof::Code(&request.code),
             ip: ip.0,
         },
         state.clock.now(),

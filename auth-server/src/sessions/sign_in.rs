@@ -20,7 +20,7 @@ use crate::app::rate_limit::Refused;
 use crate::audit::{self, AuditEvent};
 use crate::mfa::challenge::{self, Purpose};
 use crate::mfa::{self, FactorSeal, MfaError};
-use crate::sessions::methods::{self, Methods};
+use crate::sessions::methods::Methods;
 use crate::sessions::{self, SessionPolicy, Started};
 
 /// One sign-in attempt.
@@ -315,8 +315,17 @@ pub struct SecondFactorAttempt<'a> {
     pub token: &'a str,
     /// The origin whose cookie held it (`None`: the REST login).
     pub site: Option<&'a str>,
-    pub code: &'a str,
+    pub proof: Proof<'a>,
     pub ip: Option<IpAddr>,
+}
+
+/// What the person gave as their second factor.
+#[derive(Clone, Copy)]
+pub enum Proof<'a> {
+    /// Six digits of the app, or a recovery code.
+    Code(&'a str),
+    /// A passkey's answer to the options of the ceremony `token` names.
+    Passkey { token: &'a str, answer: &'a str },
 }
 
 /// What the second half of a sign-in needs besides the database.
@@ -326,6 +335,8 @@ pub struct SecondFactorDeps<'a> {
     pub seal: Option<&'a FactorSeal>,
     pub outgoing: crate::accounts::email::Outgoing<'a>,
     pub policy: &'a SessionPolicy,
+    /// The passkey relying party (`None`: passkeys are off).
+    pub webauthn: Option<&'a webauthn_rs::Webauthn>,
 }
 
 /// Complete a pending sign-in (or step-up) with its second factor: the
@@ -353,21 +364,41 @@ pub async fn second_factor_sign_in(
         Purpose::Enrol => match deps.seal {
             None => Err(MfaError::Unavailable),
             Some(seal) => {
-                mfa::confirm_enrolment(db, deps.gate, seal, &user, attempt.code, attempt.ip, now)
+                let Proof::Code(code) = attempt.proof else {
+                    return Err(SignInError::Mfa(MfaError::WrongCode));
+                };
+                mfa::confirm_enrolment(db, deps.gate, seal, &user, code, attempt.ip, now)
                     .await
                     .map(|codes| (mfa::Proved::Totp, codes))
             }
         },
-        Purpose::SignIn | Purpose::StepUp => mfa::check_code(
-            db,
-            deps.gate,
-            deps.seal,
-            &user,
-            attempt.code,
-            attempt.ip,
-            now,
-        )
-        .await
+        Purpose::SignIn | Purpose::StepUp => match attempt.proof {
+            Proof::Code(code) => {
+                mfa::check_code(db, deps.gate, deps.seal, &user, code, attempt.ip, now).await
+            }
+            Proof::Passkey { token, answer } => match deps.webauthn {
+                None => Err(MfaError::Unavailable),
+                Some(webauthn) => {
+                    let site = attempt.site.unwrap_or_default();
+                    match crate::passkeys::second_factor(
+                        db, webauthn, user.id, token, site, answer, now,
+                    )
+                    .await
+                    {
+                        Ok(key) => Ok(mfa::Proved::Passkey {
+                            synced: key.backup_eligible,
+                        }),
+                        Err(crate::passkeys::PasskeyError::Store(error)) => {
+                            Err(MfaError::Store(error))
+                        }
+                        Err(error) => {
+                            tracing::info!(%error, reason = ?error, "a passkey second factor was refused");
+                            Err(MfaError::WrongCode)
+                        }
+                    }
+                }
+            },
+        }
         .map(|proved| (proved, Vec::new())),
     };
     let (proved, recovery_codes) = match checked {
@@ -393,7 +424,7 @@ pub async fn second_factor_sign_in(
     let methods = replaced
         .as_ref()
         .map_or_else(Methods::password, |s| s.methods())
-        .and(methods::ONE_TIME_CODE);
+        .and(proved.method());
     count(deps.gate, "success");
     let txn = db.begin().await?;
     if let Some(old) = &replaced {

@@ -33,7 +33,7 @@ use crate::web::browser::{
     admit_password_check, adopt_session, form_page, form_sign_in, query_params, see_other,
     server_error, signed_in_browser, trusted_form, FormRefusal,
 };
-use crate::web::second_factor::{recovery_codes_page, SecondFactorForm};
+use crate::web::second_factor::{recovery_codes_page, Given, SecondFactorForm};
 use crate::web::{
     cookie_names, describe_scope, error_page, notice_page, random_token, too_many_attempts,
     SignInPage,
@@ -439,6 +439,7 @@ pub(crate) async fn sign_in_post(
         Err(response) => return response,
     };
     let code = params.remove("code");
+    let factor_passkey = params.remove("factor_passkey");
     let passkey = params.remove("passkey");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
@@ -468,8 +469,8 @@ pub(crate) async fn sign_in_post(
             Err(FormRefusal::Failed(response)) => response,
         };
     }
-    let (jar, signed_in) = match code {
-        Some(code) => match form.complete(&state, ip, jar, &code).await {
+    let (jar, signed_in) = match Given::from_form(code.as_ref(), factor_passkey.as_ref()) {
+        Some(given) => match form.complete(&state, ip, jar, given).await {
             Ok(done) => done,
             Err(response) => return response,
         },

@@ -23,7 +23,7 @@ use crate::web::browser::{
     adopt_session, check_form, form_page, form_sign_in, parse, query_params, redirect,
     repeated_field, see_other, signed_in_browser, FormRefusal,
 };
-use crate::web::second_factor::{recovery_codes_page, SecondFactorForm};
+use crate::web::second_factor::{recovery_codes_page, Given, SecondFactorForm};
 use crate::web::{error_page, random_token, SignInPage};
 
 fn refused() -> Response {
@@ -125,6 +125,7 @@ pub(crate) async fn sign_in_post(
         return response;
     }
     let code = params.remove("code");
+    let factor_passkey = params.remove("factor_passkey");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
     let form = SecondFactorForm {
@@ -133,8 +134,8 @@ pub(crate) async fn sign_in_post(
         request: vec![("rd".to_owned(), back.to_string())],
         form_target: None,
     };
-    let (jar, signed_in) = match code {
-        Some(code) => match form.complete(&state, ip, jar, &code).await {
+    let (jar, signed_in) = match Given::from_form(code.as_ref(), factor_passkey.as_ref()) {
+        Some(given) => match form.complete(&state, ip, jar, given).await {
             Ok(done) => done,
             Err(response) => return response,
         },

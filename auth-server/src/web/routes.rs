@@ -23,7 +23,9 @@ use crate::web::browser::{
     adopt_session, form_page, form_sign_in, query_params, see_other, server_error,
     signed_in_browser, trusted_form, FormRefusal,
 };
-use crate::web::second_factor::{purpose_of, recovery_codes_page, step_up, SecondFactorForm};
+use crate::web::second_factor::{
+    purpose_of, recovery_codes_page, step_up, Given, SecondFactorForm,
+};
 use crate::web::{
     cookie_names, describe_scope, error_page, error_page_with, random_token, ConsentPage,
     SignInPage, SignUpPage,
@@ -333,6 +335,7 @@ pub(crate) async fn authorize_post(
         Err(response) => return response,
     };
     let code = params.remove("code");
+    let factor_passkey = params.remove("factor_passkey");
     let passkey = params.remove("passkey");
     let email = params.remove("email").unwrap_or_default();
     let password = Password::new(params.remove("password").unwrap_or_default());
@@ -355,9 +358,9 @@ pub(crate) async fn authorize_post(
                 Err(FormRefusal::Failed(response)) => return response,
             }
         }
-        (None, code) => match code {
+        (None, code) => match Given::from_form(code.as_ref(), factor_passkey.as_ref()) {
             // The second-factor page's post.
-            Some(code) => match form.complete(&state, ip, jar, &code).await {
+            Some(given) => match form.complete(&state, ip, jar, given).await {
                 Ok(done) => done,
                 Err(response) => return response,
             },

@@ -18,7 +18,29 @@ use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
 use crate::i18n::t;
 use crate::mfa::{challenge, MfaError};
-use crate::sessions::sign_in::{second_factor_sign_in, SecondFactorAttempt, SignInError, SignedIn};
+use crate::sessions::sign_in::{
+    second_factor_sign_in, Proof, SecondFactorAttempt, SignInError, SignedIn,
+};
+
+/// What the second-factor page's form sent.
+#[derive(Clone, Copy)]
+pub(crate) enum Given<'a> {
+    /// `code`: six digits of the app, or a recovery code.
+    Code(&'a str),
+    /// `factor_passkey`: a passkey's answer.
+    Passkey(&'a str),
+}
+
+impl<'a> Given<'a> {
+    /// The second factor a form's fields hold, if any.
+    pub(crate) fn from_form(code: Option<&'a String>, passkey: Option<&'a String>) -> Option<Self> {
+        match (passkey, code) {
+            (Some(answer), _) => Some(Given::Passkey(answer)),
+            (None, Some(code)) => Some(Given::Code(code)),
+            (None, None) => None,
+        }
+    }
+}
 use crate::web::browser::{form_page, server_error};
 use crate::web::{cookie, cookie_names, error_page, random_token};
 
@@ -32,6 +54,8 @@ struct SecondFactorPage<'a> {
     /// Setting up an app first: its QR code and secret.
     enrolment: Option<crate::mfa::totp::Enrolment>,
     step_up: bool,
+    /// "Use a passkey" (the account has one, on the issuer's own page).
+    passkey: bool,
 }
 
 #[derive(Template)]
@@ -85,6 +109,13 @@ impl SecondFactorForm<'_> {
         } else {
             None
         };
+        let passkey = purpose != challenge::Purpose::Enrol
+            && state.webauthn.is_some()
+            && self.site == state.config.issuer
+            && match crate::passkeys::list(&state.db, user.id).await {
+                Ok(keys) => !keys.is_empty(),
+                Err(error) => return server_error(error),
+            };
         let names = cookie_names(self.site);
         let jar = match token {
             Some(token) => jar.add(cookie(
@@ -103,6 +134,7 @@ impl SecondFactorForm<'_> {
             request: &self.request,
             enrolment,
             step_up: purpose == challenge::Purpose::StepUp,
+            passkey,
         }
         .render();
         form_page(self.site, jar, status, html, csrf, self.form_target)
@@ -115,9 +147,20 @@ impl SecondFactorForm<'_> {
         state: &AppState,
         ip: ClientIp,
         jar: CookieJar,
-        code: &str,
+        given: Given<'_>,
     ) -> Result<(CookieJar, SignedIn), Response> {
         let names = cookie_names(self.site);
+        let ceremony = jar
+            .get(names.webauthn)
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        let proof = match given {
+            Given::Code(code) => Proof::Code(code),
+            Given::Passkey(answer) => Proof::Passkey {
+                token: &ceremony,
+                answer,
+            },
+        };
         let token = jar
             .get(names.second_factor)
             .map(|c| c.value().to_owned())
@@ -152,7 +195,7 @@ impl SecondFactorForm<'_> {
             SecondFactorAttempt {
                 token: &token,
                 site: Some(self.site),
-                code,
+                proof,
                 ip: ip.0,
             },
             now,
@@ -285,4 +328,49 @@ pub(crate) async fn step_up(
         }
         Err(error) => server_error(error),
     })
+}
+
+/// `POST /sign-in/passkey/second-factor/options`: from the second-factor
+/// page (its CSRF token, and the challenge in this browser's cookie):
+/// options naming the passkeys of the account the challenge is for.
+pub(crate) async fn passkey_options(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    jar: CookieJar,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let site = state.config.issuer.clone();
+    if let Err(response) = crate::web::browser::trusted_form(&site, &jar, &headers, &body) {
+        return response;
+    }
+    let Some(webauthn) = state.webauthn.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let names = cookie_names(&site);
+    let token = jar
+        .get(names.second_factor)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let now = state.clock.now();
+    let pending = match challenge::live(&state.db, &token, Some(&site), now).await {
+        Ok(Some(pending)) if pending.purpose != challenge::Purpose::Enrol => pending,
+        Ok(_) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => return server_error(error),
+    };
+    match crate::passkeys::second_factor_options(
+        &state.db,
+        webauthn,
+        pending.row.user_id,
+        &site,
+        now,
+    )
+    .await
+    {
+        Ok((token, options)) => match serde_json::to_value(options) {
+            Ok(options) => crate::web::passkeys::options_answer(jar, &site, token, options),
+            Err(error) => server_error(error),
+        },
+        Err(crate::passkeys::PasskeyError::Unknown) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => server_error(error),
+    }
 }

@@ -691,7 +691,36 @@ async fn secrets_are_sealed_at_rest(backend: Backend) {
     }
 }
 
+async fn an_admin_removes_the_second_factors_of_a_person_who_lost_their_devices(backend: Backend) {
+    let app = app(backend, &[]).await;
+    let admin = app.admin().await;
+    let user = app.user("lostphone@example.com").await;
+    let _ = enrol(&app, &user).await;
+    let mut console = Browser::new(&app);
+    console.sign_in(&admin.email, PASSWORD).await;
+    let page = format!("/admin/users/{}", user.id);
+    console.get(&page).await;
+    let action = format!("/admin/users/{}/mfa-reset", user.id);
+    let refused = console
+        .post(&action, &[("password", "not the password")])
+        .await;
+    assert!(refused.status.is_client_error(), "{}", refused.status);
+    assert_eq!(app.count_rows("totp_factors").await, 1, "nothing removed");
+    console.get(&page).await;
+    let done = console.post(&action, &[("password", PASSWORD)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(app.count_rows("totp_factors").await, 0);
+    assert_eq!(app.count_rows("recovery_codes").await, 0);
+    let reset = app.audit(&admin, "mfa.reset").await;
+    assert_eq!(reset.len(), 1);
+    assert_eq!(reset[0]["actor"], admin.id.as_str());
+    assert_eq!(reset[0]["detail"]["recovery_codes"], 10);
+    // The password alone signs in again.
+    assert_eq!(rest_login(&app, &user.email).await.status(), StatusCode::OK);
+}
+
 backend_tests!(
+    an_admin_removes_the_second_factors_of_a_person_who_lost_their_devices,
     an_app_is_set_up_on_the_security_page_and_asked_for_at_every_sign_in,
     the_rest_login_answers_mfa_required_and_a_code_completes_it_once,
     recovery_codes_sign_in_once_each_and_each_use_is_mailed_and_audited,

@@ -544,7 +544,77 @@ fn sha256(bytes: &[u8]) -> Vec<u8> {
     sha2::Sha256::digest(bytes).to_vec()
 }
 
+async fn a_passkey_is_a_second_factor_after_the_password(backend: Backend) {
+    let app = app(backend).await;
+    let user = app.user("second@example.com").await;
+    let admin = app.admin().await;
+    let mut soft = SoftPasskey::new(true);
+    with_passkey(&app, &user, &mut soft).await;
+    // The REST login: a passkey is a factor, so the password alone is not enough.
+    let refused = app.login(&user.email, PASSWORD).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let mut browser = Browser::new(&app);
+    browser.get("/account/sign-in").await;
+    let second = browser
+        .post(
+            "/account/sign-in",
+            &[("email", &user.email), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(
+        second.html.contains("Use a passkey instead"),
+        "{}",
+        second.html
+    );
+    let (status, options) =
+        ask_options(&mut browser, "/sign-in/passkey/second-factor/options").await;
+    assert_eq!(status, StatusCode::OK, "{options}");
+    assert_eq!(
+        options["publicKey"]["allowCredentials"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "the account's passkey is named: {options}"
+    );
+    let options: RequestChallengeResponse = serde_json::from_value(options).expect("options");
+    let used = soft
+        .do_authentication(origin(), options)
+        .expect("assertion");
+    let answer = serde_json::to_value(used).expect("json").to_string();
+    // Without the ceremony this browser was given, the answer is worth nothing.
+    let mut thief = Browser::new(&app);
+    thief.get("/account/sign-in").await;
+    let stolen = thief
+        .post("/account/sign-in", &[("factor_passkey", &answer)])
+        .await;
+    assert_eq!(
+        stolen.status,
+        StatusCode::BAD_REQUEST,
+        "no challenge in that browser"
+    );
+    let done = browser
+        .post("/account/sign-in", &[("factor_passkey", &answer)])
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    let logins = app.audit(&admin, "login.success").await;
+    assert_eq!(
+        logins[0]["detail"]["second_factor"], "passkey",
+        "{logins:?}"
+    );
+    use sea_orm::{EntityTrait as _, QueryOrder as _};
+    let session = auth_server::sessions::entity::Entity::find()
+        .order_by_desc(auth_server::sessions::entity::Column::CreatedAt)
+        .one(&app.state.db)
+        .await
+        .expect("row")
+        .expect("a session");
+    assert_eq!(session.amr.as_deref(), Some("pwd hwk mfa"));
+}
+
 backend_tests!(
+    a_passkey_is_a_second_factor_after_the_password,
     a_passkey_is_added_on_the_security_page_and_signs_in_without_an_email,
     a_passkey_sign_in_gives_tokens_of_two_factors,
     registration_checks_each_refuse_a_crafted_answer,
