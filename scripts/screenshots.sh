@@ -9,9 +9,11 @@ shots=$(mktemp -d)
 trap 'rm -rf "$shots"' EXIT
 SCREENSHOT_DIR="$shots" cargo test -p auth-server --test api --locked -- --exact \
     pages_browser::chromium_finds_every_page_accessible_narrow_and_dark \
-    pages_browser::chromium_speaks_german_through_a_sign_in_asked_for_with_ui_locales_de
+    pages_browser::chromium_speaks_german_through_a_sign_in_asked_for_with_ui_locales_de \
+    pages_browser::chromium_finds_the_two_step_pages_accessible_narrow_and_dark
 for page in signin account consent console-users console-audit console-api-key-made \
-    console-client console-keys de-authorize-signin de-account; do
+    console-client console-keys de-authorize-signin de-account security security-on \
+    recovery-codes second-factor signin-passkey; do
     for theme in light dark 320; do
         cp "$shots/$page-$theme.png" "docs/screenshots/$page-$theme.png"
     done

@@ -329,3 +329,74 @@ async fn chromium_speaks_german_through_a_sign_in_asked_for_with_ui_locales_de()
     check_page(&client, "de-console-users").await;
     client.close().await.expect("close");
 }
+
+/// The pages of two-step sign-in pass the same checks: the security page
+/// with its QR code, its errors, the recovery codes, the list of passkeys,
+/// the second-factor page, and the sign-in page with its passkey button.
+#[tokio::test]
+#[cfg_attr(
+    not(all(signet_browser, signet_axe)),
+    ignore = "needs Chromium, chromedriver and axe-core: install them (Debian: chromium, chromium-driver; npm: axe-core, as .ci/run does) or set CHROMIUM_BIN, CHROMEDRIVER_BIN and AXE_CORE_JS"
+)]
+async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("JWT_ISSUER", "http://localhost:0"), ("GENERATE_DEV_KEY", "true")],
+    )
+    .await;
+    let at = |path: &str| format!("{}{path}", app.state.config.issuer);
+    let user = app.user("two@example.com").await;
+    let (client, _driver) = browser().await;
+    signet_service::testing::browser::virtual_authenticator(&client).await;
+    signet_service::testing::browser::without_passkey_autofill(&client).await;
+    client.goto(&at("/account/sign-in")).await.expect("sign-in");
+    check_page(&client, "signin-passkey").await;
+    fill(&client, "email", &user.email).await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "form:not([data-passkey]) button[type=submit]").await;
+    arrive(&client, &at("/account")).await;
+    client.goto(&at("/account/security")).await.expect("security");
+    check_page(&client, "security").await;
+    fill(&client, "code", "000000").await;
+    click(&client, "form[action='/account/security/totp'] button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Id("code-error"))
+        .await
+        .expect("the error");
+    check_page(&client, "security-error").await;
+    let secret = text_of(&client, "#totp-secret").await;
+    let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
+    let code = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new())
+        .generate(app.state.clock.now().timestamp() as u64);
+    fill(&client, "code", &code).await;
+    click(&client, "form[action='/account/security/totp'] button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Id("recovery-codes"))
+        .await
+        .expect("the codes");
+    check_page(&client, "recovery-codes").await;
+    client.goto(&at("/account/security")).await.expect("security");
+    fill(&client, "passkey_name", "Laptop").await;
+    click(&client, "#passkey-add").await;
+    arrive(&client, &at("/account/security?done=passkey")).await;
+    check_page(&client, "security-on").await;
+    click(&client, "form.sign-out button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Id("notice"))
+        .await
+        .expect("signed out");
+    client.goto(&at("/account/sign-in")).await.expect("sign-in");
+    fill(&client, "email", &user.email).await;
+    fill(&client, "password", PASSWORD).await;
+    click(&client, "form:not([data-passkey]) button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Id("code"))
+        .await
+        .expect("the second-factor page");
+    check_page(&client, "second-factor").await;
+    client.close().await.expect("close");
+}
