@@ -62,7 +62,7 @@ pub struct StandardClaims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<Actor>,
     /// Authentication context class (OpenID Connect Core §2): how strongly
-    /// the user signed in (Signet: `pwd`, `fed`, later `mfa`).
+    /// the user signed in (Signet: `pwd`, `fed`, `mfa`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acr: Option<String>,
     /// Authentication methods (RFC 8176: `pwd`, `otp`, `hwk`, `fed` …).
