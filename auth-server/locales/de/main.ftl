@@ -506,3 +506,5 @@ admin-mfa-reset-submit = Zweite Faktoren und Passkeys entfernen
 admin-notice-mfa-reset = Ihre zweiten Faktoren und Passkeys wurden entfernt.
 event-mfa-reset = Zweite Faktoren und Passkeys von der Administration entfernt
 second-factor-passkey = Stattdessen einen Passkey verwenden
+error-upstream-second-factor-gateway = Melden Sie sich hier mit Ihrem Passwort an
+    .text = Ihr Konto hat einen zweiten Faktor, nach dem die Anmeldung über diesen Anbieter auf dieser Seite nicht fragen kann. Gehen Sie zurück und melden Sie sich mit Passwort und zweitem Faktor an.

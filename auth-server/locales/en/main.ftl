@@ -508,3 +508,5 @@ admin-mfa-reset-submit = Remove their second factors and passkeys
 admin-notice-mfa-reset = Their second factors and passkeys were removed.
 event-mfa-reset = Second factors and passkeys removed by an administrator
 second-factor-passkey = Use a passkey instead
+error-upstream-second-factor-gateway = Sign in with your password here
+    .text = Your account has a second factor, which this provider's sign-in cannot ask for on this site. Go back and sign in with your password and your second factor.

@@ -187,7 +187,7 @@ fn query_of(params: &HashMap<String, String>) -> String {
         .finish()
 }
 
-fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
+pub(crate) fn carried(params: &HashMap<String, String>) -> Vec<(String, String)> {
     CARRIED
         .iter()
         .filter_map(|name| params.get(*name).map(|v| ((*name).to_owned(), v.clone())))

@@ -404,6 +404,16 @@ async fn signed_in(
             })),
     )
     .await;
+    // The account's own second factor still counts: an account with one
+    // steps this session up before it is the browser's (the step-up
+    // replaces it with one of `fed otp mfa`, the provider kept).
+    match crate::mfa::factors(&state.db, user.id).await {
+        Ok(factors) if factors.any() => {
+            return second_factor_after(state, jar, user, &started.session, request).await
+        }
+        Ok(_) => {}
+        Err(error) => return server_error(error),
+    }
     let methods = crate::sessions::methods::Methods::federated(false);
     let auth = Authenticated {
         at: now,
@@ -420,6 +430,56 @@ async fn signed_in(
         auth,
     )
     .await
+}
+
+/// The second-factor page for the session of an upstream sign-in, posting
+/// to the page the sign-in continues with. The gateway's continuation has
+/// no such page on the issuer's site: there, such an account signs in with
+/// its password and second factor instead.
+async fn second_factor_after(
+    state: &AppState,
+    jar: CookieJar,
+    user: &crate::accounts::entity::Model,
+    session: &crate::sessions::entity::Model,
+    request: &str,
+) -> Response {
+    let (next, params, redirect_uri) = match continuation(state, request) {
+        None => return refused(&FlowError::InvalidState),
+        Some(Continuation::Gateway(_)) => {
+            return error_page(
+                StatusCode::FORBIDDEN,
+                "error-upstream-second-factor-gateway",
+            )
+        }
+        Some(Continuation::Account(next)) => (Some(next), None, None),
+        Some(Continuation::Authorize(query)) => {
+            let params = match query_params(Some(query)) {
+                Ok(params) => params,
+                Err(response) => return response,
+            };
+            let redirect_uri = match checked(state, &params).await {
+                Ok(request) => request.redirect_uri,
+                Err(response) => return response,
+            };
+            (None, Some(params), Some(redirect_uri))
+        }
+    };
+    let form = match (&next, &params) {
+        (Some(next), _) => crate::web::account_pages::second_factor_form(state, next),
+        (None, params) => crate::web::second_factor::SecondFactorForm {
+            site: &state.config.issuer,
+            action: "/oauth/authorize",
+            request: params
+                .as_ref()
+                .map(crate::web::routes::carried)
+                .unwrap_or_default(),
+            form_target: redirect_uri.as_deref(),
+        },
+    };
+    match crate::web::second_factor::step_up(state, jar, user, session, &form).await {
+        Some(page) => page,
+        None => server_error("a second factor went away during the sign-in"),
+    }
 }
 
 /// Where a finished upstream sign-in goes on.

@@ -341,7 +341,10 @@ async fn chromium_speaks_german_through_a_sign_in_asked_for_with_ui_locales_de()
 async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("JWT_ISSUER", "http://localhost:0"), ("GENERATE_DEV_KEY", "true")],
+        &[
+            ("JWT_ISSUER", "http://localhost:0"),
+            ("GENERATE_DEV_KEY", "true"),
+        ],
     )
     .await;
     let at = |path: &str| format!("{}{path}", app.state.config.issuer);
@@ -355,10 +358,17 @@ async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
     fill(&client, "password", PASSWORD).await;
     click(&client, "form:not([data-passkey]) button[type=submit]").await;
     arrive(&client, &at("/account")).await;
-    client.goto(&at("/account/security")).await.expect("security");
+    client
+        .goto(&at("/account/security"))
+        .await
+        .expect("security");
     check_page(&client, "security").await;
     fill(&client, "code", "000000").await;
-    click(&client, "form[action='/account/security/totp'] button[type=submit]").await;
+    click(
+        &client,
+        "form[action='/account/security/totp'] button[type=submit]",
+    )
+    .await;
     client
         .wait()
         .for_element(Locator::Id("code-error"))
@@ -367,17 +377,32 @@ async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
     check_page(&client, "security-error").await;
     let secret = text_of(&client, "#totp-secret").await;
     let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
-    let code = totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, String::new())
-        .generate(app.state.clock.now().timestamp() as u64);
+    let code = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate(app.state.clock.now().timestamp() as u64);
     fill(&client, "code", &code).await;
-    click(&client, "form[action='/account/security/totp'] button[type=submit]").await;
+    click(
+        &client,
+        "form[action='/account/security/totp'] button[type=submit]",
+    )
+    .await;
     client
         .wait()
         .for_element(Locator::Id("recovery-codes"))
         .await
         .expect("the codes");
     check_page(&client, "recovery-codes").await;
-    client.goto(&at("/account/security")).await.expect("security");
+    client
+        .goto(&at("/account/security"))
+        .await
+        .expect("security");
     fill(&client, "passkey_name", "Laptop").await;
     click(&client, "#passkey-add").await;
     arrive(&client, &at("/account/security?done=passkey")).await;

@@ -701,7 +701,90 @@ async fn the_account_sign_in_offers_the_provider_and_lands_on_the_page_asked_for
     assert_eq!(mixed.status(), StatusCode::BAD_REQUEST);
 }
 
+/// An account with its own second factor is asked for it after the
+/// provider's sign-in too: the session it gets is `fed otp mfa`.
+async fn an_upstream_sign_in_of_an_account_with_a_second_factor_asks_for_it(backend: Backend) {
+    let fed = federation(backend, &[("GENERATE_DEV_KEY", "true")]).await;
+    fed.upstream.admin_named("mfa@corp.example").await;
+    let (first, _, _) = through_the_provider(&fed, "mfa@corp.example").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER, "no factor yet");
+    let state = &fed.app.state;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    let user = auth_server::accounts::entity::Entity::find()
+        .filter(auth_server::accounts::entity::Column::Email.eq("mfa@corp.example"))
+        .one(&state.db)
+        .await
+        .expect("row")
+        .expect("the account the sign-in made");
+    let seal = state.factor_seal.as_deref().expect("a sealing key");
+    let now = state.clock.now();
+    let enrolment = auth_server::mfa::totp::begin(&state.db, seal, &user, "Signet", now)
+        .await
+        .expect("enrolment");
+    let code_at = |at: chrono::DateTime<chrono::Utc>| {
+        let secret = totp_rs::Secret::Encoded(enrolment.secret_base32.clone())
+            .to_bytes()
+            .expect("base32");
+        totp_rs::TOTP::new_unchecked(
+            totp_rs::Algorithm::SHA1,
+            6,
+            1,
+            30,
+            secret,
+            None,
+            String::new(),
+        )
+        .generate(at.timestamp() as u64)
+    };
+    auth_server::mfa::confirm_enrolment(
+        &state.db,
+        state.password_gate(),
+        seal,
+        &user,
+        &code_at(now - chrono::Duration::seconds(30)),
+        None,
+        now,
+    )
+    .await
+    .expect("confirmed");
+
+    let (asked, _, _) = through_the_provider(&fed, "mfa@corp.example").await;
+    assert_eq!(asked.status(), StatusCode::OK, "the second-factor page");
+    assert!(
+        set_cookie(asked.headers(), "signet_session").is_none(),
+        "no session yet"
+    );
+    let challenge = value_of(&set_cookie(asked.headers(), "signet_mfa").expect("the challenge"));
+    let csrf_cookie = value_of(&set_cookie(asked.headers(), "signet_csrf").expect("csrf"));
+    let html = asked.text().await.expect("html");
+    assert!(html.contains("name=\"code\""), "{html}");
+    let mut form = crate::authorize::hidden_fields(&html);
+    form.push(("code".into(), code_at(state.clock.now())));
+    let done = fed
+        .app
+        .client
+        .post(fed.app.url("/oauth/authorize"))
+        .header("cookie", format!("{challenge}; {csrf_cookie}"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("second factor");
+    assert_eq!(
+        done.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        done.text().await.unwrap_or_default()
+    );
+    let tokens = tokens_from(&fed, &done).await;
+    let claims = claims_of(tokens["id_token"].as_str().expect("id token"));
+    assert_eq!(claims["amr"], serde_json::json!(["fed", "otp", "mfa"]));
+    assert_eq!(claims["acr"], "mfa");
+    assert_eq!(claims["idp"], fed.upstream.address.as_str());
+}
+
 backend_tests!(
+    an_upstream_sign_in_of_an_account_with_a_second_factor_asks_for_it,
     the_account_sign_in_offers_the_provider_and_lands_on_the_page_asked_for,
     the_gateways_sign_in_page_signs_in_through_the_provider_for_its_own_site,
     linked_identities_are_listed_and_unlinked_except_the_last_way_in,
