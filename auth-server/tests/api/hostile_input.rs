@@ -40,11 +40,41 @@ async fn hostile_requests_get_a_json_4xx_and_change_nothing(backend: Backend) {
     let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
     let signup = "/api/v1/users";
     let login = "/api/v1/auth/login";
+    let login_mfa = "/api/v1/auth/login/mfa";
     let token = "/oauth/token";
     let verify = "/api/v1/auth/verify";
     let form: &[(&str, &[u8])] = &[("Content-Type", b"application/x-www-form-urlencoded")];
 
     let cases = vec![
+        HostileRequest::post_json(
+            "second factor: truncated JSON",
+            login_mfa,
+            &[],
+            r#"{"mfa_token": "#,
+            400,
+        ),
+        HostileRequest::post_json("second factor: a JSON array", login_mfa, &[], "[]", 422),
+        HostileRequest::post_json(
+            "second factor: a number for the code",
+            login_mfa,
+            &[],
+            r#"{"mfa_token":"smf_x","code":123456}"#,
+            422,
+        ),
+        HostileRequest::post_json(
+            "second factor: an unknown token",
+            login_mfa,
+            &[],
+            r#"{"mfa_token":"smf_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","code":"123456"}"#,
+            401,
+        ),
+        HostileRequest::post_json(
+            "second factor: a code over the body limit",
+            login_mfa,
+            &[],
+            format!(r#"{{"mfa_token":"smf_x","code":"{huge}"}}"#),
+            413,
+        ),
         HostileRequest::post_json("truncated JSON", signup, &[], r#"{"email": "#, 400),
         HostileRequest::post_json("empty body", signup, &[], "", 400),
         HostileRequest::post_json("a JSON null", signup, &[], "null", 422),
