@@ -417,8 +417,16 @@ pub async fn second_factor_sign_in(
         crate::accounts::email::notify_recovery_code_used(db, deps.outgoing, &user, left, now)
             .await?;
     }
+    // A step-up strengthens a live session of this account; one that ended
+    // meanwhile (signed out, ended by an admin) is not brought back.
     let replaced = match row.session_id {
-        Some(id) => sessions::entity::Entity::find_by_id(id).one(db).await?,
+        Some(id) => Some(
+            sessions::entity::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .filter(|s| s.user_id == user.id && s.is_active_at(now))
+                .ok_or_else(expired)?,
+        ),
         None => None,
     };
     let methods = replaced

@@ -597,6 +597,41 @@ async fn acr_values_mfa_steps_a_password_session_up_with_the_second_factor(backe
     assert_eq!(again.status, StatusCode::SEE_OTHER);
 }
 
+async fn a_step_up_does_not_bring_back_a_session_that_ended(backend: Backend) {
+    let app = app(backend, &[]).await;
+    let rp = rp(&app, true).await;
+    let user = app.user("ended@example.com").await;
+    let (mut browser, secret, _) = enrol(&app, &user).await;
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).expect("url");
+    url.query_pairs_mut()
+        .extend_pairs(request_params(&rp).iter().map(|(k, v)| (*k, v.as_str())))
+        .append_pair("acr_values", "mfa");
+    let asked = browser
+        .get(&format!("/oauth/authorize?{}", url.query().expect("query")))
+        .await;
+    assert!(asked.html.contains("name=\"code\""));
+    // Every session of the account ends (the password changed elsewhere, an admin).
+    auth_server::sessions::revoke_all_for_user(
+        &app.state.db,
+        uuid::Uuid::parse_str(&user.id).expect("uuid"),
+        auth_server::events::SubjectChange::CredentialChange,
+        "test",
+        app.state.clock.now(),
+    )
+    .await
+    .expect("ended");
+    let mut form: Vec<(String, String)> = hidden_fields(&asked.html)
+        .into_iter()
+        .filter(|(name, _)| name != "csrf_token")
+        .collect();
+    app.state.clock.advance(Duration::from_secs(30));
+    form.push(("code".into(), code(&app, &secret, 0)));
+    let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = browser.post("/oauth/authorize", &fields).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.html);
+    assert!(!refused.html.contains("code="), "no code issued");
+}
+
 async fn an_admin_with_a_second_factor_steps_up_before_the_console(backend: Backend) {
     let app = app(backend, &[]).await;
     let admin = app.admin().await;
@@ -720,6 +755,7 @@ async fn an_admin_removes_the_second_factors_of_a_person_who_lost_their_devices(
 }
 
 backend_tests!(
+    a_step_up_does_not_bring_back_a_session_that_ended,
     an_admin_removes_the_second_factors_of_a_person_who_lost_their_devices,
     an_app_is_set_up_on_the_security_page_and_asked_for_at_every_sign_in,
     the_rest_login_answers_mfa_required_and_a_code_completes_it_once,
