@@ -178,6 +178,14 @@ off_hit_ns=$(ns revocation/feed_off_cache_hit); on_hit_ns=$(ns revocation/feed_o
 us() { python3 -c "print(round($1 / 1000, 1))"; }
 echo "bearer $bearer_ns ns, DPoP $dpop_ns ns; deny set off/on $off_ns/$on_ns ns, cache hit $off_hit_ns/$on_hit_ns ns"
 
+echo "== 8. two-step sign-in: each step against the password login (its own auth-server on SQLite)"
+read -r mfa_pw mfa_first mfa_second < <(python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+print(r["password_login_ms"], r["password_step_ms"], r["recovery_code_step_ms"])
+' "$(taskset -c "$server_cpu" python3 scripts/mfa_bench.py "$bin/auth-server")")
+echo "password login $mfa_pw ms; with a factor: password step $mfa_first ms, recovery-code step $mfa_second ms"
+
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -225,6 +233,14 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | verified-token cache hit, same deny set | $(us "$off_hit_ns") | $(us "$on_hit_ns") | $(ratio "$off_hit_ns" "$on_hit_ns") | |
 | DPoP-bound token with a fresh ES256 proof vs the same check as Bearer | $(us "$bearer_ns") | $(us "$dpop_ns") | $(ratio "$bearer_ns" "$dpop_ns") | |
 | one P-256 verify (openssl, for scale) | | $(us "$(python3 -c "print(1e9 / $ec_verify_per_s)")") | | |
+
+## Two-step sign-in (section 8, sequential requests, median ms)
+
+| What | ms | Ratio to the password login |
+|---|---|---|
+| password login, account without a factor (baseline: Argon2id dominates) | $mfa_pw | 1 |
+| password step, account with a factor (a challenge instead of a session) | $mfa_first | $(python3 -c "print(round($mfa_first / $mfa_pw, 2))") |
+| second step with a recovery code (audit, mail queued, session) | $mfa_second | $(python3 -c "print(round($mfa_second / $mfa_pw, 2))") |
 
 ## Memory (RSS)
 
