@@ -52,6 +52,8 @@ struct SecurityPage<'a> {
     required: bool,
     passkeys_on: bool,
     passkeys: Vec<PasskeyRow>,
+    /// Adding a passkey asks for the password (accounts that have one).
+    has_password: bool,
 }
 
 struct PasskeyRow {
@@ -121,6 +123,7 @@ async fn security_page(
         recovery_codes_left: left,
         required: mfa::required(user, &state.config.mfa_required_roles),
         passkeys_on: state.webauthn.is_some(),
+        has_password: user.has_password(),
         passkeys: keys
             .into_iter()
             .map(|k| PasskeyRow {
@@ -368,10 +371,11 @@ pub(crate) async fn passkey_options(
     }
 }
 
-/// `POST /account/security/passkeys`: the browser's answer (`credential`)
-/// and the passkey's `name`.
+/// `POST /account/security/passkeys`: the browser's answer (`credential`),
+/// the passkey's `name`, and the account's `password`.
 pub(crate) async fn add_passkey(
     State(state): State<AppState>,
+    ip: ClientIp,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
@@ -403,6 +407,19 @@ pub(crate) async fn add_passkey(
         .unwrap_or_default();
     if answer.is_empty() {
         return again(t("passkey-needs-script"), StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    // A new way into the account needs the password again (when it has
+    // one), as removing the app does: a borrowed session cannot add one.
+    if signed_in.0.has_password() {
+        let field = |message| FieldErrors {
+            passkey: Some(message),
+            ..FieldErrors::default()
+        };
+        if let Err(response) =
+            password_again(&state, ip, &jar, &signed_in, params.get("password"), field).await
+        {
+            return response;
+        }
     }
     let name = params.get("name").map(String::as_str).unwrap_or_default();
     let registered = crate::passkeys::register(

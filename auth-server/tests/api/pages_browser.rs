@@ -404,6 +404,7 @@ async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
         .await
         .expect("security");
     fill(&client, "passkey_name", "Laptop").await;
+    fill(&client, "passkey_password", PASSWORD).await;
     click(&client, "#passkey-add").await;
     arrive(&client, &at("/account/security?done=passkey")).await;
     check_page(&client, "security-on").await;

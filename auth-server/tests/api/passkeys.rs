@@ -91,7 +91,11 @@ async fn submit_registration(
     browser
         .post(
             "/account/security/passkeys",
-            &[("name", name), ("credential", &answer.to_string())],
+            &[
+                ("name", name),
+                ("password", PASSWORD),
+                ("credential", &answer.to_string()),
+            ],
         )
         .await
 }
@@ -330,6 +334,27 @@ async fn registration_checks_each_refuse_a_crafted_answer(backend: Backend) {
         );
     }
     assert_eq!(app.count_rows("passkeys").await, 0, "nothing was stored");
+
+    // Without the password, or with a wrong one, no passkey is added.
+    for password in ["", "not the password"] {
+        let answer = registration_answer(&mut browser, &mut soft).await;
+        let refused = browser
+            .post(
+                "/account/security/passkeys",
+                &[
+                    ("name", "Mine"),
+                    ("password", password),
+                    ("credential", &answer.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password:?}"
+        );
+    }
+    assert_eq!(app.count_rows("passkeys").await, 0);
 
     // A right answer once; the same answer again is a replay.
     let answer = registration_answer(&mut browser, &mut soft).await;

@@ -87,6 +87,7 @@ async fn chromium_adds_a_passkey_and_signs_in_with_it_without_typing_an_email() 
     click(&client, "#security-link").await;
     arrive(&client, &at(&app, "/account/security")).await;
     fill(&client, "passkey_name", "Chromium <test>").await;
+    fill(&client, "passkey_password", PASSWORD).await;
     click(&client, "#passkey-add").await;
     arrive(&client, &at(&app, "/account/security?done=passkey")).await;
     assert!(text_of(&client, "#passkey-list")
