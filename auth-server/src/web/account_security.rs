@@ -260,6 +260,21 @@ async fn password_again(
     }
 }
 
+/// A form of this page that takes a factor away: CSRF-checked, its person,
+/// and their `password` checked again (a refusal's message under `field`).
+async fn confirmed_form(
+    state: &AppState,
+    ip: ClientIp,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    body: &[u8],
+    field: fn(String) -> FieldErrors,
+) -> Result<SignedIn, Response> {
+    let (params, signed_in) = account_form(state, jar, headers, body).await?;
+    password_again(state, ip, jar, &signed_in, params.get("password"), field).await?;
+    Ok(signed_in)
+}
+
 /// `POST /account/security/totp/remove`: with the password; the recovery
 /// codes go too. Refused while the account requires a second factor.
 pub(crate) async fn remove_totp(
@@ -269,19 +284,14 @@ pub(crate) async fn remove_totp(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let field = |message| FieldErrors {
+    let field: fn(String) -> FieldErrors = |message| FieldErrors {
         remove_password: Some(message),
         ..FieldErrors::default()
     };
-    if let Err(response) =
-        password_again(&state, ip, &jar, &signed_in, params.get("password"), field).await
-    {
-        return response;
-    }
+    let signed_in = match confirmed_form(&state, ip, &jar, &headers, &body, field).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
     match mfa::remove_totp(
         &state.db,
         &signed_in.0,
@@ -317,19 +327,14 @@ pub(crate) async fn replace_recovery_codes(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (params, signed_in) = match account_form(&state, &jar, &headers, &body).await {
-        Ok(form) => form,
-        Err(response) => return response,
-    };
-    let field = |message| FieldErrors {
+    let field: fn(String) -> FieldErrors = |message| FieldErrors {
         codes_password: Some(message),
         ..FieldErrors::default()
     };
-    if let Err(response) =
-        password_again(&state, ip, &jar, &signed_in, params.get("password"), field).await
-    {
-        return response;
-    }
+    let signed_in = match confirmed_form(&state, ip, &jar, &headers, &body, field).await {
+        Ok(signed_in) => signed_in,
+        Err(response) => return response,
+    };
     match mfa::regenerate_recovery_codes(&state.db, &signed_in.0, ip.0, state.clock.now()).await {
         Ok(codes) => recovery_codes_page(jar, &codes, SECURITY_PATH),
         Err(MfaError::NotEnrolled) => {
