@@ -68,6 +68,7 @@ pub fn require_acr(acr: impl Into<String>) -> RequireLayer {
 pub struct RequireLayer {
     requirement: Arc<Requirement>,
     realm: Arc<str>,
+    resource_metadata: Option<Arc<str>>,
 }
 
 impl RequireLayer {
@@ -76,7 +77,15 @@ impl RequireLayer {
         Self {
             requirement: Arc::new(requirement),
             realm: Arc::from(crate::DEFAULT_REALM),
+            resource_metadata: None,
         }
+    }
+
+    /// Name the protected-resource metadata in challenges (RFC 9728; match
+    /// the one given to `JwtAuthLayer`).
+    pub fn resource_metadata(mut self, url: &str) -> Self {
+        self.resource_metadata = Some(Arc::from(url));
+        self
     }
 
     /// The `realm` in challenges (match the one given to `JwtAuthLayer`).
@@ -94,6 +103,7 @@ impl<S> Layer<S> for RequireLayer {
             inner,
             requirement: self.requirement.clone(),
             realm: self.realm.clone(),
+            resource_metadata: self.resource_metadata.clone(),
         }
     }
 }
@@ -104,6 +114,7 @@ pub struct Require<S> {
     inner: S,
     requirement: Arc<Requirement>,
     realm: Arc<str>,
+    resource_metadata: Option<Arc<str>>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Require<S>
@@ -127,7 +138,9 @@ where
         };
         match outcome {
             Ok(()) => ResponseFuture::inner(self.inner.call(request)),
-            Err(error) => ResponseFuture::reject(error.to_response(&self.realm)),
+            Err(error) => ResponseFuture::reject(
+                error.to_response_with_metadata(&self.realm, self.resource_metadata.as_deref()),
+            ),
         }
     }
 }

@@ -38,6 +38,8 @@ impl AuthContext {
 struct Settings {
     realm: String,
     optional: bool,
+    /// RFC 9728: where the service's protected-resource metadata is.
+    resource_metadata: Option<String>,
 }
 
 /// Verifies the bearer token of every request before the inner service sees it.
@@ -60,6 +62,7 @@ impl JwtAuthLayer {
             settings: Arc::new(Settings {
                 realm: crate::DEFAULT_REALM.to_owned(),
                 optional: false,
+                resource_metadata: None,
             }),
         }
     }
@@ -78,6 +81,13 @@ impl JwtAuthLayer {
     /// The `realm` in `WWW-Authenticate` challenges (default `"api"`).
     pub fn realm(mut self, realm: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.settings).realm = realm.into();
+        self
+    }
+
+    /// Name the service's protected-resource metadata in every Bearer
+    /// challenge (RFC 9728 §5.1), e.g. [`ProtectedResource::metadata_url`](crate::ProtectedResource::metadata_url).
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.settings).resource_metadata = Some(url.into());
         self
     }
 }
@@ -277,7 +287,8 @@ where
 /// that accepts DPoP challenges with both schemes on a 401.
 fn rejection<B: From<String>>(error: &AuthError, settings: &Settings, dpop: bool) -> Response<B> {
     log_rejection(error);
-    let mut response = error.to_response(&settings.realm);
+    let mut response =
+        error.to_response_with_metadata(&settings.realm, settings.resource_metadata.as_deref());
     if dpop && response.status() == http::StatusCode::UNAUTHORIZED && !error.is_dpop() {
         if let Ok(value) = http::HeaderValue::from_str(&AuthError::dpop_challenge(&settings.realm))
         {

@@ -96,6 +96,7 @@ mod layer;
 #[cfg(feature = "jwks")]
 mod refresh;
 mod rejection;
+mod resource;
 mod revocation;
 mod validation;
 mod verifier;
@@ -116,6 +117,7 @@ pub use error::{KeyError, VerifyError};
 pub use keys::{rsa_thumbprint, KeySet};
 pub use layer::{AuthContext, JwtAuth, JwtAuthLayer, ResponseFuture};
 pub use rejection::AuthError;
+pub use resource::{InvalidResource, ProtectedResource};
 #[cfg(feature = "jwks")]
 pub use revocation::RevocationFeed;
 pub use revocation::{RevocationStatus, SecurityEvent};

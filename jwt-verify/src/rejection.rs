@@ -110,6 +110,28 @@ impl AuthError {
 
     /// The `WWW-Authenticate` challenge for this rejection, if it has one.
     pub fn challenge(&self, realm: &str) -> Option<String> {
+        self.challenge_with_metadata(realm, None)
+    }
+
+    /// [`challenge`](Self::challenge), naming the service's protected-resource
+    /// metadata (RFC 9728 §5.1: `resource_metadata="…"`) so that a client
+    /// with no configuration can find the authorization server.
+    pub fn challenge_with_metadata(
+        &self,
+        realm: &str,
+        resource_metadata: Option<&str>,
+    ) -> Option<String> {
+        let challenge = self.bare_challenge(realm)?;
+        match resource_metadata {
+            Some(url) if challenge.starts_with("Bearer ") => Some(format!(
+                r#"{challenge}, resource_metadata="{}""#,
+                quoted(url)
+            )),
+            _ => Some(challenge),
+        }
+    }
+
+    fn bare_challenge(&self, realm: &str) -> Option<String> {
         let realm = quoted(realm);
         let description = quoted(&self.to_string());
         match self {
@@ -157,6 +179,16 @@ impl AuthError {
     /// `…/invalid-token`; `detail` and `error_description` are this error's
     /// fixed message (never the token).
     pub fn to_response<B: From<String>>(&self, realm: &str) -> Response<B> {
+        self.to_response_with_metadata(realm, None)
+    }
+
+    /// [`to_response`](Self::to_response) whose Bearer challenge names the
+    /// protected-resource metadata (RFC 9728 §5.1).
+    pub fn to_response_with_metadata<B: From<String>>(
+        &self,
+        realm: &str,
+        resource_metadata: Option<&str>,
+    ) -> Response<B> {
         if matches!(self, Self::LayerMissing) {
             tracing::error!("an auth extractor ran on a route without JwtAuthLayer");
         }
@@ -185,7 +217,7 @@ impl AuthError {
             CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(challenge) = self.challenge(realm) {
+        if let Some(challenge) = self.challenge_with_metadata(realm, resource_metadata) {
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 headers.insert(WWW_AUTHENTICATE, value);
             }

@@ -352,3 +352,67 @@ async fn the_layer_protects_a_plain_tower_service() {
         .expect("infallible");
     assert_eq!(denied.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// RFC 9728: a service publishes where its tokens come from, and every
+/// Bearer challenge points there, so a client with nothing but the URL can
+/// find the authorization server.
+#[tokio::test]
+async fn challenges_name_the_protected_resource_metadata_the_service_serves() {
+    let resource =
+        jwt_verify::ProtectedResource::new("https://blog.example.com", "https://auth.example.com")
+            .expect("a resource")
+            .scopes(["posts:write"]);
+    let metadata = resource.metadata_url();
+    let verifier = static_verifier(&[key(0)]);
+    let app = Router::new()
+        .route(
+            "/posts",
+            get(|| async { "posts" }).route_layer(
+                require_scope("posts:write")
+                    .realm("blog")
+                    .resource_metadata(&metadata),
+            ),
+        )
+        .layer(
+            JwtAuthLayer::new(verifier)
+                .realm("blog")
+                .resource_metadata(metadata.clone()),
+        )
+        .merge(resource.router());
+
+    let missing = call(&app, "/posts", None).await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        missing.challenge.as_deref(),
+        Some(
+            r#"Bearer realm="blog", resource_metadata="https://blog.example.com/.well-known/oauth-protected-resource""#
+        )
+    );
+    let bad = call(&app, "/posts", Some("Bearer not.a.token")).await;
+    assert!(
+        bad.challenge
+            .as_deref()
+            .is_some_and(|c| c.contains("error=\"invalid_token\"")
+                && c.ends_with(&format!("resource_metadata=\"{metadata}\""))),
+        "{:?}",
+        bad.challenge
+    );
+    let token = key(0).sign(&claims());
+    let narrow = call(&app, "/posts", Some(&bearer(&token))).await;
+    assert_eq!(narrow.status, StatusCode::FORBIDDEN);
+    assert!(narrow
+        .challenge
+        .as_deref()
+        .is_some_and(|c| c.contains("scope=\"posts:write\"") && c.contains("resource_metadata=")));
+
+    // The document is public: no token.
+    let document = call(&app, "/.well-known/oauth-protected-resource", None).await;
+    assert_eq!(document.status, StatusCode::OK);
+    let document: serde_json::Value = serde_json::from_str(&document.body).expect("json");
+    assert_eq!(document["resource"], "https://blog.example.com");
+    assert_eq!(
+        document["authorization_servers"][0],
+        "https://auth.example.com"
+    );
+    assert_eq!(document["scopes_supported"][0], "posts:write");
+}
