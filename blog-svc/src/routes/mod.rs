@@ -7,15 +7,35 @@ pub mod posts;
 
 use axum::routing::get;
 use axum::Router;
-use jwt_verify::{require_any_role, require_scope, JwtAuthLayer};
+use jwt_verify::{require_any_role, require_scope, JwtAuthLayer, ProtectedResource};
 
 use crate::state::AppState;
 
+/// RFC 9728: the blog as a protected resource, when one of its audiences
+/// (`AUTH_AUDIENCE`) is a URL, the resource identifier a client asks
+/// auth-server for; an audience that is a plain name is no resource
+/// identifier, and nothing is published.
+fn protected_resource(state: &AppState) -> Option<ProtectedResource> {
+    state.config.audiences.iter().find_map(|audience| {
+        ProtectedResource::new(audience, state.config.auth_issuer.clone())
+            .ok()
+            .map(|resource| resource.scopes([posts::WRITE_SCOPE]).name("Blog"))
+    })
+}
+
 pub fn app(state: AppState) -> Router {
-    let authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(posts::REALM);
+    let resource = protected_resource(&state);
+    let metadata = resource.as_ref().map(ProtectedResource::metadata_url);
+    let mut authenticated = JwtAuthLayer::new(state.verifier.clone()).realm(posts::REALM);
     // Every write needs `posts:write`, a user's token as much as a service's:
     // a token a user gave an application for "who you are" writes nothing.
-    let may_write = require_scope(posts::WRITE_SCOPE).realm(posts::REALM);
+    let mut may_write = require_scope(posts::WRITE_SCOPE).realm(posts::REALM);
+    let mut admins = require_any_role(["admin"]).realm(posts::REALM);
+    if let Some(url) = &metadata {
+        authenticated = authenticated.resource_metadata(url.clone());
+        may_write = may_write.resource_metadata(url);
+        admins = admins.resource_metadata(url);
+    }
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
@@ -43,12 +63,20 @@ pub fn app(state: AppState) -> Router {
             "/api/v1/admin/scrape",
             // The role check inside, the token check outside.
             axum::routing::post(admin::scrape_now)
-                .route_layer(require_any_role(["admin"]).realm(posts::REALM))
+                .route_layer(admins)
                 .route_layer(authenticated.clone()),
         );
+    let api = match &resource {
+        Some(resource) => api.merge(resource.router()),
+        None => api,
+    };
     let cors = signet_service::http::Cors {
         origins: state.config.cors.clone(),
-        applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
+        applies_to: |path| {
+            path.starts_with("/api/")
+                || path == "/openapi.json"
+                || path.starts_with("/.well-known/oauth-protected-resource")
+        },
     };
     let routes = signet_service::docs::routes(Router::new(), openapi::docs_page)
         .route("/healthz", get(health::healthz))

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{assert_problem, backend_tests, json_body, Backend, TestApp};
+use crate::helpers::{assert_problem, backend_tests, json_body, Backend, TestApp, ISSUER};
 
 async fn health_and_readiness_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -418,7 +418,72 @@ async fn imports_are_keyed_by_feed_and_link_and_need_the_import_scope(backend: B
     .await;
 }
 
+/// RFC 9728: with a URL among its audiences, the blog publishes itself as
+/// a protected resource, and its challenges point there; with plain-name
+/// audiences only, there is nothing to publish.
+async fn a_url_audience_makes_the_blog_a_protected_resource_its_challenges_name(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[("AUTH_AUDIENCE", "signet,https://blog.example.com")],
+    )
+    .await;
+    let metadata = "https://blog.example.com/.well-known/oauth-protected-resource";
+    let document = app.get("/.well-known/oauth-protected-resource").await;
+    assert_eq!(document.status(), StatusCode::OK);
+    let document = json_body(document).await;
+    assert_eq!(document["resource"], "https://blog.example.com");
+    assert_eq!(document["authorization_servers"], json!([ISSUER]));
+    assert_eq!(document["scopes_supported"], json!(["posts:write"]));
+    let anonymous = app
+        .create_post(None, &json!({ "title": "t", "body": "b" }))
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let challenge = anonymous.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains(&format!("resource_metadata=\"{metadata}\"")),
+        "{challenge}"
+    );
+    let mut claims = app.base_claims("u-1");
+    claims["scope"] = json!("openid");
+    let narrow = app
+        .create_post(
+            Some(&app.sign(&claims)),
+            &json!({ "title": "t", "body": "b" }),
+        )
+        .await;
+    assert_eq!(narrow.status(), StatusCode::FORBIDDEN);
+    let challenge = narrow.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        challenge.contains("scope=\"posts:write\"") && challenge.contains("resource_metadata="),
+        "{challenge}"
+    );
+
+    let plain = TestApp::spawn(backend).await;
+    assert_eq!(
+        plain
+            .get("/.well-known/oauth-protected-resource")
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let anonymous = plain
+        .create_post(None, &json!({ "title": "t", "body": "b" }))
+        .await;
+    let challenge = anonymous.headers()["www-authenticate"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(!challenge.contains("resource_metadata"), "{challenge}");
+}
+
 backend_tests!(
+    a_url_audience_makes_the_blog_a_protected_resource_its_challenges_name,
     a_users_token_without_posts_write_writes_nothing,
     imports_are_keyed_by_feed_and_link_and_need_the_import_scope,
     metrics_count_requests_and_verification_failures,
