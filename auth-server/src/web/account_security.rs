@@ -390,12 +390,7 @@ pub(crate) async fn add_passkey(
         Err(response) => return response,
     };
     let site = &state.config.issuer;
-    let names = crate::web::cookie_names(site);
-    let token = jar
-        .get(names.webauthn)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let jar = jar.add(signet_service::web::removal(names.webauthn));
+    let (jar, token) = crate::web::passkeys::take_ceremony_cookie(jar, site);
     let again = |message: String, status| {
         let errors = FieldErrors {
             passkey: Some(message),

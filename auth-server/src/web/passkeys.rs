@@ -41,16 +41,43 @@ pub(crate) fn options_answer(
     response
 }
 
+/// Options are a write (the ceremony's row) that any visitor's sign-in page
+/// asks for: each takes a token of the client's sign-in bucket
+/// (`RATE_LIMIT_LOGIN_PER_IP`), as the sign-in it may lead to does.
+#[allow(clippy::result_large_err)] // the error is the finished response
+pub(crate) fn admit_options(state: &AppState, ip: ClientIp) -> Result<(), Response> {
+    if admit_password_check(state, ip) {
+        Ok(())
+    } else {
+        Err(StatusCode::TOO_MANY_REQUESTS.into_response())
+    }
+}
+
+/// The ceremony token this browser holds for `site`, and the jar without
+/// it (an answer is checked once, right or wrong).
+pub(crate) fn take_ceremony_cookie(jar: CookieJar, site: &str) -> (CookieJar, String) {
+    let names = cookie_names(site);
+    let token = jar
+        .get(names.webauthn)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    (jar.add(signet_service::web::removal(names.webauthn)), token)
+}
+
 /// `POST /sign-in/passkey/options`: from a sign-in page of this site (its
 /// CSRF token); options naming no account.
 pub(crate) async fn sign_in_options(
     State(state): State<AppState>,
+    ip: ClientIp,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let site = &state.config.issuer;
     if let Err(response) = trusted_form(site, &jar, &headers, &body) {
+        return response;
+    }
+    if let Err(response) = admit_options(&state, ip) {
         return response;
     }
     let Some(webauthn) = state.webauthn.as_deref() else {
@@ -75,7 +102,6 @@ pub(crate) async fn complete(
     answer: &str,
 ) -> Result<(CookieJar, SignedIn), FormRefusal> {
     let site = &state.config.issuer;
-    let names = cookie_names(site);
     let Some(webauthn) = state.webauthn.as_deref() else {
         return Err(FormRefusal::Again(StatusCode::NOT_FOUND, t("passkey-off")));
     };
@@ -85,11 +111,7 @@ pub(crate) async fn complete(
             super::too_many_attempts(),
         ));
     }
-    let token = jar
-        .get(names.webauthn)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let jar = jar.add(signet_service::web::removal(names.webauthn));
+    let (jar, token) = take_ceremony_cookie(jar, site);
     let now = state.clock.now();
     let verified = match passkeys::sign_in(&state.db, webauthn, &token, site, answer, now).await {
         Ok(verified) => verified,

@@ -150,10 +150,7 @@ impl SecondFactorForm<'_> {
         given: Given<'_>,
     ) -> Result<(CookieJar, SignedIn), Response> {
         let names = cookie_names(self.site);
-        let ceremony = jar
-            .get(names.webauthn)
-            .map(|c| c.value().to_owned())
-            .unwrap_or_default();
+        let (jar, ceremony) = crate::web::passkeys::take_ceremony_cookie(jar, self.site);
         let proof = match given {
             Given::Code(code) => Proof::Code(code),
             Given::Passkey(answer) => Proof::Passkey {
@@ -335,12 +332,16 @@ pub(crate) async fn step_up(
 /// options naming the passkeys of the account the challenge is for.
 pub(crate) async fn passkey_options(
     axum::extract::State(state): axum::extract::State<AppState>,
+    ip: ClientIp,
     jar: CookieJar,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
     let site = state.config.issuer.clone();
     if let Err(response) = crate::web::browser::trusted_form(&site, &jar, &headers, &body) {
+        return response;
+    }
+    if let Err(response) = crate::web::passkeys::admit_options(&state, ip) {
         return response;
     }
     let Some(webauthn) = state.webauthn.as_deref() else {

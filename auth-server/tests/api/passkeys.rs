@@ -494,13 +494,7 @@ async fn the_last_way_to_sign_in_cannot_be_removed(backend: Backend) {
     let mut soft = SoftPasskey::new(true);
     let mut browser = with_passkey(&app, &user, &mut soft).await;
     let page = browser.get("/account/security").await;
-    let id = page
-        .html
-        .split("name=\"id\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a passkey id")
-        .to_owned();
+    let id = passkey_id_on(&page.html);
     // With a password left, the passkey may go.
     let removed = browser
         .post("/account/security/passkeys/remove", &[("id", &id)])
@@ -526,13 +520,7 @@ async fn the_last_way_to_sign_in_cannot_be_removed(backend: Backend) {
     ));
     active.update(&app.state.db).await.expect("no password");
     let page = browser.get("/account/security").await;
-    let id = page
-        .html
-        .split("name=\"id\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a passkey id")
-        .to_owned();
+    let id = passkey_id_on(&page.html);
     let kept = browser
         .post("/account/security/passkeys/remove", &[("id", &id)])
         .await;
@@ -562,6 +550,40 @@ async fn without_a_relying_party_there_are_no_passkey_forms(backend: Backend) {
     assert!(page.html.contains("not available"));
     let (status, _) = ask_options(&mut browser, "/account/security/passkeys/options").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// The id of the first passkey the security page lists.
+fn passkey_id_on(html: &str) -> String {
+    html.split("name=\"id\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a passkey id")
+        .to_owned()
+}
+
+async fn asking_for_options_takes_from_the_sign_in_bucket(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("WEBAUTHN_RP_ID", "localhost"),
+            ("WEBAUTHN_ORIGIN", ORIGIN),
+            ("RATE_LIMIT_LOGIN_PER_IP", "2/1m"),
+        ],
+    )
+    .await;
+    let mut browser = Browser::new(&app);
+    browser.get("/account/sign-in").await;
+    for _ in 0..2 {
+        let (status, _) = ask_options(&mut browser, "/sign-in/passkey/options").await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, _) = ask_options(&mut browser, "/sign-in/passkey/options").await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "each is a row: not free"
+    );
+    assert_eq!(app.count_rows("webauthn_ceremonies").await, 2);
 }
 
 fn sha256(bytes: &[u8]) -> Vec<u8> {
@@ -639,6 +661,7 @@ async fn a_passkey_is_a_second_factor_after_the_password(backend: Backend) {
 }
 
 backend_tests!(
+    asking_for_options_takes_from_the_sign_in_bucket,
     a_passkey_is_a_second_factor_after_the_password,
     a_passkey_is_added_on_the_security_page_and_signs_in_without_an_email,
     a_passkey_sign_in_gives_tokens_of_two_factors,
