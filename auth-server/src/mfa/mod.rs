@@ -231,29 +231,33 @@ pub async fn confirm_enrolment(
 }
 
 /// Remove the account's authenticator app and recovery codes (the caller
-/// re-checked the password). Refused while the account requires MFA.
+/// re-checked the password), in one transaction with the `mfa.totp_removed`
+/// audit row. Refused while the account requires MFA.
 pub async fn remove_totp(
-    db: &impl sea_orm::ConnectionTrait,
+    db: &sea_orm::DatabaseConnection,
     user: &user::Model,
     required_roles: &[String],
     ip: Option<IpAddr>,
 ) -> Result<(), MfaError> {
+    use sea_orm::TransactionTrait as _;
     if required(user, required_roles) {
         return Err(MfaError::Required);
     }
-    if !totp::remove(db, user.id).await? {
+    let txn = db.begin().await?;
+    if !totp::remove(&txn, user.id).await? {
         return Err(MfaError::NotEnrolled);
     }
-    recovery::remove_all(db, user.id).await?;
+    recovery::remove_all(&txn, user.id).await?;
     let user_text = user.id.to_string();
-    audit::record(
-        db,
+    audit::write(
+        &txn,
         AuditEvent::new("mfa.totp_removed")
             .actor(&user_text)
             .subject(&user_text)
             .ip(ip_text(ip).as_deref()),
     )
-    .await;
+    .await?;
+    txn.commit().await?;
     Ok(())
 }
 

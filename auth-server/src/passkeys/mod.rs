@@ -325,29 +325,59 @@ pub async fn second_factor(
         serde_json::from_str(answer).map_err(|_| PasskeyError::Malformed)?;
     let state: webauthn_rs::prelude::PasskeyAuthentication =
         serde_json::from_str(&row.state).map_err(|_| PasskeyError::Malformed)?;
-    let result = match webauthn.finish_passkey_authentication(&answer, &state) {
-        Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => {
-            let user_text = user.to_string();
-            audit::record(
-                db,
-                AuditEvent::new("passkey.clone_suspected")
-                    .actor(&user_text)
-                    .subject(&user_text),
-            )
-            .await;
-            return Err(PasskeyError::Cloned);
-        }
-        Err(error) => return Err(PasskeyError::Refused(error)),
-    };
+    let result = accepted(
+        db,
+        webauthn.finish_passkey_authentication(&answer, &state),
+        user,
+        None,
+    )
+    .await?;
     let found = passkey::Entity::find()
         .filter(passkey::Column::CredentialId.eq(credential_text(result.cred_id())))
         .filter(passkey::Column::UserId.eq(user))
         .one(db)
         .await?
         .ok_or(PasskeyError::Unknown)?;
+    record_use(db, found, &result, now).await
+}
+
+/// webauthn-rs's verdict on an assertion; a counter that did not move
+/// forward (a cloned authenticator) is audited as `passkey.clone_suspected`
+/// before it is refused.
+async fn accepted(
+    db: &impl ConnectionTrait,
+    verdict: Result<webauthn_rs::prelude::AuthenticationResult, WebauthnError>,
+    user: Uuid,
+    passkey: Option<&passkey::Model>,
+) -> Result<webauthn_rs::prelude::AuthenticationResult, PasskeyError> {
+    match verdict {
+        Ok(result) => Ok(result),
+        Err(WebauthnError::CredentialPossibleCompromise) => {
+            let user_text = user.to_string();
+            let mut event = AuditEvent::new("passkey.clone_suspected")
+                .actor(&user_text)
+                .subject(&user_text);
+            if let Some(found) = passkey {
+                event =
+                    event.detail(serde_json::json!({ "passkey": found.id, "name": found.name }));
+            }
+            audit::record(db, event).await;
+            Err(PasskeyError::Cloned)
+        }
+        Err(error) => Err(PasskeyError::Refused(error)),
+    }
+}
+
+/// Store what an accepted assertion changed (counter, backup state) and
+/// when the passkey was used.
+async fn record_use(
+    db: &impl ConnectionTrait,
+    found: passkey::Model,
+    result: &webauthn_rs::prelude::AuthenticationResult,
+    now: DateTime<Utc>,
+) -> Result<passkey::Model, PasskeyError> {
     let mut key = stored(&found)?;
-    key.update_credential(&result);
+    key.update_credential(result);
     let mut active: passkey::ActiveModel = found.into();
     active.credential = Set(serde_json::to_string(&key).map_err(|_| PasskeyError::Malformed)?);
     active.last_used_at = Set(Some(now));
@@ -393,32 +423,15 @@ pub async fn sign_in(
         .await?
         .filter(|u| !u.disabled)
         .ok_or(PasskeyError::Unknown)?;
-    let mut key = stored(&found)?;
-    let result = match webauthn.finish_discoverable_authentication_v2(
-        &answer,
-        state,
-        DiscoverableKey::from(&key),
-    ) {
-        Ok(result) => result,
-        Err(WebauthnError::CredentialPossibleCompromise) => {
-            let user_text = user.id.to_string();
-            audit::record(
-                db,
-                AuditEvent::new("passkey.clone_suspected")
-                    .actor(&user_text)
-                    .subject(&user_text)
-                    .detail(serde_json::json!({ "passkey": found.id, "name": found.name })),
-            )
-            .await;
-            return Err(PasskeyError::Cloned);
-        }
-        Err(error) => return Err(PasskeyError::Refused(error)),
-    };
-    key.update_credential(&result);
-    let mut active: passkey::ActiveModel = found.clone().into();
-    active.credential = Set(serde_json::to_string(&key).map_err(|_| PasskeyError::Malformed)?);
-    active.last_used_at = Set(Some(now));
-    let passkey = active.update(db).await?;
+    let key = stored(&found)?;
+    let result = accepted(
+        db,
+        webauthn.finish_discoverable_authentication_v2(&answer, state, DiscoverableKey::from(&key)),
+        user.id,
+        Some(&found),
+    )
+    .await?;
+    let passkey = record_use(db, found, &result, now).await?;
     Ok(Verified { user, passkey })
 }
 
