@@ -105,3 +105,24 @@ pub async fn oidc_client(
         secret: registered.secret,
     })
 }
+
+/// The code an authenticator app holding `secret` (base32, as the security
+/// page shows it) displays at `at`: what a person types.
+///
+/// # Panics
+/// When `secret` is not base32.
+pub fn totp_code(secret: &str, at: chrono::DateTime<chrono::Utc>) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("a base32 secret");
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate(at.timestamp().max(0) as u64)
+}

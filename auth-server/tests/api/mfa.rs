@@ -28,20 +28,8 @@ async fn app(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
 /// The code an app with `secret` (base32) shows at the server's time, `steps`
 /// 30-second steps from now.
 fn code(app: &TestApp, secret: &str, steps: i64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32");
-    let totp = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        String::new(),
-    );
-    let at = app.state.clock.now().timestamp() + steps * 30;
-    totp.generate(at as u64)
+    let at = app.state.clock.now() + chrono::Duration::seconds(steps * 30);
+    auth_server::testing::totp_code(secret, at)
 }
 
 fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {

@@ -376,17 +376,7 @@ async fn chromium_finds_the_two_step_pages_accessible_narrow_and_dark() {
         .expect("the error");
     check_page(&client, "security-error").await;
     let secret = text_of(&client, "#totp-secret").await;
-    let bytes = totp_rs::Secret::Encoded(secret).to_bytes().expect("base32");
-    let code = totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        String::new(),
-    )
-    .generate(app.state.clock.now().timestamp() as u64);
+    let code = auth_server::testing::totp_code(&secret, app.state.clock.now());
     fill(&client, "code", &code).await;
     click(
         &client,

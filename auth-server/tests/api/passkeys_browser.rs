@@ -56,19 +56,7 @@ async fn sign_out(client: &Client, app: &TestApp) {
 }
 
 fn code(app: &TestApp, secret: &str) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32");
-    totp_rs::TOTP::new_unchecked(
-        totp_rs::Algorithm::SHA1,
-        6,
-        1,
-        30,
-        bytes,
-        None,
-        String::new(),
-    )
-    .generate(app.state.clock.now().timestamp() as u64)
+    auth_server::testing::totp_code(secret, app.state.clock.now())
 }
 
 #[tokio::test]

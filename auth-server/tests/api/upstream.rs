@@ -721,21 +721,7 @@ async fn an_upstream_sign_in_of_an_account_with_a_second_factor_asks_for_it(back
     let enrolment = auth_server::mfa::totp::begin(&state.db, seal, &user, "Signet", now)
         .await
         .expect("enrolment");
-    let code_at = |at: chrono::DateTime<chrono::Utc>| {
-        let secret = totp_rs::Secret::Encoded(enrolment.secret_base32.clone())
-            .to_bytes()
-            .expect("base32");
-        totp_rs::TOTP::new_unchecked(
-            totp_rs::Algorithm::SHA1,
-            6,
-            1,
-            30,
-            secret,
-            None,
-            String::new(),
-        )
-        .generate(at.timestamp() as u64)
-    };
+    let code_at = |at| auth_server::testing::totp_code(&enrolment.secret_base32, at);
     auth_server::mfa::confirm_enrolment(
         &state.db,
         state.password_gate(),

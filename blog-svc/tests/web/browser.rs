@@ -186,21 +186,7 @@ async fn chromium_steps_up_to_two_factors_for_the_administration_page() {
     let enrolment = auth_server::mfa::totp::begin(&state.db, seal, &admin, "Signet", now)
         .await
         .expect("enrolment");
-    let code_at = |at: chrono::DateTime<chrono::Utc>| {
-        let secret = totp_rs::Secret::Encoded(enrolment.secret_base32.clone())
-            .to_bytes()
-            .expect("base32");
-        totp_rs::TOTP::new_unchecked(
-            totp_rs::Algorithm::SHA1,
-            6,
-            1,
-            30,
-            secret,
-            None,
-            String::new(),
-        )
-        .generate(at.timestamp() as u64)
-    };
+    let code_at = |at| auth_server::testing::totp_code(&enrolment.secret_base32, at);
     // The previous step's code (within the skew), so the current one is
     // still fresh for the step-up.
     auth_server::mfa::confirm_enrolment(
