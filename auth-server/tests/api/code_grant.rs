@@ -151,18 +151,23 @@ async fn a_confidential_client_gets_an_access_token_and_a_verifiable_id_token(ba
         (status, error.as_str()),
         (StatusCode::BAD_REQUEST, "invalid_grant")
     );
-    let live = auth_server::sessions::live_account(
-        &app.state.db,
-        &app.state
-            .keys
-            .verifier()
-            .verify_with_current_keys(access)
-            .expect("still a valid JWT"),
-        app.state.clock.now(),
-    )
-    .await
-    .expect("query");
-    assert!(live.is_none(), "the replay ended the code's session");
+    // The server's own verifier follows the revocation feed: once it has
+    // read the replay's event, it refuses the token itself (`Revoked`);
+    // before, the token still verifies and its session is the proof.
+    match app.state.keys.verifier().verify_with_current_keys(access) {
+        Err(jwt_verify::VerifyError::Revoked) => {}
+        Err(other) => panic!("still a valid JWT, or revoked: {other:?}"),
+        Ok(verified) => {
+            let live = auth_server::sessions::live_account(
+                &app.state.db,
+                &verified,
+                app.state.clock.now(),
+            )
+            .await
+            .expect("query");
+            assert!(live.is_none(), "the replay ended the code's session");
+        }
+    }
 }
 
 async fn an_id_token_is_no_access_token_anywhere(backend: Backend) {
