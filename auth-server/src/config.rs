@@ -216,6 +216,73 @@ pub struct Config {
     /// whose browsers forward-auth may send to the sign-in page and back.
     /// Empty: forward-auth answers every request without a token with 401.
     pub gateway_origins: Vec<String>,
+    /// `CLIENT_METADATA_DOCUMENTS`, `CLIENT_METADATA_HOSTS`,
+    /// `CLIENT_METADATA_ALLOW_LOCALHOST`: clients identified by the URL of
+    /// their metadata document.
+    pub client_documents: ClientDocumentSettings,
+}
+
+/// Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document):
+/// a `client_id` that is an `https` URL names a JSON document the client
+/// publishes, fetched (under the address policy) instead of a registration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientDocumentSettings {
+    /// `CLIENT_METADATA_DOCUMENTS`: `on` (default) or `off`.
+    pub enabled: bool,
+    /// `CLIENT_METADATA_HOSTS`: the only hosts documents may come from
+    /// (exact, lower-case names); empty: any public host.
+    pub hosts: Vec<String>,
+    /// `CLIENT_METADATA_ALLOW_LOCALHOST`: also `http://localhost:<port>/…`
+    /// documents, fetched from loopback (development only).
+    pub allow_localhost: bool,
+}
+
+impl Default for ClientDocumentSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            hosts: Vec::new(),
+            allow_localhost: false,
+        }
+    }
+}
+
+impl ClientDocumentSettings {
+    fn from_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Self, ConfigError> {
+        let enabled = match env
+            .get("CLIENT_METADATA_DOCUMENTS")
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(_) => {
+                return Err(ConfigError::new(
+                    "CLIENT_METADATA_DOCUMENTS",
+                    "expected on or off",
+                ))
+            }
+        };
+        let hosts = env
+            .get("CLIENT_METADATA_HOSTS")
+            .unwrap_or_default()
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .map(|host| match url::Host::parse(&host) {
+                Ok(url::Host::Domain(name)) if name == host && !host.contains('*') => Ok(host),
+                _ => Err(ConfigError::new(
+                    "CLIENT_METADATA_HOSTS",
+                    "expected comma-separated host names (no scheme, port, path, wildcard or IP address)",
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            enabled,
+            hosts,
+            allow_localhost: env.bool("CLIENT_METADATA_ALLOW_LOCALHOST", false)?,
+        })
+    }
 }
 
 /// `localhost` or a loopback address: the only hosts plain `http` is
@@ -908,7 +975,9 @@ impl Config {
         let mail = MailSettings::from_env(&env, &issuer)?;
         let upstream = upstream_providers(&env)?;
         let brand = BrandSettings::from_env(&env)?;
+        let client_documents = ClientDocumentSettings::from_env(&env)?;
         Ok(Self {
+            client_documents,
             bind_addr,
             metrics_addr,
             database_url,
@@ -1257,6 +1326,12 @@ mod tests {
             ("SESSION_RETENTION", "0"),
             ("AUDIT_RETENTION", "a while"),
             ("RETENTION_INTERVAL", "hourly"),
+            ("CLIENT_METADATA_DOCUMENTS", "maybe"),
+            ("CLIENT_METADATA_HOSTS", "https://apps.example.com"),
+            ("CLIENT_METADATA_HOSTS", "*.example.com"),
+            ("CLIENT_METADATA_HOSTS", "10.0.0.1"),
+            ("CLIENT_METADATA_HOSTS", "apps.example.com:443"),
+            ("CLIENT_METADATA_ALLOW_LOCALHOST", "sometimes"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

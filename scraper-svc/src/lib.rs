@@ -2,7 +2,6 @@
 //! jwt-verify's `ServiceTokenSource`), scrapes feeds and pages, and pushes
 //! them into blog-svc. Its own API is protected by jwt-verify (role `admin`).
 
-pub mod address_policy;
 pub mod config;
 pub mod entity;
 pub mod extract;

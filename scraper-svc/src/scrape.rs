@@ -33,9 +33,9 @@ pub const METRICS: &[Described] = &[
     Described::Counter(&ITEMS_PUSHED),
 ];
 
-use crate::address_policy::{refused_by_policy, AddressPolicy, PolicyRefused};
 use crate::entity::scrape_run;
 use crate::extract::{extract, Item};
+use signet_service::address_policy::{refused_by_policy, AddressPolicy, PolicyRefused};
 
 #[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct RunError {
@@ -107,12 +107,10 @@ async fn fetch(scraper: &Scraper, source: &Url) -> Result<(String, Vec<u8>), Str
             get(&scraper.sources_http, &url).await?
         } else {
             // An IP literal is connected to without resolution: check it here.
-            let literal = match url.host() {
-                Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
-                Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
-                _ => None,
-            };
-            if literal.is_some_and(|ip| !scraper.policy.permits(ip)) {
+            if url
+                .host()
+                .is_some_and(|host| !scraper.policy.permits_host(&host))
+            {
                 return Err(PolicyRefused.to_string());
             }
             get(&scraper.redirected_http, &url).await?

@@ -8,11 +8,11 @@ use anyhow::Context as _;
 use jwt_verify::ServiceTokenSource;
 use tokio::net::TcpListener;
 
-use crate::address_policy::{AddressPolicy, PolicyResolver};
 use crate::config::Config;
 use crate::migration::Migrator;
 use crate::scrape::{spawn_schedule, Scraper};
 use crate::state::AppState;
+use signet_service::address_policy::{AddressPolicy, PolicyResolver};
 
 pub struct Application {
     listener: TcpListener,

@@ -1,6 +1,8 @@
 //! What every Signet HTTP service shares, so auth-server, blog-svc and
 //! scraper-svc answer bad input, log and shut down the same way.
 
+#[cfg(feature = "outbound")]
+pub mod address_policy;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -99,7 +99,12 @@ impl Application {
         });
         let factor_seal = factor_seal(&config)?;
         let webauthn = relying_party(&config, &brand.name)?;
+        let client_documents = Arc::new(
+            crate::clients::documents::ClientDocuments::new(&config)
+                .context("building the client metadata document fetcher")?,
+        );
         let state = AppState {
+            client_documents,
             webauthn,
             factor_seal,
             brand,

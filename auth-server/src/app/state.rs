@@ -36,6 +36,8 @@ pub struct AppState {
     pub factor_seal: Option<Arc<crate::mfa::FactorSeal>>,
     /// The passkey relying party (`None`: passkeys are off).
     pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
+    /// Clients known by the URL of their metadata document, fetched and cached.
+    pub client_documents: Arc<crate::clients::documents::ClientDocuments>,
 }
 
 impl AppState {

@@ -9,6 +9,7 @@
 //! `http` only on a loopback address, or (public clients) a private-use
 //! scheme such as `com.example.app:/cb` (RFC 8252 §7.1).
 
+pub mod documents;
 pub mod entity;
 pub(crate) mod routes;
 
@@ -504,8 +505,53 @@ pub enum ClientAuthError {
     UnexpectedSecret,
     #[error("wrong client secret")]
     WrongSecret,
+    #[error("client metadata document: {0}")]
+    Document(#[from] documents::DocumentError),
     #[error("client store: {0}")]
     Store(#[from] DbErr),
+}
+
+/// Why `client_id` could not be looked up at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("client metadata document: {0}")]
+    Document(#[from] documents::DocumentError),
+    #[error("client store: {0}")]
+    Store(#[from] DbErr),
+}
+
+/// The client `client_id` names: a registered one (`sgc_…`), or the one
+/// the metadata document at that URL describes (never stored); `None` for
+/// anything else.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    documents: &documents::ClientDocuments,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<client::Model>, ResolveError> {
+    if documents::is_document_url(client_id) {
+        return Ok(Some(documents.resolve(client_id, now).await?));
+    }
+    Ok(find_by_client_id(db, client_id).await?)
+}
+
+/// [`authenticate`] for any client [`resolve`] knows: a document's client
+/// is public, so it presents no secret (PKCE proves it).
+pub async fn authenticate_any(
+    db: &impl ConnectionTrait,
+    documents: &documents::ClientDocuments,
+    client_id: &str,
+    secret: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<client::Model, ClientAuthError> {
+    if !documents::is_document_url(client_id) {
+        return authenticate(db, client_id, secret).await;
+    }
+    let client = documents.resolve(client_id, now).await?;
+    match secret {
+        None => Ok(client),
+        Some(_) => Err(ClientAuthError::UnexpectedSecret),
+    }
 }
 
 /// Authenticate `client_id` with `secret` (`client_secret_basic` or

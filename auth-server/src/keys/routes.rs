@@ -59,6 +59,10 @@ pub(crate) struct DiscoveryDocument {
     pub acr_values_supported: Vec<&'static str>,
     /// RFC 9449 §5.1: proof algorithms the token endpoint accepts.
     pub dpop_signing_alg_values_supported: Vec<&'static str>,
+    /// draft-ietf-oauth-client-id-metadata-document: a `client_id` may be
+    /// the `https` URL of the client's metadata document
+    /// (`CLIENT_METADATA_DOCUMENTS`).
+    pub client_id_metadata_document_supported: bool,
 }
 
 #[utoipa::path(get, path = "/.well-known/openid-configuration", tag = "keys",
@@ -82,6 +86,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         code_challenge_methods_supported: vec!["S256"],
         dpop_signing_alg_values_supported: jwt_verify::dpop::DPOP_ALGORITHMS.to_vec(),
         authorization_response_iss_parameter_supported: true,
+        client_id_metadata_document_supported: state.config.client_documents.enabled,
         id_token_signing_alg_values_supported: vec!["RS256"],
         subject_types_supported: vec!["public"],
         token_endpoint_auth_methods_supported: vec![

@@ -21,6 +21,7 @@ mod m20261203_000016_upstream_identities;
 mod m20261203_000017_audit_by_account;
 mod m20261203_000018_second_factors;
 mod m20261203_000019_passkeys;
+mod m20261204_000020_document_client_ids;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_audit_by_account::Migration),
             Box::new(m20261203_000018_second_factors::Migration),
             Box::new(m20261203_000019_passkeys::Migration),
+            Box::new(m20261204_000020_document_client_ids::Migration),
         ]
     }
 }

@@ -284,7 +284,15 @@ async fn code_grant(
     ip: ClientIp,
 ) -> Result<Response, TokenEndpointError> {
     let (client_id, secret) = registered_client_credentials(headers, pairs)?;
-    let client = match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
+    let client = match clients::authenticate_any(
+        &state.db,
+        &state.client_documents,
+        &client_id,
+        secret.as_deref(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(client) => client,
         Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
         Err(failure) => {
@@ -508,7 +516,9 @@ async fn requesting_client(
     pairs: &[(String, String)],
 ) -> Result<Option<clients::entity::Model>, TokenEndpointError> {
     let registered = headers.contains_key(header::AUTHORIZATION)
-        || param(pairs, "client_id").is_some_and(|id| id.starts_with(clients::CLIENT_ID_PREFIX));
+        || param(pairs, "client_id").is_some_and(|id| {
+            id.starts_with(clients::CLIENT_ID_PREFIX) || clients::documents::is_document_url(id)
+        });
     if !registered {
         return match param(pairs, "client_id") {
             Some(client_id) if client_id != state.config.first_party_client_id => {
@@ -518,7 +528,15 @@ async fn requesting_client(
         };
     }
     let (client_id, secret) = registered_client_credentials(headers, pairs)?;
-    match clients::authenticate(&state.db, &client_id, secret.as_deref()).await {
+    match clients::authenticate_any(
+        &state.db,
+        &state.client_documents,
+        &client_id,
+        secret.as_deref(),
+        state.clock.now(),
+    )
+    .await
+    {
         Ok(client) => Ok(Some(client)),
         Err(clients::ClientAuthError::Store(error)) => Err(error.into()),
         Err(_) => Err(OAuthError::invalid_client().into()),
@@ -866,9 +884,20 @@ pub(crate) async fn end_session(
     {
         return Err(bad("client_id is not the ID token's audience"));
     }
-    let client = clients::find_by_client_id(&state.db, &claims.aud)
-        .await?
-        .ok_or_else(|| bad("the ID token's client is not registered"))?;
+    let client = match clients::resolve(
+        &state.db,
+        &state.client_documents,
+        &claims.aud,
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(Some(client)) => client,
+        Ok(None) | Err(clients::ResolveError::Document(_)) => {
+            return Err(bad("the ID token's client is not registered"))
+        }
+        Err(clients::ResolveError::Store(error)) => return Err(error.into()),
+    };
     let back = match params.post_logout_redirect_uri.as_deref() {
         None => None,
         Some(uri)

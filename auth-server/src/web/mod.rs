@@ -138,6 +138,9 @@ pub(crate) struct SignUpPage<'a> {
 #[template(path = "consent.html")]
 pub(crate) struct ConsentPage<'a> {
     pub client_name: &'a str,
+    /// For a client known by its metadata document: the host of its URL,
+    /// the only thing that vouches for its name.
+    pub described_at: Option<String>,
     pub email: &'a str,
     /// Each requested scope and what it lets the client do.
     pub scopes: Vec<(String, String)>,

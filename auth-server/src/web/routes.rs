@@ -87,11 +87,29 @@ pub(crate) async fn checked(
 ) -> Result<AuthorizationRequest, Response> {
     let client = match params.get("client_id") {
         None => None,
-        Some(id) => clients::find_by_client_id(&state.db, id)
-            .await
-            .map_err(server_error)?,
+        Some(id) => {
+            match clients::resolve(&state.db, &state.client_documents, id, state.clock.now()).await
+            {
+                Ok(client) => client,
+                // Nobody can be sent back to a client whose document failed.
+                Err(clients::ResolveError::Document(error)) => {
+                    return Err(refuse(state, document_refusal(&error)))
+                }
+                Err(clients::ResolveError::Store(error)) => return Err(server_error(error)),
+            }
+        }
     };
     authorize::check(params, client).map_err(|e| refuse(state, e))
+}
+
+/// The page shown when a client's metadata document is unusable.
+fn document_refusal(error: &clients::documents::DocumentError) -> AuthorizeError {
+    use clients::documents::DocumentError;
+    match error {
+        DocumentError::Disabled => AuthorizeError::Page("authorize-unknown-client"),
+        DocumentError::Invalid(_) => AuthorizeError::Page("authorize-document-invalid"),
+        _ => AuthorizeError::Page("authorize-document-unavailable"),
+    }
 }
 
 /// How the browser's user signed in: when, through which upstream
@@ -118,10 +136,12 @@ impl<'a> Authenticated<'a> {
     }
 }
 
-/// A signed-in user's request: a first-party client, or a third-party one
-/// the user already allowed these scopes (and `prompt` is not `consent`),
-/// gets its code; otherwise the consent page (or, with `prompt=none`,
-/// `consent_required`).
+/// A signed-in user's request: a first-party client, or a registered
+/// third-party one the user already allowed these scopes (and `prompt` is
+/// not `consent`), gets its code; otherwise the consent page (or, with
+/// `prompt=none`, `consent_required`). A client known only by its metadata
+/// document is asked about every time: nothing vouches that the document
+/// at that URL today is the one the user allowed.
 pub(crate) async fn grant_or_ask(
     state: &AppState,
     jar: CookieJar,
@@ -133,6 +153,7 @@ pub(crate) async fn grant_or_ask(
     if request.client.first_party {
         return (jar, grant(state, request, user.id, auth).await).into_response();
     }
+    let document = clients::documents::is_document_url(&request.client.client_id);
     let allowed = match consent::covers(
         &state.db,
         user.id,
@@ -141,7 +162,7 @@ pub(crate) async fn grant_or_ask(
     )
     .await
     {
-        Ok(allowed) => allowed,
+        Ok(allowed) => allowed && !document,
         Err(error) => return server_error(error),
     };
     if allowed && request.prompt != Prompt::Consent {
@@ -152,6 +173,10 @@ pub(crate) async fn grant_or_ask(
     }
     let csrf = random_token();
     let html = ConsentPage {
+        described_at: document
+            .then(|| url::Url::parse(&request.client.client_id).ok())
+            .flatten()
+            .and_then(|url| url.host_str().map(str::to_owned)),
         client_name: &request.client.name,
         email: &user.email,
         scopes: request

@@ -13,7 +13,7 @@ use crate::helpers::{
 };
 
 pub(crate) const REDIRECT: &str = "http://127.0.0.1:8081/auth/callback";
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 pub(crate) struct Rp {
     pub id: String,
@@ -56,7 +56,7 @@ pub(crate) fn request_params(rp: &Rp) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn get_authorize(
+pub(crate) async fn get_authorize(
     app: &TestApp,
     params: &[(&str, String)],
     cookie: Option<&str>,
@@ -72,7 +72,12 @@ async fn get_authorize(
 }
 
 /// The page, then the form posted as the browser would.
-async fn sign_in(app: &TestApp, rp: &Rp, email: &str, password: &str) -> reqwest::Response {
+pub(crate) async fn sign_in(
+    app: &TestApp,
+    rp: &Rp,
+    email: &str,
+    password: &str,
+) -> reqwest::Response {
     let page = get_authorize(app, &request_params(rp), None).await;
     assert_eq!(page.status(), StatusCode::OK);
     let csrf_cookie = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf cookie"));
@@ -305,7 +310,7 @@ async fn the_sign_in_form_resists_csrf_and_reveals_no_account(backend: Backend) 
     assert_eq!(strip(&pages[0]), strip(&pages[1]));
 }
 
-async fn consent(
+pub(crate) async fn consent(
     app: &TestApp,
     page: reqwest::Response,
     session_cookie: &str,

@@ -11,6 +11,7 @@ mod api_keys;
 mod authorize;
 mod bad_input;
 mod branding;
+mod client_documents;
 mod clients;
 mod code_grant;
 mod codes;

@@ -1,17 +1,16 @@
-//! Which addresses the scraper may connect to when a source sends it elsewhere.
-//!
-//! The operator's `SCRAPER_SOURCES` are trusted as written (a feed on the
-//! intranet is a legitimate source). What a source points to — a redirect to
-//! another origin — is not: a hostile or compromised feed host could
-//! otherwise make the scraper read internal pages (`127.0.0.1:<port>`, the
-//! cloud metadata service) and publish them as posts. Such hops may only
-//! reach public addresses, unless an address is listed in
-//! `FETCH_ALLOWED_ADDRESSES`.
+//! Which addresses an outbound request may reach when someone else chose
+//! the URL: scraper-svc's redirect hops (a hostile feed could otherwise make
+//! it read `127.0.0.1:<port>` or the cloud metadata service and publish the
+//! page), and auth-server's fetches of client metadata documents (a
+//! `client_id` anyone can type). Such requests may only reach public
+//! addresses, unless an address is listed by the operator.
 //!
 //! The check is made on the addresses the connection will use: names are
 //! resolved by [`PolicyResolver`], which hands the HTTP client only the
 //! addresses that pass, so a name that resolves to a public address for the
-//! check and to a private one for the connection (DNS rebinding) gets nowhere.
+//! check and to a private one for the connection (DNS rebinding) gets
+//! nowhere. An IP literal in a URL is connected to without resolution:
+//! callers check it with [`AddressPolicy::permits_host`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -37,6 +36,17 @@ impl AddressPolicy {
 
     pub fn permits(&self, ip: IpAddr) -> bool {
         is_public(ip) || self.allowed.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Whether a URL's host may be connected to as far as can be told
+    /// before resolution: an IP literal must be permitted; a name is
+    /// checked by [`PolicyResolver`] on what it resolves to.
+    pub fn permits_host(&self, host: &url::Host<&str>) -> bool {
+        match host {
+            url::Host::Ipv4(ip) => self.permits(IpAddr::V4(*ip)),
+            url::Host::Ipv6(ip) => self.permits(IpAddr::V6(*ip)),
+            url::Host::Domain(_) => true,
+        }
     }
 }
 
