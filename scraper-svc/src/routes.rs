@@ -163,9 +163,21 @@ async fn docs_page(State(state): State<AppState>) -> axum::response::Response {
 }
 
 pub fn app(state: AppState) -> Router {
-    let admin = ServiceBuilder::new()
-        .layer(JwtAuthLayer::new(state.verifier.clone()).realm("scraper"))
-        .layer(require_any_role(["admin"]).realm("scraper"));
+    // RFC 9728, when an `AUTH_AUDIENCE` value is a URL: the metadata
+    // document, and every challenge of the API names it.
+    let resource = signet_service::auth::protected_resource(
+        &state.config.audiences,
+        &state.config.auth_issuer,
+    )
+    .map(|resource| resource.name("Scraper"));
+    let mut authenticated = JwtAuthLayer::new(state.verifier.clone()).realm("scraper");
+    let mut admins = require_any_role(["admin"]).realm("scraper");
+    if let Some(resource) = &resource {
+        let url = resource.metadata_url();
+        admins = admins.resource_metadata(&url);
+        authenticated = authenticated.resource_metadata(url);
+    }
+    let admin = ServiceBuilder::new().layer(authenticated).layer(admins);
     let max_body_bytes = state.config.max_body_bytes;
     let access_log = state.config.access_log;
     let metrics = state.metrics.clone();
@@ -177,9 +189,17 @@ pub fn app(state: AppState) -> Router {
             post(scrape_now).route_layer(admin.clone()),
         )
         .route("/api/v1/scrape/runs", get(list_runs).route_layer(admin));
+    let api = match &resource {
+        Some(resource) => api.merge(resource.router()),
+        None => api,
+    };
     let cors = signet_service::http::Cors {
         origins: state.config.cors.clone(),
-        applies_to: |path| path.starts_with("/api/") || path == "/openapi.json",
+        applies_to: |path| {
+            path.starts_with("/api/")
+                || path == "/openapi.json"
+                || signet_service::auth::is_resource_metadata_path(path)
+        },
     };
     let routes = signet_service::docs::routes(Router::new(), docs_page)
         .route("/healthz", get(healthz))

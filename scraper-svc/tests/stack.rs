@@ -383,6 +383,48 @@ async fn the_scraper_api_is_for_admins_only(backend: Backend) {
     );
 }
 
+/// With a URL among its audiences the scraper is an RFC 9728 protected
+/// resource: the metadata document, named by every challenge of its API.
+async fn a_url_audience_makes_the_scraper_a_protected_resource(backend: Backend) {
+    let stack = Stack::start(backend).await;
+    let scraper = scraper_for(
+        &stack,
+        feed_server().await,
+        &[("AUTH_AUDIENCE", "signet,https://scraper.example.com")],
+    )
+    .await;
+    let document = stack
+        .http
+        .get(format!("{scraper}/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .expect("metadata");
+    assert_eq!(document.status(), StatusCode::OK);
+    let document = Stack::json(document).await;
+    assert_eq!(document["resource"], "https://scraper.example.com");
+    assert_eq!(document["authorization_servers"][0], stack.auth.as_str());
+    let metadata =
+        "resource_metadata=\"https://scraper.example.com/.well-known/oauth-protected-resource\"";
+    stack.sign_up("mallory@example.com", "Mallory").await;
+    let token = stack.login("mallory@example.com").await;
+    let url = format!("{scraper}/api/v1/scrape");
+    for (request, status) in [
+        (stack.http.post(&url), StatusCode::UNAUTHORIZED),
+        (
+            stack.http.post(&url).bearer_auth(&token),
+            StatusCode::FORBIDDEN,
+        ),
+    ] {
+        let response = request.send().await.expect("req");
+        assert_eq!(response.status(), status);
+        let challenge = response.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(challenge.contains(metadata), "{challenge}");
+    }
+}
+
 /// `/openapi.json` describes the scraper's API, and passes an independent
 /// validator when one is installed.
 #[tokio::test]
@@ -912,6 +954,7 @@ async fn a_source_cannot_redirect_the_scraper_to_internal_addresses(backend: Bac
 }
 
 backend_tests!(
+    a_url_audience_makes_the_scraper_a_protected_resource,
     a_deeply_nested_page_fails_alone_and_runs_left_running_are_closed,
     a_source_cannot_redirect_the_scraper_to_internal_addresses,
     with_blog_svc_down_a_run_fails_cleanly_and_the_next_one_imports_everything,

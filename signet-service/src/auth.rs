@@ -205,6 +205,25 @@ pub async fn readiness(
     )
 }
 
+/// RFC 9728: the service as a protected resource, when one of its accepted
+/// audiences (`AUTH_AUDIENCE`) is a URL, the resource identifier a client
+/// asks the authorization server for; an audience that is a plain name
+/// identifies no resource, and nothing is published (`None`).
+pub fn protected_resource(
+    audiences: &[String],
+    issuer: &str,
+) -> Option<jwt_verify::ProtectedResource> {
+    audiences
+        .iter()
+        .find_map(|audience| jwt_verify::ProtectedResource::new(audience, issuer.to_owned()).ok())
+}
+
+/// Whether `path` is one of the metadata documents
+/// [`jwt_verify::ProtectedResource::router`] serves (for CORS).
+pub fn is_resource_metadata_path(path: &str) -> bool {
+    path.starts_with("/.well-known/oauth-protected-resource")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,6 +22,7 @@ mod m20261203_000017_audit_by_account;
 mod m20261203_000018_second_factors;
 mod m20261203_000019_passkeys;
 mod m20261204_000020_document_client_ids;
+mod m20261204_000021_code_resources;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_second_factors::Migration),
             Box::new(m20261203_000019_passkeys::Migration),
             Box::new(m20261204_000020_document_client_ids::Migration),
+            Box::new(m20261204_000021_code_resources::Migration),
         ]
     }
 }

@@ -27,6 +27,9 @@ pub struct AuthorizationRequest {
     /// `acr_values` (Core §3.1.2.1) asks for `mfa`: a browser signed in
     /// with one factor is asked for its second (a step-up).
     pub wants_mfa: bool,
+    /// RFC 8707 `resource` (or `audience`): the one service the tokens are
+    /// for, checked against what the client may ask by the caller.
+    pub resource: Option<String>,
 }
 
 /// OpenID Connect `prompt` (only one value at a time is supported).
@@ -169,6 +172,18 @@ pub fn check(
             .split_ascii_whitespace()
             .any(|v| v == crate::sessions::methods::ACR_MFA)
     });
+    let resource = match (params.get("resource"), params.get("audience")) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(redirect(
+                "invalid_request",
+                "resource and audience name different targets",
+            ))
+        }
+        (resource, audience) => resource.or(audience).filter(|r| !r.is_empty()).cloned(),
+    };
+    if resource.as_ref().is_some_and(|r| r.len() > MAX_PARAM) {
+        return Err(redirect("invalid_target", "resource is too long"));
+    }
     let nonce = params.get("nonce").cloned();
     let login_hint = params.get("login_hint").cloned();
     if nonce
@@ -192,6 +207,7 @@ pub fn check(
         max_age,
         login_hint,
         wants_mfa,
+        resource,
     })
 }
 

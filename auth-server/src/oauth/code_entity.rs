@@ -26,6 +26,9 @@ pub struct Model {
     pub idp: Option<String>,
     /// How the browser's sign-in was authenticated (RFC 8176 values).
     pub amr: Option<String>,
+    /// The resource (RFC 8707) the authorization request named and the
+    /// user allowed; the token request may only repeat it.
+    pub resource: Option<String>,
 }
 
 impl Model {

@@ -69,6 +69,8 @@ pub struct NewCode<'a> {
     pub idp: Option<&'a str>,
     /// How the browser's sign-in was authenticated.
     pub methods: &'a crate::sessions::methods::Methods,
+    /// The resource the authorization request named (RFC 8707).
+    pub resource: Option<&'a str>,
 }
 
 /// Mint and store a code; the code itself is returned once.
@@ -95,6 +97,7 @@ pub async fn issue(
         issued_session_id: Set(None),
         idp: Set(new.idp.map(str::to_owned)),
         amr: Set(Some(new.methods.to_stored())),
+        resource: Set(new.resource.map(str::to_owned)),
     }
     .insert(db)
     .await?;
@@ -108,6 +111,8 @@ pub struct Redemption<'a> {
     pub client_id: &'a str,
     pub redirect_uri: Option<&'a str>,
     pub code_verifier: Option<&'a str>,
+    /// The token request's `resource`/`audience`, if it named one.
+    pub resource: Option<&'a str>,
 }
 
 /// Why a code was refused. All but `Store` are `invalid_grant` (RFC 6749
@@ -126,6 +131,9 @@ pub enum CodeError {
     InvalidVerifier,
     #[error("code_verifier does not match the code_challenge")]
     VerifierMismatch,
+    /// RFC 8707 §2.2: `invalid_target`, not `invalid_grant`.
+    #[error("the token request names another resource than the authorization request")]
+    WrongResource,
     /// The code was redeemed before: the session of its tokens is ended.
     #[error("the authorization code was already used")]
     Replayed { ended_session: Option<Uuid> },
@@ -183,6 +191,13 @@ pub async fn redeem(
     ) {
         return Err(CodeError::VerifierMismatch);
     }
+    if row
+        .resource
+        .as_deref()
+        .is_some_and(|allowed| redemption.resource.is_some_and(|asked| asked != allowed))
+    {
+        return Err(CodeError::WrongResource);
+    }
     let txn = db.begin().await?;
     let claimed = code::Entity::update_many()
         .col_expr(code::Column::RedeemedAt, Expr::value(now))
@@ -200,6 +215,8 @@ pub async fn redeem(
         scope: Some(row.scope.clone()),
         idp: row.idp.clone(),
         methods: Some(row.methods()),
+        // The resource the user allowed, when the request named one.
+        audience: row.resource.clone().or(client.audience),
         ..client
     };
     let started = sessions::start(&txn, row.user_id, policy, client, now).await?;

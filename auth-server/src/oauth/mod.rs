@@ -242,6 +242,56 @@ pub fn requested_audience(pairs: &[(String, String)]) -> Result<Option<&str>, OA
     }
 }
 
+/// Whether a user token for `audience` may go to `client` (`None`: the
+/// first-party login). auth-server's own account and admin API
+/// (`ACCOUNT_AUDIENCE`) is for the first-party login and first-party
+/// clients only: a third-party client the user consented to for "who you
+/// are" must never hold a token that lists users or creates API keys.
+///
+/// A registered client may ask only for the resources it was registered
+/// with (`clients create --resource`); with none listed, a first-party
+/// client may ask for every configured audience and a third-party one for
+/// none: its access tokens are for userinfo alone, so consenting to "who
+/// you are" never lets an application write in the user's name elsewhere.
+pub fn client_may_request(
+    config: &crate::config::Config,
+    client: Option<&crate::clients::entity::Model>,
+    audience: &str,
+) -> bool {
+    let Some(client) = client else {
+        return config.user_may_request(audience);
+    };
+    if audience == config.account_audience {
+        return client.first_party;
+    }
+    if audience == config.userinfo_audience() {
+        return true;
+    }
+    let listed = client.resource_list();
+    config.audiences.iter().any(|a| a == audience)
+        && (listed.iter().any(|r| r == audience) || (listed.is_empty() && client.first_party))
+}
+
+/// The audience of a registered client's user tokens when it names none:
+/// its first listed resource, else (first-party) `LOGIN_DEFAULT_AUDIENCE`,
+/// else (third-party) the userinfo audience.
+pub fn client_default_audience(
+    config: &crate::config::Config,
+    client: &crate::clients::entity::Model,
+) -> String {
+    client
+        .resource_list()
+        .into_iter()
+        .find(|resource| client_may_request(config, Some(client), resource))
+        .unwrap_or_else(|| {
+            if client.first_party {
+                config.login_audience.clone()
+            } else {
+                config.userinfo_audience()
+            }
+        })
+}
+
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()

@@ -317,9 +317,12 @@ async fn code_grant(
     let jkt =
         dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
     dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
-    let audience = match requested_audience(pairs)? {
-        None => client_default_audience(state, &client),
-        Some(requested) if client_may_request(state, Some(&client), requested) => {
+    let requested = requested_audience(pairs)?;
+    let audience = match requested {
+        None => crate::oauth::client_default_audience(&state.config, &client),
+        Some(requested)
+            if crate::oauth::client_may_request(&state.config, Some(&client), requested) =>
+        {
             requested.to_owned()
         }
         Some(_) => return Err(OAuthError::invalid_target().into()),
@@ -339,6 +342,7 @@ async fn code_grant(
             client_id: &client.client_id,
             redirect_uri: param(pairs, "redirect_uri"),
             code_verifier: param(pairs, "code_verifier"),
+            resource: requested,
         },
         &state.config.sessions,
         sessions::Client {
@@ -357,12 +361,20 @@ async fn code_grant(
     {
         Ok(redeemed) => redeemed,
         Err(CodeError::Store(error)) => return Err(error.into()),
+        Err(CodeError::WrongResource) => return Err(OAuthError::invalid_target().into()),
         Err(error) => {
             tracing::info!(outcome = "failure", reason = %error, client = %client.client_id, "authorization_code");
             return Err(invalid_grant().into());
         }
     };
     let session = redeemed.started.session.id;
+    // The resource the authorization request named, when it named one.
+    let audience = redeemed
+        .started
+        .session
+        .audience
+        .clone()
+        .unwrap_or(audience);
     let refresh_token = client
         .grant_type_list()
         .iter()
@@ -459,53 +471,6 @@ fn registered_client_credentials(
     ))
 }
 
-/// Whether a user token for `audience` may go to `client` (`None`: the
-/// first-party login). auth-server's own account and admin API
-/// (`ACCOUNT_AUDIENCE`) is for the first-party login and first-party
-/// clients only: a third-party client the user consented to for "who you
-/// are" must never hold a token that lists users or creates API keys.
-///
-/// A registered client may ask only for the resources it was registered
-/// with (`clients create --resource`); with none listed, a first-party
-/// client may ask for every configured audience and a third-party one for
-/// none: its access tokens are for userinfo alone, so consenting to "who
-/// you are" never lets an application write in the user's name elsewhere.
-fn client_may_request(
-    state: &AppState,
-    client: Option<&clients::entity::Model>,
-    audience: &str,
-) -> bool {
-    let Some(client) = client else {
-        return state.config.user_may_request(audience);
-    };
-    if audience == state.config.account_audience {
-        return client.first_party;
-    }
-    if audience == state.config.userinfo_audience() {
-        return true;
-    }
-    let listed = client.resource_list();
-    state.config.audiences.iter().any(|a| a == audience)
-        && (listed.iter().any(|r| r == audience) || (listed.is_empty() && client.first_party))
-}
-
-/// The audience of a registered client's user tokens when it names none:
-/// its first listed resource, else (first-party) `LOGIN_DEFAULT_AUDIENCE`,
-/// else (third-party) the userinfo audience.
-fn client_default_audience(state: &AppState, client: &clients::entity::Model) -> String {
-    client
-        .resource_list()
-        .into_iter()
-        .find(|resource| client_may_request(state, Some(client), resource))
-        .unwrap_or_else(|| {
-            if client.first_party {
-                state.config.login_audience.clone()
-            } else {
-                state.config.userinfo_audience()
-            }
-        })
-}
-
 /// The client a refresh or revocation request comes from: `None` for the
 /// first-party client (password login: public, sends no credentials or its
 /// own `client_id`), else a registered client that authenticates as at the
@@ -576,7 +541,9 @@ async fn refresh_grant(
         )
     };
     let requested = requested_audience(pairs)?;
-    if requested.is_some_and(|aud| !client_may_request(state, client.as_ref(), aud)) {
+    if requested
+        .is_some_and(|aud| !crate::oauth::client_may_request(&state.config, client.as_ref(), aud))
+    {
         return Err(OAuthError::invalid_target().into());
     }
     // The token first: a proof's jti is recorded (a write shared by every
@@ -620,10 +587,10 @@ async fn refresh_grant(
             let audience = requested
                 .map(str::to_owned)
                 .or_else(|| rotated.session.audience.clone())
-                .filter(|aud| client_may_request(state, client.as_ref(), aud))
+                .filter(|aud| crate::oauth::client_may_request(&state.config, client.as_ref(), aud))
                 .unwrap_or_else(|| match &client {
                     None => state.config.login_audience.clone(),
-                    Some(client) => client_default_audience(state, client),
+                    Some(client) => crate::oauth::client_default_audience(&state.config, client),
                 });
             if !rotated.replayed {
                 tracing::info!(session = %rotated.session.id, "refresh token rotated");

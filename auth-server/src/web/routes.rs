@@ -48,6 +48,8 @@ const CARRIED: &[&str] = &[
     "login_hint",
     "ui_locales",
     "acr_values",
+    "resource",
+    "audience",
 ];
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
@@ -99,7 +101,14 @@ pub(crate) async fn checked(
             }
         }
     };
-    authorize::check(params, client).map_err(|e| refuse(state, e))
+    let request = authorize::check(params, client).map_err(|e| refuse(state, e))?;
+    // RFC 8707 §2: a resource this client may not have tokens for.
+    if request.resource.as_deref().is_some_and(|resource| {
+        !crate::oauth::client_may_request(&state.config, Some(&request.client), resource)
+    }) {
+        return Err(redirect_error(state, &request, "invalid_target"));
+    }
+    Ok(request)
 }
 
 /// The page shown when a client's metadata document is unusable.
@@ -184,13 +193,17 @@ pub(crate) async fn grant_or_ask(
             .split_ascii_whitespace()
             .map(|s| (s.to_owned(), describe_scope(s)))
             .collect(),
-        // Third-party clients reach only the resources listed for them.
-        resources: request
-            .client
-            .resource_list()
-            .into_iter()
-            .filter(|r| state.config.audiences.contains(r))
-            .collect(),
+        // The one resource asked for, else the ones listed for the client
+        // (third-party clients reach only those).
+        resources: match &request.resource {
+            Some(resource) => vec![resource.clone()],
+            None => request
+                .client
+                .resource_list()
+                .into_iter()
+                .filter(|r| state.config.audiences.contains(r))
+                .collect(),
+        },
         csrf_token: &csrf,
         request: carried(params),
     }
@@ -237,6 +250,7 @@ async fn grant(
             code_challenge: &request.code_challenge,
             auth_time: auth.at,
             idp: auth.idp,
+            resource: request.resource.as_deref(),
             methods: auth.methods,
         },
         state.clock.now(),

@@ -462,7 +462,116 @@ async fn a_bad_or_unreachable_document_is_shown_to_the_user_and_redirects_nowher
     assert_eq!(token.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// A browser's whole authorization request with `extra` parameters: the
+/// sign-in page and the consent page submitted with their own hidden fields.
+/// Where the server sends it back, and its session cookie.
+async fn authorize_with(
+    app: &TestApp,
+    rp: &Rp,
+    extra: &[(&'static str, &str)],
+    email: &str,
+) -> (HashMap<String, String>, String) {
+    use signet_service::testing::hidden_inputs;
+    let mut params = request_params(rp);
+    params.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    let page = get_authorize(app, &params, None).await;
+    if page.status() == StatusCode::SEE_OTHER {
+        let back = query_of(page.headers()[LOCATION].to_str().expect("location"));
+        return (back, String::new());
+    }
+    let csrf = value_of(&set_cookie(page.headers(), "signet_csrf").expect("csrf"));
+    let mut form = hidden_inputs(&page.text().await.expect("html"));
+    form.push(("email".into(), email.into()));
+    form.push(("password".into(), PASSWORD.into()));
+    let consent_page = app
+        .client
+        .post(app.url("/oauth/authorize"))
+        .header("cookie", &csrf)
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", app.address.as_str())
+        .form(&form)
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(consent_page.status(), StatusCode::OK);
+    let session = value_of(&set_cookie(consent_page.headers(), "signet_session").expect("session"));
+    let csrf = value_of(&set_cookie(consent_page.headers(), "signet_csrf").expect("csrf"));
+    let html = consent_page.text().await.expect("html");
+    let mut form = hidden_inputs(&html);
+    form.push(("decision".into(), "allow".into()));
+    let allowed = app
+        .client
+        .post(app.url("/oauth/consent"))
+        .header("cookie", format!("{csrf}; {session}"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&form)
+        .send()
+        .await
+        .expect("consent");
+    assert_eq!(allowed.status(), StatusCode::SEE_OTHER, "{html}");
+    let back = query_of(allowed.headers()[LOCATION].to_str().expect("location"));
+    (back, session)
+}
+
+async fn exchange(app: &TestApp, rp: &Rp, code: &str, resource: Option<&str>) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", crate::authorize::VERIFIER),
+        ("client_id", rp.id.as_str()),
+    ];
+    if let Some(resource) = resource {
+        form.push(("resource", resource));
+    }
+    app.oauth_token(&form, None).await
+}
+
+/// RFC 8707 in the authorization request: the resource is checked before
+/// anyone signs in, shown on the consent page, kept with the code, and the
+/// token request may only repeat it.
+async fn the_resource_the_user_allowed_is_the_one_the_token_is_for(backend: Backend) {
+    const BLOG: &str = "https://blog.example.com";
+    let docs = document_server().await;
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("CLIENT_METADATA_ALLOW_LOCALHOST", "true"),
+            ("JWT_AUDIENCE", "signet,https://blog.example.com"),
+        ],
+    )
+    .await;
+    let user = app.user("resource-user@example.com").await;
+    let rp = Rp {
+        id: docs.url("/client.json"),
+        secret: String::new(),
+    };
+    // This server's own API, or something it does not issue for: refused
+    // back to the client before any page.
+    for resource in ["signet-account", "https://elsewhere.example.com"] {
+        let (back, _) = authorize_with(&app, &rp, &[("resource", resource)], &user.email).await;
+        assert_eq!(back["error"], "invalid_target", "{resource}");
+    }
+    let (back, _) = authorize_with(&app, &rp, &[("resource", BLOG)], &user.email).await;
+    let tokens = exchange(&app, &rp, &back["code"], None).await;
+    assert_eq!(tokens.status(), StatusCode::OK);
+    let claims = crate::helpers::claims_of(
+        json_body(tokens).await["access_token"]
+            .as_str()
+            .expect("at"),
+    );
+    assert_eq!(claims["aud"], BLOG);
+    // Another resource at the token endpoint: invalid_target, code unspent.
+    let (back, _) = authorize_with(&app, &rp, &[("resource", BLOG)], &user.email).await;
+    let swapped = exchange(&app, &rp, &back["code"], Some("signet")).await;
+    assert_eq!(swapped.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(json_body(swapped).await["error"], "invalid_target");
+    let repeated = exchange(&app, &rp, &back["code"], Some(BLOG)).await;
+    assert_eq!(repeated.status(), StatusCode::OK);
+}
+
 backend_tests!(
+    the_resource_the_user_allowed_is_the_one_the_token_is_for,
     a_client_known_by_its_document_signs_a_user_in_with_consent_each_time,
     a_bad_or_unreachable_document_is_shown_to_the_user_and_redirects_nowhere,
 );

@@ -67,6 +67,7 @@ pub(crate) async fn code_for(
             auth_time: app.state.clock.now(),
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
+            resource: None,
         },
         app.state.clock.now(),
     )

@@ -31,6 +31,7 @@ async fn code_for(app: &TestApp, email: &str) -> (String, uuid::Uuid) {
             auth_time: app.state.clock.now(),
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
+            resource: None,
         },
         app.state.clock.now(),
     )
@@ -62,6 +63,7 @@ async fn redeem(
             client_id,
             redirect_uri,
             code_verifier: verifier,
+            resource: None,
         },
         &app.state.config.sessions,
         client(),

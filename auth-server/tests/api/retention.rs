@@ -161,6 +161,7 @@ async fn authorization_codes_are_kept_a_week_past_expiry_then_purged(backend: Ba
             auth_time: Utc::now(),
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
+            resource: None,
         },
         Utc::now(),
     )

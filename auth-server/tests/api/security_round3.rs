@@ -51,6 +51,7 @@ async fn code(app: &TestApp, client: &Registered, user_id: &str, scope: &str) ->
             auth_time: app.state.clock.now(),
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
+            resource: None,
         },
         app.state.clock.now(),
     )

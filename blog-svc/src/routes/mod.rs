@@ -12,15 +12,10 @@ use jwt_verify::{require_any_role, require_scope, JwtAuthLayer, ProtectedResourc
 use crate::state::AppState;
 
 /// RFC 9728: the blog as a protected resource, when one of its audiences
-/// (`AUTH_AUDIENCE`) is a URL, the resource identifier a client asks
-/// auth-server for; an audience that is a plain name is no resource
-/// identifier, and nothing is published.
+/// (`AUTH_AUDIENCE`) is a URL.
 fn protected_resource(state: &AppState) -> Option<ProtectedResource> {
-    state.config.audiences.iter().find_map(|audience| {
-        ProtectedResource::new(audience, state.config.auth_issuer.clone())
-            .ok()
-            .map(|resource| resource.scopes([posts::WRITE_SCOPE]).name("Blog"))
-    })
+    signet_service::auth::protected_resource(&state.config.audiences, &state.config.auth_issuer)
+        .map(|resource| resource.scopes([posts::WRITE_SCOPE]).name("Blog"))
 }
 
 pub fn app(state: AppState) -> Router {
@@ -75,7 +70,7 @@ pub fn app(state: AppState) -> Router {
         applies_to: |path| {
             path.starts_with("/api/")
                 || path == "/openapi.json"
-                || path.starts_with("/.well-known/oauth-protected-resource")
+                || signet_service::auth::is_resource_metadata_path(path)
         },
     };
     let routes = signet_service::docs::routes(Router::new(), openapi::docs_page)

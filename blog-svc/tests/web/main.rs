@@ -2,6 +2,7 @@
 //! sign-in through the auth server's page (OpenID Connect code flow), and
 //! the attacks on each step; on SQLite and PostgreSQL.
 
+mod agent;
 mod browser;
 mod pages;
 mod revocation;

@@ -62,10 +62,39 @@ impl Stack {
         stack
     }
 
+    /// The stack with the blog as an RFC 9728 protected resource: its URL
+    /// is one of its audiences (and of auth-server's `JWT_AUDIENCE`), and
+    /// auth-server takes client metadata documents from `localhost`.
+    pub async fn spawn_as_resource(backend: Backend) -> Self {
+        let port = signet_service::testing::free_port();
+        let blog = format!("http://127.0.0.1:{port}");
+        Self::spawn_full(
+            backend,
+            &[
+                ("JWT_AUDIENCE", format!("signet,{blog}")),
+                ("CLIENT_METADATA_ALLOW_LOCALHOST", "true".to_owned()),
+            ],
+            &[("AUTH_AUDIENCE", format!("signet,{blog}"))],
+            false,
+            port,
+        )
+        .await
+    }
+
     pub async fn spawn_with(
         backend: Backend,
         auth_extra: &[(&'static str, String)],
         follow_events: bool,
+    ) -> Self {
+        Self::spawn_full(backend, auth_extra, &[], follow_events, 0).await
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        auth_extra: &[(&'static str, String)],
+        blog_extra: &[(&'static str, String)],
+        follow_events: bool,
+        blog_port: u16,
     ) -> Self {
         let auth_dir = tempfile::tempdir().expect("dir");
         let mut auth_vars: HashMap<&str, String> = HashMap::from([
@@ -102,7 +131,7 @@ impl Stack {
         let auth_state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", blog_port))
             .await
             .expect("bind");
         let blog = format!("http://{}", listener.local_addr().expect("addr"));
@@ -125,6 +154,7 @@ impl Stack {
             ("OIDC_CLIENT_ID", client.client_id),
             ("OIDC_CLIENT_SECRET", client.secret.expect("confidential")),
         ]);
+        blog_vars.extend(blog_extra.iter().cloned());
         if follow_events {
             let key = auth_server::testing::api_key(&auth_state, "blog-events", &["events:read"])
                 .await
