@@ -13,7 +13,7 @@ SCREENSHOT_DIR="$shots" cargo test -p auth-server --test api --locked -- --exact
     pages_browser::chromium_finds_the_two_step_pages_accessible_narrow_and_dark
 for page in signin account consent console-users console-audit console-api-key-made \
     console-client console-keys de-authorize-signin de-account security security-on \
-    recovery-codes second-factor signin-passkey; do
+    recovery-codes second-factor signin-passkey device-consent; do
     for theme in light dark 320; do
         cp "$shots/$page-$theme.png" "docs/screenshots/$page-$theme.png"
     done

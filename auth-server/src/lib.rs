@@ -12,6 +12,7 @@ pub mod app;
 pub mod audit;
 pub mod clients;
 pub mod config;
+pub mod device;
 pub mod digest;
 pub mod dpop_policy;
 pub mod events;

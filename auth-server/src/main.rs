@@ -98,6 +98,12 @@ enum ClientsCommand {
         /// none for a third-party one (its tokens are for userinfo alone).
         #[arg(long = "resource")]
         resources: Vec<String>,
+        /// A grant the client may use (repeat for several): authorization_code,
+        /// refresh_token, or device_code (RFC 8628, for command-line tools and
+        /// TVs; such a client needs no redirect URI). Default:
+        /// authorization_code and refresh_token.
+        #[arg(long = "grant", value_parser = grant_type)]
+        grants: Vec<String>,
     },
     /// List clients (never their secrets), one JSON object per line.
     List,
@@ -587,6 +593,7 @@ async fn run_clients(
             first_party,
             dpop,
             resources,
+            grants,
         } => {
             let registered = clients::register_checked(
                 database,
@@ -600,7 +607,7 @@ async fn run_clients(
                         .filter(|s| !s.is_empty())
                         .map(str::to_owned)
                         .collect(),
-                    grant_types: Vec::new(),
+                    grant_types: grants,
                     first_party,
                     created_by: None,
                     dpop,
@@ -751,6 +758,19 @@ async fn main() -> ExitCode {
 }
 
 /// `--dpop allowed|required`.
+/// `device_code` is short for the device grant's URN.
+fn grant_type(raw: &str) -> Result<String, String> {
+    let grant = match raw {
+        "device_code" => auth_server::device::GRANT_TYPE,
+        other => other,
+    };
+    if auth_server::clients::GRANT_TYPES.contains(&grant) {
+        Ok(grant.to_owned())
+    } else {
+        Err("expected authorization_code, refresh_token or device_code".to_owned())
+    }
+}
+
 fn dpop_policy(value: &str) -> Result<auth_server::oauth::dpop::DpopPolicy, String> {
     auth_server::oauth::dpop::DpopPolicy::parse(value)
         .ok_or_else(|| "expected allowed or required".to_owned())

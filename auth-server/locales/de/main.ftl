@@ -511,3 +511,19 @@ event-mfa-reset = Zweite Faktoren und Passkeys von der Administration entfernt
 second-factor-passkey = Stattdessen einen Passkey verwenden
 error-upstream-second-factor-gateway = Melden Sie sich hier mit Ihrem Passwort an
     .text = Ihr Konto hat einen zweiten Faktor, nach dem die Anmeldung über diesen Anbieter auf dieser Seite nicht fragen kann. Gehen Sie zurück und melden Sie sich mit Passwort und zweitem Faktor an.
+
+# Die Geräteseite (RFC 8628)
+device-title = Ein Gerät verbinden
+device-explain = Geben Sie den Code ein, den Ihr Gerät oder Kommandozeilenprogramm anzeigt. Sie sehen, welche Anwendung worum bittet, bevor etwas erlaubt wird.
+device-code-label = Code
+device-code-hint = Acht Buchstaben, etwa BCDF-GHJK. Groß- und Kleinschreibung und der Bindestrich sind egal.
+device-submit = Weiter
+device-unknown-code = Dieser Code ist ungültig oder abgelaufen. Prüfen Sie den Code auf Ihrem Gerät, oder beginnen Sie dort neu.
+device-consent-warning = Erlauben Sie dies nur, wenn Sie die Anmeldung selbst auf einem Gerät begonnen haben und es den Code { $code } zeigt. Niemand vom Support wird Sie je bitten, einen Code einzugeben.
+device-approved = Ihr Gerät ist verbunden
+    .text = Sie können diese Seite schließen und zu Ihrem Gerät zurückkehren.
+device-denied = Das Gerät wurde nicht zugelassen
+    .text = Es erhält keinen Zugriff. Sie können diese Seite schließen.
+device-decided = Dieser Code wurde bereits verwendet
+    .text = Er wurde schon erlaubt oder abgelehnt, oder er ist inzwischen abgelaufen.
+device-again = Einen anderen Code eingeben

@@ -513,3 +513,19 @@ event-mfa-reset = Second factors and passkeys removed by an administrator
 second-factor-passkey = Use a passkey instead
 error-upstream-second-factor-gateway = Sign in with your password here
     .text = Your account has a second factor, which this provider's sign-in cannot ask for on this site. Go back and sign in with your password and your second factor.
+
+# The device page (RFC 8628)
+device-title = Connect a device
+device-explain = Type the code your device or command-line tool shows. You will see which application asks, and what for, before anything is allowed.
+device-code-label = Code
+device-code-hint = Eight letters, such as BCDF-GHJK. Case and the dash do not matter.
+device-submit = Continue
+device-unknown-code = That code is not valid, or it has expired. Check the code on your device, or start again there.
+device-consent-warning = Only allow this if you started signing in on a device yourself and it shows the code { $code }. Nobody from support will ever ask you to enter a code.
+device-approved = Your device is connected
+    .text = You can close this page and go back to your device.
+device-denied = The device was not allowed
+    .text = It gets no access. You can close this page.
+device-decided = This code was already used
+    .text = It was allowed or denied already, or it expired meanwhile.
+device-again = Enter another code

@@ -20,6 +20,7 @@ use crate::accounts::{admin_routes as admin, routes as users};
 use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
 use crate::clients::routes as clients;
+use crate::device::routes as device;
 use crate::events::routes as security_events;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
@@ -47,12 +48,13 @@ use crate::app::state::AppState;
 pub use guard::REALM;
 
 /// The paths browsers on `CORS_ALLOWED_ORIGINS` may call.
-const CROSS_ORIGIN_PATHS: [&str; 7] = [
+const CROSS_ORIGIN_PATHS: [&str; 8] = [
     "/.well-known/jwks.json",
     "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
     "/openapi.json",
     "/oauth/token",
+    "/oauth/device_authorization",
     "/oauth/revoke",
     "/oauth/userinfo",
 ];
@@ -78,6 +80,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/oauth/token", post(oauth::token))
+        .route(
+            "/oauth/device_authorization",
+            post(device::device_authorization),
+        )
         .route("/oauth/revoke", post(oauth::revoke))
         // OIDC Core §5.3: any access token of ours with `openid`, whatever
         // its audience; the handler checks the scope and that the session lives.
@@ -143,6 +149,11 @@ pub fn app(state: AppState) -> Router {
             crate::web::account_pages::SIGN_IN_PATH,
             get(web_account_pages::sign_in_get).post(web_account_pages::sign_in_post),
         )
+        .route(
+            crate::web::device::DEVICE_PATH,
+            get(crate::web::device::device_get).post(crate::web::device::device_post),
+        )
+        .route("/device/decision", post(crate::web::device::decision_post))
         .route("/account/sign-out", post(web_account_pages::sign_out))
         .route("/account/profile", post(web_account_pages::profile))
         .route(

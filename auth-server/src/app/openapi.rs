@@ -9,6 +9,7 @@ use crate::accounts::{admin_routes as admin, routes as users};
 use crate::api_keys::routes as api_keys;
 use crate::audit::routes as audit;
 use crate::clients::routes as clients;
+use crate::device::routes as device;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
@@ -82,6 +83,7 @@ impl Modify for SecuritySchemes {
         clients::update_client,
         clients::rotate_client_secret,
         oauth::token,
+        device::device_authorization,
         oauth::revoke,
         oauth::userinfo,
         oauth::end_session,

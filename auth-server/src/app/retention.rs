@@ -55,6 +55,7 @@ pub struct Purged {
     pub upstream_logins: u64,
     pub mfa_challenges: u64,
     pub webauthn_ceremonies: u64,
+    pub device_authorizations: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -190,7 +191,17 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    // Like codes: kept past expiry as long as ended sessions are.
+    let device_authorizations = purge_in_batches::<crate::device::entity::Entity>(
+        db,
+        "auth-server:retention:device_authorizations",
+        crate::device::entity::Column::Id,
+        Condition::all().add(crate::device::entity::Column::ExpiresAt.lt(ended_before)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
+        device_authorizations,
         upstream_logins,
         mfa_challenges,
         webauthn_ceremonies,
@@ -225,6 +236,7 @@ pub async fn run(
                 ("upstream_logins", purged.upstream_logins),
                 ("mfa_challenges", purged.mfa_challenges),
                 ("webauthn_ceremonies", purged.webauthn_ceremonies),
+                ("device_authorizations", purged.device_authorizations),
             ] {
                 metrics
                     .counter(

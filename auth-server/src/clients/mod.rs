@@ -43,7 +43,15 @@ pub const MAX_URI_LEN: usize = 2000;
 /// The scopes a client gets when none are given.
 pub const DEFAULT_SCOPES: &str = "openid profile email";
 /// The grant types a client may be allowed.
-pub const GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+pub const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "refresh_token",
+    crate::device::GRANT_TYPE,
+];
+/// The grant types of a client registered without naming any: the device
+/// grant is asked for explicitly (a code typed on another screen is what
+/// phishing with device codes abuses, so only clients that need it have it).
+pub const DEFAULT_GRANT_TYPES: &str = "authorization_code refresh_token";
 
 /// A client to register.
 #[derive(Debug, Default)]
@@ -54,7 +62,7 @@ pub struct NewClient {
     pub post_logout_redirect_uris: Vec<String>,
     /// Empty: [`DEFAULT_SCOPES`].
     pub scopes: Vec<String>,
-    /// Empty: every grant in [`GRANT_TYPES`].
+    /// Empty: [`DEFAULT_GRANT_TYPES`].
     pub grant_types: Vec<String>,
     pub first_party: bool,
     pub created_by: Option<Uuid>,
@@ -217,7 +225,10 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
             format!("must be 1 to {MAX_NAME_CHARS} printable characters"),
         ));
     }
-    if new.redirect_uris.is_empty() {
+    // A device-only client (RFC 8628) is sent nowhere: it needs none.
+    let device_only =
+        !new.grant_types.is_empty() && !new.grant_types.iter().any(|g| g == "authorization_code");
+    if new.redirect_uris.is_empty() && !device_only {
         errors.push(FieldError::new(
             "redirect_uris",
             "at least one redirect URI is required",
@@ -242,7 +253,7 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         }
     };
     let grant_types = if new.grant_types.is_empty() {
-        GRANT_TYPES.join(" ")
+        DEFAULT_GRANT_TYPES.to_owned()
     } else {
         let grants = dedup(&new.grant_types);
         if let Some(unknown) = grants.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
@@ -253,10 +264,13 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
                     GRANT_TYPES.join(", ")
                 ),
             ));
-        } else if !grants.iter().any(|g| g == "authorization_code") {
+        } else if !grants
+            .iter()
+            .any(|g| g == "authorization_code" || g == crate::device::GRANT_TYPE)
+        {
             errors.push(FieldError::new(
                 "grant_types",
-                "authorization_code is required (refresh_token alone issues nothing)",
+                "authorization_code or the device grant is required (refresh_token alone issues nothing)",
             ));
         }
         grants.join(" ")

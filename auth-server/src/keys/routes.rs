@@ -35,6 +35,8 @@ pub(crate) struct DiscoveryDocument {
     pub userinfo_endpoint: String,
     /// OIDC RP-Initiated Logout 1.0 (with `id_token_hint`).
     pub end_session_endpoint: String,
+    /// RFC 8628 §4: where a device asks for its code pair.
+    pub device_authorization_endpoint: String,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -77,6 +79,7 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         introspection_endpoint: format!("{issuer}/oauth/introspect"),
         userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
         end_session_endpoint: format!("{issuer}/oauth/logout"),
+        device_authorization_endpoint: format!("{issuer}/oauth/device_authorization"),
         grant_types_supported: crate::oauth::Grant::ALL
             .iter()
             .map(|grant| grant.name())

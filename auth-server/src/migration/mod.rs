@@ -23,6 +23,7 @@ mod m20261203_000018_second_factors;
 mod m20261203_000019_passkeys;
 mod m20261204_000020_document_client_ids;
 mod m20261204_000021_code_resources;
+mod m20261204_000022_device_authorizations;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000019_passkeys::Migration),
             Box::new(m20261204_000020_document_client_ids::Migration),
             Box::new(m20261204_000021_code_resources::Migration),
+            Box::new(m20261204_000022_device_authorizations::Migration),
         ]
     }
 }

@@ -32,14 +32,17 @@ pub enum Grant {
     ClientCredentials,
     RefreshToken,
     TokenExchange,
+    /// RFC 8628: a device polling for its person's approval.
+    DeviceCode,
 }
 
 impl Grant {
-    pub const ALL: [Grant; 4] = [
+    pub const ALL: [Grant; 5] = [
         Grant::AuthorizationCode,
         Grant::ClientCredentials,
         Grant::RefreshToken,
         Grant::TokenExchange,
+        Grant::DeviceCode,
     ];
 
     /// The `grant_type` value (RFC 6749 §4, RFC 8693 §2.1).
@@ -49,12 +52,24 @@ impl Grant {
             Grant::ClientCredentials => "client_credentials",
             Grant::RefreshToken => "refresh_token",
             Grant::TokenExchange => exchange::GRANT_TYPE,
+            Grant::DeviceCode => crate::device::GRANT_TYPE,
         }
     }
 
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|grant| grant.name() == name)
     }
+}
+
+/// An RFC 6749 §5.2 error.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the body for the OpenAPI document.
+pub(crate) struct OAuthErrorBody {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope`, `invalid_target`, `invalid_dpop_proof`;
+    /// the device grant's `authorization_pending`, `slow_down`, `access_denied`, `expired_token`.
+    error: String,
+    error_description: Option<String>,
 }
 
 /// What an `Authorization` header holds, as far as HTTP Basic is concerned.
@@ -290,6 +305,37 @@ pub fn client_default_audience(
                 config.userinfo_audience()
             }
         })
+}
+
+/// A registered client's credentials (RFC 6749 §2.3.1, OIDC Core §9):
+/// HTTP Basic, or `client_id` and `client_secret` in the body, or a public
+/// client's `client_id` alone. Using both Basic and the body is an error.
+pub fn registered_client_credentials(
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+) -> Result<(String, Option<String>), OAuthError> {
+    if headers.contains_key(header::AUTHORIZATION) {
+        // A body client_id that repeats the Basic one is tolerated (several
+        // libraries send both); a second secret or another id is not.
+        let body_id = param(pairs, "client_id").map(str::to_owned);
+        let body_only: Vec<(String, String)> = pairs
+            .iter()
+            .filter(|(name, _)| name != "client_id")
+            .cloned()
+            .collect();
+        let (id, secret) = client_credentials(headers, &body_only)?;
+        if body_id.is_some_and(|body_id| body_id != id) {
+            return Err(OAuthError::invalid_request(
+                "client_id in the body differs from the authenticated client",
+            ));
+        }
+        return Ok((id, Some(secret)));
+    }
+    let id = param(pairs, "client_id").ok_or_else(OAuthError::invalid_client)?;
+    Ok((
+        id.to_owned(),
+        param(pairs, "client_secret").map(str::to_owned),
+    ))
 }
 
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {

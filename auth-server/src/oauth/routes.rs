@@ -23,8 +23,8 @@ use crate::oauth::exchange::{self, ExchangeRequest};
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
-    client_credentials, client_grant, param, parameters, requested_audience, Grant, OAuthError,
-    TokenEndpointError,
+    client_credentials, client_grant, param, parameters, registered_client_credentials,
+    requested_audience, Grant, OAuthError, OAuthErrorBody, TokenEndpointError,
 };
 use crate::sessions::{self, RefreshError};
 use sea_orm::EntityTrait;
@@ -61,16 +61,6 @@ pub(crate) struct TokenRequest {
     subject_token_type: Option<String>,
 }
 
-/// An RFC 6749 §5.2 error.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Describes the body for the OpenAPI document.
-pub(crate) struct OAuthErrorBody {
-    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
-    /// `unsupported_grant_type`, `invalid_scope`, `invalid_target`, `invalid_dpop_proof`.
-    error: String,
-    error_description: Option<String>,
-}
-
 /// The token endpoint: client credentials, refresh, authorization code, token exchange.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content_type = "application/x-www-form-urlencoded", content = TokenRequest),
@@ -100,6 +90,7 @@ pub(crate) async fn token(
         Some(Grant::RefreshToken) => return refresh_grant(&state, &headers, &pairs, ip).await,
         Some(Grant::AuthorizationCode) => return code_grant(&state, &headers, &pairs, ip).await,
         Some(Grant::TokenExchange) => return exchange_grant(&state, &headers, &pairs).await,
+        Some(Grant::DeviceCode) => return device_grant(&state, &headers, &pairs, ip).await,
         None => {
             return Err(OAuthError::new(
                 StatusCode::BAD_REQUEST,
@@ -367,7 +358,6 @@ async fn code_grant(
             return Err(invalid_grant().into());
         }
     };
-    let session = redeemed.started.session.id;
     // The resource the authorization request named, when it named one.
     let audience = redeemed
         .started
@@ -375,13 +365,178 @@ async fn code_grant(
         .audience
         .clone()
         .unwrap_or(audience);
+    let methods = redeemed.code.methods();
+    issue_user_tokens(
+        state,
+        UserIssue {
+            client: &client,
+            user_id: redeemed.code.user_id,
+            started: redeemed.started,
+            audience: &audience,
+            scope: &redeemed.code.scope,
+            jkt: jkt.as_deref(),
+            idp: redeemed.code.idp.as_deref(),
+            methods: &methods,
+            nonce: redeemed.code.nonce.as_deref(),
+            auth_time: redeemed.code.auth_time,
+            grant: "authorization_code",
+        },
+    )
+    .await
+}
+
+/// RFC 8628 §3.4: a device polls with its device code; while its person
+/// has not decided it is told to wait (`authorization_pending`, or
+/// `slow_down` when it polls too fast), then gets the tokens once.
+async fn device_grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &[(String, String)],
+    ip: ClientIp,
+) -> Result<Response, TokenEndpointError> {
+    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
+    let now = state.clock.now();
+    let client = match clients::authenticate_any(
+        &state.db,
+        &state.client_documents,
+        &client_id,
+        secret.as_deref(),
+        now,
+    )
+    .await
+    {
+        Ok(client) => client,
+        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = %failure, "device_code");
+            return Err(OAuthError::invalid_client().into());
+        }
+    };
+    if !client
+        .grant_type_list()
+        .iter()
+        .any(|g| g == crate::device::GRANT_TYPE)
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            "this client may not use the device_code grant",
+        )
+        .into());
+    }
+    let device_code = param(pairs, "device_code")
+        .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
+    let jkt = dpop::token_request_key(&state.db, headers, &token_url(state), now).await?;
+    dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
+    let requested = requested_audience(pairs)?;
+    let audience = match requested {
+        None => crate::oauth::client_default_audience(&state.config, &client),
+        Some(requested)
+            if crate::oauth::client_may_request(&state.config, Some(&client), requested) =>
+        {
+            requested.to_owned()
+        }
+        Some(_) => return Err(OAuthError::invalid_target().into()),
+    };
+    let redeemed = match crate::device::redeem(
+        &state.db,
+        crate::device::Poll {
+            device_code,
+            client_id: &client.client_id,
+            resource: requested,
+        },
+        &state.config.sessions,
+        sessions::Client {
+            user_agent: crate::app::client_ip::user_agent(headers),
+            ip: ip.to_string_opt(),
+            audience: Some(audience.clone()),
+            dpop_jkt: jkt.clone().filter(|_| client.public),
+            ..sessions::Client::default()
+        },
+        now,
+    )
+    .await
+    {
+        Ok(redeemed) => redeemed,
+        Err(crate::device::PollError::Store(error)) => return Err(error.into()),
+        Err(waiting) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                waiting.code(),
+                waiting.to_string(),
+            )
+            .into())
+        }
+    };
+    let audience = redeemed
+        .started
+        .session
+        .audience
+        .clone()
+        .unwrap_or(audience);
+    let methods = redeemed.request.methods();
+    let Some(user_id) = redeemed.request.user_id else {
+        return Err(OAuthError::invalid_request("the device request has no user").into());
+    };
+    issue_user_tokens(
+        state,
+        UserIssue {
+            client: &client,
+            user_id,
+            started: redeemed.started,
+            audience: &audience,
+            scope: &redeemed.request.scope,
+            jkt: jkt.as_deref(),
+            idp: redeemed.request.idp.as_deref(),
+            methods: &methods,
+            nonce: None,
+            auth_time: redeemed.request.auth_time.unwrap_or(now),
+            grant: "device_code",
+        },
+    )
+    .await
+}
+
+/// What a user's approval (a code, or a device's request) issues tokens for.
+struct UserIssue<'a> {
+    client: &'a clients::entity::Model,
+    user_id: uuid::Uuid,
+    started: sessions::Started,
+    audience: &'a str,
+    scope: &'a str,
+    jkt: Option<&'a str>,
+    idp: Option<&'a str>,
+    methods: &'a crate::sessions::methods::Methods,
+    nonce: Option<&'a str>,
+    auth_time: chrono::DateTime<chrono::Utc>,
+    /// For the metrics and the log line.
+    grant: &'static str,
+}
+
+/// The tokens of a session just started for a registered client: the
+/// access token, the refresh token if the client may refresh, and an ID
+/// token with `openid`. An account disabled or deleted since it approved
+/// gets nothing, and the session ends.
+async fn issue_user_tokens(
+    state: &AppState,
+    issue: UserIssue<'_>,
+) -> Result<Response, TokenEndpointError> {
+    let now = state.clock.now();
+    let client = issue.client;
+    let session = issue.started.session.id;
+    let invalid_grant = || {
+        OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_grant",
+            "the grant is invalid, expired, used, or was issued to another client",
+        )
+    };
     let refresh_token = client
         .grant_type_list()
         .iter()
         .any(|g| g == "refresh_token")
-        .then(|| redeemed.started.refresh_token.clone());
-    // The account may have been disabled or deleted since it signed in.
-    let Some(user) = accounts::entity::Entity::find_by_id(redeemed.code.user_id)
+        .then(|| issue.started.refresh_token.clone());
+    let Some(user) = accounts::entity::Entity::find_by_id(issue.user_id)
         .one(&state.db)
         .await?
         .filter(|u| !u.disabled)
@@ -390,8 +545,6 @@ async fn code_grant(
         return Err(invalid_grant().into());
     };
     let keys = state.keys.ring();
-    let scope = redeemed.code.scope.as_str();
-    let methods = redeemed.code.methods();
     let mut tokens = state
         .tokens
         .issue_for_client(
@@ -399,18 +552,18 @@ async fn code_grant(
             &UserGrant {
                 user: &user,
                 session,
-                audience: &audience,
+                audience: issue.audience,
                 client_id: &client.client_id,
-                scope,
-                jkt: jkt.as_deref(),
-                idp: redeemed.code.idp.as_deref(),
-                methods: &methods,
+                scope: issue.scope,
+                jkt: issue.jkt,
+                idp: issue.idp,
+                methods: issue.methods,
             },
             refresh_token,
             now,
         )
         .map_err(ApiError::internal)?;
-    if scope.split_ascii_whitespace().any(|s| s == "openid") {
+    if issue.scope.split_ascii_whitespace().any(|s| s == "openid") {
         tokens.id_token = Some(
             state
                 .tokens
@@ -420,12 +573,12 @@ async fn code_grant(
                         user: &user,
                         client_id: &client.client_id,
                         session,
-                        scope,
-                        nonce: redeemed.code.nonce.as_deref(),
-                        auth_time: redeemed.code.auth_time,
+                        scope: issue.scope,
+                        nonce: issue.nonce,
+                        auth_time: issue.auth_time,
                         access_token: &tokens.access_token,
-                        idp: redeemed.code.idp.as_deref(),
-                        methods: &methods,
+                        idp: issue.idp,
+                        methods: issue.methods,
                     },
                     now,
                 )
@@ -434,41 +587,10 @@ async fn code_grant(
     }
     state
         .metrics
-        .counter(&TOKENS_ISSUED, &[("grant", "authorization_code")])
+        .counter(&TOKENS_ISSUED, &[("grant", issue.grant)])
         .increment(1);
-    tracing::info!(outcome = "success", client = %client.client_id, %session, "authorization_code");
+    tracing::info!(outcome = "success", client = %client.client_id, %session, grant = issue.grant, "user tokens issued");
     Ok(token_response(tokens))
-}
-
-/// A registered client's credentials (RFC 6749 §2.3.1, OIDC Core §9):
-/// HTTP Basic, or `client_id` and `client_secret` in the body, or a public
-/// client's `client_id` alone. Using both Basic and the body is an error.
-fn registered_client_credentials(
-    headers: &HeaderMap,
-    pairs: &[(String, String)],
-) -> Result<(String, Option<String>), OAuthError> {
-    if headers.contains_key(header::AUTHORIZATION) {
-        // A body client_id that repeats the Basic one is tolerated (several
-        // libraries send both); a second secret or another id is not.
-        let body_id = param(pairs, "client_id").map(str::to_owned);
-        let body_only: Vec<(String, String)> = pairs
-            .iter()
-            .filter(|(name, _)| name != "client_id")
-            .cloned()
-            .collect();
-        let (id, secret) = client_credentials(headers, &body_only)?;
-        if body_id.is_some_and(|body_id| body_id != id) {
-            return Err(OAuthError::invalid_request(
-                "client_id in the body differs from the authenticated client",
-            ));
-        }
-        return Ok((id, Some(secret)));
-    }
-    let id = param(pairs, "client_id").ok_or_else(OAuthError::invalid_client)?;
-    Ok((
-        id.to_owned(),
-        param(pairs, "client_secret").map(str::to_owned),
-    ))
 }
 
 /// The client a refresh or revocation request comes from: `None` for the

@@ -359,10 +359,13 @@ pub(crate) fn after_sign_in(next: Option<&String>) -> &str {
     let Some(next) = next else {
         return ACCOUNT_PATH;
     };
-    let ours = ["/account", "/admin"].iter().any(|base| {
-        next.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
-    });
+    let ours = ["/account", "/admin", crate::web::device::DEVICE_PATH]
+        .iter()
+        .any(|base| {
+            next.strip_prefix(base).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with('/') || rest.starts_with('?')
+            })
+        });
     if ours && !next.contains("//") && !next.contains('\\') && !next.chars().any(char::is_control) {
         next
     } else {
@@ -848,13 +851,15 @@ mod tests {
     }
 
     #[test]
-    fn a_sign_in_leads_only_to_the_account_pages_or_the_console() {
+    fn a_sign_in_leads_only_to_the_account_pages_the_console_or_the_device_page() {
         let next = |raw: &str| after_sign_in(Some(&raw.to_owned())).to_owned();
         for ours in [
             "/admin",
             "/admin/users?q=ada",
             "/account",
             "/account?done=profile",
+            "/device",
+            "/device?user_code=BCDFGHJK",
         ] {
             assert_eq!(next(ours), ours);
         }
@@ -863,6 +868,7 @@ mod tests {
             "//evil.example/admin",
             "/admin//evil.example",
             "/administrator",
+            "/devices",
             "/admin\\evil",
             "/oauth/authorize",
             "",

@@ -17,6 +17,7 @@ pub(crate) mod admin_keys;
 pub(crate) mod admin_pages;
 pub mod brand;
 pub(crate) mod browser;
+pub(crate) mod device;
 pub(crate) mod gateway;
 pub(crate) mod locale;
 pub(crate) mod passkeys;
@@ -141,6 +142,10 @@ pub(crate) struct ConsentPage<'a> {
     /// For a client known by its metadata document: the host of its URL,
     /// the only thing that vouches for its name.
     pub described_at: Option<String>,
+    /// Where the decision goes: `/oauth/consent`, or `/device/decision`.
+    pub action: &'a str,
+    /// For a device's request: the user code it shows, to compare.
+    pub device_code: Option<String>,
     pub email: &'a str,
     /// Each requested scope and what it lets the client do.
     pub scopes: Vec<(String, String)>,

@@ -182,6 +182,8 @@ pub(crate) async fn grant_or_ask(
     }
     let csrf = random_token();
     let html = ConsentPage {
+        action: "/oauth/consent",
+        device_code: None,
         described_at: document
             .then(|| url::Url::parse(&request.client.client_id).ok())
             .flatten()

@@ -16,6 +16,7 @@ mod clients;
 mod code_grant;
 mod codes;
 mod cors;
+mod device;
 mod domain;
 mod dpop;
 mod gateway;

@@ -146,6 +146,46 @@ async fn chromium_finds_every_page_accessible_narrow_and_dark() {
     arrive(&client, &app.url("/account")).await;
     check_page(&client, "account").await;
 
+    // The device page: a CLI's code typed in, and its consent page.
+    let cli = auth_server::clients::register(
+        &app.state.db,
+        auth_server::clients::NewClient {
+            name: "Signet CLI".into(),
+            public: true,
+            grant_types: vec![auth_server::device::GRANT_TYPE.into()],
+            ..auth_server::clients::NewClient::default()
+        },
+        auth_server::clients::Actor {
+            id: "test",
+            ip: None,
+        },
+        app.state.clock.now(),
+    )
+    .await
+    .expect("a device client");
+    let codes = app
+        .client
+        .post(app.url("/oauth/device_authorization"))
+        .form(&[("client_id", cli.client.client_id.as_str())])
+        .send()
+        .await
+        .expect("codes");
+    let user_code = json_body(codes).await["user_code"]
+        .as_str()
+        .expect("user code")
+        .to_owned();
+    client.goto(&app.url("/device")).await.expect("device");
+    check_page(&client, "device").await;
+    fill(&client, "user_code", &user_code).await;
+    click(&client, "form[action='/device'] button[type=submit]").await;
+    client
+        .wait()
+        .for_element(Locator::Id("device-warning"))
+        .await
+        .expect("the device's consent page");
+    check_page(&client, "device-consent").await;
+
+    client.goto(&app.url("/account")).await.expect("account");
     click(&client, ".sign-out button").await;
     client
         .wait()

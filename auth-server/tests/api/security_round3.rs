@@ -281,13 +281,14 @@ async fn discovery_lists_every_grant_the_token_endpoint_serves(backend: Backend)
             "client_credentials",
             "refresh_token",
             "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:device_code",
         ] {
             assert!(grants.contains(&grant), "{path} lacks {grant}: {grants:?}");
             // Each one listed is dispatched: never unsupported_grant_type.
             let (_, error) = error_of(app.oauth_token(&[("grant_type", grant)], None).await).await;
             assert_ne!(error, "unsupported_grant_type", "{grant}");
         }
-        assert_eq!(grants.len(), 4, "{grants:?}");
+        assert_eq!(grants.len(), 5, "{grants:?}");
     }
 }
 
