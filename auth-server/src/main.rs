@@ -104,6 +104,10 @@ enum ClientsCommand {
         /// authorization_code and refresh_token.
         #[arg(long = "grant", value_parser = grant_type)]
         grants: Vec<String>,
+        /// RFC 9126: its authorization requests must be pushed first
+        /// (POST /oauth/par); a plain one is refused.
+        #[arg(long)]
+        require_par: bool,
     },
     /// List clients (never their secrets), one JSON object per line.
     List,
@@ -594,6 +598,7 @@ async fn run_clients(
             dpop,
             resources,
             grants,
+            require_par,
         } => {
             let registered = clients::register_checked(
                 database,
@@ -612,6 +617,7 @@ async fn run_clients(
                     created_by: None,
                     dpop,
                     resources,
+                    require_par,
                 },
                 &clients::ResourceCatalog::of(config),
                 actor(),

@@ -48,13 +48,14 @@ use crate::app::state::AppState;
 pub use guard::REALM;
 
 /// The paths browsers on `CORS_ALLOWED_ORIGINS` may call.
-const CROSS_ORIGIN_PATHS: [&str; 8] = [
+const CROSS_ORIGIN_PATHS: [&str; 9] = [
     "/.well-known/jwks.json",
     "/.well-known/openid-configuration",
     "/.well-known/oauth-authorization-server",
     "/openapi.json",
     "/oauth/token",
     "/oauth/device_authorization",
+    "/oauth/par",
     "/oauth/revoke",
     "/oauth/userinfo",
 ];
@@ -84,6 +85,7 @@ pub fn app(state: AppState) -> Router {
             "/oauth/device_authorization",
             post(device::device_authorization),
         )
+        .route("/oauth/par", post(oauth::par))
         .route("/oauth/revoke", post(oauth::revoke))
         // OIDC Core §5.3: any access token of ours with `openid`, whatever
         // its audience; the handler checks the scope and that the session lives.

@@ -84,6 +84,7 @@ impl Modify for SecuritySchemes {
         clients::rotate_client_secret,
         oauth::token,
         device::device_authorization,
+        oauth::par,
         oauth::revoke,
         oauth::userinfo,
         oauth::end_session,

@@ -56,6 +56,7 @@ pub struct Purged {
     pub mfa_challenges: u64,
     pub webauthn_ceremonies: u64,
     pub device_authorizations: u64,
+    pub pushed_requests: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -200,7 +201,16 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    let pushed_requests = purge_in_batches::<crate::oauth::par_entity::Entity>(
+        db,
+        "auth-server:retention:pushed_requests",
+        crate::oauth::par_entity::Column::UriHash,
+        Condition::all().add(crate::oauth::par_entity::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
+        pushed_requests,
         device_authorizations,
         upstream_logins,
         mfa_challenges,
@@ -237,6 +247,7 @@ pub async fn run(
                 ("mfa_challenges", purged.mfa_challenges),
                 ("webauthn_ceremonies", purged.webauthn_ceremonies),
                 ("device_authorizations", purged.device_authorizations),
+                ("pushed_requests", purged.pushed_requests),
             ] {
                 metrics
                     .counter(

@@ -513,6 +513,7 @@ impl ClientDocuments {
                 .as_str()
                 .to_owned(),
             resources: self.resources.join(" "),
+            require_par: false,
         })
     }
 }

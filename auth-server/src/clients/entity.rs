@@ -33,6 +33,9 @@ pub struct Model {
     /// empty: every configured audience for a first-party client, none for
     /// a third-party one.
     pub resources: String,
+    /// RFC 9126 §6: its authorization requests must be pushed first
+    /// (`/oauth/par`); a plain one is refused.
+    pub require_par: bool,
 }
 
 fn words(text: &str) -> Vec<String> {

@@ -71,6 +71,8 @@ pub struct NewClient {
     /// every configured one for a first-party client, none for a
     /// third-party one (its access tokens are for userinfo alone).
     pub resources: Vec<String>,
+    /// RFC 9126: authorization requests only through `/oauth/par`.
+    pub require_par: bool,
 }
 
 /// What a client's `resources` may name: the audiences this server issues
@@ -304,6 +306,7 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         created_at: Set(now),
         created_by: Set(new.created_by),
         dpop: Set(new.dpop.as_str().to_owned()),
+        require_par: Set(new.require_par),
     })
 }
 
@@ -348,6 +351,7 @@ pub async fn register(
                 "scopes": client.scope_list(),
                 "resources": client.resource_list(),
                 "first_party": client.first_party,
+                "require_par": client.require_par,
             })),
     )
     .await?;
@@ -383,6 +387,7 @@ pub struct ClientChange {
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub resources: Option<Vec<String>>,
+    pub require_par: Option<bool>,
 }
 
 /// Change a client by the same rules as a registration (exact redirect
@@ -420,6 +425,7 @@ pub async fn update(
         created_by: client.created_by,
         dpop: client.dpop_policy(),
         resources: change.resources.unwrap_or_else(|| client.resource_list()),
+        require_par: change.require_par.unwrap_or(client.require_par),
     };
     if let Some(problem) = catalog.problem(&new) {
         return Err(RegistryError::Invalid(vec![problem]));
@@ -430,6 +436,7 @@ pub async fn update(
     row.redirect_uris = checked.redirect_uris;
     row.post_logout_redirect_uris = checked.post_logout_redirect_uris;
     row.resources = checked.resources;
+    row.require_par = checked.require_par;
     let client = row.update(&txn).await?;
     audit::write(
         &txn,
@@ -442,6 +449,7 @@ pub async fn update(
                 "redirect_uris": client.redirect_uri_list(),
                 "post_logout_redirect_uris": client.post_logout_redirect_uri_list(),
                 "resources": client.resource_list(),
+                "require_par": client.require_par,
             })),
     )
     .await?;

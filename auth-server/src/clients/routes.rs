@@ -34,6 +34,8 @@ pub(crate) struct ClientView {
     pub first_party: bool,
     /// DPoP (RFC 9449): `allowed` or `required`.
     pub dpop: crate::dpop_policy::DpopPolicy,
+    /// RFC 9126 §6: authorization requests only through `/oauth/par`.
+    pub require_pushed_authorization_requests: bool,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
 }
@@ -47,6 +49,7 @@ impl From<client::Model> for ClientView {
             grant_types: model.grant_type_list(),
             resources: model.resource_list(),
             dpop: model.dpop_policy(),
+            require_pushed_authorization_requests: model.require_par,
             id: model.id,
             client_id: model.client_id,
             name: model.name,
@@ -95,6 +98,10 @@ pub(crate) struct RegisterClientRequest {
     /// first-party client, none for a third-party one.
     #[serde(default)]
     pub resources: Vec<String>,
+    /// RFC 9126 §6: authorization requests only through `/oauth/par`
+    /// (default `false`).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
@@ -122,6 +129,7 @@ pub(crate) async fn register_client(
             created_by: Some(admin.user.id),
             dpop: body.dpop,
             resources: body.resources,
+            require_par: body.require_pushed_authorization_requests,
         },
         &clients::ResourceCatalog::of(&state.config),
         Actor {
@@ -189,6 +197,7 @@ pub(crate) struct UpdateClientRequest {
     pub redirect_uris: Option<Vec<String>>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub resources: Option<Vec<String>>,
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{client_id}", tag = "clients", security(("bearer" = [])),
@@ -213,6 +222,7 @@ pub(crate) async fn update_client(
             redirect_uris: body.redirect_uris,
             post_logout_redirect_uris: body.post_logout_redirect_uris,
             resources: body.resources,
+            require_par: body.require_pushed_authorization_requests,
         },
         &clients::ResourceCatalog::of(&state.config),
         Actor {

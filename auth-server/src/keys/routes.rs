@@ -37,6 +37,11 @@ pub(crate) struct DiscoveryDocument {
     pub end_session_endpoint: String,
     /// RFC 8628 §4: where a device asks for its code pair.
     pub device_authorization_endpoint: String,
+    /// RFC 9126 §5.
+    pub pushed_authorization_request_endpoint: String,
+    /// RFC 9126 §5: not for every client; per client
+    /// (`require_pushed_authorization_requests` in its registration).
+    pub require_pushed_authorization_requests: bool,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -80,6 +85,8 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         userinfo_endpoint: format!("{issuer}/oauth/userinfo"),
         end_session_endpoint: format!("{issuer}/oauth/logout"),
         device_authorization_endpoint: format!("{issuer}/oauth/device_authorization"),
+        pushed_authorization_request_endpoint: format!("{issuer}/oauth/par"),
+        require_pushed_authorization_requests: false,
         grant_types_supported: crate::oauth::Grant::ALL
             .iter()
             .map(|grant| grant.name())

@@ -24,6 +24,7 @@ mod m20261203_000019_passkeys;
 mod m20261204_000020_document_client_ids;
 mod m20261204_000021_code_resources;
 mod m20261204_000022_device_authorizations;
+mod m20261204_000023_pushed_requests;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_document_client_ids::Migration),
             Box::new(m20261204_000021_code_resources::Migration),
             Box::new(m20261204_000022_device_authorizations::Migration),
+            Box::new(m20261204_000023_pushed_requests::Migration),
         ]
     }
 }

@@ -30,6 +30,9 @@ pub struct AuthorizationRequest {
     /// RFC 8707 `resource` (or `audience`): the one service the tokens are
     /// for, checked against what the client may ask by the caller.
     pub resource: Option<String>,
+    /// RFC 9126: the pushed request these parameters came from (set by
+    /// the caller, who spends it when the code is issued).
+    pub request_uri: Option<String>,
 }
 
 /// OpenID Connect `prompt` (only one value at a time is supported).
@@ -208,6 +211,7 @@ pub fn check(
         login_hint,
         wants_mfa,
         resource,
+        request_uri: None,
     })
 }
 

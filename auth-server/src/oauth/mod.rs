@@ -11,6 +11,8 @@ pub mod dpop;
 pub mod exchange;
 pub mod forward;
 pub(crate) mod gateway;
+pub mod par;
+pub mod par_entity;
 pub(crate) mod routes;
 pub mod tokens;
 

@@ -767,6 +767,96 @@ async fn refresh_grant(
     }
 }
 
+/// RFC 9126 §2.2.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct PushedRequestResponse {
+    /// `urn:ietf:params:oauth:request_uri:…`, for `/oauth/authorize?client_id=…&request_uri=…`.
+    request_uri: String,
+    /// Seconds the browser has to open it.
+    expires_in: u64,
+}
+
+/// RFC 9126: push the authorization parameters, authenticated, and send the
+/// browser with `client_id` and the `request_uri` alone. The parameters are
+/// checked as the authorization endpoint checks them, and refused here as
+/// JSON (§2.3) rather than in the browser.
+#[utoipa::path(post, path = "/oauth/par", tag = "oauth",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String, description = "The authorization request's parameters (response_type, redirect_uri, scope, state, code_challenge, …) and the client's authentication"),
+    security((), ("basic" = [])),
+    responses(
+        (status = 201, description = "Stored (Cache-Control: no-store)", body = PushedRequestResponse),
+        (status = 400, description = "invalid_request, unauthorized_client, unsupported_response_type, invalid_scope, invalid_target", body = OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = OAuthErrorBody),
+        (status = 429, description = "Too many requests from this address"),
+    ))]
+pub(crate) async fn par(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, TokenEndpointError> {
+    crate::app::rate_limit::admit(
+        &state.limiters.token_per_ip,
+        ip.0,
+        &state.metrics,
+        "token_per_ip",
+    )?;
+    let pairs = parameters(&headers, &body)?;
+    let (client_id, secret) = registered_client_credentials(&headers, &pairs)?;
+    let now = state.clock.now();
+    let client = match clients::authenticate_any(
+        &state.db,
+        &state.client_documents,
+        &client_id,
+        secret.as_deref(),
+        now,
+    )
+    .await
+    {
+        Ok(client) => client,
+        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = %failure, "par");
+            return Err(OAuthError::invalid_client().into());
+        }
+    };
+    let parameters = crate::oauth::par::parameters_of(&pairs)
+        .map_err(|error| OAuthError::invalid_request(error.to_string()))?;
+    let request =
+        crate::oauth::authorize::check(&parameters, Some(client.clone())).map_err(|error| {
+            match error {
+                crate::oauth::authorize::AuthorizeError::Page(_) => OAuthError::invalid_request(
+                    "redirect_uri is missing or not registered for this client",
+                ),
+                crate::oauth::authorize::AuthorizeError::Redirect {
+                    error, description, ..
+                } => OAuthError::new(StatusCode::BAD_REQUEST, error, description),
+            }
+        })?;
+    if request
+        .resource
+        .as_deref()
+        .is_some_and(|r| !crate::oauth::client_may_request(&state.config, Some(&client), r))
+    {
+        return Err(OAuthError::invalid_target().into());
+    }
+    let request_uri =
+        crate::oauth::par::push(&state.db, &client.client_id, &parameters, now).await?;
+    tracing::info!(outcome = "success", client = %client.client_id, "par");
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(PushedRequestResponse {
+            request_uri,
+            expires_in: crate::oauth::par::PUSHED_TTL.as_secs(),
+        }),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
 /// RFC 7009 token revocation.
 ///
 /// A refresh token ends its whole session. So does a user's access token

@@ -325,6 +325,7 @@ pub(crate) async fn client_action(
                 redirect_uris: Some(list(params.get("redirect_uris"))),
                 post_logout_redirect_uris: Some(list(params.get("post_logout_redirect_uris"))),
                 resources: Some(list(params.get("resources"))),
+                require_par: None,
             };
             let catalog = ResourceCatalog::of(&state.config);
             let now = state.clock.now();

@@ -50,6 +50,7 @@ const CARRIED: &[&str] = &[
     "acr_values",
     "resource",
     "audience",
+    "request_uri",
 ];
 
 fn refuse(state: &AppState, error: AuthorizeError) -> Response {
@@ -101,7 +102,36 @@ pub(crate) async fn checked(
             }
         }
     };
-    let request = authorize::check(params, client).map_err(|e| refuse(state, e))?;
+    // RFC 9126 §4: a pushed request's parameters are the ones that count;
+    // a client that requires pushing gets nothing from a plain request.
+    let pushed = match (params.get("request_uri"), &client) {
+        (Some(request_uri), Some(client)) => {
+            match crate::oauth::par::open(
+                &state.db,
+                &client.client_id,
+                request_uri,
+                state.clock.now(),
+            )
+            .await
+            {
+                Ok(Some(pushed)) => Some(pushed),
+                Ok(None) => {
+                    return Err(refuse(state, AuthorizeError::Page("authorize-par-expired")))
+                }
+                Err(error) => return Err(server_error(error)),
+            }
+        }
+        (None, Some(client)) if client.require_par => {
+            return Err(refuse(
+                state,
+                AuthorizeError::Page("authorize-par-required"),
+            ))
+        }
+        _ => None,
+    };
+    let mut request = authorize::check(pushed.as_ref().unwrap_or(params), client)
+        .map_err(|e| refuse(state, e))?;
+    request.request_uri = pushed.and(params.get("request_uri").cloned());
     // RFC 8707 §2: a resource this client may not have tokens for.
     if request.resource.as_deref().is_some_and(|resource| {
         !crate::oauth::client_may_request(&state.config, Some(&request.client), resource)
@@ -241,6 +271,14 @@ async fn grant(
     user_id: uuid::Uuid,
     auth: Authenticated<'_>,
 ) -> Response {
+    // A pushed request gives one code (RFC 9126 §4).
+    if let Some(request_uri) = &request.request_uri {
+        match crate::oauth::par::spend(&state.db, request_uri, state.clock.now()).await {
+            Ok(true) => {}
+            Ok(false) => return refuse(state, AuthorizeError::Page("authorize-par-expired")),
+            Err(error) => return server_error(error),
+        }
+    }
     let issued = codes::issue(
         &state.db,
         NewCode {

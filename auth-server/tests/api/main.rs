@@ -30,6 +30,7 @@ mod mail;
 mod mfa;
 mod oauth;
 mod pages_browser;
+mod par;
 mod passkeys;
 mod passkeys_browser;
 mod rate_limits;
