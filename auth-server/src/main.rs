@@ -108,6 +108,10 @@ enum ClientsCommand {
         /// (POST /oauth/par); a plain one is refused.
         #[arg(long)]
         require_par: bool,
+        /// OpenID Connect Back-Channel Logout: where a signed logout token
+        /// is posted when one of the client's sessions ends.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
     },
     /// List clients (never their secrets), one JSON object per line.
     List,
@@ -599,6 +603,7 @@ async fn run_clients(
             resources,
             grants,
             require_par,
+            backchannel_logout_uri,
         } => {
             let registered = clients::register_checked(
                 database,
@@ -618,6 +623,7 @@ async fn run_clients(
                     dpop,
                     resources,
                     require_par,
+                    backchannel_logout_uri,
                 },
                 &clients::ResourceCatalog::of(config),
                 actor(),

@@ -25,6 +25,7 @@ use crate::events::routes as security_events;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::ssf::routes as ssf;
 use crate::upstream::routes as upstream_identities;
 use crate::web::account as web_account;
 use crate::web::account_pages as web_account_pages;
@@ -120,6 +121,21 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/oauth/introspect", post(gateway::introspect))
         .route("/api/v1/security-events", get(security_events::feed))
+        .route("/.well-known/ssf-configuration", get(ssf::configuration))
+        .route(
+            "/ssf/streams",
+            post(ssf::create_stream)
+                .get(ssf::read_stream)
+                .patch(ssf::update_stream)
+                .put(ssf::update_stream)
+                .delete(ssf::delete_stream),
+        )
+        .route(
+            "/ssf/status",
+            get(ssf::read_status).post(ssf::update_status),
+        )
+        .route("/ssf/verify", post(ssf::verify))
+        .route("/ssf/poll/{stream_id}", post(ssf::poll))
         .route(
             "/api/v1/auth/verify",
             // `any` is a fallback for every method: `layer`, not `route_layer`, covers it.
@@ -152,7 +168,7 @@ pub fn app(state: AppState) -> Router {
             get(web_account_pages::sign_in_get).post(web_account_pages::sign_in_post),
         )
         .route(
-            crate::web::device::DEVICE_PATH,
+            crate::web::DEVICE_PATH,
             get(crate::web::device::device_get).post(crate::web::device::device_post),
         )
         .route("/device/decision", post(crate::web::device::decision_post))

@@ -13,6 +13,7 @@ use crate::device::routes as device;
 use crate::keys::routes as well_known;
 use crate::oauth::{gateway, routes as oauth};
 use crate::sessions::routes as sessions;
+use crate::ssf::routes as ssf;
 use crate::upstream::routes as upstream_identities;
 
 /// The authentication methods: `bearer` (an access token) and `basic`
@@ -96,6 +97,15 @@ impl Modify for SecuritySchemes {
         sessions::list_sessions,
         sessions::revoke_session,
         audit::list_audit,
+        ssf::configuration,
+        ssf::create_stream,
+        ssf::read_stream,
+        ssf::update_stream,
+        ssf::delete_stream,
+        ssf::read_status,
+        ssf::update_status,
+        ssf::verify,
+        ssf::poll,
     ),
     modifiers(&SecuritySchemes),
 )]

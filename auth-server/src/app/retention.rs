@@ -57,6 +57,7 @@ pub struct Purged {
     pub webauthn_ceremonies: u64,
     pub device_authorizations: u64,
     pub pushed_requests: u64,
+    pub ssf_stream_sets: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -209,7 +210,17 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    // SETs no receiver acknowledged while they mattered.
+    let ssf_stream_sets = purge_in_batches::<crate::ssf::set_entity::Entity>(
+        db,
+        "auth-server:retention:ssf_stream_sets",
+        crate::ssf::set_entity::Column::Id,
+        Condition::all().add(crate::ssf::set_entity::Column::ExpiresAt.lt(now)),
+        policy.batch,
+    )
+    .await?;
     Ok(Purged {
+        ssf_stream_sets,
         pushed_requests,
         device_authorizations,
         upstream_logins,
@@ -248,6 +259,7 @@ pub async fn run(
                 ("webauthn_ceremonies", purged.webauthn_ceremonies),
                 ("device_authorizations", purged.device_authorizations),
                 ("pushed_requests", purged.pushed_requests),
+                ("ssf_stream_sets", purged.ssf_stream_sets),
             ] {
                 metrics
                     .counter(

@@ -193,6 +193,16 @@ impl Application {
             from: self.mail_from.clone(),
             clock: self.state.clock.clone(),
             metrics: self.state.metrics.clone(),
+            logout: match crate::backchannel::Notifier::new(
+                self.state.keys.clone(),
+                self.state.tokens.clone(),
+            ) {
+                Ok(notifier) => Some(Arc::new(notifier)),
+                Err(error) => {
+                    tracing::error!(%error, "back-channel logout notices cannot be sent");
+                    None
+                }
+            },
         }
         .spawn(stop_purging.subscribe());
         // Upstream providers' discovery, retried with back-off while one is down.

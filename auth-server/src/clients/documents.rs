@@ -514,6 +514,9 @@ impl ClientDocuments {
                 .to_owned(),
             resources: self.resources.join(" "),
             require_par: false,
+            // Never from a document: this server would post to a URL
+            // anyone chose, at every sign-out.
+            backchannel_logout_uri: None,
         })
     }
 }

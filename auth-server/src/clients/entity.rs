@@ -36,6 +36,9 @@ pub struct Model {
     /// RFC 9126 §6: its authorization requests must be pushed first
     /// (`/oauth/par`); a plain one is refused.
     pub require_par: bool,
+    /// OpenID Connect Back-Channel Logout 1.0: where its sessions' ends are
+    /// told, with a signed logout token.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 fn words(text: &str) -> Vec<String> {

@@ -73,6 +73,8 @@ pub struct NewClient {
     pub resources: Vec<String>,
     /// RFC 9126: authorization requests only through `/oauth/par`.
     pub require_par: bool,
+    /// Back-Channel Logout: where to tell it a session of its ended.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// What a client's `resources` may name: the audiences this server issues
@@ -288,6 +290,20 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
             format!("at most {MAX_URIS} audience names, each 1 to 200 characters without spaces"),
         ));
     }
+    // Back-Channel Logout 1.0 §2.2: an absolute https URI (http on
+    // loopback), no fragment; exact like a redirect URI.
+    let backchannel_logout_uri = new
+        .backchannel_logout_uri
+        .as_deref()
+        .map(str::trim)
+        .filter(|uri| !uri.is_empty())
+        .map(str::to_owned);
+    if let Some(problem) = backchannel_logout_uri
+        .as_deref()
+        .and_then(|uri| redirect_uri_problem(uri, false))
+    {
+        errors.push(FieldError::new("backchannel_logout_uri", problem));
+    }
     if !errors.is_empty() {
         return Err(RegistryError::Invalid(errors));
     }
@@ -307,6 +323,7 @@ fn validate(new: &NewClient, now: DateTime<Utc>) -> Result<client::ActiveModel, 
         created_by: Set(new.created_by),
         dpop: Set(new.dpop.as_str().to_owned()),
         require_par: Set(new.require_par),
+        backchannel_logout_uri: Set(backchannel_logout_uri),
     })
 }
 
@@ -352,6 +369,7 @@ pub async fn register(
                 "resources": client.resource_list(),
                 "first_party": client.first_party,
                 "require_par": client.require_par,
+                "backchannel_logout_uri": client.backchannel_logout_uri,
             })),
     )
     .await?;
@@ -388,6 +406,8 @@ pub struct ClientChange {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub resources: Option<Vec<String>>,
     pub require_par: Option<bool>,
+    /// `Some("")` removes it.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 /// Change a client by the same rules as a registration (exact redirect
@@ -426,6 +446,9 @@ pub async fn update(
         dpop: client.dpop_policy(),
         resources: change.resources.unwrap_or_else(|| client.resource_list()),
         require_par: change.require_par.unwrap_or(client.require_par),
+        backchannel_logout_uri: change
+            .backchannel_logout_uri
+            .or_else(|| client.backchannel_logout_uri.clone()),
     };
     if let Some(problem) = catalog.problem(&new) {
         return Err(RegistryError::Invalid(vec![problem]));
@@ -437,6 +460,7 @@ pub async fn update(
     row.post_logout_redirect_uris = checked.post_logout_redirect_uris;
     row.resources = checked.resources;
     row.require_par = checked.require_par;
+    row.backchannel_logout_uri = checked.backchannel_logout_uri;
     let client = row.update(&txn).await?;
     audit::write(
         &txn,
@@ -450,6 +474,7 @@ pub async fn update(
                 "post_logout_redirect_uris": client.post_logout_redirect_uri_list(),
                 "resources": client.resource_list(),
                 "require_par": client.require_par,
+                "backchannel_logout_uri": client.backchannel_logout_uri,
             })),
     )
     .await?;

@@ -36,6 +36,8 @@ pub(crate) struct ClientView {
     pub dpop: crate::dpop_policy::DpopPolicy,
     /// RFC 9126 §6: authorization requests only through `/oauth/par`.
     pub require_pushed_authorization_requests: bool,
+    /// Back-Channel Logout 1.0.
+    pub backchannel_logout_uri: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: Option<Uuid>,
 }
@@ -50,6 +52,7 @@ impl From<client::Model> for ClientView {
             resources: model.resource_list(),
             dpop: model.dpop_policy(),
             require_pushed_authorization_requests: model.require_par,
+            backchannel_logout_uri: model.backchannel_logout_uri.clone(),
             id: model.id,
             client_id: model.client_id,
             name: model.name,
@@ -102,6 +105,10 @@ pub(crate) struct RegisterClientRequest {
     /// (default `false`).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Back-Channel Logout 1.0: where a signed logout token is posted
+    /// when one of its sessions ends.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/clients", tag = "clients", security(("bearer" = [])),
@@ -130,6 +137,7 @@ pub(crate) async fn register_client(
             dpop: body.dpop,
             resources: body.resources,
             require_par: body.require_pushed_authorization_requests,
+            backchannel_logout_uri: body.backchannel_logout_uri,
         },
         &clients::ResourceCatalog::of(&state.config),
         Actor {
@@ -198,6 +206,8 @@ pub(crate) struct UpdateClientRequest {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub resources: Option<Vec<String>>,
     pub require_pushed_authorization_requests: Option<bool>,
+    /// `""` removes it.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/clients/{client_id}", tag = "clients", security(("bearer" = [])),
@@ -223,6 +233,7 @@ pub(crate) async fn update_client(
             post_logout_redirect_uris: body.post_logout_redirect_uris,
             resources: body.resources,
             require_par: body.require_pushed_authorization_requests,
+            backchannel_logout_uri: body.backchannel_logout_uri,
         },
         &clients::ResourceCatalog::of(&state.config),
         Actor {

@@ -42,6 +42,10 @@ pub(crate) struct DiscoveryDocument {
     /// RFC 9126 §5: not for every client; per client
     /// (`require_pushed_authorization_requests` in its registration).
     pub require_pushed_authorization_requests: bool,
+    /// Back-Channel Logout 1.0 §2.1: clients may register a
+    /// `backchannel_logout_uri`; the logout token carries `sid`.
+    pub backchannel_logout_supported: bool,
+    pub backchannel_logout_session_supported: bool,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
@@ -87,6 +91,8 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         device_authorization_endpoint: format!("{issuer}/oauth/device_authorization"),
         pushed_authorization_request_endpoint: format!("{issuer}/oauth/par"),
         require_pushed_authorization_requests: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         grant_types_supported: crate::oauth::Grant::ALL
             .iter()
             .map(|grant| grant.name())

@@ -173,6 +173,8 @@ pub struct Sender {
     pub from: Mailbox,
     pub clock: crate::app::clock::Clock,
     pub metrics: signet_service::metrics::Metrics,
+    /// Delivers the outbox's back-channel logout notices (`None`: they wait).
+    pub logout: Option<Arc<crate::backchannel::Notifier>>,
 }
 
 impl Sender {
@@ -242,7 +244,19 @@ impl Sender {
     /// Send one claimed mail; `true` when the server took it.
     async fn attempt(&self, row: &outbox::Model, now: DateTime<Utc>) -> Result<bool, DbErr> {
         let attempts = row.attempts + 1;
-        let outcome = match self.queue.open(row) {
+        let outcome = if row.kind == crate::backchannel::KIND {
+            match &self.logout {
+                Some(notifier) => notifier.deliver(row, now).await,
+                None => Err(DeliveryError::Http("no notifier in this process".into())),
+            }
+        } else {
+            self.deliver_mail(row).await
+        };
+        self.settle(row, attempts, outcome, now).await
+    }
+
+    async fn deliver_mail(&self, row: &outbox::Model) -> Result<(), DeliveryError> {
+        match self.queue.open(row) {
             None => Err(DeliveryError::Message(
                 "the queued body cannot be opened (KEY_ENCRYPTION_KEY changed?)".into(),
             )),
@@ -251,13 +265,27 @@ impl Sender {
                     .deliver(&self.from, &row.recipient, &row.subject, &body)
                     .await
             }
-        };
+        }
+    }
+
+    /// Record the outcome of one attempt: delete the row once delivered,
+    /// else back off, or give up after the last attempt or a refusal.
+    async fn settle(
+        &self,
+        row: &outbox::Model,
+        attempts: i32,
+        outcome: Result<(), DeliveryError>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, DbErr> {
         match outcome {
             Ok(()) => {
                 outbox::Entity::delete_by_id(row.id).exec(&self.db).await?;
                 tracing::info!(kind = %row.kind, mail = %row.id, attempts, "mail sent");
                 self.metrics
-                    .counter(&crate::app::metrics::MAILS, &[("outcome", "sent")])
+                    .counter(
+                        &crate::app::metrics::MAILS,
+                        &[("outcome", "sent"), ("kind", row.kind.as_str())],
+                    )
                     .increment(1);
                 Ok(true)
             }
@@ -285,7 +313,10 @@ impl Sender {
                 self.metrics
                     .counter(
                         &crate::app::metrics::MAILS,
-                        &[("outcome", if give_up { "failed" } else { "retry" })],
+                        &[
+                            ("outcome", if give_up { "failed" } else { "retry" }),
+                            ("kind", row.kind.as_str()),
+                        ],
                     )
                     .increment(1);
                 Ok(false)

@@ -30,6 +30,9 @@ pub enum DeliveryError {
     Smtp(String),
     #[error("outbox folder: {0}")]
     Outbox(#[from] std::io::Error),
+    /// A back-channel logout notice the client did not take (yet).
+    #[error("HTTP: {0}")]
+    Http(String),
 }
 
 /// A configured way to deliver.

@@ -25,6 +25,8 @@ mod m20261204_000020_document_client_ids;
 mod m20261204_000021_code_resources;
 mod m20261204_000022_device_authorizations;
 mod m20261204_000023_pushed_requests;
+mod m20261204_000024_backchannel_logout;
+mod m20261204_000025_ssf_streams;
 
 pub struct Migrator;
 
@@ -55,6 +57,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000021_code_resources::Migration),
             Box::new(m20261204_000022_device_authorizations::Migration),
             Box::new(m20261204_000023_pushed_requests::Migration),
+            Box::new(m20261204_000024_backchannel_logout::Migration),
+            Box::new(m20261204_000025_ssf_streams::Migration),
         ]
     }
 }

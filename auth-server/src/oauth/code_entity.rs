@@ -29,6 +29,8 @@ pub struct Model {
     /// The resource (RFC 8707) the authorization request named and the
     /// user allowed; the token request may only repeat it.
     pub resource: Option<String>,
+    /// The browser session that approved it; the client's session is its child.
+    pub browser_session_id: Option<Uuid>,
 }
 
 impl Model {

@@ -71,6 +71,8 @@ pub struct NewCode<'a> {
     pub methods: &'a crate::sessions::methods::Methods,
     /// The resource the authorization request named (RFC 8707).
     pub resource: Option<&'a str>,
+    /// The browser session that approved it (`None`: none, e.g. a test).
+    pub browser_session: Option<Uuid>,
 }
 
 /// Mint and store a code; the code itself is returned once.
@@ -98,6 +100,7 @@ pub async fn issue(
         idp: Set(new.idp.map(str::to_owned)),
         amr: Set(Some(new.methods.to_stored())),
         resource: Set(new.resource.map(str::to_owned)),
+        browser_session_id: Set(new.browser_session),
     }
     .insert(db)
     .await?;
@@ -217,6 +220,7 @@ pub async fn redeem(
         methods: Some(row.methods()),
         // The resource the user allowed, when the request named one.
         audience: row.resource.clone().or(client.audience),
+        parent: row.browser_session_id,
         ..client
     };
     let started = sessions::start(&txn, row.user_id, policy, client, now).await?;

@@ -38,6 +38,9 @@ pub struct Model {
     /// How the sign-in was authenticated (RFC 8176 values, space-separated;
     /// `None` on rows from before it was stored).
     pub amr: Option<String>,
+    /// The browser session at this server a client's session came from
+    /// (through its authorization code): when that one ends, this one does.
+    pub parent_session_id: Option<Uuid>,
 }
 
 impl Model {

@@ -95,6 +95,8 @@ pub struct Client {
     /// How the sign-in was authenticated (`None`: a password, or `fed`
     /// with `idp`).
     pub methods: Option<methods::Methods>,
+    /// The browser session it came from (a code of the sign-in pages).
+    pub parent: Option<Uuid>,
 }
 
 pub struct Started {
@@ -138,6 +140,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         )),
         idp: Set(client.idp),
         dpop_jkt: Set(client.dpop_jkt),
+        parent_session_id: Set(client.parent),
     }
     .insert(&txn)
     .await?;
@@ -353,6 +356,24 @@ async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
         .filter(session::Column::RevokedAt.is_null())
         .exec_with_returning(&txn)
         .await?;
+    // The sessions of the applications a browser session signed in end
+    // with it (Back-Channel Logout: each is told below).
+    let parents: Vec<Uuid> = ended.iter().map(|session| session.id).collect();
+    let children = if parents.is_empty() {
+        Vec::new()
+    } else {
+        session::Entity::update_many()
+            .col_expr(session::Column::RevokedAt, Expr::value(now))
+            .col_expr(
+                session::Column::RevokedReason,
+                Expr::value("the browser session it came from ended"),
+            )
+            .filter(session::Column::ParentSessionId.is_in(parents))
+            .filter(session::Column::RevokedAt.is_null())
+            .exec_with_returning(&txn)
+            .await?
+    };
+    let ended: Vec<session::Model> = ended.into_iter().chain(children).collect();
     let ids: Vec<Uuid> = ended.iter().map(|session| session.id).collect();
     if ids.is_empty() && extra.is_none() {
         txn.rollback().await?;
@@ -365,6 +386,7 @@ async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
         .collect();
     revocations.extend(extra);
     events::record_all(&txn, &revocations, now).await?;
+    crate::backchannel::enqueue(&txn, &ended, now).await?;
     txn.commit().await?;
     Ok(rows_affected)
 }

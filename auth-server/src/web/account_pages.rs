@@ -359,7 +359,7 @@ pub(crate) fn after_sign_in(next: Option<&String>) -> &str {
     let Some(next) = next else {
         return ACCOUNT_PATH;
     };
-    let ours = ["/account", "/admin", crate::web::device::DEVICE_PATH]
+    let ours = ["/account", "/admin", crate::web::DEVICE_PATH]
         .iter()
         .any(|base| {
             next.strip_prefix(base).is_some_and(|rest| {

@@ -326,6 +326,7 @@ pub(crate) async fn client_action(
                 post_logout_redirect_uris: Some(list(params.get("post_logout_redirect_uris"))),
                 resources: Some(list(params.get("resources"))),
                 require_par: None,
+                backchannel_logout_uri: None,
             };
             let catalog = ResourceCatalog::of(&state.config);
             let now = state.clock.now();

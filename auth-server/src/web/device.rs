@@ -22,7 +22,7 @@ use crate::web::account_pages::{account_form, signed_in, SignedIn, SIGN_IN_PATH}
 use crate::web::browser::{form_page, query_params, see_other, server_error};
 use crate::web::{describe_scope, notice_page, random_token, too_many_attempts, ConsentPage};
 
-pub(crate) const DEVICE_PATH: &str = "/device";
+use crate::web::DEVICE_PATH;
 
 #[derive(Template)]
 #[template(path = "device.html")]

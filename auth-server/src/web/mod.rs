@@ -33,6 +33,9 @@ use axum::response::Response;
 pub(crate) use signet_service::web::{cookie, page, random_token, same_site_post};
 
 /// The answer to a form posted past its rate limit.
+/// The device page (RFC 8628 `verification_uri`).
+pub(crate) const DEVICE_PATH: &str = "/device";
+
 pub(crate) fn too_many_attempts() -> String {
     t("too-many-attempts")
 }

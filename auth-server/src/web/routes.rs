@@ -156,6 +156,8 @@ fn document_refusal(error: &clients::documents::DocumentError) -> AuthorizeError
 /// say so.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Authenticated<'a> {
+    /// The browser session, whose end ends the client's session too.
+    pub session: Option<uuid::Uuid>,
     pub at: chrono::DateTime<chrono::Utc>,
     pub idp: Option<&'a str>,
     pub methods: &'a crate::sessions::methods::Methods,
@@ -168,6 +170,7 @@ impl<'a> Authenticated<'a> {
         methods: &'a crate::sessions::methods::Methods,
     ) -> Self {
         Self {
+            session: Some(session.id),
             at: session.created_at,
             idp: session.idp.as_deref(),
             methods,
@@ -291,6 +294,7 @@ async fn grant(
             auth_time: auth.at,
             idp: auth.idp,
             resource: request.resource.as_deref(),
+            browser_session: auth.session,
             methods: auth.methods,
         },
         state.clock.now(),
@@ -501,6 +505,7 @@ pub(crate) async fn authorize_post(
     }
     let methods = signed_in.started.session.methods();
     let auth = Authenticated {
+        session: Some(signed_in.started.session.id),
         at: now,
         idp: signed_in.started.session.idp.as_deref(),
         methods: &methods,

@@ -349,6 +349,7 @@ pub(crate) async fn link(
         &parked.request,
         // This sign-in proved the account's password (the link's condition).
         Authenticated {
+            session: Some(signed.started.session.id),
             at: now,
             idp: None,
             methods: &crate::sessions::methods::Methods::password(),
@@ -416,6 +417,7 @@ async fn signed_in(
     }
     let methods = crate::sessions::methods::Methods::federated(false);
     let auth = Authenticated {
+        session: Some(started.session.id),
         at: now,
         idp: Some(&upstream.provider.issuer),
         methods: &methods,

@@ -68,6 +68,7 @@ pub(crate) async fn code_for(
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
             resource: None,
+            browser_session: None,
         },
         app.state.clock.now(),
     )

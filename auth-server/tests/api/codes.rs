@@ -32,6 +32,7 @@ async fn code_for(app: &TestApp, email: &str) -> (String, uuid::Uuid) {
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
             resource: None,
+            browser_session: None,
         },
         app.state.clock.now(),
     )

@@ -413,6 +413,7 @@ async fn a_mail_the_server_never_takes_is_given_up_after_the_last_attempt_and_ke
     // A sender driven by hand over the same queue (the app's own competes
     // for each attempt through the same claim, so the count stays exact).
     let sender = Sender {
+        logout: None,
         db: app.state.db.clone(),
         queue: app.state.mail.clone(),
         transport: std::sync::Arc::new(

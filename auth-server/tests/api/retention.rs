@@ -162,6 +162,7 @@ async fn authorization_codes_are_kept_a_week_past_expiry_then_purged(backend: Ba
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
             resource: None,
+            browser_session: None,
         },
         Utc::now(),
     )

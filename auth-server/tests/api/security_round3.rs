@@ -52,6 +52,7 @@ async fn code(app: &TestApp, client: &Registered, user_id: &str, scope: &str) ->
             idp: None,
             methods: &auth_server::sessions::methods::Methods::password(),
             resource: None,
+            browser_session: None,
         },
         app.state.clock.now(),
     )

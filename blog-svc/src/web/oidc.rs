@@ -92,7 +92,21 @@ pub struct SignedIn {
     pub tokens: Tokens,
     /// How the user signed in (the ID token's `acr`).
     pub acr: Option<String>,
+    /// The auth-server session its tokens belong to (the ID token's `sid`).
+    pub sid: Option<String>,
 }
+
+/// What a verified logout token names.
+pub struct Logout {
+    pub sid: Option<String>,
+    pub sub: Option<String>,
+}
+
+/// A logout token that is not a valid one for this client (never says why:
+/// the answer is the same `400` whatever is wrong).
+#[derive(Debug, thiserror::Error)]
+#[error("not a valid logout token for this client")]
+pub struct LogoutRefused;
 
 pub struct Oidc {
     issuer: IssuerUrl,
@@ -264,6 +278,21 @@ impl Oidc {
         }
         let sub = claims.subject().to_string();
         let acr = claims.auth_context_ref().map(|acr| acr.as_str().to_owned());
+        // `sid` is not among the library's claims: read it from the payload
+        // the library has just verified.
+        let sid = id_token
+            .to_string()
+            .split('.')
+            .nth(1)
+            .and_then(|payload| {
+                use base64::Engine as _;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .ok()
+            })
+            .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+            .and_then(|claims| claims["sid"].as_str().map(str::to_owned))
+            .filter(|sid| sid.len() <= 64);
         let display_name = claims
             .name()
             .and_then(|name| name.get(None))
@@ -284,6 +313,44 @@ impl Oidc {
                 expires_in: response.expires_in().map(|d| d.as_secs()),
             },
             acr,
+            sid,
+        })
+    }
+
+    /// OpenID Connect Back-Channel Logout 1.0 §2.6: a logout token is this
+    /// issuer's (a key `keys` holds), for this client, `typ` `logout+jwt`,
+    /// fresh, with the back-channel logout event, a `sid` or a `sub`, and no
+    /// `nonce`. What it names.
+    pub fn verify_logout_token(
+        &self,
+        keys: &jwt_verify::Verifier,
+        token: &str,
+    ) -> Result<Logout, LogoutRefused> {
+        let validation = jwt_verify::Validation::new(self.issuer.as_str())
+            .audience(self.client_id.as_str())
+            .require_type("logout+jwt")
+            .max_token_lifetime(Duration::from_secs(600));
+        let verified = jwt_verify::Verifier::from_key_set((*keys.keys()).clone(), validation)
+            .verify_with_current_keys(token)
+            .map_err(|_| LogoutRefused)?;
+        #[derive(serde::Deserialize)]
+        struct LogoutClaims {
+            sid: Option<String>,
+            sub: Option<String>,
+            nonce: Option<serde_json::Value>,
+            events: serde_json::Map<String, serde_json::Value>,
+        }
+        let claims: LogoutClaims = verified.deserialize().map_err(|_| LogoutRefused)?;
+        let event = claims
+            .events
+            .get("http://schemas.openid.net/event/backchannel-logout")
+            .is_some_and(serde_json::Value::is_object);
+        if !event || claims.nonce.is_some() || (claims.sid.is_none() && claims.sub.is_none()) {
+            return Err(LogoutRefused);
+        }
+        Ok(Logout {
+            sid: claims.sid,
+            sub: claims.sub,
         })
     }
 

@@ -38,6 +38,52 @@ static STYLESHEET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// OpenID Connect Back-Channel Logout 1.0 §2.5: auth-server posts a logout
+/// token when a session a sign-in here came from ends (the person signed
+/// out there, ended the session, changed the password, was disabled). The
+/// browser session it names ends. Server to server: no cookie, no CSRF
+/// token; the signed token is the proof. Replaying one is harmless (the
+/// session is gone already), so `jti`s are not kept.
+async fn backchannel_logout(
+    State(state): State<AppState>,
+    form: FormResult<std::collections::HashMap<String, String>>,
+) -> Response {
+    let refuse = |description: &'static str| {
+        (
+            StatusCode::BAD_REQUEST,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({
+                "error": "invalid_request",
+                "error_description": description,
+            })),
+        )
+            .into_response()
+    };
+    let Some(oidc) = state.web.oidc.as_ref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(Form(form)) = form else {
+        return refuse("send logout_token as a form");
+    };
+    let Some(token) = form.get("logout_token") else {
+        return refuse("logout_token is required");
+    };
+    let logout = match oidc.verify_logout_token(&state.verifier, token) {
+        Ok(logout) => logout,
+        Err(refused) => {
+            tracing::info!(reason = %refused, "back-channel logout refused");
+            return refuse("not a valid logout token for this client");
+        }
+    };
+    match session::end_for_logout(&state.db, logout.sid.as_deref(), logout.sub.as_deref()).await {
+        Ok(ended) => {
+            tracing::info!(ended, "back-channel logout");
+            (StatusCode::OK, [(header::CACHE_CONTROL, "no-store")]).into_response()
+        }
+        Err(error) => WebError::from(error).into_response(),
+    }
+}
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(index))
@@ -50,6 +96,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
         .route("/auth/logout", post(logout))
+        .route("/auth/backchannel-logout", post(backchannel_logout))
         .route("/static/blog.css", get(stylesheet))
 }
 

@@ -162,6 +162,7 @@ pub async fn create(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + chrono(lifetime)),
+        sid: Set(signed_in.sid.clone()),
     }
     .insert(db)
     .await?;
@@ -218,6 +219,25 @@ pub async fn store_tokens(
     session.row.access_expires_at = expires;
     session.tokens = tokens;
     Ok(())
+}
+
+/// End the sessions a back-channel logout token names: the one of auth-server
+/// session `sid`, or, with only `sub`, every session of that user. How many.
+pub async fn end_for_logout(
+    db: &DatabaseConnection,
+    sid: Option<&str>,
+    sub: Option<&str>,
+) -> Result<u64, StoreError> {
+    let which = match (sid, sub) {
+        (Some(sid), _) => session::Column::Sid.eq(sid),
+        (None, Some(sub)) => session::Column::Sub.eq(sub),
+        (None, None) => return Ok(0),
+    };
+    Ok(session::Entity::delete_many()
+        .filter(which)
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// End a session (sign-out, or the auth server refused its refresh token).

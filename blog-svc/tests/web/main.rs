@@ -4,6 +4,7 @@
 
 mod agent;
 mod browser;
+mod logout;
 mod pages;
 mod revocation;
 mod stack;

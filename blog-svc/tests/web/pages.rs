@@ -12,7 +12,7 @@ use signet_service::testing::{hidden_inputs, Backend};
 use crate::stack::{Stack, PASSWORD};
 
 /// A cookie-keeping client that does not follow redirects by itself.
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -33,12 +33,12 @@ async fn follow(browser: &reqwest::Client, mut response: Response) -> (Response,
     (response, visited)
 }
 
-async fn get(browser: &reqwest::Client, url: &str) -> (Response, Vec<String>) {
+pub(crate) async fn get(browser: &reqwest::Client, url: &str) -> (Response, Vec<String>) {
     let response = browser.get(url).send().await.expect("get");
     follow(browser, response).await
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     hidden_inputs(html)
         .into_iter()
         .find(|(name, _)| name == "csrf_token")
@@ -71,7 +71,7 @@ async fn fill_in_sign_in(
     follow(browser, response).await
 }
 
-async fn sign_in(stack: &Stack, browser: &reqwest::Client, email: &str) -> String {
+pub(crate) async fn sign_in(stack: &Stack, browser: &reqwest::Client, email: &str) -> String {
     let (page, _) = get(browser, &stack.blog_url("/auth/login?return_to=/")).await;
     let (home, _) = fill_in_sign_in(stack, browser, page, email).await;
     assert_eq!(home.status(), StatusCode::OK);

@@ -143,6 +143,23 @@ impl Stack {
         )
         .await
         .expect("client registered");
+        // The blog hears of its sessions' ends (Back-Channel Logout).
+        auth_server::clients::update(
+            &auth_state.db,
+            &client.client_id,
+            auth_server::clients::ClientChange {
+                backchannel_logout_uri: Some(format!("{blog}/auth/backchannel-logout")),
+                ..auth_server::clients::ClientChange::default()
+            },
+            &auth_server::clients::ResourceCatalog::of(&auth_state.config),
+            auth_server::clients::Actor {
+                id: "test",
+                ip: None,
+            },
+            auth_state.clock.now(),
+        )
+        .await
+        .expect("back-channel logout URI");
         let blog_dir = tempfile::tempdir().expect("dir");
         let mut blog_vars: HashMap<&str, String> = HashMap::from([
             ("METRICS_ADDR", "127.0.0.1:0".to_owned()),
