@@ -220,6 +220,9 @@ pub struct Config {
     /// `CLIENT_METADATA_ALLOW_LOCALHOST`: clients identified by the URL of
     /// their metadata document.
     pub client_documents: ClientDocumentSettings,
+    /// `REGISTRATION_TOKEN` / `REGISTRATION_TOKEN_FILE`: the initial access
+    /// token of RFC 7591 dynamic registration (`None`: registration is off).
+    pub registration_token: Option<SecretString>,
 }
 
 /// Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document):
@@ -976,7 +979,23 @@ impl Config {
         let upstream = upstream_providers(&env)?;
         let brand = BrandSettings::from_env(&env)?;
         let client_documents = ClientDocumentSettings::from_env(&env)?;
+        let registration_token = match env
+            .secret("REGISTRATION_TOKEN", "REGISTRATION_TOKEN_FILE")?
+        {
+            None => None,
+            Some(token)
+                if token.len() < 32
+                    || token.chars().any(|c| c.is_whitespace() || c.is_control()) =>
+            {
+                return Err(ConfigError::new(
+                    "REGISTRATION_TOKEN",
+                    "must be at least 32 characters without spaces (e.g. openssl rand -base64 32)",
+                ))
+            }
+            Some(token) => Some(SecretString::from(token)),
+        };
         Ok(Self {
+            registration_token,
             client_documents,
             bind_addr,
             metrics_addr,
@@ -1081,9 +1100,11 @@ mod tests {
                 "KEY_ENCRYPTION_KEY",
                 "c2VjcmV0LWtleS1zZWNyZXQta2V5LXNlY3JldC1rZXk=",
             ),
+            ("REGISTRATION_TOKEN", "registration-token-0123456789abcdef"),
         ])
         .expect("valid");
         let shown = format!("{config:?}");
+        assert!(!shown.contains("registration-token-0123"), "{shown}");
         assert!(!shown.contains("hunter2-db"), "{shown}");
         assert!(!shown.contains("c2VjcmV0"), "{shown}");
         assert!(!shown.contains("115, 101, 99"), "no raw key bytes: {shown}");
@@ -1332,6 +1353,7 @@ mod tests {
             ("CLIENT_METADATA_HOSTS", "10.0.0.1"),
             ("CLIENT_METADATA_HOSTS", "apps.example.com:443"),
             ("CLIENT_METADATA_ALLOW_LOCALHOST", "sometimes"),
+            ("REGISTRATION_TOKEN", "short"),
         ] {
             let error = config(&[(name, value)]).expect_err(name);
             assert_eq!(error.variable, name, "{error}");

@@ -87,6 +87,7 @@ pub fn app(state: AppState) -> Router {
             post(device::device_authorization),
         )
         .route("/oauth/par", post(oauth::par))
+        .route("/oauth/register", post(clients::dynamic_registration))
         .route("/oauth/revoke", post(oauth::revoke))
         // OIDC Core §5.3: any access token of ours with `openid`, whatever
         // its audience; the handler checks the scope and that the session lives.

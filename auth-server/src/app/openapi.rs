@@ -83,6 +83,7 @@ impl Modify for SecuritySchemes {
         clients::delete_client,
         clients::update_client,
         clients::rotate_client_secret,
+        clients::dynamic_registration,
         oauth::token,
         device::device_authorization,
         oauth::par,

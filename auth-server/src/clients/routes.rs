@@ -282,3 +282,240 @@ pub(crate) async fn rotate_client_secret(
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }
+
+/// RFC 7591 §2: the client metadata a registration sends. Members this
+/// server does not use are ignored, as §2 says.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ClientMetadata {
+    redirect_uris: Option<Vec<String>>,
+    client_name: Option<String>,
+    /// `client_secret_basic` (the default), `client_secret_post`, or `none`
+    /// (a public client: PKCE alone).
+    token_endpoint_auth_method: Option<String>,
+    grant_types: Option<Vec<String>>,
+    response_types: Option<Vec<String>>,
+    /// Space-separated; narrowed to the scopes this server offers.
+    scope: Option<String>,
+    backchannel_logout_uri: Option<String>,
+}
+
+/// RFC 7591 §3.2.1: the registered client, its secret once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ClientInformation {
+    client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    client_id_issued_at: i64,
+    /// `0`: the secret does not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret_expires_at: Option<i64>,
+    client_name: String,
+    redirect_uris: Vec<String>,
+    token_endpoint_auth_method: &'static str,
+    grant_types: Vec<String>,
+    response_types: Vec<&'static str>,
+    scope: String,
+}
+
+fn registration_error(
+    code: &'static str,
+    description: impl Into<String>,
+) -> crate::oauth::OAuthError {
+    crate::oauth::OAuthError::new(StatusCode::BAD_REQUEST, code, description)
+}
+
+/// RFC 7591 dynamic client registration, for whoever holds the initial
+/// access token (`REGISTRATION_TOKEN`): off without one. A registered
+/// client is third-party (the consent page, every time it has none), may
+/// ask tokens for the services, never for this server's own API; each
+/// registration comes out of the per-IP sign-up bucket and is audited
+/// (`client.created` by `dynamic-registration`).
+#[utoipa::path(post, path = "/oauth/register", tag = "clients", security(("bearer" = [])),
+    request_body = ClientMetadata,
+    responses((status = 201, description = "Registered; a confidential client's secret is in `client_secret`, shown once", body = ClientInformation),
+              (status = 400, description = "invalid_redirect_uri, invalid_client_metadata", body = crate::oauth::OAuthErrorBody),
+              (status = 401, description = "No or a wrong initial access token"),
+              (status = 404, description = "Registration is off (no REGISTRATION_TOKEN)"),
+              (status = 429, description = "Too many registrations from this address")))]
+pub(crate) async fn dynamic_registration(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, crate::oauth::TokenEndpointError> {
+    use secrecy::ExposeSecret as _;
+    use subtle::ConstantTimeEq as _;
+    let Some(expected) = state.config.registration_token.as_ref() else {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let digest = |text: &str| crate::digest::sha256_hex(text);
+    let valid = presented.is_some_and(|token| {
+        bool::from(
+            digest(token)
+                .as_bytes()
+                .ct_eq(digest(expected.expose_secret()).as_bytes()),
+        )
+    });
+    if !valid {
+        tracing::info!(
+            outcome = "failure",
+            reason = "initial access token",
+            "client registration"
+        );
+        let mut response = (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(serde_json::json!({
+                "error": "invalid_token",
+                "error_description": "registration needs the initial access token (RFC 7591 §3)",
+            })),
+        )
+            .into_response();
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"signet\", error=\"invalid_token\""),
+        );
+        return Ok(response);
+    }
+    crate::app::rate_limit::admit(
+        &state.limiters.signup_per_ip,
+        ip.0,
+        &state.metrics,
+        "signup_per_ip",
+    )?;
+    let metadata: ClientMetadata = serde_json::from_slice(&body).map_err(|_| {
+        registration_error(
+            "invalid_client_metadata",
+            "the body is not a JSON object of client metadata (RFC 7591 §2)",
+        )
+    })?;
+    let method = metadata
+        .token_endpoint_auth_method
+        .as_deref()
+        .unwrap_or("client_secret_basic");
+    let public = match method {
+        "none" => true,
+        "client_secret_basic" | "client_secret_post" => false,
+        _ => {
+            return Err(registration_error(
+                "invalid_client_metadata",
+                "token_endpoint_auth_method: none, client_secret_basic or client_secret_post",
+            )
+            .into())
+        }
+    };
+    if metadata
+        .response_types
+        .as_ref()
+        .is_some_and(|types| types.iter().any(|t| t != "code"))
+    {
+        return Err(
+            registration_error("invalid_client_metadata", "response_types: code only").into(),
+        );
+    }
+    let offered: Vec<String> = clients::DEFAULT_SCOPES
+        .split_whitespace()
+        .chain(state.config.user_scope.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    let scopes: Vec<String> = match metadata.scope.as_deref() {
+        None => Vec::new(),
+        Some(asked) => {
+            let mut scopes: Vec<String> = Vec::new();
+            for scope in asked.split_whitespace() {
+                if offered.iter().any(|s| s == scope) && !scopes.iter().any(|s| s == scope) {
+                    scopes.push(scope.to_owned());
+                }
+            }
+            scopes
+        }
+    };
+    let redirect_uris = metadata.redirect_uris.unwrap_or_default();
+    let name = metadata
+        .client_name
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| {
+            redirect_uris
+                .first()
+                .and_then(|uri| url::Url::parse(uri).ok())
+                .and_then(|uri| uri.host_str().map(str::to_owned))
+                .unwrap_or_else(|| "Registered client".to_owned())
+        });
+    let actor = "dynamic-registration";
+    let registered = clients::register_checked(
+        &state.db,
+        NewClient {
+            name,
+            public,
+            redirect_uris,
+            scopes,
+            grant_types: metadata.grant_types.unwrap_or_default(),
+            first_party: false,
+            resources: state.config.audiences.clone(),
+            backchannel_logout_uri: metadata.backchannel_logout_uri,
+            ..NewClient::default()
+        },
+        &clients::ResourceCatalog::of(&state.config),
+        Actor {
+            id: actor,
+            ip: ip.0,
+        },
+        state.clock.now(),
+    )
+    .await;
+    let registered = match registered {
+        Ok(registered) => registered,
+        Err(clients::RegistryError::Invalid(fields)) => {
+            let first = fields.first();
+            let code = if first.is_some_and(|f| f.field == "redirect_uris") {
+                "invalid_redirect_uri"
+            } else {
+                "invalid_client_metadata"
+            };
+            let description = first
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .unwrap_or_default();
+            return Err(registration_error(code, description).into());
+        }
+        Err(clients::RegistryError::NotFound) => return Err(ApiError::NotFound("client").into()),
+        Err(clients::RegistryError::Store(error)) => return Err(error.into()),
+    };
+    let client = registered.client;
+    tracing::info!(outcome = "success", client = %client.client_id, "client registration");
+    let mut response = (
+        StatusCode::CREATED,
+        axum::Json(ClientInformation {
+            client_secret_expires_at: registered.secret.as_ref().map(|_| 0),
+            client_secret: registered.secret,
+            client_id_issued_at: client.created_at.timestamp(),
+            client_name: client.name.clone(),
+            redirect_uris: client.redirect_uri_list(),
+            token_endpoint_auth_method: if client.public {
+                "none"
+            } else {
+                method_name(method)
+            },
+            grant_types: client.grant_type_list(),
+            response_types: vec!["code"],
+            scope: client.scopes.clone(),
+            client_id: client.client_id,
+        }),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+fn method_name(method: &str) -> &'static str {
+    if method == "client_secret_post" {
+        "client_secret_post"
+    } else {
+        "client_secret_basic"
+    }
+}

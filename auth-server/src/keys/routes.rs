@@ -45,6 +45,9 @@ pub(crate) struct DiscoveryDocument {
     /// Back-Channel Logout 1.0 §2.1: clients may register a
     /// `backchannel_logout_uri`; the logout token carries `sid`.
     pub backchannel_logout_supported: bool,
+    /// RFC 7591, with an initial access token; absent while it is off.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
     pub backchannel_logout_session_supported: bool,
     pub grant_types_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
@@ -92,6 +95,11 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         pushed_authorization_request_endpoint: format!("{issuer}/oauth/par"),
         require_pushed_authorization_requests: false,
         backchannel_logout_supported: true,
+        registration_endpoint: state
+            .config
+            .registration_token
+            .as_ref()
+            .map(|_| format!("{issuer}/oauth/register")),
         backchannel_logout_session_supported: true,
         grant_types_supported: crate::oauth::Grant::ALL
             .iter()

@@ -35,6 +35,7 @@ mod par;
 mod passkeys;
 mod passkeys_browser;
 mod rate_limits;
+mod registration;
 mod relying_party;
 mod retention;
 mod rotation;
