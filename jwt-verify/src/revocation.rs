@@ -304,6 +304,20 @@ pub struct RevocationFeed {
     pub(crate) url: String,
     pub(crate) client_id: String,
     pub(crate) secret: String,
+    pub(crate) kind: FeedKind,
+}
+
+/// Which protocol the feed speaks.
+#[cfg(feature = "jwks")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FeedKind {
+    /// Signet's cursor feed (`GET …?after=&wait=`): the whole current state
+    /// from cursor 0, each replica at its own position.
+    Cursor,
+    /// An OpenID Shared Signals stream with RFC 8936 poll delivery
+    /// (`POST {ack, setErrs, maxEvents}`): what is acknowledged is not sent
+    /// again.
+    SsfPoll,
 }
 
 #[cfg(feature = "jwks")]
@@ -313,6 +327,7 @@ impl std::fmt::Debug for RevocationFeed {
             .field("url", &self.url)
             .field("client_id", &self.client_id)
             .field("secret", &"[REDACTED]")
+            .field("kind", &self.kind)
             .finish()
     }
 }
@@ -330,6 +345,7 @@ impl RevocationFeed {
             url: url.into(),
             client_id: client_id.into(),
             secret: secret.into(),
+            kind: FeedKind::Cursor,
         }
     }
 
@@ -339,12 +355,39 @@ impl RevocationFeed {
         let client_id = api_key.splitn(3, '_').take(2).collect::<Vec<_>>().join("_");
         Self::new(url, client_id, api_key)
     }
+
+    /// An OpenID Shared Signals Framework stream with RFC 8936 poll delivery:
+    /// `endpoint_url` is the stream's `delivery.endpoint_url`, read with HTTP
+    /// Basic. Every SET that verifies is acknowledged on the next poll; one
+    /// that does not is reported in `setErrs`. Acknowledged events are not
+    /// sent again, so a process that restarts starts from what is still
+    /// unacknowledged: give each replica its own stream, and prefer
+    /// [`RevocationFeed::new`] (the whole current state at every start)
+    /// where the transmitter is Signet.
+    pub fn ssf_poll(
+        endpoint_url: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind: FeedKind::SsfPoll,
+            ..Self::new(endpoint_url, client_id, secret)
+        }
+    }
+
+    /// [`ssf_poll`](Self::ssf_poll) with a Signet API key (scope `ssf:stream`).
+    pub fn ssf_poll_with_api_key(endpoint_url: impl Into<String>, api_key: &str) -> Self {
+        Self {
+            kind: FeedKind::SsfPoll,
+            ..Self::with_api_key(endpoint_url, api_key)
+        }
+    }
 }
 
 /// The subject and time of each event in a verified SET.
 pub(crate) fn events_of(set: &Value, issuer: Option<&str>) -> Vec<(String, String, i64)> {
-    let subject = match set.get("sub_id") {
-        Some(id) => match id.get("format").and_then(Value::as_str) {
+    fn simple<'a>(id: &'a Value, issuer: Option<&str>) -> Option<&'a str> {
+        match id.get("format").and_then(Value::as_str) {
             Some("iss_sub")
                 if issuer.is_none_or(|iss| id.get("iss").and_then(Value::as_str) == Some(iss)) =>
             {
@@ -352,7 +395,16 @@ pub(crate) fn events_of(set: &Value, issuer: Option<&str>) -> Vec<(String, Strin
             }
             Some("opaque") => id.get("id").and_then(Value::as_str),
             _ => None,
-        },
+        }
+    }
+    let subject = match set.get("sub_id") {
+        // SSF/CAEP: a session as `complex` with its `session` (and `user`);
+        // the session is what a session revocation names.
+        Some(id) if id.get("format").and_then(Value::as_str) == Some("complex") => id
+            .get("session")
+            .and_then(|session| simple(session, issuer))
+            .or_else(|| id.get("user").and_then(|user| simple(user, issuer))),
+        Some(id) => simple(id, issuer),
         None => None,
     };
     let Some(subject) = subject else {
@@ -452,6 +504,20 @@ mod tests {
             vec![(SESSION_REVOKED.to_owned(), "s1".to_owned(), 7)]
         );
         assert!(events_of(&serde_json::json!({"events": {}}), None).is_empty());
+        // SSF/CAEP: a session as a complex subject names the session.
+        let complex = serde_json::json!({
+            "iat": 7,
+            "sub_id": {
+                "format": "complex",
+                "session": {"format": "opaque", "id": "s2"},
+                "user": {"format": "iss_sub", "iss": "https://auth", "sub": "u1"},
+            },
+            "events": {SESSION_REVOKED: {"event_timestamp": 6}},
+        });
+        assert_eq!(
+            events_of(&complex, Some("https://auth")),
+            vec![(SESSION_REVOKED.to_owned(), "s2".to_owned(), 6)]
+        );
     }
 }
 
@@ -464,7 +530,7 @@ pub(crate) mod follow {
     use serde::Deserialize;
     use serde_json::Value;
 
-    use super::{events_of, RevocationFeed};
+    use super::{events_of, FeedKind, RevocationFeed};
     use crate::clock::unix_seconds;
     use crate::verifier::Inner;
     use crate::{Validation, Verifier};
@@ -475,6 +541,19 @@ pub(crate) mod follow {
     const MAX_BACKOFF: Duration = Duration::from_secs(30);
     /// Largest feed answer read (1,000 SETs of ~1 KB, with room).
     const MAX_BYTES: usize = 4 * 1024 * 1024;
+    /// How often an SSF stream is polled when it had nothing (RFC 8936
+    /// transmitters may answer at once).
+    const SSF_POLL_INTERVAL: Duration = Duration::from_secs(2);
+    /// SETs asked for per SSF poll.
+    const SSF_MAX_EVENTS: u64 = 100;
+
+    /// An RFC 8936 poll answer.
+    #[derive(Deserialize)]
+    struct SsfPage {
+        sets: serde_json::Map<String, Value>,
+        #[serde(rename = "moreAvailable", default)]
+        more: bool,
+    }
 
     #[derive(Deserialize)]
     struct Page {
@@ -505,7 +584,114 @@ pub(crate) mod follow {
     /// Follow `feed` for as long as the verifier lives.
     pub(crate) fn spawn(verifier: &Verifier, feed: RevocationFeed, client: reqwest::Client) {
         let weak = Arc::downgrade(&verifier.inner);
-        tokio::spawn(follow(weak, feed, client));
+        match feed.kind {
+            FeedKind::Cursor => tokio::spawn(follow(weak, feed, client)),
+            FeedKind::SsfPoll => tokio::spawn(follow_ssf(weak, feed, client)),
+        };
+    }
+
+    /// Follow an SSF stream: poll, verify, apply, and acknowledge what was
+    /// applied (or report what did not verify) with the next poll.
+    async fn follow_ssf(weak: Weak<Inner>, feed: RevocationFeed, client: reqwest::Client) {
+        let mut ack: Vec<String> = Vec::new();
+        let mut errs = serde_json::Map::new();
+        let mut backoff = MIN_BACKOFF;
+        loop {
+            let page = read_ssf(&client, &feed, &ack, &errs).await;
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            let verifier = Verifier { inner };
+            let outcome = match page {
+                Ok(page) => verified_events(&verifier, &page.sets)
+                    .await
+                    .map(|checked| (checked, page.more)),
+                Err(error) => Err(error),
+            };
+            let Some(revocations) = verifier.inner.revocations.as_ref() else {
+                return;
+            };
+            match outcome {
+                Ok((checked, more)) => {
+                    let now = unix_seconds(&*verifier.inner.clock);
+                    revocations.skipped(checked.failed.len() as u64);
+                    revocations.apply(&checked.events, 0, now);
+                    ack = checked.verified;
+                    errs = checked
+                        .failed
+                        .into_iter()
+                        .map(|jti| {
+                            (
+                                jti,
+                                serde_json::json!({
+                                    "err": "invalid_key",
+                                    "description": "the SET did not verify",
+                                }),
+                            )
+                        })
+                        .collect();
+                    backoff = MIN_BACKOFF;
+                    if !more && ack.is_empty() && errs.is_empty() {
+                        drop(verifier);
+                        tokio::time::sleep(SSF_POLL_INTERVAL).await;
+                    }
+                }
+                Err(error) => {
+                    let failures = revocations.failed();
+                    tracing::warn!(%error, failures, "security-event stream poll failed; keeping the last state");
+                    // What was verified stays to be acknowledged next time;
+                    // an untrusted page is acknowledged not at all.
+                    if matches!(error, ReadError::Untrusted) {
+                        ack.clear();
+                        errs.clear();
+                    }
+                    drop(verifier);
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+
+    async fn read_ssf(
+        client: &reqwest::Client,
+        feed: &RevocationFeed,
+        ack: &[String],
+        errs: &serde_json::Map<String, Value>,
+    ) -> Result<SsfPage, ReadError> {
+        let body = serde_json::json!({
+            "ack": ack,
+            "setErrs": errs,
+            "maxEvents": SSF_MAX_EVENTS,
+            "returnImmediately": true,
+        });
+        let response = client
+            .post(&feed.url)
+            .basic_auth(&feed.client_id, Some(&feed.secret))
+            .json(&body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map_err(|e| ReadError::Http(e.without_url().to_string()))?;
+        let body = bounded_body(response).await?;
+        serde_json::from_slice(&body)
+            .map_err(|_| ReadError::Http("answer is not an RFC 8936 poll answer".into()))
+    }
+
+    /// A successful answer's body, at most [`MAX_BYTES`].
+    async fn bounded_body(mut response: reqwest::Response) -> Result<Vec<u8>, ReadError> {
+        let http = |e: reqwest::Error| ReadError::Http(e.without_url().to_string());
+        if !response.status().is_success() {
+            return Err(ReadError::Http(format!("status {}", response.status())));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(http)? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(ReadError::Http("answer too large".into()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     async fn follow(weak: Weak<Inner>, feed: RevocationFeed, client: reqwest::Client) {
@@ -559,33 +745,32 @@ pub(crate) mod follow {
         url.query_pairs_mut()
             .append_pair("after", &cursor.to_string())
             .append_pair("wait", &wait.as_secs().to_string());
-        let mut response = client
+        let response = client
             .get(url)
             .basic_auth(&feed.client_id, Some(&feed.secret))
             .timeout(wait + Duration::from_secs(10))
             .send()
             .await
             .map_err(http)?;
-        if !response.status().is_success() {
-            return Err(ReadError::Http(format!("status {}", response.status())));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(http)? {
-            if body.len() + chunk.len() > MAX_BYTES {
-                return Err(ReadError::Http("answer too large".into()));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = bounded_body(response).await?;
         serde_json::from_slice(&body)
             .map_err(|_| ReadError::Http("answer is not a feed page".into()))
     }
 
-    /// Verify every SET of `page` and apply them; the next cursor.
-    async fn apply(verifier: &Verifier, page: Page) -> Result<(i64, bool), ReadError> {
-        let cursor: i64 = page
-            .cursor
-            .parse()
-            .map_err(|_| ReadError::Http("cursor is not a number".into()))?;
+    /// The SETs of a page that verified (their events and `jti`s) and the
+    /// `jti`s of those that did not.
+    struct Checked {
+        events: Vec<(String, String, i64)>,
+        verified: Vec<String>,
+        failed: Vec<String>,
+    }
+
+    /// Verify every SET of a page; a page none of whose SETs verified is
+    /// [`ReadError::Untrusted`].
+    async fn verified_events(
+        verifier: &Verifier,
+        sets: &serde_json::Map<String, Value>,
+    ) -> Result<Checked, ReadError> {
         let issuer = verifier.inner.validation.issuer().map(str::to_owned);
         let validation = {
             let mut set_validation = match issuer.as_deref() {
@@ -598,10 +783,13 @@ pub(crate) mod follow {
             set_validation.algorithms = verifier.inner.validation.algorithms.clone();
             set_validation
         };
-        let mut events = Vec::new();
-        let mut skipped: u64 = 0;
+        let mut checked = Checked {
+            events: Vec::new(),
+            verified: Vec::new(),
+            failed: Vec::new(),
+        };
         let mut refreshed = false;
-        for (jti, set) in &page.sets {
+        for (jti, set) in sets {
             let verified = match set.as_str() {
                 None => Err(crate::VerifyError::Malformed("a SET is not a string")),
                 Some(set) => match verifier.verify_set(set, &validation) {
@@ -615,21 +803,38 @@ pub(crate) mod follow {
                 },
             };
             match verified {
-                Ok(claims) => events.extend(events_of(&claims, issuer.as_deref())),
+                Ok(claims) => {
+                    checked.events.extend(events_of(&claims, issuer.as_deref()));
+                    checked.verified.push(jti.clone());
+                }
                 Err(error) => {
-                    skipped += 1;
                     // The jti is the feed's own identifier, never a token.
                     tracing::warn!(jti = %jti.chars().take(64).collect::<String>(), reason = error.reason(), "security event did not verify; skipped");
+                    checked.failed.push(jti.chars().take(64).collect());
                 }
             }
         }
+        if !checked.failed.is_empty() && checked.verified.is_empty() {
+            if let Some(revocations) = &verifier.inner.revocations {
+                revocations.untrusted();
+            }
+            return Err(ReadError::Untrusted);
+        }
+        Ok(checked)
+    }
+
+    /// Verify every SET of `page` and apply them; the next cursor.
+    async fn apply(verifier: &Verifier, page: Page) -> Result<(i64, bool), ReadError> {
+        let cursor: i64 = page
+            .cursor
+            .parse()
+            .map_err(|_| ReadError::Http("cursor is not a number".into()))?;
+        let checked = verified_events(verifier, &page.sets).await?;
+        let events = checked.events;
+        let skipped = checked.failed.len() as u64;
         let Some(revocations) = &verifier.inner.revocations else {
             return Ok((cursor, page.more));
         };
-        if skipped > 0 && skipped == page.sets.len() as u64 {
-            revocations.untrusted();
-            return Err(ReadError::Untrusted);
-        }
         revocations.skipped(skipped);
         let now = unix_seconds(&*verifier.inner.clock);
         revocations.apply(&events, cursor, now);

@@ -447,7 +447,68 @@ async fn streams_are_their_receivers_own_and_bad_requests_are_refused(backend: B
     assert_problem(eleventh, StatusCode::CONFLICT).await;
 }
 
+/// jwt-verify's follower on an SSF stream instead of Signet's feed: a
+/// logged-out session's token is refused once its SET is polled, and the
+/// follower acknowledges what it applied.
+async fn jwt_verify_follows_an_ssf_stream(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let who = receiver(&app, "verifier", &["ssf:stream"]).await;
+    let stream = json_body(
+        call(
+            &app,
+            &who,
+            reqwest::Method::POST,
+            "/ssf/streams",
+            Some(json!({ "delivery": { "method": "urn:ietf:rfc:8936" } })),
+        )
+        .await,
+    )
+    .await;
+    let endpoint = stream["delivery"]["endpoint_url"]
+        .as_str()
+        .expect("endpoint")
+        .to_owned();
+    let verifier = jwt_verify::Verifier::builder(
+        jwt_verify::KeySource::jwks(app.url("/.well-known/jwks.json")),
+        jwt_verify::Validation::new(app.address.clone()).audience("signet"),
+    )
+    .revocation_feed(jwt_verify::RevocationFeed::ssf_poll(
+        endpoint,
+        who.id.clone(),
+        who.secret.clone(),
+    ))
+    .build()
+    .await
+    .expect("verifier");
+    let user = app.user("ssf-follow@example.com").await;
+    let token = app.service_audience_token(&user.email).await;
+    verifier.verify(&token).await.expect("live");
+    assert_eq!(app.logout(&token).await.status(), StatusCode::NO_CONTENT);
+    // The follower polls every two seconds when idle: wait for its effect.
+    for _ in 0..500 {
+        if matches!(
+            verifier.verify(&token).await,
+            Err(jwt_verify::VerifyError::Revoked)
+        ) {
+            let status = verifier.revocation_status().expect("following");
+            assert!(status.entries >= 1 && status.failures == 0, "{status:?}");
+            // Acknowledged: the stream no longer holds it, once the next
+            // poll carried the ack.
+            for _ in 0..500 {
+                if app.count_rows("ssf_stream_sets").await == 0 {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            panic!("the follower never acknowledged the SET");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("the logged-out session's token was never refused");
+}
+
 backend_tests!(
+    jwt_verify_follows_an_ssf_stream,
     a_receiver_follows_revocations_through_its_stream,
     streams_are_their_receivers_own_and_bad_requests_are_refused,
 );
