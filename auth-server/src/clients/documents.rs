@@ -128,11 +128,36 @@ struct Metadata {
     logo_uri: Option<String>,
     /// Present only to be refused: a document is public, a secret in it is none.
     client_secret: Option<serde_json::Value>,
+    /// `private_key_jwt`: where its keys are, or the keys themselves.
+    jwks_uri: Option<String>,
+    jwks: Option<serde_json::Value>,
 }
+
+/// How a document's client proves itself at the token endpoint.
+#[derive(Clone, Debug)]
+pub enum ClientKeys {
+    /// `none`: PKCE alone.
+    None,
+    /// `private_key_jwt` with `jwks` in the document.
+    Inline(Box<jsonwebtoken::jwk::JwkSet>),
+    /// `private_key_jwt` with `jwks_uri`, fetched under the same rules.
+    Remote(Url),
+}
+
+/// The algorithms a client assertion may be signed with.
+pub const ASSERTION_ALGORITHMS: [jsonwebtoken::Algorithm; 4] = [
+    jsonwebtoken::Algorithm::RS256,
+    jsonwebtoken::Algorithm::PS256,
+    jsonwebtoken::Algorithm::ES256,
+    jsonwebtoken::Algorithm::EdDSA,
+];
+/// The longest a client assertion may live (`exp` - now).
+pub const ASSERTION_MAX_LIFETIME: Duration = Duration::from_secs(300);
 
 #[derive(Clone)]
 enum Cached {
-    Client(Box<client::Model>),
+    Client(Box<(client::Model, ClientKeys)>),
+    Keys(Box<jsonwebtoken::jwk::JwkSet>),
     Failed(DocumentError),
 }
 
@@ -218,6 +243,17 @@ impl ClientDocuments {
         client_id: &str,
         now: DateTime<Utc>,
     ) -> Result<client::Model, DocumentError> {
+        self.resolve_keys(client_id, now)
+            .await
+            .map(|(client, _)| client)
+    }
+
+    /// [`resolve`](Self::resolve), and how the client authenticates.
+    pub async fn resolve_keys(
+        &self,
+        client_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(client::Model, ClientKeys), DocumentError> {
         if !self.settings.enabled {
             return Err(DocumentError::Disabled);
         }
@@ -225,10 +261,11 @@ impl ClientDocuments {
         let at = tokio::time::Instant::now();
         if let Some(entry) = self.cache.lock().expect("cache").get(client_id) {
             if entry.until > at {
-                return match &entry.value {
-                    Cached::Client(model) => Ok((**model).clone()),
-                    Cached::Failed(error) => Err(error.clone()),
-                };
+                match &entry.value {
+                    Cached::Client(resolved) => return Ok((**resolved).clone()),
+                    Cached::Failed(error) => return Err(error.clone()),
+                    Cached::Keys(_) => {}
+                }
             }
         }
         let outcome = match tokio::time::timeout(self.timeout, self.fetch(&url)).await {
@@ -239,7 +276,7 @@ impl ClientDocuments {
             }),
         };
         let (value, ttl) = match &outcome {
-            Ok((model, ttl)) => (Cached::Client(Box::new(model.clone())), *ttl),
+            Ok((resolved, ttl)) => (Cached::Client(Box::new(resolved.clone())), *ttl),
             Err(error) => (Cached::Failed(error.clone()), FAILURE_TTL),
         };
         if !ttl.is_zero() {
@@ -398,7 +435,7 @@ impl ClientDocuments {
         client_id: &str,
         body: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<client::Model, DocumentError> {
+    ) -> Result<(client::Model, ClientKeys), DocumentError> {
         let metadata: Metadata = serde_json::from_slice(body).map_err(|_| {
             DocumentError::Invalid("not a JSON object with client_id and redirect_uris")
         })?;
@@ -412,14 +449,34 @@ impl ClientDocuments {
                 "a document must not hold a client_secret",
             ));
         }
-        match metadata.token_endpoint_auth_method.as_deref() {
-            None | Some("none") => {}
+        let keys = match metadata.token_endpoint_auth_method.as_deref() {
+            None | Some("none") => ClientKeys::None,
+            Some("private_key_jwt") => match (&metadata.jwks_uri, &metadata.jwks) {
+                (Some(uri), None) => {
+                    let url = Url::parse(uri)
+                        .ok()
+                        .filter(|url| self.check_target(url).is_ok())
+                        .ok_or(DocumentError::Invalid(
+                            "jwks_uri must be an https URL this server may fetch",
+                        ))?;
+                    ClientKeys::Remote(url)
+                }
+                (None, Some(jwks)) => ClientKeys::Inline(Box::new(
+                    serde_json::from_value(jwks.clone())
+                        .map_err(|_| DocumentError::Invalid("jwks is not a JWK set"))?,
+                )),
+                _ => {
+                    return Err(DocumentError::Invalid(
+                        "private_key_jwt needs jwks_uri or jwks (one of them)",
+                    ))
+                }
+            },
             Some(_) => {
                 return Err(DocumentError::Invalid(
-                    "token_endpoint_auth_method must be none (PKCE proves the client)",
+                    "token_endpoint_auth_method must be none or private_key_jwt",
                 ))
             }
-        }
+        };
         if metadata.redirect_uris.is_empty() || metadata.redirect_uris.len() > MAX_URIS {
             return Err(DocumentError::Invalid(
                 "redirect_uris must list 1 to 10 URIs",
@@ -495,12 +552,14 @@ impl ClientDocuments {
             .grant_types
             .map(|g| g.join(" "))
             .unwrap_or_else(|| "authorization_code refresh_token".to_owned());
-        Ok(client::Model {
+        let public = matches!(keys, ClientKeys::None);
+        let model = client::Model {
             // Never stored: the id is not used for anything.
             id: uuid::Uuid::nil(),
             client_id: client_id.to_owned(),
             name,
-            public: true,
+            // A key-holding client is confidential without a secret.
+            public,
             secret_hash: None,
             redirect_uris: metadata.redirect_uris.join(" "),
             post_logout_redirect_uris: String::new(),
@@ -517,7 +576,94 @@ impl ClientDocuments {
             // Never from a document: this server would post to a URL
             // anyone chose, at every sign-out.
             backchannel_logout_uri: None,
-        })
+        };
+        Ok((model, keys))
+    }
+
+    /// The keys `keys` names: inline, or fetched from `jwks_uri` under the
+    /// fetch rules and cached like documents.
+    async fn key_set(&self, keys: &ClientKeys) -> Result<jsonwebtoken::jwk::JwkSet, DocumentError> {
+        let url = match keys {
+            ClientKeys::None => return Err(DocumentError::Invalid("the client has no keys")),
+            ClientKeys::Inline(set) => return Ok((**set).clone()),
+            ClientKeys::Remote(url) => url,
+        };
+        let key = format!("jwks {url}");
+        let at = tokio::time::Instant::now();
+        if let Some(entry) = self.cache.lock().expect("cache").get(&key) {
+            if entry.until > at {
+                if let Cached::Keys(set) = &entry.value {
+                    return Ok((**set).clone());
+                }
+            }
+        }
+        let (body, ttl) = match tokio::time::timeout(self.timeout, self.fetch(url)).await {
+            Err(_) => return Err(DocumentError::Timeout),
+            Ok(fetched) => fetched?,
+        };
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_slice(&body)
+            .map_err(|_| DocumentError::Invalid("jwks_uri did not answer a JWK set"))?;
+        if !ttl.is_zero() {
+            self.remember(&key, Cached::Keys(Box::new(set.clone())), at + ttl);
+        }
+        Ok(set)
+    }
+
+    /// RFC 7523 §3: a client assertion of `client_id`, signed by one of its
+    /// keys with an allowed algorithm, `iss` and `sub` its id, `aud` one of
+    /// `audiences` (this issuer or the endpoint), unexpired and at most
+    /// [`ASSERTION_MAX_LIFETIME`] long, with a `jti`. What must be recorded
+    /// against replay: the `jti` and when it stops mattering.
+    pub async fn check_assertion(
+        &self,
+        keys: &ClientKeys,
+        client_id: &str,
+        assertion: &str,
+        audiences: &[&str],
+        now: DateTime<Utc>,
+    ) -> Result<(String, DateTime<Utc>), DocumentError> {
+        let refused = || DocumentError::Invalid("the client assertion is not valid");
+        let header = jsonwebtoken::decode_header(assertion).map_err(|_| refused())?;
+        if !ASSERTION_ALGORITHMS.contains(&header.alg) {
+            return Err(refused());
+        }
+        let set = self.key_set(keys).await?;
+        let candidates: Vec<&jsonwebtoken::jwk::Jwk> = set
+            .keys
+            .iter()
+            .filter(|jwk| header.kid.is_none() || jwk.common.key_id == header.kid)
+            .collect();
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.set_audience(audiences);
+        validation.set_issuer(&[client_id]);
+        validation.sub = Some(client_id.to_owned());
+        validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+        validation.leeway = 5;
+        // The clock is the server's (tests move it); jsonwebtoken reads the
+        // system's, so expiry is checked below against `now`.
+        validation.validate_exp = false;
+        #[derive(serde::Deserialize)]
+        struct Claims {
+            exp: i64,
+            jti: Option<String>,
+        }
+        let claims = candidates
+            .iter()
+            .filter_map(|jwk| jsonwebtoken::DecodingKey::from_jwk(jwk).ok())
+            .find_map(|key| jsonwebtoken::decode::<Claims>(assertion, &key, &validation).ok())
+            .ok_or_else(refused)?
+            .claims;
+        let now_secs = now.timestamp();
+        let max = i64::try_from(ASSERTION_MAX_LIFETIME.as_secs()).unwrap_or(300);
+        if claims.exp + 5 < now_secs || claims.exp > now_secs + max + 5 {
+            return Err(refused());
+        }
+        let jti = claims
+            .jti
+            .filter(|j| !j.is_empty() && j.len() <= 256)
+            .ok_or_else(refused)?;
+        let until = DateTime::from_timestamp(claims.exp + 5, 0).unwrap_or(now);
+        Ok((jti, until))
     }
 }
 

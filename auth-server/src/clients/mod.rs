@@ -9,6 +9,7 @@
 //! `http` only on a loopback address, or (public clients) a private-use
 //! scheme such as `com.example.app:/cb` (RFC 8252 §7.1).
 
+pub mod credential;
 pub mod documents;
 pub mod entity;
 pub(crate) mod routes;
@@ -554,6 +555,12 @@ pub enum ClientAuthError {
     WrongSecret,
     #[error("client metadata document: {0}")]
     Document(#[from] documents::DocumentError),
+    #[error("this client authenticates with a client assertion (private_key_jwt)")]
+    AssertionRequired,
+    #[error("a client assertion from a client that has no keys here")]
+    UnexpectedAssertion,
+    #[error("the client assertion was used before")]
+    ReplayedAssertion,
     #[error("client store: {0}")]
     Store(#[from] DbErr),
 }
@@ -582,23 +589,72 @@ pub async fn resolve(
     Ok(find_by_client_id(db, client_id).await?)
 }
 
-/// [`authenticate`] for any client [`resolve`] knows: a document's client
-/// is public, so it presents no secret (PKCE proves it).
+/// [`authenticate`] for any client [`resolve`] knows. A document's client
+/// is public (PKCE proves it) or, with `private_key_jwt`, proves itself with
+/// a client assertion: signed by one of its keys, for one of `audiences`
+/// (this issuer, the endpoint), used once (its `jti` is recorded where
+/// every replica sees it).
 pub async fn authenticate_any(
     db: &impl ConnectionTrait,
     documents: &documents::ClientDocuments,
     client_id: &str,
-    secret: Option<&str>,
+    credential: &credential::Credential,
+    audiences: &[&str],
     now: DateTime<Utc>,
 ) -> Result<client::Model, ClientAuthError> {
+    use credential::Credential;
     if !documents::is_document_url(client_id) {
-        return authenticate(db, client_id, secret).await;
+        return match credential {
+            Credential::Assertion(_) => Err(ClientAuthError::UnexpectedAssertion),
+            Credential::Secret(secret) => authenticate(db, client_id, Some(secret)).await,
+            Credential::None => authenticate(db, client_id, None).await,
+        };
     }
-    let client = documents.resolve(client_id, now).await?;
-    match secret {
-        None => Ok(client),
-        Some(_) => Err(ClientAuthError::UnexpectedSecret),
+    let (client, keys) = documents.resolve_keys(client_id, now).await?;
+    match (&keys, credential) {
+        (documents::ClientKeys::None, Credential::None) => Ok(client),
+        (documents::ClientKeys::None, Credential::Secret(_)) => {
+            Err(ClientAuthError::UnexpectedSecret)
+        }
+        (documents::ClientKeys::None, Credential::Assertion(_)) => {
+            Err(ClientAuthError::UnexpectedAssertion)
+        }
+        (_, Credential::Assertion(assertion)) => {
+            let (jti, until) = documents
+                .check_assertion(&keys, client_id, assertion, audiences, now)
+                .await?;
+            if !first_use_of_assertion(db, client_id, &jti, until).await? {
+                return Err(ClientAuthError::ReplayedAssertion);
+            }
+            Ok(client)
+        }
+        _ => Err(ClientAuthError::AssertionRequired),
     }
+}
+
+/// Record an assertion's `jti` (with the DPoP proofs' replay keys, purged
+/// with them); `false` if it was there already.
+async fn first_use_of_assertion(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    jti: &str,
+    until: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    use crate::oauth::dpop_entity as replay;
+    use sea_orm::sea_query::OnConflict;
+    let row = replay::ActiveModel {
+        replay_key: Set(sha256_hex(&format!("client_assertion\0{client_id}\0{jti}"))),
+        expires_at: Set(until),
+    };
+    let inserted = replay::Entity::insert(row)
+        .on_conflict(
+            OnConflict::column(replay::Column::ReplayKey)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Authenticate `client_id` with `secret` (`client_secret_basic` or

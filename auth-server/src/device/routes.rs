@@ -78,7 +78,11 @@ pub(crate) async fn device_authorization(
         &state.db,
         &state.client_documents,
         &client_id,
-        secret.as_deref(),
+        &secret,
+        &[
+            state.config.issuer.as_str(),
+            &format!("{}/oauth/device_authorization", state.config.issuer),
+        ],
         now,
     )
     .await

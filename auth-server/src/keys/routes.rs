@@ -61,6 +61,8 @@ pub(crate) struct DiscoveryDocument {
     /// `client_secret_basic`/`client_secret_post` for API keys; `none` for
     /// the first-party client's refresh grant.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// `private_key_jwt` (clients known by their metadata document).
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// The client a token was issued to may revoke it (RFC 7009 §2.1):
     /// public clients name themselves, confidential ones authenticate.
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
@@ -116,11 +118,14 @@ pub(crate) async fn openid_configuration(State(state): State<AppState>) -> Respo
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        token_endpoint_auth_signing_alg_values_supported: vec!["RS256", "PS256", "ES256", "EdDSA"],
         revocation_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
         introspection_endpoint_auth_methods_supported: vec![

@@ -23,25 +23,8 @@ pub const PROOF_LEEWAY: Duration = Duration::from_secs(5);
 
 pub use crate::dpop_policy::DpopPolicy;
 
-pub mod entity {
-    use sea_orm::entity::prelude::*;
-
-    /// A DPoP proof the token endpoint accepted, by its replay key (hex
-    /// SHA-256 of the key thumbprint and `jti`), until it could no longer
-    /// pass the `iat` check anyway.
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "dpop_proofs")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub replay_key: String,
-        pub expires_at: DateTimeUtc,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
+/// The replay record (its own file, so other modules can use it).
+pub use crate::oauth::dpop_entity as entity;
 
 /// RFC 9449 §5: `400 invalid_dpop_proof`, with the reason's fixed text.
 pub fn invalid_proof(error: &DpopError) -> OAuthError {

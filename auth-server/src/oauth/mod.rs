@@ -8,6 +8,7 @@ pub mod codes;
 pub mod consent;
 pub mod consent_entity;
 pub mod dpop;
+pub mod dpop_entity;
 pub mod exchange;
 pub mod forward;
 pub(crate) mod gateway;
@@ -309,13 +310,58 @@ pub fn client_default_audience(
         })
 }
 
+pub use crate::clients::credential::Credential;
+
+/// RFC 7523 §2.2's `client_assertion_type`.
+pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// The `sub` of a JWT, unverified: which client an assertion says it is
+/// (verified afterwards with that client's keys).
+fn unverified_subject(jwt: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&json).ok()?;
+    claims["sub"]
+        .as_str()
+        .filter(|sub| sub.len() <= 255)
+        .map(str::to_owned)
+}
+
 /// A registered client's credentials (RFC 6749 §2.3.1, OIDC Core §9):
-/// HTTP Basic, or `client_id` and `client_secret` in the body, or a public
-/// client's `client_id` alone. Using both Basic and the body is an error.
+/// HTTP Basic, or `client_id` and `client_secret` in the body, or a
+/// client assertion (`private_key_jwt`), or a public client's `client_id`
+/// alone. Using two methods at once is an error.
 pub fn registered_client_credentials(
     headers: &HeaderMap,
     pairs: &[(String, String)],
-) -> Result<(String, Option<String>), OAuthError> {
+) -> Result<(String, Credential), OAuthError> {
+    let assertion_type = param(pairs, "client_assertion_type");
+    let assertion = param(pairs, "client_assertion");
+    if assertion_type.is_some() || assertion.is_some() {
+        if headers.contains_key(header::AUTHORIZATION) || param(pairs, "client_secret").is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one way of client authentication, not two",
+            ));
+        }
+        if assertion_type != Some(JWT_BEARER_ASSERTION) {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+        }
+        let assertion =
+            assertion.ok_or_else(|| OAuthError::invalid_request("client_assertion is required"))?;
+        // RFC 7523 §3: the client is the assertion's subject.
+        let subject = unverified_subject(assertion).ok_or_else(OAuthError::invalid_client)?;
+        if param(pairs, "client_id").is_some_and(|id| id != subject) {
+            return Err(OAuthError::invalid_request(
+                "client_id differs from the client assertion's subject",
+            ));
+        }
+        return Ok((subject, Credential::Assertion(assertion.to_owned())));
+    }
     if headers.contains_key(header::AUTHORIZATION) {
         // A body client_id that repeats the Basic one is tolerated (several
         // libraries send both); a second secret or another id is not.
@@ -331,12 +377,15 @@ pub fn registered_client_credentials(
                 "client_id in the body differs from the authenticated client",
             ));
         }
-        return Ok((id, Some(secret)));
+        return Ok((id, Credential::Secret(secret)));
     }
     let id = param(pairs, "client_id").ok_or_else(OAuthError::invalid_client)?;
     Ok((
         id.to_owned(),
-        param(pairs, "client_secret").map(str::to_owned),
+        match param(pairs, "client_secret") {
+            Some(secret) => Credential::Secret(secret.to_owned()),
+            None => Credential::None,
+        },
     ))
 }
 

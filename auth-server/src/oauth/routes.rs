@@ -279,7 +279,8 @@ async fn code_grant(
         &state.db,
         &state.client_documents,
         &client_id,
-        secret.as_deref(),
+        &secret,
+        &[state.config.issuer.as_str(), &token_url(state)],
         state.clock.now(),
     )
     .await
@@ -400,7 +401,8 @@ async fn device_grant(
         &state.db,
         &state.client_documents,
         &client_id,
-        secret.as_deref(),
+        &secret,
+        &[state.config.issuer.as_str(), &token_url(state)],
         now,
     )
     .await
@@ -603,6 +605,7 @@ async fn requesting_client(
     pairs: &[(String, String)],
 ) -> Result<Option<clients::entity::Model>, TokenEndpointError> {
     let registered = headers.contains_key(header::AUTHORIZATION)
+        || param(pairs, "client_assertion").is_some()
         || param(pairs, "client_id").is_some_and(|id| {
             id.starts_with(clients::CLIENT_ID_PREFIX) || clients::documents::is_document_url(id)
         });
@@ -619,7 +622,8 @@ async fn requesting_client(
         &state.db,
         &state.client_documents,
         &client_id,
-        secret.as_deref(),
+        &secret,
+        &[state.config.issuer.as_str(), &token_url(state)],
         state.clock.now(),
     )
     .await
@@ -808,7 +812,11 @@ pub(crate) async fn par(
         &state.db,
         &state.client_documents,
         &client_id,
-        secret.as_deref(),
+        &secret,
+        &[
+            state.config.issuer.as_str(),
+            &format!("{}/oauth/par", state.config.issuer),
+        ],
         now,
     )
     .await

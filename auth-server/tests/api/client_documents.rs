@@ -142,6 +142,24 @@ async fn serve(State(docs): State<Documents>, Path(path): Path<String>) -> Respo
             doc["response_types"] = json!(["token"]);
             json_response(&doc, "no-store")
         }
+        ["keyed.json"] => {
+            let mut doc = document(&own);
+            doc["token_endpoint_auth_method"] = json!("private_key_jwt");
+            doc["jwks"] = json!({ "keys": [client_jwk()] });
+            json_response(&doc, "no-store")
+        }
+        ["remote-keys.json"] => {
+            let mut doc = document(&own);
+            doc["token_endpoint_auth_method"] = json!("private_key_jwt");
+            doc["jwks_uri"] = json!(docs.url("/jwks.json"));
+            json_response(&doc, "no-store")
+        }
+        ["jwks.json"] => json_response(&json!({ "keys": [client_jwk()] }), "max-age=60"),
+        ["keyless.json"] => {
+            let mut doc = document(&own);
+            doc["token_endpoint_auth_method"] = json!("private_key_jwt");
+            json_response(&doc, "no-store")
+        }
         ["wrong-types.json"] => {
             let mut doc = document(&own);
             doc["redirect_uris"] = json!(REDIRECT);
@@ -149,6 +167,33 @@ async fn serve(State(docs): State<Documents>, Path(path): Path<String>) -> Respo
         }
         _ => AxumStatus::NOT_FOUND.into_response(),
     }
+}
+
+/// The client's own key pair (not the server's): its public half as a JWK.
+fn client_jwk() -> serde_json::Value {
+    let key = auth_server::keys::SigningKey::from_pem(crate::helpers::foreign_key_pem(), "client")
+        .expect("key");
+    serde_json::to_value(key.public_jwk()).expect("jwk")
+}
+
+/// A client assertion (RFC 7523) signed with `pem`, the key id of the
+/// client's JWK.
+fn assertion(client_id: &str, aud: &str, pem: &str, exp_in: i64, jti: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    header.kid = client_jwk()["kid"].as_str().map(str::to_owned);
+    crate::helpers::sign_with(
+        pem,
+        header,
+        &json!({
+            "iss": client_id,
+            "sub": client_id,
+            "aud": aud,
+            "iat": now,
+            "exp": now + exp_in,
+            "jti": jti,
+        }),
+    )
 }
 
 async fn document_server() -> Documents {
@@ -570,7 +615,118 @@ async fn the_resource_the_user_allowed_is_the_one_the_token_is_for(backend: Back
     assert_eq!(repeated.status(), StatusCode::OK);
 }
 
+async fn exchange_with(app: &TestApp, code: &str, extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("code_verifier", crate::authorize::VERIFIER),
+    ];
+    form.extend_from_slice(extra);
+    app.oauth_token(&form, None).await
+}
+
+/// `private_key_jwt`: a document client with keys (inline or at its
+/// `jwks_uri`) proves itself with a signed assertion, used once; a wrong
+/// key, audience, lifetime or a missing assertion is `invalid_client`.
+async fn a_document_client_with_keys_authenticates_with_a_client_assertion(backend: Backend) {
+    const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+    let docs = document_server().await;
+    let app = TestApp::spawn_with(backend, &[("CLIENT_METADATA_ALLOW_LOCALHOST", "true")]).await;
+    let discovery = json_body(app.get("/.well-known/openid-configuration").await).await;
+    assert!(discovery["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .expect("methods")
+        .contains(&json!("private_key_jwt")));
+    let user = app.user("keyed@example.com").await;
+    let client_key = crate::helpers::foreign_key_pem();
+    let token_url = app.url("/oauth/token");
+    for path in ["/keyed.json", "/remote-keys.json"] {
+        let rp = Rp {
+            id: docs.url(path),
+            secret: String::new(),
+        };
+        // Refused: no assertion, the wrong key, audience or lifetime.
+        for (case, extra) in [
+            ("no assertion", vec![("client_id", rp.id.clone())]),
+            (
+                "another key",
+                vec![
+                    ("client_assertion_type", JWT_BEARER.to_owned()),
+                    (
+                        "client_assertion",
+                        assertion(
+                            &rp.id,
+                            &token_url,
+                            crate::helpers::test_key_pem(),
+                            60,
+                            "j-1",
+                        ),
+                    ),
+                ],
+            ),
+            (
+                "another audience",
+                vec![
+                    ("client_assertion_type", JWT_BEARER.to_owned()),
+                    (
+                        "client_assertion",
+                        assertion(&rp.id, "https://elsewhere.example", client_key, 60, "j-2"),
+                    ),
+                ],
+            ),
+            (
+                "an hour long",
+                vec![
+                    ("client_assertion_type", JWT_BEARER.to_owned()),
+                    (
+                        "client_assertion",
+                        assertion(&rp.id, &token_url, client_key, 3600, "j-3"),
+                    ),
+                ],
+            ),
+            (
+                "expired",
+                vec![
+                    ("client_assertion_type", JWT_BEARER.to_owned()),
+                    (
+                        "client_assertion",
+                        assertion(&rp.id, &token_url, client_key, -60, "j-4"),
+                    ),
+                ],
+            ),
+        ] {
+            let (back, _) = authorize_with(&app, &rp, &[], &user.email).await;
+            let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let refused = exchange_with(&app, &back["code"], &extra).await;
+            assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{path}: {case}");
+        }
+        // Accepted: signed by its key, for this issuer; once.
+        let good = assertion(&rp.id, &app.address, client_key, 60, &format!("ok-{path}"));
+        let (back, _) = authorize_with(&app, &rp, &[], &user.email).await;
+        let with = [
+            ("client_assertion_type", JWT_BEARER),
+            ("client_assertion", good.as_str()),
+        ];
+        let tokens = exchange_with(&app, &back["code"], &with).await;
+        assert_eq!(tokens.status(), StatusCode::OK, "{path}");
+        let (back, _) = authorize_with(&app, &rp, &[], &user.email).await;
+        let replayed = exchange_with(&app, &back["code"], &with).await;
+        assert_eq!(
+            replayed.status(),
+            StatusCode::UNAUTHORIZED,
+            "{path}: replayed"
+        );
+    }
+    // A keyed method without keys is no valid document.
+    let keyless = dev_fetcher()
+        .resolve(&docs.url("/keyless.json"), chrono::Utc::now())
+        .await;
+    assert!(matches!(keyless, Err(DocumentError::Invalid(_))));
+}
+
 backend_tests!(
+    a_document_client_with_keys_authenticates_with_a_client_assertion,
     the_resource_the_user_allowed_is_the_one_the_token_is_for,
     a_client_known_by_its_document_signs_a_user_in_with_consent_each_time,
     a_bad_or_unreachable_document_is_shown_to_the_user_and_redirects_nowhere,
