@@ -186,6 +186,11 @@ print(r["password_login_ms"], r["password_step_ms"], r["recovery_code_step_ms"])
 ' "$(taskset -c "$server_cpu" python3 scripts/mfa_bench.py "$bin/auth-server")")
 echo "password login $mfa_pw ms; with a factor: password step $mfa_first ms, recovery-code step $mfa_second ms"
 
+echo "== 9. protocol reach: document clients, PAR, the device grant, SSF (its own auth-server on SQLite)"
+protocol=$(taskset -c "$server_cpu" python3 scripts/protocol_bench.py "$bin/auth-server")
+pr() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$protocol" "$1"; }
+echo "$protocol"
+
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -241,6 +246,20 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | password login, account without a factor (baseline: Argon2id dominates) | $mfa_pw | 1 |
 | password step, account with a factor (a challenge instead of a session) | $mfa_first | $(python3 -c "print(round($mfa_first / $mfa_pw, 2))") |
 | second step with a recovery code (audit, mail queued, session) | $mfa_second | $(python3 -c "print(round($mfa_second / $mfa_pw, 2))") |
+
+## Protocol reach (section 9, sequential requests, median of 50, ms)
+
+| What | ms | Ratio to its baseline |
+|---|---|---|
+| sign-in page, registered client (baseline) | $(pr authorize_registered_ms) | 1 |
+| sign-in page, client known by its metadata document (cached) | $(pr authorize_document_cached_ms) | $(pr authorize_document_ratio) |
+| the same, the one uncached fetch (document on loopback) | $(pr document_first_fetch_ms) | |
+| \`client_credentials\` token (baseline) | $(pr client_credentials_ms) | 1 |
+| pushed authorization request | $(pr par_ms) | $(pr par_ratio) |
+| device authorization | $(pr device_authorization_ms) | $(pr device_authorization_ratio) |
+| device poll, pending | $(pr device_poll_pending_ms) | $(pr device_poll_ratio) |
+| security-event feed read, nothing new (baseline) | $(pr feed_read_ms) | 1 |
+| SSF poll, nothing new | $(pr ssf_poll_ms) | $(pr ssf_poll_ratio) |
 
 ## Memory (RSS)
 

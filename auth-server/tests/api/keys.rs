@@ -78,7 +78,12 @@ async fn discovery_document_points_at_the_jwks_and_token_endpoint(backend: Backe
     );
     assert_eq!(
         body["revocation_endpoint_auth_methods_supported"],
-        serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        serde_json::json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
     );
     assert_eq!(
         body["userinfo_endpoint"],
