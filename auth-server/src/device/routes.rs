@@ -11,10 +11,8 @@ use serde::Serialize;
 
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
-use crate::clients;
 use crate::oauth::{
-    client_may_request, param, parameters, registered_client_credentials, requested_audience,
-    OAuthError, TokenEndpointError,
+    client_may_request, param, parameters, requested_audience, OAuthError, TokenEndpointError,
 };
 
 /// The form of a device's request.
@@ -72,40 +70,20 @@ pub(crate) async fn device_authorization(
         "token_per_ip",
     )?;
     let pairs = parameters(&headers, &body)?;
-    let (client_id, secret) = registered_client_credentials(&headers, &pairs)?;
     let now = state.clock.now();
-    let client = match clients::authenticate_any(
+    let client = crate::oauth::calling_client(
         &state.db,
         &state.client_documents,
-        &client_id,
-        &secret,
-        &[
-            state.config.issuer.as_str(),
-            &format!("{}/oauth/device_authorization", state.config.issuer),
-        ],
+        crate::oauth::Caller {
+            headers: &headers,
+            pairs: &pairs,
+            issuer: &state.config.issuer,
+            endpoint: "/oauth/device_authorization",
+            grant: Some(crate::device::GRANT_TYPE),
+        },
         now,
     )
-    .await
-    {
-        Ok(client) => client,
-        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
-        Err(failure) => {
-            tracing::info!(outcome = "failure", reason = %failure, "device_authorization");
-            return Err(OAuthError::invalid_client().into());
-        }
-    };
-    if !client
-        .grant_type_list()
-        .iter()
-        .any(|g| g == crate::device::GRANT_TYPE)
-    {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            "this client may not use the device grant",
-        )
-        .into());
-    }
+    .await?;
     let allowed = client.scope_list();
     let mut scope: Vec<&str> = Vec::new();
     for name in param(&pairs, "scope").unwrap_or("openid").split(' ') {

@@ -389,6 +389,60 @@ pub fn registered_client_credentials(
     ))
 }
 
+/// A back-channel request as [`calling_client`] checks it.
+pub struct Caller<'a> {
+    pub headers: &'a HeaderMap,
+    pub pairs: &'a [(String, String)],
+    pub issuer: &'a str,
+    /// The endpoint's path (`/oauth/token`): a client assertion's `aud` may
+    /// name it, and the log line does.
+    pub endpoint: &'static str,
+    /// The grant the client must be allowed, if any (`unauthorized_client`).
+    pub grant: Option<&'a str>,
+}
+
+/// Who a back-channel request is from: its client, authenticated by the
+/// method its registration or document allows, or `invalid_client` (the
+/// reason logged, never answered).
+pub async fn calling_client(
+    db: &sea_orm::DatabaseConnection,
+    documents: &crate::clients::documents::ClientDocuments,
+    caller: Caller<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<crate::clients::entity::Model, TokenEndpointError> {
+    let (client_id, credential) = registered_client_credentials(caller.headers, caller.pairs)?;
+    let endpoint_url = format!("{}{}", caller.issuer, caller.endpoint);
+    let audiences = [caller.issuer, endpoint_url.as_str()];
+    let client = match crate::clients::authenticate_any(
+        db,
+        documents,
+        &client_id,
+        &credential,
+        &audiences,
+        now,
+    )
+    .await
+    {
+        Ok(client) => client,
+        Err(crate::clients::ClientAuthError::Store(error)) => return Err(error.into()),
+        Err(failure) => {
+            tracing::info!(outcome = "failure", reason = %failure, endpoint = caller.endpoint, "client authentication");
+            return Err(OAuthError::invalid_client().into());
+        }
+    };
+    if let Some(grant) = caller.grant {
+        if !client.grant_type_list().iter().any(|g| g == grant) {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unauthorized_client",
+                "this client may not use this grant",
+            )
+            .into());
+        }
+    }
+    Ok(client)
+}
+
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()

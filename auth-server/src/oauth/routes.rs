@@ -23,8 +23,8 @@ use crate::oauth::exchange::{self, ExchangeRequest};
 use crate::oauth::tokens::Subject;
 use crate::oauth::tokens::{token_response, IdTokenFor, TokenResponse, UserGrant};
 use crate::oauth::{
-    client_credentials, client_grant, param, parameters, registered_client_credentials,
-    requested_audience, Grant, OAuthError, OAuthErrorBody, TokenEndpointError,
+    client_credentials, client_grant, param, parameters, requested_audience, Grant, OAuthError,
+    OAuthErrorBody, TokenEndpointError,
 };
 use crate::sessions::{self, RefreshError};
 use sea_orm::EntityTrait;
@@ -274,36 +274,19 @@ async fn code_grant(
     pairs: &[(String, String)],
     ip: ClientIp,
 ) -> Result<Response, TokenEndpointError> {
-    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
-    let client = match clients::authenticate_any(
+    let client = crate::oauth::calling_client(
         &state.db,
         &state.client_documents,
-        &client_id,
-        &secret,
-        &[state.config.issuer.as_str(), &token_url(state)],
+        crate::oauth::Caller {
+            headers,
+            pairs,
+            issuer: &state.config.issuer,
+            endpoint: "/oauth/token",
+            grant: Some("authorization_code"),
+        },
         state.clock.now(),
     )
-    .await
-    {
-        Ok(client) => client,
-        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
-        Err(failure) => {
-            tracing::info!(outcome = "failure", reason = %failure, "authorization_code");
-            return Err(OAuthError::invalid_client().into());
-        }
-    };
-    if !client
-        .grant_type_list()
-        .iter()
-        .any(|g| g == "authorization_code")
-    {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            "this client may not use the authorization_code grant",
-        )
-        .into());
-    }
+    .await?;
     let code =
         param(pairs, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
     let jkt =
@@ -395,37 +378,20 @@ async fn device_grant(
     pairs: &[(String, String)],
     ip: ClientIp,
 ) -> Result<Response, TokenEndpointError> {
-    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
     let now = state.clock.now();
-    let client = match clients::authenticate_any(
+    let client = crate::oauth::calling_client(
         &state.db,
         &state.client_documents,
-        &client_id,
-        &secret,
-        &[state.config.issuer.as_str(), &token_url(state)],
+        crate::oauth::Caller {
+            headers,
+            pairs,
+            issuer: &state.config.issuer,
+            endpoint: "/oauth/token",
+            grant: Some(crate::device::GRANT_TYPE),
+        },
         now,
     )
-    .await
-    {
-        Ok(client) => client,
-        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
-        Err(failure) => {
-            tracing::info!(outcome = "failure", reason = %failure, "device_code");
-            return Err(OAuthError::invalid_client().into());
-        }
-    };
-    if !client
-        .grant_type_list()
-        .iter()
-        .any(|g| g == crate::device::GRANT_TYPE)
-    {
-        return Err(OAuthError::new(
-            StatusCode::BAD_REQUEST,
-            "unauthorized_client",
-            "this client may not use the device_code grant",
-        )
-        .into());
-    }
+    .await?;
     let device_code = param(pairs, "device_code")
         .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
     let jkt = dpop::token_request_key(&state.db, headers, &token_url(state), now).await?;
@@ -617,21 +583,20 @@ async fn requesting_client(
             _ => Ok(None),
         };
     }
-    let (client_id, secret) = registered_client_credentials(headers, pairs)?;
-    match clients::authenticate_any(
+    crate::oauth::calling_client(
         &state.db,
         &state.client_documents,
-        &client_id,
-        &secret,
-        &[state.config.issuer.as_str(), &token_url(state)],
+        crate::oauth::Caller {
+            headers,
+            pairs,
+            issuer: &state.config.issuer,
+            endpoint: "/oauth/token",
+            grant: None,
+        },
         state.clock.now(),
     )
     .await
-    {
-        Ok(client) => Ok(Some(client)),
-        Err(clients::ClientAuthError::Store(error)) => Err(error.into()),
-        Err(_) => Err(OAuthError::invalid_client().into()),
-    }
+    .map(Some)
 }
 
 /// RFC 6749 §6: exchange a refresh token (the first-party client is public,
@@ -806,28 +771,20 @@ pub(crate) async fn par(
         "token_per_ip",
     )?;
     let pairs = parameters(&headers, &body)?;
-    let (client_id, secret) = registered_client_credentials(&headers, &pairs)?;
     let now = state.clock.now();
-    let client = match clients::authenticate_any(
+    let client = crate::oauth::calling_client(
         &state.db,
         &state.client_documents,
-        &client_id,
-        &secret,
-        &[
-            state.config.issuer.as_str(),
-            &format!("{}/oauth/par", state.config.issuer),
-        ],
+        crate::oauth::Caller {
+            headers: &headers,
+            pairs: &pairs,
+            issuer: &state.config.issuer,
+            endpoint: "/oauth/par",
+            grant: None,
+        },
         now,
     )
-    .await
-    {
-        Ok(client) => client,
-        Err(clients::ClientAuthError::Store(error)) => return Err(error.into()),
-        Err(failure) => {
-            tracing::info!(outcome = "failure", reason = %failure, "par");
-            return Err(OAuthError::invalid_client().into());
-        }
-    };
+    .await?;
     let parameters = crate::oauth::par::parameters_of(&pairs)
         .map_err(|error| OAuthError::invalid_request(error.to_string()))?;
     let request =
