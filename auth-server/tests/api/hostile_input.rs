@@ -271,4 +271,177 @@ async fn hostile_requests_get_a_json_4xx_and_change_nothing(backend: Backend) {
     assert_eq!(row_counts(&app).await, before, "the database is unchanged");
 }
 
-backend_tests!(hostile_requests_get_a_json_4xx_and_change_nothing);
+/// The endpoints of issue 27 (PAR, the device grant, registration, client
+/// assertions, SSF): the same rule, every refusal a JSON 4xx, nothing stored.
+async fn hostile_requests_to_the_agent_endpoints_get_a_json_4xx_and_store_nothing(
+    backend: Backend,
+) {
+    const TOKEN: &str = "initial-access-token-0123456789abcdef";
+    let app = TestApp::spawn_with(backend, &[("REGISTRATION_TOKEN", TOKEN)]).await;
+    let admin = app.admin().await;
+    let (_, key) = app.api_key(&admin, "receiver", &["ssf:stream"]).await;
+    let basic = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{key}", crate::helpers::client_id_of(&key))
+        )
+    );
+    let registration = format!("Bearer {TOKEN}");
+    let counts = || async {
+        let mut counts = Vec::new();
+        for table in [
+            "oauth_clients",
+            "pushed_requests",
+            "device_authorizations",
+            "ssf_streams",
+            "ssf_stream_sets",
+        ] {
+            counts.push(app.count_rows(table).await);
+        }
+        counts
+    };
+    let before = counts().await;
+    let huge = "x".repeat(70 * 1024);
+    let form: &[(&str, &[u8])] = &[("Content-Type", b"application/x-www-form-urlencoded")];
+    let text: &[(&str, &[u8])] = &[("Content-Type", b"text/plain")];
+    let with_registration: &[(&str, &[u8])] = &[("Authorization", registration.as_bytes())];
+    let with_basic: &[(&str, &[u8])] = &[("Authorization", basic.as_bytes())];
+    let cases = vec![
+        HostileRequest::new("PAR: no client", "POST", "/oauth/par", form, b"response_type=code", 401),
+        HostileRequest::new("PAR: plain text", "POST", "/oauth/par", text, b"client_id=x", 400),
+        HostileRequest::new(
+            "PAR: a repeated parameter",
+            "POST",
+            "/oauth/par",
+            form,
+            b"client_id=a&client_id=b",
+            400,
+        ),
+        HostileRequest::new("PAR: 70 KiB", "POST", "/oauth/par", form, huge.as_bytes(), 413),
+        HostileRequest::post_json(
+            "PAR: a number where a string goes",
+            "/oauth/par",
+            &[],
+            r#"{"client_id": 7}"#,
+            400,
+        ),
+        HostileRequest::new(
+            "device authorization: no client",
+            "POST",
+            "/oauth/device_authorization",
+            form,
+            b"scope=openid",
+            401,
+        ),
+        HostileRequest::post_json(
+            "device authorization: truncated JSON",
+            "/oauth/device_authorization",
+            &[],
+            r#"{"client_id": "#,
+            400,
+        ),
+        HostileRequest::new(
+            "device poll: no client",
+            "POST",
+            "/oauth/token",
+            form,
+            b"grant_type=urn:ietf:params:oauth:grant-type:device_code&device_code=x",
+            401,
+        ),
+        HostileRequest::new(
+            "a client assertion that is no JWT",
+            "POST",
+            "/oauth/token",
+            form,
+            b"grant_type=authorization_code&code=x&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer&client_assertion=not-a-jwt",
+            401,
+        ),
+        HostileRequest::new(
+            "a client assertion of another type",
+            "POST",
+            "/oauth/token",
+            form,
+            b"grant_type=authorization_code&code=x&client_assertion_type=urn:x:saml&client_assertion=a.b.c",
+            400,
+        ),
+        HostileRequest::post_json(
+            "registration: no token",
+            "/oauth/register",
+            &[],
+            r#"{"redirect_uris": ["https://a.example/cb"]}"#,
+            401,
+        ),
+        HostileRequest::post_json(
+            "registration: truncated JSON",
+            "/oauth/register",
+            with_registration,
+            r#"{"redirect_uris": "#,
+            400,
+        ),
+        HostileRequest::post_json(
+            "registration: an array",
+            "/oauth/register",
+            with_registration,
+            "[]",
+            400,
+        ),
+        HostileRequest::post_json(
+            "registration: 70 KiB",
+            "/oauth/register",
+            with_registration,
+            format!(r#"{{"client_name": "{huge}"}}"#),
+            413,
+        ),
+        HostileRequest::post_json(
+            "SSF: no key",
+            "/ssf/streams",
+            &[],
+            "{}",
+            401,
+        ),
+        HostileRequest::post_json(
+            "SSF: truncated JSON",
+            "/ssf/streams",
+            with_basic,
+            r#"{"events_requested": "#,
+            400,
+        ),
+        HostileRequest::post_json(
+            "SSF: a number for the events",
+            "/ssf/streams",
+            with_basic,
+            r#"{"events_requested": 7}"#,
+            422,
+        ),
+        HostileRequest::post_json(
+            "SSF: a poll of a stream id that is SQL",
+            "/ssf/poll/1'%20OR%20'1'='1",
+            with_basic,
+            "{}",
+            400,
+        ),
+        HostileRequest::new(
+            "SSF: delete without a stream id",
+            "DELETE",
+            "/ssf/streams",
+            with_basic,
+            b"",
+            400,
+        ),
+        HostileRequest::post_json(
+            "SSF: a status of the wrong type",
+            "/ssf/status",
+            with_basic,
+            r#"{"stream_id": [], "status": true}"#,
+            422,
+        ),
+    ];
+    assert_refused(app.address.trim_start_matches("http://"), &cases).await;
+    assert_eq!(counts().await, before, "nothing stored");
+}
+
+backend_tests!(
+    hostile_requests_get_a_json_4xx_and_change_nothing,
+    hostile_requests_to_the_agent_endpoints_get_a_json_4xx_and_store_nothing,
+);
