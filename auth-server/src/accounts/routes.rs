@@ -295,7 +295,7 @@ pub(crate) async fn change_password(
     current: CurrentUser,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> Result<StatusCode, ApiError> {
-    admit_password_check(&state, ip)?;
+    admit_password_check(&state, ip).await?;
     accounts::change_password(
         &state.db,
         state.password_gate(),
@@ -327,7 +327,7 @@ pub(crate) async fn delete_me(
     current: CurrentUser,
     ApiJson(body): ApiJson<DeleteAccountRequest>,
 ) -> Result<StatusCode, ApiError> {
-    admit_password_check(&state, ip)?;
+    admit_password_check(&state, ip).await?;
     accounts::delete_account(
         &state.db,
         state.password_gate(),
@@ -341,12 +341,10 @@ pub(crate) async fn delete_me(
 }
 
 /// A password check costs a hash: each comes out of the client's login bucket.
-fn admit_password_check(state: &AppState, ip: ClientIp) -> Result<(), ApiError> {
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )?;
+async fn admit_password_check(state: &AppState, ip: ClientIp) -> Result<(), ApiError> {
+    state
+        .limiters
+        .admit_sign_in(ip.0, &state.metrics, state.clock.now())
+        .await?;
     Ok(())
 }

@@ -19,6 +19,10 @@ pub(crate) const RATE_LIMITED: CounterDef = CounterDef {
     name: "rate_limited_total",
     help: "Requests refused with 429, by limit.",
 };
+pub(crate) const RATE_LIMIT_FALLBACK: CounterDef = CounterDef {
+    name: "rate_limit_shared_fallbacks_total",
+    help: "Sign-in attempts checked by this replica's limit alone because the shared one could not be read.",
+};
 pub(crate) const MAILS: CounterDef = CounterDef {
     name: "mails_total",
     help: "Outgoing mail delivery attempts by outcome (sent, retry, failed).",
@@ -26,6 +30,7 @@ pub(crate) const MAILS: CounterDef = CounterDef {
 
 pub(crate) const CATALOG: &[Described] = &[
     Described::Counter(&LOGINS),
+    Described::Counter(&RATE_LIMIT_FALLBACK),
     Described::Counter(&TOKENS_ISSUED),
     Described::Counter(&REFRESH_REUSE),
     Described::Counter(&RATE_LIMITED),

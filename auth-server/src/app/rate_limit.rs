@@ -1,8 +1,14 @@
 //! Abuse protection: token buckets per client IP, and an exponential back-off
 //! per account after repeated login failures.
 //!
-//! State is in memory, per replica: behind a load balancer each replica
-//! enforces its own share. The account back-off is keyed by the normalised
+//! State is in memory, per replica, with one exception: on PostgreSQL the
+//! sign-in bucket (`login_per_ip`, the one password guessing meets) is also
+//! kept in the database ([`Shared`]), so several replicas behind a load
+//! balancer allow the configured rate in all, not once each. The local
+//! bucket stays in front as a pre-check (a flood is refused before it
+//! reaches the database) and as the fallback when the database cannot
+//! answer (never "no limit"). The other buckets and the back-off are still
+//! per replica (docs/OPERATIONS.md says what that allows). The account back-off is keyed by the normalised
 //! email whether or not the account exists, so it reveals nothing; it is
 //! capped and resets on success, so an attacker can slow an account down but
 //! never lock its owner out for longer than the cap.
@@ -308,10 +314,71 @@ impl Drop for InFlightGuard {
     }
 }
 
+/// A bucket kept in PostgreSQL for every replica: GCRA with its state
+/// (the theoretical arrival time) in `rate_limit_states`, taken in one
+/// statement that both checks and moves it.
+pub struct Shared {
+    db: sea_orm::DatabaseConnection,
+}
+
+impl Shared {
+    pub fn new(db: sea_orm::DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    /// Take one token of `rate` for `key` in `bucket` as of `now`:
+    /// `Ok(Err(wait))` when the bucket is empty across all replicas.
+    pub async fn take(
+        &self,
+        bucket: &str,
+        key: &Key,
+        rate: Rate,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Duration>, sea_orm::DbErr> {
+        use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
+        let burst = rate.burst.max(1);
+        let interval = rate.period / burst;
+        let interval_us = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
+        let period_us = i64::try_from(rate.period.as_micros()).unwrap_or(i64::MAX);
+        let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
+        // Allowed when the new arrival time stays within one period of now
+        // (at most `burst` tokens ahead); else no row comes back.
+        let taken = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                DatabaseBackend::Postgres,
+                "INSERT INTO rate_limit_states AS s (bucket, key, tat) \
+                 VALUES ($1, $2, $3 + make_interval(secs => $4::float8 / 1e6)) \
+                 ON CONFLICT (bucket, key) DO UPDATE \
+                 SET tat = GREATEST(s.tat, $3) + make_interval(secs => $4::float8 / 1e6) \
+                 WHERE GREATEST(s.tat, $3) + make_interval(secs => $4::float8 / 1e6) \
+                       <= $3 + make_interval(secs => $5::float8 / 1e6) \
+                 RETURNING tat",
+                [
+                    bucket.into(),
+                    key.into(),
+                    now.into(),
+                    interval_us.into(),
+                    period_us.into(),
+                ],
+            ))
+            .await?;
+        Ok(match taken {
+            Some(_) => Ok(()),
+            None => Err(interval),
+        })
+    }
+}
+
 /// Every limiter the server applies.
 #[derive(Clone)]
 pub struct Limiters {
+    /// Sign-in attempts per client IP; shared by the replicas on PostgreSQL.
     pub login_per_ip: Arc<Buckets>,
+    /// Its rate, for the shared bucket.
+    pub login_rate: Rate,
+    /// The replicas' shared buckets (PostgreSQL); `None`: this process alone.
+    pub shared: Option<Arc<Shared>>,
     pub signup_per_ip: Arc<Buckets>,
     pub token_per_ip: Arc<Buckets>,
     /// Revocation and introspection, keyed by (client, client IP).
@@ -331,6 +398,8 @@ impl Limiters {
     pub fn new(limits: &Limits) -> Self {
         Self {
             login_per_ip: Arc::new(Buckets::new(limits.login_per_ip)),
+            login_rate: limits.login_per_ip,
+            shared: None,
             signup_per_ip: Arc::new(Buckets::new(limits.signup_per_ip)),
             token_per_ip: Arc::new(Buckets::new(limits.token_per_ip)),
             revoke_per_client: Arc::new(Buckets::new(limits.revoke_per_client)),
@@ -415,6 +484,46 @@ impl PasswordCheck {
     /// not reset a distributed attack's progress.
     pub fn succeeded(self) {
         self.limiters.account_per_client.succeeded(&self.pair);
+    }
+}
+
+impl Limiters {
+    /// A sign-in attempt from `ip` (a password check, a passkey ceremony):
+    /// this replica's bucket first, then the replicas' shared one. A
+    /// database that cannot answer leaves the local bucket in charge, with
+    /// a metric and a log line.
+    pub async fn admit_sign_in(
+        &self,
+        ip: Option<IpAddr>,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        admit(&self.login_per_ip, ip, metrics, "login_per_ip")?;
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        match shared
+            .take("login_per_ip", &ip_key(ip), self.login_rate, now)
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(wait)) => {
+                metrics
+                    .counter(
+                        &crate::app::metrics::RATE_LIMITED,
+                        &[("limit", "login_per_ip_shared")],
+                    )
+                    .increment(1);
+                Err(Refused { retry_after: wait })
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the shared sign-in limit cannot be read; this replica's alone applies");
+                metrics
+                    .counter(&crate::app::metrics::RATE_LIMIT_FALLBACK, &[])
+                    .increment(1);
+                Ok(())
+            }
+        }
     }
 }
 

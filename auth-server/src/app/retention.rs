@@ -58,6 +58,7 @@ pub struct Purged {
     pub device_authorizations: u64,
     pub pushed_requests: u64,
     pub ssf_stream_sets: u64,
+    pub rate_limit_states: u64,
 }
 
 fn before(now: DateTime<Utc>, age: Duration) -> DateTime<Utc> {
@@ -219,7 +220,24 @@ pub async fn purge(
         policy.batch,
     )
     .await?;
+    // A bucket whose arrival time is past is full again: its row says nothing.
+    let rate_limit_states = {
+        use sea_orm::{ConnectionTrait as _, Statement};
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                sea_orm::DatabaseBackend::Postgres => {
+                    "DELETE FROM rate_limit_states WHERE tat < $1"
+                }
+                _ => "DELETE FROM rate_limit_states WHERE tat < ?",
+            },
+            [now.into()],
+        ))
+        .await?
+        .rows_affected()
+    };
     Ok(Purged {
+        rate_limit_states,
         ssf_stream_sets,
         pushed_requests,
         device_authorizations,
@@ -260,6 +278,7 @@ pub async fn run(
                 ("device_authorizations", purged.device_authorizations),
                 ("pushed_requests", purged.pushed_requests),
                 ("ssf_stream_sets", purged.ssf_stream_sets),
+                ("rate_limit_states", purged.rate_limit_states),
             ] {
                 metrics
                     .counter(

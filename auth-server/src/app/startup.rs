@@ -103,6 +103,10 @@ impl Application {
             crate::clients::documents::ClientDocuments::new(&config)
                 .context("building the client metadata document fetcher")?,
         );
+        // Rate limits every replica shares (PostgreSQL; SQLite is one process).
+        let shared_limits = (sea_orm::ConnectionTrait::get_database_backend(&database)
+            == sea_orm::DatabaseBackend::Postgres)
+            .then(|| Arc::new(crate::app::rate_limit::Shared::new(database.clone())));
         let state = AppState {
             client_documents,
             webauthn,
@@ -121,7 +125,10 @@ impl Application {
             keys,
             hasher,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
-            limiters: crate::app::rate_limit::Limiters::new(&config.limits),
+            limiters: crate::app::rate_limit::Limiters {
+                shared: shared_limits,
+                ..crate::app::rate_limit::Limiters::new(&config.limits)
+            },
             metrics: signet_service::metrics::Metrics::new(crate::app::metrics::CATALOG),
             events: crate::events::EventsHub::new(),
             config: Arc::new(config),

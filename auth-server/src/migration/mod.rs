@@ -27,6 +27,7 @@ mod m20261204_000022_device_authorizations;
 mod m20261204_000023_pushed_requests;
 mod m20261204_000024_backchannel_logout;
 mod m20261204_000025_ssf_streams;
+mod m20261204_000026_rate_limit_states;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000023_pushed_requests::Migration),
             Box::new(m20261204_000024_backchannel_logout::Migration),
             Box::new(m20261204_000025_ssf_streams::Migration),
+            Box::new(m20261204_000026_rate_limit_states::Migration),
         ]
     }
 }

@@ -73,12 +73,10 @@ pub(crate) async fn login(
     request: Request,
 ) -> Result<Response, ApiError> {
     let user_agent = crate::app::client_ip::user_agent(request.headers());
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )?;
+    state
+        .limiters
+        .admit_sign_in(ip.0, &state.metrics, state.clock.now())
+        .await?;
     let (credentials, via_basic) = match basic_credentials(request.headers())? {
         Some(credentials) => (credentials, true),
         None => (
@@ -227,12 +225,10 @@ pub(crate) async fn login_mfa(
     ip: ClientIp,
     ApiJson(request): ApiJson<MfaLoginRequest>,
 ) -> Result<Response, ApiError> {
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )?;
+    state
+        .limiters
+        .admit_sign_in(ip.0, &state.metrics, state.clock.now())
+        .await?;
     let signed_in = second_factor_sign_in(
         &state.db,
         state.second_factor(),

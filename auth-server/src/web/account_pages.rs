@@ -639,7 +639,7 @@ pub(crate) async fn password(
         let signed_in = &signed_in;
         async move { account_page(state, jar, signed_in, status, None, errors, "").await }
     };
-    if !admit_password_check(&state, ip) {
+    if !admit_password_check(&state, ip).await {
         let errors = FieldErrors {
             current_password: Some(too_many_attempts()),
             ..FieldErrors::default()
@@ -710,7 +710,7 @@ pub(crate) async fn change_email(
         let (state, signed_in, new_email) = (&state, &signed_in, new_email.as_str());
         async move { account_page(state, jar, signed_in, status, None, errors, new_email).await }
     };
-    if !admit_password_check(&state, ip) {
+    if !admit_password_check(&state, ip).await {
         let errors = FieldErrors {
             email_password: Some(too_many_attempts()),
             ..FieldErrors::default()

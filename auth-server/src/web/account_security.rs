@@ -193,7 +193,7 @@ pub(crate) async fn confirm_totp(
     let Some(seal) = state.factor_seal.as_deref() else {
         return again(t("error-mfa-unavailable"), StatusCode::SERVICE_UNAVAILABLE).await;
     };
-    if !admit_password_check(&state, ip) {
+    if !admit_password_check(&state, ip).await {
         return again(too_many_attempts(), StatusCode::TOO_MANY_REQUESTS).await;
     }
     let code = params.get("code").map(String::as_str).unwrap_or_default();
@@ -232,7 +232,7 @@ async fn password_again(
     let refuse = |message: String, status| async move {
         security_page(state, jar.clone(), signed_in, status, None, field(message)).await
     };
-    if !admit_password_check(state, ip) {
+    if !admit_password_check(state, ip).await {
         return Err(refuse(too_many_attempts(), StatusCode::TOO_MANY_REQUESTS).await);
     }
     let password = Password::new(password.cloned().unwrap_or_default());

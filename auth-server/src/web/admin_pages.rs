@@ -52,7 +52,7 @@ pub(crate) async fn confirm_password(
     admin: &user::Model,
     password: Option<String>,
 ) -> Result<(), Reauth> {
-    if !admit_password_check(state, ip) {
+    if !admit_password_check(state, ip).await {
         return Err(Reauth::Again(
             StatusCode::TOO_MANY_REQUESTS,
             too_many_attempts(),

@@ -166,14 +166,12 @@ pub(crate) async fn adopt_session(
 
 /// Whether a password check may run now: each costs a hash, and comes out
 /// of the client's login bucket (as over the API).
-pub(crate) fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
-    crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )
-    .is_ok()
+pub(crate) async fn admit_password_check(state: &AppState, ip: ClientIp) -> bool {
+    state
+        .limiters
+        .admit_sign_in(ip.0, &state.metrics, state.clock.now())
+        .await
+        .is_ok()
 }
 
 /// Why a sign-in form is shown again, or the response to give instead.
@@ -196,14 +194,7 @@ pub(crate) async fn form_sign_in(
     email: &str,
     password: &Password,
 ) -> Result<SignedIn, FormRefusal> {
-    if crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )
-    .is_err()
-    {
+    if !admit_password_check(state, ip).await {
         return Err(FormRefusal::Again(
             StatusCode::TOO_MANY_REQUESTS,
             super::too_many_attempts(),

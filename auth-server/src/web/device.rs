@@ -91,7 +91,7 @@ async fn pending_request(
 ) -> Result<(device::entity::Model, clients::entity::Model), Response> {
     // Each guess comes out of the client's sign-in bucket: with 2^34 codes
     // and ten minutes each, guessing one is hopeless at that rate.
-    if !crate::web::browser::admit_password_check(state, ip) {
+    if !crate::web::browser::admit_password_check(state, ip).await {
         return Err(code_page(
             state,
             jar.clone(),

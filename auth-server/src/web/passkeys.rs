@@ -45,8 +45,8 @@ pub(crate) fn options_answer(
 /// asks for: each takes a token of the client's sign-in bucket
 /// (`RATE_LIMIT_LOGIN_PER_IP`), as the sign-in it may lead to does.
 #[allow(clippy::result_large_err)] // the error is the finished response
-pub(crate) fn admit_options(state: &AppState, ip: ClientIp) -> Result<(), Response> {
-    if admit_password_check(state, ip) {
+pub(crate) async fn admit_options(state: &AppState, ip: ClientIp) -> Result<(), Response> {
+    if admit_password_check(state, ip).await {
         Ok(())
     } else {
         Err(StatusCode::TOO_MANY_REQUESTS.into_response())
@@ -77,7 +77,7 @@ pub(crate) async fn sign_in_options(
     if let Err(response) = trusted_form(site, &jar, &headers, &body) {
         return response;
     }
-    if let Err(response) = admit_options(&state, ip) {
+    if let Err(response) = admit_options(&state, ip).await {
         return response;
     }
     let Some(webauthn) = state.webauthn.as_deref() else {
@@ -105,7 +105,7 @@ pub(crate) async fn complete(
     let Some(webauthn) = state.webauthn.as_deref() else {
         return Err(FormRefusal::Again(StatusCode::NOT_FOUND, t("passkey-off")));
     };
-    if !admit_password_check(state, ip) {
+    if !admit_password_check(state, ip).await {
         return Err(FormRefusal::Again(
             StatusCode::TOO_MANY_REQUESTS,
             super::too_many_attempts(),

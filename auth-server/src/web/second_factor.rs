@@ -175,7 +175,7 @@ impl SecondFactorForm<'_> {
             Ok(None) => return Err(expired(jar)),
             Err(error) => return Err(server_error(error)),
         };
-        if !crate::web::browser::admit_password_check(state, ip) {
+        if !crate::web::browser::admit_password_check(state, ip).await {
             return Err(self
                 .again(
                     state,
@@ -341,7 +341,7 @@ pub(crate) async fn passkey_options(
     if let Err(response) = crate::web::browser::trusted_form(&site, &jar, &headers, &body) {
         return response;
     }
-    if let Err(response) = crate::web::passkeys::admit_options(&state, ip) {
+    if let Err(response) = crate::web::passkeys::admit_options(&state, ip).await {
         return response;
     }
     let Some(webauthn) = state.webauthn.as_deref() else {

@@ -101,13 +101,11 @@ pub(crate) async fn start(
         return response;
     }
     // Each start writes a row: as limited as password sign-ins.
-    if crate::app::rate_limit::admit(
-        &state.limiters.login_per_ip,
-        ip.0,
-        &state.metrics,
-        "login_per_ip",
-    )
-    .is_err()
+    if state
+        .limiters
+        .admit_sign_in(ip.0, &state.metrics, state.clock.now())
+        .await
+        .is_err()
     {
         return error_page(StatusCode::TOO_MANY_REQUESTS, "upstream-too-many");
     }

@@ -172,7 +172,34 @@ async fn forwarded_for_counts_only_behind_a_trusted_proxy(backend: Backend) {
     );
 }
 
+/// Two replicas on one database. On PostgreSQL the sign-in limit is kept in
+/// the database, so it holds across them: 5 a minute in all, not 5 each.
+/// On SQLite (one process by design) each counts for itself.
+async fn replicas_on_postgresql_share_the_sign_in_limit(backend: Backend) {
+    let rate = [("RATE_LIMIT_LOGIN_PER_IP", "5/1m")];
+    let first = TestApp::spawn_with(backend, &rate).await;
+    let second = TestApp::spawn_on(&first.database_url, &rate).await;
+    let mut statuses = Vec::new();
+    for app in [&first, &first, &first, &second, &second, &second] {
+        statuses.push(app.login("guess@example.com", "guess").await.status());
+    }
+    let expected_last = match backend {
+        Backend::Postgres => StatusCode::TOO_MANY_REQUESTS,
+        Backend::Sqlite => StatusCode::UNAUTHORIZED,
+    };
+    assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5], "{statuses:?}");
+    assert_eq!(statuses[5], expected_last, "{statuses:?}");
+    if backend == Backend::Postgres {
+        let metrics = second.metrics().await.text().await.expect("metrics");
+        assert!(
+            metrics.contains("rate_limited_total{limit=\"login_per_ip_shared\"} 1"),
+            "{metrics}"
+        );
+    }
+}
+
 backend_tests!(
+    replicas_on_postgresql_share_the_sign_in_limit,
     forwarded_for_counts_only_behind_a_trusted_proxy,
     logins_beyond_the_per_ip_rate_get_429_with_retry_after,
     signups_and_token_requests_are_limited_per_ip_too,
