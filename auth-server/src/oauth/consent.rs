@@ -48,6 +48,18 @@ pub async fn grant(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = db.begin().await?;
+    // The write first: on SQLite a transaction that reads before it writes
+    // fails at once (SQLITE_BUSY_SNAPSHOT) when another connection commits
+    // in between; one that starts by writing waits for the lock instead.
+    consent::Entity::update_many()
+        .col_expr(
+            consent::Column::GrantedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(consent::Column::UserId.eq(user_id))
+        .filter(consent::Column::ClientId.eq(client_id))
+        .exec(&txn)
+        .await?;
     let merged = match find(&txn, user_id, client_id).await? {
         Some(existing) => {
             let mut scopes: Vec<&str> = existing.scope.split_ascii_whitespace().collect();
