@@ -289,19 +289,12 @@ async fn code_grant(
     .await?;
     let code =
         param(pairs, "code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
-    let jkt =
-        dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
-    dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
-    let requested = requested_audience(pairs)?;
-    let audience = match requested {
-        None => crate::oauth::client_default_audience(&state.config, &client),
-        Some(requested)
-            if crate::oauth::client_may_request(&state.config, Some(&client), requested) =>
-        {
-            requested.to_owned()
-        }
-        Some(_) => return Err(OAuthError::invalid_target().into()),
-    };
+    let UserGrantRequest {
+        jkt,
+        requested,
+        audience,
+        session: session_client,
+    } = user_grant_request(state, headers, pairs, &client, ip).await?;
     let invalid_grant = || {
         OAuthError::new(
             StatusCode::BAD_REQUEST,
@@ -320,16 +313,8 @@ async fn code_grant(
             resource: requested,
         },
         &state.config.sessions,
-        sessions::Client {
-            user_agent: crate::app::client_ip::user_agent(headers),
-            ip: ip.to_string_opt(),
-            audience: Some(audience.clone()),
-            // RFC 9449 §5: a public client's refresh token is bound to the
-            // key; a confidential client's is bound by its authentication.
-            dpop_jkt: jkt.clone().filter(|_| client.public),
-            // The client and scope are the code's own (codes::redeem sets them).
-            ..sessions::Client::default()
-        },
+        // The client and scope are the code's own (codes::redeem sets them).
+        session_client,
         now,
     )
     .await
@@ -369,6 +354,58 @@ async fn code_grant(
     .await
 }
 
+/// What a user grant's token request (a code, a device's) asks beyond
+/// the grant itself.
+struct UserGrantRequest<'p> {
+    /// The DPoP key its tokens are bound to, if it sent a proof.
+    jkt: Option<String>,
+    /// The `resource` it named (the grant may have its own).
+    requested: Option<&'p str>,
+    /// That resource, or the client's default.
+    audience: String,
+    /// The session to start, but for what the grant itself says.
+    session: sessions::Client,
+}
+
+/// The DPoP proof (the client's policy applied) and the audience (one the
+/// client may have: `invalid_target` else) of a user grant's token request.
+async fn user_grant_request<'p>(
+    state: &AppState,
+    headers: &HeaderMap,
+    pairs: &'p [(String, String)],
+    client: &clients::entity::Model,
+    ip: ClientIp,
+) -> Result<UserGrantRequest<'p>, TokenEndpointError> {
+    let jkt =
+        dpop::token_request_key(&state.db, headers, &token_url(state), state.clock.now()).await?;
+    dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
+    let requested = requested_audience(pairs)?;
+    let audience = match requested {
+        None => crate::oauth::client_default_audience(&state.config, client),
+        Some(requested)
+            if crate::oauth::client_may_request(&state.config, Some(client), requested) =>
+        {
+            requested.to_owned()
+        }
+        Some(_) => return Err(OAuthError::invalid_target().into()),
+    };
+    let session = sessions::Client {
+        user_agent: crate::app::client_ip::user_agent(headers),
+        ip: ip.to_string_opt(),
+        audience: Some(audience.clone()),
+        // RFC 9449 §5: a public client's refresh token is bound to the
+        // key; a confidential client's is bound by its authentication.
+        dpop_jkt: jkt.clone().filter(|_| client.public),
+        ..sessions::Client::default()
+    };
+    Ok(UserGrantRequest {
+        jkt,
+        requested,
+        audience,
+        session,
+    })
+}
+
 /// RFC 8628 §3.4: a device polls with its device code; while its person
 /// has not decided it is told to wait (`authorization_pending`, or
 /// `slow_down` when it polls too fast), then gets the tokens once.
@@ -394,18 +431,12 @@ async fn device_grant(
     .await?;
     let device_code = param(pairs, "device_code")
         .ok_or_else(|| OAuthError::invalid_request("device_code is required"))?;
-    let jkt = dpop::token_request_key(&state.db, headers, &token_url(state), now).await?;
-    dpop::enforce(client.dpop_policy(), jkt.as_deref())?;
-    let requested = requested_audience(pairs)?;
-    let audience = match requested {
-        None => crate::oauth::client_default_audience(&state.config, &client),
-        Some(requested)
-            if crate::oauth::client_may_request(&state.config, Some(&client), requested) =>
-        {
-            requested.to_owned()
-        }
-        Some(_) => return Err(OAuthError::invalid_target().into()),
-    };
+    let UserGrantRequest {
+        jkt,
+        requested,
+        audience,
+        session: session_client,
+    } = user_grant_request(state, headers, pairs, &client, ip).await?;
     let redeemed = match crate::device::redeem(
         &state.db,
         crate::device::Poll {
@@ -414,13 +445,7 @@ async fn device_grant(
             resource: requested,
         },
         &state.config.sessions,
-        sessions::Client {
-            user_agent: crate::app::client_ip::user_agent(headers),
-            ip: ip.to_string_opt(),
-            audience: Some(audience.clone()),
-            dpop_jkt: jkt.clone().filter(|_| client.public),
-            ..sessions::Client::default()
-        },
+        session_client,
         now,
     )
     .await

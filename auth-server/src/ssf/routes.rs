@@ -163,6 +163,16 @@ fn stream_id(raw: Option<&str>) -> Result<Uuid, ApiError> {
     })
 }
 
+/// The receiver's own stream named by `raw` (`400` malformed, `404` not theirs).
+async fn own_stream(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+) -> Result<stream::Model, ApiError> {
+    let client_id = receiver(state, headers).await?;
+    Ok(ssf::find(&state.db, &client_id, stream_id(raw)?).await?)
+}
+
 fn no_store<T: IntoResponse>(status: StatusCode, body: T) -> Response {
     let mut response = (status, body).into_response();
     response
@@ -310,13 +320,7 @@ pub(crate) async fn read_status(
     headers: HeaderMap,
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    let client_id = receiver(&state, &headers).await?;
-    let found = ssf::find(
-        &state.db,
-        &client_id,
-        stream_id(query.stream_id.as_deref())?,
-    )
-    .await?;
+    let found = own_stream(&state, &headers, query.stream_id.as_deref()).await?;
     Ok(no_store(StatusCode::OK, Json(status_of(&found))))
 }
 
@@ -360,8 +364,7 @@ pub(crate) async fn verify(
     headers: HeaderMap,
     ApiJson(body): ApiJson<VerificationRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let client_id = receiver(&state, &headers).await?;
-    let found = ssf::find(&state.db, &client_id, stream_id(Some(&body.stream_id))?).await?;
+    let found = own_stream(&state, &headers, Some(&body.stream_id)).await?;
     ssf::verify(
         &state.db,
         &state.keys.ring(),
@@ -402,8 +405,7 @@ pub(crate) async fn poll(
     Path(raw): Path<String>,
     ApiJson(body): ApiJson<PollRequest>,
 ) -> Result<Response, ApiError> {
-    let client_id = receiver(&state, &headers).await?;
-    let found = ssf::find(&state.db, &client_id, stream_id(Some(&raw))?).await?;
+    let found = own_stream(&state, &headers, Some(&raw)).await?;
     if body.ack.len() + body.set_errs.len() > 1000 {
         return Err(ApiError::BadRequest("at most 1000 ack and setErrs".into()));
     }
