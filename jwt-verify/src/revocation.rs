@@ -305,7 +305,14 @@ pub struct RevocationFeed {
     pub(crate) client_id: String,
     pub(crate) secret: String,
     pub(crate) kind: FeedKind,
+    /// How long an idle SSF stream waits before the next poll.
+    pub(crate) poll_interval: Duration,
 }
+
+/// How often an idle SSF stream is polled by default (RFC 8936
+/// transmitters may answer at once).
+#[cfg(feature = "jwks")]
+pub(crate) const SSF_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Which protocol the feed speaks.
 #[cfg(feature = "jwks")]
@@ -328,6 +335,7 @@ impl std::fmt::Debug for RevocationFeed {
             .field("client_id", &self.client_id)
             .field("secret", &"[REDACTED]")
             .field("kind", &self.kind)
+            .field("poll_interval", &self.poll_interval)
             .finish()
     }
 }
@@ -346,7 +354,16 @@ impl RevocationFeed {
             client_id: client_id.into(),
             secret: secret.into(),
             kind: FeedKind::Cursor,
+            poll_interval: SSF_POLL_INTERVAL,
         }
+    }
+
+    /// How long the follower waits before polling an SSF stream that had
+    /// nothing (default 2 s; at least 10 ms). The cursor feed long-polls
+    /// instead and ignores it.
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(Duration::from_millis(10));
+        self
     }
 
     /// For a Signet API key (`sgn_<id>_<secret>`): the client id is its
@@ -541,9 +558,6 @@ pub(crate) mod follow {
     const MAX_BACKOFF: Duration = Duration::from_secs(30);
     /// Largest feed answer read (1,000 SETs of ~1 KB, with room).
     const MAX_BYTES: usize = 4 * 1024 * 1024;
-    /// How often an SSF stream is polled when it had nothing (RFC 8936
-    /// transmitters may answer at once).
-    const SSF_POLL_INTERVAL: Duration = Duration::from_secs(2);
     /// SETs asked for per SSF poll.
     const SSF_MAX_EVENTS: u64 = 100;
 
@@ -633,7 +647,7 @@ pub(crate) mod follow {
                     backoff = MIN_BACKOFF;
                     if !more && ack.is_empty() && errs.is_empty() {
                         drop(verifier);
-                        tokio::time::sleep(SSF_POLL_INTERVAL).await;
+                        tokio::time::sleep(feed.poll_interval).await;
                     }
                 }
                 Err(error) => {

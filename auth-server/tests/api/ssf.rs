@@ -472,11 +472,10 @@ async fn jwt_verify_follows_an_ssf_stream(backend: Backend) {
         jwt_verify::KeySource::jwks(app.url("/.well-known/jwks.json")),
         jwt_verify::Validation::new(app.address.clone()).audience("signet"),
     )
-    .revocation_feed(jwt_verify::RevocationFeed::ssf_poll(
-        endpoint,
-        who.id.clone(),
-        who.secret.clone(),
-    ))
+    .revocation_feed(
+        jwt_verify::RevocationFeed::ssf_poll(endpoint, who.id.clone(), who.secret.clone())
+            .poll_interval(std::time::Duration::from_millis(10)),
+    )
     .build()
     .await
     .expect("verifier");
@@ -484,7 +483,7 @@ async fn jwt_verify_follows_an_ssf_stream(backend: Backend) {
     let token = app.service_audience_token(&user.email).await;
     verifier.verify(&token).await.expect("live");
     assert_eq!(app.logout(&token).await.status(), StatusCode::NO_CONTENT);
-    // The follower polls every two seconds when idle: wait for its effect.
+    // The follower polls every 10 ms here when idle: wait for its effect.
     for _ in 0..500 {
         if matches!(
             verifier.verify(&token).await,
