@@ -36,9 +36,7 @@ use serde::Deserialize;
 use signet_service::address_policy::{refused_by_policy, AddressPolicy, PolicyResolver};
 use url::Url;
 
-use crate::clients::{
-    entity as client, redirect_uri_problem, DEFAULT_SCOPES, MAX_NAME_CHARS, MAX_URIS,
-};
+use crate::clients::{entity as client, redirect_uri_problem, MAX_NAME_CHARS, MAX_URIS};
 use crate::config::ClientDocumentSettings;
 
 /// The largest document read (the draft suggests 5 kB).
@@ -169,8 +167,8 @@ struct Entry {
 /// The fetcher and its cache; one per server, in `AppState`.
 pub struct ClientDocuments {
     settings: ClientDocumentSettings,
-    /// Scopes a document may ask for: the defaults and `USER_TOKEN_SCOPE`.
-    offered_scopes: Vec<String>,
+    /// `USER_TOKEN_SCOPE`: with the defaults, what a document may ask for.
+    user_scope: String,
     /// The resources (audiences) a document client may ask tokens for:
     /// the services (`JWT_AUDIENCE`), never this server's own API.
     resources: Vec<String>,
@@ -202,22 +200,13 @@ fn http_client(policy: AddressPolicy) -> reqwest::Result<reqwest::Client> {
 
 impl ClientDocuments {
     pub fn new(config: &crate::config::Config) -> reqwest::Result<Self> {
-        let mut offered_scopes: Vec<String> = Vec::new();
-        for scope in DEFAULT_SCOPES
-            .split_whitespace()
-            .chain(config.user_scope.split_whitespace())
-        {
-            if !offered_scopes.iter().any(|s| s == scope) {
-                offered_scopes.push(scope.to_owned());
-            }
-        }
         let loopback = ["127.0.0.0/8", "::1/128"]
             .iter()
             .filter_map(|net| net.parse().ok())
             .collect();
         Ok(Self {
             settings: config.client_documents.clone(),
-            offered_scopes,
+            user_scope: config.user_scope.clone(),
             resources: config.audiences.clone(),
             http: http_client(AddressPolicy::default())?,
             localhost_http: http_client(AddressPolicy::new(loopback))?,
@@ -534,20 +523,8 @@ impl ClientDocuments {
                 ))
             }
         };
-        // What it asks for, narrowed to what this server offers; unknown
-        // scopes are dropped (RFC 7591 §2: the server may change them).
-        let scopes: Vec<&str> = match metadata.scope.as_deref() {
-            None => DEFAULT_SCOPES.split_whitespace().collect(),
-            Some(asked) => {
-                let mut scopes: Vec<&str> = Vec::new();
-                for scope in asked.split_whitespace() {
-                    if self.offered_scopes.iter().any(|s| s == scope) && !scopes.contains(&scope) {
-                        scopes.push(scope);
-                    }
-                }
-                scopes
-            }
-        };
+        let scopes =
+            crate::clients::self_registered_scopes(metadata.scope.as_deref(), &self.user_scope);
         let grants = metadata
             .grant_types
             .map(|g| g.join(" "))

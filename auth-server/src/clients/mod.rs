@@ -54,6 +54,30 @@ pub const GRANT_TYPES: &[&str] = &[
 /// phishing with device codes abuses, so only clients that need it have it).
 pub const DEFAULT_GRANT_TYPES: &str = "authorization_code refresh_token";
 
+/// The scopes a client that registers itself (by its metadata document or
+/// RFC 7591) ends up with: those of `asked` that this server offers
+/// (`DEFAULT_SCOPES` and `USER_TOKEN_SCOPE`), each once; unknown ones are
+/// dropped (RFC 7591 §2: the server may change them). `None`: the defaults.
+pub fn self_registered_scopes(asked: Option<&str>, user_scope: &str) -> Vec<String> {
+    let Some(asked) = asked else {
+        return DEFAULT_SCOPES
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+    };
+    let offered: Vec<&str> = DEFAULT_SCOPES
+        .split_whitespace()
+        .chain(user_scope.split_whitespace())
+        .collect();
+    let mut scopes: Vec<String> = Vec::new();
+    for scope in asked.split_whitespace() {
+        if offered.contains(&scope) && !scopes.iter().any(|s| s == scope) {
+            scopes.push(scope.to_owned());
+        }
+    }
+    scopes
+}
+
 /// A client to register.
 #[derive(Debug, Default)]
 pub struct NewClient {

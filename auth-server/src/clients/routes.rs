@@ -417,23 +417,8 @@ pub(crate) async fn dynamic_registration(
             registration_error("invalid_client_metadata", "response_types: code only").into(),
         );
     }
-    let offered: Vec<String> = clients::DEFAULT_SCOPES
-        .split_whitespace()
-        .chain(state.config.user_scope.split_whitespace())
-        .map(str::to_owned)
-        .collect();
-    let scopes: Vec<String> = match metadata.scope.as_deref() {
-        None => Vec::new(),
-        Some(asked) => {
-            let mut scopes: Vec<String> = Vec::new();
-            for scope in asked.split_whitespace() {
-                if offered.iter().any(|s| s == scope) && !scopes.iter().any(|s| s == scope) {
-                    scopes.push(scope.to_owned());
-                }
-            }
-            scopes
-        }
-    };
+    let scopes =
+        clients::self_registered_scopes(metadata.scope.as_deref(), &state.config.user_scope);
     let redirect_uris = metadata.redirect_uris.unwrap_or_default();
     let name = metadata
         .client_name
