@@ -262,3 +262,80 @@ fn each_service_image_runs_only_its_binary_as_non_root_in_a_stage_of_its_own() {
         }
     }
 }
+
+/// deploy/kubernetes: no cluster runs here either, so the manifests are
+/// checked by construction: three replicas that any node drain leaves two
+/// of, probes on `/readyz` and `/healthz`, secrets as files, not root, a
+/// grace period longer than the server's own drain, and every variable a
+/// documented setting.
+#[test]
+fn the_kubernetes_manifests_run_replicas_with_probes_and_file_secrets() {
+    let text = read("deploy/kubernetes/auth-server.yaml");
+    let documents: Vec<Value> = text
+        .split("\n---\n")
+        .map(|document| serde_yaml::from_str(document).expect("YAML"))
+        .collect();
+    let of_kind = |kind: &str| {
+        documents
+            .iter()
+            .find(|d| d["kind"].as_str() == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind}"))
+            .clone()
+    };
+    let deployment = of_kind("Deployment");
+    let service = of_kind("Service");
+    let budget = of_kind("PodDisruptionBudget");
+    let spec = &deployment["spec"];
+    let replicas = spec["replicas"].as_u64().expect("replicas");
+    assert!(replicas >= 3, "{replicas}");
+    assert!(
+        budget["spec"]["minAvailable"]
+            .as_u64()
+            .expect("minAvailable")
+            >= 2
+    );
+    let labels = &spec["selector"]["matchLabels"];
+    assert_eq!(&spec["template"]["metadata"]["labels"], labels);
+    assert_eq!(&service["spec"]["selector"], labels);
+    assert_eq!(&budget["spec"]["selector"]["matchLabels"], labels);
+    let pod = &spec["template"]["spec"];
+    assert!(
+        pod["terminationGracePeriodSeconds"]
+            .as_u64()
+            .expect("grace")
+            > 30
+    );
+    assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+    assert_ne!(pod["securityContext"]["runAsUser"].as_u64(), Some(0));
+    let container = &pod["containers"][0];
+    assert_eq!(
+        container["readinessProbe"]["httpGet"]["path"].as_str(),
+        Some("/readyz")
+    );
+    assert_eq!(
+        container["livenessProbe"]["httpGet"]["path"].as_str(),
+        Some("/healthz")
+    );
+    let reference = read("docs/CONFIGURATION.md");
+    let mount = container["volumeMounts"][0]["mountPath"]
+        .as_str()
+        .expect("secrets mounted");
+    for variable in container["env"].as_sequence().expect("env") {
+        let name = variable["name"].as_str().expect("name");
+        assert!(
+            variable.get("valueFrom").is_none(),
+            "{name}: a secret belongs in a file, not the environment"
+        );
+        assert!(
+            reference.contains(&format!("`{name}`"))
+                || reference.contains(&format!("`{}`", name.trim_end_matches("_FILE"))),
+            "{name} is not in docs/CONFIGURATION.md"
+        );
+        if name.ends_with("_FILE") {
+            assert!(
+                variable["value"].as_str().expect("path").starts_with(mount),
+                "{name} points into the mounted secret"
+            );
+        }
+    }
+}
