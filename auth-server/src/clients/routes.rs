@@ -296,6 +296,7 @@ pub(crate) struct ClientMetadata {
     response_types: Option<Vec<String>>,
     /// Space-separated; narrowed to the scopes this server offers.
     scope: Option<String>,
+    /// Refused: an administrator sets it (this server posts to it).
     backchannel_logout_uri: Option<String>,
 }
 
@@ -408,6 +409,16 @@ pub(crate) async fn dynamic_registration(
             .into())
         }
     };
+    // This server would POST to it at every sign-out: an address the
+    // registrant chose, inside the network (as for metadata documents).
+    // Administrators set it (`PATCH /api/v1/clients/{client_id}`).
+    if metadata.backchannel_logout_uri.is_some() {
+        return Err(registration_error(
+            "invalid_client_metadata",
+            "backchannel_logout_uri is set by an administrator, not at registration",
+        )
+        .into());
+    }
     if metadata
         .response_types
         .as_ref()
@@ -441,7 +452,6 @@ pub(crate) async fn dynamic_registration(
             grant_types: metadata.grant_types.unwrap_or_default(),
             first_party: false,
             resources: state.config.audiences.clone(),
-            backchannel_logout_uri: metadata.backchannel_logout_uri,
             ..NewClient::default()
         },
         &clients::ResourceCatalog::of(&state.config),

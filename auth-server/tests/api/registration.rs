@@ -138,6 +138,15 @@ async fn bad_metadata_gets_the_rfc_7591_error(backend: Backend) {
             json!({ "redirect_uris": [REDIRECT], "client_name": "x".repeat(101) }),
             "invalid_client_metadata",
         ),
+        // This server would post to it at every sign-out: not the
+        // registrant's to choose (an internal address, say).
+        (
+            json!({
+                "redirect_uris": [REDIRECT],
+                "backchannel_logout_uri": "http://127.0.0.1:5432/logout",
+            }),
+            "invalid_client_metadata",
+        ),
     ] {
         let response = register(&app, Some(TOKEN), &body).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
