@@ -11,9 +11,7 @@ use serde::Serialize;
 
 use crate::app::client_ip::ClientIp;
 use crate::app::state::AppState;
-use crate::oauth::{
-    client_may_request, param, parameters, requested_audience, OAuthError, TokenEndpointError,
-};
+use crate::oauth::{client_may_request, param, requested_audience, OAuthError, TokenEndpointError};
 
 /// The form of a device's request.
 #[derive(utoipa::ToSchema)]
@@ -63,13 +61,13 @@ pub(crate) async fn device_authorization(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    crate::app::rate_limit::admit(
+    let pairs = crate::oauth::admitted_parameters(
         &state.limiters.token_per_ip,
-        ip.0,
         &state.metrics,
-        "token_per_ip",
+        ip.0,
+        &headers,
+        &body,
     )?;
-    let pairs = parameters(&headers, &body)?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
         &state.db,
@@ -84,27 +82,9 @@ pub(crate) async fn device_authorization(
         now,
     )
     .await?;
-    let allowed = client.scope_list();
-    let mut scope: Vec<&str> = Vec::new();
-    for name in param(&pairs, "scope").unwrap_or("openid").split(' ') {
-        if name.is_empty() || scope.contains(&name) {
-            continue;
-        }
-        if !allowed.iter().any(|a| a == name) {
-            return Err(OAuthError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_scope",
-                "a requested scope is not allowed for this client",
-            )
-            .into());
-        }
-        scope.push(name);
-    }
-    if scope.is_empty() {
-        return Err(
-            OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "scope is empty").into(),
-        );
-    }
+    let scope =
+        crate::oauth::authorize::granted_scope(param(&pairs, "scope").unwrap_or("openid"), &client)
+            .map_err(|why| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", why))?;
     let resource = requested_audience(&pairs)?;
     if resource.is_some_and(|r| !client_may_request(&state.config, Some(&client), r)) {
         return Err(OAuthError::invalid_target().into());
@@ -113,7 +93,7 @@ pub(crate) async fn device_authorization(
         &state.db,
         crate::device::NewRequest {
             client_id: &client.client_id,
-            scope: &scope.join(" "),
+            scope: &scope,
             resource,
         },
         now,

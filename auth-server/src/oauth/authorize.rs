@@ -133,22 +133,7 @@ pub fn check(
             )
         })?;
     let requested = params.get("scope").map(String::as_str).unwrap_or("openid");
-    let allowed = client.scope_list();
-    let mut scope: Vec<&str> = Vec::new();
-    for name in requested.split(' ').filter(|s| !s.is_empty()) {
-        if !allowed.iter().any(|a| a == name) {
-            return Err(redirect(
-                "invalid_scope",
-                "a requested scope is not allowed for this client",
-            ));
-        }
-        if !scope.contains(&name) {
-            scope.push(name);
-        }
-    }
-    if scope.is_empty() {
-        return Err(redirect("invalid_scope", "scope is empty"));
-    }
+    let scope = granted_scope(requested, &client).map_err(|why| redirect("invalid_scope", why))?;
     let prompt = match params.get("prompt").map(String::as_str) {
         None | Some("") => Prompt::Default,
         Some("none") => Prompt::None,
@@ -202,7 +187,7 @@ pub fn check(
     Ok(AuthorizationRequest {
         client,
         redirect_uri,
-        scope: scope.join(" "),
+        scope,
         state,
         nonce,
         code_challenge,
@@ -213,6 +198,25 @@ pub fn check(
         resource,
         request_uri: None,
     })
+}
+
+/// The scope a request for `requested` (space-separated) gets: each
+/// scope once, every one among the client's; else why not (`invalid_scope`).
+pub fn granted_scope(requested: &str, client: &client::Model) -> Result<String, &'static str> {
+    let allowed = client.scope_list();
+    let mut scope: Vec<&str> = Vec::new();
+    for name in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !allowed.iter().any(|a| a == name) {
+            return Err("a requested scope is not allowed for this client");
+        }
+        if !scope.contains(&name) {
+            scope.push(name);
+        }
+    }
+    if scope.is_empty() {
+        return Err("scope is empty");
+    }
+    Ok(scope.join(" "))
 }
 
 /// The redirect back to the client: `code` or `error`, with `state` and

@@ -203,6 +203,19 @@ impl IntoResponse for TokenEndpointError {
     }
 }
 
+/// A back-channel request's parameters once its address has a token of
+/// `bucket` (the token, PAR and device endpoints share `token_per_ip`).
+pub fn admitted_parameters(
+    bucket: &crate::app::rate_limit::Buckets,
+    metrics: &signet_service::metrics::Metrics,
+    ip: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<Vec<(String, String)>, TokenEndpointError> {
+    crate::app::rate_limit::admit(bucket, ip, metrics, "token_per_ip")?;
+    Ok(parameters(headers, body)?)
+}
+
 /// Parameters, each at most once (RFC 6749 §3.2), from a form or a JSON object.
 pub fn parameters(headers: &HeaderMap, body: &Bytes) -> Result<Vec<(String, String)>, OAuthError> {
     let content_type = headers

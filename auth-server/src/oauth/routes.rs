@@ -76,13 +76,13 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    crate::app::rate_limit::admit(
+    let pairs = crate::oauth::admitted_parameters(
         &state.limiters.token_per_ip,
-        ip.0,
         &state.metrics,
-        "token_per_ip",
+        ip.0,
+        &headers,
+        &body,
     )?;
-    let pairs = parameters(&headers, &body)?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     match Grant::from_name(grant_type) {
@@ -789,13 +789,13 @@ pub(crate) async fn par(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    crate::app::rate_limit::admit(
+    let pairs = crate::oauth::admitted_parameters(
         &state.limiters.token_per_ip,
-        ip.0,
         &state.metrics,
-        "token_per_ip",
+        ip.0,
+        &headers,
+        &body,
     )?;
-    let pairs = parameters(&headers, &body)?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
         &state.db,

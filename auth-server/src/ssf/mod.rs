@@ -366,14 +366,15 @@ async fn stream_claims(
 
 /// Fill `stream` with the security events past its cursor that it
 /// delivers. The cursor moves first, conditionally: a concurrent poll that
-/// lost the race fills nothing.
+/// lost the race fills nothing. The new cursor when a full batch was
+/// filled (more may wait), else `None`.
 async fn fill(
     db: &DatabaseConnection,
     keys: &KeyRing,
     issuer: &str,
     stream: &stream::Model,
     now: DateTime<Utc>,
-) -> Result<(), StreamError> {
+) -> Result<Option<i64>, StreamError> {
     let rows = security_event::Entity::find()
         .filter(security_event::Column::Id.gt(stream.cursor))
         .order_by_asc(security_event::Column::Id)
@@ -381,8 +382,9 @@ async fn fill(
         .all(db)
         .await?;
     let Some(last) = rows.last().map(|r| r.id) else {
-        return Ok(());
+        return Ok(None);
     };
+    let full = rows.len() as u64 == events::MAX_BATCH;
     let wanted = delivered(stream);
     let txn = db.begin().await?;
     let moved = stream::Entity::update_many()
@@ -393,7 +395,7 @@ async fn fill(
         .await?;
     if moved.rows_affected != 1 {
         txn.rollback().await?;
-        return Ok(());
+        return Ok(None);
     }
     for row in rows
         .iter()
@@ -412,7 +414,7 @@ async fn fill(
         .await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(full.then_some(last))
 }
 
 /// One RFC 8936 poll: forget what the receiver acknowledged (or reported
@@ -435,14 +437,13 @@ pub async fn poll(
             .await?;
     }
     if stream.status == Status::Enabled.as_str() {
-        // Until caught up (a stream behind by more than one batch).
+        // Until caught up (a stream behind by more than one batch): one
+        // read when it is, and no more.
         let mut current = stream.clone();
         for _ in 0..10 {
-            fill(db, keys, issuer, &current, now).await?;
-            let newest = events::newest_id(db).await?;
-            current = find(db, &stream.client_id, stream.stream_id).await?;
-            if current.cursor >= newest {
-                break;
+            match fill(db, keys, issuer, &current, now).await? {
+                Some(cursor) => current.cursor = cursor,
+                None => break,
             }
         }
     }
