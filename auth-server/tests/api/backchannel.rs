@@ -25,6 +25,9 @@ use crate::helpers::{
 struct Receiver {
     tokens: Arc<Mutex<Vec<String>>>,
     answers: Arc<Mutex<Vec<u16>>>,
+    /// Requests received, whatever was answered; `arrived` rings at each.
+    requests: Arc<std::sync::atomic::AtomicUsize>,
+    arrived: Arc<tokio::sync::Notify>,
 }
 
 impl Receiver {
@@ -49,6 +52,10 @@ impl Receiver {
                 move |axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
                     let state = state.clone();
                     async move {
+                        state
+                            .requests
+                            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        state.arrived.notify_one();
                         let status = state.answers.lock().expect("answers").pop().unwrap_or(200);
                         if status == 200 {
                             if let Some(token) = form.get("logout_token") {
@@ -64,19 +71,21 @@ impl Receiver {
         (receiver, url)
     }
 
-    /// The tokens received once there are `count`, waking the sender
-    /// while waiting (it is a task of the server; this waits for its
-    /// effect, bounded, and asserts nothing about time).
-    async fn received(&self, app: &TestApp, count: usize) -> Vec<String> {
-        for _ in 0..500 {
+    /// Once `count` requests have come: the sender (a task of the server)
+    /// is woken and this waits for the next request, not for a time.
+    async fn requests(&self, app: &TestApp, count: usize) {
+        while self.requests.load(std::sync::atomic::Ordering::SeqCst) < count {
             app.state.mail.wake();
-            let tokens = self.tokens.lock().expect("tokens").clone();
-            if tokens.len() >= count {
-                return tokens;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::timeout(Duration::from_secs(10), self.arrived.notified())
+                .await
+                .unwrap_or_else(|_| panic!("request {count} never came"));
         }
-        panic!("{count} logout tokens never arrived");
+    }
+
+    /// The tokens taken (answered 200) once `count` requests have come.
+    async fn received(&self, app: &TestApp, count: usize) -> Vec<String> {
+        self.requests(app, count).await;
+        self.tokens.lock().expect("tokens").clone()
     }
 }
 
@@ -186,6 +195,8 @@ async fn signing_out_here_tells_the_client_with_a_logout_token_it_can_verify(bac
 
 async fn a_client_that_is_down_is_told_later_and_one_that_refuses_is_given_up(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    // Before the clock moves: its token is checked against the real one.
+    let admin = app.admin().await;
     let (receiver, uri) = Receiver::start(&[503]).await;
     let rp = client_listening(&app, &uri).await;
     let user = app.user("bcl-retry@example.com").await;
@@ -203,19 +214,20 @@ async fn a_client_that_is_down_is_told_later_and_one_that_refuses_is_given_up(ba
         .await
         .expect("end");
     assert_eq!(ended.status(), StatusCode::NO_CONTENT);
-    // The first attempt meets a 503: the row waits out its back-off.
-    for _ in 0..500 {
-        app.state.mail.wake();
-        if receiver.answers.lock().expect("answers").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The first attempt meets a 503: the row stays, its one attempt
+    // counted, due again only later (the lease or the back-off: the server's
+    // clock, which only this test moves).
+    receiver.requests(&app, 1).await;
     assert!(receiver.tokens.lock().expect("tokens").is_empty());
-    assert_eq!(app.count_rows("mail_outbox").await, 1, "kept for the retry");
-    app.state.clock.advance(Duration::from_secs(31));
-    let received = receiver.received(&app, 1).await;
+    assert_eq!(
+        app.count_rows("mail_outbox WHERE attempts = 1 AND failed_at IS NULL")
+            .await,
+        1,
+        "kept for the retry"
+    );
+    // Past the lease (2 min) and the back-off (30 s): tried again, taken.
+    app.state.clock.advance(Duration::from_secs(121));
+    let received = receiver.received(&app, 2).await;
     assert_eq!(claims_of(&received[0])["sid"], sid.as_str());
 
     // A client that answers 400 refuses this token for good: given up.
@@ -223,7 +235,6 @@ async fn a_client_that_is_down_is_told_later_and_one_that_refuses_is_given_up(ba
     let rp = client_listening(&app, &uri).await;
     let other = app.user("bcl-refused@example.com").await;
     signed_in_client(&app, &rp, &other.email).await;
-    let admin = app.admin().await;
     let ended = app
         .client
         .delete(app.url(&format!("/api/v1/users/{}/sessions", other.id)))
@@ -232,24 +243,21 @@ async fn a_client_that_is_down_is_told_later_and_one_that_refuses_is_given_up(ba
         .await
         .expect("end");
     assert_eq!(ended.status(), StatusCode::OK);
+    refusing.requests(&app, 1).await;
+    // The sender records the refusal once the answer is in: wait for that
+    // write (bounded), then it is the only one.
+    let mut failed = 0;
     for _ in 0..500 {
-        app.state.mail.wake();
-        if refusing.answers.lock().expect("answers").is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let failed = loop {
-        let failed = app
+        failed = app
             .count_rows("mail_outbox WHERE failed_at IS NOT NULL")
             .await;
         if failed > 0 {
-            break failed;
+            break;
         }
-        app.state.mail.wake();
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert_eq!(failed, 1);
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(failed, 1, "given up after the 400");
     assert!(refusing.tokens.lock().expect("tokens").is_empty());
 }
 

@@ -275,6 +275,15 @@ async fn each_fetch_rule_refuses_what_it_names() {
             .expect_err(path);
         assert_eq!(error.reason(), expected.reason(), "{path}: {error}");
     }
+    // Nothing listening: unreachable, not a 500 and not a hang.
+    let closed = format!(
+        "http://localhost:{}/client.json",
+        signet_service::testing::free_port()
+    );
+    assert_eq!(
+        dev.resolve(&closed, chrono::Utc::now()).await.err(),
+        Some(DocumentError::Unreachable)
+    );
     // Three redirects are followed, each checked.
     assert!(dev
         .resolve(&docs.url("/chain/3/3"), chrono::Utc::now())

@@ -161,6 +161,26 @@ async fn a_receiver_follows_revocations_through_its_stream(backend: Backend) {
     let answer = poll(&app, &who, &endpoint, std::slice::from_ref(jti)).await;
     assert!(sets_of(&answer).is_empty());
     assert_eq!(answer["moreAvailable"], false);
+    // A SET the receiver reports in setErrs is not sent again either.
+    call(
+        &app,
+        &who,
+        reqwest::Method::POST,
+        "/ssf/verify",
+        Some(json!({ "stream_id": stream_id })),
+    )
+    .await;
+    let failed = sets_of(&poll(&app, &who, &endpoint, &[]).await);
+    assert_eq!(failed.len(), 1);
+    let reported = call(
+        &app,
+        &who,
+        reqwest::Method::POST,
+        endpoint.trim_start_matches(&app.address),
+        Some(json!({ "setErrs": { failed[0].0.clone(): { "err": "invalid_key", "description": "x" } } })),
+    )
+    .await;
+    assert!(sets_of(&json_body(reported).await).is_empty());
 
     // Revocations: a session ends, a password changes, an account is disabled.
     let user = app.user("ssf-user@example.com").await;
