@@ -275,14 +275,21 @@ pub struct Outgoing<'a> {
     /// (sign-ups and reset requests for it): over the limit
     /// (`RATE_LIMIT_MAIL_PER_ADDRESS`), the mail is silently not sent, and
     /// the answer stays the same.
-    pub mail_limit: &'a crate::app::rate_limit::Buckets,
+    pub mail_limit: &'a crate::app::rate_limit::Limit,
+    pub metrics: &'a signet_service::metrics::Metrics,
 }
 
 impl Outgoing<'_> {
-    fn may_mail(&self, address: &str) -> bool {
+    async fn may_mail(&self, address: &str, now: DateTime<Utc>) -> bool {
         let allowed = self
             .mail_limit
-            .take(crate::app::rate_limit::text_key("mail", address))
+            .admit(
+                crate::app::rate_limit::text_key("mail", address),
+                self.metrics,
+                "mail_per_address",
+                now,
+            )
+            .await
             .is_ok();
         if !allowed {
             tracing::info!("mail to an address over its limit not sent");
@@ -329,7 +336,7 @@ pub async fn sign_up(
             .detail(serde_json::json!({ "roles": created.role_list() })),
     )
     .await?;
-    if out.may_mail(&created.email) {
+    if out.may_mail(&created.email, now).await {
         queue_verification(out, &txn, created.id, &created.email, now).await?;
     }
     txn.commit().await?;
@@ -394,7 +401,7 @@ async fn notify_existing(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), EmailError> {
-    if !out.may_mail(email) {
+    if !out.may_mail(email, now).await {
         return Ok(());
     }
     let link = out.links.reset_request();
@@ -420,7 +427,7 @@ pub async fn send_verification(
     user: &user::Model,
     now: DateTime<Utc>,
 ) -> Result<(), EmailError> {
-    if user.email_verified || !out.may_mail(&user.email) {
+    if user.email_verified || !out.may_mail(&user.email, now).await {
         return Ok(());
     }
     let txn = db.begin().await?;
@@ -578,7 +585,7 @@ pub async fn request_password_reset(
     now: DateTime<Utc>,
 ) -> Result<(), EmailError> {
     let email = normalize_email(typed);
-    if validate_email(&email).is_some() || !out.may_mail(&email) {
+    if validate_email(&email).is_some() || !out.may_mail(&email, now).await {
         return Ok(());
     }
     let Some(account) = find_by_email(db, &email).await?.filter(|u| !u.disabled) else {
@@ -622,7 +629,7 @@ pub async fn force_password_reset(
     ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<(), EmailError> {
-    if !out.may_mail(&account.email) {
+    if !out.may_mail(&account.email, now).await {
         return Err(AccountError::Invalid(vec![FieldError::new(
             "email",
             "was mailed too often just now; try again in a while",
@@ -754,7 +761,7 @@ pub async fn request_email_change(
     reauthenticate(db, gate, account, password, ip, "email.change_failed", now).await?;
     if new_email == account.email
         || find_by_email(db, &new_email).await?.is_some()
-        || !out.may_mail(&new_email)
+        || !out.may_mail(&new_email, now).await
     {
         return Ok(());
     }

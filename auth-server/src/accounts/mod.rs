@@ -345,12 +345,10 @@ impl PasswordGate<'_> {
         &self,
         attempt: PasswordAttempt<'_>,
     ) -> Result<(Verification, PasswordCheck), PasswordCheckError> {
-        let check = self.limiters.begin_password_check(
-            attempt.account,
-            attempt.ip,
-            self.metrics,
-            attempt.now,
-        )?;
+        let check = self
+            .limiters
+            .begin_password_check(attempt.account, attempt.ip, self.metrics, attempt.now)
+            .await?;
         let verdict = self
             .hasher
             .verify(attempt.password, attempt.stored_hash)
@@ -367,7 +365,7 @@ impl PasswordGate<'_> {
         account_label: &str,
         ip: Option<&str>,
     ) {
-        let throttled = check.failed();
+        let throttled = check.failed(self.metrics).await;
         audit::throttled(db, self.limits, throttled, account_label, ip).await;
     }
 }
@@ -409,7 +407,7 @@ pub async fn reauthenticate(
         })
         .await?;
     if verdict.matches {
-        check.succeeded();
+        check.succeeded(gate.metrics).await;
         return Ok(());
     }
     let (user_text, ip_text) = (user.id.to_string(), ip_text(ip));

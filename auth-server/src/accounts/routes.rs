@@ -60,12 +60,11 @@ pub(crate) async fn signup(
     ip: ClientIp,
     ApiJson(body): ApiJson<SignupRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    crate::app::rate_limit::admit(
-        &state.limiters.signup_per_ip,
-        ip.0,
-        &state.metrics,
-        "signup_per_ip",
-    )?;
+    state
+        .limiters
+        .signup_per_ip
+        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .await?;
     accounts::email::sign_up(
         &state.db,
         &state.hasher,
@@ -129,12 +128,16 @@ pub(crate) async fn request_password_reset(
     ip: ClientIp,
     ApiJson(body): ApiJson<PasswordResetRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    crate::app::rate_limit::admit(
-        &state.limiters.reset_per_ip,
-        ip.0,
-        &state.metrics,
-        "password_reset_per_ip",
-    )?;
+    state
+        .limiters
+        .reset_per_ip
+        .admit_ip(
+            ip.0,
+            &state.metrics,
+            "password_reset_per_ip",
+            state.clock.now(),
+        )
+        .await?;
     accounts::email::request_password_reset(
         &state.db,
         state.outgoing(),

@@ -23,6 +23,10 @@ pub(crate) const RATE_LIMIT_FALLBACK: CounterDef = CounterDef {
     name: "rate_limit_shared_fallbacks_total",
     help: "Sign-in attempts checked by this replica's limit alone because the shared one could not be read.",
 };
+pub(crate) const SECURITY_EVENT_READS: CounterDef = CounterDef {
+    name: "security_event_reads_total",
+    help: "Reads of the security events for forward-auth, by what woke them (notified, tick).",
+};
 pub(crate) const MAILS: CounterDef = CounterDef {
     name: "mails_total",
     help: "Outgoing mail delivery attempts by outcome (sent, retry, failed).",
@@ -35,4 +39,5 @@ pub(crate) const CATALOG: &[Described] = &[
     Described::Counter(&REFRESH_REUSE),
     Described::Counter(&RATE_LIMITED),
     Described::Counter(&MAILS),
+    Described::Counter(&SECURITY_EVENT_READS),
 ];

@@ -11,7 +11,7 @@ pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod metrics;
 pub(crate) mod openapi;
-pub(crate) mod rate_limit;
+pub mod rate_limit;
 pub mod retention;
 pub mod startup;
 pub mod state;

@@ -1,17 +1,16 @@
 //! Abuse protection: token buckets per client IP, and an exponential back-off
 //! per account after repeated login failures.
 //!
-//! State is in memory, per replica, with one exception: on PostgreSQL the
-//! sign-in bucket (`login_per_ip`, the one password guessing meets) is also
-//! kept in the database ([`Shared`]), so several replicas behind a load
-//! balancer allow the configured rate in all, not once each. The local
-//! bucket stays in front as a pre-check (a flood is refused before it
-//! reaches the database) and as the fallback when the database cannot
-//! answer (never "no limit"). The other buckets and the back-off are still
-//! per replica (docs/OPERATIONS.md says what that allows). The account back-off is keyed by the normalised
-//! email whether or not the account exists, so it reveals nothing; it is
-//! capped and resets on success, so an attacker can slow an account down but
-//! never lock its owner out for longer than the cap.
+//! Every limit is kept in this replica's memory, and on PostgreSQL also in
+//! the database ([`Shared`]), so several replicas behind a load balancer
+//! allow the configured rate in all, not once each. The local state stays
+//! in front as a pre-check (a flood is refused before it reaches the
+//! database) and as the fallback when the database cannot answer (never
+//! "no limit"). Only the hashing quota ([`InFlight`]) is per replica by
+//! design: it guards this process's own queue. The account back-off is
+//! keyed by the normalised email whether or not the account exists, so it
+//! reveals nothing; it is capped and resets on success, so an attacker can
+//! slow an account down but never lock its owner out for longer than the cap.
 
 use std::collections::HashMap;
 
@@ -207,16 +206,25 @@ impl AccountBackoff {
             return Ok(());
         };
         match failures.peek(key) {
-            Some(f) => {
-                let wait = self.wait_for(f.count);
-                let elapsed = (now - f.last).to_std().unwrap_or_default();
-                if elapsed < wait {
-                    Err(wait - elapsed)
-                } else {
-                    Ok(())
-                }
-            }
+            Some(f) => self.wait_remaining(f.count, f.last, now),
             None => Ok(()),
+        }
+    }
+
+    /// `Err(wait)` while `count` failures, the last at `last`, still hold
+    /// the key back at `now`.
+    fn wait_remaining(
+        &self,
+        count: u32,
+        last: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Duration> {
+        let wait = self.wait_for(count);
+        let elapsed = (now - last).to_std().unwrap_or_default();
+        if elapsed < wait {
+            Err(wait - elapsed)
+        } else {
+            Ok(())
         }
     }
 
@@ -314,16 +322,44 @@ impl Drop for InFlightGuard {
     }
 }
 
-/// A bucket kept in PostgreSQL for every replica: GCRA with its state
-/// (the theoretical arrival time) in `rate_limit_states`, taken in one
-/// statement that both checks and moves it.
+/// State every replica shares (PostgreSQL): rows of `rate_limit_states`,
+/// one per (bucket, key), each checked and moved in one statement.
+///
+/// - A token bucket row holds its GCRA state, the theoretical arrival time
+///   (`tat`); a `tat` in the past is a full bucket, as good as no row.
+/// - A back-off row holds the failures and the last one's time; its `tat`
+///   is when the failures are forgiven.
+///
+/// Either way a row whose `tat` is past says nothing and may be deleted:
+/// [`Shared::sweep`] does, and keeps at most [`MAX_SHARED_ROWS`].
 pub struct Shared {
     db: sea_orm::DatabaseConnection,
+}
+
+/// Rows kept in `rate_limit_states` at most, whatever the spray of
+/// addresses: about 150 bytes a row with its indexes, so ~75 MB. Beyond
+/// it the sweep forgets the rows nearest to forgotten (earliest `tat`):
+/// the fullest buckets, the oldest failures.
+pub const MAX_SHARED_ROWS: u64 = 500_000;
+
+/// How often each replica sweeps the shared rows.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+fn hex(key: &Key) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn micros(span: Duration) -> i64 {
+    i64::try_from(span.as_micros()).unwrap_or(i64::MAX)
 }
 
 impl Shared {
     pub fn new(db: sea_orm::DatabaseConnection) -> Self {
         Self { db }
+    }
+
+    fn statement(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
+        sea_orm::Statement::from_sql_and_values(sea_orm::DatabaseBackend::Postgres, sql, values)
     }
 
     /// Take one token of `rate` for `key` in `bucket` as of `now`:
@@ -335,18 +371,14 @@ impl Shared {
         rate: Rate,
         now: DateTime<Utc>,
     ) -> Result<Result<(), Duration>, sea_orm::DbErr> {
-        use sea_orm::{ConnectionTrait as _, DatabaseBackend, Statement};
+        use sea_orm::ConnectionTrait as _;
         let burst = rate.burst.max(1);
         let interval = rate.period / burst;
-        let interval_us = i64::try_from(interval.as_micros()).unwrap_or(i64::MAX);
-        let period_us = i64::try_from(rate.period.as_micros()).unwrap_or(i64::MAX);
-        let key: String = key.iter().map(|b| format!("{b:02x}")).collect();
         // Allowed when the new arrival time stays within one period of now
         // (at most `burst` tokens ahead); else no row comes back.
         let taken = self
             .db
-            .query_one_raw(Statement::from_sql_and_values(
-                DatabaseBackend::Postgres,
+            .query_one_raw(Self::statement(
                 "INSERT INTO rate_limit_states AS s (bucket, key, tat) \
                  VALUES ($1, $2, $3 + make_interval(secs => $4::float8 / 1e6)) \
                  ON CONFLICT (bucket, key) DO UPDATE \
@@ -354,12 +386,12 @@ impl Shared {
                  WHERE GREATEST(s.tat, $3) + make_interval(secs => $4::float8 / 1e6) \
                        <= $3 + make_interval(secs => $5::float8 / 1e6) \
                  RETURNING tat",
-                [
+                vec![
                     bucket.into(),
-                    key.into(),
+                    hex(key).into(),
                     now.into(),
-                    interval_us.into(),
-                    period_us.into(),
+                    micros(interval).into(),
+                    micros(rate.period).into(),
                 ],
             ))
             .await?;
@@ -368,59 +400,353 @@ impl Shared {
             None => Err(interval),
         })
     }
+
+    /// The failures recorded for each of `keys` in `bucket` (same order),
+    /// as `(count, last)`; `None` for a key without (or with forgiven) ones.
+    pub async fn failures(
+        &self,
+        bucket: &str,
+        keys: &[Key],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Option<(u32, DateTime<Utc>)>>, sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait as _;
+        let wanted: Vec<String> = keys.iter().map(hex).collect();
+        let rows = self
+            .db
+            .query_all_raw(Self::statement(
+                "SELECT key, failures, last_failure_at FROM rate_limit_states \
+                 WHERE bucket = $1 AND key = ANY($2) AND tat >= $3 AND failures IS NOT NULL",
+                vec![bucket.into(), wanted.clone().into(), now.into()],
+            ))
+            .await?;
+        let mut found = vec![None; keys.len()];
+        for row in rows {
+            let key: String = row.try_get("", "key")?;
+            let count: i32 = row.try_get("", "failures")?;
+            let last: DateTime<Utc> = row.try_get("", "last_failure_at")?;
+            if let Some(index) = wanted.iter().position(|k| *k == key) {
+                found[index] = Some((u32::try_from(count).unwrap_or(0), last));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Count one failure for `key` as of `now` (forgiving the earlier ones
+    /// after `forget` without any): the count after this one.
+    pub async fn fail(
+        &self,
+        bucket: &str,
+        key: &Key,
+        forget: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<u32, sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait as _;
+        let row = self
+            .db
+            .query_one_raw(Self::statement(
+                "INSERT INTO rate_limit_states AS s (bucket, key, tat, failures, last_failure_at) \
+                 VALUES ($1, $2, $3 + make_interval(secs => $4::float8 / 1e6), 1, $3) \
+                 ON CONFLICT (bucket, key) DO UPDATE \
+                 SET failures = CASE WHEN s.tat < $3 OR s.failures IS NULL THEN 1 \
+                                     ELSE s.failures + 1 END, \
+                     last_failure_at = $3, \
+                     tat = $3 + make_interval(secs => $4::float8 / 1e6) \
+                 RETURNING failures",
+                vec![
+                    bucket.into(),
+                    hex(key).into(),
+                    now.into(),
+                    micros(forget).into(),
+                ],
+            ))
+            .await?;
+        Ok(row
+            .map(|row| row.try_get_by_index::<i32>(0))
+            .transpose()?
+            .map_or(1, |count| u32::try_from(count).unwrap_or(1)))
+    }
+
+    /// Forget `key`'s failures.
+    pub async fn forgive(&self, bucket: &str, key: &Key) -> Result<(), sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait as _;
+        self.db
+            .execute_raw(Self::statement(
+                "DELETE FROM rate_limit_states WHERE bucket = $1 AND key = $2",
+                vec![bucket.into(), hex(key).into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Delete the rows that say nothing any more as of `now`, then the
+    /// earliest-expiring beyond `max_rows`: the rows deleted.
+    pub async fn sweep(&self, now: DateTime<Utc>, max_rows: u64) -> Result<u64, sea_orm::DbErr> {
+        use sea_orm::ConnectionTrait as _;
+        let expired = self
+            .db
+            .execute_raw(Self::statement(
+                "DELETE FROM rate_limit_states WHERE tat < $1",
+                vec![now.into()],
+            ))
+            .await?
+            .rows_affected();
+        let max = i64::try_from(max_rows).unwrap_or(i64::MAX);
+        let beyond = self
+            .db
+            .execute_raw(Self::statement(
+                "DELETE FROM rate_limit_states WHERE (bucket, key) IN ( \
+                     SELECT bucket, key FROM rate_limit_states \
+                     ORDER BY tat DESC OFFSET $1)",
+                vec![max.into()],
+            ))
+            .await?
+            .rows_affected();
+        Ok(expired + beyond)
+    }
+
+    /// Sweep every [`SWEEP_EVERY`] until `stop` turns true.
+    pub fn spawn_sweeper(
+        self: &Arc<Self>,
+        clock: crate::app::clock::Clock,
+        metrics: signet_service::metrics::Metrics,
+        mut stop: tokio::sync::watch::Receiver<bool>,
+    ) {
+        let shared = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop.changed() => return,
+                }
+                match shared.sweep(clock.now(), MAX_SHARED_ROWS).await {
+                    Ok(swept) => metrics
+                        .counter(
+                            &signet_service::metrics::RETENTION_PURGED,
+                            &[("table", "rate_limit_states")],
+                        )
+                        .increment(swept),
+                    Err(error) => tracing::warn!(%error, "cannot sweep the shared rate limits"),
+                }
+            }
+        });
+    }
+}
+
+/// One rate limit: this replica's buckets in front (a flood is refused
+/// before it reaches the database), and on PostgreSQL the replicas' shared
+/// bucket behind them, so N replicas allow the rate once, not N times. A
+/// database that cannot answer leaves the local bucket in charge (never
+/// "no limit"), with `rate_limit_shared_fallbacks_total` and a log line.
+pub struct Limit {
+    /// The bucket's name in `rate_limit_states`.
+    name: &'static str,
+    rate: Rate,
+    local: Buckets,
+    shared: Option<Arc<Shared>>,
+}
+
+impl Limit {
+    pub fn new(name: &'static str, rate: Rate, shared: Option<Arc<Shared>>) -> Self {
+        Self {
+            name,
+            rate,
+            local: Buckets::new(rate),
+            shared,
+        }
+    }
+
+    /// Take one token for `key` as of `now`, counting a refusal as `label`
+    /// (`{label}_shared` when the shared bucket refused).
+    pub async fn admit(
+        &self,
+        key: Key,
+        metrics: &signet_service::metrics::Metrics,
+        label: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        admit_key(&self.local, key, metrics, label)?;
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        match shared.take(self.name, &key, self.rate, now).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(wait)) => {
+                metrics
+                    .counter(
+                        &crate::app::metrics::RATE_LIMITED,
+                        &[("limit", &format!("{label}_shared"))],
+                    )
+                    .increment(1);
+                Err(Refused { retry_after: wait })
+            }
+            Err(error) => {
+                fell_back(metrics, self.name, &error);
+                Ok(())
+            }
+        }
+    }
+
+    /// [`Limit::admit`] keyed by a client address.
+    pub async fn admit_ip(
+        &self,
+        ip: Option<IpAddr>,
+        metrics: &signet_service::metrics::Metrics,
+        label: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        self.admit(ip_key(ip), metrics, label, now).await
+    }
+}
+
+fn fell_back(metrics: &signet_service::metrics::Metrics, limit: &str, error: &sea_orm::DbErr) {
+    tracing::warn!(%error, limit, "a shared rate limit cannot be read; this replica's alone applies");
+    metrics
+        .counter(
+            &crate::app::metrics::RATE_LIMIT_FALLBACK,
+            &[("limit", limit)],
+        )
+        .increment(1);
+}
+
+/// The account back-off of one scope (per (account, client), or per
+/// account): this replica's count in front, the replicas' shared count
+/// behind it on PostgreSQL. Both are checked (the longer wait wins) and
+/// both are counted; the local one alone applies when the database cannot
+/// answer.
+pub struct SharedBackoff {
+    name: &'static str,
+    local: AccountBackoff,
+    shared: Option<Arc<Shared>>,
+}
+
+impl SharedBackoff {
+    pub fn new(name: &'static str, local: AccountBackoff, shared: Option<Arc<Shared>>) -> Self {
+        Self {
+            name,
+            local,
+            shared,
+        }
+    }
+
+    /// Failures are forgiven after this long without one.
+    fn forget_after(&self) -> Duration {
+        self.local.cap * 4
+    }
+
+    /// `Err(wait)` while `key` is cooling down; `Ok(known)`, where `known`
+    /// says whether the shared store holds failures for it.
+    async fn check(
+        &self,
+        key: &Key,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Duration> {
+        self.local.check(key, now)?;
+        let Some(shared) = &self.shared else {
+            return Ok(false);
+        };
+        match shared
+            .failures(self.name, std::slice::from_ref(key), now)
+            .await
+        {
+            Ok(found) => match found.first().copied().flatten() {
+                Some((count, last)) => {
+                    self.local.wait_remaining(count, last, now)?;
+                    Ok(true)
+                }
+                None => Ok(false),
+            },
+            Err(error) => {
+                fell_back(metrics, self.name, &error);
+                Ok(false)
+            }
+        }
+    }
+
+    /// Count a failure: `true` when it starts a back-off episode.
+    async fn failed(
+        &self,
+        key: Key,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> bool {
+        let locally = self.local.failed(key, now);
+        let Some(shared) = &self.shared else {
+            return locally;
+        };
+        match shared.fail(self.name, &key, self.forget_after(), now).await {
+            Ok(count) => count == self.local.free,
+            Err(error) => {
+                fell_back(metrics, self.name, &error);
+                locally
+            }
+        }
+    }
+
+    async fn succeeded(&self, key: &Key, known: bool, metrics: &signet_service::metrics::Metrics) {
+        self.local.succeeded(key);
+        if let (true, Some(shared)) = (known, &self.shared) {
+            if let Err(error) = shared.forgive(self.name, key).await {
+                fell_back(metrics, self.name, &error);
+            }
+        }
+    }
 }
 
 /// Every limiter the server applies.
 #[derive(Clone)]
 pub struct Limiters {
-    /// Sign-in attempts per client IP; shared by the replicas on PostgreSQL.
-    pub login_per_ip: Arc<Buckets>,
-    /// Its rate, for the shared bucket.
-    pub login_rate: Rate,
-    /// The replicas' shared buckets (PostgreSQL); `None`: this process alone.
-    pub shared: Option<Arc<Shared>>,
-    pub signup_per_ip: Arc<Buckets>,
-    pub token_per_ip: Arc<Buckets>,
+    /// Sign-in attempts per client IP (password checks, passkey ceremonies).
+    pub login_per_ip: Arc<Limit>,
+    pub signup_per_ip: Arc<Limit>,
+    pub token_per_ip: Arc<Limit>,
     /// Revocation and introspection, keyed by (client, client IP).
-    pub revoke_per_client: Arc<Buckets>,
+    pub revoke_per_client: Arc<Limit>,
     /// Mails strangers can cause to one address (sign-up, reset request).
-    pub mail_per_address: Arc<Buckets>,
+    pub mail_per_address: Arc<Limit>,
     /// Password-reset requests per client IP.
-    pub reset_per_ip: Arc<Buckets>,
+    pub reset_per_ip: Arc<Limit>,
     /// Keyed by (account, client IP).
-    pub account_per_client: Arc<AccountBackoff>,
+    pub account_per_client: Arc<SharedBackoff>,
     /// Keyed by account alone, with the higher ceiling.
-    pub accounts: Arc<AccountBackoff>,
+    pub accounts: Arc<SharedBackoff>,
+    /// Per replica by design: it guards this process's hashing queue.
     pub hashing: Arc<InFlight>,
+    /// The replicas' shared state (PostgreSQL); `None`: this process alone.
+    pub shared: Option<Arc<Shared>>,
 }
 
 impl Limiters {
-    pub fn new(limits: &Limits) -> Self {
+    /// The limits of `limits`; shared through `shared` (PostgreSQL) when given.
+    pub fn new(limits: &Limits, shared: Option<Arc<Shared>>) -> Self {
+        let limit = |name, rate| Arc::new(Limit::new(name, rate, shared.clone()));
+        let backoff = |name, free| {
+            Arc::new(SharedBackoff::new(
+                name,
+                AccountBackoff::new(free, limits.account_max_backoff),
+                shared.clone(),
+            ))
+        };
         Self {
-            login_per_ip: Arc::new(Buckets::new(limits.login_per_ip)),
-            login_rate: limits.login_per_ip,
-            shared: None,
-            signup_per_ip: Arc::new(Buckets::new(limits.signup_per_ip)),
-            token_per_ip: Arc::new(Buckets::new(limits.token_per_ip)),
-            revoke_per_client: Arc::new(Buckets::new(limits.revoke_per_client)),
-            mail_per_address: Arc::new(Buckets::new(limits.mail_per_address)),
-            reset_per_ip: Arc::new(Buckets::new(limits.reset_per_ip)),
-            account_per_client: Arc::new(AccountBackoff::new(
-                limits.account_free_failures,
-                limits.account_max_backoff,
-            )),
-            accounts: Arc::new(AccountBackoff::new(
-                limits.account_ceiling_failures,
-                limits.account_max_backoff,
-            )),
+            login_per_ip: limit("login_per_ip", limits.login_per_ip),
+            signup_per_ip: limit("signup_per_ip", limits.signup_per_ip),
+            token_per_ip: limit("token_per_ip", limits.token_per_ip),
+            revoke_per_client: limit("revoke_per_client", limits.revoke_per_client),
+            mail_per_address: limit("mail_per_address", limits.mail_per_address),
+            reset_per_ip: limit("reset_per_ip", limits.reset_per_ip),
+            account_per_client: backoff("account_backoff", limits.account_free_failures),
+            accounts: backoff("account_ceiling", limits.account_ceiling_failures),
             hashing: InFlight::new(limits.hashes_in_flight_per_client),
+            shared,
         }
     }
 
     /// Everything that must hold before a password is checked for `account`
-    /// from `ip` (login, password change, re-authentication). The same for
-    /// unknown accounts, so it reveals nothing.
-    pub fn begin_password_check(
+    /// from `ip` (login, password change, re-authentication, a second
+    /// factor). The same for unknown accounts, so it reveals nothing.
+    pub async fn begin_password_check(
         &self,
         account: &str,
         ip: Option<IpAddr>,
@@ -435,11 +761,14 @@ impl Limiters {
         };
         let pair = pair_key(account, ip);
         let account_key = text_key("account", account);
-        self.account_per_client
-            .check(&pair, now)
+        let pair_known = self
+            .account_per_client
+            .check(&pair, metrics, now)
+            .await
             .map_err(|wait| refuse("account_backoff", wait))?;
         self.accounts
-            .check(&account_key, now)
+            .check(&account_key, metrics, now)
+            .await
             .map_err(|wait| refuse("account_ceiling", wait))?;
         let guard = self
             .hashing
@@ -448,10 +777,23 @@ impl Limiters {
         Ok(PasswordCheck {
             limiters: self.clone(),
             pair,
+            pair_known,
             account: account_key,
             now,
             _in_flight: guard,
         })
+    }
+
+    /// A sign-in attempt from `ip` (a password check, a passkey ceremony).
+    pub async fn admit_sign_in(
+        &self,
+        ip: Option<IpAddr>,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        self.login_per_ip
+            .admit_ip(ip, metrics, "login_per_ip", now)
+            .await
     }
 }
 
@@ -459,6 +801,8 @@ impl Limiters {
 pub struct PasswordCheck {
     limiters: Limiters,
     pair: Key,
+    /// The shared store held failures for the pair when the check began.
+    pair_known: bool,
     account: Key,
     now: DateTime<Utc>,
     _in_flight: InFlightGuard,
@@ -472,69 +816,30 @@ pub struct Throttled {
 }
 
 impl PasswordCheck {
-    pub fn failed(self) -> Throttled {
+    pub async fn failed(self, metrics: &signet_service::metrics::Metrics) -> Throttled {
         Throttled {
-            client: self.limiters.account_per_client.failed(self.pair, self.now),
-            account: self.limiters.accounts.failed(self.account, self.now),
+            client: self
+                .limiters
+                .account_per_client
+                .failed(self.pair, metrics, self.now)
+                .await,
+            account: self
+                .limiters
+                .accounts
+                .failed(self.account, metrics, self.now)
+                .await,
         }
     }
 
     /// The owner proved the password from this client: its pair starts afresh.
     /// The account-wide count is left alone, so one success in between does
     /// not reset a distributed attack's progress.
-    pub fn succeeded(self) {
-        self.limiters.account_per_client.succeeded(&self.pair);
+    pub async fn succeeded(self, metrics: &signet_service::metrics::Metrics) {
+        self.limiters
+            .account_per_client
+            .succeeded(&self.pair, self.pair_known, metrics)
+            .await;
     }
-}
-
-impl Limiters {
-    /// A sign-in attempt from `ip` (a password check, a passkey ceremony):
-    /// this replica's bucket first, then the replicas' shared one. A
-    /// database that cannot answer leaves the local bucket in charge, with
-    /// a metric and a log line.
-    pub async fn admit_sign_in(
-        &self,
-        ip: Option<IpAddr>,
-        metrics: &signet_service::metrics::Metrics,
-        now: DateTime<Utc>,
-    ) -> Result<(), Refused> {
-        admit(&self.login_per_ip, ip, metrics, "login_per_ip")?;
-        let Some(shared) = &self.shared else {
-            return Ok(());
-        };
-        match shared
-            .take("login_per_ip", &ip_key(ip), self.login_rate, now)
-            .await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(wait)) => {
-                metrics
-                    .counter(
-                        &crate::app::metrics::RATE_LIMITED,
-                        &[("limit", "login_per_ip_shared")],
-                    )
-                    .increment(1);
-                Err(Refused { retry_after: wait })
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the shared sign-in limit cannot be read; this replica's alone applies");
-                metrics
-                    .counter(&crate::app::metrics::RATE_LIMIT_FALLBACK, &[])
-                    .increment(1);
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Take a token from `buckets` for `ip`, counting refusals as `limit`.
-pub fn admit(
-    buckets: &Buckets,
-    ip: Option<IpAddr>,
-    metrics: &signet_service::metrics::Metrics,
-    limit: &'static str,
-) -> Result<(), Refused> {
-    admit_key(buckets, ip_key(ip), metrics, limit)
 }
 
 /// The key of (client, client IP) for limits on client-authenticated

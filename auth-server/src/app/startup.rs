@@ -125,10 +125,7 @@ impl Application {
             keys,
             hasher,
             last_used: crate::api_keys::LastUsedTracker::new(config.api_key_last_used_interval),
-            limiters: crate::app::rate_limit::Limiters {
-                shared: shared_limits,
-                ..crate::app::rate_limit::Limiters::new(&config.limits)
-            },
+            limiters: crate::app::rate_limit::Limiters::new(&config.limits, shared_limits),
             metrics: signet_service::metrics::Metrics::new(crate::app::metrics::CATALOG),
             events: crate::events::EventsHub::new(),
             config: Arc::new(config),
@@ -187,6 +184,14 @@ impl Application {
                 async move { crate::app::retention::run(&db, &policy, &metrics).await }
             });
         }
+        // The shared rate-limit rows stay bounded whatever the spray of keys.
+        if let Some(shared) = &self.state.limiters.shared {
+            shared.spawn_sweeper(
+                self.state.clock.clone(),
+                self.state.metrics.clone(),
+                stop_purging.subscribe(),
+            );
+        }
         // Long-polling readers of the security-event feed learn of new
         // events (this replica's or another's) from one watcher.
         self.state
@@ -227,8 +232,19 @@ impl Application {
             self.state.db.clone(),
             self.state.keys.verifier().clone(),
             self.state.clock.clone(),
+            &self.state.events,
+            self.state.metrics.clone(),
             stop_purging.subscribe(),
         );
+        // PostgreSQL: other replicas' revocations arrive as notifications.
+        if sea_orm::ConnectionTrait::get_database_backend(&self.state.db)
+            == sea_orm::DatabaseBackend::Postgres
+        {
+            self.state.events.wakeups.spawn_listener(
+                self.state.config.database_url.clone(),
+                stop_purging.subscribe(),
+            );
+        }
         let shutdown = async move {
             shutdown.await;
             let _ = stop_purging.send(true);

@@ -50,6 +50,7 @@ impl AppState {
                 base: &self.config.issuer,
             },
             mail_limit: &self.limiters.mail_per_address,
+            metrics: &self.metrics,
         }
     }
 

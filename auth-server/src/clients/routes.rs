@@ -382,12 +382,11 @@ pub(crate) async fn dynamic_registration(
         );
         return Ok(response);
     }
-    crate::app::rate_limit::admit(
-        &state.limiters.signup_per_ip,
-        ip.0,
-        &state.metrics,
-        "signup_per_ip",
-    )?;
+    state
+        .limiters
+        .signup_per_ip
+        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .await?;
     let metadata: ClientMetadata = serde_json::from_slice(&body).map_err(|_| {
         registration_error(
             "invalid_client_metadata",

@@ -65,9 +65,11 @@ pub(crate) async fn device_authorization(
         &state.limiters.token_per_ip,
         &state.metrics,
         ip.0,
+        state.clock.now(),
         &headers,
         &body,
-    )?;
+    )
+    .await?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
         &state.db,

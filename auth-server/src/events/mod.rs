@@ -29,6 +29,7 @@
 //! (They are rare: revocations, not logins.) SQLite has one writer anyway.
 
 pub mod entity;
+pub mod notify;
 pub(crate) mod routes;
 
 use std::time::Duration;
@@ -159,7 +160,8 @@ pub async fn record_all(
         .insert(txn)
         .await?;
     }
-    Ok(())
+    // Every replica's followers read the table once this commits.
+    notify::announce(txn).await
 }
 
 /// Key files (no key store to change): announce `kid` as compromised, with
@@ -319,23 +321,36 @@ fn sign(keys: &KeyRing, issuer: &str, row: &event::Model) -> Result<String, Sign
 /// do: forward-auth (`/api/v1/auth/verify`) verifies bearer tokens without
 /// a database read, so without this it would accept a revoked session's or
 /// a disabled user's token until it expired. Reads the table (events of
-/// every replica) every [`HUB_TICK`], from the start at boot; ends when
+/// every replica) from the start at boot, then whenever `hub` wakes it (a
+/// notification on PostgreSQL, see [`notify`]; a [`HUB_TICK`] otherwise),
+/// each read counted in `security_event_reads_total{wake}`; ends when
 /// `stop` turns true.
 pub fn follow_locally(
     db: sea_orm::DatabaseConnection,
     verifier: jwt_verify::Verifier,
     clock: crate::app::clock::Clock,
+    hub: &EventsHub,
+    metrics: signet_service::metrics::Metrics,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let mut follower = hub.wakeups.follower();
     tokio::spawn(async move {
         let mut cursor = 0;
-        let mut tick = tokio::time::interval(HUB_TICK);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = tick.tick() => {}
+            let wake = tokio::select! {
+                wake = follower.next() => wake,
                 _ = stop.changed() => return,
-            }
+            };
+            let label = match wake {
+                notify::Wake::Notified => "notified",
+                notify::Wake::Tick => "tick",
+            };
+            metrics
+                .counter(
+                    &crate::app::metrics::SECURITY_EVENT_READS,
+                    &[("wake", label)],
+                )
+                .increment(1);
             loop {
                 match local_batch(&db, cursor, clock.now()).await {
                     Ok((events, next, more)) => {
@@ -386,11 +401,14 @@ async fn local_batch(
 }
 
 /// Tells long-polling feed readers that a newer event exists. One task per
-/// replica looks at the newest id every [`HUB_TICK`] while someone waits
-/// (events written by other replicas are seen the same way), so waiting
-/// readers cost one small query per tick per replica, not one each.
+/// replica looks at the newest id while someone waits, when woken (a
+/// notification on PostgreSQL, [`notify`]; every [`HUB_TICK`] otherwise),
+/// so waiting readers cost one small query per wake-up per replica, not
+/// one each.
 #[derive(Clone)]
 pub struct EventsHub {
+    /// Wake-ups from this replica's listener (PostgreSQL).
+    pub wakeups: notify::Wakeups,
     newest: std::sync::Arc<tokio::sync::watch::Sender<i64>>,
     /// Set at shutdown: waiting reads answer at once, so they never hold
     /// the server's graceful shutdown for a whole long-poll.
@@ -409,6 +427,7 @@ impl Default for EventsHub {
 impl EventsHub {
     pub fn new() -> Self {
         Self {
+            wakeups: notify::Wakeups::default(),
             newest: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
             closing: std::sync::Arc::default(),
         }
@@ -437,12 +456,11 @@ impl EventsHub {
     ) {
         let newest = self.newest.clone();
         let closing = self.closing.clone();
+        let mut follower = self.wakeups.follower();
         tokio::spawn(async move {
-            let mut tick = tokio::time::interval(HUB_TICK);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {
-                    _ = tick.tick() => {}
+                    _ = follower.next() => {}
                     _ = stop.changed() => {
                         closing.store(true, std::sync::atomic::Ordering::Relaxed);
                         // Wake every waiting read; each sees `closing` and answers.

@@ -140,7 +140,8 @@ pub async fn check_code(
 ) -> Result<Proved, MfaError> {
     let attempt = gate
         .limiters
-        .begin_password_check(&user.email, ip, gate.metrics, now)?;
+        .begin_password_check(&user.email, ip, gate.metrics, now)
+        .await?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let (user_text, ip) = (user.id.to_string(), ip_text(ip));
     let proved = if code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()) {
@@ -178,7 +179,7 @@ pub async fn check_code(
     };
     match proved {
         Some(proved) => {
-            attempt.succeeded();
+            attempt.succeeded(gate.metrics).await;
             Ok(proved)
         }
         None => {
@@ -209,14 +210,15 @@ pub async fn confirm_enrolment(
 ) -> Result<Vec<String>, MfaError> {
     let attempt = gate
         .limiters
-        .begin_password_check(&user.email, ip, gate.metrics, now)?;
+        .begin_password_check(&user.email, ip, gate.metrics, now)
+        .await?;
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let ip = ip_text(ip);
     if totp::check(db, seal, user.id, &code, true, now).await? != totp::Checked::Accepted {
         gate.failed(db, attempt, &user.email, ip.as_deref()).await;
         return Err(MfaError::WrongCode);
     }
-    attempt.succeeded();
+    attempt.succeeded(gate.metrics).await;
     let codes = recovery::replace(db, user.id, now).await?;
     let user_text = user.id.to_string();
     audit::record(

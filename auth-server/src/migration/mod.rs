@@ -28,6 +28,7 @@ mod m20261204_000023_pushed_requests;
 mod m20261204_000024_backchannel_logout;
 mod m20261204_000025_ssf_streams;
 mod m20261204_000026_rate_limit_states;
+mod m20261205_000027_shared_backoff;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000024_backchannel_logout::Migration),
             Box::new(m20261204_000025_ssf_streams::Migration),
             Box::new(m20261204_000026_rate_limit_states::Migration),
+            Box::new(m20261205_000027_shared_backoff::Migration),
         ]
     }
 }

@@ -206,12 +206,16 @@ pub(crate) async fn introspect(
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let (client_id, secret) = client_credentials(&headers, &pairs)?;
-    crate::app::rate_limit::admit_key(
-        &state.limiters.revoke_per_client,
-        crate::app::rate_limit::client_key(Some(&client_id), ip.0),
-        &state.metrics,
-        "introspect_per_client",
-    )?;
+    state
+        .limiters
+        .revoke_per_client
+        .admit(
+            crate::app::rate_limit::client_key(Some(&client_id), ip.0),
+            &state.metrics,
+            "introspect_per_client",
+            state.clock.now(),
+        )
+        .await?;
     let caller =
         match api_keys::authenticate(&state.db, &client_id, &secret, state.clock.now()).await {
             Ok(caller) => Some(caller),

@@ -205,14 +205,15 @@ impl IntoResponse for TokenEndpointError {
 
 /// A back-channel request's parameters once its address has a token of
 /// `bucket` (the token, PAR and device endpoints share `token_per_ip`).
-pub fn admitted_parameters(
-    bucket: &crate::app::rate_limit::Buckets,
+pub async fn admitted_parameters(
+    bucket: &crate::app::rate_limit::Limit,
     metrics: &signet_service::metrics::Metrics,
     ip: Option<std::net::IpAddr>,
+    now: chrono::DateTime<chrono::Utc>,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Vec<(String, String)>, TokenEndpointError> {
-    crate::app::rate_limit::admit(bucket, ip, metrics, "token_per_ip")?;
+    bucket.admit_ip(ip, metrics, "token_per_ip", now).await?;
     Ok(parameters(headers, body)?)
 }
 

@@ -80,9 +80,11 @@ pub(crate) async fn token(
         &state.limiters.token_per_ip,
         &state.metrics,
         ip.0,
+        state.clock.now(),
         &headers,
         &body,
-    )?;
+    )
+    .await?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     match Grant::from_name(grant_type) {
@@ -793,9 +795,11 @@ pub(crate) async fn par(
         &state.limiters.token_per_ip,
         &state.metrics,
         ip.0,
+        state.clock.now(),
         &headers,
         &body,
-    )?;
+    )
+    .await?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
         &state.db,
@@ -874,12 +878,19 @@ pub(crate) async fn revoke(
 ) -> Result<Response, TokenEndpointError> {
     let pairs = parameters(&headers, &body)?;
     let requester = requesting_client(&state, &headers, &pairs).await?;
-    crate::app::rate_limit::admit_key(
-        &state.limiters.revoke_per_client,
-        crate::app::rate_limit::client_key(requester.as_ref().map(|c| c.client_id.as_str()), ip.0),
-        &state.metrics,
-        "revoke_per_client",
-    )?;
+    state
+        .limiters
+        .revoke_per_client
+        .admit(
+            crate::app::rate_limit::client_key(
+                requester.as_ref().map(|c| c.client_id.as_str()),
+                ip.0,
+            ),
+            &state.metrics,
+            "revoke_per_client",
+            state.clock.now(),
+        )
+        .await?;
     let requester_id = requester
         .as_ref()
         .map_or(state.config.first_party_client_id.as_str(), |c| {

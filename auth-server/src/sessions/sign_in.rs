@@ -150,7 +150,7 @@ pub async fn password_sign_in(
         .await;
         return Err(SignInError::InvalidCredentials);
     };
-    check.succeeded();
+    check.succeeded(gate.metrics).await;
     if credentials.require_verified_email && !user.email_verified {
         let user_id = user.id.to_string();
         audit::record(

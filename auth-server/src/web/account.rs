@@ -141,13 +141,17 @@ pub(crate) async fn password_reset_post(
         Ok(params) => params,
         Err(response) => return response,
     };
-    if crate::app::rate_limit::admit(
-        &state.limiters.reset_per_ip,
-        ip.0,
-        &state.metrics,
-        "password_reset_per_ip",
-    )
-    .is_err()
+    if state
+        .limiters
+        .reset_per_ip
+        .admit_ip(
+            ip.0,
+            &state.metrics,
+            "password_reset_per_ip",
+            state.clock.now(),
+        )
+        .await
+        .is_err()
     {
         return reset_request_page(
             &state,

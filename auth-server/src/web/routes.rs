@@ -661,13 +661,12 @@ pub(crate) async fn signup_post(
         Ok(request) => request,
         Err(response) => return response,
     };
-    if crate::app::rate_limit::admit(
-        &state.limiters.signup_per_ip,
-        ip.0,
-        &state.metrics,
-        "signup_per_ip",
-    )
-    .is_err()
+    if state
+        .limiters
+        .signup_per_ip
+        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .await
+        .is_err()
     {
         let errors = vec![super::too_many_attempts()];
         return sign_up_page(

@@ -198,7 +198,154 @@ async fn replicas_on_postgresql_share_the_sign_in_limit(backend: Backend) {
     }
 }
 
+/// Every bucket is shared on PostgreSQL, not only the sign-in one: two
+/// sign-ups on each replica of a 2/min limit are two in all.
+async fn replicas_on_postgresql_share_the_other_buckets_too(backend: Backend) {
+    let rate = [
+        ("RATE_LIMIT_SIGNUP_PER_IP", "2/1m"),
+        ("RATE_LIMIT_TOKEN_PER_IP", "2/1m"),
+    ];
+    let first = TestApp::spawn_with(backend, &rate).await;
+    let second = TestApp::spawn_on(&first.database_url, &rate).await;
+    let mut signups = Vec::new();
+    for (i, app) in [&first, &second, &second].into_iter().enumerate() {
+        let body = json!({ "email": format!("s{i}@example.com"), "password": PASSWORD });
+        signups.push(app.signup(&body).await.status());
+    }
+    let mut tokens = Vec::new();
+    for app in [&first, &second, &second] {
+        let response = app
+            .oauth_token(&[("grant_type", "client_credentials")], None)
+            .await;
+        tokens.push(response.status());
+    }
+    let (signup_third, token_third) = match backend {
+        Backend::Postgres => (StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS),
+        Backend::Sqlite => (StatusCode::ACCEPTED, StatusCode::UNAUTHORIZED),
+    };
+    assert_eq!(
+        signups,
+        [StatusCode::ACCEPTED, StatusCode::ACCEPTED, signup_third]
+    );
+    assert_eq!(
+        tokens,
+        [
+            StatusCode::UNAUTHORIZED,
+            StatusCode::UNAUTHORIZED,
+            token_third
+        ]
+    );
+}
+
+/// The account back-off counts failures on every replica. Each failure
+/// lands on the other replica after the previous wait has passed (time
+/// moved on both clocks), so neither alone has seen enough to hold the
+/// account back; together they have, and the wait is the shared one.
+async fn replicas_on_postgresql_share_the_account_backoff(backend: Backend) {
+    let config = [
+        ("LOGIN_FAILURES_BEFORE_BACKOFF", "1"),
+        ("LOGIN_MAX_BACKOFF", "1m"),
+    ];
+    let first = TestApp::spawn_with(backend, &config).await;
+    let second = TestApp::spawn_on(&first.database_url, &config).await;
+    let wait_out = |seconds: u64| {
+        for app in [&first, &second] {
+            app.state
+                .clock
+                .advance(std::time::Duration::from_millis(seconds * 1000 + 100));
+        }
+    };
+    // Waits after each failure: 1 s, 2 s, 4 s, 8 s (shared); each replica
+    // alone has seen two failures, a 2 s wait long passed.
+    for (app, wait) in [(&first, 1), (&second, 2), (&first, 4), (&second, 0)] {
+        assert_eq!(
+            app.login("target@example.com", "guess").await.status(),
+            StatusCode::UNAUTHORIZED
+        );
+        wait_out(wait);
+    }
+    let next = first.login("target@example.com", "guess").await;
+    match backend {
+        Backend::Postgres => {
+            assert_eq!(next.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert!(
+                (7..=8).contains(&retry_after(&next)),
+                "{}",
+                retry_after(&next)
+            );
+        }
+        Backend::Sqlite => assert_eq!(next.status(), StatusCode::UNAUTHORIZED),
+    }
+}
+
+/// The shared rows are bounded whatever the spray of addresses: the sweep
+/// deletes the ones that say nothing (a full bucket) and forgets the
+/// earliest-expiring beyond its cap. And a database that cannot answer
+/// leaves this replica's limit in charge, never none.
+async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Backend) {
+    use auth_server::app::rate_limit::{ip_key, Limit, Rate, Shared};
+    use std::net::{IpAddr, Ipv4Addr};
+    let app = TestApp::spawn(backend).await;
+    let Some(shared) = app.state.limiters.shared.clone() else {
+        assert_eq!(backend, Backend::Sqlite, "one process: nothing to share");
+        return;
+    };
+    let rate = Rate {
+        burst: 2,
+        period: std::time::Duration::from_secs(60),
+    };
+    let now = app.state.clock.now();
+    for i in 0..300u32 {
+        let ip = IpAddr::V4(Ipv4Addr::from(0xC633_6400 + i));
+        let taken = shared.take("spray", &ip_key(Some(ip)), rate, now).await;
+        assert_eq!(taken.expect("store"), Ok(()));
+    }
+    let rows = || async {
+        use sea_orm::ConnectionTrait as _;
+        app.state
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT count(*) FROM rate_limit_states",
+            ))
+            .await
+            .expect("count")
+            .expect("row")
+            .try_get_by_index::<i64>(0)
+            .expect("count")
+    };
+    assert_eq!(shared.sweep(now, 100).await.expect("sweep"), 200);
+    assert_eq!(rows().await, 100, "capped");
+    let later = now + chrono::Duration::seconds(31);
+    assert_eq!(shared.sweep(later, 100).await.expect("sweep"), 100);
+    assert_eq!(rows().await, 0, "full buckets say nothing");
+
+    // A closed pool: every shared read fails; the local bucket still counts.
+    let dead = sea_orm::Database::connect(&app.database_url)
+        .await
+        .expect("connect");
+    dead.clone().close().await.expect("close");
+    let limit = Limit::new("dead", rate, Some(std::sync::Arc::new(Shared::new(dead))));
+    let metrics = &app.state.metrics;
+    let ip = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    for _ in 0..2 {
+        assert!(limit.admit_ip(ip, metrics, "dead", now).await.is_ok());
+    }
+    assert!(
+        limit.admit_ip(ip, metrics, "dead", now).await.is_err(),
+        "the local bucket still holds"
+    );
+    let text = app.metrics().await.text().await.expect("metrics");
+    assert!(
+        text.contains("rate_limit_shared_fallbacks_total{limit=\"dead\"} 2"),
+        "{text}"
+    );
+}
+
 backend_tests!(
+    shared_limits_stay_bounded_and_fall_back_to_the_local_limit,
+    replicas_on_postgresql_share_the_other_buckets_too,
+    replicas_on_postgresql_share_the_account_backoff,
     replicas_on_postgresql_share_the_sign_in_limit,
     forwarded_for_counts_only_behind_a_trusted_proxy,
     logins_beyond_the_per_ip_rate_get_429_with_retry_after,

@@ -523,7 +523,88 @@ async fn a_verifier_started_after_a_retirement_follows_every_revocation(backend:
     assert_eq!((status.skipped, status.untrusted), (0, false), "{status:?}");
 }
 
+/// The count of `security_event_reads_total{wake}` on `app`.
+async fn reads_woken_by(app: &TestApp, wake: &str) -> u64 {
+    let text = app.metrics().await.text().await.expect("metrics");
+    let prefix = format!("security_event_reads_total{{wake=\"{wake}\"}} ");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().expect("count"))
+}
+
+/// Forward-auth verifies without a database read, from the events it has
+/// applied. A logout on one replica reaches the other's: on PostgreSQL
+/// through its notification (the other replica reads the table because it
+/// was told to, not because a poll came round), on SQLite by the poll.
+async fn a_logout_on_one_replica_closes_forward_auth_on_another(backend: Backend) {
+    // One public name for both, as behind a load balancer.
+    let issuer = [("JWT_ISSUER", "http://localhost:8080")];
+    let first = TestApp::spawn_with(backend, &issuer).await;
+    let second = TestApp::spawn_on(&first.database_url, &issuer).await;
+    first.user("replicated@example.com").await;
+    let token = first.service_audience_token("replicated@example.com").await;
+    async fn verify(app: &TestApp, token: &str) -> StatusCode {
+        app.get_with_token("/api/v1/auth/verify", token)
+            .await
+            .status()
+    }
+    assert_eq!(verify(&second, &token).await, StatusCode::OK);
+    let notified_before = if backend == Backend::Postgres {
+        // Connected and caught up (its first wake-up) before the logout.
+        let mut waited = 0;
+        while !(second.state.events.wakeups.listening()
+            && reads_woken_by(&second, "notified").await >= 1)
+        {
+            assert!(waited < 500, "the second replica never listened");
+            waited += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        reads_woken_by(&second, "notified").await
+    } else {
+        0
+    };
+    // Logout takes a token of any audience: this ends the token's own session.
+    assert_eq!(first.logout(&token).await.status(), StatusCode::NO_CONTENT);
+    let mut polls = 0;
+    while verify(&second, &token).await != StatusCode::UNAUTHORIZED {
+        assert!(polls < 500, "the second replica still accepts the token");
+        polls += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if backend != Backend::Postgres {
+        return;
+    }
+    assert!(
+        reads_woken_by(&second, "notified").await > notified_before,
+        "read on the notification"
+    );
+    // The listeners' connections are cut: the next logout still arrives
+    // (a reconnect reads what it missed; meanwhile the poll covers it).
+    let token = first.service_audience_token("replicated@example.com").await;
+    assert_eq!(verify(&second, &token).await, StatusCode::OK);
+    use sea_orm::ConnectionTrait as _;
+    let cut = first
+        .state
+        .db
+        .execute_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN %'",
+        ))
+        .await
+        .expect("terminate");
+    assert_eq!(cut.rows_affected(), 2, "one listener per replica");
+    assert_eq!(first.logout(&token).await.status(), StatusCode::NO_CONTENT);
+    let mut polls = 0;
+    while verify(&second, &token).await != StatusCode::UNAUTHORIZED {
+        assert!(polls < 500, "the revocation was lost with the connection");
+        polls += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 backend_tests!(
+    a_logout_on_one_replica_closes_forward_auth_on_another,
     a_verifier_started_after_a_retirement_follows_every_revocation,
     a_verifier_started_after_a_key_rotation_follows_every_revocation,
     a_compromised_signing_key_is_replaced_and_its_tokens_refused,
