@@ -100,6 +100,8 @@ async fn two_replicas_on_one_database_behave_as_one_server() {
         &[
             ("AUTH_REPLICA_A", a.trim_start_matches("http://").to_owned()),
             ("AUTH_REPLICA_B", b.trim_start_matches("http://").to_owned()),
+            // Two replicas: B takes the third share.
+            ("AUTH_REPLICA_C", b.trim_start_matches("http://").to_owned()),
         ],
     )
     .await;
@@ -217,6 +219,209 @@ async fn two_replicas_on_one_database_behave_as_one_server() {
         assert_eq!(verified.status(), StatusCode::OK);
     }
     for replica in [&replica_a, &replica_b] {
+        let errors = replica.errors_logged();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+}
+
+/// A login attempt through `url` as client `ip` (nginx passes the address
+/// on in X-Forwarded-For; the replicas trust nginx).
+async fn login_from(http: &reqwest::Client, url: &str, ip: &str, password: &str) -> StatusCode {
+    http.post(format!("{url}/api/v1/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&serde_json::json!({ "email": "three@example.com", "password": password }))
+        .send()
+        .await
+        .map_or(StatusCode::BAD_GATEWAY, |r| r.status())
+}
+
+/// What the load run saw.
+#[derive(Default, Debug)]
+struct LoadCounts {
+    ok: u64,
+    /// Answers that came from the balancer, not a replica (502, 503, 504),
+    /// or no answer at all: each was retried once.
+    balancer_failures: u64,
+    /// Retries that failed too: requests lost.
+    lost: u64,
+    /// Successful answers after the kill.
+    ok_after_kill: u64,
+}
+
+/// Three replicas behind nginx on one PostgreSQL database give the
+/// guarantees of one server: a 5/min sign-in limit allows 5 in all (not 15);
+/// a logout on one replica is refused by forward-auth on another within a
+/// second; and killing a replica under load loses no request (the balancer
+/// retries what never reached it; what was in flight on it is retried by
+/// the client, and counted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(all(signet_postgres, signet_nginx)),
+    ignore = "needs PostgreSQL and nginx: install them (Debian: postgresql, nginx) or set TEST_DATABASE_URL and NGINX_BIN"
+)]
+async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_failure() {
+    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let http = reqwest::Client::new();
+    let dir = signet_e2e::shared_tempdir();
+    let database_url = fresh_database(Backend::Postgres, &dir, "three").await;
+    let mut env = vec![
+        ("DATABASE_URL", database_url.clone()),
+        ("JWT_ISSUER", "https://auth.signet.test".to_owned()),
+        ("KEY_ENCRYPTION_KEY", key_encryption_key()),
+        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
+        ("GENERATE_DEV_KEY", "false".to_owned()),
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+    ];
+    env.extend(test_tuning());
+    // After the tuning, so that these win: the limit under test.
+    env.push(("RATE_LIMIT_LOGIN_PER_IP", "5/1m".to_owned()));
+    run_command("auth-server", dir.path(), &env, &["keys", "generate"]);
+    let mut replicas: Vec<Service> = (0..3)
+        .map(|_| Service::start("auth-server", dir.path(), &env))
+        .collect();
+    for replica in &mut replicas {
+        replica.wait_ready().await;
+    }
+    let urls: Vec<String> = replicas.iter().map(|r| r.url.clone()).collect();
+    let address = |i: usize| urls[i].trim_start_matches("http://").to_owned();
+    let balancer = Nginx::start(
+        "auth-replicas.conf.template",
+        &[
+            ("AUTH_REPLICA_A", address(0)),
+            ("AUTH_REPLICA_B", address(1)),
+            ("AUTH_REPLICA_C", address(2)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        sign_up(&http, &urls[0], "three@example.com").await,
+        StatusCode::ACCEPTED
+    );
+
+    // 1. Fifteen guesses from one address, spread over the three replicas
+    // by the balancer: five are checked, ten refused.
+    let mut statuses = Vec::new();
+    for _ in 0..15 {
+        statuses.push(login_from(&http, &balancer.url, "198.51.100.7", "a guess").await);
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (5, 10), "{statuses:?}");
+
+    // 2. A logout on the first replica; forward-auth on the second.
+    let session = log_in(&http, &urls[0], "three@example.com").await;
+    let token = session["access_token"].as_str().expect("token").to_owned();
+    let verify_on = |url: &str| {
+        http.get(format!("{url}/api/v1/auth/verify"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(
+        verify_on(&urls[1]).await.expect("verify").status(),
+        StatusCode::OK
+    );
+    let logout = http
+        .post(format!("{}/api/v1/auth/logout", urls[0]))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let logged_out = Instant::now();
+    while verify_on(&urls[1]).await.expect("verify").status() != StatusCode::UNAUTHORIZED {
+        assert!(
+            logged_out.elapsed() < Duration::from_secs(1),
+            "the second replica still accepts a token logged out on the first"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused_after = logged_out.elapsed();
+    println!("logout on A refused by forward-auth on B after {refused_after:?}");
+
+    // 3. Load through the balancer (forward-auth checks and logins, each
+    // login from its own address so the limit above stays out of the way);
+    // the third replica is killed in the middle of it.
+    let live = log_in(&http, &balancer.url, "three@example.com").await["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
+    let counts = Arc::new(Mutex::new(LoadCounts::default()));
+    let next_ip = Arc::new(AtomicU32::new(0));
+    let workers: Vec<_> = (0..6)
+        .map(|worker| {
+            let (http, url, live) = (http.clone(), balancer.url.clone(), live.clone());
+            let (stop, killed, counts, next_ip) =
+                (stop.clone(), killed.clone(), counts.clone(), next_ip.clone());
+            tokio::spawn(async move {
+                let mut round = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    round += 1;
+                    let login = (worker + round as usize) % 3 == 0;
+                    let ip = std::net::Ipv4Addr::from(0x0A00_0000 + next_ip.fetch_add(1, Ordering::Relaxed));
+                    let attempt = || async {
+                        if login {
+                            login_from(&http, &url, &ip.to_string(), signet_e2e::PASSWORD).await
+                        } else {
+                            http.get(format!("{url}/api/v1/auth/verify"))
+                                .bearer_auth(&live)
+                                .send()
+                                .await
+                                .map_or(StatusCode::BAD_GATEWAY, |r| r.status())
+                        }
+                    };
+                    let from_balancer = |s: StatusCode| {
+                        matches!(
+                            s,
+                            StatusCode::BAD_GATEWAY
+                                | StatusCode::SERVICE_UNAVAILABLE
+                                | StatusCode::GATEWAY_TIMEOUT
+                        )
+                    };
+                    let first = attempt().await;
+                    let status = if from_balancer(first) {
+                        counts.lock().expect("counts").balancer_failures += 1;
+                        attempt().await
+                    } else {
+                        first
+                    };
+                    let mut counts = counts.lock().expect("counts");
+                    if status == StatusCode::OK {
+                        counts.ok += 1;
+                        if killed.load(Ordering::Relaxed) {
+                            counts.ok_after_kill += 1;
+                        }
+                    } else {
+                        assert!(from_balancer(status), "a replica answered {status}");
+                        counts.lost += 1;
+                    }
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    replicas[2].kill();
+    killed.store(true, Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    let counts = counts.lock().expect("counts");
+    println!("load through the balancer, one replica killed: {counts:?}");
+    assert_eq!(counts.lost, 0, "{counts:?}");
+    assert!(counts.ok_after_kill > 0, "{counts:?}");
+    for replica in &replicas[..2] {
         let errors = replica.errors_logged();
         assert!(errors.is_empty(), "{errors:#?}");
     }
