@@ -30,6 +30,9 @@ fn compose_runs_the_whole_stack_from_this_repository() {
     assert_eq!(
         names,
         BTreeSet::from([
+            "auth-balancer",
+            "auth-replica-2",
+            "auth-replica-3",
             "auth-server",
             "blog-svc",
             "gateway",
@@ -60,6 +63,58 @@ fn compose_runs_the_whole_stack_from_this_repository() {
             }
         }
     }
+}
+
+/// The "replicas" profile: two more auth-server replicas given exactly the
+/// first one's image, settings and secrets, and a balancer in front of all
+/// three whose address the replicas trust; nothing of it starts without
+/// the profile.
+#[test]
+fn the_replicas_profile_runs_three_identical_auth_servers_behind_a_balancer() {
+    let compose = compose();
+    let services = &compose["services"];
+    let first = &services["auth-server"];
+    assert!(first["profiles"].is_null(), "the first replica always runs");
+    for replica in ["auth-replica-2", "auth-replica-3"] {
+        let body = &services[replica];
+        assert_eq!(body["profiles"][0].as_str(), Some("replicas"), "{replica}");
+        for field in ["build", "image", "environment", "secrets"] {
+            assert_eq!(body[field], first[field], "{replica}: {field}");
+        }
+        assert!(
+            body["ports"].is_null(),
+            "{replica}: reached through the balancer"
+        );
+    }
+    let balancer = &services["auth-balancer"];
+    assert_eq!(balancer["profiles"][0].as_str(), Some("replicas"));
+    let template = read("deploy/nginx/auth-replicas.conf.template");
+    let mut upstreams = BTreeSet::new();
+    for (name, value) in balancer["environment"].as_mapping().expect("environment") {
+        let name = name.as_str().expect("name");
+        assert!(
+            template.contains(&format!("${{{name}}}")),
+            "template lacks ${{{name}}}"
+        );
+        if name.starts_with("AUTH_REPLICA_") {
+            upstreams.insert(value.as_str().expect("address").to_owned());
+        }
+    }
+    assert_eq!(
+        upstreams,
+        BTreeSet::from([
+            "auth-replica-2:8080".to_owned(),
+            "auth-replica-3:8080".to_owned(),
+            "auth-server:8080".to_owned(),
+        ])
+    );
+    let address = balancer["networks"]["signet"]["ipv4_address"]
+        .as_str()
+        .expect("fixed address");
+    let trusted = first["environment"]["TRUSTED_PROXIES"]
+        .as_str()
+        .expect("TRUSTED_PROXIES");
+    assert!(trusted.split(',').any(|a| a.trim() == address), "{trusted}");
 }
 
 #[test]

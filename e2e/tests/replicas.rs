@@ -361,14 +361,20 @@ async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_
     let workers: Vec<_> = (0..6)
         .map(|worker| {
             let (http, url, live) = (http.clone(), balancer.url.clone(), live.clone());
-            let (stop, killed, counts, next_ip) =
-                (stop.clone(), killed.clone(), counts.clone(), next_ip.clone());
+            let (stop, killed, counts, next_ip) = (
+                stop.clone(),
+                killed.clone(),
+                counts.clone(),
+                next_ip.clone(),
+            );
             tokio::spawn(async move {
                 let mut round = 0u32;
                 while !stop.load(Ordering::Relaxed) {
                     round += 1;
                     let login = (worker + round as usize) % 3 == 0;
-                    let ip = std::net::Ipv4Addr::from(0x0A00_0000 + next_ip.fetch_add(1, Ordering::Relaxed));
+                    let ip = std::net::Ipv4Addr::from(
+                        0x0A00_0000 + next_ip.fetch_add(1, Ordering::Relaxed),
+                    );
                     let attempt = || async {
                         if login {
                             login_from(&http, &url, &ip.to_string(), signet_e2e::PASSWORD).await
