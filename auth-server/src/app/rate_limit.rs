@@ -401,30 +401,36 @@ impl Shared {
         })
     }
 
-    /// The failures recorded for each of `keys` in `bucket` (same order),
-    /// as `(count, last)`; `None` for a key without (or with forgiven) ones.
+    /// The failures recorded for each `(bucket, key)` of `wanted` (same
+    /// order), as `(count, last)`; `None` for one without (or with forgiven)
+    /// failures. One statement for all.
     pub async fn failures(
         &self,
-        bucket: &str,
-        keys: &[Key],
+        wanted: &[(&str, &Key)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Option<(u32, DateTime<Utc>)>>, sea_orm::DbErr> {
         use sea_orm::ConnectionTrait as _;
-        let wanted: Vec<String> = keys.iter().map(hex).collect();
+        let buckets: Vec<String> = wanted.iter().map(|(b, _)| (*b).to_owned()).collect();
+        let keys: Vec<String> = wanted.iter().map(|(_, k)| hex(k)).collect();
         let rows = self
             .db
             .query_all_raw(Self::statement(
-                "SELECT key, failures, last_failure_at FROM rate_limit_states \
-                 WHERE bucket = $1 AND key = ANY($2) AND tat >= $3 AND failures IS NOT NULL",
-                vec![bucket.into(), wanted.clone().into(), now.into()],
+                "SELECT s.bucket, s.key, s.failures, s.last_failure_at \
+                 FROM rate_limit_states s \
+                 JOIN unnest($1::text[], $2::text[]) AS w(bucket, key) \
+                   ON s.bucket = w.bucket AND s.key = w.key \
+                 WHERE s.tat >= $3 AND s.failures IS NOT NULL",
+                vec![buckets.clone().into(), keys.clone().into(), now.into()],
             ))
             .await?;
-        let mut found = vec![None; keys.len()];
+        let mut found = vec![None; wanted.len()];
         for row in rows {
+            let bucket: String = row.try_get("", "bucket")?;
             let key: String = row.try_get("", "key")?;
             let count: i32 = row.try_get("", "failures")?;
             let last: DateTime<Utc> = row.try_get("", "last_failure_at")?;
-            if let Some(index) = wanted.iter().position(|k| *k == key) {
+            if let Some(index) = (0..wanted.len()).find(|&i| buckets[i] == bucket && keys[i] == key)
+            {
                 found[index] = Some((u32::try_from(count).unwrap_or(0), last));
             }
         }
@@ -635,33 +641,22 @@ impl SharedBackoff {
         self.local.cap * 4
     }
 
-    /// `Err(wait)` while `key` is cooling down; `Ok(known)`, where `known`
-    /// says whether the shared store holds failures for it.
-    async fn check(
+    /// `Err(wait)` while `key` is cooling down by this replica's count or
+    /// by the shared one (`shared`: what the store holds for it, read
+    /// beforehand); `Ok(known)`, where `known` says whether it holds any.
+    fn check(
         &self,
         key: &Key,
-        metrics: &signet_service::metrics::Metrics,
+        shared: Option<(u32, DateTime<Utc>)>,
         now: DateTime<Utc>,
     ) -> Result<bool, Duration> {
         self.local.check(key, now)?;
-        let Some(shared) = &self.shared else {
-            return Ok(false);
-        };
-        match shared
-            .failures(self.name, std::slice::from_ref(key), now)
-            .await
-        {
-            Ok(found) => match found.first().copied().flatten() {
-                Some((count, last)) => {
-                    self.local.wait_remaining(count, last, now)?;
-                    Ok(true)
-                }
-                None => Ok(false),
-            },
-            Err(error) => {
-                fell_back(metrics, self.name, &error);
-                Ok(false)
+        match shared {
+            Some((count, last)) => {
+                self.local.wait_remaining(count, last, now)?;
+                Ok(true)
             }
+            None => Ok(false),
         }
     }
 
@@ -761,14 +756,32 @@ impl Limiters {
         };
         let pair = pair_key(account, ip);
         let account_key = text_key("account", account);
+        // Both back-offs' shared counts in one statement.
+        let (shared_pair, shared_account) = match &self.shared {
+            None => (None, None),
+            Some(shared) => match shared
+                .failures(
+                    &[
+                        (self.account_per_client.name, &pair),
+                        (self.accounts.name, &account_key),
+                    ],
+                    now,
+                )
+                .await
+            {
+                Ok(found) => (found[0], found[1]),
+                Err(error) => {
+                    fell_back(metrics, self.account_per_client.name, &error);
+                    (None, None)
+                }
+            },
+        };
         let pair_known = self
             .account_per_client
-            .check(&pair, metrics, now)
-            .await
+            .check(&pair, shared_pair, now)
             .map_err(|wait| refuse("account_backoff", wait))?;
         self.accounts
-            .check(&account_key, metrics, now)
-            .await
+            .check(&account_key, shared_account, now)
             .map_err(|wait| refuse("account_ceiling", wait))?;
         let guard = self
             .hashing

@@ -595,19 +595,21 @@ pub async fn browser_session(
     Ok(Some((user, found)))
 }
 
-/// The session a refresh token belongs to, if any (for RFC 7009 revocation).
+/// The session a refresh token belongs to, if any (for RFC 7009
+/// revocation, and before a refresh): one statement.
 pub async fn session_of(
     db: &impl ConnectionTrait,
     presented: &str,
 ) -> Result<Option<session::Model>, DbErr> {
-    let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(sha256_hex(presented)))
+    let of_token = sea_orm::sea_query::Query::select()
+        .column(refresh_token::Column::SessionId)
+        .from(refresh_token::Entity)
+        .and_where(refresh_token::Column::TokenHash.eq(sha256_hex(presented)))
+        .to_owned();
+    session::Entity::find()
+        .filter(session::Column::Id.in_subquery(of_token))
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    session::Entity::find_by_id(row.session_id).one(db).await
+        .await
 }
 
 /// The account and session behind a verified user access token, if both are

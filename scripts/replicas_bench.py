@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""What scaling out costs and gives (issue 28; scripts/bench.sh, section 10).
+
+Starts a private PostgreSQL cluster that logs every statement, then one,
+two and three release auth-server replicas on it behind nginx
+(deploy/nginx/auth-replicas.conf.template), and measures through nginx
+with wrk: client_credentials tokens (a database read, the shared rate
+limit, a signature), forward-auth (no database), and password logins.
+One replica behind the same nginx is the baseline of each ratio.
+
+Round trips: with one replica, N logins, N refreshes and N
+client_credentials requests are sent one by one straight to the replica,
+and the statements PostgreSQL logged meanwhile are counted per request
+(each statement is one round trip; sqlx prepares a statement once per
+connection, so a cold connection costs one more for that statement).
+
+Servers (PostgreSQL, nginx, replicas) run on BENCH_SERVER_CPU (0), wrk on
+BENCH_LOAD_CPU (1): on a two-core machine the replicas share one core, so
+the figures show the cost of sharing state, not the gain of more cores.
+
+Prints one JSON object; reports, never asserts. Loopback only.
+
+    scripts/replicas_bench.py target/release/auth-server
+"""
+import base64, json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+
+binary = os.path.abspath(sys.argv[1])
+root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+server_cpu = os.environ.get("BENCH_SERVER_CPU", "0")
+load_cpu = os.environ.get("BENCH_LOAD_CPU", "1")
+duration = os.environ.get("BENCH_REPLICA_DURATION", "5s")
+rounds = int(os.environ.get("BENCH_ROUND_TRIPS", "20"))
+pg_bin = os.environ.get("PG_BIN_DIR") or next(
+    (d for d in sorted(
+        (f"/usr/lib/postgresql/{v}/bin" for v in os.listdir("/usr/lib/postgresql")),
+        reverse=True) if os.path.exists(f"{d}/initdb")), None) if os.path.isdir("/usr/lib/postgresql") else os.environ.get("PG_BIN_DIR")
+if not pg_bin:
+    sys.exit("replicas_bench.py needs PostgreSQL's server binaries (PG_BIN_DIR)")
+work = tempfile.mkdtemp()
+os.chmod(work, 0o755)
+children = []
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    return port
+
+
+def pinned(cpu, argv):
+    return ["taskset", "-c", cpu] + argv
+
+
+def as_postgres(argv):
+    return (["runuser", "-u", "postgres", "--"] + argv) if os.geteuid() == 0 else argv
+
+
+def wait_ready(url):
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            pass
+        time.sleep(0.1)
+    sys.exit(f"not ready: {url}")
+
+
+def request(method, url, body=None, headers=None, form=False):
+    data = None
+    headers = dict(headers or {})
+    if body is not None:
+        if form:
+            data = urllib.parse.urlencode(body).encode()
+            headers["content-type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode()
+            headers["content-type"] = "application/json"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+import urllib.parse  # noqa: E402  (after the helpers that use it lazily)
+
+# PostgreSQL, logging every statement.
+pg_dir = f"{work}/pg"
+os.makedirs(pg_dir)
+if os.geteuid() == 0:
+    shutil.chown(work, "postgres"); shutil.chown(pg_dir, "postgres")
+pg_port = free_port()
+pg_log = f"{work}/pg/postgres.log"
+subprocess.run(as_postgres([f"{pg_bin}/initdb", "-D", f"{pg_dir}/data", "-U", "signet", "--auth=trust",
+                            "-E", "UTF8", "--no-sync"]), check=True, stdout=subprocess.DEVNULL)
+subprocess.run(pinned(server_cpu, as_postgres([
+    f"{pg_bin}/pg_ctl", "-D", f"{pg_dir}/data", "-l", pg_log, "-w", "start", "-o",
+    f"-p {pg_port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c log_statement=all "
+    "-c log_line_prefix='%d ' -c fsync=off -c max_connections=200"])), check=True, stdout=subprocess.DEVNULL)
+subprocess.run([f"{pg_bin}/psql", "-q", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "signet", "-d", "postgres",
+                "-c", "CREATE DATABASE auth"], check=True)
+
+public = "https://auth.signet.test"
+env = {
+    "PATH": os.environ["PATH"], "LOG_FORMAT": "json", "RUST_LOG": "warn",
+    "DATABASE_URL": f"postgres://signet@127.0.0.1:{pg_port}/auth", "JWT_ISSUER": public,
+    "KEY_ENCRYPTION_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    "KEYS_DIR": f"{work}/keys", "GENERATE_DEV_KEY": "false", "TRUSTED_PROXIES": "127.0.0.1",
+    "MAIL_OUTBOX_DIR": f"{work}/outbox", "METRICS_ADDR": "127.0.0.1:0",
+    "RATE_LIMIT_LOGIN_PER_IP": "100000000/1s", "RATE_LIMIT_SIGNUP_PER_IP": "100000000/1s",
+    "RATE_LIMIT_TOKEN_PER_IP": "100000000/1s", "PASSWORD_HASH_QUEUE_PER_CLIENT": "100000",
+    "PASSWORD_HASH_CONCURRENCY": "1",
+}
+subprocess.run([binary, "keys", "generate"], env=env, check=True, stdout=subprocess.DEVNULL, cwd=work)
+ports = [free_port() for _ in range(3)]
+
+
+def start_replica(port):
+    log = open(f"{work}/auth-{port}.log", "w")
+    child = subprocess.Popen(pinned(server_cpu, [binary, "serve"]), cwd=work, stdout=log, stderr=log,
+                             env={**env, "BIND_ADDR": f"127.0.0.1:{port}"})
+    children.append(child)
+    wait_ready(f"http://127.0.0.1:{port}/readyz")
+    return child
+
+
+replicas = [start_replica(ports[0])]
+direct = f"http://127.0.0.1:{ports[0]}"
+password = "correct horse battery staple"
+request("POST", f"{direct}/api/v1/users", {"email": "bench@example.com", "password": password})
+api_key = subprocess.run([binary, "api-keys", "create", "--name", "bench", "--scopes", "posts:write"], env=env,
+                         cwd=work, check=True, capture_output=True, text=True).stdout.strip()
+client_id = "_".join(api_key.split("_")[:2])
+basic = base64.b64encode(f"{client_id}:{api_key}".encode()).decode()
+login_body = {"email": "bench@example.com", "password": password}
+
+
+def statements_during(action):
+    """Statements PostgreSQL logged for the auth database while `action` ran, per call."""
+    time.sleep(0.3)  # background tasks' reads of the moment land before the mark
+    mark = os.path.getsize(pg_log)
+    action()
+    time.sleep(0.3)
+    with open(pg_log, errors="replace") as f:
+        f.seek(mark)
+        text = f.read()
+    return len(re.findall(r"^auth LOG:  (?:statement|execute)", text, re.M))
+
+
+def background_rate():
+    """Statements per second the idle replica sends (followers, sweeps), to subtract."""
+    mark = os.path.getsize(pg_log)
+    time.sleep(3)
+    with open(pg_log, errors="replace") as f:
+        f.seek(mark)
+        return len(re.findall(r"^auth LOG:  (?:statement|execute)", f.read(), re.M)) / 3
+
+
+def timed(action):
+    start = time.monotonic(); action(); return time.monotonic() - start
+
+
+idle_per_s = background_rate()
+
+
+def per_request(action):
+    elapsed = [0.0]
+    def run():
+        elapsed[0] = timed(action)
+    total = statements_during(run)
+    return round((total - idle_per_s * (elapsed[0] + 0.6)) / rounds, 1)
+
+
+# Warm the connections' statement caches first.
+for _ in range(3):
+    request("POST", f"{direct}/api/v1/auth/login", login_body)
+    request("POST", f"{direct}/oauth/token", {"grant_type": "client_credentials"},
+            {"authorization": f"Basic {basic}"}, form=True)
+login_rt = per_request(lambda: [request("POST", f"{direct}/api/v1/auth/login", login_body) for _ in range(rounds)])
+chain = [request("POST", f"{direct}/api/v1/auth/login", login_body)["refresh_token"]]
+
+
+def refreshes():
+    for _ in range(rounds):
+        chain[0] = request("POST", f"{direct}/oauth/token",
+                           {"grant_type": "refresh_token", "refresh_token": chain[0]}, form=True)["refresh_token"]
+
+
+refresh_rt = per_request(refreshes)
+cc_rt = per_request(lambda: [request("POST", f"{direct}/oauth/token", {"grant_type": "client_credentials"},
+                                     {"authorization": f"Basic {basic}"}, form=True) for _ in range(rounds)])
+token = request("POST", f"{direct}/api/v1/auth/login", login_body)["access_token"]
+verify_rt = per_request(lambda: [request("GET", f"{direct}/api/v1/auth/verify", headers={"authorization": f"Bearer {token}"})
+                                 for _ in range(rounds)])
+
+# nginx in front of the first n replicas.
+with open(f"{root}/deploy/nginx/auth-replicas.conf.template") as f:
+    template = f.read()
+nginx_port = free_port()
+
+
+def start_nginx(n):
+    prefix = f"{work}/nginx-{n}"
+    os.makedirs(prefix)
+    config = template
+    for name, value in {"LISTEN": f"127.0.0.1:{nginx_port}", "PREFIX": prefix,
+                        "AUTH_REPLICA_A": f"127.0.0.1:{ports[0]}", "AUTH_REPLICA_B": f"127.0.0.1:{ports[1]}",
+                        "AUTH_REPLICA_C": f"127.0.0.1:{ports[2]}"}.items():
+        config = config.replace("${" + name + "}", value)
+    for unused in "ABC"[n:]:
+        config = re.sub(rf"^\s*server 127\.0\.0\.1:{ports['ABC'.index(unused)]} .*\n", "", config, flags=re.M)
+    with open(f"{prefix}/nginx.conf", "w") as f:
+        f.write(config)
+    child = subprocess.Popen(pinned(server_cpu, [shutil.which("nginx") or "/usr/sbin/nginx", "-p", prefix, "-c",
+                                                 f"{prefix}/nginx.conf", "-g", "daemon off;"]),
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_ready(f"http://127.0.0.1:{nginx_port}/readyz")
+    return child
+
+
+def wrk(path, connections, script=None, extra_env=None, headers=()):
+    argv = pinned(load_cpu, ["wrk", "-t1", f"-c{connections}", f"-d{duration}"])
+    for h in headers:
+        argv += ["-H", h]
+    if script:
+        argv += ["-s", f"{root}/scripts/bench/{script}"]
+    out = subprocess.run(argv + [f"http://127.0.0.1:{nginx_port}{path}"], capture_output=True, text=True,
+                         env={**os.environ, **(extra_env or {})}).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return round(rps), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
+
+
+results = {}
+for n in (1, 2, 3):
+    while len(replicas) < n:
+        replicas.append(start_replica(ports[len(replicas)]))
+    balancer = start_nginx(n)
+    tokens, tokens_bad, _ = wrk("/oauth/token", 32, "token.lua", {"BENCH_BASIC": basic})
+    verify, verify_bad, _ = wrk("/api/v1/auth/verify", 32, headers=[f"Authorization: Bearer {token}"])
+    logins, logins_bad, _ = wrk("/api/v1/auth/login", 8, "login.lua", {"BENCH_LOGIN_BODY": json.dumps(login_body)})
+    results[n] = {"tokens": tokens, "verify": verify, "logins": logins,
+                  "non_2xx": tokens_bad + verify_bad + logins_bad}
+    balancer.terminate(); balancer.wait()
+
+
+def ratio(n, what):
+    return round(results[n][what] / results[1][what], 2)
+
+
+report = {
+    "statements_per_login": login_rt, "statements_per_refresh": refresh_rt,
+    "statements_per_client_credentials": cc_rt, "statements_per_forward_auth": verify_rt,
+    "idle_statements_per_second_per_replica": round(idle_per_s, 1),
+}
+for n in (1, 2, 3):
+    for what in ("tokens", "verify", "logins"):
+        report[f"{what}_{n}"] = results[n][what]
+        report[f"{what}_{n}_ratio"] = ratio(n, what)
+    report[f"non_2xx_{n}"] = results[n]["non_2xx"]
+print(json.dumps(report))
+
+for child in children:
+    child.terminate()
+for child in children:
+    child.wait()
+subprocess.run(as_postgres([f"{pg_bin}/pg_ctl", "-D", f"{pg_dir}/data", "-m", "fast", "stop"]),
+               stdout=subprocess.DEVNULL)
+shutil.rmtree(work, ignore_errors=True)
