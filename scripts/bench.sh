@@ -191,6 +191,11 @@ protocol=$(taskset -c "$server_cpu" python3 scripts/protocol_bench.py "$bin/auth
 pr() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$protocol" "$1"; }
 echo "$protocol"
 
+echo "== 10. scaling out: 1-3 replicas on PostgreSQL behind nginx, statements per request"
+replicas=$(python3 scripts/replicas_bench.py "$bin/auth-server")
+rp() { python3 -c 'import json, sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$replicas" "$1"; }
+echo "$replicas"
+
 date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -260,6 +265,20 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | device poll, pending | $(pr device_poll_pending_ms) | $(pr device_poll_ratio) |
 | security-event feed read, nothing new (baseline) | $(pr feed_read_ms) | 1 |
 | SSF poll, nothing new | $(pr ssf_poll_ms) | $(pr ssf_poll_ratio) |
+
+## Scaling out (section 10, PostgreSQL, replicas behind nginx, servers on core $server_cpu)
+
+| What | 1 replica | 2 replicas | 3 replicas |
+|---|---|---|---|
+| \`client_credentials\` tokens/s (32 connections) | $(rp tokens_1) | $(rp tokens_2) ($(rp tokens_2_ratio)) | $(rp tokens_3) ($(rp tokens_3_ratio)) |
+| forward-auth req/s (32 connections) | $(rp verify_1) | $(rp verify_2) ($(rp verify_2_ratio)) | $(rp verify_3) ($(rp verify_3_ratio)) |
+| password logins/s (8 connections) | $(rp logins_1) | $(rp logins_2) ($(rp logins_2_ratio)) | $(rp logins_3) ($(rp logins_3_ratio)) |
+| PostgreSQL's share of the CPU during the token run | $(rp tokens_1_postgres_cpu_share) | $(rp tokens_2_postgres_cpu_share) | $(rp tokens_3_postgres_cpu_share) |
+
+Statements sent to PostgreSQL per request (one round trip each): login
+$(rp statements_per_login), refresh $(rp statements_per_refresh), \`client_credentials\`
+$(rp statements_per_client_credentials), forward-auth $(rp statements_per_forward_auth); an idle
+replica sends $(rp idle_statements_per_second_per_replica) a second.
 
 ## Memory (RSS)
 

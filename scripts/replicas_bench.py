@@ -6,7 +6,9 @@ two and three release auth-server replicas on it behind nginx
 (deploy/nginx/auth-replicas.conf.template), and measures through nginx
 with wrk: client_credentials tokens (a database read, the shared rate
 limit, a signature), forward-auth (no database), and password logins.
-One replica behind the same nginx is the baseline of each ratio.
+One replica behind the same nginx is the baseline of each ratio. During
+the token run it also reads PostgreSQL's and auth-server's CPU time from
+/proc: the database's share of the server core.
 
 Round trips: with one replica, N logins, N refreshes and N
 client_credentials requests are sent one by one straight to the replica,
@@ -168,7 +170,7 @@ def per_request(action):
     def run():
         elapsed[0] = timed(action)
     total = statements_during(run)
-    return round((total - idle_per_s * (elapsed[0] + 0.6)) / rounds, 1)
+    return round(max(0.0, (total - idle_per_s * (elapsed[0] + 0.6)) / rounds), 1) + 0.0
 
 
 # Warm the connections' statement caches first.
@@ -218,6 +220,23 @@ def start_nginx(n):
     return child
 
 
+def cpu_seconds(command_name):
+    """CPU time (user + system) of every process called `command_name`."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        if name == command_name:
+            fields = stat[stat.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def wrk(path, connections, script=None, extra_env=None, headers=()):
     argv = pinned(load_cpu, ["wrk", "-t1", f"-c{connections}", f"-d{duration}"])
     for h in headers:
@@ -237,11 +256,16 @@ for n in (1, 2, 3):
     while len(replicas) < n:
         replicas.append(start_replica(ports[len(replicas)]))
     balancer = start_nginx(n)
+    before = (cpu_seconds("postgres"), cpu_seconds("auth-server"))
     tokens, tokens_bad, _ = wrk("/oauth/token", 32, "token.lua", {"BENCH_BASIC": basic})
+    pg_cpu, auth_cpu = cpu_seconds("postgres") - before[0], cpu_seconds("auth-server") - before[1]
     verify, verify_bad, _ = wrk("/api/v1/auth/verify", 32, headers=[f"Authorization: Bearer {token}"])
     logins, logins_bad, _ = wrk("/api/v1/auth/login", 8, "login.lua", {"BENCH_LOGIN_BODY": json.dumps(login_body)})
     results[n] = {"tokens": tokens, "verify": verify, "logins": logins,
-                  "non_2xx": tokens_bad + verify_bad + logins_bad}
+                  "non_2xx": tokens_bad + verify_bad + logins_bad,
+                  # Where the token run's CPU went: PostgreSQL's share of the
+                  # server core (with auth-server's), the database's cost per token.
+                  "pg_share": round(pg_cpu / max(pg_cpu + auth_cpu, 1e-9), 2)}
     balancer.terminate(); balancer.wait()
 
 
@@ -259,6 +283,7 @@ for n in (1, 2, 3):
         report[f"{what}_{n}"] = results[n][what]
         report[f"{what}_{n}_ratio"] = ratio(n, what)
     report[f"non_2xx_{n}"] = results[n]["non_2xx"]
+    report[f"tokens_{n}_postgres_cpu_share"] = results[n]["pg_share"]
 print(json.dumps(report))
 
 for child in children:
