@@ -318,6 +318,36 @@ fn each_service_image_runs_only_its_binary_as_non_root_in_a_stage_of_its_own() {
     }
 }
 
+/// deploy/kubernetes against the Kubernetes API's own schemas, strictly (an
+/// unknown field is an error), by a validator this project did not write.
+#[test]
+#[cfg_attr(
+    not(signet_kubernetes_validate),
+    ignore = "needs kubernetes-validate: `pip install kubernetes-validate` (.ci/run does) or set KUBERNETES_VALIDATE"
+)]
+fn the_kubernetes_manifests_pass_the_api_schemas() {
+    let validator = signet_service::testing::tools::kubernetes_validate()
+        .expect("kubernetes-validate: install it or set KUBERNETES_VALIDATE");
+    let manifest = root().join("deploy/kubernetes/auth-server.yaml");
+    let output = std::process::Command::new(&validator)
+        .arg("--strict")
+        .arg(&manifest)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", validator.display()));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for kind in ["deployment", "service", "poddisruptionbudget"] {
+        assert!(
+            report.contains(&format!("passed for resource {kind}/")),
+            "{kind} not validated: {report}"
+        );
+    }
+}
+
 /// deploy/kubernetes: no cluster runs here either, so the manifests are
 /// checked by construction: three replicas that any node drain leaves two
 /// of, probes on `/readyz` and `/healthz`, secrets as files, not root, a

@@ -22,6 +22,7 @@ pub const TOOL_VARIABLES: &[&str] = &[
     "CHROMIUM_BIN",
     "OPENAPI_VALIDATOR",
     "AXE_CORE_JS",
+    "KUBERNETES_VALIDATE",
 ];
 
 /// A variable's value, when it is set and not blank.
@@ -161,6 +162,22 @@ pub fn openapi_validator() -> Option<std::path::PathBuf> {
         .status()
         .is_ok_and(|status| status.success())
         .then_some(python)
+}
+
+/// The `kubernetes-validate` command (the PyPI package of that name, which
+/// carries the API's JSON schemas, so it validates offline):
+/// `KUBERNETES_VALIDATE`, or PATH, or where `.ci/run` installs it (the
+/// validators' virtual environment under `~/.cache/signet`).
+pub fn kubernetes_validate() -> Option<std::path::PathBuf> {
+    if let Some(path) = tool_variable("KUBERNETES_VALIDATE") {
+        return Some(std::path::PathBuf::from(path)).filter(|p| p.is_file());
+    }
+    let cached = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".cache")))
+        .map(|dir| dir.join("signet/openapi-validator/bin/kubernetes-validate"))
+        .filter(|path| path.is_file());
+    find_program("kubernetes-validate", &[]).or(cached)
 }
 
 /// axe-core's `axe.min.js` (the npm package `axe-core`): `AXE_CORE_JS`, or
