@@ -8,7 +8,10 @@ with wrk: client_credentials tokens (a database read, the shared rate
 limit, a signature), forward-auth (no database), and password logins.
 One replica behind the same nginx is the baseline of each ratio. During
 the token run it also reads PostgreSQL's and auth-server's CPU time from
-/proc: the database's share of the server core.
+/proc: the database's share of the server core. Last, with three
+replicas, wrk runs forward-auth and then tokens through the balancer while
+one replica is killed (SIGKILL) 2 s in, and counts what failed (wrk does
+not retry, so that is what the balancer could not save).
 
 Round trips: with one replica, N logins, N refreshes and N
 client_credentials requests are sent one by one straight to the replica,
@@ -266,7 +269,38 @@ for n in (1, 2, 3):
                   # Where the token run's CPU went: PostgreSQL's share of the
                   # server core (with auth-server's), the database's cost per token.
                   "pg_share": round(pg_cpu / max(pg_cpu + auth_cpu, 1e-9), 2)}
-    balancer.terminate(); balancer.wait()
+    if n < 3:
+        balancer.terminate(); balancer.wait()
+# With three replicas, one killed under load (the balancer of n = 3 still runs).
+killed = {
+    "verify": wrk_while_killing("/api/v1/auth/verify", headers=[f"Authorization: Bearer {token}"]),
+    "tokens": wrk_while_killing("/oauth/token", "token.lua", {"BENCH_BASIC": basic}),
+}
+balancer.terminate(); balancer.wait()
+
+
+def wrk_while_killing(path, script=None, extra_env=None, headers=()):
+    """wrk through the three-replica balancer; the third replica is killed
+    (SIGKILL) 2 s in. wrk does not retry: what it counts as failed is what
+    the balancer could not save."""
+    argv = pinned(load_cpu, ["wrk", "-t1", "-c32", "-d5s"])
+    for h in headers:
+        argv += ["-H", h]
+    if script:
+        argv += ["-s", f"{root}/scripts/bench/{script}"]
+    run = subprocess.Popen(argv + [f"http://127.0.0.1:{nginx_port}{path}"], stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, **(extra_env or {})})
+    time.sleep(2)
+    victim = replicas.pop()
+    victim.kill(); victim.wait()
+    out = run.communicate()[0]
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    # Back to three for the next run.
+    replicas.append(start_replica(ports[2]))
+    return total, failed
 
 
 def ratio(n, what):
@@ -284,6 +318,9 @@ for n in (1, 2, 3):
         report[f"{what}_{n}_ratio"] = ratio(n, what)
     report[f"non_2xx_{n}"] = results[n]["non_2xx"]
     report[f"tokens_{n}_postgres_cpu_share"] = results[n]["pg_share"]
+for what, (total, failed) in killed.items():
+    report[f"killed_{what}_requests"] = total
+    report[f"killed_{what}_failed"] = failed
 print(json.dumps(report))
 
 for child in children:

@@ -334,6 +334,28 @@ impl Drop for InFlightGuard {
 /// [`Shared::sweep`] does, and keeps at most [`MAX_SHARED_ROWS`].
 pub struct Shared {
     db: sea_orm::DatabaseConnection,
+    /// How long a shared check may take before this replica's limiter
+    /// decides alone ([`SHARED_TIMEOUT`]).
+    timeout: Duration,
+    /// When the last fallback was logged (Unix seconds): one WARN line per
+    /// [`WARN_EVERY`] while the database fails, the metric counts each.
+    last_warned: std::sync::atomic::AtomicI64,
+}
+
+/// A shared check that takes longer than this is abandoned: a slow database
+/// leaves this replica's limiter in charge, as a failing one does.
+pub const SHARED_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// At most one fallback WARN line this often.
+pub const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// Why the shared state gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SharedError {
+    #[error("{0}")]
+    Store(#[from] sea_orm::DbErr),
+    #[error("no answer within {0:?}")]
+    Slow(Duration),
 }
 
 /// Rows kept in `rate_limit_states` at most, whatever the spray of
@@ -355,7 +377,54 @@ fn micros(span: Duration) -> i64 {
 
 impl Shared {
     pub fn new(db: sea_orm::DatabaseConnection) -> Self {
-        Self { db }
+        Self::with_timeout(db, SHARED_TIMEOUT)
+    }
+
+    /// With another bound on each check than [`SHARED_TIMEOUT`] (tests).
+    pub fn with_timeout(db: sea_orm::DatabaseConnection, timeout: Duration) -> Self {
+        Self {
+            db,
+            timeout,
+            last_warned: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
+
+    /// `work`, given at most the timeout.
+    async fn within<T>(
+        &self,
+        work: impl std::future::Future<Output = Result<T, sea_orm::DbErr>>,
+    ) -> Result<T, SharedError> {
+        match tokio::time::timeout(self.timeout, work).await {
+            Ok(done) => Ok(done?),
+            Err(_) => Err(SharedError::Slow(self.timeout)),
+        }
+    }
+
+    /// Count a fallback, and log it unless one was logged within [`WARN_EVERY`].
+    fn fell_back(
+        &self,
+        metrics: &signet_service::metrics::Metrics,
+        limit: &str,
+        error: &SharedError,
+        now: DateTime<Utc>,
+    ) {
+        use std::sync::atomic::Ordering;
+        metrics
+            .counter(
+                &crate::app::metrics::RATE_LIMIT_FALLBACK,
+                &[("limit", limit)],
+            )
+            .increment(1);
+        let last = self.last_warned.load(Ordering::Relaxed);
+        let every = i64::try_from(WARN_EVERY.as_secs()).unwrap_or(i64::MAX);
+        if now.timestamp().saturating_sub(last) >= every
+            && self
+                .last_warned
+                .compare_exchange(last, now.timestamp(), Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            tracing::warn!(%error, limit, "a shared rate limit cannot be read; this replica's alone applies (logged once per 10 s, counted in rate_limit_shared_fallbacks_total)");
+        }
     }
 
     fn statement(sql: &str, values: Vec<sea_orm::Value>) -> sea_orm::Statement {
@@ -370,15 +439,14 @@ impl Shared {
         key: &Key,
         rate: Rate,
         now: DateTime<Utc>,
-    ) -> Result<Result<(), Duration>, sea_orm::DbErr> {
+    ) -> Result<Result<(), Duration>, SharedError> {
         use sea_orm::ConnectionTrait as _;
         let burst = rate.burst.max(1);
         let interval = rate.period / burst;
         // Allowed when the new arrival time stays within one period of now
         // (at most `burst` tokens ahead); else no row comes back.
         let taken = self
-            .db
-            .query_one_raw(Self::statement(
+            .within(self.db.query_one_raw(Self::statement(
                 "INSERT INTO rate_limit_states AS s (bucket, key, tat) \
                  VALUES ($1, $2, $3 + make_interval(secs => $4::float8 / 1e6)) \
                  ON CONFLICT (bucket, key) DO UPDATE \
@@ -393,7 +461,7 @@ impl Shared {
                     micros(interval).into(),
                     micros(rate.period).into(),
                 ],
-            ))
+            )))
             .await?;
         Ok(match taken {
             Some(_) => Ok(()),
@@ -408,27 +476,28 @@ impl Shared {
         &self,
         wanted: &[(&str, &Key)],
         now: DateTime<Utc>,
-    ) -> Result<Vec<Option<(u32, DateTime<Utc>)>>, sea_orm::DbErr> {
+    ) -> Result<Vec<Option<(u32, DateTime<Utc>)>>, SharedError> {
         use sea_orm::ConnectionTrait as _;
         let buckets: Vec<String> = wanted.iter().map(|(b, _)| (*b).to_owned()).collect();
         let keys: Vec<String> = wanted.iter().map(|(_, k)| hex(k)).collect();
         let rows = self
-            .db
-            .query_all_raw(Self::statement(
+            .within(self.db.query_all_raw(Self::statement(
                 "SELECT s.bucket, s.key, s.failures, s.last_failure_at \
                  FROM rate_limit_states s \
                  JOIN unnest($1::text[], $2::text[]) AS w(bucket, key) \
                    ON s.bucket = w.bucket AND s.key = w.key \
                  WHERE s.tat >= $3 AND s.failures IS NOT NULL",
                 vec![buckets.clone().into(), keys.clone().into(), now.into()],
-            ))
+            )))
             .await?;
         let mut found = vec![None; wanted.len()];
         for row in rows {
-            let bucket: String = row.try_get("", "bucket")?;
-            let key: String = row.try_get("", "key")?;
-            let count: i32 = row.try_get("", "failures")?;
-            let last: DateTime<Utc> = row.try_get("", "last_failure_at")?;
+            let bucket: String = row.try_get("", "bucket").map_err(SharedError::Store)?;
+            let key: String = row.try_get("", "key").map_err(SharedError::Store)?;
+            let count: i32 = row.try_get("", "failures").map_err(SharedError::Store)?;
+            let last: DateTime<Utc> = row
+                .try_get("", "last_failure_at")
+                .map_err(SharedError::Store)?;
             if let Some(index) = (0..wanted.len()).find(|&i| buckets[i] == bucket && keys[i] == key)
             {
                 found[index] = Some((u32::try_from(count).unwrap_or(0), last));
@@ -445,11 +514,10 @@ impl Shared {
         key: &Key,
         forget: Duration,
         now: DateTime<Utc>,
-    ) -> Result<u32, sea_orm::DbErr> {
+    ) -> Result<u32, SharedError> {
         use sea_orm::ConnectionTrait as _;
         let row = self
-            .db
-            .query_one_raw(Self::statement(
+            .within(self.db.query_one_raw(Self::statement(
                 "INSERT INTO rate_limit_states AS s (bucket, key, tat, failures, last_failure_at) \
                  VALUES ($1, $2, $3 + make_interval(secs => $4::float8 / 1e6), 1, $3) \
                  ON CONFLICT (bucket, key) DO UPDATE \
@@ -464,23 +532,23 @@ impl Shared {
                     now.into(),
                     micros(forget).into(),
                 ],
-            ))
+            )))
             .await?;
         Ok(row
             .map(|row| row.try_get_by_index::<i32>(0))
-            .transpose()?
+            .transpose()
+            .map_err(SharedError::Store)?
             .map_or(1, |count| u32::try_from(count).unwrap_or(1)))
     }
 
     /// Forget `key`'s failures.
-    pub async fn forgive(&self, bucket: &str, key: &Key) -> Result<(), sea_orm::DbErr> {
+    pub async fn forgive(&self, bucket: &str, key: &Key) -> Result<(), SharedError> {
         use sea_orm::ConnectionTrait as _;
-        self.db
-            .execute_raw(Self::statement(
-                "DELETE FROM rate_limit_states WHERE bucket = $1 AND key = $2",
-                vec![bucket.into(), hex(key).into()],
-            ))
-            .await?;
+        self.within(self.db.execute_raw(Self::statement(
+            "DELETE FROM rate_limit_states WHERE bucket = $1 AND key = $2",
+            vec![bucket.into(), hex(key).into()],
+        )))
+        .await?;
         Ok(())
     }
 
@@ -588,7 +656,7 @@ impl Limit {
                 Err(Refused { retry_after: wait })
             }
             Err(error) => {
-                fell_back(metrics, self.name, &error);
+                shared.fell_back(metrics, self.name, &error, now);
                 Ok(())
             }
         }
@@ -604,16 +672,6 @@ impl Limit {
     ) -> Result<(), Refused> {
         self.admit(ip_key(ip), metrics, label, now).await
     }
-}
-
-fn fell_back(metrics: &signet_service::metrics::Metrics, limit: &str, error: &sea_orm::DbErr) {
-    tracing::warn!(%error, limit, "a shared rate limit cannot be read; this replica's alone applies");
-    metrics
-        .counter(
-            &crate::app::metrics::RATE_LIMIT_FALLBACK,
-            &[("limit", limit)],
-        )
-        .increment(1);
 }
 
 /// The account back-off of one scope (per (account, client), or per
@@ -674,17 +732,23 @@ impl SharedBackoff {
         match shared.fail(self.name, &key, self.forget_after(), now).await {
             Ok(count) => count == self.local.free,
             Err(error) => {
-                fell_back(metrics, self.name, &error);
+                shared.fell_back(metrics, self.name, &error, now);
                 locally
             }
         }
     }
 
-    async fn succeeded(&self, key: &Key, known: bool, metrics: &signet_service::metrics::Metrics) {
+    async fn succeeded(
+        &self,
+        key: &Key,
+        known: bool,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) {
         self.local.succeeded(key);
         if let (true, Some(shared)) = (known, &self.shared) {
             if let Err(error) = shared.forgive(self.name, key).await {
-                fell_back(metrics, self.name, &error);
+                shared.fell_back(metrics, self.name, &error, now);
             }
         }
     }
@@ -771,7 +835,7 @@ impl Limiters {
             {
                 Ok(found) => (found[0], found[1]),
                 Err(error) => {
-                    fell_back(metrics, self.account_per_client.name, &error);
+                    shared.fell_back(metrics, self.account_per_client.name, &error, now);
                     (None, None)
                 }
             },
@@ -850,7 +914,7 @@ impl PasswordCheck {
     pub async fn succeeded(self, metrics: &signet_service::metrics::Metrics) {
         self.limiters
             .account_per_client
-            .succeeded(&self.pair, self.pair_known, metrics)
+            .succeeded(&self.pair, self.pair_known, metrics, self.now)
             .await;
     }
 }

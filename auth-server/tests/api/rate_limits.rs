@@ -280,8 +280,8 @@ async fn replicas_on_postgresql_share_the_account_backoff(backend: Backend) {
 
 /// The shared rows are bounded whatever the spray of addresses: the sweep
 /// deletes the ones that say nothing (a full bucket) and forgets the
-/// earliest-expiring beyond its cap. And a database that cannot answer
-/// leaves this replica's limit in charge, never none.
+/// earliest-expiring beyond its cap. And a database that cannot answer, or
+/// answers too slowly, leaves this replica's limit in charge, never none.
 async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Backend) {
     use auth_server::app::rate_limit::{ip_key, Limit, Rate, Shared};
     use std::net::{IpAddr, Ipv4Addr};
@@ -335,9 +335,40 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
         limit.admit_ip(ip, metrics, "dead", now).await.is_err(),
         "the local bucket still holds"
     );
+    // A slow database (the row held by another transaction): the shared
+    // check gives up after its timeout, and the local bucket decides.
+    use sea_orm::{ConnectionTrait as _, TransactionTrait as _};
+    let slow = Limit::new(
+        "slow",
+        rate,
+        Some(std::sync::Arc::new(Shared::with_timeout(
+            app.state.db.clone(),
+            std::time::Duration::from_millis(50),
+        ))),
+    );
+    let other = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)));
+    assert!(slow.admit_ip(other, metrics, "slow", now).await.is_ok());
+    let holder = app.state.db.begin().await.expect("begin");
+    holder
+        .execute_raw(sea_orm::Statement::from_string(
+            sea_orm::DatabaseBackend::Postgres,
+            "SELECT 1 FROM rate_limit_states WHERE bucket = 'slow' FOR UPDATE",
+        ))
+        .await
+        .expect("lock");
+    assert!(
+        slow.admit_ip(other, metrics, "slow", now).await.is_ok(),
+        "the local bucket had a token left"
+    );
+    assert!(slow.admit_ip(other, metrics, "slow", now).await.is_err());
+    holder.rollback().await.expect("rollback");
     let text = app.metrics().await.text().await.expect("metrics");
     assert!(
         text.contains("rate_limit_shared_fallbacks_total{limit=\"dead\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rate_limit_shared_fallbacks_total{limit=\"slow\"} 1"),
         "{text}"
     );
 }
