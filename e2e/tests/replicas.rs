@@ -371,7 +371,7 @@ async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_
                 let mut round = 0u32;
                 while !stop.load(Ordering::Relaxed) {
                     round += 1;
-                    let login = (worker + round as usize) % 3 == 0;
+                    let login = (worker + round as usize).is_multiple_of(3);
                     let ip = std::net::Ipv4Addr::from(
                         0x0A00_0000 + next_ip.fetch_add(1, Ordering::Relaxed),
                     );
