@@ -278,7 +278,9 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 Statements sent to PostgreSQL per request (one round trip each): login
 $(rp statements_per_login), refresh $(rp statements_per_refresh), \`client_credentials\`
 $(rp statements_per_client_credentials), forward-auth $(rp statements_per_forward_auth); an idle
-replica sends $(rp idle_statements_per_second_per_replica) a second.
+replica sends $(rp idle_statements_per_second_per_replica) a second. One of three replicas killed (SIGKILL) 2 s into
+a 5 s wrk run through the balancer: forward-auth $(rp killed_verify_failed) failed of $(rp killed_verify_requests),
+\`client_credentials\` $(rp killed_tokens_failed) failed of $(rp killed_tokens_requests).
 
 ## Memory (RSS)
 

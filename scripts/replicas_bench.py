@@ -254,6 +254,30 @@ def wrk(path, connections, script=None, extra_env=None, headers=()):
     return round(rps), int(bad.group(1)) if bad else 0, errors.group(0) if errors else ""
 
 
+def wrk_while_killing(path, script=None, extra_env=None, headers=()):
+    """wrk through the three-replica balancer; the third replica is killed
+    (SIGKILL) 2 s in. wrk does not retry: what it counts as failed is what
+    the balancer could not save."""
+    argv = pinned(load_cpu, ["wrk", "-t1", "-c32", "-d5s"])
+    for h in headers:
+        argv += ["-H", h]
+    if script:
+        argv += ["-s", f"{root}/scripts/bench/{script}"]
+    run = subprocess.Popen(argv + [f"http://127.0.0.1:{nginx_port}{path}"], stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, **(extra_env or {})})
+    time.sleep(2)
+    victim = replicas.pop()
+    victim.kill(); victim.wait()
+    out = run.communicate()[0]
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    # Back to three for the next run.
+    replicas.append(start_replica(ports[2]))
+    return total, failed
+
+
 results = {}
 for n in (1, 2, 3):
     while len(replicas) < n:
@@ -277,30 +301,6 @@ killed = {
     "tokens": wrk_while_killing("/oauth/token", "token.lua", {"BENCH_BASIC": basic}),
 }
 balancer.terminate(); balancer.wait()
-
-
-def wrk_while_killing(path, script=None, extra_env=None, headers=()):
-    """wrk through the three-replica balancer; the third replica is killed
-    (SIGKILL) 2 s in. wrk does not retry: what it counts as failed is what
-    the balancer could not save."""
-    argv = pinned(load_cpu, ["wrk", "-t1", "-c32", "-d5s"])
-    for h in headers:
-        argv += ["-H", h]
-    if script:
-        argv += ["-s", f"{root}/scripts/bench/{script}"]
-    run = subprocess.Popen(argv + [f"http://127.0.0.1:{nginx_port}{path}"], stdout=subprocess.PIPE, text=True,
-                           env={**os.environ, **(extra_env or {})})
-    time.sleep(2)
-    victim = replicas.pop()
-    victim.kill(); victim.wait()
-    out = run.communicate()[0]
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = (int(bad.group(1)) if bad else 0) + (sum(map(int, errors.groups())) if errors else 0)
-    # Back to three for the next run.
-    replicas.append(start_replica(ports[2]))
-    return total, failed
 
 
 def ratio(n, what):
