@@ -11,7 +11,10 @@ the token run it also reads PostgreSQL's and auth-server's CPU time from
 /proc: the database's share of the server core. Last, with three
 replicas, wrk runs forward-auth and then tokens through the balancer while
 one replica is killed (SIGKILL) 2 s in, and counts what failed (wrk does
-not retry, so that is what the balancer could not save).
+not retry, so that is what the balancer could not save). And BENCH_ROUND_TRIPS
+times, a logout on the first replica, timed until forward-auth on the
+second refuses the token (polled every millisecond), against the same on
+the first replica itself.
 
 Round trips: with one replica, N logins, N refreshes and N
 client_credentials requests are sent one by one straight to the replica,
@@ -27,7 +30,7 @@ Prints one JSON object; reports, never asserts. Loopback only.
 
     scripts/replicas_bench.py target/release/auth-server
 """
-import base64, json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import base64, json, os, re, secrets, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 binary = os.path.abspath(sys.argv[1])
 root = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
@@ -303,6 +306,37 @@ killed = {
 balancer.terminate(); balancer.wait()
 
 
+def status_of(method, url, token):
+    req = urllib.request.Request(url, method=method, headers={"authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+# A logout on the first replica, forward-auth on the second: how long until it refuses.
+first, second = f"http://127.0.0.1:{ports[0]}", f"http://127.0.0.1:{ports[1]}"
+def logout_seen_by(watcher):
+    """Milliseconds from a logout answered by the first replica until
+    forward-auth on `watcher` refuses the token, sorted, BENCH_ROUND_TRIPS times."""
+    seen = []
+    for _ in range(rounds):
+        access = request("POST", f"{first}/api/v1/auth/login", login_body)["access_token"]
+        assert status_of("GET", f"{watcher}/api/v1/auth/verify", access) == 200
+        assert status_of("POST", f"{first}/api/v1/auth/logout", access) == 204
+        start = time.monotonic()
+        while status_of("GET", f"{watcher}/api/v1/auth/verify", access) != 401:
+            time.sleep(0.001)
+        seen.append((time.monotonic() - start) * 1000)
+    return sorted(seen)
+
+
+# The baseline: the replica that recorded the logout (it learns of it the same way).
+same_replica = logout_seen_by(first)
+propagation = logout_seen_by(second)
+
+
 def ratio(n, what):
     return round(results[n][what] / results[1][what], 2)
 
@@ -318,6 +352,10 @@ for n in (1, 2, 3):
         report[f"{what}_{n}_ratio"] = ratio(n, what)
     report[f"non_2xx_{n}"] = results[n]["non_2xx"]
     report[f"tokens_{n}_postgres_cpu_share"] = results[n]["pg_share"]
+report["same_replica_logout_p50_ms"] = round(same_replica[len(same_replica) // 2], 1)
+report["same_replica_logout_max_ms"] = round(same_replica[-1], 1)
+report["cross_replica_logout_p50_ms"] = round(propagation[len(propagation) // 2], 1)
+report["cross_replica_logout_max_ms"] = round(propagation[-1], 1)
 for what, (total, failed) in killed.items():
     report[f"killed_{what}_requests"] = total
     report[f"killed_{what}_failed"] = failed

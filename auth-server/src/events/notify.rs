@@ -20,9 +20,11 @@ use tokio::sync::watch;
 pub const CHANNEL: &str = "signet_security_events";
 
 /// With a listener connected, the followers still read the table this
-/// often: a notification lost in a way the listener cannot see costs at
-/// most this much delay.
-pub const SAFETY_READ: Duration = Duration::from_secs(5);
+/// often: a notification lost in a way the listener cannot see (behind
+/// PgBouncer in transaction mode, `LISTEN` succeeds and nothing ever
+/// arrives) costs at most this much delay, the 1 s that revocations are
+/// promised in.
+pub const SAFETY_READ: Duration = Duration::from_secs(1);
 
 /// Queue the notification inside `txn`, the transaction recording events.
 pub async fn announce(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
