@@ -280,7 +280,9 @@ $(rp statements_per_login), refresh $(rp statements_per_refresh), \`client_crede
 $(rp statements_per_client_credentials), forward-auth $(rp statements_per_forward_auth); an idle
 replica sends $(rp idle_statements_per_second_per_replica) a second. One of three replicas killed (SIGKILL) 2 s into
 a 5 s wrk run through the balancer: forward-auth $(rp killed_verify_failed) failed of $(rp killed_verify_requests),
-\`client_credentials\` $(rp killed_tokens_failed) failed of $(rp killed_tokens_requests).
+\`client_credentials\` $(rp killed_tokens_failed) failed of $(rp killed_tokens_requests). A logout on one replica until
+forward-auth refuses the token: on another replica p50 $(rp cross_replica_logout_p50_ms) ms (max $(rp cross_replica_logout_max_ms)),
+on the same replica p50 $(rp same_replica_logout_p50_ms) ms (max $(rp same_replica_logout_max_ms)).
 
 ## Memory (RSS)
 
