@@ -1,8 +1,10 @@
-//! Two auth-server replicas on one PostgreSQL database behind a local nginx
-//! load balancer (deploy/nginx/auth-replicas.conf.template): started at the
-//! same moment (migrations and key bootstrap race), sign-up on one and login
-//! on the other, a refresh token raced across both rotates exactly once, and
-//! a key rotation is seen and used by both.
+//! auth-server replicas on one PostgreSQL database behind a local nginx
+//! load balancer (deploy/nginx/auth-replicas.conf.template). Two, started at
+//! the same moment (migrations and key bootstrap race): sign-up on one and
+//! login on the other, a refresh token raced across both rotates exactly
+//! once, and a key rotation is seen and used by both. Three: the sign-in
+//! limit holds across them, a logout on one reaches forward-auth on another
+//! within a second, and one killed under load loses no request.
 
 use std::collections::HashSet;
 use std::time::Duration;

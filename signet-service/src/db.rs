@@ -240,7 +240,7 @@ pub async fn migrate<M: MigratorTrait>(
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return M::up(&*db, None).await;
     }
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     txn.execute_raw(sea_orm::Statement::from_sql_and_values(
         DatabaseBackend::Postgres,
         "SELECT pg_advisory_xact_lock($1)",
@@ -267,6 +267,20 @@ pub async fn migrate_command<M: MigratorTrait>(
         .context("migrations failed")?;
     println!("migrations applied");
     Ok(())
+}
+
+/// Begin a transaction that will write: on SQLite `BEGIN IMMEDIATE`, which
+/// takes the write lock at once (waiting up to the busy timeout for another
+/// writer). A deferred transaction that reads first and writes later fails
+/// at its first write with `SQLITE_BUSY_SNAPSHOT`, without waiting, whenever
+/// another connection committed in between; this one never does. Elsewhere
+/// (PostgreSQL, or nested: a savepoint) it is a plain `begin`.
+pub async fn begin_write<C: TransactionTrait>(db: &C) -> Result<C::Transaction, DbErr> {
+    db.begin_with_options(sea_orm::TransactionOptions {
+        sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// A stable 64-bit lock id per service (FNV-1a of its name): replicas of one

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr,
-    EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement, TransactionTrait,
+    EntityTrait, QueryFilter, QuerySelect, QueryTrait, Statement,
 };
 
 /// At most this many batches per purge run: a huge backlog is worked off over
@@ -35,7 +35,7 @@ where
 {
     let mut deleted = 0;
     for _ in 0..MAX_BATCHES_PER_RUN {
-        let txn = db.begin().await?;
+        let txn = crate::db::begin_write(db).await?;
         if db.get_database_backend() == DatabaseBackend::Postgres {
             let locked = txn
                 .query_one_raw(Statement::from_sql_and_values(

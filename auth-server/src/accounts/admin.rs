@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,7 @@ pub async fn end_sessions(
 ) -> Result<u64, AccountError> {
     find(db, id).await?;
     let (actor, subject) = (operator.actor(), id.to_string());
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let ended =
         sessions::end_all_for_user(&txn, id, "sessions ended by an administrator", now).await?;
     audit::write(
@@ -184,7 +184,7 @@ pub async fn update_user(
             .subject(&subject)
             .ip(ip.as_deref())
     };
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let updated = active.update(&txn).await?;
     if change.disabled == Some(true) && !was_disabled {
         let ended = sessions::revoke_all_for_user(
@@ -260,7 +260,7 @@ pub async fn delete_user(
     }
     let user = find(db, id).await?;
     let (actor, subject) = (admin.id.to_string(), id.to_string());
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     sessions::revoke_all_for_user(
         &txn,
         id,

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    IntoActiveModel, QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -316,7 +316,7 @@ pub async fn sign_up(
         Err(AccountError::EmailTaken) => return notify_existing(db, out, &email, now).await,
         Err(other) => return Err(other.into()),
     };
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let created = match super::insert_user(&txn, row).await {
         Ok(created) => created,
         // Lost a race with another sign-up for the same address.
@@ -430,7 +430,7 @@ pub async fn send_verification(
     if user.email_verified || !out.may_mail(&user.email, now).await {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     queue_verification(out, &txn, user.id, &user.email, now).await?;
     txn.commit().await?;
     out.queue.wake();
@@ -456,7 +456,7 @@ pub async fn confirm_link(
     ip: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> Result<Verified, EmailError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let link = spend(
         &txn,
         presented,
@@ -591,7 +591,7 @@ pub async fn request_password_reset(
     let Some(account) = find_by_email(db, &email).await?.filter(|u| !u.disabled) else {
         return Ok(());
     };
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     queue_reset_link(
         out,
         &txn,
@@ -643,7 +643,7 @@ pub async fn force_password_reset(
         super::password::NO_PASSWORD_PREFIX,
         signet_service::web::random_token()
     );
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let email = account.email.clone();
     let user_id = account.id;
     apply_new_password(
@@ -690,7 +690,7 @@ pub async fn confirm_password_reset(
         .filter(|u| !u.disabled)
         .ok_or(EmailError::InvalidLink)?;
     let hash = new_password_hash(hasher, &account, new, "new_password").await?;
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let link = spend(&txn, presented, &[Purpose::ResetPassword], now).await?;
     if link.user_id != account.id {
         return Err(EmailError::InvalidLink);
@@ -765,7 +765,7 @@ pub async fn request_email_change(
     {
         return Ok(());
     }
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let token = issue(&txn, account.id, Purpose::ChangeEmail, &new_email, now).await?;
     let link = out.links.verify(&token);
     let body = render(ConfirmNewMail {

@@ -13,7 +13,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    IntoActiveModel, ModelTrait, QueryFilter, Set, TransactionTrait,
+    IntoActiveModel, ModelTrait, QueryFilter, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -280,7 +280,7 @@ async fn create_audited(
     // for its address (else REQUIRE_VERIFIED_EMAIL would lock the first
     // admin out).
     row.email_verified = Set(true);
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let created = insert_user(&txn, row).await?;
     let user_id = created.id.to_string();
     audit::write(
@@ -443,7 +443,7 @@ pub async fn update_profile(
     let mut active = user.into_active_model();
     active.display_name = Set(name);
     active.updated_at = Set(now);
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let updated = active.update(&txn).await?;
     audit::write(
         &txn,
@@ -505,7 +505,7 @@ pub(crate) async fn set_password(
     now: DateTime<Utc>,
 ) -> Result<(), AccountError> {
     let hash = new_password_hash(hasher, &user, new, change.field).await?;
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     apply_new_password(&txn, user, hash, &change, now).await?;
     txn.commit().await?;
     Ok(())
@@ -570,7 +570,7 @@ pub async fn delete_account(
 ) -> Result<(), AccountError> {
     reauthenticate(db, gate, &user, password, ip, "user.delete_failed", now).await?;
     let user_text = user.id.to_string();
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     sessions::revoke_all_for_user(
         &txn,
         user.id,

@@ -19,7 +19,7 @@ use rand::Rng as _;
 use rand::RngCore as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
@@ -197,7 +197,7 @@ pub async fn create_audited(
     actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<MintedKey, ApiKeyError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let minted = create(&txn, new, allowed_audiences, now).await?;
     audit::write(
         &txn,
@@ -224,7 +224,7 @@ pub async fn revoke_audited(
     actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<Option<api_key::Model>, DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let Some(key) = api_key::Entity::find_by_id(id).one(&txn).await? else {
         return Ok(None);
     };

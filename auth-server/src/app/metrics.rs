@@ -17,7 +17,8 @@ pub(crate) const REFRESH_REUSE: CounterDef = CounterDef {
 };
 pub(crate) const RATE_LIMITED: CounterDef = CounterDef {
     name: "rate_limited_total",
-    help: "Requests refused by a rate limit, by limit (429s; for mail_per_address, mails not sent).",
+    help:
+        "Requests refused by a rate limit, by limit (429s; for mail_per_address, mails not sent).",
 };
 pub(crate) const RATE_LIMIT_FALLBACK: CounterDef = CounterDef {
     name: "rate_limit_shared_fallbacks_total",

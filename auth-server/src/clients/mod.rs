@@ -23,7 +23,7 @@ use rand::Rng as _;
 use rand::RngCore as _;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    ModelTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ModelTrait, QueryFilter, QueryOrder, Set,
 };
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
@@ -378,7 +378,7 @@ pub async fn register(
     let mut row = validate(&new, now)?;
     let secret = (!new.public).then(mint_secret);
     row.secret_hash = Set(secret.as_deref().map(sha256_hex));
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let client = row.insert(&txn).await?;
     audit::write(
         &txn,
@@ -447,7 +447,7 @@ pub async fn update(
     actor: Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<client::Model, RegistryError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let Some(client) = find_by_client_id(&txn, client_id).await? else {
         return Err(RegistryError::NotFound);
     };
@@ -515,7 +515,7 @@ pub async fn rotate_secret(
     client_id: &str,
     actor: Actor<'_>,
 ) -> Result<String, RegistryError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let Some(client) = find_by_client_id(&txn, client_id).await? else {
         return Err(RegistryError::NotFound);
     };
@@ -548,7 +548,7 @@ pub async fn delete(
     client_id: &str,
     actor: Actor<'_>,
 ) -> Result<client::Model, RegistryError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let Some(client) = find_by_client_id(&txn, client_id).await? else {
         return Err(RegistryError::NotFound);
     };

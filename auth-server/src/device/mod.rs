@@ -26,8 +26,7 @@ use rand::Rng as _;
 use rand::RngCore as _;
 use sea_orm::sea_query::{Expr, ExprTrait as _};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set, SqlErr,
 };
 use uuid::Uuid;
 
@@ -295,7 +294,7 @@ pub async fn redeem(
     let Some(user_id) = row.user_id else {
         return Err(PollError::Invalid);
     };
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let claimed = device::Entity::update_many()
         .col_expr(device::Column::Status, Expr::value(REDEEMED))
         .filter(device::Column::Id.eq(row.id))

@@ -171,9 +171,8 @@ pub async fn key_compromised_in_file_mode(
     db: &sea_orm::DatabaseConnection,
     kid: &str,
 ) -> Result<(), DbErr> {
-    use sea_orm::TransactionTrait as _;
     let now = Utc::now();
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     record(&txn, Revocation::Key(kid), now).await?;
     crate::audit::write(
         &txn,

@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    Set, TransactionTrait,
+    Set,
 };
 
 use crate::app::clock::span;
@@ -180,7 +180,7 @@ impl KeyManager {
 
     async fn rotate_at(&self, now: DateTime<Utc>, actor: &str) -> Result<String, KeyStoreError> {
         let key = generate().await?;
-        let txn = self.db.begin().await?;
+        let txn = signet_service::db::begin_write(&self.db).await?;
         signing_key::ActiveModel {
             kid: Set(key.kid.clone()),
             state: Set(NEXT.to_owned()),
@@ -236,7 +236,7 @@ impl KeyManager {
         } else {
             None
         };
-        let txn = self.db.begin().await?;
+        let txn = signet_service::db::begin_write(&self.db).await?;
         signing_key::Entity::delete_by_id(kid.to_owned())
             .exec(&txn)
             .await?;
@@ -309,7 +309,7 @@ impl KeyManager {
         else {
             return Ok(());
         };
-        let txn = self.db.begin().await?;
+        let txn = signet_service::db::begin_write(&self.db).await?;
         // Claim the promotion: only one replica's UPDATE matches.
         let claimed = signing_key::Entity::update_many()
             .col_expr(signing_key::Column::State, Expr::value(ACTIVE))

@@ -241,11 +241,10 @@ pub async fn remove_totp(
     required_roles: &[String],
     ip: Option<IpAddr>,
 ) -> Result<(), MfaError> {
-    use sea_orm::TransactionTrait as _;
     if required(user, required_roles) {
         return Err(MfaError::Required);
     }
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     if !totp::remove(&txn, user.id).await? {
         return Err(MfaError::NotEnrolled);
     }
@@ -305,8 +304,8 @@ pub async fn reset_by_operator(
     user: &user::Model,
     ip: Option<IpAddr>,
 ) -> Result<Reset, MfaError> {
-    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, TransactionTrait as _};
-    let txn = db.begin().await?;
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+    let txn = signet_service::db::begin_write(db).await?;
     let totp = totp::remove(&txn, user.id).await?;
     let recovery_codes = recovery_entity::Entity::delete_many()
         .filter(recovery_entity::Column::UserId.eq(user.id))

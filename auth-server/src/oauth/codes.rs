@@ -18,7 +18,6 @@ use rand::RngCore as _;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq as _;
@@ -201,7 +200,7 @@ pub async fn redeem(
     {
         return Err(CodeError::WrongResource);
     }
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let claimed = code::Entity::update_many()
         .col_expr(code::Column::RedeemedAt, Expr::value(now))
         .filter(code::Column::CodeHash.eq(code_hash.as_str()))

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -47,7 +47,7 @@ pub async fn grant(
     scope: &str,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     // The write first: on SQLite a transaction that reads before it writes
     // fails at once (SQLITE_BUSY_SNAPSHOT) when another connection commits
     // in between; one that starts by writing waits for the lock instead.
@@ -121,7 +121,7 @@ pub async fn revoke(
     client_id: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let deleted = consent::Entity::delete_many()
         .filter(consent::Column::UserId.eq(user_id))
         .filter(consent::Column::ClientId.eq(client_id))

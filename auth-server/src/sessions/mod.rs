@@ -115,7 +115,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Started, DbErr> {
     let absolute = now + span(policy.absolute);
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -287,7 +287,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
 
         let (successor, successor_bytes) = mint();
         let successor_id = Uuid::now_v7();
-        let txn = db.begin().await?;
+        let txn = signet_service::db::begin_write(db).await?;
         let claimed = refresh_token::Entity::update_many()
             .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
             .col_expr(
@@ -344,7 +344,7 @@ async fn revoke_where<C: ConnectionTrait + TransactionTrait>(
     extra: Option<events::Revocation<'_>>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     // The write first, with RETURNING: on SQLite a transaction that reads
     // before it writes fails at once (SQLITE_BUSY_SNAPSHOT) when another
     // connection committed in between, whatever the busy timeout; one that
@@ -426,7 +426,7 @@ pub async fn end_and_audit<C: ConnectionTrait + TransactionTrait>(
     event: AuditEvent<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let ended = revoke(&txn, session_id, reason, now).await?;
     if ended {
         audit::write(&txn, event).await?;
@@ -477,7 +477,7 @@ pub async fn end_others<C: ConnectionTrait + TransactionTrait>(
     ip: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let which = sea_orm::Condition::all()
         .add(session::Column::UserId.eq(user_id))
         .add(session::Column::Id.ne(keep));

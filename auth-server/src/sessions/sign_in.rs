@@ -5,10 +5,7 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, Set};
 
 use crate::accounts::entity as user;
 use crate::accounts::password::{HashError, Password};
@@ -204,7 +201,7 @@ pub async fn password_sign_in(
         })));
     }
     count(gate, "success");
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let started = sessions::start(
         &txn,
         user.id,
@@ -276,7 +273,7 @@ pub async fn passkey_sign_in(
 ) -> Result<SignedIn, SignInError> {
     count(gate, "success");
     let ip = client.ip.clone();
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let started = sessions::start(
         &txn,
         verified.user.id,
@@ -434,7 +431,7 @@ pub async fn second_factor_sign_in(
         .map_or_else(Methods::password, |s| s.methods())
         .and(proved.method());
     count(deps.gate, "success");
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     if let Some(old) = &replaced {
         sessions::revoke(&txn, old.id, "stepped_up", now).await?;
     }

@@ -28,7 +28,7 @@ use jsonwebtoken::{Algorithm, Header};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -230,7 +230,7 @@ pub async fn delete(
     client_id: &str,
     stream_id: Uuid,
 ) -> Result<(), StreamError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     find(&txn, client_id, stream_id).await?;
     pending::Entity::delete_many()
         .filter(pending::Column::StreamId.eq(stream_id))
@@ -253,7 +253,7 @@ pub async fn set_status(
     now: DateTime<Utc>,
 ) -> Result<stream::Model, StreamError> {
     let reason = checked_description(reason)?;
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let current = find(&txn, client_id, stream_id).await?;
     let mut row: stream::ActiveModel = current.clone().into();
     if status == Status::Disabled {
@@ -386,7 +386,7 @@ async fn fill(
     };
     let full = rows.len() as u64 == events::MAX_BATCH;
     let wanted = delivered(stream);
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let moved = stream::Entity::update_many()
         .col_expr(stream::Column::Cursor, Expr::value(last))
         .filter(stream::Column::StreamId.eq(stream.stream_id))

@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, Set, TransactionTrait,
+    QueryFilter, Set,
 };
 use serde::Deserialize;
 
@@ -359,7 +359,7 @@ pub async fn resolve(
         crate::accounts::password::NO_PASSWORD_PREFIX,
         signet_service::web::random_token()
     );
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let created = user::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
         email: Set(email.clone()),
@@ -510,7 +510,7 @@ pub async fn unlink(
     provider: &str,
     ip: Option<std::net::IpAddr>,
 ) -> Result<(), UnlinkError> {
-    let txn = db.begin().await?;
+    let txn = signet_service::db::begin_write(db).await?;
     let linked = identities_of(&txn, account.id).await?;
     let Some(target) = linked.iter().find(|i| i.provider == provider) else {
         return Err(UnlinkError::NotLinked);
