@@ -48,9 +48,7 @@ pub async fn grant(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = signet_service::db::begin_write(db).await?;
-    // The write first: on SQLite a transaction that reads before it writes
-    // fails at once (SQLITE_BUSY_SNAPSHOT) when another connection commits
-    // in between; one that starts by writing waits for the lock instead.
+    // Refresh the grant time of an existing consent; the scopes are merged below.
     consent::Entity::update_many()
         .col_expr(
             consent::Column::GrantedAt,
