@@ -48,16 +48,6 @@ pub async fn grant(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     let txn = signet_service::db::begin_write(db).await?;
-    // Refresh the grant time of an existing consent; the scopes are merged below.
-    consent::Entity::update_many()
-        .col_expr(
-            consent::Column::GrantedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(consent::Column::UserId.eq(user_id))
-        .filter(consent::Column::ClientId.eq(client_id))
-        .exec(&txn)
-        .await?;
     let merged = match find(&txn, user_id, client_id).await? {
         Some(existing) => {
             let mut scopes: Vec<&str> = existing.scope.split_ascii_whitespace().collect();
