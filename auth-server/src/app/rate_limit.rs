@@ -553,28 +553,56 @@ impl Shared {
     }
 
     /// Delete the rows that say nothing any more as of `now`, then the
-    /// earliest-expiring beyond `max_rows`: the rows deleted.
+    /// earliest-expiring beyond `max_rows`: the rows deleted. One replica
+    /// at a time (an advisory lock; the others skip this round), and the
+    /// second step, which orders the table, only when the planner's row
+    /// estimate says the table may be near the cap.
     pub async fn sweep(&self, now: DateTime<Utc>, max_rows: u64) -> Result<u64, sea_orm::DbErr> {
         use sea_orm::ConnectionTrait as _;
-        let expired = self
-            .db
+        let txn = signet_service::db::begin_write(&self.db).await?;
+        let locked = txn
+            .query_one_raw(Self::statement(
+                "SELECT pg_try_advisory_xact_lock($1)",
+                vec![signet_service::db::lock_id("auth-server:rate-limit-sweep").into()],
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<bool>(0))
+            .transpose()?
+            .unwrap_or(false);
+        if !locked {
+            return Ok(0);
+        }
+        let expired = txn
             .execute_raw(Self::statement(
                 "DELETE FROM rate_limit_states WHERE tat < $1",
                 vec![now.into()],
             ))
             .await?
             .rows_affected();
+        // -1 until the table is first analysed: then look.
+        let estimate = txn
+            .query_one_raw(Self::statement(
+                "SELECT reltuples::float8 FROM pg_class WHERE oid = 'rate_limit_states'::regclass",
+                vec![],
+            ))
+            .await?
+            .map(|row| row.try_get_by_index::<f64>(0))
+            .transpose()?
+            .unwrap_or(-1.0);
         let max = i64::try_from(max_rows).unwrap_or(i64::MAX);
-        let beyond = self
-            .db
-            .execute_raw(Self::statement(
+        let beyond = if estimate < 0.0 || estimate - expired as f64 > max_rows as f64 * 0.9 {
+            txn.execute_raw(Self::statement(
                 "DELETE FROM rate_limit_states WHERE (bucket, key) IN ( \
                      SELECT bucket, key FROM rate_limit_states \
                      ORDER BY tat DESC OFFSET $1)",
                 vec![max.into()],
             ))
             .await?
-            .rows_affected();
+            .rows_affected()
+        } else {
+            0
+        };
+        txn.commit().await?;
         Ok(expired + beyond)
     }
 
