@@ -62,6 +62,36 @@ where
     panic!("never happened: {what}");
 }
 
+/// What every replica of one deployment is given (the settings that must
+/// agree: one database, one issuer, one key store, the balancer trusted),
+/// with `extra` after the test tuning so that it wins; the key store is
+/// seeded once, as an operator would. The database URL and the settings.
+async fn replica_settings(
+    dir: &tempfile::TempDir,
+    name: &str,
+    extra: &[(&'static str, &str)],
+) -> (String, Vec<(&'static str, String)>) {
+    let database_url = fresh_database(Backend::Postgres, dir, name).await;
+    let mut env = vec![
+        ("DATABASE_URL", database_url.clone()),
+        // One issuer for all replicas: the public name clients reach them by.
+        ("JWT_ISSUER", "https://auth.signet.test".to_owned()),
+        ("KEY_ENCRYPTION_KEY", key_encryption_key()),
+        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
+        ("GENERATE_DEV_KEY", "false".to_owned()),
+        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
+    ];
+    env.extend(test_tuning());
+    env.extend(
+        extra
+            .iter()
+            .map(|(name, value)| (*name, (*value).to_owned())),
+    );
+    // The operator's first step: one key, given to every replica to seed the store.
+    run_command("auth-server", dir.path(), &env, &["keys", "generate"]);
+    (database_url, env)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(all(signet_postgres, signet_nginx)),
@@ -70,22 +100,16 @@ where
 async fn two_replicas_on_one_database_behave_as_one_server() {
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
-    let database_url = fresh_database(Backend::Postgres, &dir, "replicas").await;
-    let mut env = vec![
-        ("DATABASE_URL", database_url.clone()),
-        // One issuer for all replicas: the public name clients reach them by.
-        ("JWT_ISSUER", "https://auth.signet.test".to_owned()),
-        ("KEY_ENCRYPTION_KEY", key_encryption_key()),
-        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
-        ("GENERATE_DEV_KEY", "false".to_owned()),
-        ("KEY_REFRESH_INTERVAL", "500ms".to_owned()),
-        ("JWKS_MAX_AGE", "1s".to_owned()),
-        ("KEY_PUBLISH_DELAY", "2s".to_owned()),
-        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
-    ];
-    env.extend(test_tuning());
-    // The operator's first step: one key, given to every replica to seed the store.
-    run_command("auth-server", dir.path(), &env, &["keys", "generate"]);
+    let (database_url, env) = replica_settings(
+        &dir,
+        "replicas",
+        &[
+            ("KEY_REFRESH_INTERVAL", "500ms"),
+            ("JWKS_MAX_AGE", "1s"),
+            ("KEY_PUBLISH_DELAY", "2s"),
+        ],
+    )
+    .await;
 
     // Both at once: the migrations and the key bootstrap race, and must not clash.
     let mut replica_a = Service::start("auth-server", dir.path(), &env);
@@ -268,19 +292,8 @@ async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_
 
     let http = reqwest::Client::new();
     let dir = signet_e2e::shared_tempdir();
-    let database_url = fresh_database(Backend::Postgres, &dir, "three").await;
-    let mut env = vec![
-        ("DATABASE_URL", database_url.clone()),
-        ("JWT_ISSUER", "https://auth.signet.test".to_owned()),
-        ("KEY_ENCRYPTION_KEY", key_encryption_key()),
-        ("KEYS_DIR", dir.path().join("keys").display().to_string()),
-        ("GENERATE_DEV_KEY", "false".to_owned()),
-        ("TRUSTED_PROXIES", "127.0.0.1".to_owned()),
-    ];
-    env.extend(test_tuning());
-    // After the tuning, so that these win: the limit under test.
-    env.push(("RATE_LIMIT_LOGIN_PER_IP", "5/1m".to_owned()));
-    run_command("auth-server", dir.path(), &env, &["keys", "generate"]);
+    // The limit under test.
+    let (_, env) = replica_settings(&dir, "three", &[("RATE_LIMIT_LOGIN_PER_IP", "5/1m")]).await;
     let mut replicas: Vec<Service> = (0..3)
         .map(|_| Service::start("auth-server", dir.path(), &env))
         .collect();
