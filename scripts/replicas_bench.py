@@ -6,7 +6,9 @@ two and three release auth-server replicas on it behind nginx
 (deploy/nginx/auth-replicas.conf.template), and measures through nginx
 with wrk: client_credentials tokens (a database read, the shared rate
 limit, a signature), forward-auth (no database), and password logins.
-One replica behind the same nginx is the baseline of each ratio. During
+One replica behind the same nginx is the baseline of each ratio. First,
+straight to one replica, what sharing costs: tokens and logins with the
+limits shared against the same with RATE_LIMIT_SHARED=false. During
 the token run it also reads PostgreSQL's and auth-server's CPU time from
 /proc: the database's share of the server core. Last, with three
 replicas, wrk runs forward-auth and then tokens through the balancer while
@@ -123,10 +125,10 @@ subprocess.run([binary, "keys", "generate"], env=env, check=True, stdout=subproc
 ports = [free_port() for _ in range(3)]
 
 
-def start_replica(port):
+def start_replica(port, extra=None):
     log = open(f"{work}/auth-{port}.log", "w")
     child = subprocess.Popen(pinned(server_cpu, [binary, "serve"]), cwd=work, stdout=log, stderr=log,
-                             env={**env, "BIND_ADDR": f"127.0.0.1:{port}"})
+                             env={**env, **(extra or {}), "BIND_ADDR": f"127.0.0.1:{port}"})
     children.append(child)
     wait_ready(f"http://127.0.0.1:{port}/readyz")
     return child
@@ -243,13 +245,13 @@ def cpu_seconds(command_name):
     return total / tick
 
 
-def wrk(path, connections, script=None, extra_env=None, headers=()):
+def wrk(path, connections, script=None, extra_env=None, headers=(), base=None):
     argv = pinned(load_cpu, ["wrk", "-t1", f"-c{connections}", f"-d{duration}"])
     for h in headers:
         argv += ["-H", h]
     if script:
         argv += ["-s", f"{root}/scripts/bench/{script}"]
-    out = subprocess.run(argv + [f"http://127.0.0.1:{nginx_port}{path}"], capture_output=True, text=True,
+    out = subprocess.run(argv + [f"{base or f'http://127.0.0.1:{nginx_port}'}{path}"], capture_output=True, text=True,
                          env={**os.environ, **(extra_env or {})}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -280,6 +282,17 @@ def wrk_while_killing(path, script=None, extra_env=None, headers=()):
     replicas.append(start_replica(ports[2]))
     return total, failed
 
+
+# What sharing costs one replica: the same replica with RATE_LIMIT_SHARED=false
+# (limits in memory only), both straight to the replica, no nginx.
+unshared_port = free_port()
+unshared = start_replica(unshared_port, {"RATE_LIMIT_SHARED": "false"})
+sharing = {}
+for label, base in (("shared", direct), ("unshared", f"http://127.0.0.1:{unshared_port}")):
+    sharing[f"tokens_{label}"] = wrk("/oauth/token", 32, "token.lua", {"BENCH_BASIC": basic}, base=base)[0]
+    sharing[f"logins_{label}"] = wrk("/api/v1/auth/login", 8, "login.lua",
+                                     {"BENCH_LOGIN_BODY": json.dumps(login_body)}, base=base)[0]
+unshared.terminate(); unshared.wait(); children.remove(unshared)
 
 results = {}
 for n in (1, 2, 3):
@@ -342,6 +355,9 @@ def ratio(n, what):
 
 
 report = {
+    **sharing,
+    "tokens_shared_ratio": round(sharing["tokens_shared"] / sharing["tokens_unshared"], 2),
+    "logins_shared_ratio": round(sharing["logins_shared"] / sharing["logins_unshared"], 2),
     "statements_per_login": login_rt, "statements_per_refresh": refresh_rt,
     "statements_per_client_credentials": cc_rt, "statements_per_forward_auth": verify_rt,
     "idle_statements_per_second_per_replica": round(idle_per_s, 1),

@@ -135,6 +135,9 @@ pub struct Limits {
     pub account_max_backoff: Duration,
     /// Password hashes one client IP or one account may have queued at once.
     pub hashes_in_flight_per_client: usize,
+    /// On PostgreSQL, keep the limits in the database for every replica
+    /// (`RATE_LIMIT_SHARED`); ignored on SQLite (one process).
+    pub shared: bool,
 }
 
 /// Argon2id cost parameters.
@@ -898,6 +901,7 @@ impl Config {
             )?,
             account_max_backoff: env.duration("LOGIN_MAX_BACKOFF", Duration::from_secs(15 * 60))?,
             hashes_in_flight_per_client: env.positive("PASSWORD_HASH_QUEUE_PER_CLIENT", 8)?,
+            shared: env.bool("RATE_LIMIT_SHARED", true)?,
         };
         if limits.account_ceiling_failures < limits.account_free_failures {
             return Err(ConfigError::new(

@@ -103,9 +103,11 @@ impl Application {
             crate::clients::documents::ClientDocuments::new(&config)
                 .context("building the client metadata document fetcher")?,
         );
-        // Rate limits every replica shares (PostgreSQL; SQLite is one process).
-        let shared_limits = (sea_orm::ConnectionTrait::get_database_backend(&database)
-            == sea_orm::DatabaseBackend::Postgres)
+        // Rate limits every replica shares (PostgreSQL, unless RATE_LIMIT_SHARED
+        // is false; SQLite is one process).
+        let shared_limits = (config.limits.shared
+            && sea_orm::ConnectionTrait::get_database_backend(&database)
+                == sea_orm::DatabaseBackend::Postgres)
             .then(|| Arc::new(crate::app::rate_limit::Shared::new(database.clone())));
         let state = AppState {
             client_documents,

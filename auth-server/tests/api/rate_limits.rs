@@ -373,7 +373,25 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
     );
 }
 
+/// `RATE_LIMIT_SHARED=false` (one replica on PostgreSQL, which then saves
+/// the statements): each replica counts for itself again.
+async fn unshared_limits_are_counted_per_replica(backend: Backend) {
+    let config = [
+        ("RATE_LIMIT_LOGIN_PER_IP", "5/1m"),
+        ("RATE_LIMIT_SHARED", "false"),
+    ];
+    let first = TestApp::spawn_with(backend, &config).await;
+    let second = TestApp::spawn_on(&first.database_url, &config).await;
+    assert!(first.state.limiters.shared.is_none());
+    let mut statuses = Vec::new();
+    for app in [&first, &first, &first, &second, &second, &second] {
+        statuses.push(app.login("guess@example.com", "guess").await.status());
+    }
+    assert_eq!(statuses, [StatusCode::UNAUTHORIZED; 6]);
+}
+
 backend_tests!(
+    unshared_limits_are_counted_per_replica,
     shared_limits_stay_bounded_and_fall_back_to_the_local_limit,
     replicas_on_postgresql_share_the_other_buckets_too,
     replicas_on_postgresql_share_the_account_backoff,
