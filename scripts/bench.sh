@@ -273,6 +273,7 @@ Shared, noisy machines: compare the ratios, which are measured in the same run, 
 | \`client_credentials\` tokens/s (32 connections) | $(rp tokens_1) | $(rp tokens_2) ($(rp tokens_2_ratio)) | $(rp tokens_3) ($(rp tokens_3_ratio)) |
 | forward-auth req/s (32 connections) | $(rp verify_1) | $(rp verify_2) ($(rp verify_2_ratio)) | $(rp verify_3) ($(rp verify_3_ratio)) |
 | password logins/s (8 connections) | $(rp logins_1) | $(rp logins_2) ($(rp logins_2_ratio)) | $(rp logins_3) ($(rp logins_3_ratio)) |
+| one replica straight, shared limits against \`RATE_LIMIT_SHARED=false\`: tokens/s, logins/s | $(rp tokens_shared) vs $(rp tokens_unshared) ($(rp tokens_shared_ratio)); $(rp logins_shared) vs $(rp logins_unshared) ($(rp logins_shared_ratio)) | | |
 | PostgreSQL's share of the CPU during the token run | $(rp tokens_1_postgres_cpu_share) | $(rp tokens_2_postgres_cpu_share) | $(rp tokens_3_postgres_cpu_share) |
 
 Statements sent to PostgreSQL per request (one round trip each): login
