@@ -314,7 +314,7 @@ pub async fn redeem(
         audience: row.resource.clone().or(client.audience),
         ..client
     };
-    let started = sessions::start(&txn, user_id, policy, client, now).await?;
+    let started = sessions::start_within(&txn, user_id, policy, client, now).await?;
     device::Entity::update_many()
         .col_expr(
             device::Column::IssuedSessionId,

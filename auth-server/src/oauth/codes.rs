@@ -222,7 +222,7 @@ pub async fn redeem(
         parent: row.browser_session_id,
         ..client
     };
-    let started = sessions::start(&txn, row.user_id, policy, client, now).await?;
+    let started = sessions::start_within(&txn, row.user_id, policy, client, now).await?;
     code::Entity::update_many()
         .col_expr(
             code::Column::IssuedSessionId,

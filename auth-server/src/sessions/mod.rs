@@ -114,8 +114,22 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
     client: Client,
     now: DateTime<Utc>,
 ) -> Result<Started, DbErr> {
-    let absolute = now + span(policy.absolute);
     let txn = signet_service::db::begin_write(db).await?;
+    let started = start_within(&txn, user_id, policy, client, now).await?;
+    txn.commit().await?;
+    Ok(started)
+}
+
+/// [`start`] inside the caller's transaction `txn` (which makes the two
+/// writes one, without a savepoint of their own).
+pub async fn start_within(
+    txn: &impl ConnectionTrait,
+    user_id: Uuid,
+    policy: &SessionPolicy,
+    client: Client,
+    now: DateTime<Utc>,
+) -> Result<Started, DbErr> {
+    let absolute = now + span(policy.absolute);
     let session = session::ActiveModel {
         id: Set(Uuid::now_v7()),
         user_id: Set(user_id),
@@ -142,7 +156,7 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         dpop_jkt: Set(client.dpop_jkt),
         parent_session_id: Set(client.parent),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let (token, _) = mint();
     refresh_token::ActiveModel {
@@ -154,9 +168,8 @@ pub async fn start<C: ConnectionTrait + TransactionTrait>(
         successor_id: Set(None),
         successor_sealed: Set(None),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    txn.commit().await?;
     Ok(Started {
         session,
         refresh_token: token,

@@ -202,7 +202,7 @@ pub async fn password_sign_in(
     }
     count(gate, "success");
     let txn = signet_service::db::begin_write(db).await?;
-    let started = sessions::start(
+    let started = sessions::start_within(
         &txn,
         user.id,
         policy,
@@ -274,7 +274,7 @@ pub async fn passkey_sign_in(
     count(gate, "success");
     let ip = client.ip.clone();
     let txn = signet_service::db::begin_write(db).await?;
-    let started = sessions::start(
+    let started = sessions::start_within(
         &txn,
         verified.user.id,
         policy,
@@ -435,7 +435,7 @@ pub async fn second_factor_sign_in(
     if let Some(old) = &replaced {
         sessions::revoke(&txn, old.id, "stepped_up", now).await?;
     }
-    let started = sessions::start(
+    let started = sessions::start_within(
         &txn,
         user.id,
         deps.policy,
