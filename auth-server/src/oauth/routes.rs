@@ -680,7 +680,7 @@ async fn refresh_grant(
     }
     // A bound refresh token needs a proof by its key, checked before the
     // rotation so a thief's attempt does not spend the holder's token.
-    if let Some(bound) = session.dpop_jkt {
+    if let Some(bound) = &session.dpop_jkt {
         if jkt.as_deref() != Some(bound.as_str()) {
             let error = match jkt {
                 None => jwt_verify::DpopError::Missing,
@@ -692,6 +692,7 @@ async fn refresh_grant(
     match sessions::rotate(
         &state.db,
         presented,
+        Some(session),
         &state.config.sessions,
         client.as_ref().map(|c| c.client_id.as_str()),
         ip.0,

@@ -209,10 +209,12 @@ pub struct Rotated {
 /// Exchange `presented` for its successor (see the module docs), on behalf
 /// of `client_id` (`None`: the first-party client), which must be the client
 /// the session belongs to. `ip` is the caller's, for the audit row of a
-/// detected reuse.
+/// detected reuse. `known`: the token's session as the caller just read it
+/// ([`session_of`]), used instead of reading it again in the first round.
 pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     presented: &str,
+    known: Option<session::Model>,
     policy: &SessionPolicy,
     client_id: Option<&str>,
     ip: Option<IpAddr>,
@@ -222,6 +224,7 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         return Err(RefreshError::Unknown);
     }
     let hash = sha256_hex(presented);
+    let mut known = known;
     // Two rounds at most: a lost race re-reads the row, which is then rotated.
     for _ in 0..2 {
         let Some(row) = refresh_token::Entity::find()
@@ -231,8 +234,12 @@ pub async fn rotate<C: ConnectionTrait + TransactionTrait>(
         else {
             return Err(RefreshError::Unknown);
         };
-        let Some(family) = session::Entity::find_by_id(row.session_id).one(db).await? else {
-            return Err(RefreshError::Unknown);
+        let family = match known.take().filter(|session| session.id == row.session_id) {
+            Some(session) => session,
+            None => match session::Entity::find_by_id(row.session_id).one(db).await? {
+                Some(session) => session,
+                None => return Err(RefreshError::Unknown),
+            },
         };
         if family.client_id.as_deref() != client_id {
             return Err(RefreshError::WrongClient);

@@ -148,14 +148,15 @@ async fn a_detected_refresh_reuse_ends_the_session_with_exactly_one_audit_row(ba
         .expect("signed in")
         .started
         .refresh_token;
-    sessions::rotate(&state.db, &first, policy, None, IP, state.clock.now())
+    sessions::rotate(&state.db, &first, None, policy, None, IP, state.clock.now())
         .await
         .expect("rotated");
     // Past the grace window, the old token again: theft.
     state
         .clock
         .advance(policy.reuse_grace + Duration::from_secs(1));
-    let reused = sessions::rotate(&state.db, &first, policy, None, IP, state.clock.now()).await;
+    let reused =
+        sessions::rotate(&state.db, &first, None, policy, None, IP, state.clock.now()).await;
     assert!(
         matches!(reused, Err(RefreshError::Reused { .. })),
         "{:?}",
@@ -163,7 +164,8 @@ async fn a_detected_refresh_reuse_ends_the_session_with_exactly_one_audit_row(ba
     );
     assert_eq!(events(&app, "refresh.reuse_detected").await, 1);
     // The family is over: a third try is refused without a second row.
-    let again = sessions::rotate(&state.db, &first, policy, None, IP, state.clock.now()).await;
+    let again =
+        sessions::rotate(&state.db, &first, None, policy, None, IP, state.clock.now()).await;
     assert!(
         matches!(again, Err(RefreshError::SessionEnded)),
         "{:?}",
