@@ -61,27 +61,16 @@ pub(crate) async fn device_authorization(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    let pairs = crate::oauth::admitted_parameters(
-        &state.limiters.token_per_ip,
-        &state.metrics,
-        ip.0,
-        state.clock.now(),
-        &headers,
-        &body,
-    )
-    .await?;
+    let pairs = crate::oauth::admitted_parameters(&state, ip.0, &headers, &body).await?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
-        &state.db,
-        &state.client_documents,
+        &state,
         crate::oauth::Caller {
             headers: &headers,
             pairs: &pairs,
-            issuer: &state.config.issuer,
             endpoint: "/oauth/device_authorization",
             grant: Some(crate::device::GRANT_TYPE),
         },
-        now,
     )
     .await?;
     let scope =

@@ -206,14 +206,16 @@ impl IntoResponse for TokenEndpointError {
 /// A back-channel request's parameters once its address has a token of
 /// `bucket` (the token, PAR and device endpoints share `token_per_ip`).
 pub async fn admitted_parameters(
-    bucket: &crate::app::rate_limit::Limit,
-    metrics: &signet_service::metrics::Metrics,
+    state: &crate::app::state::AppState,
     ip: Option<std::net::IpAddr>,
-    now: chrono::DateTime<chrono::Utc>,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Vec<(String, String)>, TokenEndpointError> {
-    bucket.admit_ip(ip, metrics, "token_per_ip", now).await?;
+    state
+        .limiters
+        .token_per_ip
+        .admit_ip(ip, &state.metrics, "token_per_ip", state.clock.now())
+        .await?;
     Ok(parameters(headers, body)?)
 }
 
@@ -407,7 +409,6 @@ pub fn registered_client_credentials(
 pub struct Caller<'a> {
     pub headers: &'a HeaderMap,
     pub pairs: &'a [(String, String)],
-    pub issuer: &'a str,
     /// The endpoint's path (`/oauth/token`): a client assertion's `aud` may
     /// name it, and the log line does.
     pub endpoint: &'static str,
@@ -419,21 +420,20 @@ pub struct Caller<'a> {
 /// method its registration or document allows, or `invalid_client` (the
 /// reason logged, never answered).
 pub async fn calling_client(
-    db: &sea_orm::DatabaseConnection,
-    documents: &crate::clients::documents::ClientDocuments,
+    state: &crate::app::state::AppState,
     caller: Caller<'_>,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<crate::clients::entity::Model, TokenEndpointError> {
     let (client_id, credential) = registered_client_credentials(caller.headers, caller.pairs)?;
-    let endpoint_url = format!("{}{}", caller.issuer, caller.endpoint);
-    let audiences = [caller.issuer, endpoint_url.as_str()];
+    let issuer = state.config.issuer.as_str();
+    let endpoint_url = format!("{issuer}{}", caller.endpoint);
+    let audiences = [issuer, endpoint_url.as_str()];
     let client = match crate::clients::authenticate_any(
-        db,
-        documents,
+        &state.db,
+        &state.client_documents,
         &client_id,
         &credential,
         &audiences,
-        now,
+        state.clock.now(),
     )
     .await
     {

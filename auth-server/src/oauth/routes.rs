@@ -76,15 +76,7 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    let pairs = crate::oauth::admitted_parameters(
-        &state.limiters.token_per_ip,
-        &state.metrics,
-        ip.0,
-        state.clock.now(),
-        &headers,
-        &body,
-    )
-    .await?;
+    let pairs = crate::oauth::admitted_parameters(&state, ip.0, &headers, &body).await?;
     let grant_type = param(&pairs, "grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
     match Grant::from_name(grant_type) {
@@ -277,16 +269,13 @@ async fn code_grant(
     ip: ClientIp,
 ) -> Result<Response, TokenEndpointError> {
     let client = crate::oauth::calling_client(
-        &state.db,
-        &state.client_documents,
+        state,
         crate::oauth::Caller {
             headers,
             pairs,
-            issuer: &state.config.issuer,
             endpoint: "/oauth/token",
             grant: Some("authorization_code"),
         },
-        state.clock.now(),
     )
     .await?;
     let code =
@@ -419,16 +408,13 @@ async fn device_grant(
 ) -> Result<Response, TokenEndpointError> {
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
-        &state.db,
-        &state.client_documents,
+        state,
         crate::oauth::Caller {
             headers,
             pairs,
-            issuer: &state.config.issuer,
             endpoint: "/oauth/token",
             grant: Some(crate::device::GRANT_TYPE),
         },
-        now,
     )
     .await?;
     let device_code = param(pairs, "device_code")
@@ -611,16 +597,13 @@ async fn requesting_client(
         };
     }
     crate::oauth::calling_client(
-        &state.db,
-        &state.client_documents,
+        state,
         crate::oauth::Caller {
             headers,
             pairs,
-            issuer: &state.config.issuer,
             endpoint: "/oauth/token",
             grant: None,
         },
-        state.clock.now(),
     )
     .await
     .map(Some)
@@ -792,27 +775,16 @@ pub(crate) async fn par(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenEndpointError> {
-    let pairs = crate::oauth::admitted_parameters(
-        &state.limiters.token_per_ip,
-        &state.metrics,
-        ip.0,
-        state.clock.now(),
-        &headers,
-        &body,
-    )
-    .await?;
+    let pairs = crate::oauth::admitted_parameters(&state, ip.0, &headers, &body).await?;
     let now = state.clock.now();
     let client = crate::oauth::calling_client(
-        &state.db,
-        &state.client_documents,
+        &state,
         crate::oauth::Caller {
             headers: &headers,
             pairs: &pairs,
-            issuer: &state.config.issuer,
             endpoint: "/oauth/par",
             grant: None,
         },
-        now,
     )
     .await?;
     let parameters = crate::oauth::par::parameters_of(&pairs)
