@@ -148,13 +148,30 @@ pub(crate) struct StreamBody {
     description: Option<String>,
 }
 
-fn check_delivery(delivery: Option<&Delivery>) -> Result<(), ApiError> {
-    match delivery {
-        Some(d) if d.method != ssf::DELIVERY_POLL => Err(ApiError::BadRequest(
-            "delivery.method: only urn:ietf:rfc:8936 (poll) is supported".into(),
-        )),
-        _ => Ok(()),
+impl StreamBody {
+    /// The stream and what it asks for, once its delivery is one this
+    /// transmitter offers (poll).
+    fn checked(self) -> Result<(Option<String>, StreamRequest), ApiError> {
+        if let Some(d) = &self.delivery {
+            if d.method != ssf::DELIVERY_POLL {
+                return Err(ApiError::BadRequest(
+                    "delivery.method: only urn:ietf:rfc:8936 (poll) is supported".into(),
+                ));
+            }
+        }
+        Ok((
+            self.stream_id,
+            StreamRequest {
+                events_requested: self.events_requested,
+                description: self.description,
+            },
+        ))
     }
+}
+
+/// `stream` as a configuration answer (not to be cached).
+fn stream_answer(state: &AppState, status: StatusCode, stream: &stream::Model) -> Response {
+    no_store(status, Json(configuration_of(state, stream)))
 }
 
 fn stream_id(raw: Option<&str>) -> Result<Uuid, ApiError> {
@@ -194,21 +211,9 @@ pub(crate) async fn create_stream(
     ApiJson(body): ApiJson<StreamBody>,
 ) -> Result<Response, ApiError> {
     let client_id = receiver(&state, &headers).await?;
-    check_delivery(body.delivery.as_ref())?;
-    let created = ssf::create(
-        &state.db,
-        &client_id,
-        StreamRequest {
-            events_requested: body.events_requested,
-            description: body.description,
-        },
-        state.clock.now(),
-    )
-    .await?;
-    Ok(no_store(
-        StatusCode::CREATED,
-        Json(configuration_of(&state, &created)),
-    ))
+    let (_, request) = body.checked()?;
+    let created = ssf::create(&state.db, &client_id, request, state.clock.now()).await?;
+    Ok(stream_answer(&state, StatusCode::CREATED, &created))
 }
 
 #[derive(Deserialize)]
@@ -238,10 +243,7 @@ pub(crate) async fn read_stream(
         }
         Some(raw) => {
             let found = ssf::find(&state.db, &client_id, stream_id(Some(raw))?).await?;
-            Ok(no_store(
-                StatusCode::OK,
-                Json(configuration_of(&state, &found)),
-            ))
+            Ok(stream_answer(&state, StatusCode::OK, &found))
         }
     }
 }
@@ -257,23 +259,10 @@ pub(crate) async fn update_stream(
     ApiJson(body): ApiJson<StreamBody>,
 ) -> Result<Response, ApiError> {
     let client_id = receiver(&state, &headers).await?;
-    check_delivery(body.delivery.as_ref())?;
-    let id = stream_id(body.stream_id.as_deref())?;
-    let updated = ssf::update(
-        &state.db,
-        &client_id,
-        id,
-        StreamRequest {
-            events_requested: body.events_requested,
-            description: body.description,
-        },
-        state.clock.now(),
-    )
-    .await?;
-    Ok(no_store(
-        StatusCode::OK,
-        Json(configuration_of(&state, &updated)),
-    ))
+    let (id, request) = body.checked()?;
+    let id = stream_id(id.as_deref())?;
+    let updated = ssf::update(&state.db, &client_id, id, request, state.clock.now()).await?;
+    Ok(stream_answer(&state, StatusCode::OK, &updated))
 }
 
 #[utoipa::path(delete, path = "/ssf/streams", tag = "ssf", security(("basic" = [])),
