@@ -21,14 +21,23 @@ pub(crate) struct Rp {
 }
 
 pub(crate) async fn rp(app: &TestApp, first_party: bool) -> Rp {
-    let registered = clients::register(
-        &app.state.db,
+    register_rp(
+        app,
         NewClient {
             name: "Blog".into(),
             redirect_uris: vec![REDIRECT.into()],
             first_party,
             ..NewClient::default()
         },
+    )
+    .await
+}
+
+/// Register `client` as the test would through the CLI, and keep its secret.
+pub(crate) async fn register_rp(app: &TestApp, client: NewClient) -> Rp {
+    let registered = clients::register(
+        &app.state.db,
+        client,
         Actor {
             id: "test",
             ip: None,

@@ -90,8 +90,8 @@ impl Receiver {
 }
 
 async fn client_listening(app: &TestApp, uri: &str) -> Rp {
-    let registered = clients::register(
-        &app.state.db,
+    crate::authorize::register_rp(
+        app,
         NewClient {
             name: "Listening RP".into(),
             redirect_uris: vec![crate::authorize::REDIRECT.into()],
@@ -99,18 +99,8 @@ async fn client_listening(app: &TestApp, uri: &str) -> Rp {
             backchannel_logout_uri: Some(uri.to_owned()),
             ..NewClient::default()
         },
-        Actor {
-            id: "test",
-            ip: None,
-        },
-        app.state.clock.now(),
     )
     .await
-    .expect("registered");
-    Rp {
-        id: registered.client.client_id,
-        secret: registered.secret.expect("secret"),
-    }
 }
 
 /// A browser signed in here, and the client's tokens from a code that

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use auth_server::clients::{self, Actor, NewClient};
+use auth_server::clients::NewClient;
 use reqwest::header::LOCATION;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -16,8 +16,8 @@ use crate::authorize::{query_of, request_params, Rp, REDIRECT};
 use crate::helpers::{backend_tests, json_body, set_cookie, value_of, Backend, TestApp, PASSWORD};
 
 async fn client(app: &TestApp, require_par: bool) -> Rp {
-    let registered = clients::register(
-        &app.state.db,
+    crate::authorize::register_rp(
+        app,
         NewClient {
             name: "Pushing RP".into(),
             redirect_uris: vec![REDIRECT.into()],
@@ -25,18 +25,8 @@ async fn client(app: &TestApp, require_par: bool) -> Rp {
             require_par,
             ..NewClient::default()
         },
-        Actor {
-            id: "test",
-            ip: None,
-        },
-        app.state.clock.now(),
     )
     .await
-    .expect("registered");
-    Rp {
-        id: registered.client.client_id,
-        secret: registered.secret.expect("secret"),
-    }
 }
 
 async fn push(app: &TestApp, rp: &Rp, params: &[(&str, String)]) -> reqwest::Response {

@@ -6,35 +6,22 @@ use auth_server::oauth::codes::{self, NewCode};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+// A client and its secret.
+use crate::authorize::Rp as Registered;
 use crate::code_grant::{REDIRECT, VERIFIER};
 use crate::helpers::{backend_tests, claims_of, error_of, json_body, Backend, TestApp, PASSWORD};
 
-struct Registered {
-    id: String,
-    secret: String,
-}
-
 async fn confidential_client(app: &TestApp, first_party: bool) -> Registered {
-    let registered = clients::register(
-        &app.state.db,
+    crate::authorize::register_rp(
+        app,
         NewClient {
             name: if first_party { "Console" } else { "Stranger" }.into(),
             redirect_uris: vec![REDIRECT.into()],
             first_party,
             ..NewClient::default()
         },
-        Actor {
-            id: "test",
-            ip: None,
-        },
-        app.state.clock.now(),
     )
     .await
-    .expect("registered");
-    Registered {
-        id: registered.client.client_id,
-        secret: registered.secret.expect("a confidential client's secret"),
-    }
 }
 
 /// The user's code for `client`, as the consent page would issue it.
