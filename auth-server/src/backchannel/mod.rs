@@ -15,9 +15,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -73,18 +71,14 @@ pub async fn enqueue(
             sub: session.user_id.to_string(),
             sid: session.id.to_string(),
         };
-        outbox::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            recipient: Set(uri),
-            subject: Set(client.client_id.clone()),
-            body: Set(serde_json::to_string(&notice).unwrap_or_default()),
-            kind: Set(KIND.to_owned()),
-            created_at: Set(now),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            failed_at: Set(None),
-        }
+        outbox::waiting(
+            Uuid::now_v7(),
+            uri,
+            client.client_id.clone(),
+            serde_json::to_string(&notice).unwrap_or_default(),
+            KIND,
+            now,
+        )
         .insert(txn)
         .await?;
     }

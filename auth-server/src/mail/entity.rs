@@ -29,3 +29,28 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// A new row, due at once (`now`), not yet tried: what every kind of
+/// outgoing message (mail, a back-channel logout notice) queues.
+pub fn waiting(
+    id: Uuid,
+    recipient: String,
+    subject: String,
+    body: String,
+    kind: &str,
+    now: DateTimeUtc,
+) -> ActiveModel {
+    use sea_orm::Set;
+    ActiveModel {
+        id: Set(id),
+        recipient: Set(recipient),
+        subject: Set(subject),
+        body: Set(body),
+        kind: Set(kind.to_owned()),
+        created_at: Set(now),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        last_error: Set(None),
+        failed_at: Set(None),
+    }
+}

@@ -19,7 +19,7 @@ use lettre::message::Mailbox;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use signet_service::seal::Sealer;
 use uuid::Uuid;
@@ -120,20 +120,9 @@ impl MailQueue {
                 .seal(&id.to_string(), &mail.body)
                 .map_err(|_| QueueError::Seal)?,
         };
-        outbox::ActiveModel {
-            id: Set(id),
-            recipient: Set(mail.to),
-            subject: Set(mail.subject),
-            body: Set(body),
-            kind: Set(mail.kind.as_str().to_owned()),
-            created_at: Set(now),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            failed_at: Set(None),
-        }
-        .insert(txn)
-        .await?;
+        outbox::waiting(id, mail.to, mail.subject, body, mail.kind.as_str(), now)
+            .insert(txn)
+            .await?;
         Ok(())
     }
 
