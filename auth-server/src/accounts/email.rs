@@ -286,7 +286,6 @@ impl Outgoing<'_> {
             .admit(
                 crate::app::rate_limit::text_key("mail", address),
                 self.metrics,
-                "mail_per_address",
                 now,
             )
             .await

@@ -63,7 +63,7 @@ pub(crate) async fn signup(
     state
         .limiters
         .signup_per_ip
-        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .admit_ip(ip.0, &state.metrics, state.clock.now())
         .await?;
     accounts::email::sign_up(
         &state.db,
@@ -131,12 +131,7 @@ pub(crate) async fn request_password_reset(
     state
         .limiters
         .reset_per_ip
-        .admit_ip(
-            ip.0,
-            &state.metrics,
-            "password_reset_per_ip",
-            state.clock.now(),
-        )
+        .admit_ip(ip.0, &state.metrics, state.clock.now())
         .await?;
     accounts::email::request_password_reset(
         &state.db,

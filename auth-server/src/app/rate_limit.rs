@@ -659,9 +659,30 @@ impl Limit {
         }
     }
 
-    /// Take one token for `key` as of `now`, counting a refusal as `label`
-    /// (`{label}_shared` when the shared bucket refused).
+    /// Take one token for `key` as of `now`, a refusal counted under the
+    /// limit's name (`{name}_shared` when the shared bucket refused).
     pub async fn admit(
+        &self,
+        key: Key,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        self.admit_counted_as(key, metrics, self.name, now).await
+    }
+
+    /// [`Limit::admit`] keyed by a client address.
+    pub async fn admit_ip(
+        &self,
+        ip: Option<IpAddr>,
+        metrics: &signet_service::metrics::Metrics,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refused> {
+        self.admit(ip_key(ip), metrics, now).await
+    }
+
+    /// [`Limit::admit`], a refusal counted as `label`: for a bucket two
+    /// endpoints share (revocation and introspection).
+    pub async fn admit_counted_as(
         &self,
         key: Key,
         metrics: &signet_service::metrics::Metrics,
@@ -688,17 +709,6 @@ impl Limit {
                 Ok(())
             }
         }
-    }
-
-    /// [`Limit::admit`] keyed by a client address.
-    pub async fn admit_ip(
-        &self,
-        ip: Option<IpAddr>,
-        metrics: &signet_service::metrics::Metrics,
-        label: &'static str,
-        now: DateTime<Utc>,
-    ) -> Result<(), Refused> {
-        self.admit(ip_key(ip), metrics, label, now).await
     }
 }
 
@@ -822,7 +832,7 @@ impl Limiters {
             token_per_ip: limit("token_per_ip", limits.token_per_ip),
             revoke_per_client: limit("revoke_per_client", limits.revoke_per_client),
             mail_per_address: limit("mail_per_address", limits.mail_per_address),
-            reset_per_ip: limit("reset_per_ip", limits.reset_per_ip),
+            reset_per_ip: limit("password_reset_per_ip", limits.reset_per_ip),
             account_per_client: backoff("account_backoff", limits.account_free_failures),
             accounts: backoff("account_ceiling", limits.account_ceiling_failures),
             hashing: InFlight::new(limits.hashes_in_flight_per_client),
@@ -896,9 +906,7 @@ impl Limiters {
         metrics: &signet_service::metrics::Metrics,
         now: DateTime<Utc>,
     ) -> Result<(), Refused> {
-        self.login_per_ip
-            .admit_ip(ip, metrics, "login_per_ip", now)
-            .await
+        self.login_per_ip.admit_ip(ip, metrics, now).await
     }
 }
 

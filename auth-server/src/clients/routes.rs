@@ -385,7 +385,7 @@ pub(crate) async fn dynamic_registration(
     state
         .limiters
         .signup_per_ip
-        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .admit_ip(ip.0, &state.metrics, state.clock.now())
         .await?;
     let metadata: ClientMetadata = serde_json::from_slice(&body).map_err(|_| {
         registration_error(

@@ -209,7 +209,7 @@ pub(crate) async fn introspect(
     state
         .limiters
         .revoke_per_client
-        .admit(
+        .admit_counted_as(
             crate::app::rate_limit::client_key(Some(&client_id), ip.0),
             &state.metrics,
             "introspect_per_client",

@@ -214,7 +214,7 @@ pub async fn admitted_parameters(
     state
         .limiters
         .token_per_ip
-        .admit_ip(ip, &state.metrics, "token_per_ip", state.clock.now())
+        .admit_ip(ip, &state.metrics, state.clock.now())
         .await?;
     Ok(parameters(headers, body)?)
 }

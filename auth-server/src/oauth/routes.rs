@@ -860,7 +860,6 @@ pub(crate) async fn revoke(
                 ip.0,
             ),
             &state.metrics,
-            "revoke_per_client",
             state.clock.now(),
         )
         .await?;

@@ -144,12 +144,7 @@ pub(crate) async fn password_reset_post(
     if state
         .limiters
         .reset_per_ip
-        .admit_ip(
-            ip.0,
-            &state.metrics,
-            "password_reset_per_ip",
-            state.clock.now(),
-        )
+        .admit_ip(ip.0, &state.metrics, state.clock.now())
         .await
         .is_err()
     {

@@ -664,7 +664,7 @@ pub(crate) async fn signup_post(
     if state
         .limiters
         .signup_per_ip
-        .admit_ip(ip.0, &state.metrics, "signup_per_ip", state.clock.now())
+        .admit_ip(ip.0, &state.metrics, state.clock.now())
         .await
         .is_err()
     {

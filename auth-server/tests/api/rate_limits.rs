@@ -329,10 +329,10 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
     let metrics = &app.state.metrics;
     let ip = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     for _ in 0..2 {
-        assert!(limit.admit_ip(ip, metrics, "dead", now).await.is_ok());
+        assert!(limit.admit_ip(ip, metrics, now).await.is_ok());
     }
     assert!(
-        limit.admit_ip(ip, metrics, "dead", now).await.is_err(),
+        limit.admit_ip(ip, metrics, now).await.is_err(),
         "the local bucket still holds"
     );
     // A slow database (the row held by another transaction): the shared
@@ -347,7 +347,7 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
         ))),
     );
     let other = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 9)));
-    assert!(slow.admit_ip(other, metrics, "slow", now).await.is_ok());
+    assert!(slow.admit_ip(other, metrics, now).await.is_ok());
     let holder = app.state.db.begin().await.expect("begin");
     holder
         .execute_raw(sea_orm::Statement::from_string(
@@ -357,10 +357,10 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
         .await
         .expect("lock");
     assert!(
-        slow.admit_ip(other, metrics, "slow", now).await.is_ok(),
+        slow.admit_ip(other, metrics, now).await.is_ok(),
         "the local bucket had a token left"
     );
-    assert!(slow.admit_ip(other, metrics, "slow", now).await.is_err());
+    assert!(slow.admit_ip(other, metrics, now).await.is_err());
     holder.rollback().await.expect("rollback");
     let text = app.metrics().await.text().await.expect("metrics");
     assert!(
