@@ -430,10 +430,27 @@ async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Paced by answers, not by time: the kill comes after 500 answers
+    // (all three replicas serving), the load stops 1,000 answers later.
+    let answered = |after_kill: bool| {
+        let counts = counts.lock().expect("counts");
+        if after_kill {
+            counts.ok_after_kill
+        } else {
+            counts.ok
+        }
+    };
+    let wait_for = |after_kill: bool, target: u64| async move {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while answered(after_kill) < target {
+            assert!(Instant::now() < deadline, "the load stalled");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    wait_for(false, 500).await;
     replicas[2].kill();
     killed.store(true, Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    wait_for(true, 1000).await;
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
         worker.await.expect("worker");
@@ -441,7 +458,7 @@ async fn three_replicas_behind_nginx_keep_the_guarantees_of_one_under_a_replica_
     let counts = counts.lock().expect("counts");
     println!("load through the balancer, one replica killed: {counts:?}");
     assert_eq!(counts.lost, 0, "{counts:?}");
-    assert!(counts.ok_after_kill > 0, "{counts:?}");
+    assert!(counts.ok_after_kill >= 1000, "{counts:?}");
     for replica in &replicas[..2] {
         let errors = replica.errors_logged();
         assert!(errors.is_empty(), "{errors:#?}");
