@@ -281,7 +281,8 @@ async fn replicas_on_postgresql_share_the_account_backoff(backend: Backend) {
 /// The shared rows are bounded whatever the spray of addresses: the sweep
 /// deletes the ones that say nothing (a full bucket) and forgets the
 /// earliest-expiring beyond its cap. And a database that cannot answer, or
-/// answers too slowly, leaves this replica's limit in charge, never none.
+/// answers too slowly, leaves this replica's limits (buckets and back-off)
+/// in charge, never none.
 async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Backend) {
     use auth_server::app::rate_limit::{ip_key, Limit, Rate, Shared};
     use std::net::{IpAddr, Ipv4Addr};
@@ -325,7 +326,8 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
         .await
         .expect("connect");
     dead.clone().close().await.expect("close");
-    let limit = Limit::new("dead", rate, Some(std::sync::Arc::new(Shared::new(dead))));
+    let dead = std::sync::Arc::new(Shared::new(dead));
+    let limit = Limit::new("dead", rate, Some(dead.clone()));
     let metrics = &app.state.metrics;
     let ip = Some(IpAddr::V4(Ipv4Addr::LOCALHOST));
     for _ in 0..2 {
@@ -334,6 +336,24 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
     assert!(
         limit.admit_ip(ip, metrics, now).await.is_err(),
         "the local bucket still holds"
+    );
+    // The account back-off likewise: its local count still starts a back-off.
+    let limits = auth_server::config::Limits {
+        account_free_failures: 1,
+        ..app.state.config.limits
+    };
+    let limiters = auth_server::app::rate_limit::Limiters::new(&limits, Some(dead));
+    let check = limiters
+        .begin_password_check("someone@example.com", ip, metrics, now)
+        .await
+        .expect("no back-off yet");
+    assert!(check.failed(metrics).await.client, "a back-off begins");
+    assert!(
+        limiters
+            .begin_password_check("someone@example.com", ip, metrics, now)
+            .await
+            .is_err(),
+        "and holds without the database"
     );
     // A slow database (the row held by another transaction): the shared
     // check gives up after its timeout, and the local bucket decides.
@@ -369,6 +389,10 @@ async fn shared_limits_stay_bounded_and_fall_back_to_the_local_limit(backend: Ba
     );
     assert!(
         text.contains("rate_limit_shared_fallbacks_total{limit=\"slow\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rate_limit_shared_fallbacks_total{limit=\"account_backoff\"}"),
         "{text}"
     );
 }
